@@ -1,0 +1,133 @@
+# feedrx — one Makefile for BPF objects, user-space binaries, tests and benchmarks.
+#
+#   make            build everything into build/
+#   make deps       install missing Debian packages (idempotent, fast when done)
+#   make test       deps + build + every test; last line "N passed, N failed, N skipped"
+#   make demo       deps + build + the embedded default (feedsim in namespaces)
+#   make bench      deps + build + side-by-side benchmarks into build/bench/
+#   make SAN=1 ...  ASan/UBSan build (into build-san/)
+#   make V=1 ...    show every command
+
+ifeq ($(SAN),1)
+BUILD    ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD    ?= build
+SANFLAGS :=
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+LLHTTP_SRC := /usr/share/llhttp
+LLHTTP_INC := /usr/share/include/llhttp
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
+CPPFLAGS += -Iinclude -Iuser -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lm -lpthread
+
+BPF_CFLAGS := -O2 -g -Wall -Wextra -Werror -target bpf -Iinclude -I$(ARCH_INC)
+
+# Programs: user/<prog>.c holds main(); every other user/*.c is a pipeline
+# module, archived once and linked into programs, tests and benchmarks.
+PROGS      := feedrx feedsim
+PROG_SRCS  := $(addprefix user/,$(addsuffix .c,$(PROGS)))
+MOD_SRCS   := $(filter-out $(PROG_SRCS),$(wildcard user/*.c))
+MOD_OBJS   := $(MOD_SRCS:user/%.c=$(BUILD)/user/%.o)
+LLHTTP_OBJS:= $(addprefix $(BUILD)/llhttp/,api.o http.o llhttp.o)
+LIB        := $(BUILD)/libfeedrx.a
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+BPF_SKELS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+
+TEST_SRCS  := $(wildcard tests/test_*.c)
+TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRCS := $(wildcard tests/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test demo bench clean format check-tools
+all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS)
+
+deps:
+	$(Q)bash scripts/deps.sh
+
+# Each entry point installs what it needs first, then re-enters make so that
+# the build sees the freshly installed tools.
+test:
+	$(Q)bash scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) bash tests/run.sh
+
+demo:
+	$(Q)bash scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) bash scripts/demo.sh
+
+bench:
+	$(Q)bash scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) bash scripts/bench.sh
+
+check-tools:
+	$(Q)for t in $(CC) $(CLANG) $(BPFTOOL) pkg-config; do \
+	  command -v $$t >/dev/null || { echo "missing tool: $$t (run: make deps)" >&2; exit 1; }; done
+	$(Q)test -f $(LLHTTP_SRC)/llhttp.c || { echo "missing llhttp sources: apt-get install node-llhttp (or: make deps)" >&2; exit 1; }
+	$(Q)for p in libbpf libxdp openssl; do \
+	  pkg-config --exists $$p || { echo "missing library $$p (run: make deps)" >&2; exit 1; }; done
+	$(Q)test -f /usr/include/ev.h || { echo "missing libev: apt-get install libev-dev (or: make deps)" >&2; exit 1; }
+	$(Q)test -f /usr/include/wslay/wslay.h || { echo "missing wslay: apt-get install libwslay-dev (or: make deps)" >&2; exit 1; }
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | check-tools
+	@mkdir -p $(@D)
+	@echo "  BPF     $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c | check-tools
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -g $(SANFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
+
+$(BUILD)/user/%.o: user/%.c $(BPF_SKELS) | check-tools
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(MOD_OBJS) $(LLHTTP_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(addprefix $(BUILD)/,$(PROGS)): $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%.o: tests/%.c $(BPF_SKELS) | check-tools
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+format:
+	clang-format -i $(wildcard user/*.[ch] tests/*.[ch] include/*.h bpf/*.c)
+
+clean:
+	rm -rf build build-san
+
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
