@@ -1,0 +1,65 @@
+/* feedrx_bpf.h — the one contract between the XDP program (bpf/) and user
+ * space (user/): flow key and value, per-frame metadata, counter indices and
+ * map sizes. Fixed-width types only; layouts pinned with _Static_assert so
+ * both compilers (clang -target bpf and the host cc) agree byte for byte. */
+#ifndef FEEDRX_BPF_H
+#define FEEDRX_BPF_H
+
+#include <linux/types.h>
+
+/* A steered flow, keyed as packets arrive from the exchange: saddr/sport are
+ * the exchange's, daddr/dport ours. Addresses and ports in network byte
+ * order; an IPv4 address fills the first 4 bytes and the rest are zero. */
+#define FX_FAMILY_IPV4 4
+#define FX_FAMILY_IPV6 6
+
+struct fx_flow_key {
+	__u8 family; /* FX_FAMILY_IPV4 or FX_FAMILY_IPV6 */
+	__u8 pad[3];
+	__be16 sport;
+	__be16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+/* Per-flow state the XDP program keeps. User space creates the entry with
+ * zeroes before connect(); the program fills in the exchange's initial
+ * sequence number when it sees the SYN-ACK. */
+#define FX_FLOW_F_ISN_KNOWN (1u << 0) /* server_isn is valid */
+
+struct fx_flow_val {
+	__u32 flags;      /* FX_FLOW_F_* */
+	__u32 server_isn; /* host byte order: seq of the exchange's SYN-ACK */
+	__u64 packets;    /* frames of this flow seen by the program */
+	__u64 bytes;      /* their length, L2 included */
+};
+
+/* Written in front of each steered frame (XDP metadata area) where the
+ * driver supports metadata. User space checks magic before trusting it. */
+#define FX_META_MAGIC 0xfeed0001u
+
+struct fx_xdp_meta {
+	__u64 rx_ns; /* bpf_ktime_get_ns() at XDP entry (CLOCK_MONOTONIC) */
+	__u32 magic; /* FX_META_MAGIC */
+	__u32 rx_queue;
+};
+
+/* Per-CPU counters, indices into the fx_counters array map. */
+enum fx_counter {
+	FX_CNT_STEERED = 0,   /* redirected into an AF_XDP socket */
+	FX_CNT_PASSED,        /* not a registered flow: XDP_PASS */
+	FX_CNT_MALFORMED,     /* truncated or malformed headers: XDP_PASS */
+	FX_CNT_REDIRECT_FAIL, /* registered flow, no socket on that queue: XDP_PASS */
+	FX_CNT_META_FAIL,     /* driver refused metadata: steered without it */
+	FX_CNT__MAX,
+};
+
+#define FX_MAX_FLOWS 256
+#define FX_MAX_QUEUES 64
+
+_Static_assert(sizeof(struct fx_flow_key) == 40, "fx_flow_key layout");
+_Static_assert(sizeof(struct fx_flow_val) == 24, "fx_flow_val layout");
+_Static_assert(sizeof(struct fx_xdp_meta) == 16, "fx_xdp_meta layout");
+_Static_assert(sizeof(struct fx_xdp_meta) % 4 == 0, "metadata must be 4-byte aligned");
+
+#endif
