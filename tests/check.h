@@ -19,16 +19,18 @@ static int check__case_failed;
 static int check__case_skipped;
 static char check__why[512];
 
-/* Record a failure (the first one of a case is reported) and keep going. */
+/* Record a failure (the first one of a case is reported) and keep going.
+ * cond is evaluated once: it may call the function under test. */
 #define CHECKF(cond, ...)                                                    \
 	do {                                                                 \
-		if (!(cond) && !check__case_failed) {                        \
+		int check__ok_ = !!(cond);                                   \
+		if (!check__ok_ && !check__case_failed) {                    \
 			int n_ = snprintf(check__why, sizeof(check__why),    \
 					  "%s:%d: ", __FILE__, __LINE__);    \
 			snprintf(check__why + n_, sizeof(check__why) - n_,   \
 				 __VA_ARGS__);                               \
 			check__case_failed = 1;                              \
-		} else if (!(cond)) {                                        \
+		} else if (!check__ok_) {                                    \
 			check__case_failed++;                                \
 		}                                                            \
 	} while (0)
