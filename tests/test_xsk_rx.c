@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tun_inject.h"
 #include "xsk_rx.h"
 
 #define RX_IF "veth-rx"
@@ -63,12 +64,31 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* "aa:bb:..." of ifname in the current namespace. */
+static int mac_of(const char *ifname, char *out, size_t len)
+{
+	struct ifreq ifr;
+	unsigned char *m;
+	int fd, err;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	err = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	close(fd);
+	if (err)
+		return -1;
+	m = (unsigned char *)ifr.ifr_hwaddr.sa_data;
+	snprintf(out, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return 0;
+}
+
 /* Build the two namespaces and the veth; on failure fill skip_why. */
 static int setup(void)
 {
 	char path[64], mac[32];
-	struct ifreq ifr;
-	unsigned char *m;
 	int fd, i;
 
 	if (geteuid() != 0) {
@@ -105,15 +125,8 @@ static int setup(void)
 		snprintf(skip_why, sizeof(skip_why), "cannot create veth pair");
 		return -1;
 	}
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, RX_IF);
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr))
+	if (mac_of(RX_IF, mac, sizeof(mac)))
 		goto err_ns;
-	close(fd);
-	m = (unsigned char *)ifr.ifr_hwaddr.sa_data;
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-		 m[5]);
 	if (setns(ex_ns, CLONE_NEWNET))
 		goto err_ns;
 	/* Static neighbour: the redirect-all program would swallow ARP. */
@@ -138,8 +151,13 @@ static int setup(void)
 		if (connect(tx_fd[i], (struct sockaddr *)&a, sizeof(a)))
 			goto err_ns;
 	}
-	if (setns(rx_ns, CLONE_NEWNET))
+	if (mac_of("veth-ex", mac, sizeof(mac)) || setns(rx_ns, CLONE_NEWNET))
 		goto err_ns;
+	/* ARP replies would be swallowed too: the receiver needs one as well. */
+	if (sh("ip neigh replace 198.18.0.1 lladdr %s dev " RX_IF " nud permanent", mac)) {
+		snprintf(skip_why, sizeof(skip_why), "cannot configure receiver side");
+		return -1;
+	}
 	return 0;
 
 err_ns:
@@ -737,6 +755,144 @@ out:
 	xsk_rx__free(rx);
 }
 
+/* ---- the whole receive side: AF_XDP, then re-injection into TUN ---- */
+
+struct reinject {
+	struct tun_inject *tun;
+	struct iovec iov[64];
+	uint64_t frames;
+};
+
+/* What the pipeline does at batch end: every frame back to the kernel. */
+static void reinject_batch(void *ctx, const struct xsk_rx_frame *frames, unsigned n)
+{
+	struct reinject *r = ctx;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		r->iov[i].iov_base = (void *)frames[i].data;
+		r->iov[i].iov_len = frames[i].len;
+	}
+	tun_inject__write_batch(r->tun, r->iov, n);
+	r->frames += n;
+}
+
+/* "Tcp" "InCsumErrors" style counter of /proc/net/snmp. */
+static long long snmp(const char *group, const char *name)
+{
+	char names[2048], vals[2048], *sn, *sv, *n, *v;
+	size_t glen = strlen(group);
+	FILE *f = fopen("/proc/net/snmp", "r");
+	long long r = -1;
+
+	if (!f)
+		return -1;
+	while (r < 0 && fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, group, glen) || names[glen] != ':')
+			continue;
+		n = strtok_r(names + glen + 1, " \n", &sn);
+		v = strtok_r(vals + glen + 1, " \n", &sv);
+		for (; n && v; n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv))
+			if (!strcmp(n, name))
+				r = atoll(v);
+	}
+	fclose(f);
+	return r;
+}
+
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(i * 31 + 7);
+}
+
+/* A TCP connection whose every segment towards the receiver goes through
+ * XDP into AF_XDP and is then re-injected: the kernel socket still gets
+ * the whole stream, in order, checksums intact (DESIGN §1). */
+static void tcp_through_xsk_and_tun(void)
+{
+	static struct reinject R;
+	static uint8_t out[4096], in[8192];
+	const struct xsk_rx_handler h = {NULL, reinject_batch};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(9100)};
+	struct tun_inject_config tc;
+	struct tun_inject_stats ts;
+	struct xsk_rx_config c;
+	struct xsk_rx_stats xs;
+	struct xsk_rx *rx = NULL;
+	const uint64_t total = 300000;
+	uint64_t sent = 0, recvd = 0, bad = 0, deadline, k;
+	long long csum0, csum1;
+	int l = -1, cl = -1, ac = -1, one = 1;
+	char why[256] = "";
+	ssize_t n;
+
+	memset(&R, 0, sizeof(R));
+	tun_inject_defaults(&tc);
+	CHECKF(tun_inject__new(&R.tun, &tc, why, sizeof(why)) == 0, "tun: %s", why);
+	small_config(&c);
+	CHECK(xsk_rx__new(&rx, &c) == 0);
+	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
+	l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK(l >= 0 && setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+	      bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 4) == 0);
+	if (check__case_failed)
+		goto out;
+	CHECK(setns(ex_ns, CLONE_NEWNET) == 0);
+	cl = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK(setns(rx_ns, CLONE_NEWNET) == 0);
+	CHECK(cl >= 0 && connect(cl, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EINPROGRESS);
+	if (check__case_failed)
+		goto out;
+	csum0 = snmp("Tcp", "InCsumErrors");
+	deadline = now_ns() + 20000000000ull;
+	while (recvd < total && now_ns() < deadline) {
+		xsk_rx__drain(rx, 256, &h, &R);
+		if (ac < 0)
+			ac = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (sent < total) {
+			size_t len = total - sent < sizeof(out) ? total - sent : sizeof(out);
+
+			for (k = 0; k < len; k++)
+				out[k] = pattern(sent + k);
+			n = send(cl, out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0)
+				sent += (uint64_t)n;
+		}
+		if (ac >= 0) {
+			n = recv(ac, in, sizeof(in), MSG_DONTWAIT);
+			for (k = 0; n > 0 && k < (uint64_t)n; k++)
+				bad += in[k] != pattern(recvd + k);
+			if (n > 0)
+				recvd += (uint64_t)n;
+		}
+	}
+	csum1 = snmp("Tcp", "InCsumErrors");
+	CHECKF(recvd == total, "received %llu of %llu (sent %llu)", (unsigned long long)recvd,
+	       (unsigned long long)total, (unsigned long long)sent);
+	CHECK(bad == 0);
+	CHECKF(csum0 >= 0 && csum1 == csum0, "TCP checksum errors %lld -> %lld", csum0, csum1);
+	tun_inject__stats(R.tun, &ts);
+	CHECK(xsk_rx__stats(rx, -1, &xs) == 0);
+	CHECK(xs.rx_frames == R.frames);
+	CHECKF(ts.packets + ts.bad_frames == R.frames, "%llu + %llu re-injected of %llu",
+	       (unsigned long long)ts.packets, (unsigned long long)ts.bad_frames,
+	       (unsigned long long)R.frames);
+	CHECK(ts.errors == 0 && ts.eagain == 0);
+	printf("# tcp: %llu bytes in %llu frames, %llu re-injected, %llu not IP, ring drops %llu\n",
+	       (unsigned long long)recvd, (unsigned long long)R.frames,
+	       (unsigned long long)ts.packets, (unsigned long long)ts.bad_frames,
+	       (unsigned long long)(xs.rx_dropped + xs.rx_ring_full));
+out:
+	if (ac >= 0)
+		close(ac);
+	if (cl >= 0)
+		close(cl);
+	if (l >= 0)
+		close(l);
+	xsk_rx__free(rx);
+	tun_inject__free(R.tun);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -753,5 +909,6 @@ int main(void)
 	RUN(need_wakeup_kicks_only_when_asked);
 	RUN(overflow_is_counted);
 	RUN(metadata_from_own_program);
+	RUN(tcp_through_xsk_and_tun);
 	return check_exit();
 }
