@@ -108,7 +108,8 @@ bool xsk_rx__need_wakeup(const struct xsk_rx *rx);
 
 /* Take up to budget frames off socket i's RX ring in batches; for each
  * batch: h->frame per frame, h->batch_end, then the frames go back to the
- * fill ring. Returns frames handled or -errno. */
+ * fill ring. Returns frames handled or -errno. Not re-entrant: the
+ * callbacks must not drain this rx. */
 int xsk_rx__drain_queue(struct xsk_rx *rx, unsigned i, unsigned budget,
 			const struct xsk_rx_handler *h, void *ctx);
 /* The same over every socket, starting where the last call stopped. */
