@@ -500,30 +500,30 @@ static void caps_refuse_then_heal(void)
 
 	EXPECT_RC(push_at(r, isn, data, 100, 100, 0), 0);
 	EXPECT_RC(push_at(r, isn, data, 300, 100, 0), 0);
-	EXPECT_RC(push_at(r, isn, data, 500, 100, 0), 0);
-	/* segment cap: a fourth held segment is refused, even one that merges */
-	EXPECT_RC(push_at(r, isn, data, 700, 100, 0), -ENOBUFS);
-	EXPECT_RC(push_at(r, isn, data, 150, 100, 0), -ENOBUFS);
-	/* byte cap: ends 1001 bytes past the edge */
+	/* byte cap: may end at most 1000 bytes past the edge */
 	EXPECT_RC(push_at(r, isn, data, 950, 51, 0), -ENOBUFS);
+	EXPECT_RC(push_at(r, isn, data, 950, 50, 0), 0);
+	/* segment cap: a fourth held segment is refused, even one that merges */
+	EXPECT_RC(push_at(r, isn, data, 500, 100, 0), -ENOBUFS);
+	EXPECT_RC(push_at(r, isn, data, 150, 100, 0), -ENOBUFS);
 	/* a pure duplicate of held bytes needs no room */
 	EXPECT_RC(push_at(r, isn, data, 100, 100, 0), 0);
 	tcp_reasm__stats(r, &st);
 	CHECK(st.cap_refused == 3 && st.cap_refused_bytes == 251);
-	CHECK(st.ooo_segs_now == 3 && st.ooo_bytes_now == 300 && st.dups == 1);
+	CHECK(st.ooo_segs_now == 3 && st.ooo_bytes_now == 250 && st.dups == 1);
 	CHECK(s.len == 0);
 
-	/* fill the first gap: 0..200 delivered, room again */
+	/* fill the first gap: 0..200 delivered, room for one more segment */
 	EXPECT_RC(push_at(r, isn, data, 0, 100, 0), 0);
 	CHECK(s.len == 200);
-	EXPECT_RC(push_at(r, isn, data, 700, 100, 0), 0);
-	EXPECT_RC(push_at(r, isn, data, 950, 51, 0), -ENOBUFS); /* 3 held again */
-	EXPECT_RC(push_at(r, isn, data, 200, 100, 0), 0);        /* 0..400 out */
+	EXPECT_RC(push_at(r, isn, data, 500, 100, 0), 0);
+	EXPECT_RC(push_at(r, isn, data, 700, 100, 0), -ENOBUFS);
+	EXPECT_RC(push_at(r, isn, data, 200, 100, 0), 0); /* 0..400 out */
 	CHECK(s.len == 400);
-	EXPECT_RC(push_at(r, isn, data, 950, 51, 0), 0);
-	EXPECT_RC(push_at(r, isn, data, 1200 - 801, 1, 0), 0);   /* dup */
+	EXPECT_RC(push_at(r, isn, data, 700, 100, 0), 0);
+	EXPECT_RC(push_at(r, isn, data, 399, 1, 0), 0); /* delivered: dup */
 	tcp_reasm__stats(r, &st);
-	CHECK(st.ooo_segs_now == 3 && st.ooo_bytes_now == 251);
+	CHECK(st.ooo_segs_now == 3 && st.ooo_bytes_now == 250 && st.dups == 2);
 	/* within the byte cap of the edge at 400, over the segment cap */
 	EXPECT_RC(push_at(r, isn, data, 1100, 100, 0), -ENOBUFS);
 	/* resend everything refused and the rest */
@@ -604,7 +604,8 @@ static void fin_after_pending_ooo(void)
 		REQUIRE(r);
 		tcp_reasm__start(r, isn);
 		EXPECT_RC(push_at(r, isn, data, 10, 10, 0), 0);
-		EXPECT_RC(push_at(r, isn, data, 20, 0, TCP_REASM_FIN), 0); /* FIN ahead of a gap */
+		/* a bare FIN ahead of a gap */
+		EXPECT_RC(tcp_reasm__push(r, isn + 21, TCP_REASM_FIN | 0x10, NULL, 0), 0);
 		CHECK(tcp_reasm__state(r) == TCP_REASM_OPEN && !s.ended);
 		/* data beyond the FIN, and a FIN that moves: refused */
 		EXPECT_RC(push_at(r, isn, data, 15, 10, 0), -EPROTO);
@@ -630,7 +631,7 @@ static void fin_on_data_and_conflicts(void)
 {
 	struct sink s;
 	struct tcp_reasm *r;
-	uint8_t data[40];
+	uint8_t data[64];
 	const uint32_t isn = 0xffffffffu;
 
 	memset(data, 'x', sizeof(data));
@@ -659,6 +660,10 @@ static void fin_on_data_and_conflicts(void)
 	EXPECT_RC(push_at(r, isn, data, 10, 10, TCP_REASM_FIN), -ENOBUFS);
 	EXPECT_RC(push_at(r, isn, data, 0, 30, 0), 0);
 	CHECK(s.len == 30 && !s.ended && tcp_reasm__state(r) == TCP_REASM_OPEN);
+	/* a bare FIN needs no room, however far ahead within the window */
+	EXPECT_RC(tcp_reasm__push(r, isn + 1 + 64, TCP_REASM_FIN, NULL, 0), 0);
+	EXPECT_RC(push_at(r, isn, data, 30, 34, 0), 0);
+	CHECK(s.len == 64 && s.ended == 1 && s.end_off == 64);
 	tcp_reasm__free(r);
 	free(s.buf);
 }

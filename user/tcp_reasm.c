@@ -545,8 +545,9 @@ static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uin
 		return -EPROTO;
 	}
 
-	if (end <= (int64_t)r->next_off) {
-		/* Nothing new (bytes before offset 0 never existed: same thing). */
+	if (end <= (int64_t)r->next_off || !len) {
+		/* Nothing new (bytes before offset 0 never existed: same thing),
+		 * or a bare FIN: nothing to store either way. */
 		seen = len;
 	} else {
 		if (off < (int64_t)r->next_off) {
