@@ -1,5 +1,6 @@
-/* Tests for tcp_reasm: an overlap matrix (every way a segment can meet held
- * or delivered bytes) at ISNs that wrap, random reorder/duplicate/overlap
+/* Tests for tcp_reasm: an overlap matrix in the style of Suricata's
+ * stream-tcp-list tests, with our own cases and first-copy-wins expectations
+ * (every way a segment can meet held or delivered bytes) at ISNs that wrap, random reorder/duplicate/overlap
  * property tests against a byte-map reference model, caps and window
  * refusals that heal on resend, FIN/RST/SYN handling, 64-bit offsets past
  * 4 GiB, zero-copy delivery and set-up in caller memory. */

@@ -11,6 +11,7 @@
  *  - In-order bytes are delivered straight from the caller's buffer; held
  *    bytes from the store. The pointer passed to deliver() is valid only
  *    during the call. Callbacks must not call back into the same tcp_reasm.
+ *    One tcp_reasm belongs to one thread (the loop that drains the ring).
  *  - A segment is taken whole or not at all. On a negative return nothing of
  *    it was taken: do not re-inject it, so the kernel never ACKs it and TCP
  *    resends it (this is how caps and window refusals heal).
@@ -128,8 +129,9 @@ void tcp_reasm__free(struct tcp_reasm *r);
 void tcp_reasm__start(struct tcp_reasm *r, uint32_t isn);
 
 /* Feed one segment: seq from the TCP header, flags its flag byte, payload
- * its len data bytes (readable; may be NULL only when len is 0). Before start a SYN starts the stream with its seq; a repeated
- * SYN with the same ISN is harmless. A RST ends the stream only at exactly
+ * its len data bytes (may be NULL only when len is 0). Before start a SYN
+ * starts the stream with its seq; a repeated SYN with the same ISN is
+ * harmless. A RST ends the stream only at exactly
  * the next expected sequence number (RFC 5961: the kernel answers any other
  * with a challenge ACK); others are counted and ignored. Returns 0 when taken
  * (delivered, held, a counted duplicate or an ignored RST) or, with nothing
