@@ -16,21 +16,6 @@
 
 #define MIB (1u << 20)
 
-/* check.h evaluates a condition twice when it holds: conditions with side
- * effects (feeding, init) go through these, which evaluate them once. */
-#define CHECKF_ONCE(cond, ...)                                                                     \
-	do {                                                                                       \
-		int ok_ = !!(cond);                                                                \
-		CHECKF(ok_, __VA_ARGS__);                                                          \
-	} while (0)
-#define CHECK_ONCE(cond) CHECKF_ONCE(cond, "CHECK(%s)", #cond)
-#define REQUIRE_ONCE(cond)                                                                         \
-	do {                                                                                       \
-		CHECK_ONCE(cond);                                                                  \
-		if (check__case_failed)                                                            \
-			return;                                                                    \
-	} while (0)
-
 /* ---- small utilities ---------------------------------------------------- */
 
 static uint64_t rnd(uint64_t *s)
@@ -617,8 +602,8 @@ static void zero_copy_paths(void)
 	memcpy(msg, pool_text, sizeof(msg));
 	g_msg(&g, WS_OP_TEXT, msg, 150, 1, 0);
 	g_msg(&g, WS_OP_BINARY, msg, 300, 1, 0);
-	REQUIRE_ONCE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
-	CHECK_ONCE(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_WHOLE, 0) == 0);
+	REQUIRE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
+	CHECK(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_WHOLE, 0) == 0);
 	CHECK(!s.bad && s.i == 2 && s.zc == 2 && s.copied == 0);
 
 	/* header split from payload: the payload is still contiguous */
@@ -630,10 +615,10 @@ static void zero_copy_paths(void)
 		size_t hl = 4, pl = i == 0 ? 150 : 300;
 		const uint8_t *q = guard_place(g.o.b + off, hl, 0);
 
-		CHECK_ONCE(ws_frame__feed(&d, q, hl) == (ssize_t)hl);
+		CHECK(ws_frame__feed(&d, q, hl) == (ssize_t)hl);
 		q = guard_place(g.o.b + off + hl, pl, 0);
 		s.in_lo = q, s.in_hi = q + pl;
-		CHECK_ONCE(ws_frame__feed(&d, q, pl) == (ssize_t)pl);
+		CHECK(ws_frame__feed(&d, q, pl) == (ssize_t)pl);
 		off += hl + pl;
 	}
 	CHECK(!s.bad && s.i == 2 && s.zc == 2 && s.copied == 0);
@@ -643,7 +628,7 @@ static void zero_copy_paths(void)
 	s.exp = &g.exp;
 	s.buf_lo = d.buf, s.buf_hi = d.buf + d.max_msg;
 	ws_frame__reset(&d);
-	CHECK_ONCE(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_BYTES, 0) == 0);
+	CHECK(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_BYTES, 0) == 0);
 	CHECK(!s.bad && s.i == 2 && s.zc == 0 && s.copied == 2);
 	ws_frame__fini(&d);
 	gen_free(&g);
@@ -652,8 +637,8 @@ static void zero_copy_paths(void)
 	memset(&g, 0, sizeof(g));
 	g.rng = 7;
 	g_msg(&g, WS_OP_TEXT, msg, 300, 3, 1);
-	REQUIRE_ONCE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
-	CHECK_ONCE(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_WHOLE, 0) == 0);
+	REQUIRE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
+	CHECK(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_WHOLE, 0) == 0);
 	CHECK(!s.bad && s.i == g.exp.n && s.zc == 0 && s.copied == 1);
 	ws_frame__fini(&d);
 	gen_free(&g);
@@ -676,8 +661,8 @@ static void control_between_fragments(void)
 	ev_add(&g.exp, EV_MSG, WS_OP_TEXT, (const uint8_t *)"abcdef", 6);
 	g_close(&g, 1001, "");
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM; mode++) {
-		REQUIRE_ONCE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
-		CHECK_ONCE(feed_all(&d, &s, g.o.b, g.o.n, mode, 3) == 0);
+		REQUIRE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
+		CHECK(feed_all(&d, &s, g.o.b, g.o.n, mode, 3) == 0);
 		CHECKF(!s.bad && s.i == g.exp.n, "mode %d: %s (%zu events)", mode, s.why, s.i);
 		CHECK(ws_frame__closed(&d));
 		ws_frame__fini(&d);
@@ -700,12 +685,12 @@ static void close_codes_valid(void)
 			g_close(&g, ok[i], "reason \xc3\xa9");
 		else
 			g_ctrl(&g, WS_OP_CLOSE, NULL, 0);
-		REQUIRE_ONCE(mk(&d, &s, &g.exp, 0, WS_FRAME_F_UTF8, NULL) == 0);
-		CHECKF_ONCE(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_WHOLE, 0) == 0, "code %u",
-			    i < sizeof(ok) / sizeof(ok[0]) ? ok[i] : 0);
+		REQUIRE(mk(&d, &s, &g.exp, 0, WS_FRAME_F_UTF8, NULL) == 0);
+		CHECKF(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_WHOLE, 0) == 0, "code %u",
+		       i < sizeof(ok) / sizeof(ok[0]) ? ok[i] : 0);
 		CHECK(!s.bad && s.i == 1 && ws_frame__closed(&d));
 		/* a later empty feed is fine, a later byte is not */
-		CHECK_ONCE(ws_frame__feed(&d, (const uint8_t *)"", 0) == 0);
+		CHECK(ws_frame__feed(&d, (const uint8_t *)"", 0) == 0);
 		ws_frame__fini(&d);
 		gen_free(&g);
 	}
@@ -721,14 +706,14 @@ static void reset_reuses_decoder(void)
 
 	g_msg(&g, WS_OP_TEXT, (const uint8_t *)"hello", 5, 1, 0);
 	g_close(&g, 1000, "");
-	REQUIRE_ONCE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
+	REQUIRE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
 	for (int round = 0; round < 3; round++) {
 		s.i = 0;
-		CHECK_ONCE(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_RANDOM, (uint64_t)round) == 0);
+		CHECK(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_RANDOM, (uint64_t)round) == 0);
 		CHECK(!s.bad && s.i == 2 && ws_frame__closed(&d));
 		ws_frame__reset(&d);
 		CHECK(!ws_frame__closed(&d));
-		CHECK_ONCE(ws_frame__feed(&d, bad, sizeof(bad)) == WS_FRAME_E_MASKED);
+		CHECK(ws_frame__feed(&d, bad, sizeof(bad)) == WS_FRAME_E_MASKED);
 		CHECK(ws_frame__error(&d) == WS_FRAME_E_MASKED);
 		ws_frame__reset(&d);
 		CHECK(ws_frame__error(&d) == 0);
@@ -877,12 +862,12 @@ static void differential_vs_wslay(void)
 		int rc;
 
 		build_random_stream(&g, seed, 40);
-		CHECKF_ONCE(wslay_decode(g.o.b, g.o.n, seed * 7, &wfr, &wev) == 0,
-			    "seed %llu: wslay", (unsigned long long)seed);
+		CHECKF(wslay_decode(g.o.b, g.o.n, seed * 7, &wfr, &wev) == 0, "seed %llu: wslay",
+		       (unsigned long long)seed);
 		/* the harness itself: wslay decodes what we meant to send */
 		CHECKF(ev_equal(&wev, &g.exp), "seed %llu: wslay events differ from generated",
 		       (unsigned long long)seed);
-		REQUIRE_ONCE(mk(&d, &s, &wev, 0, (unsigned)(seed & 1), NULL) == 0);
+		REQUIRE(mk(&d, &s, &wev, 0, (unsigned)(seed & 1), NULL) == 0);
 		s.frames = &ofr;
 		rc = feed_all(&d, &s, g.o.b, g.o.n, SPLIT_RANDOM, seed * 13);
 		CHECKF(rc == 0 && !s.bad && s.i == wev.n, "seed %llu: rc %d, %zu/%zu events %s",
@@ -936,7 +921,7 @@ static void differential_corrupted(void)
 			break;
 		}
 		wproto = wslay_decode(g.o.b, g.o.n, seed, &wfr, NULL);
-		REQUIRE_ONCE(mk(&d, &s, &none, MIB, 0, NULL) == 0);
+		REQUIRE(mk(&d, &s, &none, MIB, 0, NULL) == 0);
 		s.bad = 1; /* events are not compared here */
 		s.frames = &ofr;
 		rc = feed_all(&d, &s, g.o.b, g.o.n, SPLIT_RANDOM, seed);
@@ -980,7 +965,7 @@ static void guard_page_every_split(void)
 	g_msg(&g, WS_OP_TEXT, pool_text + 10, 300, 3, 1);
 	g_msg(&g, WS_OP_BINARY, pool_bin + 7, 65536, 1, 0);
 	g_close(&g, 1000, "x");
-	REQUIRE_ONCE(mk(&d, &s, &g.exp, 0, WS_FRAME_F_UTF8, NULL) == 0);
+	REQUIRE(mk(&d, &s, &g.exp, 0, WS_FRAME_F_UTF8, NULL) == 0);
 	for (size_t k = 0; k <= g.o.n; k++) {
 		int near = 0;
 
@@ -1250,8 +1235,8 @@ static void violations(void)
 			       ws_frame__error(&d));
 			/* sticky: more good bytes change nothing, deliver nothing */
 			s.exp = &more;
-			CHECKF_ONCE(ws_frame__feed(&d, (const uint8_t *)"\x81\x01x", 3) == v->err,
-				    "%s: not sticky", v->name);
+			CHECKF(ws_frame__feed(&d, (const uint8_t *)"\x81\x01x", 3) == v->err,
+			       "%s: not sticky", v->name);
 			CHECKF(!s.bad, "%s: delivered after the error: %s", v->name, s.why);
 			ws_frame__fini(&d);
 		}
@@ -1285,8 +1270,8 @@ static void utf8_off_by_default(void)
 	g_msg(&g, WS_OP_TEXT, (const uint8_t *)"\xc0\xaf\xff", 3, 1, 0);
 	g_msg(&g, WS_OP_TEXT, (const uint8_t *)"\xed\xa0\x80", 3, 2, 0);
 	g_close(&g, 1000, "\xff");
-	REQUIRE_ONCE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
-	CHECK_ONCE(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_WHOLE, 0) == 0);
+	REQUIRE(mk(&d, &s, &g.exp, 0, 0, NULL) == 0);
+	CHECK(feed_all(&d, &s, g.o.b, g.o.n, SPLIT_WHOLE, 0) == 0);
 	CHECK(!s.bad && s.i == g.exp.n);
 	ws_frame__fini(&d);
 	gen_free(&g);
@@ -1350,7 +1335,7 @@ static void oversize_bounded(void)
 		g_frame(&g, 0, WS_OP_BINARY, pool_bin, max - 1);
 		g_frame(&g, 0, WS_OP_CONT, pool_bin, 1);
 		wframe(&g.o, 1, 0, WS_OP_CONT, 0, pool_bin, 1); /* one byte too many */
-		REQUIRE_ONCE(mk(&d, &s, &g.exp, max, 0, buf) == 0);
+		REQUIRE(mk(&d, &s, &g.exp, max, 0, buf) == 0);
 		rc = feed_all(&d, &s, g.o.b, g.o.n, mode, 5);
 		CHECKF(rc == WS_FRAME_E_TOO_BIG && ws_frame_close_code(rc) == 1009, "mode %d: %d",
 		       mode, rc);
@@ -1392,7 +1377,7 @@ static void allocation_counts(void)
 	wframe(&g.o, 1, 0, WS_OP_CONT, 0, pool_bin, MIB + 1);
 
 	a0 = n_allocs;
-	REQUIRE_ONCE(mk(&d, &s, &g.exp, 0, WS_FRAME_F_UTF8, NULL) == 0);
+	REQUIRE(mk(&d, &s, &g.exp, 0, WS_FRAME_F_UTF8, NULL) == 0);
 	CHECKF(n_allocs - a0 == 1 && last_alloc == WS_FRAME_DEFAULT_MAX_MSG,
 	       "init: %lu allocations, last %zu", n_allocs - a0, last_alloc);
 	a0 = n_allocs;
@@ -1432,15 +1417,15 @@ static void init_rejects_bad_opts(void)
 	struct ws_frame_opts o = {.max_msg = (size_t)WS_FRAME_LIMIT_MAX_MSG + 1};
 	struct ws_frame *p;
 
-	CHECK_ONCE(ws_frame__init(&d, &o) == -EINVAL);
-	CHECK_ONCE(ws_frame__init(&d, NULL) == -EINVAL);
+	CHECK(ws_frame__init(&d, &o) == -EINVAL);
+	CHECK(ws_frame__init(&d, NULL) == -EINVAL);
 	errno = 0;
-	CHECK_ONCE(ws_frame__new(&o) == NULL && errno == EINVAL);
+	CHECK(ws_frame__new(&o) == NULL && errno == EINVAL);
 	o.max_msg = 64;
 	p = ws_frame__new(&o); /* callbacks are optional */
 	REQUIRE(p);
-	CHECK_ONCE(ws_frame__feed(p, (const uint8_t *)"\x81\x02hi\x89\x00", 6) == 6);
-	CHECK_ONCE(ws_frame__feed(p, (const uint8_t *)"\x82\x41", 2) == WS_FRAME_E_TOO_BIG);
+	CHECK(ws_frame__feed(p, (const uint8_t *)"\x81\x02hi\x89\x00", 6) == 6);
+	CHECK(ws_frame__feed(p, (const uint8_t *)"\x82\x41", 2) == WS_FRAME_E_TOO_BIG);
 	ws_frame__free(p);
 }
 
