@@ -45,16 +45,6 @@ const char *feed_msg_type_name(enum feed_msg_type t)
 /* ------------------------------------------------------------------ */
 /* Tokenizer                                                           */
 
-enum {
-	ST_VALUE,     /* a value must come */
-	ST_ARR_FIRST, /* after '[': a value or ']' */
-	ST_OBJ_FIRST, /* after '{': a key or '}' */
-	ST_KEY,       /* after ',' in an object */
-	ST_COLON,     /* after a key */
-	ST_COMMA,     /* after a member: ',' or the closing bracket */
-	ST_DONE,      /* top-level value complete: only whitespace may follow */
-};
-
 static inline int is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -80,6 +70,11 @@ static int scan_string(const char *js, size_t len, size_t *pos, struct feed_tok 
 	t->size = 0;
 	while (j < len) {
 		unsigned char c = (unsigned char)js[j];
+		/* the common byte first; a 256-byte class table measured slower */
+		if (c != '"' && c != '\\' && c >= 0x20) {
+			j++;
+			continue;
+		}
 		if (c == '"') {
 			t->start = (uint32_t)(i + 1);
 			t->len = (uint32_t)(j - i - 1);
@@ -108,9 +103,7 @@ static int scan_string(const char *js, size_t len, size_t *pos, struct feed_tok 
 				return FEED_ERR_ESCAPE;
 			}
 		}
-		if (c < 0x20)
-			return FEED_ERR_STRING;
-		j++;
+		return FEED_ERR_STRING; /* c < 0x20 */
 	}
 	return FEED_ERR_TRUNCATED;
 }
@@ -180,122 +173,135 @@ static int scan_literal(const char *js, size_t len, size_t *pos, struct feed_tok
 	return 0;
 }
 
+/* Skip whitespace; true when input remains. Most Binance payloads have no
+ * whitespace at all, so test the common case (a byte above ' ') first. */
+static inline int skip_ws(const char *js, size_t len, size_t *i)
+{
+	while (*i < len && (unsigned char)js[*i] <= ' ' && is_ws(js[*i]))
+		(*i)++;
+	return *i < len;
+}
+
+/* Iterative, one explicit stack of open containers; each grammar position
+ * is its own label so that the branch predictor sees the JSON's shape. */
 int feed_json_tokenize(const char *js, size_t len, struct feed_tok *toks, uint32_t ntoks)
 {
 	uint32_t stack[FEED_JSON_MAX_DEPTH];
 	uint32_t depth = 0, n = 0;
 	size_t i = 0;
-	int st = ST_VALUE, rc;
+	int rc, in_obj = 0; /* the innermost open container is an object */
 	struct feed_tok *t;
+	char c;
 
 	if (len >= UINT32_MAX || ntoks > INT32_MAX)
 		return FEED_ERR_TOO_LONG;
-	for (;;) {
-		while (i < len && is_ws(js[i]))
-			i++;
-		if (i == len)
-			return st == ST_DONE ? (int)n : FEED_ERR_TRUNCATED;
-		char c = js[i];
 
-		switch (st) {
-		case ST_DONE:
-			return FEED_ERR_TRAILING;
-		case ST_COLON:
-			if (c != ':')
-				return FEED_ERR_SYNTAX;
-			i++;
-			st = ST_VALUE;
-			continue;
-		case ST_COMMA: {
-			uint8_t top = toks[stack[depth - 1]].type;
-			if (c == ',') {
-				i++;
-				st = top == FEED_TOK_OBJECT ? ST_KEY : ST_VALUE;
-				continue;
-			}
-			if ((c == '}' && top == FEED_TOK_OBJECT) ||
-			    (c == ']' && top == FEED_TOK_ARRAY))
-				goto close;
+value:
+	if (!skip_ws(js, len, &i))
+		return FEED_ERR_TRUNCATED;
+	if (n == ntoks)
+		return FEED_ERR_TOKENS;
+	t = &toks[n];
+	c = js[i];
+	switch (c) {
+	case '{':
+	case '[':
+		if (depth == FEED_JSON_MAX_DEPTH)
+			return FEED_ERR_DEPTH;
+		in_obj = c == '{';
+		t->type = in_obj ? FEED_TOK_OBJECT : FEED_TOK_ARRAY;
+		t->flags = 0;
+		t->size = 0;
+		t->start = (uint32_t)i++;
+		stack[depth++] = n++;
+		if (!skip_ws(js, len, &i))
+			return FEED_ERR_TRUNCATED;
+		if (js[i] == (in_obj ? '}' : ']'))
+			goto close;
+		if (in_obj)
+			goto key;
+		toks[stack[depth - 1]].size++;
+		goto value;
+	case '"':
+		rc = scan_string(js, len, &i, t);
+		break;
+	case 't':
+		rc = scan_literal(js, len, &i, t, "true", 4, FEED_TOK_TRUE);
+		break;
+	case 'f':
+		rc = scan_literal(js, len, &i, t, "false", 5, FEED_TOK_FALSE);
+		break;
+	case 'n':
+		rc = scan_literal(js, len, &i, t, "null", 4, FEED_TOK_NULL);
+		break;
+	default:
+		if (c != '-' && !is_digit(c))
 			return FEED_ERR_SYNTAX;
-		}
-		case ST_OBJ_FIRST:
-			if (c == '}')
-				goto close;
-			/* fall through */
-		case ST_KEY:
-			if (c != '"')
-				return FEED_ERR_SYNTAX;
-			if (n == ntoks)
-				return FEED_ERR_TOKENS;
-			t = &toks[n];
-			rc = scan_string(js, len, &i, t);
-			if (rc)
-				return rc;
-			t->next = ++n;
-			toks[stack[depth - 1]].size++;
-			st = ST_COLON;
-			continue;
-		case ST_ARR_FIRST:
-			if (c == ']')
-				goto close;
-			break;
-		default: /* ST_VALUE */
-			break;
-		}
-
-		/* a value */
-		if (n == ntoks)
-			return FEED_ERR_TOKENS;
-		if (depth && toks[stack[depth - 1]].type == FEED_TOK_ARRAY)
-			toks[stack[depth - 1]].size++;
-		t = &toks[n];
-		switch (c) {
-		case '{':
-		case '[':
-			if (depth == FEED_JSON_MAX_DEPTH)
-				return FEED_ERR_DEPTH;
-			t->type = c == '{' ? FEED_TOK_OBJECT : FEED_TOK_ARRAY;
-			t->flags = 0;
-			t->size = 0;
-			t->start = (uint32_t)i;
-			stack[depth++] = n++;
-			i++;
-			st = c == '{' ? ST_OBJ_FIRST : ST_ARR_FIRST;
-			continue;
-		case '"':
-			rc = scan_string(js, len, &i, t);
-			break;
-		case 't':
-			rc = scan_literal(js, len, &i, t, "true", 4, FEED_TOK_TRUE);
-			break;
-		case 'f':
-			rc = scan_literal(js, len, &i, t, "false", 5, FEED_TOK_FALSE);
-			break;
-		case 'n':
-			rc = scan_literal(js, len, &i, t, "null", 4, FEED_TOK_NULL);
-			break;
-		default:
-			if (c != '-' && !is_digit(c))
-				return FEED_ERR_SYNTAX;
-			rc = scan_number(js, len, &i, t);
-			break;
-		}
-		if (rc)
-			return rc;
-		t->next = ++n;
-		st = depth ? ST_COMMA : ST_DONE;
-		continue;
-close:
-		t = &toks[stack[--depth]];
-		t->len = (uint32_t)(i + 1 - t->start);
-		t->next = n;
-		i++;
-		st = depth ? ST_COMMA : ST_DONE;
+		rc = scan_number(js, len, &i, t);
+		break;
 	}
+	if (rc)
+		return rc;
+	t->next = ++n;
+
+after_value:
+	if (!depth)
+		goto done;
+	if (!skip_ws(js, len, &i))
+		return FEED_ERR_TRUNCATED;
+	c = js[i];
+	if (c == ',') {
+		i++;
+		if (in_obj) {
+			if (!skip_ws(js, len, &i))
+				return FEED_ERR_TRUNCATED;
+			goto key;
+		}
+		toks[stack[depth - 1]].size++;
+		goto value;
+	}
+	if (c == (in_obj ? '}' : ']'))
+		goto close;
+	return FEED_ERR_SYNTAX;
+
+key: /* js[i] is the first non-blank byte where a key must start */
+	if (js[i] != '"')
+		return FEED_ERR_SYNTAX;
+	if (n == ntoks)
+		return FEED_ERR_TOKENS;
+	t = &toks[n];
+	rc = scan_string(js, len, &i, t);
+	if (rc)
+		return rc;
+	t->next = ++n;
+	toks[stack[depth - 1]].size++;
+	if (!skip_ws(js, len, &i))
+		return FEED_ERR_TRUNCATED;
+	if (js[i] != ':')
+		return FEED_ERR_SYNTAX;
+	i++;
+	goto value;
+
+close: /* js[i] is the bracket matching the innermost container */
+	t = &toks[stack[--depth]];
+	t->len = (uint32_t)(i + 1 - t->start);
+	t->next = n;
+	i++;
+	if (depth)
+		in_obj = toks[stack[depth - 1]].type == FEED_TOK_OBJECT;
+	goto after_value;
+
+done:
+	if (skip_ws(js, len, &i))
+		return FEED_ERR_TRAILING;
+	return (int)n;
 }
 
 /* ------------------------------------------------------------------ */
 /* Field values                                                        */
+
+static const uint64_t pow10_u64[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
+					10000000, 100000000 };
 
 int feed_parse_decimal(const char *s, size_t len, int64_t *out)
 {
@@ -309,13 +315,18 @@ int feed_parse_decimal(const char *s, size_t len, int64_t *out)
 	}
 	if (i == len || !is_digit(s[i]))
 		return FEED_ERR_DECIMAL;
+	/* up to 19 digits cannot overflow a u64: check overflow per digit
+	 * only for longer strings */
+	int careful = len - i > 19;
 	for (; i < len; i++) {
 		char c = s[i];
 		if (is_digit(c)) {
 			if (frac >= 0 && ++frac > 8)
 				return FEED_ERR_DECIMAL;
-			if (__builtin_mul_overflow(v, 10, &v) ||
-			    __builtin_add_overflow(v, (uint64_t)(c - '0'), &v))
+			if (!careful)
+				v = v * 10 + (uint64_t)(c - '0');
+			else if (__builtin_mul_overflow(v, 10, &v) ||
+				 __builtin_add_overflow(v, (uint64_t)(c - '0'), &v))
 				return FEED_ERR_DECIMAL;
 		} else if (c == '.' && frac < 0 && i + 1 < len) {
 			frac = 0;
@@ -323,10 +334,8 @@ int feed_parse_decimal(const char *s, size_t len, int64_t *out)
 			return FEED_ERR_DECIMAL;
 		}
 	}
-	for (int k = frac < 0 ? 0 : frac; k < 8; k++)
-		if (__builtin_mul_overflow(v, 10, &v))
-			return FEED_ERR_DECIMAL;
-	if (v > (uint64_t)INT64_MAX)
+	if (__builtin_mul_overflow(v, pow10_u64[8 - (frac < 0 ? 0 : frac)], &v) ||
+	    v > (uint64_t)INT64_MAX)
 		return FEED_ERR_DECIMAL;
 	*out = neg ? -(int64_t)v : (int64_t)v;
 	return 0;
@@ -340,6 +349,13 @@ static int get_u64(const char *js, const struct feed_tok *t, uint64_t *out)
 		return FEED_ERR_TYPE;
 	if (t->flags & FEED_TOKF_NEG)
 		return FEED_ERR_RANGE;
+	const char *d = js + t->start;
+	if (t->len <= 19) { /* cannot overflow */
+		for (uint32_t k = 0; k < t->len; k++)
+			v = v * 10 + (uint64_t)(d[k] - '0');
+		*out = v;
+		return 0;
+	}
 	for (uint32_t k = 0; k < t->len; k++)
 		if (__builtin_mul_overflow(v, 10, &v) ||
 		    __builtin_add_overflow(v, (uint64_t)(js[t->start + k] - '0'), &v))
