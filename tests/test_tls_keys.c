@@ -386,6 +386,52 @@ static void handoff_only_at_clean_boundary(void)
 	}
 }
 
+/* A restricted client negotiates only suites the reader implements, and a
+ * server offering none of them fails the handshake. */
+static void restricted_client_ctx(void)
+{
+	static const struct {
+		int max_version;
+		const char *server_12; /* server cipher list for TLS 1.2 */
+		int want_ok;
+	} cases[] = {
+		{ TLS1_3_VERSION, "ALL", 1 },
+		{ TLS1_2_VERSION, "ALL", 1 },
+		{ TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tls_keys *k = tls_keys__new();
+		struct tl_session t;
+		struct tls_handoff h;
+
+		REQUIRE(k);
+		REQUIRE(tl_session_new(&t, &tl_cases[3], NULL) == 0);
+		REQUIRE(SSL_CTX_set_max_proto_version(t.cctx, 0) == 1);
+		REQUIRE(SSL_CTX_set_cipher_list(t.cctx, "ALL") == 1);
+		REQUIRE(tls_keys_restrict_ctx(t.cctx) == 0);
+		REQUIRE(tls_keys_install(t.cctx) == 0);
+		REQUIRE(SSL_set_max_proto_version(t.c, cases[i].max_version) == 1);
+		REQUIRE(SSL_set_cipher_list(t.s, cases[i].server_12) == 1);
+		REQUIRE(tls_keys__attach(k, t.c) == 0);
+		int rc = tl_handshake(&t);
+
+		CHECKF((rc == 0) == cases[i].want_ok, "case %zu: handshake %d", i, rc);
+		if (rc == 0) {
+			CHECKF(tls_keys_suite_from_ssl(t.c) != TLS_SUITE_NONE, "case %zu: %s", i,
+			       SSL_get_cipher_name(t.c));
+			REQUIRE(tls_keys__handoff(k, t.c, &h) == 0);
+			tls_keys_epoch_wipe(&h.epoch);
+			/* read_ahead would let OpenSSL read past any boundary */
+			SSL_set_read_ahead(t.c, 1);
+			CHECK(tls_keys__handoff(k, t.c, &h) == -EINVAL);
+		}
+		ERR_clear_error();
+		tl_session_free(&t);
+		tls_keys__free(k);
+	}
+}
+
 int main(void)
 {
 	RUN(rfc8448_server_app_keys);
@@ -399,6 +445,7 @@ int main(void)
 	RUN(capture_matches_server_log);
 	RUN(capture_two_connections_one_ctx);
 	RUN(handoff_only_at_clean_boundary);
+	RUN(restricted_client_ctx);
 	tl_identity_free();
 	return check_exit();
 }

@@ -421,8 +421,7 @@ static int server_script(struct tl_session *t, int v13, struct script *sc)
 static void check_reader_on_session(const struct tl_case *cs, struct tl_session *t,
 				    const char *what, const struct tls_handoff *h,
 				    const struct tls_epoch *hs, const struct tls_epoch *app,
-				    const struct script *sc, unsigned want_tickets,
-				    unsigned start_generation)
+				    const struct script *sc, unsigned want_tickets)
 {
 	for (int mode = 0; mode < SPLIT__COUNT; mode++) {
 		struct sink sk = { 0 };
@@ -451,7 +450,6 @@ static void check_reader_on_session(const struct tl_case *cs, struct tl_session 
 		       sk.ku_requested);
 		CHECKF(tls_record__generation(r) == sc->key_updates, "%s %s: generation",
 		       cs->name, what);
-		(void)start_generation;
 		CHECKF(sk.ev[TLS_RECORD_EV_NEW_SESSION_TICKET] == want_tickets,
 		       "%s %s: %u tickets, want %u", cs->name, what,
 		       sk.ev[TLS_RECORD_EV_NEW_SESSION_TICKET], want_tickets);
@@ -489,8 +487,8 @@ static void real_session_handoff_after_handshake(void)
 		REQUIRE(tls_keys__stream_epochs(k, t.c, &hs, &app) == 0);
 		CHECK(h.generation == 0);
 		REQUIRE(server_script(&t, cs->v13, &sc) == 0);
-		check_reader_on_session(cs, &t, "handoff", &h, NULL, NULL, &sc, cs->v13 ? 2 : 0, 0);
-		check_reader_on_session(cs, &t, "stream", NULL, &hs, &app, &sc, cs->v13 ? 2 : 0, 0);
+		check_reader_on_session(cs, &t, "handoff", &h, NULL, NULL, &sc, cs->v13 ? 2 : 0);
+		check_reader_on_session(cs, &t, "stream", NULL, &hs, &app, &sc, cs->v13 ? 2 : 0);
 		tls_keys_epoch_wipe(&h.epoch);
 		tls_keys_epoch_wipe(&hs);
 		tls_keys_epoch_wipe(&app);
@@ -498,6 +496,37 @@ static void real_session_handoff_after_handshake(void)
 		tl_session_free(&t);
 		tls_keys__free(k);
 	}
+}
+
+/* From the first byte through a HelloRetryRequest: the server's first
+ * ServerHello is an HRR, then CCS, ServerHello and the protected flight. */
+static void real_session_hello_retry_stream(void)
+{
+	const struct tl_case *cs = &tl_cases[2];
+	struct tls_keys *k = tls_keys__new();
+	struct script sc = { 0 };
+	struct tl_session t;
+	struct tls_epoch hs, app;
+
+	REQUIRE(k);
+	REQUIRE(tl_session_new(&t, cs, k) == 0);
+	/* the client's key share (first group) is one the server refuses */
+	REQUIRE(SSL_set1_groups_list(t.c, "P-256:X25519") == 1);
+	REQUIRE(SSL_set1_groups_list(t.s, "X25519") == 1);
+	REQUIRE(tl_handshake(&t) == 0);
+	/* an HRR is a ServerHello with this fixed random (RFC 8446 §4.1.3) */
+	static const uint8_t hrr_random[4] = { 0xcf, 0x21, 0xad, 0x74 };
+
+	CHECKF(t.s2c_len > 15 && memcmp(t.s2c + 11, hrr_random, 4) == 0,
+	       "no HelloRetryRequest in the trace");
+	REQUIRE(tls_keys__stream_epochs(k, t.c, &hs, &app) == 0);
+	REQUIRE(server_script(&t, cs->v13, &sc) == 0);
+	check_reader_on_session(cs, &t, "hrr-stream", NULL, &hs, &app, &sc, 2);
+	tls_keys_epoch_wipe(&hs);
+	tls_keys_epoch_wipe(&app);
+	free(sc.want);
+	tl_session_free(&t);
+	tls_keys__free(k);
 }
 
 /* OpenSSL reads the first response (and tickets, and a KeyUpdate in TLS
@@ -531,7 +560,7 @@ static void real_session_handoff_after_reads(void)
 		CHECKF(h.seq == (cs->v13 ? 1u : 2u), "%s: seq %llu", cs->name,
 		       (unsigned long long)h.seq);
 		REQUIRE(server_script(&t, cs->v13, &sc) == 0);
-		check_reader_on_session(cs, &t, "after-reads", &h, NULL, NULL, &sc, 0, h.generation);
+		check_reader_on_session(cs, &t, "after-reads", &h, NULL, NULL, &sc, 0);
 		tls_keys_epoch_wipe(&h.epoch);
 		free(sc.want);
 		tl_session_free(&t);
@@ -1164,6 +1193,7 @@ int main(void)
 	RUN(rfc8448_from_first_byte);
 	RUN(real_session_handoff_after_handshake);
 	RUN(real_session_handoff_after_reads);
+	RUN(real_session_hello_retry_stream);
 	RUN(bit_flips_fail_authentication);
 	RUN(wrong_seq_or_key_fails);
 	RUN(header_limits_13);

@@ -272,6 +272,24 @@ void tls_keys_epoch_wipe(struct tls_epoch *ep)
 	OPENSSL_cleanse(ep, sizeof(*ep));
 }
 
+int tls_keys_restrict_ctx(SSL_CTX *ctx)
+{
+	/* keep in step with the suite table */
+	static const char suites13[] =
+		"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+	static const char suites12[] =
+		"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+		"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+		"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_ciphersuites(ctx, suites13) || !SSL_CTX_set_cipher_list(ctx, suites12))
+		return -EINVAL;
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_read_ahead(ctx, 0);
+	return 0;
+}
+
 /* --- capture ------------------------------------------------------------ */
 
 struct tls_keys {
@@ -558,6 +576,8 @@ int tls_keys__handoff(struct tls_keys *k, SSL *ssl, struct tls_handoff *out)
 	err = check_session(k, ssl, &suite);
 	if (err)
 		return err;
+	if (SSL_get_read_ahead(ssl))
+		return -EINVAL;
 	/* Clean boundary: every byte read from the socket belongs to a record
 	 * OpenSSL has fully read, and no plaintext waits in OpenSSL. */
 	if (SSL_has_pending(ssl) || !rbio || BIO_number_read(rbio) != k->stream_end)

@@ -140,6 +140,10 @@ int tls_keys_epoch_13(enum tls_suite suite, const uint8_t *secret, size_t len,
 /* Wipe key material (OPENSSL_cleanse). */
 void tls_keys_epoch_wipe(struct tls_epoch *ep);
 
+/* Restrict ctx to what the fast path can follow: TLS 1.2/1.3, the suites
+ * above only, no renegotiation, read_ahead off. 0 or -EINVAL. */
+int tls_keys_restrict_ctx(SSL_CTX *ctx);
+
 /* --- capture ------------------------------------------------------------ */
 
 struct tls_keys;
@@ -177,8 +181,9 @@ unsigned tls_keys__foreign_lines(const struct tls_keys *k);
  * the next record's sequence number and the stream offset of its first
  * byte. Returns 0, -EAGAIN (OpenSSL is mid-record or holds data: SSL_read
  * more and retry), -ENOKEY (secrets missing), -ENOTSUP (suite not
- * implemented), -EPROTO (handshake not finished). The caller wipes out with
- * tls_keys_epoch_wipe() when done. */
+ * implemented, or renegotiated), -EPROTO (handshake not finished), -EINVAL
+ * (read_ahead on: OpenSSL may have read past any boundary). The caller wipes
+ * out with tls_keys_epoch_wipe() when done. */
 int tls_keys__handoff(struct tls_keys *k, SSL *ssl, struct tls_handoff *out);
 
 /* For following the server->client stream from its first byte: the
