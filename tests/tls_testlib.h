@@ -18,25 +18,6 @@
 
 #include "tls_keys.h"
 
-/* check.h's CHECKF evaluates its condition a second time when it holds, so a
- * call with side effects inside CHECK()/REQUIRE() would run twice. These
- * tests call the code under test inside checks: evaluate once. */
-#ifdef CHECKF
-#undef CHECKF
-#define CHECKF(cond, ...)                                                    \
-	do {                                                                 \
-		int tl_ok_ = !!(cond);                                       \
-		if (!tl_ok_ && !check__case_failed) {                        \
-			int n_ = snprintf(check__why, sizeof(check__why),    \
-					  "%s:%d: ", __FILE__, __LINE__);    \
-			snprintf(check__why + n_, sizeof(check__why) - n_,   \
-				 __VA_ARGS__);                               \
-			check__case_failed = 1;                              \
-		} else if (!tl_ok_) {                                        \
-			check__case_failed++;                                \
-		}                                                            \
-	} while (0)
-#endif
 
 /* --- deterministic PRNG (xorshift64*) ---------------------------------- */
 
