@@ -19,18 +19,17 @@ static int check__case_failed;
 static int check__case_skipped;
 static char check__why[512];
 
-/* Record a failure (the first one of a case is reported) and keep going.
- * cond is evaluated once: it may call the function under test. */
+/* Record a failure (the first one of a case is reported) and keep going. */
 #define CHECKF(cond, ...)                                                    \
 	do {                                                                 \
-		int check__ok_ = !!(cond);                                   \
-		if (!check__ok_ && !check__case_failed) {                    \
+		int ok_ = !!(cond); /* evaluated exactly once */             \
+		if (!ok_ && !check__case_failed) {                           \
 			int n_ = snprintf(check__why, sizeof(check__why),    \
 					  "%s:%d: ", __FILE__, __LINE__);    \
 			snprintf(check__why + n_, sizeof(check__why) - n_,   \
 				 __VA_ARGS__);                               \
 			check__case_failed = 1;                              \
-		} else if (!check__ok_) {                                    \
+		} else if (!ok_) {                                           \
 			check__case_failed++;                                \
 		}                                                            \
 	} while (0)
