@@ -208,7 +208,9 @@ static __always_inline int fx_parse_ipv6(struct fx_cursor *c, struct fx_pkt *p)
 		}
 	}
 	/* Still inside the extension chain: too long to be a feed. */
-	return FX_PARSE_FOREIGN;
+	if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	    nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT)
+		return FX_PARSE_FOREIGN;
 done:
 	if (c->pos > payload_end)
 		return FX_PARSE_MALFORMED;
