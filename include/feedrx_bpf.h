@@ -51,6 +51,7 @@ enum fx_counter {
 	FX_CNT_MALFORMED,     /* truncated or malformed headers: XDP_PASS */
 	FX_CNT_REDIRECT_FAIL, /* registered flow, no socket on that queue: XDP_PASS */
 	FX_CNT_META_FAIL,     /* driver refused metadata: steered without it */
+	FX_CNT_FRAGMENT,      /* IPv4/IPv6 fragment: XDP_PASS, the kernel reassembles */
 	FX_CNT__MAX,
 };
 

@@ -1,0 +1,617 @@
+/* xdp_steer — loader for the XDP program fx_xdp_steer: opens the bpftool
+ * skeleton, hands its bpf_object to libxdp (which loads it, under its
+ * multiprog dispatcher when bpffs is available, directly otherwise), removes
+ * leftovers of receivers that died, and gives the rest of feedrx typed
+ * access to the flow table, the XSKMAP and the counters. */
+#include "xdp_steer.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "feedrx_xdp.skel.h"
+
+#define XDP_STEER_PROG_NAME "fx_xdp_steer"
+
+struct xdp_steer {
+	struct feedrx_xdp_bpf *skel;
+	struct xdp_program *prog;
+	enum xdp_attach_mode attach_mode; /* libxdp's view, for detach */
+	bool attached;
+	bool multiprog;
+	int ifindex;
+	__u32 prog_id;
+	char ifname[IF_NAMESIZE];
+	int flows_fd;
+	int xsks_fd;
+	int counters_fd;
+	int ncpus;
+	__u64 *percpu; /* ncpus slots, for summing one counter */
+};
+
+const char *xdp_steer_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+	case -ENODEV:
+		return "no such network interface";
+	case -EPERM:
+	case -EACCES:
+		return "not allowed to load or attach BPF programs (needs CAP_BPF and CAP_NET_ADMIN)";
+	case -EOPNOTSUPP:
+		return "XDP mode not supported by this device";
+	case -EEXIST:
+		return "another XDP program is attached to the device without libxdp's dispatcher";
+	case -EBUSY:
+		return "the device's XDP program is in use by a live process";
+	case -E2BIG:
+		return "flow table full";
+	case -ENOENT:
+		return "no such flow";
+	case -EADDRNOTAVAIL:
+		return "socket address is a wildcard or has port 0";
+	default:
+		return strerror(err < 0 ? -err : err);
+	}
+}
+
+static const char *xdp_steer_mode_name(enum xdp_attach_mode m)
+{
+	switch (m) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "generic (SKB)";
+	case XDP_MODE_HW:
+		return "offloaded";
+	default:
+		return "unknown";
+	}
+}
+
+static bool xdp_steer_bpffs_present(void)
+{
+	const char *dir = getenv(XDP_BPFFS_ENVVAR);
+	struct statfs st;
+
+	if (statfs(dir ? dir : "/sys/fs/bpf", &st) < 0)
+		return false;
+	return (unsigned long)st.f_type == (unsigned long)BPF_FS_MAGIC;
+}
+
+/* Does fdinfo text name this program id? */
+static bool xdp_steer_fdinfo_has_prog(int dirfd, const char *fd, __u32 prog_id)
+{
+	char buf[1024], want[32];
+	ssize_t n;
+	int f;
+
+	f = openat(dirfd, fd, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return false;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	snprintf(want, sizeof(want), "prog_id:\t%u\n", prog_id);
+	return strstr(buf, want) != NULL;
+}
+
+/* A process (other than us) holding an fd of this program: a live receiver.
+ * Attachment and bpffs pins hold no fd, so a SIGKILLed receiver's program
+ * is held by nobody. Returns the pid or 0. */
+static pid_t xdp_steer_prog_holder(__u32 prog_id)
+{
+	pid_t self = getpid(), found = 0;
+	struct dirent *pe, *fe;
+	char path[64], link[64];
+	DIR *proc, *fds;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (!found && (pe = readdir(proc))) {
+		char *end;
+		long pid = strtol(pe->d_name, &end, 10);
+		int infofd;
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fdinfo", pid);
+		infofd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		while (infofd >= 0 && !found && (fe = readdir(fds))) {
+			ssize_t n = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
+
+			if (n <= 0)
+				continue;
+			link[n] = 0;
+			if (strcmp(link, "anon_inode:bpf-prog"))
+				continue;
+			if (xdp_steer_fdinfo_has_prog(infofd, fe->d_name, prog_id))
+				found = (pid_t)pid;
+		}
+		if (infofd >= 0)
+			close(infofd);
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+static bool xdp_steer_is_ours(const struct xdp_program *p)
+{
+	const char *name = p ? xdp_program__name(p) : NULL;
+
+	return name && !strcmp(name, XDP_STEER_PROG_NAME);
+}
+
+/* Remove one leftover feedrx program from ifindex. Returns 1 if one was
+ * removed, 0 if there is none, or a negative errno. */
+static int xdp_steer_remove_one_leftover(int ifindex, const char *ifname)
+{
+	struct xdp_program *p = NULL, *it;
+	struct xdp_multiprog *mp;
+	bool legacy;
+	pid_t holder;
+	__u32 id;
+	int err;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	err = (int)libxdp_get_error(mp);
+	if (err == -ENOENT || (!err && !mp))
+		return 0;
+	if (err) {
+		fprintf(stderr, "feedrx: cannot inspect XDP programs on %s: %s\n", ifname,
+			strerror(-err));
+		return err;
+	}
+	legacy = xdp_multiprog__is_legacy(mp);
+	if (legacy) {
+		it = xdp_multiprog__main_prog(mp);
+		if (xdp_steer_is_ours(it)) {
+			p = it;
+		} else if (it) {
+			/* libxdp cannot add to a program attached without its
+			 * dispatcher, and we never remove someone else's. */
+			fprintf(stderr,
+				"feedrx: %s already has XDP program '%s' (id %u) attached "
+				"without libxdp's dispatcher; feedrx will not replace it\n",
+				ifname, xdp_program__name(it) ? xdp_program__name(it) : "?",
+				xdp_program__id(it));
+			err = -EEXIST;
+			goto out;
+		}
+	} else {
+		for (it = xdp_multiprog__next_prog(NULL, mp); it && !p;
+		     it = xdp_multiprog__next_prog(it, mp))
+			if (xdp_steer_is_ours(it))
+				p = it;
+	}
+	if (!p) {
+		err = 0;
+		goto out;
+	}
+	id = xdp_program__id(p);
+	holder = xdp_steer_prog_holder(id);
+	if (holder) {
+		fprintf(stderr,
+			"feedrx: %s already has XDP program %s (id %u) held by live process %d; "
+			"refusing to remove it (stop that receiver first)\n",
+			ifname, XDP_STEER_PROG_NAME, id, (int)holder);
+		err = -EBUSY;
+		goto out;
+	}
+	fprintf(stderr,
+		"feedrx: removing leftover XDP program %s (id %u) from %s: a receiver exited "
+		"without detaching it\n",
+		XDP_STEER_PROG_NAME, id, ifname);
+	if (legacy)
+		err = xdp_multiprog__detach(mp);
+	else
+		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	if (err) {
+		fprintf(stderr, "feedrx: cannot remove leftover program from %s: %s\n", ifname,
+			strerror(-err));
+		goto out;
+	}
+	err = 1;
+out:
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static int xdp_steer_remove_leftovers(int ifindex, const char *ifname)
+{
+	int i, err;
+
+	/* Normally one; a bound in case something keeps re-attaching. */
+	for (i = 0; i < 16; i++) {
+		err = xdp_steer_remove_one_leftover(ifindex, ifname);
+		if (err <= 0)
+			return err;
+	}
+	return -EBUSY;
+}
+
+/* libbpf and libxdp talk a lot while loading (and libbpf notes every ELF
+ * section it does not know, such as libxdp's .xdp_run_config). During open
+ * their messages are kept here and shown only when something goes wrong;
+ * on success the one summary line says what happened. */
+static char xdp_steer_log[4096];
+static size_t xdp_steer_log_len;
+
+static void xdp_steer_log_add(const char *fmt, va_list ap)
+{
+	size_t room = sizeof(xdp_steer_log) - xdp_steer_log_len;
+	int n;
+
+	if (room <= 1)
+		return;
+	n = vsnprintf(xdp_steer_log + xdp_steer_log_len, room, fmt, ap);
+	if (n > 0)
+		xdp_steer_log_len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+static int xdp_steer_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's INFO is mostly "skipping unrecognized data section". */
+	if (level == LIBBPF_WARN)
+		xdp_steer_log_add(fmt, ap);
+	return 0;
+}
+
+static int xdp_steer_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBXDP_DEBUG)
+		xdp_steer_log_add(fmt, ap);
+	return 0;
+}
+
+static void xdp_steer_log_flush(void)
+{
+	if (xdp_steer_log_len)
+		fprintf(stderr, "%s", xdp_steer_log);
+	xdp_steer_log_len = 0;
+	xdp_steer_log[0] = 0;
+}
+
+static libbpf_print_fn_t xdp_steer_prev_bpf;
+static libxdp_print_fn_t xdp_steer_prev_xdp;
+
+static void xdp_steer_log_begin(void)
+{
+	xdp_steer_log_len = 0;
+	xdp_steer_log[0] = 0;
+	xdp_steer_prev_bpf = libbpf_set_print(xdp_steer_libbpf_print);
+	xdp_steer_prev_xdp = libxdp_set_print(xdp_steer_libxdp_print);
+}
+
+/* Stop capturing; show what was captured if show, else drop it. */
+static void xdp_steer_log_end(bool show)
+{
+	libbpf_set_print(xdp_steer_prev_bpf);
+	libxdp_set_print(xdp_steer_prev_xdp);
+	if (show)
+		xdp_steer_log_flush();
+	xdp_steer_log_len = 0;
+	xdp_steer_log[0] = 0;
+}
+
+static void xdp_steer_unload(struct xdp_steer *s)
+{
+	xdp_program__close(s->prog); /* does not close the skeleton's object */
+	s->prog = NULL;
+	feedrx_xdp_bpf__destroy(s->skel);
+	s->skel = NULL;
+}
+
+/* Open a fresh skeleton and attach it in one mode. A failed attach may have
+ * loaded the object already, so every attempt starts from scratch. */
+static int xdp_steer_try_attach(struct xdp_steer *s, enum xdp_attach_mode mode)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts);
+	int err;
+
+	s->skel = feedrx_xdp_bpf__open();
+	if (!s->skel)
+		return -errno;
+	opts.obj = s->skel->obj;
+	opts.prog_name = XDP_STEER_PROG_NAME;
+	s->prog = xdp_program__create(&opts);
+	err = (int)libxdp_get_error(s->prog);
+	if (err) {
+		s->prog = NULL;
+		goto err_unload;
+	}
+	err = xdp_program__attach(s->prog, s->ifindex, mode, 0);
+	if (err)
+		goto err_unload;
+	s->attach_mode = mode;
+	s->attached = true;
+	return 0;
+
+err_unload:
+	xdp_steer_unload(s);
+	return err;
+}
+
+static void xdp_steer_describe(struct xdp_steer *s)
+{
+	fprintf(stderr, "feedrx: XDP program %s (id %u) attached to %s (ifindex %d) in %s mode, %s\n",
+		XDP_STEER_PROG_NAME, s->prog_id, s->ifname, s->ifindex,
+		xdp_steer_mode_name(s->attach_mode),
+		s->multiprog ? "under libxdp's multiprog dispatcher"
+		: xdp_steer_bpffs_present()
+			? "directly (no dispatcher: other XDP programs cannot share the device)"
+			: "directly (no bpffs at /sys/fs/bpf, so no dispatcher: other XDP "
+			  "programs cannot share the device)");
+}
+
+/* Remove leftovers, then attach in the mode asked for (with the fallback). */
+static int xdp_steer_attach(struct xdp_steer *s, enum xdp_steer_mode mode)
+{
+	struct xdp_multiprog *mp;
+	int err;
+
+	err = xdp_steer_remove_leftovers(s->ifindex, s->ifname);
+	if (err)
+		return err;
+
+	switch (mode) {
+	case XDP_STEER_MODE_SKB:
+		err = xdp_steer_try_attach(s, XDP_MODE_SKB);
+		break;
+	case XDP_STEER_MODE_NATIVE:
+		err = xdp_steer_try_attach(s, XDP_MODE_NATIVE);
+		break;
+	case XDP_STEER_MODE_AUTO:
+		err = xdp_steer_try_attach(s, XDP_MODE_NATIVE);
+		/* Fall back only when the driver is the problem, not when a
+		 * foreign program or missing privileges are. */
+		if (err && err != -EEXIST && err != -EBUSY && err != -EPERM && err != -EACCES) {
+			xdp_steer_log_flush();
+			fprintf(stderr,
+				"feedrx: WARNING: native XDP refused on %s (%s).\n"
+				"feedrx: WARNING: falling back to GENERIC (SKB) XDP: the kernel "
+				"builds an skb for every packet before the program runs and "
+				"AF_XDP copies each frame, so the fast path loses most of its "
+				"advantage. Use a driver with native XDP, or --mode kernel.\n",
+				s->ifname, strerror(-err));
+			err = xdp_steer_try_attach(s, XDP_MODE_SKB);
+		}
+		break;
+	default:
+		err = -EINVAL;
+	}
+	if (err)
+		return err;
+	mp = xdp_multiprog__get_from_ifindex(s->ifindex);
+	if (!libxdp_get_error(mp) && mp) {
+		s->multiprog = !xdp_multiprog__is_legacy(mp);
+		xdp_multiprog__close(mp);
+	}
+	return 0;
+}
+
+int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode)
+{
+	struct xdp_steer *s;
+	int err, ncpus;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->flows_fd = s->xsks_fd = s->counters_fd = -1;
+	if (!ifname || strlen(ifname) >= sizeof(s->ifname)) {
+		err = -ENODEV;
+		goto err_free;
+	}
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	s->ifindex = (int)if_nametoindex(ifname);
+	if (!s->ifindex) {
+		err = -ENODEV;
+		goto err_free;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		err = ncpus ? ncpus : -EINVAL;
+		goto err_free;
+	}
+	s->ncpus = ncpus;
+	s->percpu = calloc((size_t)ncpus, sizeof(*s->percpu));
+	if (!s->percpu) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+
+	xdp_steer_log_begin();
+	err = xdp_steer_attach(s, mode);
+	xdp_steer_log_end(err != 0);
+	if (err) {
+		fprintf(stderr, "feedrx: cannot attach XDP program to %s: %s\n", s->ifname,
+			xdp_steer_strerror(err));
+		goto err_free;
+	}
+	s->prog_id = xdp_program__id(s->prog);
+	s->flows_fd = bpf_map__fd(s->skel->maps.fx_flows);
+	s->xsks_fd = bpf_map__fd(s->skel->maps.fx_xsks);
+	s->counters_fd = bpf_map__fd(s->skel->maps.fx_counters);
+	xdp_steer_describe(s);
+	*out = s;
+	return 0;
+
+err_free:
+	free(s->percpu);
+	free(s);
+	return err;
+}
+
+void xdp_steer__close(struct xdp_steer *s)
+{
+	int err;
+
+	if (!s)
+		return;
+	if (s->attached) {
+		xdp_steer_log_begin();
+		err = xdp_program__detach(s->prog, s->ifindex, s->attach_mode, 0);
+		xdp_steer_log_end(err != 0);
+		if (err)
+			fprintf(stderr,
+				"feedrx: cannot detach XDP program from %s: %s (the next start "
+				"removes it)\n",
+				s->ifname, strerror(-err));
+		s->attached = false;
+	}
+	xdp_steer_unload(s);
+	free(s->percpu);
+	free(s);
+}
+
+enum xdp_steer_mode xdp_steer__mode(const struct xdp_steer *s)
+{
+	return s->attach_mode == XDP_MODE_SKB ? XDP_STEER_MODE_SKB : XDP_STEER_MODE_NATIVE;
+}
+
+bool xdp_steer__multiprog(const struct xdp_steer *s)
+{
+	return s->multiprog;
+}
+
+int xdp_steer__ifindex(const struct xdp_steer *s)
+{
+	return s->ifindex;
+}
+
+__u32 xdp_steer__prog_id(const struct xdp_steer *s)
+{
+	return s->prog_id;
+}
+
+int xdp_steer__add_flow(struct xdp_steer *s, const struct fx_flow_key *key)
+{
+	struct fx_flow_val val = { 0 };
+
+	return bpf_map_update_elem(s->flows_fd, key, &val, BPF_ANY) ? -errno : 0;
+}
+
+int xdp_steer__del_flow(struct xdp_steer *s, const struct fx_flow_key *key)
+{
+	return bpf_map_delete_elem(s->flows_fd, key) ? -errno : 0;
+}
+
+int xdp_steer__flow(const struct xdp_steer *s, const struct fx_flow_key *key,
+		    struct fx_flow_val *val)
+{
+	return bpf_map_lookup_elem(s->flows_fd, key, val) ? -errno : 0;
+}
+
+int xdp_steer__xsks_fd(const struct xdp_steer *s)
+{
+	return s->xsks_fd;
+}
+
+int xdp_steer__counters(const struct xdp_steer *s, __u64 sums[FX_CNT__MAX])
+{
+	__u32 i;
+	int c;
+
+	for (i = 0; i < FX_CNT__MAX; i++) {
+		if (bpf_map_lookup_elem(s->counters_fd, &i, s->percpu))
+			return -errno;
+		sums[i] = 0;
+		for (c = 0; c < s->ncpus; c++)
+			sums[i] += s->percpu[c];
+	}
+	return 0;
+}
+
+/* Family, address bytes and port of one side; v4-mapped IPv6 counts as IPv4. */
+static int xdp_steer_sockaddr_side(const struct sockaddr *sa, __u8 *family, __u8 addr[16],
+				   __be16 *port)
+{
+	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memset(addr, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		*family = FX_FAMILY_IPV4;
+		memcpy(addr, &sin->sin_addr, 4);
+		*port = sin->sin_port;
+		if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+			return -EADDRNOTAVAIL;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		*port = sin6->sin6_port;
+		if (!memcmp(&sin6->sin6_addr, v4mapped, sizeof(v4mapped))) {
+			*family = FX_FAMILY_IPV4;
+			memcpy(addr, (const __u8 *)&sin6->sin6_addr + 12, 4);
+			if (!memcmp(addr, "\0\0\0\0", 4))
+				return -EADDRNOTAVAIL;
+		} else {
+			*family = FX_FAMILY_IPV6;
+			memcpy(addr, &sin6->sin6_addr, 16);
+			if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+				return -EADDRNOTAVAIL;
+		}
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return *port ? 0 : -EADDRNOTAVAIL;
+}
+
+int xdp_steer_flow_key_from_sockaddrs(struct fx_flow_key *key, const struct sockaddr *local,
+				      const struct sockaddr *remote)
+{
+	__u8 lfam, rfam;
+	int err;
+
+	memset(key, 0, sizeof(*key));
+	/* Packets come from the exchange: remote is the source. */
+	err = xdp_steer_sockaddr_side(remote, &rfam, key->saddr, &key->sport);
+	if (!err)
+		err = xdp_steer_sockaddr_side(local, &lfam, key->daddr, &key->dport);
+	if (!err && lfam != rfam)
+		err = -EINVAL;
+	if (err) {
+		memset(key, 0, sizeof(*key));
+		return err;
+	}
+	key->family = rfam;
+	return 0;
+}
+
+int xdp_steer_flow_key_from_fd(struct fx_flow_key *key, int fd)
+{
+	struct sockaddr_storage local, remote;
+	socklen_t llen = sizeof(local), rlen = sizeof(remote);
+
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) ||
+	    getpeername(fd, (struct sockaddr *)&remote, &rlen))
+		return -errno;
+	return xdp_steer_flow_key_from_sockaddrs(key, (struct sockaddr *)&local,
+						 (struct sockaddr *)&remote);
+}

@@ -1,0 +1,83 @@
+/* xdp_steer — loads and attaches the XDP program fx_xdp_steer
+ * (bpf/feedrx_xdp.bpf.c) on one interface and owns its maps: the flow table
+ * (which 4-tuples go to AF_XDP), the XSKMAP (where AF_XDP sockets register)
+ * and the per-CPU counters. Attaches through libxdp so other XDP programs
+ * can share the device; removes a leftover feedrx program from a receiver
+ * that died without detaching. */
+#ifndef FEEDRX_XDP_STEER_H
+#define FEEDRX_XDP_STEER_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <linux/types.h>
+
+#include "feedrx_bpf.h"
+
+enum xdp_steer_mode {
+	/* Native (driver) mode; if the driver refuses, generic (SKB) mode
+	 * with a loud warning on stderr. The default. */
+	XDP_STEER_MODE_AUTO = 0,
+	/* Native mode or fail. */
+	XDP_STEER_MODE_NATIVE,
+	/* Generic (SKB) mode: slow, works on any device. Only when asked. */
+	XDP_STEER_MODE_SKB,
+};
+
+struct xdp_steer;
+
+/* Load fx_xdp_steer and attach it to ifname. First removes a feedrx program
+ * left attached there by a receiver that died (message on stderr); refuses
+ * with -EBUSY if a live process still holds it, and with -EEXIST if a
+ * foreign XDP program occupies the device without libxdp's dispatcher.
+ * Prints one line on stderr saying which mode and attachment was obtained.
+ * Returns 0 and *out, or a negative errno (-ENODEV: no such interface,
+ * -EPERM: not allowed to load BPF, -EOPNOTSUPP: mode not supported). */
+int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode);
+
+/* Detach the program, close the maps and free s. NULL-safe; safe on every
+ * exit path. AF_XDP sockets registered in the XSKMAP keep working until
+ * closed, but nothing is steered to them any more. */
+void xdp_steer__close(struct xdp_steer *s);
+
+/* The mode obtained: XDP_STEER_MODE_NATIVE or XDP_STEER_MODE_SKB. */
+enum xdp_steer_mode xdp_steer__mode(const struct xdp_steer *s);
+/* True when attached through libxdp's multiprog dispatcher (other XDP
+ * programs can share the device), false when attached directly. */
+bool xdp_steer__multiprog(const struct xdp_steer *s);
+int xdp_steer__ifindex(const struct xdp_steer *s);
+/* Kernel id of our program (the component program under a dispatcher). */
+__u32 xdp_steer__prog_id(const struct xdp_steer *s);
+
+/* Register a flow with zeroed state (packets, bytes, ISN unknown); replaces
+ * an existing entry, so call it before every connect(). Returns 0, -E2BIG
+ * when FX_MAX_FLOWS flows are registered, or another negative errno. */
+int xdp_steer__add_flow(struct xdp_steer *s, const struct fx_flow_key *key);
+/* Remove a flow: its segments go to the kernel again. 0 or -ENOENT. */
+int xdp_steer__del_flow(struct xdp_steer *s, const struct fx_flow_key *key);
+/* Read a flow's state (ISN once FX_FLOW_F_ISN_KNOWN, packet counts).
+ * 0 or -ENOENT. */
+int xdp_steer__flow(const struct xdp_steer *s, const struct fx_flow_key *key,
+		    struct fx_flow_val *val);
+
+/* The XSKMAP fd, indexed by RX queue, for xsk_socket__update_xskmap(). */
+int xdp_steer__xsks_fd(const struct xdp_steer *s);
+
+/* Counters summed over all CPUs into sums[FX_CNT__MAX]. 0 or negative errno. */
+int xdp_steer__counters(const struct xdp_steer *s, __u64 sums[FX_CNT__MAX]);
+
+/* Fill key for a TCP connection from its local and remote addresses (what
+ * getsockname() and the connect() target give). The key is as packets
+ * arrive: source = remote (exchange), destination = local. IPv4-mapped IPv6
+ * addresses on both sides give an IPv4 key. Returns 0, -EAFNOSUPPORT,
+ * -EINVAL (mixed families) or -EADDRNOTAVAIL (wildcard address or port 0:
+ * bind() to the real local address first). */
+int xdp_steer_flow_key_from_sockaddrs(struct fx_flow_key *key, const struct sockaddr *local,
+				      const struct sockaddr *remote);
+
+/* Same for a socket that is bound (to a concrete address) and connected. */
+int xdp_steer_flow_key_from_fd(struct fx_flow_key *key, int fd);
+
+/* Short text for the errors xdp_steer__open returns (static string). */
+const char *xdp_steer_strerror(int err);
+
+#endif
