@@ -90,6 +90,8 @@ static int on_plaintext(void *arg, const uint8_t *p, size_t n)
 
 	if (s->err)
 		return 1;
+	if (s->o.on_record)
+		s->o.on_record(s->o.ctx);
 	if (!s->http_done) {
 		r = hdr_skip_feed(&s->http, p, n, &s->http_done);
 		if (r < 0)

@@ -45,6 +45,8 @@ struct fp_stream_opts {
 	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n);
 	void (*on_control)(void *ctx, int opcode, const uint8_t *p, size_t n);
 	void (*on_tls_event)(void *ctx, enum tls_record_event ev, unsigned detail);
+	/* optional: a record was authenticated and decrypted (latency stamp) */
+	void (*on_record)(void *ctx);
 };
 
 struct fp_stream;

@@ -1,0 +1,412 @@
+/* fastpath — XDP steering, AF_XDP rings, TCP reassembly, the fast-path
+ * decoder and re-injection, wired together for one feed connection. */
+#include "fastpath.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+
+#include "fp_stream.h"
+#include "pkt_parse.h"
+#include "tcp_reasm.h"
+#include "tls_keys.h"
+#include "tun_inject.h"
+
+#define FP_BATCH_MAX 256 /* >= xsk_rx batch size */
+
+struct fastpath {
+	struct fastpath_opts o;
+	struct ev_loop *loop;
+	struct xdp_steer *steer;
+	struct xsk_rx *rx;
+	struct tun_inject *tun;
+	struct tcp_reasm *reasm;
+	struct fp_stream *stream;
+	struct tls_keys *keys;
+	FILE *dump;
+	char *dump_buf;
+
+	struct fx_flow_key key;
+	bool registered;
+	bool failed;
+	char describe[160];
+
+	/* the batch being drained: which frames may go back to the kernel */
+	unsigned batch_n;
+	bool refuse[FP_BATCH_MAX];
+	struct iovec iov[FP_BATCH_MAX];
+
+	/* stamps of the frame being processed */
+	struct lat_stamps cur;
+
+	EVP_MD_CTX *stream_md, *kernel_md;
+	struct fastpath_stats st;
+};
+
+static void fastpath__fail(struct fastpath *fp, const char *why)
+{
+	if (fp->failed)
+		return;
+	fp->failed = true;
+	fastpath__unregister(fp);
+	if (fp->o.on_failure)
+		fp->o.on_failure(fp->o.ctx, why);
+}
+
+/* ---- stream stages ---------------------------------------------------- */
+
+static void on_ws_message(void *ctx, int opcode, const uint8_t *p, size_t n)
+{
+	struct fastpath *fp = ctx;
+
+	fp->cur.at[LAT_PT_FRAME] = lat_stats_now_ns();
+	fp->st.messages++;
+	if (fp->o.on_message)
+		fp->o.on_message(fp->o.ctx, opcode, p, n, &fp->cur);
+}
+
+static void on_ws_control(void *ctx, int opcode, const uint8_t *p, size_t n)
+{
+	struct fastpath *fp = ctx;
+
+	if (fp->o.on_control)
+		fp->o.on_control(fp->o.ctx, opcode, p, n);
+}
+
+static void on_tls_event(void *ctx, enum tls_record_event ev, unsigned detail)
+{
+	struct fastpath *fp = ctx;
+
+	if (fp->o.on_tls_event)
+		fp->o.on_tls_event(fp->o.ctx, ev, detail);
+}
+
+static void on_record(void *ctx)
+{
+	struct fastpath *fp = ctx;
+
+	fp->cur.at[LAT_PT_DECRYPT] = lat_stats_now_ns();
+}
+
+static void on_stream_bytes(void *ctx, uint64_t off, const uint8_t *p, size_t n)
+{
+	struct fastpath *fp = ctx;
+	char why[160];
+
+	fp->cur.at[LAT_PT_REASM] = lat_stats_now_ns();
+	fp->st.stream_bytes += n;
+	EVP_DigestUpdate(fp->stream_md, p, n);
+	if (fp->failed)
+		return;
+	if (fp_stream__feed(fp->stream, off, p, n) < 0) {
+		fp_stream__strerror(fp->stream, why, sizeof(why));
+		fastpath__fail(fp, why);
+	}
+}
+
+/* ---- AF_XDP frames ---------------------------------------------------- */
+
+static void on_frame(void *ctx, const struct xsk_rx_frame *f)
+{
+	struct fastpath *fp = ctx;
+	struct pkt_tcp seg;
+	unsigned i = fp->batch_n++;
+	int r;
+
+	fp->refuse[i] = false;
+	fp->st.frames++;
+	if (pkt_parse_tcp(f->data, f->len, &seg) != PKT_OK ||
+	    memcmp(&seg.key, &fp->key, sizeof(seg.key)) != 0) {
+		fp->st.frames_other++; /* not ours to decode, but the kernel's to see */
+		return;
+	}
+	fp->cur.at[LAT_PT_XDP] = f->meta ? f->meta->rx_ns : 0;
+	fp->cur.at[LAT_PT_DRAIN] = f->drain_ns;
+	r = tcp_reasm__push(fp->reasm, seg.seq, seg.flags, seg.payload, seg.payload_len);
+	if (r < 0) {
+		/* never re-injected: the kernel won't ACK it, the exchange resends */
+		fp->refuse[i] = true;
+		fp->st.segments_refused++;
+	}
+}
+
+static void on_batch_end(void *ctx, const struct xsk_rx_frame *frames, unsigned n)
+{
+	struct fastpath *fp = ctx;
+	unsigned i, k = 0, done;
+
+	for (i = 0; i < n && i < FP_BATCH_MAX; i++) {
+		if (fp->refuse[i])
+			continue;
+		fp->iov[k].iov_base = (void *)frames[i].data;
+		fp->iov[k].iov_len = frames[i].len;
+		k++;
+	}
+	done = tun_inject__write_batch(fp->tun, fp->iov, k);
+	fp->st.reinjected += done;
+	fp->st.reinject_failed += k - done;
+	fp->batch_n = 0;
+}
+
+static const struct xsk_rx_handler fastpath_handler = {
+	.frame = on_frame,
+	.batch_end = on_batch_end,
+};
+
+/* ---- kernel-side ciphertext (for comparing the two streams) ----------- */
+
+static long kernel_bio_cb(BIO *b, int oper, const char *argp, size_t len, int argi, long argl,
+			  int ret, size_t *processed)
+{
+	struct fastpath *fp = (struct fastpath *)BIO_get_callback_arg(b);
+
+	(void)len, (void)argi, (void)argl;
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed && *processed) {
+		EVP_DigestUpdate(fp->kernel_md, argp, *processed);
+		fp->st.kernel_bytes += *processed;
+	}
+	return ret;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
+		  char *why, size_t why_len)
+{
+	struct xsk_rx_config xc;
+	struct tun_inject_config tc;
+	struct tcp_reasm_opts ro = {0};
+	struct fp_stream_opts so = {0};
+	struct fastpath *fp;
+	int r;
+
+	fp = calloc(1, sizeof(*fp));
+	if (!fp) {
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	fp->o = *o;
+	fp->loop = loop;
+	fp->stream_md = EVP_MD_CTX_new();
+	fp->kernel_md = EVP_MD_CTX_new();
+	if (!fp->stream_md || !fp->kernel_md ||
+	    !EVP_DigestInit_ex(fp->stream_md, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex(fp->kernel_md, EVP_sha256(), NULL)) {
+		snprintf(why, why_len, "cannot set up SHA-256");
+		r = -ENOMEM;
+		goto err;
+	}
+
+	r = xdp_steer__open(&fp->steer, o->ifname, o->xdp_mode);
+	if (r < 0) {
+		snprintf(why, why_len, "cannot attach XDP on %s: %s", o->ifname,
+			 xdp_steer_strerror(r));
+		goto err;
+	}
+	xsk_rx_defaults(&xc);
+	xc.ifname = o->ifname;
+	xc.queue = o->queue;
+	xc.cpu = o->poll == XSK_RX_POLL_BUSY ? o->busy_cpu : -1;
+	xc.busy_poll_usecs = o->poll == XSK_RX_POLL_BUSY ? o->busy_poll_usecs : 0;
+	if (xc.batch > FP_BATCH_MAX)
+		xc.batch = FP_BATCH_MAX;
+	r = xsk_rx__new(&fp->rx, &xc);
+	if (r < 0) {
+		snprintf(why, why_len, "cannot open AF_XDP sockets on %s: %s", o->ifname,
+			 strerror(-r));
+		goto err;
+	}
+	r = xsk_rx__update_xskmap(fp->rx, xdp_steer__xsks_fd(fp->steer));
+	if (r < 0) {
+		snprintf(why, why_len, "cannot register AF_XDP sockets: %s", strerror(-r));
+		goto err;
+	}
+	tun_inject_defaults(&tc);
+	r = tun_inject__new(&fp->tun, &tc, why, why_len);
+	if (r < 0)
+		goto err;
+
+	ro.deliver = on_stream_bytes;
+	ro.ctx = fp;
+	fp->reasm = tcp_reasm__new(&ro);
+	if (!fp->reasm) {
+		r = -errno;
+		snprintf(why, why_len, "cannot set up TCP reassembly: %s", strerror(errno));
+		goto err;
+	}
+	if (o->dump_path) {
+		fp->dump = fopen(o->dump_path, "wb");
+		if (!fp->dump) {
+			r = -errno;
+			snprintf(why, why_len, "cannot open %s: %s", o->dump_path, strerror(errno));
+			goto err;
+		}
+		fp->dump_buf = malloc(1 << 20);
+		if (fp->dump_buf)
+			setvbuf(fp->dump, fp->dump_buf, _IOFBF, 1 << 20);
+	}
+	so.proxied = o->proxied;
+	so.max_message = o->max_message;
+	so.dump = fp->dump;
+	so.ctx = fp;
+	so.on_message = on_ws_message;
+	so.on_control = on_ws_control;
+	so.on_tls_event = on_tls_event;
+	so.on_record = on_record;
+	fp->stream = fp_stream__new(&so);
+	fp->keys = tls_keys__new();
+	if (!fp->stream || !fp->keys) {
+		r = -ENOMEM;
+		snprintf(why, why_len, "out of memory");
+		goto err;
+	}
+	r = xsk_rx__start(fp->rx, loop, o->poll, &fastpath_handler, fp);
+	if (r < 0) {
+		snprintf(why, why_len, "cannot start draining AF_XDP: %s", strerror(-r));
+		goto err;
+	}
+	snprintf(fp->describe, sizeof(fp->describe), "%s XDP%s on %s, AF_XDP %s mode, %u queue%s, %s poll",
+		 xdp_steer__mode(fp->steer) == XDP_STEER_MODE_SKB ? "generic" : "native",
+		 xdp_steer__multiprog(fp->steer) ? " (multiprog)" : "", o->ifname,
+		 xsk_rx__mode_str(fp->rx), xsk_rx__count(fp->rx),
+		 xsk_rx__count(fp->rx) == 1 ? "" : "s",
+		 o->poll == XSK_RX_POLL_BUSY ? "busy" : "wakeup");
+	*out = fp;
+	return 0;
+err:
+	fastpath__free(fp);
+	return r < 0 ? r : -EINVAL;
+}
+
+int fastpath__on_socket(struct fastpath *fp, const struct sockaddr *local,
+			const struct sockaddr *remote)
+{
+	struct fx_flow_key key;
+	int r;
+
+	r = xdp_steer_flow_key_from_sockaddrs(&key, local, remote);
+	if (r < 0)
+		return r;
+	fastpath__unregister(fp); /* an earlier address attempt */
+	r = xdp_steer__add_flow(fp->steer, &key);
+	if (r < 0)
+		return r;
+	fp->key = key;
+	fp->registered = true;
+	return 0;
+}
+
+int fastpath__on_tls(struct fastpath *fp, SSL *ssl)
+{
+	BIO *rb = SSL_get_rbio(ssl);
+	int r;
+
+	r = tls_keys_install(SSL_get_SSL_CTX(ssl));
+	if (r < 0)
+		return r;
+	r = tls_keys__attach(fp->keys, ssl);
+	if (r < 0)
+		return r;
+	if (rb) {
+		BIO_set_callback_arg(rb, (char *)fp);
+		BIO_set_callback_ex(rb, kernel_bio_cb);
+	}
+	return 0;
+}
+
+int fastpath__on_open(struct fastpath *fp, SSL *ssl)
+{
+	struct tls_epoch hs, app;
+	char why[160];
+	int r;
+
+	r = tls_keys__stream_epochs(fp->keys, ssl, &hs, &app);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "no TLS secrets for the fast path: %s", strerror(-r));
+		fastpath__fail(fp, why);
+		return r;
+	}
+	r = fp_stream__set_keys(fp->stream, SSL_version(ssl) == TLS1_3_VERSION ? &hs : NULL, &app);
+	tls_keys_epoch_wipe(&hs);
+	tls_keys_epoch_wipe(&app);
+	if (r < 0) {
+		fp_stream__strerror(fp->stream, why, sizeof(why));
+		fastpath__fail(fp, why);
+	}
+	return r;
+}
+
+void fastpath__unregister(struct fastpath *fp)
+{
+	if (fp && fp->registered) {
+		xdp_steer__del_flow(fp->steer, &fp->key);
+		fp->registered = false;
+	}
+}
+
+void fastpath__force_desync(struct fastpath *fp)
+{
+	fp_stream__inject_desync(fp->stream);
+}
+
+bool fastpath__failed(const struct fastpath *fp)
+{
+	return fp->failed;
+}
+
+const char *fastpath__describe(const struct fastpath *fp)
+{
+	return fp->describe;
+}
+
+void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	struct tun_inject_stats ts;
+
+	*st = fp->st;
+	/* digests of what was seen so far, without finishing the running ones */
+	if (c && EVP_MD_CTX_copy_ex(c, fp->stream_md))
+		EVP_DigestFinal_ex(c, st->stream_sha256, NULL);
+	if (c && EVP_MD_CTX_copy_ex(c, fp->kernel_md))
+		EVP_DigestFinal_ex(c, st->kernel_sha256, NULL);
+	EVP_MD_CTX_free(c);
+	tun_inject__stats(fp->tun, &ts);
+	(void)ts;
+}
+
+int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX])
+{
+	__u64 s[FX_CNT__MAX];
+	int r = xdp_steer__counters(fp->steer, s);
+
+	for (int i = 0; i < FX_CNT__MAX; i++)
+		sums[i] = r < 0 ? 0 : s[i];
+	return r;
+}
+
+void fastpath__free(struct fastpath *fp)
+{
+	if (!fp)
+		return;
+	fastpath__unregister(fp);
+	if (fp->rx)
+		xsk_rx__stop(fp->rx);
+	xdp_steer__close(fp->steer);
+	xsk_rx__free(fp->rx);
+	tun_inject__free(fp->tun);
+	tcp_reasm__free(fp->reasm);
+	fp_stream__free(fp->stream);
+	tls_keys__free(fp->keys);
+	if (fp->dump)
+		fclose(fp->dump);
+	free(fp->dump_buf);
+	EVP_MD_CTX_free(fp->stream_md);
+	EVP_MD_CTX_free(fp->kernel_md);
+	free(fp);
+}

@@ -1,0 +1,95 @@
+/* fastpath — the XDP receive path of one feed connection, stage by stage:
+ *
+ *   xdp_steer  attach the XDP program, register the flow's 4-tuple
+ *   xsk_rx     drain the AF_XDP rings in the libev loop
+ *   pkt_parse  frame -> TCP segment
+ *   tcp_reasm  segments -> the exchange's byte stream (exact offsets)
+ *   fp_stream  bytes -> TLS records -> HTTP 101 skipped -> WebSocket messages
+ *   tun_inject every frame taken off the ring goes back to the kernel as an
+ *              IP packet after it was used, so the kernel's TCP stays exact
+ *
+ * A segment the reassembler refuses (caps, window) is not re-injected: the
+ * kernel never ACKs it, the exchange resends it, and the fast path gets it
+ * again (DESIGN §1). After a fast-path failure the flow is removed from the
+ * XDP map (the kernel path gets the traffic directly) and frames still in
+ * the rings keep being re-injected.
+ */
+#ifndef FEEDRX_FASTPATH_H
+#define FEEDRX_FASTPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+
+#include "feedrx_bpf.h"
+#include "lat_stats.h"
+#include "tls_record.h"
+#include "xdp_steer.h"
+#include "xsk_rx.h"
+
+struct fastpath_opts {
+	const char *ifname;          /* interface the feed arrives on */
+	enum xdp_steer_mode xdp_mode;
+	int queue;                   /* -1: every RX queue */
+	enum xsk_rx_poll poll;
+	int busy_cpu;                /* busy mode: pin here (-1: no pinning) */
+	int busy_poll_usecs;         /* busy mode: SO_PREFER_BUSY_POLL etc. (0: off) */
+	bool proxied;                /* an HTTP CONNECT answer precedes TLS */
+	size_t max_message;
+	const char *dump_path;       /* write the reassembled stream here, or NULL */
+	void *ctx;
+	/* one WebSocket data message, with the stamps taken so far */
+	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n,
+			   const struct lat_stamps *st);
+	/* ping, pong, close seen on the fast path */
+	void (*on_control)(void *ctx, int opcode, const uint8_t *p, size_t n);
+	void (*on_tls_event)(void *ctx, enum tls_record_event ev, unsigned detail);
+	/* the fast path stopped delivering (once): why, for the log */
+	void (*on_failure)(void *ctx, const char *why);
+};
+
+struct fastpath_stats {
+	uint64_t frames, frames_other;  /* taken off the rings; of which not our flow */
+	uint64_t segments_refused;      /* refused by the reassembler: not re-injected */
+	uint64_t reinjected, reinject_failed;
+	uint64_t stream_bytes;          /* reassembled */
+	uint64_t messages;
+	uint64_t kernel_bytes;          /* ciphertext read by OpenSSL on the kernel socket */
+	uint8_t stream_sha256[SHA256_DIGEST_LENGTH]; /* of the reassembled stream */
+	uint8_t kernel_sha256[SHA256_DIGEST_LENGTH]; /* of what the kernel socket gave */
+};
+
+struct fastpath;
+
+/* Attach XDP, open the AF_XDP sockets and the TUN device, allocate every
+ * buffer. 0, or negative with a one-line reason in why. */
+int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
+		  char *why, size_t why_len);
+
+/* Hooks for kconn: the socket is bound (register its flow before connect),
+ * the SSL session exists (capture secrets), the upgrade is done. */
+int fastpath__on_socket(struct fastpath *fp, const struct sockaddr *local,
+			const struct sockaddr *remote);
+int fastpath__on_tls(struct fastpath *fp, SSL *ssl);
+int fastpath__on_open(struct fastpath *fp, SSL *ssl);
+
+/* Stop steering (remove the flow); frames already in the rings are still
+ * re-injected while the loop runs. */
+void fastpath__unregister(struct fastpath *fp);
+/* Test-only switch: make the fast path fail as a TLS desync would. */
+void fastpath__force_desync(struct fastpath *fp);
+
+bool fastpath__failed(const struct fastpath *fp);
+const char *fastpath__describe(const struct fastpath *fp); /* "native XDP, copy mode, 2 queues" */
+void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
+int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX]);
+
+/* Detach everything (safe on every exit path, NULL-safe). */
+void fastpath__free(struct fastpath *fp);
+
+#endif
