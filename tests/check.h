@@ -22,13 +22,14 @@ static char check__why[512];
 /* Record a failure (the first one of a case is reported) and keep going. */
 #define CHECKF(cond, ...)                                                    \
 	do {                                                                 \
-		if (!(cond) && !check__case_failed) {                        \
+		int ok_ = !!(cond); /* evaluated once: it may have effects */\
+		if (!ok_ && !check__case_failed) {                           \
 			int n_ = snprintf(check__why, sizeof(check__why),    \
 					  "%s:%d: ", __FILE__, __LINE__);    \
 			snprintf(check__why + n_, sizeof(check__why) - n_,   \
 				 __VA_ARGS__);                               \
 			check__case_failed = 1;                              \
-		} else if (!(cond)) {                                        \
+		} else if (!ok_) {                                           \
 			check__case_failed++;                                \
 		}                                                            \
 	} while (0)
