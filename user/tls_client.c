@@ -66,8 +66,8 @@ static int tls_client__check_ciphers(struct tls_client *t)
 		const char *name = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk, i));
 		if (!tls_client__is_allowed(name))
 			return tls_client__fail(t, -EINVAL,
-						"cipher %s is not supported (AEAD suites only: %s:%s)",
-						name, TLS_CLIENT_SUITES_13, TLS_CLIENT_CIPHERS_12);
+						"cipher %s is not supported: feedrx offers only "
+						"the AEAD suites listed in --help", name);
 	}
 	return 0;
 }
@@ -273,8 +273,6 @@ int tls_client__shutdown(struct tls_client *t)
 	int r;
 
 	if (!t->ssl)
-		return 0;
-	if (SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)
 		return 0;
 	ERR_clear_error();
 	r = SSL_shutdown(t->ssl);

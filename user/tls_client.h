@@ -61,7 +61,8 @@ ssize_t tls_client__read(struct tls_client *t, void *buf, size_t n);
  * -EPIPE / -EIO. */
 ssize_t tls_client__write(struct tls_client *t, const void *buf, size_t n);
 
-/* Send close_notify once: 0, -EAGAIN or an error. */
+/* Send close_notify (call again after -EAGAIN until 0): 0, -EAGAIN or
+ * an error. */
 int tls_client__shutdown(struct tls_client *t);
 
 /* "TLSv1.3" and the cipher's name, after the handshake. */
