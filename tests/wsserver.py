@@ -4,7 +4,7 @@ for feedrx's kernel-path tests: a second implementation next to feedsim, and
 the source of what feedsim does not send (fragmented messages, server pings,
 close codes, a non-101 answer).
 
-  wsserver.py --cert C --key K --host H --port P [--log FILE] [--tls 1.2|1.3]
+  wsserver.py --cert C --key K --host H [--host H2] --port P [--log FILE] [--tls 1.2|1.3]
 
 Paths:
   /ws/<stream>?n=N[&frag=1][&ping=1][&close=CODE]
@@ -39,7 +39,8 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
-    ap.add_argument("--host", required=True)
+    ap.add_argument("--host", action="append", required=True,
+                    help="address to listen on (repeatable)")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--log")
     ap.add_argument("--tls", choices=["1.2", "1.3"])
