@@ -164,10 +164,12 @@ static void feedrx_on_open(void *user)
 		fprintf(stderr, "feedrx: connected: %s\n", kconn__describe(f->conn));
 }
 
-static void feedrx_on_notice(void *user, const char *msg)
+static void feedrx_on_notice(void *user, enum kconn_notice level, const char *msg)
 {
-	(void)user;
-	fprintf(stderr, "feedrx: %s\n", msg);
+	struct feedrx *f = user;
+
+	if (level == KCONN_WARN || f->verbose)
+		fprintf(stderr, "feedrx: %s\n", msg);
 }
 
 static void feedrx_on_done(void *user, int status)

@@ -108,9 +108,9 @@ static void kconn__fail(struct kconn *k, int err, const char *fmt, ...)
 	kconn__finish(k);
 }
 
-static void kconn__notice(struct kconn *k, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void kconn__notice(struct kconn *k, const char *fmt, ...)
+static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
 {
 	char buf[384];
 	va_list ap;
@@ -120,7 +120,7 @@ static void kconn__notice(struct kconn *k, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	k->h.on_notice(k->h.user, buf);
+	k->h.on_notice(k->h.user, level, buf);
 }
 
 static const char *kconn__phase(enum kconn_state s)
@@ -160,6 +160,9 @@ static void kconn__try_next(struct kconn *k);
 static void kconn__drop_attempt(struct kconn *k, int err)
 {
 	k->last_err = err;
+	if (k->ai_next)
+		kconn__notice(k, KCONN_INFO, "%s: %s, trying the next address", k->peer,
+			      strerror(-err));
 	ev_timer_stop(k->loop, &k->attempt);
 	kconn__want(k, 0);
 	if (k->fd >= 0) {
@@ -199,7 +202,7 @@ static void kconn__try_next(struct kconn *k)
 		net_connect_describe(ai->ai_addr, k->peer, sizeof(k->peer));
 		fd = net_connect_socket(ai, &local);
 		if (fd < 0) {
-			k->last_err = fd;
+			kconn__drop_attempt(k, fd);
 			continue;
 		}
 		k->fd = fd;
@@ -453,7 +456,7 @@ static void kconn__ws_closed(struct kconn *k)
 			 k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
 		k->status = -ECONNABORTED;
 	} else if (k->state == KCONN_OPEN) {
-		kconn__notice(k, "server closed the connection (%u%s%s)", code,
+		kconn__notice(k, KCONN_INFO, "server closed the connection (%u%s%s)", code,
 			      k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
 	}
 	kconn__start_shutdown(k);
@@ -484,7 +487,7 @@ static void kconn__on_ws_message(void *user, bool text, const uint8_t *p, size_t
 			k->replies++;
 			k->reply_bytes += n;
 			if (r == SUBSCRIBE_ERROR)
-				kconn__notice(k, "subscription refused: %.*s",
+				kconn__notice(k, KCONN_WARN, "subscription refused: %.*s",
 					      (int)(n > 200 ? 200 : n), (const char *)p);
 			return;
 		}
