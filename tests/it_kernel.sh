@@ -74,11 +74,17 @@ expect_err() {
 # ---- data, byte for byte ----------------------------------------------------
 run_cmp k_ipv4_tls13_100k "--tls 1.3 --rate 0 --count 100000" \
   --tls 1.3 "wss://$NETNS_EX_IP4:@PORT@/ws/btcusdt@trade"
+if [[ $(wc -l <"$TMP/k_ipv4_tls13_100k.out") -eq 100000 ]]; then pass k_100k_lines
+else fail k_100k_lines "$(wc -l <"$TMP/k_ipv4_tls13_100k.out") lines, want 100000"; fi
 run_cmp k_ipv6_tls12_combined "--tls 1.2 --rate 0 --count 20000" \
   --tls 1.2 "wss://[$NETNS_EX_IP6]:@PORT@/stream?streams=btcusdt@trade/ethusdt@bookTicker/btcusdt@depth@100ms"
 run_cmp k_raw_stream "--rate 0 --count 5000" "wss://$NETNS_EX_IP4:@PORT@/ws/raw"
-run_cmp k_subscribe "--rate 0 --count 5000" --subscribe btcusdt@trade --subscribe ethusdt@aggTrade \
+run_cmp k_subscribe "--rate 0 --count 5000" -v --subscribe btcusdt@trade --subscribe ethusdt@aggTrade \
   "wss://$NETNS_EX_IP4:@PORT@/ws"
+# the reply ({"result":null,"id":1}) was seen and kept off stdout
+if grep -q ' 1 subscription replies' "$TMP/k_subscribe.err" && ! grep -q '"id":1}' "$TMP/k_subscribe.out"; then
+  pass k_subscribe_reply_hidden
+else fail k_subscribe_reply_hidden "$(tail -c 300 "$TMP/k_subscribe.err")"; fi
 run_cmp k_fragmented "--rate 0 --count 3000 --fragment 7" "wss://$NETNS_EX_IP4:@PORT@/ws/btcusdt@depth"
 run_cmp k_hostname_sni "--rate 0 --count 1000" "wss://feedsim.test:@PORT@/ws/btcusdt@trade"
 
