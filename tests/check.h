@@ -22,7 +22,7 @@ static char check__why[512];
 /* Record a failure (the first one of a case is reported) and keep going. */
 #define CHECKF(cond, ...)                                                    \
 	do {                                                                 \
-		int ok_ = !!(cond); /* evaluated once: it may have effects */\
+		int ok_ = !!(cond); /* evaluated exactly once */             \
 		if (!ok_ && !check__case_failed) {                           \
 			int n_ = snprintf(check__why, sizeof(check__why),    \
 					  "%s:%d: ", __FILE__, __LINE__);    \

@@ -1,0 +1,800 @@
+/* feed_parse — strict JSON tokenizer and the Binance message decoder on top
+ * of it. Nothing here allocates except feed_parser__new at set-up. */
+#include "feed_parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *feed_parse_strerror(int err)
+{
+	switch (err) {
+	case FEED_OK: return "ok";
+	case FEED_ERR_TRUNCATED: return "JSON truncated: input ends inside a value";
+	case FEED_ERR_SYNTAX: return "JSON syntax error: unexpected character";
+	case FEED_ERR_STRING: return "JSON string holds a raw control character";
+	case FEED_ERR_ESCAPE: return "JSON string holds an invalid escape";
+	case FEED_ERR_NUMBER: return "malformed JSON number";
+	case FEED_ERR_TRAILING: return "data after the JSON value";
+	case FEED_ERR_DEPTH: return "JSON nested too deeply";
+	case FEED_ERR_TOKENS: return "too many JSON tokens for the parser's token array";
+	case FEED_ERR_LEVELS: return "more depth levels than the parser's level array holds";
+	case FEED_ERR_TOO_LONG: return "message too long";
+	case FEED_ERR_NOT_OBJECT: return "message, data or error is not a JSON object";
+	case FEED_ERR_TYPE: return "field has the wrong JSON type";
+	case FEED_ERR_MISSING: return "required field missing";
+	case FEED_ERR_RANGE: return "integer field out of range";
+	case FEED_ERR_DECIMAL: return "price or quantity not a decimal with at most 8 places";
+	}
+	return "unknown feed_parse error";
+}
+
+const char *feed_msg_type_name(enum feed_msg_type t)
+{
+	switch (t) {
+	case FEED_MSG_UNKNOWN: return "unknown";
+	case FEED_MSG_TRADE: return "trade";
+	case FEED_MSG_AGG_TRADE: return "aggTrade";
+	case FEED_MSG_BOOK_TICKER: return "bookTicker";
+	case FEED_MSG_DEPTH: return "depthUpdate";
+	case FEED_MSG_REPLY: return "reply";
+	case FEED_MSG_ERROR_REPLY: return "error_reply";
+	}
+	return "?";
+}
+
+/* ------------------------------------------------------------------ */
+/* Tokenizer                                                           */
+
+static inline int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static inline int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* js[*pos] is the opening quote. */
+static int scan_string(const char *js, size_t len, size_t *pos, struct feed_tok *t)
+{
+	size_t i = *pos, j = i + 1;
+
+	t->type = FEED_TOK_STRING;
+	t->flags = 0;
+	t->size = 0;
+	while (j < len) {
+		unsigned char c = (unsigned char)js[j];
+		/* the common byte first; a 256-byte class table measured slower */
+		if (c != '"' && c != '\\' && c >= 0x20) {
+			j++;
+			continue;
+		}
+		if (c == '"') {
+			t->start = (uint32_t)(i + 1);
+			t->len = (uint32_t)(j - i - 1);
+			*pos = j + 1;
+			return 0;
+		}
+		if (c == '\\') {
+			t->flags |= FEED_TOKF_ESCAPED;
+			if (j + 1 >= len)
+				return FEED_ERR_TRUNCATED;
+			switch (js[j + 1]) {
+			case '"': case '\\': case '/': case 'b':
+			case 'f': case 'n': case 'r': case 't':
+				j += 2;
+				continue;
+			case 'u':
+				for (size_t k = j + 2; k < j + 6; k++) {
+					if (k >= len)
+						return FEED_ERR_TRUNCATED;
+					if (!is_hex(js[k]))
+						return FEED_ERR_ESCAPE;
+				}
+				j += 6;
+				continue;
+			default:
+				return FEED_ERR_ESCAPE;
+			}
+		}
+		return FEED_ERR_STRING; /* c < 0x20 */
+	}
+	return FEED_ERR_TRUNCATED;
+}
+
+/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int scan_number(const char *js, size_t len, size_t *pos, struct feed_tok *t)
+{
+	size_t i = *pos, j = i;
+
+	t->type = FEED_TOK_NUMBER;
+	t->flags = FEED_TOKF_INT;
+	t->size = 0;
+	if (js[j] == '-') {
+		t->flags |= FEED_TOKF_NEG;
+		j++;
+	}
+	if (j == len)
+		return FEED_ERR_TRUNCATED;
+	if (js[j] == '0')
+		j++;
+	else if (is_digit(js[j]))
+		while (j < len && is_digit(js[j]))
+			j++;
+	else
+		return FEED_ERR_NUMBER;
+	if (j < len && js[j] == '.') {
+		t->flags &= (uint8_t)~FEED_TOKF_INT;
+		if (++j == len)
+			return FEED_ERR_TRUNCATED;
+		if (!is_digit(js[j]))
+			return FEED_ERR_NUMBER;
+		while (j < len && is_digit(js[j]))
+			j++;
+	}
+	if (j < len && (js[j] == 'e' || js[j] == 'E')) {
+		t->flags &= (uint8_t)~FEED_TOKF_INT;
+		if (++j < len && (js[j] == '+' || js[j] == '-'))
+			j++;
+		if (j == len)
+			return FEED_ERR_TRUNCATED;
+		if (!is_digit(js[j]))
+			return FEED_ERR_NUMBER;
+		while (j < len && is_digit(js[j]))
+			j++;
+	}
+	t->start = (uint32_t)i;
+	t->len = (uint32_t)(j - i);
+	*pos = j;
+	return 0;
+}
+
+static int scan_literal(const char *js, size_t len, size_t *pos, struct feed_tok *t,
+			const char *lit, size_t n, uint8_t type)
+{
+	size_t avail = len - *pos;
+
+	if (memcmp(js + *pos, lit, avail < n ? avail : n) != 0)
+		return FEED_ERR_SYNTAX;
+	if (avail < n)
+		return FEED_ERR_TRUNCATED;
+	t->type = type;
+	t->flags = 0;
+	t->size = 0;
+	t->start = (uint32_t)*pos;
+	t->len = (uint32_t)n;
+	*pos += n;
+	return 0;
+}
+
+/* Skip whitespace; true when input remains. Most Binance payloads have no
+ * whitespace at all, so test the common case (a byte above ' ') first. */
+static inline int skip_ws(const char *js, size_t len, size_t *i)
+{
+	while (*i < len && (unsigned char)js[*i] <= ' ' && is_ws(js[*i]))
+		(*i)++;
+	return *i < len;
+}
+
+/* Iterative, one explicit stack of open containers; each grammar position
+ * is its own label so that the branch predictor sees the JSON's shape. */
+int feed_json_tokenize(const char *js, size_t len, struct feed_tok *toks, uint32_t ntoks)
+{
+	uint32_t stack[FEED_JSON_MAX_DEPTH];
+	uint32_t depth = 0, n = 0;
+	size_t i = 0;
+	int rc, in_obj = 0; /* the innermost open container is an object */
+	struct feed_tok *t;
+	char c;
+
+	if (len >= UINT32_MAX || ntoks > INT32_MAX)
+		return FEED_ERR_TOO_LONG;
+
+value:
+	if (!skip_ws(js, len, &i))
+		return FEED_ERR_TRUNCATED;
+	if (n == ntoks)
+		return FEED_ERR_TOKENS;
+	t = &toks[n];
+	c = js[i];
+	switch (c) {
+	case '{':
+	case '[':
+		if (depth == FEED_JSON_MAX_DEPTH)
+			return FEED_ERR_DEPTH;
+		in_obj = c == '{';
+		t->type = in_obj ? FEED_TOK_OBJECT : FEED_TOK_ARRAY;
+		t->flags = 0;
+		t->size = 0;
+		t->start = (uint32_t)i++;
+		stack[depth++] = n++;
+		if (!skip_ws(js, len, &i))
+			return FEED_ERR_TRUNCATED;
+		if (js[i] == (in_obj ? '}' : ']'))
+			goto close;
+		if (in_obj)
+			goto key;
+		toks[stack[depth - 1]].size++;
+		goto value;
+	case '"':
+		rc = scan_string(js, len, &i, t);
+		break;
+	case 't':
+		rc = scan_literal(js, len, &i, t, "true", 4, FEED_TOK_TRUE);
+		break;
+	case 'f':
+		rc = scan_literal(js, len, &i, t, "false", 5, FEED_TOK_FALSE);
+		break;
+	case 'n':
+		rc = scan_literal(js, len, &i, t, "null", 4, FEED_TOK_NULL);
+		break;
+	default:
+		if (c != '-' && !is_digit(c))
+			return FEED_ERR_SYNTAX;
+		rc = scan_number(js, len, &i, t);
+		break;
+	}
+	if (rc)
+		return rc;
+	t->next = ++n;
+
+after_value:
+	if (!depth)
+		goto done;
+	if (!skip_ws(js, len, &i))
+		return FEED_ERR_TRUNCATED;
+	c = js[i];
+	if (c == ',') {
+		i++;
+		if (in_obj) {
+			if (!skip_ws(js, len, &i))
+				return FEED_ERR_TRUNCATED;
+			goto key;
+		}
+		toks[stack[depth - 1]].size++;
+		goto value;
+	}
+	if (c == (in_obj ? '}' : ']'))
+		goto close;
+	return FEED_ERR_SYNTAX;
+
+key: /* js[i] is the first non-blank byte where a key must start */
+	if (js[i] != '"')
+		return FEED_ERR_SYNTAX;
+	if (n == ntoks)
+		return FEED_ERR_TOKENS;
+	t = &toks[n];
+	rc = scan_string(js, len, &i, t);
+	if (rc)
+		return rc;
+	t->next = ++n;
+	toks[stack[depth - 1]].size++;
+	if (!skip_ws(js, len, &i))
+		return FEED_ERR_TRUNCATED;
+	if (js[i] != ':')
+		return FEED_ERR_SYNTAX;
+	i++;
+	goto value;
+
+close: /* js[i] is the bracket matching the innermost container */
+	t = &toks[stack[--depth]];
+	t->len = (uint32_t)(i + 1 - t->start);
+	t->next = n;
+	i++;
+	if (depth)
+		in_obj = toks[stack[depth - 1]].type == FEED_TOK_OBJECT;
+	goto after_value;
+
+done:
+	if (skip_ws(js, len, &i))
+		return FEED_ERR_TRAILING;
+	return (int)n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Field values                                                        */
+
+static const uint64_t pow10_u64[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
+					10000000, 100000000 };
+
+int feed_parse_decimal(const char *s, size_t len, int64_t *out)
+{
+	size_t i = 0;
+	uint64_t v = 0;
+	int neg = 0, frac = -1; /* digits after '.', -1 before it */
+
+	if (i < len && s[i] == '-') {
+		neg = 1;
+		i++;
+	}
+	if (i == len || !is_digit(s[i]))
+		return FEED_ERR_DECIMAL;
+	/* up to 19 digits cannot overflow a u64: check overflow per digit
+	 * only for longer strings */
+	int careful = len - i > 19;
+	for (; i < len; i++) {
+		char c = s[i];
+		if (is_digit(c)) {
+			if (frac >= 0 && ++frac > 8)
+				return FEED_ERR_DECIMAL;
+			if (!careful)
+				v = v * 10 + (uint64_t)(c - '0');
+			else if (__builtin_mul_overflow(v, 10, &v) ||
+				 __builtin_add_overflow(v, (uint64_t)(c - '0'), &v))
+				return FEED_ERR_DECIMAL;
+		} else if (c == '.' && frac < 0 && i + 1 < len) {
+			frac = 0;
+		} else {
+			return FEED_ERR_DECIMAL;
+		}
+	}
+	if (__builtin_mul_overflow(v, pow10_u64[8 - (frac < 0 ? 0 : frac)], &v) ||
+	    v > (uint64_t)INT64_MAX)
+		return FEED_ERR_DECIMAL;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
+static int get_u64(const char *js, const struct feed_tok *t, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (t->type != FEED_TOK_NUMBER || !(t->flags & FEED_TOKF_INT))
+		return FEED_ERR_TYPE;
+	if (t->flags & FEED_TOKF_NEG)
+		return FEED_ERR_RANGE;
+	const char *d = js + t->start;
+	if (t->len <= 19) { /* cannot overflow */
+		for (uint32_t k = 0; k < t->len; k++)
+			v = v * 10 + (uint64_t)(d[k] - '0');
+		*out = v;
+		return 0;
+	}
+	for (uint32_t k = 0; k < t->len; k++)
+		if (__builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, (uint64_t)(js[t->start + k] - '0'), &v))
+			return FEED_ERR_RANGE;
+	*out = v;
+	return 0;
+}
+
+static int get_i64(const char *js, const struct feed_tok *t, int64_t *out)
+{
+	uint64_t v = 0;
+	int neg = (t->flags & FEED_TOKF_NEG) != 0;
+
+	if (t->type != FEED_TOK_NUMBER || !(t->flags & FEED_TOKF_INT))
+		return FEED_ERR_TYPE;
+	for (uint32_t k = neg; k < t->len; k++)
+		if (__builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, (uint64_t)(js[t->start + k] - '0'), &v))
+			return FEED_ERR_RANGE;
+	if (v > (uint64_t)INT64_MAX + neg)
+		return FEED_ERR_RANGE;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+static int get_dec(const char *js, const struct feed_tok *t, int64_t *out)
+{
+	if (t->type != FEED_TOK_STRING)
+		return FEED_ERR_TYPE;
+	return feed_parse_decimal(js + t->start, t->len, out);
+}
+
+static int get_bool(const struct feed_tok *t, bool *out)
+{
+	if (t->type == FEED_TOK_TRUE)
+		*out = true;
+	else if (t->type == FEED_TOK_FALSE)
+		*out = false;
+	else
+		return FEED_ERR_TYPE;
+	return 0;
+}
+
+/* A symbol or stream name: a string without escapes, so the bytes in the
+ * input are its value. */
+static int get_ident(const char *js, const struct feed_tok *t, struct feed_str *out)
+{
+	if (t->type != FEED_TOK_STRING || (t->flags & FEED_TOKF_ESCAPED))
+		return FEED_ERR_TYPE;
+	out->ptr = js + t->start;
+	out->len = t->len;
+	return 0;
+}
+
+static int get_str(const char *js, const struct feed_tok *t, struct feed_str *out)
+{
+	if (t->type != FEED_TOK_STRING)
+		return FEED_ERR_TYPE;
+	out->ptr = js + t->start;
+	out->len = t->len;
+	return 0;
+}
+
+/* Raw JSON text of any value (strings with their quotes). */
+static void get_raw(const char *js, const struct feed_tok *t, struct feed_str *out)
+{
+	int q = t->type == FEED_TOK_STRING;
+
+	out->ptr = js + t->start - q;
+	out->len = t->len + 2 * (uint32_t)q;
+}
+
+/* ------------------------------------------------------------------ */
+/* Objects and messages                                                */
+
+enum field {
+	F_e, F_E, F_s, F_t, F_p, F_q, F_T, F_m, F_M, F_a, F_f, F_l, F_u, F_U, F_b, F_B, F_A,
+	F_TS_NS, F_PU, F_STREAM, F_DATA, F_RESULT, F_ID, F_ERROR, F_CODE, F_MSG,
+	F__MAX
+};
+
+static int field_of(const char *k, uint32_t len)
+{
+	switch (len) {
+	case 1:
+		switch (k[0]) {
+		case 'e': return F_e;
+		case 'E': return F_E;
+		case 's': return F_s;
+		case 't': return F_t;
+		case 'p': return F_p;
+		case 'q': return F_q;
+		case 'T': return F_T;
+		case 'm': return F_m;
+		case 'M': return F_M;
+		case 'a': return F_a;
+		case 'f': return F_f;
+		case 'l': return F_l;
+		case 'u': return F_u;
+		case 'U': return F_U;
+		case 'b': return F_b;
+		case 'B': return F_B;
+		case 'A': return F_A;
+		}
+		return -1;
+	case 2:
+		if (!memcmp(k, "id", 2))
+			return F_ID;
+		if (!memcmp(k, "pu", 2))
+			return F_PU;
+		return -1;
+	case 3:
+		return memcmp(k, "msg", 3) ? -1 : F_MSG;
+	case 4:
+		if (!memcmp(k, "data", 4))
+			return F_DATA;
+		if (!memcmp(k, "code", 4))
+			return F_CODE;
+		return -1;
+	case 5:
+		if (!memcmp(k, "ts_ns", 5))
+			return F_TS_NS;
+		if (!memcmp(k, "error", 5))
+			return F_ERROR;
+		return -1;
+	case 6:
+		if (!memcmp(k, "stream", 6))
+			return F_STREAM;
+		if (!memcmp(k, "result", 6))
+			return F_RESULT;
+		return -1;
+	}
+	return -1;
+}
+
+/* slot[f] = token index of field f's value, 0 when absent (token 0 is the
+ * root object, never a member value). Later duplicates overwrite. */
+static void collect(const char *js, const struct feed_tok *toks, uint32_t obj, uint32_t *slot)
+{
+	uint32_t k = obj + 1;
+
+	memset(slot, 0, F__MAX * sizeof(*slot));
+	for (uint32_t m = 0; m < toks[obj].size; m++) {
+		const struct feed_tok *key = &toks[k];
+		if (!(key->flags & FEED_TOKF_ESCAPED)) {
+			int f = field_of(js + key->start, key->len);
+			if (f >= 0)
+				slot[f] = k + 1;
+		}
+		k = toks[k + 1].next;
+	}
+}
+
+struct ctx {
+	const char *js;
+	const struct feed_tok *toks;
+	const uint32_t *slot;
+	struct feed_msg *m;
+};
+
+#define TRY(expr)                                                            \
+	do {                                                                 \
+		int rc_ = (expr);                                            \
+		if (rc_)                                                     \
+			return rc_;                                          \
+	} while (0)
+
+static int need_u64(const struct ctx *c, int f, uint64_t *out)
+{
+	if (!c->slot[f])
+		return FEED_ERR_MISSING;
+	return get_u64(c->js, &c->toks[c->slot[f]], out);
+}
+
+static int need_dec(const struct ctx *c, int f, int64_t *out)
+{
+	if (!c->slot[f])
+		return FEED_ERR_MISSING;
+	return get_dec(c->js, &c->toks[c->slot[f]], out);
+}
+
+static int need_bool(const struct ctx *c, int f, bool *out)
+{
+	if (!c->slot[f])
+		return FEED_ERR_MISSING;
+	return get_bool(&c->toks[c->slot[f]], out);
+}
+
+static int need_symbol(const struct ctx *c)
+{
+	if (!c->slot[F_s])
+		return FEED_ERR_MISSING;
+	return get_ident(c->js, &c->toks[c->slot[F_s]], &c->m->symbol);
+}
+
+/* Optional u64 field: sets `bit` in m->fields when present. */
+static int opt_u64(const struct ctx *c, int f, uint64_t *out, uint32_t bit)
+{
+	if (!c->slot[f])
+		return 0;
+	TRY(get_u64(c->js, &c->toks[c->slot[f]], out));
+	c->m->fields |= bit;
+	return 0;
+}
+
+static int common_tail(const struct ctx *c)
+{
+	return opt_u64(c, F_TS_NS, &c->m->ts_ns, FEED_F_TS_NS);
+}
+
+static int parse_trade(const struct ctx *c, int agg)
+{
+	struct feed_msg *m = c->m;
+
+	TRY(need_u64(c, F_E, &m->event_ms));
+	TRY(need_symbol(c));
+	TRY(need_u64(c, agg ? F_a : F_t, &m->id));
+	TRY(need_dec(c, F_p, &m->price));
+	TRY(need_dec(c, F_q, &m->qty));
+	if (agg) {
+		TRY(need_u64(c, F_f, &m->first_id));
+		TRY(need_u64(c, F_l, &m->last_id));
+	}
+	TRY(need_u64(c, F_T, &m->trade_ms));
+	TRY(need_bool(c, F_m, &m->buyer_maker));
+	if (c->slot[F_M]) {
+		TRY(get_bool(&c->toks[c->slot[F_M]], &m->best_match));
+		m->fields |= FEED_F_BEST_MATCH;
+	}
+	m->fields |= FEED_F_EVENT_MS | FEED_F_TRADE_MS;
+	m->type = agg ? FEED_MSG_AGG_TRADE : FEED_MSG_TRADE;
+	return common_tail(c);
+}
+
+static int parse_book_ticker(const struct ctx *c)
+{
+	struct feed_msg *m = c->m;
+
+	TRY(need_u64(c, F_u, &m->id));
+	TRY(need_symbol(c));
+	TRY(need_dec(c, F_b, &m->bid_px));
+	TRY(need_dec(c, F_B, &m->bid_qty));
+	TRY(need_dec(c, F_a, &m->ask_px));
+	TRY(need_dec(c, F_A, &m->ask_qty));
+	TRY(opt_u64(c, F_E, &m->event_ms, FEED_F_EVENT_MS)); /* futures */
+	TRY(opt_u64(c, F_T, &m->trade_ms, FEED_F_TRADE_MS));
+	m->type = FEED_MSG_BOOK_TICKER;
+	return common_tail(c);
+}
+
+/* One side's [["price","qty"], ...] into levels[*used ..]. */
+static int parse_levels(const struct ctx *c, uint32_t arr, struct feed_level *levels,
+			uint32_t cap, uint32_t *used, uint32_t *count)
+{
+	const struct feed_tok *toks = c->toks;
+	const struct feed_tok *a = &toks[arr];
+
+	if (a->type != FEED_TOK_ARRAY)
+		return FEED_ERR_TYPE;
+	if (a->size > cap - *used)
+		return FEED_ERR_LEVELS;
+	uint32_t k = arr + 1;
+	for (uint32_t i = 0; i < a->size; i++) {
+		const struct feed_tok *lv = &toks[k];
+		if (lv->type != FEED_TOK_ARRAY || lv->size != 2)
+			return FEED_ERR_TYPE;
+		struct feed_level *out = &levels[*used + i];
+		TRY(get_dec(c->js, &toks[k + 1], &out->price));
+		/* price was a string (get_dec checked), so qty is the next token */
+		TRY(get_dec(c->js, &toks[k + 2], &out->qty));
+		k = lv->next;
+	}
+	*used += a->size;
+	*count = a->size;
+	return 0;
+}
+
+static int parse_depth(const struct ctx *c, struct feed_parser *p)
+{
+	struct feed_msg *m = c->m;
+	uint32_t used = 0;
+
+	TRY(need_u64(c, F_E, &m->event_ms));
+	TRY(need_symbol(c));
+	TRY(need_u64(c, F_U, &m->first_id));
+	TRY(need_u64(c, F_u, &m->last_id));
+	if (!c->slot[F_b] || !c->slot[F_a])
+		return FEED_ERR_MISSING;
+	TRY(parse_levels(c, c->slot[F_b], p->levels, p->nlevels, &used, &m->n_bids));
+	TRY(parse_levels(c, c->slot[F_a], p->levels, p->nlevels, &used, &m->n_asks));
+	m->bids = p->levels;
+	m->asks = p->levels + m->n_bids;
+	TRY(opt_u64(c, F_T, &m->trade_ms, FEED_F_TRADE_MS));
+	TRY(opt_u64(c, F_PU, &m->prev_id, FEED_F_PREV_ID));
+	m->fields |= FEED_F_EVENT_MS;
+	m->type = FEED_MSG_DEPTH;
+	return common_tail(c);
+}
+
+/* "id" of a reply: unsigned number, string or null. */
+static int reply_id(const struct ctx *c)
+{
+	if (!c->slot[F_ID])
+		return 0;
+	const struct feed_tok *t = &c->toks[c->slot[F_ID]];
+	switch (t->type) {
+	case FEED_TOK_NUMBER:
+		TRY(get_u64(c->js, t, &c->m->id));
+		c->m->fields |= FEED_F_ID;
+		return 0;
+	case FEED_TOK_STRING:
+		TRY(get_str(c->js, t, &c->m->id_str));
+		c->m->fields |= FEED_F_ID_STR;
+		return 0;
+	case FEED_TOK_NULL:
+		return 0;
+	}
+	return FEED_ERR_TYPE;
+}
+
+static int parse_error_reply(const struct ctx *c)
+{
+	uint32_t eslot[F__MAX];
+	uint32_t e = c->slot[F_ERROR];
+
+	if (c->toks[e].type != FEED_TOK_OBJECT)
+		return FEED_ERR_NOT_OBJECT;
+	collect(c->js, c->toks, e, eslot);
+	if (!eslot[F_CODE] || !eslot[F_MSG])
+		return FEED_ERR_MISSING;
+	TRY(get_i64(c->js, &c->toks[eslot[F_CODE]], &c->m->err_code));
+	TRY(get_str(c->js, &c->toks[eslot[F_MSG]], &c->m->err_msg));
+	TRY(reply_id(c));
+	c->m->type = FEED_MSG_ERROR_REPLY;
+	return 0;
+}
+
+static int parse_object(struct feed_parser *p, const char *js, uint32_t obj, struct feed_msg *m,
+			int in_envelope)
+{
+	uint32_t slot[F__MAX];
+	struct ctx c = { js, p->toks, slot, m };
+
+	collect(js, p->toks, obj, slot);
+
+	if (!in_envelope && slot[F_STREAM] && slot[F_DATA]) {
+		TRY(get_ident(js, &p->toks[slot[F_STREAM]], &m->stream));
+		if (p->toks[slot[F_DATA]].type != FEED_TOK_OBJECT)
+			return FEED_ERR_NOT_OBJECT;
+		m->fields |= FEED_F_STREAM;
+		return parse_object(p, js, slot[F_DATA], m, 1);
+	}
+	if (slot[F_e]) {
+		const struct feed_tok *e = &p->toks[slot[F_e]];
+		TRY(get_ident(js, e, &m->event));
+		const char *v = js + e->start;
+		switch (e->len) {
+		case 5:
+			if (!memcmp(v, "trade", 5))
+				return parse_trade(&c, 0);
+			break;
+		case 8:
+			if (!memcmp(v, "aggTrade", 8))
+				return parse_trade(&c, 1);
+			break;
+		case 10:
+			if (!memcmp(v, "bookTicker", 10))
+				return parse_book_ticker(&c);
+			break;
+		case 11:
+			if (!memcmp(v, "depthUpdate", 11))
+				return parse_depth(&c, p);
+			break;
+		}
+		/* another event type: say what it is, best effort */
+		if (slot[F_s])
+			(void)get_ident(js, &p->toks[slot[F_s]], &m->symbol);
+		return 0;
+	}
+	if (slot[F_RESULT] && slot[F_ID]) {
+		get_raw(js, &p->toks[slot[F_RESULT]], &m->result);
+		TRY(reply_id(&c));
+		m->type = FEED_MSG_REPLY;
+		return 0;
+	}
+	if (slot[F_ERROR])
+		return parse_error_reply(&c);
+	if (slot[F_u] && slot[F_s] && slot[F_b] && slot[F_B] && slot[F_a] && slot[F_A])
+		return parse_book_ticker(&c);
+	return 0;
+}
+
+int feed_parse(struct feed_parser *p, const char *buf, size_t len, struct feed_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	int n = feed_json_tokenize(buf, len, p->toks, p->ntoks);
+	if (n < 0)
+		return n;
+	if (p->toks[0].type != FEED_TOK_OBJECT)
+		return FEED_ERR_NOT_OBJECT;
+	int rc = parse_object(p, buf, 0, m, 0);
+	if (rc)
+		m->type = FEED_MSG_UNKNOWN;
+	return rc;
+}
+
+void feed_parser__init(struct feed_parser *p, struct feed_tok *toks, uint32_t ntoks,
+		       struct feed_level *levels, uint32_t nlevels)
+{
+	p->toks = toks;
+	p->ntoks = ntoks;
+	p->levels = levels;
+	p->nlevels = nlevels;
+}
+
+struct feed_parser *feed_parser__new(uint32_t ntoks, uint32_t nlevels)
+{
+	struct feed_parser *p = calloc(1, sizeof(*p));
+	if (!p)
+		goto err;
+	feed_parser__init(p, calloc(ntoks ? ntoks : 1, sizeof(struct feed_tok)), ntoks,
+			  calloc(nlevels ? nlevels : 1, sizeof(struct feed_level)), nlevels);
+	if (!p->toks || !p->levels)
+		goto err_arrays;
+	return p;
+
+err_arrays:
+	free(p->levels);
+	free(p->toks);
+	free(p);
+err:
+	return NULL;
+}
+
+void feed_parser__free(struct feed_parser *p)
+{
+	if (!p)
+		return;
+	free(p->levels);
+	free(p->toks);
+	free(p);
+}

@@ -1,0 +1,266 @@
+/* lat_stats — stage deltas into per-stage histograms; the live line, the
+ * exit table and the JSON report. */
+#include "lat_stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct {
+	const char *name;
+	const char *label;
+} stages[LAT_ST__MAX] = {
+	[LAT_ST_WIRE] = { "wire", "send -> first rx stamp" },
+	[LAT_ST_XDP_DRAIN] = { "xdp_drain", "xdp -> ring drained" },
+	[LAT_ST_DRAIN_REASM] = { "drain_reasm", "drained -> reassembled" },
+	[LAT_ST_REASM_DECRYPT] = { "reasm_decrypt", "reassembled -> decrypted" },
+	[LAT_ST_DECRYPT_FRAME] = { "decrypt_frame", "decrypted -> frame decoded" },
+	[LAT_ST_FRAME_HANDLER] = { "frame_handler", "frame -> handler called" },
+	[LAT_ST_RX] = { "rx", "first rx stamp -> handler" },
+	[LAT_ST_E2E] = { "e2e", "send -> handler (end to end)" },
+	[LAT_ST_EXCHANGE] = { "exchange", "exchange E -> handler (realtime)" },
+};
+
+/* Names of enum fx_counter, in order. */
+static const char *const xdp_names[FX_CNT__MAX] = {
+	[FX_CNT_STEERED] = "steered",
+	[FX_CNT_PASSED] = "passed",
+	[FX_CNT_MALFORMED] = "malformed",
+	[FX_CNT_REDIRECT_FAIL] = "redirect_fail",
+	[FX_CNT_META_FAIL] = "meta_fail",
+};
+
+static const double report_ps[] = { 50, 90, 99, 99.9 };
+#define N_PS (sizeof(report_ps) / sizeof(report_ps[0]))
+
+uint64_t lat_stats_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *lat_stats_stage_name(enum lat_stage st)
+{
+	return (unsigned int)st < LAT_ST__MAX ? stages[st].name : "?";
+}
+
+const char *lat_stats_stage_label(enum lat_stage st)
+{
+	return (unsigned int)st < LAT_ST__MAX ? stages[st].label : "?";
+}
+
+void lat_stats__init(struct lat_stats *s, uint64_t now_ns)
+{
+	memset(&s->c, 0, sizeof(s->c));
+	memset(&s->prev, 0, sizeof(s->prev));
+	memset(s->negative, 0, sizeof(s->negative));
+	for (int i = 0; i < LAT_ST__MAX; i++) {
+		lat_hist__init(&s->win[i]);
+		lat_hist__init(&s->total[i]);
+	}
+	lat_hist__init(&s->scratch);
+	s->start_ns = s->last_ns = now_ns;
+}
+
+struct lat_stats *lat_stats__new(void)
+{
+	struct lat_stats *s = malloc(sizeof(*s));
+
+	if (s)
+		lat_stats__init(s, lat_stats_now_ns());
+	return s;
+}
+
+void lat_stats__free(struct lat_stats *s)
+{
+	free(s);
+}
+
+static inline void put(struct lat_stats *s, enum lat_stage st, uint64_t from, uint64_t to)
+{
+	if (to >= from)
+		lat_hist__record(&s->win[st], to - from);
+	else
+		s->negative[st]++;
+}
+
+void lat_stats__record(struct lat_stats *s, const struct lat_stamps *st)
+{
+	uint64_t first = 0, prev = 0;
+
+	for (int p = 0; p < LAT_PT__MAX; p++) {
+		uint64_t t = st->at[p];
+		if (!t) {
+			prev = 0; /* a gap: no delta across it */
+			continue;
+		}
+		if (!first)
+			first = t;
+		if (prev)
+			put(s, (enum lat_stage)(LAT_ST_XDP_DRAIN + p - 1), prev, t);
+		prev = t;
+	}
+	uint64_t handler = st->at[LAT_PT_HANDLER];
+	if (st->send_ns && first)
+		put(s, LAT_ST_WIRE, st->send_ns, first);
+	if (first && handler)
+		put(s, LAT_ST_RX, first, handler);
+	if (st->send_ns && handler)
+		put(s, LAT_ST_E2E, st->send_ns, handler);
+	/* ms -> ns cannot overflow for any realtime this century */
+	if (st->event_ms && st->real_ns && st->event_ms < UINT64_MAX / 1000000)
+		put(s, LAT_ST_EXCHANGE, st->event_ms * 1000000, st->real_ns);
+}
+
+static void roll_window(struct lat_stats *s)
+{
+	for (int i = 0; i < LAT_ST__MAX; i++) {
+		lat_hist__merge(&s->total[i], &s->win[i]);
+		lat_hist__reset(&s->win[i]);
+	}
+}
+
+/* Print "p50/p99" of a histogram in us, or "-" when it is empty. */
+static void print_p50_p99(FILE *f, const char *what, const struct lat_hist *h)
+{
+	static const double ps[] = { 50, 99 };
+	uint64_t v[2];
+
+	if (!h->count) {
+		fprintf(f, "  %s -", what);
+		return;
+	}
+	lat_hist__percentiles(h, ps, v, 2);
+	fprintf(f, "  %s p50 %.1f p99 %.1f us", what, v[0] / 1e3, v[1] / 1e3);
+}
+
+void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns)
+{
+	double dt = now_ns > s->last_ns ? (double)(now_ns - s->last_ns) / 1e9 : 0;
+	double el = now_ns > s->start_ns ? (double)(now_ns - s->start_ns) / 1e9 : 0;
+	const struct lat_counters *c = &s->c, *p = &s->prev;
+	double inv = dt > 0 ? 1.0 / dt : 0;
+
+	fprintf(f, "[%7.1fs] %.0f msg/s %.2f MB/s", el, (double)(c->msgs - p->msgs) * inv,
+		(double)(c->bytes - p->bytes) * inv / 1e6);
+	print_p50_p99(f, "e2e", &s->win[LAT_ST_E2E]);
+	print_p50_p99(f, "rx", &s->win[LAT_ST_RX]);
+	fprintf(f, "  drops %llu  fast %llu shadow %llu\n",
+		(unsigned long long)(c->drops - p->drops), (unsigned long long)(c->fast - p->fast),
+		(unsigned long long)(c->shadow - p->shadow));
+	fflush(f);
+	s->prev = s->c;
+	s->last_ns = now_ns;
+	roll_window(s);
+}
+
+void lat_stats__live_line(struct lat_stats *s, FILE *f)
+{
+	lat_stats__live_line_at(s, f, lat_stats_now_ns());
+}
+
+/* total + window of one stage into s->scratch. */
+static const struct lat_hist *combined(struct lat_stats *s, int st)
+{
+	s->scratch = s->total[st];
+	lat_hist__merge(&s->scratch, &s->win[st]);
+	return &s->scratch;
+}
+
+void lat_stats__summary(struct lat_stats *s, FILE *f)
+{
+	double el = (double)(lat_stats_now_ns() - s->start_ns) / 1e9;
+	int notes = 0;
+
+	fprintf(f, "latency per stage in us (stamps: CLOCK_MONOTONIC ns; "
+		   "exchange row: CLOCK_REALTIME, 1 ms resolution, cross-host clocks;\n"
+		   " percentiles are histogram bucket floors, at most 0.8 %% below the sample)\n");
+	fprintf(f, "%-34s %10s %10s %10s %10s %10s %10s\n", "stage", "count", "p50", "p90",
+		"p99", "p99.9", "max");
+	for (int i = 0; i < LAT_ST__MAX; i++) {
+		const struct lat_hist *h = combined(s, i);
+		uint64_t v[N_PS];
+
+		fprintf(f, "%-34s %10llu", stages[i].label, (unsigned long long)h->count);
+		if (!h->count) {
+			fprintf(f, " %10s %10s %10s %10s %10s\n", "-", "-", "-", "-", "-");
+		} else {
+			lat_hist__percentiles(h, report_ps, v, N_PS);
+			for (unsigned int k = 0; k < N_PS; k++)
+				fprintf(f, " %10.3f", v[k] / 1e3);
+			fprintf(f, " %10.3f\n", h->max / 1e3);
+		}
+		notes += h->clamped || s->negative[i];
+	}
+	if (notes) {
+		for (int i = 0; i < LAT_ST__MAX; i++) {
+			const struct lat_hist *h = combined(s, i);
+			if (s->negative[i] || h->clamped)
+				fprintf(f, "  note: %s: %llu negative (not recorded), %llu clamped at "
+					   "%.0f s\n",
+					stages[i].name, (unsigned long long)s->negative[i],
+					(unsigned long long)h->clamped, (double)LAT_HIST_LIMIT / 1e9);
+		}
+	}
+	const struct lat_counters *c = &s->c;
+	fprintf(f, "%llu msgs, %llu bytes in %.1f s (%.0f msg/s); drops %llu; fast %llu, "
+		   "shadow %llu\n",
+		(unsigned long long)c->msgs, (unsigned long long)c->bytes, el,
+		el > 0 ? (double)c->msgs / el : 0.0, (unsigned long long)c->drops,
+		(unsigned long long)c->fast, (unsigned long long)c->shadow);
+	fprintf(f, "xdp:");
+	for (int i = 0; i < FX_CNT__MAX; i++)
+		fprintf(f, " %s %llu", xdp_names[i], (unsigned long long)c->xdp[i]);
+	fprintf(f, "\n");
+	fflush(f);
+}
+
+static void json_us(FILE *f, const char *key, uint64_t ns)
+{
+	fprintf(f, ",\"%s\":%llu.%03llu", key, (unsigned long long)(ns / 1000),
+		(unsigned long long)(ns % 1000));
+}
+
+void lat_stats__json(struct lat_stats *s, FILE *f)
+{
+	static const char *const pkeys[N_PS] = { "p50", "p90", "p99", "p99_9" };
+	const struct lat_counters *c = &s->c;
+
+	fprintf(f, "{\"clock\":\"CLOCK_MONOTONIC\",\"exchange_clock\":\"CLOCK_REALTIME_MS\","
+		   "\"unit\":\"us\",\"elapsed_s\":%.3f,",
+		(double)(lat_stats_now_ns() - s->start_ns) / 1e9);
+	fprintf(f, "\"counters\":{\"msgs\":%llu,\"bytes\":%llu,\"drops\":%llu,\"fast\":%llu,"
+		   "\"shadow\":%llu,\"xdp\":{",
+		(unsigned long long)c->msgs, (unsigned long long)c->bytes,
+		(unsigned long long)c->drops, (unsigned long long)c->fast,
+		(unsigned long long)c->shadow);
+	for (int i = 0; i < FX_CNT__MAX; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", xdp_names[i],
+			(unsigned long long)c->xdp[i]);
+	fprintf(f, "}},\"stages\":{");
+	for (int i = 0; i < LAT_ST__MAX; i++) {
+		const struct lat_hist *h = combined(s, i);
+		uint64_t v[N_PS];
+
+		fprintf(f, "%s\"%s\":{\"label\":\"%s\",\"count\":%llu,\"negative\":%llu,"
+			   "\"clamped\":%llu",
+			i ? "," : "", stages[i].name, stages[i].label, (unsigned long long)h->count,
+			(unsigned long long)s->negative[i], (unsigned long long)h->clamped);
+		if (h->count) {
+			lat_hist__percentiles(h, report_ps, v, N_PS);
+			json_us(f, "min", h->min);
+			for (unsigned int k = 0; k < N_PS; k++)
+				json_us(f, pkeys[k], v[k]);
+			json_us(f, "max", h->max);
+			fprintf(f, ",\"mean\":%.3f", lat_hist__mean(h) / 1e3);
+		} else {
+			fprintf(f, ",\"min\":null,\"p50\":null,\"p90\":null,\"p99\":null,"
+				   "\"p99_9\":null,\"max\":null,\"mean\":null");
+		}
+		fprintf(f, "}");
+	}
+	fprintf(f, "}}\n");
+	fflush(f);
+}

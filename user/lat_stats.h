@@ -1,0 +1,107 @@
+/* lat_stats — per-message latency of each pipeline stage, end to end, and
+ * the receiver's counters; printed as a live line every second, a table at
+ * exit and JSON. Owns one lat_hist per stage twice over (last-second window
+ * and running total); allocates once in lat_stats__new.
+ *
+ * Clocks. Every stamp in struct lat_stamps is CLOCK_MONOTONIC ns: the XDP
+ * program's bpf_ktime_get_ns() and user-space clock_gettime(CLOCK_MONOTONIC)
+ * are the same clock, and feedsim's "ts_ns" is too when it runs on the same
+ * host (the veth test topology), which is what makes send->handler a true
+ * end-to-end figure. The exchange's event time E is CLOCK_REALTIME in ms on
+ * another machine: "exchange->us" is kept apart, is only as good as the two
+ * hosts' clock synchronisation (negative deltas are counted, not recorded)
+ * and has 1 ms resolution. */
+#ifndef FEEDRX_LAT_STATS_H
+#define FEEDRX_LAT_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "feedrx_bpf.h"
+#include "lat_hist.h"
+
+/* Where a message was stamped on its way through feedrx, in pipeline order. */
+enum lat_point {
+	LAT_PT_XDP = 0,  /* XDP metadata rx_ns of the frame that completed it */
+	LAT_PT_DRAIN,    /* taken off the AF_XDP ring */
+	LAT_PT_REASM,    /* in-order bytes out of the TCP reassembler */
+	LAT_PT_DECRYPT,  /* TLS record verified and decrypted */
+	LAT_PT_FRAME,    /* WebSocket frame decoded */
+	LAT_PT_HANDLER,  /* feed handler called */
+	LAT_PT__MAX,
+};
+
+/* The histograms: adjacent stamped points, then the aggregates. */
+enum lat_stage {
+	LAT_ST_WIRE = 0,       /* send_ns -> first stamped point */
+	LAT_ST_XDP_DRAIN,      /* at[XDP] -> at[DRAIN], and so on pairwise */
+	LAT_ST_DRAIN_REASM,
+	LAT_ST_REASM_DECRYPT,
+	LAT_ST_DECRYPT_FRAME,
+	LAT_ST_FRAME_HANDLER,
+	LAT_ST_RX,             /* first stamped point -> handler: time inside feedrx */
+	LAT_ST_E2E,            /* send_ns -> handler */
+	LAT_ST_EXCHANGE,       /* E (realtime ms) -> real_ns at handler */
+	LAT_ST__MAX,
+};
+
+/* One message's stamps; 0 means "not stamped" (the kernel path has no XDP,
+ * drain or reassembly stamps). A stage is recorded when both its ends are
+ * stamped. */
+struct lat_stamps {
+	uint64_t send_ns;         /* feedsim "ts_ns" (CLOCK_MONOTONIC, same host) */
+	uint64_t at[LAT_PT__MAX]; /* CLOCK_MONOTONIC ns */
+	uint64_t event_ms;        /* exchange "E" (CLOCK_REALTIME ms) */
+	uint64_t real_ns;         /* CLOCK_REALTIME ns when the handler ran */
+};
+
+/* Cumulative counters, plain numbers the caller keeps current. */
+struct lat_counters {
+	uint64_t msgs;
+	uint64_t bytes;  /* payload bytes delivered */
+	uint64_t drops;  /* messages or frames lost on the fast path */
+	uint64_t fast;   /* deliveries from the XDP fast path */
+	uint64_t shadow; /* deliveries from the kernel (shadow) path */
+	uint64_t xdp[FX_CNT__MAX]; /* the XDP program's counters, summed over CPUs */
+};
+
+struct lat_stats {
+	struct lat_counters c;    /* the caller writes these */
+	struct lat_counters prev; /* c at the last live line */
+	uint64_t start_ns;        /* CLOCK_MONOTONIC at new/init */
+	uint64_t last_ns;         /* at the last live line */
+	uint64_t negative[LAT_ST__MAX]; /* deltas < 0: clock trouble, not recorded */
+	struct lat_hist win[LAT_ST__MAX];   /* since the last live line */
+	struct lat_hist total[LAT_ST__MAX]; /* everything rolled in from windows */
+	struct lat_hist scratch;            /* total + window, for the reports */
+};
+
+/* Allocate (about 0.6 MiB, once) and initialise; NULL on ENOMEM. */
+struct lat_stats *lat_stats__new(void);
+void lat_stats__free(struct lat_stats *s);
+/* For caller-provided storage; now_ns is the CLOCK_MONOTONIC start time. */
+void lat_stats__init(struct lat_stats *s, uint64_t now_ns);
+
+/* Record one message's stage deltas into the current window. */
+void lat_stats__record(struct lat_stats *s, const struct lat_stamps *st);
+
+/* Short names ("wire", "xdp_drain", ...) and readable labels of stages. */
+const char *lat_stats_stage_name(enum lat_stage st);
+const char *lat_stats_stage_label(enum lat_stage st);
+
+/* One line: rates since the last line, end-to-end and in-receiver p50/p99
+ * of the window, drops, fast/shadow deliveries. Then rolls the window into
+ * the total and starts a new one. _at takes the CLOCK_MONOTONIC time. */
+void lat_stats__live_line(struct lat_stats *s, FILE *f);
+void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns);
+
+/* Table of every stage (count, p50, p90, p99, p99.9, max in us) plus the
+ * counters; includes the not yet rolled window. */
+void lat_stats__summary(struct lat_stats *s, FILE *f);
+/* The same as one JSON object (latencies in us, null when a stage is empty). */
+void lat_stats__json(struct lat_stats *s, FILE *f);
+
+/* Monotonic now in ns (CLOCK_MONOTONIC), for callers stamping points. */
+uint64_t lat_stats_now_ns(void);
+
+#endif
