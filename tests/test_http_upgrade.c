@@ -7,12 +7,11 @@
 #include "http_upgrade.h"
 
 static const char key[] = "dGhlIHNhbXBsZSBub25jZQ==";
-static const char good[] =
-	"HTTP/1.1 101 Switching Protocols\r\n"
-	"Upgrade: websocket\r\n"
-	"Connection: Upgrade\r\n"
-	"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-	"\r\n";
+static const char good[] = "HTTP/1.1 101 Switching Protocols\r\n"
+			   "Upgrade: websocket\r\n"
+			   "Connection: Upgrade\r\n"
+			   "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+			   "\r\n";
 /* a WebSocket text frame "hi" that arrived in the same read as the head */
 static const char tail[] = "\x81\x02hi";
 
@@ -27,15 +26,14 @@ static void request_bytes(void)
 	REQUIRE(url_parse("wss://feedsim.test:9443/ws/btcusdt@trade?x=1", &url) == 0);
 	n = http_upgrade__request(&u, &url, buf, sizeof(buf));
 	REQUIRE(n > 0);
-	CHECK(strcmp(buf,
-		     "GET /ws/btcusdt@trade?x=1 HTTP/1.1\r\n"
-		     "Host: feedsim.test:9443\r\n"
-		     "Upgrade: websocket\r\n"
-		     "Connection: Upgrade\r\n"
-		     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-		     "Sec-WebSocket-Version: 13\r\n"
-		     "User-Agent: feedrx\r\n"
-		     "\r\n") == 0);
+	CHECK(strcmp(buf, "GET /ws/btcusdt@trade?x=1 HTTP/1.1\r\n"
+			  "Host: feedsim.test:9443\r\n"
+			  "Upgrade: websocket\r\n"
+			  "Connection: Upgrade\r\n"
+			  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			  "Sec-WebSocket-Version: 13\r\n"
+			  "User-Agent: feedrx\r\n"
+			  "\r\n") == 0);
 	CHECK((size_t)n == strlen(buf));
 
 	REQUIRE(url_parse("wss://[fd00:fee0::1]/ws", &url) == 0);
@@ -57,8 +55,8 @@ static void fresh_keys(void)
 
 /* Feed msg cut at the given points; returns the final code (0 = done) and
  * copies the leftover bytes to left. */
-static int feed_split(struct http_upgrade *u, const char *msg, size_t len,
-		      const size_t *cuts, size_t ncuts, char *left, size_t *nleft)
+static int feed_split(struct http_upgrade *u, const char *msg, size_t len, const size_t *cuts,
+		      size_t ncuts, char *left, size_t *nleft)
 {
 	size_t pos = 0;
 
@@ -134,14 +132,13 @@ static void good_answer_all_splits(void)
 
 static void header_case_and_lists(void)
 {
-	static const char msg[] =
-		"HTTP/1.1 101 Switching Protocols\r\n"
-		"server: x\r\n"
-		"UPGRADE:   WebSocket  \r\n"
-		"connection: keep-alive, upgrade\r\n"
-		"sec-websocket-accept:s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-		"X-Empty:\r\n"
-		"\r\n";
+	static const char msg[] = "HTTP/1.1 101 Switching Protocols\r\n"
+				  "server: x\r\n"
+				  "UPGRADE:   WebSocket  \r\n"
+				  "connection: keep-alive, upgrade\r\n"
+				  "sec-websocket-accept:s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+				  "X-Empty:\r\n"
+				  "\r\n";
 	struct http_upgrade u;
 	char left[8];
 	size_t nleft;
@@ -159,17 +156,15 @@ static void header_case_and_lists(void)
 
 static void accept_mismatch(void)
 {
-	static const char msg[] =
-		"HTTP/1.1 101 Switching Protocols\r\n"
-		"Upgrade: websocket\r\n"
-		"Connection: Upgrade\r\n"
-		"Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n"
-		"\r\n";
-	static const char missing[] =
-		"HTTP/1.1 101 Switching Protocols\r\n"
-		"Upgrade: websocket\r\n"
-		"Connection: Upgrade\r\n"
-		"\r\n";
+	static const char msg[] = "HTTP/1.1 101 Switching Protocols\r\n"
+				  "Upgrade: websocket\r\n"
+				  "Connection: Upgrade\r\n"
+				  "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n"
+				  "\r\n";
+	static const char missing[] = "HTTP/1.1 101 Switching Protocols\r\n"
+				      "Upgrade: websocket\r\n"
+				      "Connection: Upgrade\r\n"
+				      "\r\n";
 	struct http_upgrade u;
 	char left[8];
 	size_t nleft;
@@ -181,23 +176,20 @@ static void accept_mismatch(void)
 
 static void missing_upgrade_headers(void)
 {
-	static const char no_upgrade[] =
-		"HTTP/1.1 101 Switching Protocols\r\n"
-		"Connection: Upgrade\r\n"
-		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-		"\r\n";
-	static const char no_conn[] =
-		"HTTP/1.1 101 Switching Protocols\r\n"
-		"Upgrade: websocket\r\n"
-		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-		"\r\n";
-	static const char ext[] =
-		"HTTP/1.1 101 Switching Protocols\r\n"
-		"Upgrade: websocket\r\n"
-		"Connection: Upgrade\r\n"
-		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-		"Sec-WebSocket-Extensions: permessage-deflate\r\n"
-		"\r\n";
+	static const char no_upgrade[] = "HTTP/1.1 101 Switching Protocols\r\n"
+					 "Connection: Upgrade\r\n"
+					 "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+					 "\r\n";
+	static const char no_conn[] = "HTTP/1.1 101 Switching Protocols\r\n"
+				      "Upgrade: websocket\r\n"
+				      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+				      "\r\n";
+	static const char ext[] = "HTTP/1.1 101 Switching Protocols\r\n"
+				  "Upgrade: websocket\r\n"
+				  "Connection: Upgrade\r\n"
+				  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+				  "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+				  "\r\n";
 	struct http_upgrade u;
 	char left[8];
 	size_t nleft;
@@ -209,12 +201,11 @@ static void missing_upgrade_headers(void)
 
 static void not_101(void)
 {
-	static const char msg[] =
-		"HTTP/1.1 404 Not Found\r\n"
-		"Content-Type: text/plain\r\n"
-		"Content-Length: 9\r\n"
-		"\r\n"
-		"not found";
+	static const char msg[] = "HTTP/1.1 404 Not Found\r\n"
+				  "Content-Type: text/plain\r\n"
+				  "Content-Length: 9\r\n"
+				  "\r\n"
+				  "not found";
 	struct http_upgrade u;
 	char left[32];
 	size_t nleft, cuts[1];

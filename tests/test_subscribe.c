@@ -11,14 +11,16 @@ static enum subscribe_reply cls(const char *s, unsigned id)
 
 static void request_bytes(void)
 {
-	const char *one[] = { "btcusdt@trade" };
-	const char *two[] = { "btcusdt@trade", "ethusdt@depth@100ms" };
-	const char *bad[] = { "a\"b" };
+	const char *one[] = {"btcusdt@trade"};
+	const char *two[] = {"btcusdt@trade", "ethusdt@depth@100ms"};
+	const char *bad[] = {"a\"b"};
 	char buf[256];
 	int n;
 
 	n = subscribe_request(one, 1, 1, buf, sizeof(buf));
-	CHECK(n > 0 && strcmp(buf, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\"],\"id\":1}") == 0);
+	CHECK(n > 0 &&
+	      strcmp(buf, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\"],\"id\":1}") ==
+		  0);
 	n = subscribe_request(two, 2, 7, buf, sizeof(buf));
 	CHECK(n > 0 && strcmp(buf, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\","
 				   "\"ethusdt@depth@100ms\"],\"id\":7}") == 0);
@@ -49,10 +51,11 @@ static void replies(void)
 static void data_is_not_a_reply(void)
 {
 	CHECK(cls("{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":12345,\"p\":\"0.001\","
-		  "\"q\":\"100\",\"T\":1,\"m\":true,\"M\":true,\"ts_ns\":123456789}", 1) ==
-	      SUBSCRIBE_NOT_REPLY);
+		  "\"q\":\"100\",\"T\":1,\"m\":true,\"M\":true,\"ts_ns\":123456789}",
+		  1) == SUBSCRIBE_NOT_REPLY);
 	CHECK(cls("{\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"id\":1,"
-		  "\"result\":1}}", 1) == SUBSCRIBE_NOT_REPLY);
+		  "\"result\":1}}",
+		  1) == SUBSCRIBE_NOT_REPLY);
 	/* "id" alone, a nested id, broken JSON, trailing junk, not an object */
 	CHECK(cls("{\"id\":1}", 1) == SUBSCRIBE_NOT_REPLY);
 	CHECK(cls("{\"result\":null,\"id\":1", 1) == SUBSCRIBE_NOT_REPLY);

@@ -35,11 +35,11 @@ static void on_message(void *user, bool text, const uint8_t *p, size_t n)
 		ws_client__close(s->ws, WS_CLOSE_NORMAL);
 }
 
-static const struct ws_client_cbs cbs = { .on_message = on_message };
+static const struct ws_client_cbs cbs = {.on_message = on_message};
 
 static int setup(struct ws_client *ws, size_t max)
 {
-	struct ws_client_opts o = { .max_message = max, .out_cap = 4096, .check_utf8 = true };
+	struct ws_client_opts o = {.max_message = max, .out_cap = 4096, .check_utf8 = true};
 
 	memset(&sink, 0, sizeof(sink));
 	sink.ws = ws;
@@ -75,8 +75,8 @@ static size_t frame(uint8_t *b, int fin, int rsv, int op, const void *p, size_t 
 }
 
 /* Decode one client frame at the head of the output; returns its length. */
-static size_t client_frame(const uint8_t *b, size_t avail, int *op, uint8_t *payload,
-			   size_t *n, int *masked)
+static size_t client_frame(const uint8_t *b, size_t avail, int *op, uint8_t *payload, size_t *n,
+			   int *masked)
 {
 	size_t h = 2, len = b[1] & 0x7f;
 	const uint8_t *key;
@@ -219,7 +219,8 @@ static void masks_are_fresh(void)
 
 static void send_text_masked(void)
 {
-	static const char sub[] = "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\"],\"id\":1}";
+	static const char sub[] =
+	    "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\"],\"id\":1}";
 	struct ws_client ws;
 	const uint8_t *out;
 	uint8_t pl[300];
@@ -284,7 +285,7 @@ static void our_close_then_reply(void)
 	len = frame(big_in, 1, 0, 1, "one", 3, 0);
 	len += frame(big_in + len, 1, 0, 1, "two", 3, 0);
 	len += frame(big_in + len, 1, 0, 1, "three", 5, 0); /* in flight: dropped */
-	len += frame(big_in + len, 1, 0, 9, "p", 1, 0);     /* no pong after close */
+	len += frame(big_in + len, 1, 0, 9, "p", 1, 0);	    /* no pong after close */
 	r = ws_client__feed(&ws, big_in, len);
 	CHECK(r == 0);
 	CHECK(sink.n == 2);
@@ -304,8 +305,7 @@ static void our_close_then_reply(void)
 }
 
 /* Feed one bad input; expect err and a close frame with code. */
-static void expect_fail(const uint8_t *in, size_t len, int err, uint16_t code,
-			const char *what)
+static void expect_fail(const uint8_t *in, size_t len, int err, uint16_t code, const char *what)
 {
 	struct ws_client ws;
 	const uint8_t *out;
@@ -322,7 +322,7 @@ static void expect_fail(const uint8_t *in, size_t len, int err, uint16_t code,
 	CHECKF(ws.state == WS_CLIENT_FAILED, "%s: state %d", what, ws.state);
 	n = ws_client__pending(&ws, &out);
 	CHECKF(client_frame(out, n, &op, pl, &plen, &masked) == n && op == 8 && plen == 2 &&
-		       (pl[0] << 8 | pl[1]) == code,
+		   (pl[0] << 8 | pl[1]) == code,
 	       "%s: no close %u", what, code);
 	CHECKF(strcmp(ws_client__error(&ws), "no error") != 0, "%s: no detail", what);
 	r = ws_client__feed(&ws, in, len);
@@ -396,17 +396,17 @@ static void utf8(void)
 		const char *s;
 		bool ok;
 	} t[] = {
-		{ "plain ascii, long enough for the word loop", true },
-		{ "caf\xc3\xa9", true },
-		{ "\xe2\x82\xac euro", true },
-		{ "\xf0\x9f\x98\x80", true },
-		{ "\xc0\xaf", false },          /* overlong */
-		{ "\xe0\x80\xaf", false },      /* overlong */
-		{ "\xed\xa0\x80", false },      /* surrogate */
-		{ "\xf4\x90\x80\x80", false },  /* > U+10FFFF */
-		{ "\xc3", false },              /* truncated */
-		{ "abcdefgh\xff", false },
-		{ "\x80", false },
+	    {"plain ascii, long enough for the word loop", true},
+	    {"caf\xc3\xa9", true},
+	    {"\xe2\x82\xac euro", true},
+	    {"\xf0\x9f\x98\x80", true},
+	    {"\xc0\xaf", false},	 /* overlong */
+	    {"\xe0\x80\xaf", false},	 /* overlong */
+	    {"\xed\xa0\x80", false},	 /* surrogate */
+	    {"\xf4\x90\x80\x80", false}, /* > U+10FFFF */
+	    {"\xc3", false},		 /* truncated */
+	    {"abcdefgh\xff", false},
+	    {"\x80", false},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -429,7 +429,7 @@ static void utf8(void)
 static void output_full_drops_pong(void)
 {
 	struct ws_client ws;
-	struct ws_client_opts o = { .max_message = 1000, .out_cap = 300 };
+	struct ws_client_opts o = {.max_message = 1000, .out_cap = 300};
 	uint8_t b[4096];
 	size_t n = 0;
 	int r;

@@ -29,7 +29,7 @@ struct feedrx {
 	struct output out;
 	ev_signal sigint, sigterm;
 	ev_idle flush;
-	unsigned long long count;     /* stop after this many, 0 = never */
+	unsigned long long count; /* stop after this many, 0 = never */
 	unsigned long long delivered;
 	bool verbose;
 	int status;
@@ -70,8 +70,7 @@ static void usage(FILE *f)
 	      f);
 }
 
-__attribute__((format(printf, 1, 2), noreturn))
-static void usage_error(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -221,44 +220,54 @@ static void feedrx_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int main(int argc, char **argv)
 {
 	enum {
-		OPT_MODE = 256, OPT_OUTPUT, OPT_COUNT, OPT_SUBSCRIBE, OPT_PROXY, OPT_CAFILE,
-		OPT_INSECURE, OPT_TLS, OPT_CIPHERS, OPT_CIPHERSUITES, OPT_CONNECT_TIMEOUT,
-		OPT_IDLE_TIMEOUT, OPT_MAX_MESSAGE,
+		OPT_MODE = 256,
+		OPT_OUTPUT,
+		OPT_COUNT,
+		OPT_SUBSCRIBE,
+		OPT_PROXY,
+		OPT_CAFILE,
+		OPT_INSECURE,
+		OPT_TLS,
+		OPT_CIPHERS,
+		OPT_CIPHERSUITES,
+		OPT_CONNECT_TIMEOUT,
+		OPT_IDLE_TIMEOUT,
+		OPT_MAX_MESSAGE,
 	};
 	static const struct option longopts[] = {
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "output", required_argument, NULL, OPT_OUTPUT },
-		{ "count", required_argument, NULL, OPT_COUNT },
-		{ "subscribe", required_argument, NULL, OPT_SUBSCRIBE },
-		{ "proxy", required_argument, NULL, OPT_PROXY },
-		{ "cafile", required_argument, NULL, OPT_CAFILE },
-		{ "insecure", no_argument, NULL, OPT_INSECURE },
-		{ "tls", required_argument, NULL, OPT_TLS },
-		{ "ciphers", required_argument, NULL, OPT_CIPHERS },
-		{ "ciphersuites", required_argument, NULL, OPT_CIPHERSUITES },
-		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
-		{ "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"output", required_argument, NULL, OPT_OUTPUT},
+	    {"count", required_argument, NULL, OPT_COUNT},
+	    {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
+	    {"proxy", required_argument, NULL, OPT_PROXY},
+	    {"cafile", required_argument, NULL, OPT_CAFILE},
+	    {"insecure", no_argument, NULL, OPT_INSECURE},
+	    {"tls", required_argument, NULL, OPT_TLS},
+	    {"ciphers", required_argument, NULL, OPT_CIPHERS},
+	    {"ciphersuites", required_argument, NULL, OPT_CIPHERSUITES},
+	    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	    {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct url url, proxy;
 	static const char *subs[FEEDRX_MAX_SUBSCRIBE];
-	struct feedrx f = { .status = 0 };
+	struct feedrx f = {.status = 0};
 	struct kconn_opts ko = {
-		.connect_timeout = 10,
-		.idle_timeout = 60,
-		.close_timeout = 2,
-		.max_message = 4u << 20,
-		.check_utf8 = true,
+	    .connect_timeout = 10,
+	    .idle_timeout = 60,
+	    .close_timeout = 2,
+	    .max_message = 4u << 20,
+	    .check_utf8 = true,
 	};
 	struct kconn_hooks kh = {
-		.user = &f,
-		.on_open = feedrx_on_open,
-		.on_message = feedrx_on_message,
-		.on_done = feedrx_on_done,
-		.on_notice = feedrx_on_notice,
+	    .user = &f,
+	    .on_open = feedrx_on_open,
+	    .on_message = feedrx_on_message,
+	    .on_done = feedrx_on_done,
+	    .on_notice = feedrx_on_notice,
 	};
 	enum feedrx_mode mode = MODE_KERNEL;
 	enum output_kind out_kind = OUTPUT_RAW;
@@ -289,7 +298,8 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SUBSCRIBE:
 			if (n_subs == FEEDRX_MAX_SUBSCRIBE)
-				usage_error("too many --subscribe (at most %d)", FEEDRX_MAX_SUBSCRIBE);
+				usage_error("too many --subscribe (at most %d)",
+					    FEEDRX_MAX_SUBSCRIBE);
 			if (!subscribe_stream_ok(optarg))
 				usage_error("bad --subscribe stream name '%s'", optarg);
 			subs[n_subs++] = optarg;
@@ -351,7 +361,8 @@ int main(int argc, char **argv)
 		if (r)
 			usage_error("bad --proxy '%s': %s", proxy_arg, url_strerror(r));
 		if (proxy.scheme != URL_HTTP)
-			usage_error("bad --proxy '%s': only http:// proxies are supported", proxy_arg);
+			usage_error("bad --proxy '%s': only http:// proxies are supported",
+				    proxy_arg);
 		if (strcmp(proxy.path, "/") != 0)
 			usage_error("bad --proxy '%s': a proxy URL has no path", proxy_arg);
 		ko.proxy = &proxy;

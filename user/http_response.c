@@ -14,8 +14,7 @@ static struct http_response *http_response__of(llhttp_t *p)
 /* Append a piece of the reason, a name or a value to the arena. The arena is
  * as big as the head limit and feed() never passes more than that, so the
  * check below is only a guard. */
-static int http_response__append(struct http_response *r, const char *at,
-				 size_t n)
+static int http_response__append(struct http_response *r, const char *at, size_t n)
 {
 	if (r->arena_len + n > sizeof(r->arena))
 		return -1;
@@ -107,12 +106,12 @@ static int http_response__on_headers_complete(llhttp_t *p)
 }
 
 static const llhttp_settings_t http_response__settings = {
-	.on_status = http_response__on_status,
-	.on_header_field = http_response__on_field,
-	.on_header_field_complete = http_response__on_field_complete,
-	.on_header_value = http_response__on_value,
-	.on_header_value_complete = http_response__on_value_complete,
-	.on_headers_complete = http_response__on_headers_complete,
+    .on_status = http_response__on_status,
+    .on_header_field = http_response__on_field,
+    .on_header_field_complete = http_response__on_field_complete,
+    .on_header_value = http_response__on_value,
+    .on_header_value_complete = http_response__on_value_complete,
+    .on_headers_complete = http_response__on_headers_complete,
 };
 
 void http_response__init(struct http_response *r)
@@ -173,16 +172,14 @@ static void http_response__trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-const char *http_response__header(const struct http_response *r,
-				  const char *name, size_t *len)
+const char *http_response__header(const struct http_response *r, const char *name, size_t *len)
 {
 	size_t nl = strlen(name);
 
 	for (size_t i = 0; i < r->n_headers; i++) {
 		const struct http_response_header *h = &r->headers[i];
 		const char *v;
-		if (h->name_len != nl ||
-		    strncasecmp(r->arena + h->name_off, name, nl) != 0)
+		if (h->name_len != nl || strncasecmp(r->arena + h->name_off, name, nl) != 0)
 			continue;
 		v = r->arena + h->value_off;
 		*len = h->value_len;
@@ -192,16 +189,14 @@ const char *http_response__header(const struct http_response *r,
 	return NULL;
 }
 
-bool http_response__has_token(const struct http_response *r, const char *name,
-			      const char *token)
+bool http_response__has_token(const struct http_response *r, const char *name, const char *token)
 {
 	size_t nl = strlen(name), tl = strlen(token);
 
 	for (size_t i = 0; i < r->n_headers; i++) {
 		const struct http_response_header *h = &r->headers[i];
 		const char *v = r->arena + h->value_off, *end = v + h->value_len;
-		if (h->name_len != nl ||
-		    strncasecmp(r->arena + h->name_off, name, nl) != 0)
+		if (h->name_len != nl || strncasecmp(r->arena + h->name_off, name, nl) != 0)
 			continue;
 		while (v < end) {
 			const char *comma = memchr(v, ',', (size_t)(end - v));

@@ -24,12 +24,12 @@ struct http_response_header {
 
 struct http_response {
 	llhttp_t parser;
-	int status;           /* e.g. 101, valid once done */
-	bool done;            /* the head is complete */
-	int err;              /* sticky error code, 0 if none */
-	size_t head_bytes;    /* bytes of the head consumed so far */
+	int status;	   /* e.g. 101, valid once done */
+	bool done;	   /* the head is complete */
+	int err;	   /* sticky error code, 0 if none */
+	size_t head_bytes; /* bytes of the head consumed so far */
 	uint16_t reason_off, reason_len;
-	uint8_t in;           /* 0 none, 1 in a name, 2 in a value */
+	uint8_t in; /* 0 none, 1 in a name, 2 in a value */
 	size_t n_headers;
 	struct http_response_header headers[HTTP_RESPONSE_MAX_HEADERS];
 	size_t arena_len;
@@ -52,13 +52,11 @@ const char *http_response__reason(const struct http_response *r, size_t *len);
 
 /* Value of the first header called name (case-insensitive), or NULL; the
  * value is not NUL-terminated and has surrounding blanks trimmed. */
-const char *http_response__header(const struct http_response *r,
-				  const char *name, size_t *len);
+const char *http_response__header(const struct http_response *r, const char *name, size_t *len);
 
 /* Whether any header called name holds token in its comma-separated list
  * (case-insensitive), e.g. ("connection", "upgrade"). */
-bool http_response__has_token(const struct http_response *r, const char *name,
-			      const char *token);
+bool http_response__has_token(const struct http_response *r, const char *name, const char *token);
 
 /* Detail for the last error (llhttp's reason or ours). */
 const char *http_response__error(const struct http_response *r);

@@ -23,8 +23,8 @@ int http_upgrade__init(struct http_upgrade *u, const char *key)
 	return ws_handshake_accept(u->key, WS_HANDSHAKE_KEY_LEN, u->accept);
 }
 
-int http_upgrade__request(const struct http_upgrade *u, const struct url *url,
-			  char *out, size_t cap)
+int http_upgrade__request(const struct http_upgrade *u, const struct url *url, char *out,
+			  size_t cap)
 {
 	char host[URL_HOST_MAX + 16];
 	int n;
@@ -46,8 +46,8 @@ int http_upgrade__request(const struct http_upgrade *u, const struct url *url,
 	return n;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int http_upgrade__fail(struct http_upgrade *u, int err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int http_upgrade__fail(struct http_upgrade *u, int err,
+								    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -78,27 +78,22 @@ static int http_upgrade__verify(struct http_upgrade *u)
 	if (r->status != 101) {
 		v = http_response__reason(r, &n);
 		http_upgrade__printable(buf, sizeof(buf), v, n);
-		return http_upgrade__fail(u, -ECONNREFUSED,
-					  "server answered %d%s%s (expected 101)",
+		return http_upgrade__fail(u, -ECONNREFUSED, "server answered %d%s%s (expected 101)",
 					  r->status, n ? " " : "", buf);
 	}
 	if (!http_response__has_token(r, "upgrade", "websocket"))
-		return http_upgrade__fail(u, -EPROTO,
-					  "101 answer without 'Upgrade: websocket'");
+		return http_upgrade__fail(u, -EPROTO, "101 answer without 'Upgrade: websocket'");
 	if (!http_response__has_token(r, "connection", "upgrade"))
-		return http_upgrade__fail(u, -EPROTO,
-					  "101 answer without 'Connection: Upgrade'");
+		return http_upgrade__fail(u, -EPROTO, "101 answer without 'Connection: Upgrade'");
 	v = http_response__header(r, "sec-websocket-accept", &n);
 	if (!v)
-		return http_upgrade__fail(u, -EACCES,
-					  "101 answer without Sec-WebSocket-Accept");
+		return http_upgrade__fail(u, -EACCES, "101 answer without Sec-WebSocket-Accept");
 	if (n != WS_HANDSHAKE_ACCEPT_LEN || memcmp(v, u->accept, n) != 0)
 		return http_upgrade__fail(u, -EACCES,
 					  "Sec-WebSocket-Accept does not match our key");
 	/* we asked for none: RFC 6455 §4.1 says fail if one comes back */
 	if (http_response__header(r, "sec-websocket-extensions", &n))
-		return http_upgrade__fail(u, -EPROTO,
-					  "server chose an extension we did not offer");
+		return http_upgrade__fail(u, -EPROTO, "server chose an extension we did not offer");
 	if (http_response__header(r, "sec-websocket-protocol", &n))
 		return http_upgrade__fail(u, -EPROTO,
 					  "server chose a subprotocol we did not offer");

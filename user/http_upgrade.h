@@ -20,7 +20,7 @@ struct http_upgrade {
 	struct http_response resp;
 	char key[WS_HANDSHAKE_KEY_LEN + 1];
 	char accept[WS_HANDSHAKE_ACCEPT_LEN + 1]; /* what the server must send */
-	bool done;                                /* verified 101 */
+	bool done;				  /* verified 101 */
 	int err;
 	char detail[192];
 };
@@ -30,8 +30,8 @@ struct http_upgrade {
 int http_upgrade__init(struct http_upgrade *u, const char *key);
 
 /* Write the request for url into out. Returns its length, or -ENOSPC. */
-int http_upgrade__request(const struct http_upgrade *u, const struct url *url,
-			  char *out, size_t cap);
+int http_upgrade__request(const struct http_upgrade *u, const struct url *url, char *out,
+			  size_t cap);
 
 /* Feed bytes of the server's answer. Returns the number consumed; when
  * u->done becomes true the rest of p (len - consumed bytes) is WebSocket

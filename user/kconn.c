@@ -16,8 +16,8 @@
 #include "ws_client.h"
 
 #define KCONN_RX_BUF (32 * 1024)  /* > one TLS record's plaintext (16 KiB) */
-#define KCONN_HS_BUF 8192         /* CONNECT or GET request */
-#define KCONN_OUT_BUF 4096        /* WebSocket output beyond the SUBSCRIBE */
+#define KCONN_HS_BUF 8192	  /* CONNECT or GET request */
+#define KCONN_OUT_BUF 4096	  /* WebSocket output beyond the SUBSCRIBE */
 #define KCONN_READS_PER_WAKEUP 64 /* then let timers and signals run */
 #define KCONN_SUB_ID 1
 
@@ -49,12 +49,12 @@ struct kconn {
 
 	char hs[KCONN_HS_BUF]; /* the handshake request being written */
 	size_t hs_off, hs_len;
-	size_t wr_inflight;    /* SSL_write length to retry, 0 if none */
+	size_t wr_inflight; /* SSL_write length to retry, 0 if none */
 	bool read_wants_write;
-	bool shut_sent;        /* our close_notify is out */
+	bool shut_sent; /* our close_notify is out */
 
 	bool sub_pending;
-	char *sub_req;         /* the SUBSCRIBE text, built at set-up */
+	char *sub_req; /* the SUBSCRIBE text, built at set-up */
 	int sub_len;
 
 	uint64_t rx_bytes, replies, reply_bytes;
@@ -65,8 +65,7 @@ struct kconn {
 
 static void kconn__drive(struct kconn *k);
 
-#define kconn__of(ptr, member) \
-	((struct kconn *)((char *)(ptr) - offsetof(struct kconn, member)))
+#define kconn__of(ptr, member) ((struct kconn *)((char *)(ptr)-offsetof(struct kconn, member)))
 
 /* ---- ending ---------------------------------------------------------- */
 
@@ -94,8 +93,8 @@ static void kconn__finish(struct kconn *k)
 }
 
 /* Record the first error (text and code) and finish. */
-__attribute__((format(printf, 3, 4)))
-static void kconn__fail(struct kconn *k, int err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void kconn__fail(struct kconn *k, int err,
+							      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,7 +108,7 @@ static void kconn__fail(struct kconn *k, int err, const char *fmt, ...)
 }
 
 static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
 {
 	char buf[384];
@@ -374,8 +373,10 @@ static int kconn__upgrade_step(struct kconn *k)
 		return 0;
 	}
 	if (n <= 0) {
-		kconn__fail(k, n ? (int)n : -ECONNRESET, "server closed the connection before "
-			    "answering the upgrade%s%s", n ? ": " : "", n ? k->tls.err : "");
+		kconn__fail(k, n ? (int)n : -ECONNRESET,
+			    "server closed the connection before "
+			    "answering the upgrade%s%s",
+			    n ? ": " : "", n ? k->tls.err : "");
 		return 0;
 	}
 	k->last_rx = ev_now(k->loop);
@@ -472,8 +473,8 @@ static void kconn__ws_failed(struct kconn *k, int err)
 	if (k->state == KCONN_DONE)
 		return;
 	tls_client__shutdown(&k->tls);
-	kconn__fail(k, err, "WebSocket protocol error from %s: %s (closed with %u)", k->peer,
-		    what, k->ws.close_sent);
+	kconn__fail(k, err, "WebSocket protocol error from %s: %s (closed with %u)", k->peer, what,
+		    k->ws.close_sent);
 }
 
 static void kconn__on_ws_message(void *user, bool text, const uint8_t *p, size_t n)
@@ -497,7 +498,7 @@ static void kconn__on_ws_message(void *user, bool text, const uint8_t *p, size_t
 }
 
 static const struct ws_client_cbs kconn__ws_cbs = {
-	.on_message = kconn__on_ws_message,
+    .on_message = kconn__on_ws_message,
 };
 
 /* Feed plaintext to the WebSocket and react to what it did. 0 to go on. */
@@ -617,7 +618,7 @@ static void kconn__shutdown_step(struct kconn *k)
 
 	if (kconn__flush(k))
 		return;
-	if (ws_client__pending(&k->ws, &(const uint8_t *){ NULL })) {
+	if (ws_client__pending(&k->ws, &(const uint8_t *){NULL})) {
 		kconn__want(k, EV_WRITE);
 		return;
 	}
@@ -704,8 +705,8 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 	       const struct kconn_hooks *h, char *err, size_t errcap)
 {
 	struct ws_client_opts wo = {
-		.max_message = o->max_message,
-		.check_utf8 = o->check_utf8,
+	    .max_message = o->max_message,
+	    .check_utf8 = o->check_utf8,
 	};
 	struct kconn *k;
 	int r;
@@ -731,8 +732,8 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 			snprintf(err, errcap, "out of memory");
 			goto err_sub;
 		}
-		k->sub_len = subscribe_request(o->subscribe, o->n_subscribe, KCONN_SUB_ID,
-					       k->sub_req, cap);
+		k->sub_len =
+		    subscribe_request(o->subscribe, o->n_subscribe, KCONN_SUB_ID, k->sub_req, cap);
 		if (k->sub_len < 0) {
 			r = k->sub_len;
 			snprintf(err, errcap, "bad --subscribe stream name");
@@ -782,8 +783,8 @@ void kconn__start(struct kconn *k)
 	snprintf(k->peer, sizeof(k->peer), "%s", to->host);
 	r = net_connect_resolve(to->host, to->port_str, &k->ai_list, &why);
 	if (r) {
-		kconn__fail(k, r, "cannot resolve %s%s: %s", k->o.proxy ? "proxy " : "",
-			    to->host, why);
+		kconn__fail(k, r, "cannot resolve %s%s: %s", k->o.proxy ? "proxy " : "", to->host,
+			    why);
 		return;
 	}
 	k->ai_next = k->ai_list;

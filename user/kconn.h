@@ -25,13 +25,13 @@
 
 enum kconn_state {
 	KCONN_IDLE,
-	KCONN_CONNECTING,    /* TCP */
-	KCONN_PROXY,         /* CONNECT sent, reading the proxy's answer */
-	KCONN_TLS,           /* TLS handshake */
-	KCONN_UPGRADE,       /* GET sent, reading the 101 */
+	KCONN_CONNECTING, /* TCP */
+	KCONN_PROXY,	  /* CONNECT sent, reading the proxy's answer */
+	KCONN_TLS,	  /* TLS handshake */
+	KCONN_UPGRADE,	  /* GET sent, reading the 101 */
 	KCONN_OPEN,
-	KCONN_CLOSING,       /* our WebSocket close sent, waiting for theirs */
-	KCONN_TLS_SHUTDOWN,  /* close_notify sent, waiting for the server's EOF */
+	KCONN_CLOSING,	    /* our WebSocket close sent, waiting for theirs */
+	KCONN_TLS_SHUTDOWN, /* close_notify sent, waiting for the server's EOF */
 	KCONN_DONE,
 };
 
@@ -61,23 +61,23 @@ struct kconn_hooks {
 };
 
 struct kconn_opts {
-	const struct url *url;      /* wss:// target */
-	const struct url *proxy;    /* http:// proxy, or NULL */
+	const struct url *url;	 /* wss:// target */
+	const struct url *proxy; /* http:// proxy, or NULL */
 	struct tls_client_opts tls;
-	double connect_timeout;     /* seconds, TCP + proxy + TLS + upgrade */
-	double idle_timeout;        /* seconds without any byte; 0 = off */
-	double close_timeout;       /* bounded wait for the close handshake */
-	size_t max_message;         /* WebSocket reassembly limit */
+	double connect_timeout;	      /* seconds, TCP + proxy + TLS + upgrade */
+	double idle_timeout;	      /* seconds without any byte; 0 = off */
+	double close_timeout;	      /* bounded wait for the close handshake */
+	size_t max_message;	      /* WebSocket reassembly limit */
 	const char *const *subscribe; /* streams for one SUBSCRIBE, or NULL */
 	size_t n_subscribe;
-	bool check_utf8;            /* 1007 on invalid text */
+	bool check_utf8; /* 1007 on invalid text */
 };
 
 struct kconn_stats {
-	uint64_t messages, bytes;   /* delivered data messages, payload bytes */
-	uint64_t rx_bytes;          /* plaintext bytes after the upgrade */
-	uint64_t pings, pongs;      /* received */
-	uint64_t replies;           /* subscription replies filtered */
+	uint64_t messages, bytes; /* delivered data messages, payload bytes */
+	uint64_t rx_bytes;	  /* plaintext bytes after the upgrade */
+	uint64_t pings, pongs;	  /* received */
+	uint64_t replies;	  /* subscription replies filtered */
 	uint16_t close_sent, close_received;
 };
 

@@ -10,14 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-int net_connect_resolve(const char *host, const char *port, struct addrinfo **out,
-			const char **why)
+int net_connect_resolve(const char *host, const char *port, struct addrinfo **out, const char **why)
 {
 	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
-		.ai_protocol = IPPROTO_TCP,
-		.ai_flags = AI_NUMERICSERV,
+	    .ai_family = AF_UNSPEC,
+	    .ai_socktype = SOCK_STREAM,
+	    .ai_protocol = IPPROTO_TCP,
+	    .ai_flags = AI_NUMERICSERV,
 	};
 	int r;
 
@@ -39,7 +38,8 @@ static int net_connect__source_for(const struct addrinfo *ai, struct sockaddr_st
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) || getsockname(fd, (struct sockaddr *)src, &len))
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) ||
+	    getsockname(fd, (struct sockaddr *)src, &len))
 		r = -errno;
 	close(fd);
 	if (r)
@@ -65,8 +65,8 @@ int net_connect_socket(const struct addrinfo *ai, struct sockaddr_storage *local
 	/* feeds are small messages both ways (pongs): no Nagle delay */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
 		goto err;
-	len = local->ss_family == AF_INET ? sizeof(struct sockaddr_in)
-					 : sizeof(struct sockaddr_in6);
+	len =
+	    local->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	if (bind(fd, (struct sockaddr *)local, len))
 		goto err;
 	len = sizeof(*local);

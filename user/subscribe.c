@@ -17,8 +17,7 @@ bool subscribe_stream_ok(const char *s)
 	return true;
 }
 
-int subscribe_request(const char *const *streams, size_t n, unsigned id,
-		      char *out, size_t cap)
+int subscribe_request(const char *const *streams, size_t n, unsigned id, char *out, size_t cap)
 {
 	size_t len = 0;
 	int r;
@@ -48,8 +47,7 @@ struct subscribe__cur {
 
 static void subscribe__ws(struct subscribe__cur *c)
 {
-	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' ||
-				 *c->p == '\r'))
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
 		c->p++;
 }
 
@@ -131,7 +129,7 @@ static bool subscribe__id_is(const uint8_t *v, size_t n, unsigned id)
 
 enum subscribe_reply subscribe_classify(const uint8_t *p, size_t n, unsigned id)
 {
-	struct subscribe__cur c = { p, p + n };
+	struct subscribe__cur c = {p, p + n};
 	bool id_ok = false, result = false, error = false;
 
 	subscribe__ws(&c);

@@ -12,7 +12,7 @@
 
 enum subscribe_reply {
 	SUBSCRIBE_NOT_REPLY, /* a data message (or a reply to another id) */
-	SUBSCRIBE_OK,        /* "result" for our id */
+	SUBSCRIBE_OK,	     /* "result" for our id */
 	SUBSCRIBE_ERROR,     /* "error" for our id */
 };
 
@@ -22,8 +22,7 @@ bool subscribe_stream_ok(const char *s);
 
 /* Write the request for n streams with the given id. Returns its length or
  * -ENOSPC / -EINVAL (a stream name that is not subscribe_stream_ok). */
-int subscribe_request(const char *const *streams, size_t n, unsigned id,
-		      char *out, size_t cap);
+int subscribe_request(const char *const *streams, size_t n, unsigned id, char *out, size_t cap);
 
 /* Classify a message: a reply is one JSON object whose top level has
  * "id": <id> and a "result" or "error" member. */

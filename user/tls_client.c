@@ -11,19 +11,15 @@
 #include <openssl/x509v3.h>
 
 static const char *const tls_client__allowed[] = {
-	"TLS_AES_128_GCM_SHA256",
-	"TLS_AES_256_GCM_SHA384",
-	"TLS_CHACHA20_POLY1305_SHA256",
-	"ECDHE-ECDSA-AES128-GCM-SHA256",
-	"ECDHE-RSA-AES128-GCM-SHA256",
-	"ECDHE-ECDSA-AES256-GCM-SHA384",
-	"ECDHE-RSA-AES256-GCM-SHA384",
-	"ECDHE-ECDSA-CHACHA20-POLY1305",
-	"ECDHE-RSA-CHACHA20-POLY1305",
+    "TLS_AES_128_GCM_SHA256",	    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",  "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",  "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
 };
 
-__attribute__((format(printf, 3, 4)))
-static int tls_client__fail(struct tls_client *t, int err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int tls_client__fail(struct tls_client *t, int err,
+								  const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,7 +63,8 @@ static int tls_client__check_ciphers(struct tls_client *t)
 		if (!tls_client__is_allowed(name))
 			return tls_client__fail(t, -EINVAL,
 						"cipher %s is not supported: feedrx offers only "
-						"the AEAD suites listed in --help", name);
+						"the AEAD suites listed in --help",
+						name);
 	}
 	return 0;
 }
@@ -108,8 +105,8 @@ int tls_client__init(struct tls_client *t, const struct tls_client_opts *o)
 		goto err_ctx;
 	}
 	if (o->ciphersuites && !SSL_CTX_set_ciphersuites(t->ctx, o->ciphersuites)) {
-		r = tls_client__fail(t, -EINVAL, "bad --ciphersuites '%s': %s",
-				     o->ciphersuites, tls_client__ossl_reason(why, sizeof(why)));
+		r = tls_client__fail(t, -EINVAL, "bad --ciphersuites '%s': %s", o->ciphersuites,
+				     tls_client__ossl_reason(why, sizeof(why)));
 		goto err_ctx;
 	}
 	if (o->ciphers && !SSL_CTX_set_cipher_list(t->ctx, o->ciphers)) {
@@ -149,8 +146,7 @@ err_ctx:
 	return r;
 }
 
-int tls_client__attach(struct tls_client *t, int fd, const char *host,
-		       bool ip_literal)
+int tls_client__attach(struct tls_client *t, int fd, const char *host, bool ip_literal)
 {
 	char why[160];
 
@@ -219,7 +215,8 @@ static int tls_client__error(struct tls_client *t, int ret, const char *during)
 			ERR_clear_error();
 			tls_client__fail(t, -ECONNRESET,
 					 "connection closed by the server during %s "
-					 "(no close_notify)", during);
+					 "(no close_notify)",
+					 during);
 			return -ECONNRESET;
 		}
 		return tls_client__fail(t, -EIO, "TLS error during %s: %s", during,

@@ -18,18 +18,18 @@
 #include <openssl/ssl.h>
 
 /* What the client offers unless narrowed (all AEAD, all ECDHE for 1.2). */
-#define TLS_CLIENT_SUITES_13 \
+#define TLS_CLIENT_SUITES_13                                                                       \
 	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
-#define TLS_CLIENT_CIPHERS_12                                                \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"         \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"         \
+#define TLS_CLIENT_CIPHERS_12                                                                      \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 struct tls_client_opts {
-	const char *cafile;       /* trust only these CAs; NULL: system store */
-	bool insecure;            /* no verification at all (caller warns) */
-	int version;              /* 0: 1.2 or 1.3; 12 or 13: only that one */
-	const char *ciphers;      /* TLS 1.2 subset of ours, NULL = all */
+	const char *cafile;	  /* trust only these CAs; NULL: system store */
+	bool insecure;		  /* no verification at all (caller warns) */
+	int version;		  /* 0: 1.2 or 1.3; 12 or 13: only that one */
+	const char *ciphers;	  /* TLS 1.2 subset of ours, NULL = all */
 	const char *ciphersuites; /* TLS 1.3 subset of ours, NULL = all */
 };
 
@@ -46,8 +46,7 @@ int tls_client__init(struct tls_client *t, const struct tls_client_opts *o);
 
 /* Create the session on a connected non-blocking socket. host is the name
  * to check (and send as SNI) or an IP literal (checked as an IP, no SNI). */
-int tls_client__attach(struct tls_client *t, int fd, const char *host,
-		       bool ip_literal);
+int tls_client__attach(struct tls_client *t, int fd, const char *host, bool ip_literal);
 
 /* Drive the handshake: 0 done, -EAGAIN (t->want_write says which way),
  * else an error with t->err, e.g. "certificate verify failed: ...". */

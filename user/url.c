@@ -12,10 +12,10 @@ static const struct {
 	enum url_scheme scheme;
 	uint16_t port;
 } url_schemes[] = {
-	{ "wss", URL_WSS, 443 },
-	{ "ws", URL_WS, 80 },
-	{ "http", URL_HTTP, 80 },
-	{ "https", URL_HTTPS, 443 },
+    {"wss", URL_WSS, 443},
+    {"ws", URL_WS, 80},
+    {"http", URL_HTTP, 80},
+    {"https", URL_HTTPS, 443},
 };
 
 const char *url_scheme_name(enum url_scheme s)
@@ -28,8 +28,8 @@ const char *url_scheme_name(enum url_scheme s)
 
 static bool url__host_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_';
 }
 
 /* Request-target bytes: printable ASCII except space (no header injection). */

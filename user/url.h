@@ -13,21 +13,21 @@
 #define URL_PATH_MAX 4096 /* path + query, as sent on the request line */
 
 enum url_scheme {
-	URL_WSS,  /* wss://, default port 443 */
-	URL_WS,   /* ws://, default port 80 (parsed, not served by feedrx) */
-	URL_HTTP, /* http://, default port 80 (the proxy) */
-	URL_HTTPS,/* https://, default port 443 */
+	URL_WSS,   /* wss://, default port 443 */
+	URL_WS,	   /* ws://, default port 80 (parsed, not served by feedrx) */
+	URL_HTTP,  /* http://, default port 80 (the proxy) */
+	URL_HTTPS, /* https://, default port 443 */
 };
 
 struct url {
 	enum url_scheme scheme;
 	char host[URL_HOST_MAX + 1]; /* without brackets for IPv6 literals */
-	char port_str[6];            /* decimal, always set (default or given) */
+	char port_str[6];	     /* decimal, always set (default or given) */
 	uint16_t port;
-	bool port_given;             /* an explicit :port was in the URL */
-	bool default_port;           /* port equals the scheme's default */
-	bool ipv6_literal;           /* host was written as [v6addr] */
-	bool ip_literal;             /* host is an IPv4 or IPv6 address */
+	bool port_given;	     /* an explicit :port was in the URL */
+	bool default_port;	     /* port equals the scheme's default */
+	bool ipv6_literal;	     /* host was written as [v6addr] */
+	bool ip_literal;	     /* host is an IPv4 or IPv6 address */
 	char path[URL_PATH_MAX + 1]; /* "/" when absent; query kept, fragment dropped */
 };
 

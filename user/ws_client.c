@@ -17,8 +17,7 @@
 #define WS_OP_PONG 0xa
 
 /* wslay pulls input from the bytes of the current feed() call. */
-static ssize_t ws_client__recv_cb(uint8_t *buf, size_t len, int flags,
-				  void *user)
+static ssize_t ws_client__recv_cb(uint8_t *buf, size_t len, int flags, void *user)
 {
 	struct ws_client *ws = user;
 	size_t n = len < ws->in_len ? len : ws->in_len;
@@ -33,8 +32,7 @@ static ssize_t ws_client__recv_cb(uint8_t *buf, size_t len, int flags,
 }
 
 /* wslay pushes encoded frames; room was checked before wslay_frame_send. */
-static ssize_t ws_client__send_cb(const uint8_t *data, size_t len, int flags,
-				  void *user)
+static ssize_t ws_client__send_cb(const uint8_t *data, size_t len, int flags, void *user)
 {
 	struct ws_client *ws = user;
 
@@ -54,9 +52,9 @@ static int ws_client__genmask_cb(uint8_t *buf, size_t len, void *user)
 }
 
 static const struct wslay_frame_callbacks ws_client__wslay_cbs = {
-	.send_callback = ws_client__send_cb,
-	.recv_callback = ws_client__recv_cb,
-	.genmask_callback = ws_client__genmask_cb,
+    .send_callback = ws_client__send_cb,
+    .recv_callback = ws_client__recv_cb,
+    .genmask_callback = ws_client__genmask_cb,
 };
 
 int ws_client__init(struct ws_client *ws, const struct ws_client_opts *o,
@@ -109,16 +107,15 @@ static int ws_client__reserve(struct ws_client *ws, size_t n)
 	return n <= ws->out_cap - ws->out_len ? 0 : -ENOBUFS;
 }
 
-static int ws_client__send_frame(struct ws_client *ws, uint8_t op,
-				 const void *p, size_t n)
+static int ws_client__send_frame(struct ws_client *ws, uint8_t op, const void *p, size_t n)
 {
 	struct wslay_frame_iocb io = {
-		.fin = 1,
-		.opcode = op,
-		.payload_length = n,
-		.mask = 1,
-		.data = p,
-		.data_length = n,
+	    .fin = 1,
+	    .opcode = op,
+	    .payload_length = n,
+	    .mask = 1,
+	    .data = p,
+	    .data_length = n,
 	};
 	size_t hdr = 2 + 4 + (n < 126 ? 0 : n < 65536 ? 2 : 8);
 	ssize_t r;
@@ -149,7 +146,7 @@ int ws_client__ping(struct ws_client *ws, const void *p, size_t n)
 
 static int ws_client__send_close(struct ws_client *ws, uint16_t code)
 {
-	uint8_t b[2] = { (uint8_t)(code >> 8), (uint8_t)code };
+	uint8_t b[2] = {(uint8_t)(code >> 8), (uint8_t)code};
 
 	ws->close_sent = code ? code : WS_CLOSE_NO_STATUS;
 	return ws_client__send_frame(ws, WS_OP_CLOSE, b, code ? 2 : 0);
@@ -183,9 +180,8 @@ const char *ws_client__error(const struct ws_client *ws)
 
 /* Fail the connection (RFC 6455 §7.1.7): queue our close with code, stop
  * reading. Returns err for the caller to pass up. */
-__attribute__((format(printf, 4, 5)))
-static int ws_client__fail(struct ws_client *ws, int err, uint16_t code,
-			   const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int
+ws_client__fail(struct ws_client *ws, int err, uint16_t code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -257,8 +253,7 @@ static bool ws_client__close_code_ok(uint16_t c)
 	return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014);
 }
 
-static int ws_client__deliver(struct ws_client *ws, bool text,
-			      const uint8_t *p, size_t n)
+static int ws_client__deliver(struct ws_client *ws, bool text, const uint8_t *p, size_t n)
 {
 	if (text && ws->check_utf8 && !ws_client_utf8_valid(p, n))
 		return ws_client__fail(ws, -EILSEQ, WS_CLOSE_BAD_DATA,
@@ -319,14 +314,12 @@ static int ws_client__control(struct ws_client *ws, uint8_t op)
 }
 
 /* A new frame starts: check what wslay leaves to its user. */
-static int ws_client__frame_start(struct ws_client *ws,
-				  const struct wslay_frame_iocb *io)
+static int ws_client__frame_start(struct ws_client *ws, const struct wslay_frame_iocb *io)
 {
 	ws->stats.frames++;
 	if (io->rsv)
 		return ws_client__fail(ws, -EPROTO, WS_CLOSE_PROTOCOL,
-				       "reserved bits 0x%x set without an extension",
-				       io->rsv);
+				       "reserved bits 0x%x set without an extension", io->rsv);
 	if (io->mask)
 		return ws_client__fail(ws, -EPROTO, WS_CLOSE_PROTOCOL,
 				       "masked frame from the server");
@@ -351,11 +344,10 @@ static int ws_client__frame_start(struct ws_client *ws,
 		ws->ctl_len = 0;
 		break;
 	default:
-		return ws_client__fail(ws, -EPROTO, WS_CLOSE_PROTOCOL,
-				       "reserved opcode 0x%x", io->opcode);
+		return ws_client__fail(ws, -EPROTO, WS_CLOSE_PROTOCOL, "reserved opcode 0x%x",
+				       io->opcode);
 	}
-	if (io->opcode <= WS_OP_BINARY &&
-	    io->payload_length > ws->msg_cap - ws->msg_len)
+	if (io->opcode <= WS_OP_BINARY && io->payload_length > ws->msg_cap - ws->msg_len)
 		return ws_client__fail(ws, -EMSGSIZE, WS_CLOSE_TOO_BIG,
 				       "message larger than %zu bytes", ws->msg_cap);
 	ws->frame_active = true;
@@ -386,8 +378,7 @@ static int ws_client__chunk(struct ws_client *ws, const struct wslay_frame_iocb 
 	/* the common case: a whole unfragmented message in wslay's buffer */
 	if (start && end && io->fin && ws->frame_op != WS_OP_CONT) {
 		ws->msg_active = false;
-		return ws_client__deliver(ws, ws->msg_text, io->data,
-					  io->data_length);
+		return ws_client__deliver(ws, ws->msg_text, io->data, io->data_length);
 	}
 	if (io->data_length)
 		memcpy(ws->msg + ws->msg_len, io->data, io->data_length);

@@ -26,7 +26,7 @@
 #define WS_CLOSE_TOO_BIG 1009
 
 enum ws_client_state {
-	WS_CLIENT_OPEN,       /* messages flow both ways */
+	WS_CLIENT_OPEN,	      /* messages flow both ways */
 	WS_CLIENT_CLOSE_SENT, /* our close is queued; waiting for the server's */
 	WS_CLIENT_CLOSED,     /* both closes exchanged (or server's echoed) */
 	WS_CLIENT_FAILED,     /* protocol error; our close (with code) queued */
@@ -40,9 +40,9 @@ struct ws_client_cbs {
 
 struct ws_client_stats {
 	uint64_t messages, bytes; /* data messages and their payload bytes */
-	uint64_t frames;          /* all frames received */
-	uint64_t pings, pongs;    /* received */
-	uint64_t pongs_dropped;   /* pings not answered: output buffer full */
+	uint64_t frames;	  /* all frames received */
+	uint64_t pings, pongs;	  /* received */
+	uint64_t pongs_dropped;	  /* pings not answered: output buffer full */
 };
 
 struct ws_client {
@@ -75,9 +75,9 @@ struct ws_client {
 	uint8_t *out;
 	size_t out_off, out_len, out_cap;
 
-	uint16_t close_sent;     /* code we sent, 0 = none yet */
+	uint16_t close_sent;	 /* code we sent, 0 = none yet */
 	uint16_t close_received; /* code the server sent, 0 = none yet */
-	char close_reason[124];  /* the server's reason, NUL-terminated */
+	char close_reason[124];	 /* the server's reason, NUL-terminated */
 	int err;
 	char detail[96];
 	struct ws_client_stats stats;
@@ -85,7 +85,7 @@ struct ws_client {
 
 struct ws_client_opts {
 	size_t max_message; /* reassembly limit, bytes (> 0) */
-	size_t out_cap;     /* output buffer, bytes (>= 256) */
+	size_t out_cap;	    /* output buffer, bytes (>= 256) */
 	bool check_utf8;    /* validate text messages, 1007 on failure */
 };
 
