@@ -837,6 +837,11 @@ int kconn__fd(const struct kconn *k)
 	return k->fd;
 }
 
+SSL_CTX *kconn__ssl_ctx(const struct kconn *k)
+{
+	return k->tls.ctx;
+}
+
 SSL *kconn__ssl(const struct kconn *k)
 {
 	return k->tls.ssl;

@@ -7,8 +7,10 @@
  *
  * Hooks for other modes: on_socket runs with the fd bound (4-tuple known)
  * before connect(); on_tls runs with the SSL* before the handshake (key-log
- * callback); on_open runs once the upgrade is verified, when
- * kconn__tls_rx_bytes() is the ciphertext offset of the next TLS record. */
+ * callback, tls_keys__attach); on_open runs once the upgrade is verified,
+ * when kconn__tls_rx_bytes() is the ciphertext offset of the next TLS record
+ * (read_ahead is off). WebSocket bytes that shared a record with the 101
+ * are already decrypted then: kconn delivers them right after on_open. */
 #ifndef FEEDRX_KCONN_H
 #define FEEDRX_KCONN_H
 
@@ -100,6 +102,9 @@ void kconn__abort(struct kconn *k, int status, const char *why);
 
 enum kconn_state kconn__state(const struct kconn *k);
 int kconn__fd(const struct kconn *k);
+/* The context exists from kconn__new() on (install a key-log callback
+ * there, e.g. tls_keys_install()); the session from on_tls on. */
+SSL_CTX *kconn__ssl_ctx(const struct kconn *k);
 SSL *kconn__ssl(const struct kconn *k);
 uint64_t kconn__tls_rx_bytes(const struct kconn *k);
 const char *kconn__error(const struct kconn *k);
