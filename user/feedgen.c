@@ -494,6 +494,11 @@ int feedgen__unsubscribe(struct feedgen *g, const char *name, size_t len)
 	return 0;
 }
 
+bool feedgen__has(const struct feedgen *g, const char *name, size_t len)
+{
+	return stream_find(g, name, len) >= 0;
+}
+
 unsigned feedgen__nstreams(const struct feedgen *g)
 {
 	return g->nstreams;

@@ -88,6 +88,9 @@ int feedgen__subscribe(struct feedgen *g, const char *name, size_t len);
 /* Remove a stream: 0 removed, 1 was not subscribed. */
 int feedgen__unsubscribe(struct feedgen *g, const char *name, size_t len);
 
+/* Is this stream subscribed? */
+bool feedgen__has(const struct feedgen *g, const char *name, size_t len);
+
 /* Subscribed streams, in subscription order. */
 unsigned feedgen__nstreams(const struct feedgen *g);
 const char *feedgen__stream(const struct feedgen *g, unsigned i);
