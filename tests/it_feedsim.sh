@@ -71,6 +71,8 @@ def check_data(m, combined, streams):
         if [k for k, _ in kv] != ["stream", "data"] or kv[0][1] not in streams:
             return "bad envelope: " + m[:120]
         kv = kv[1][1]
+        if m.startswith('{"stream":"raw",'):
+            return None if isinstance(kv, str) else "raw data is not a string"
     keys = [k for k, _ in kv]
     if keys[-1] != "ts_ns":
         return "ts_ns is not last: " + m[:120]
@@ -350,7 +352,13 @@ def cmd_too_big(a):
     code = asyncio.run(too_big(a[1]))
     result(a[0], code == 1009, "close code %s" % code)
 
-globals()["cmd_" + sys.argv[1].replace("-", "_")](sys.argv[2:])
+try:
+    globals()["cmd_" + sys.argv[1].replace("-", "_")](sys.argv[2:])
+except Exception as e:
+    # a crash must still name its test, never pass silently
+    name = sys.argv[2] if sys.argv[2:] and sys.argv[2].startswith("feedsim_") else sys.argv[1]
+    result(name, False, "client raised %s: %s" % (type(e).__name__, e))
+    raise
 EOF
 export CA=$CERTS/ca.pem
 
@@ -555,3 +563,7 @@ msg=$("$TMP/bin/feedsim" 2>&1); rc=$?
 if [[ $rc -eq 2 && $msg == *scripts/certs.sh* ]]; then pass feedsim_no_certs; else
   fail feedsim_no_certs "exit $rc: $msg"; fi
 if "$FEEDSIM" --help | grep -q -- '--key-update'; then pass feedsim_help; else fail feedsim_help "no usage"; fi
+
+# feedsim's own stderr, for the runner to show when something failed
+echo "--- feedsim stderr ---" >&2
+tail -n 60 "$ERR" >&2

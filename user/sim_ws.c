@@ -66,7 +66,8 @@ size_t sim_ws_close_write(uint8_t *out, uint16_t code, const char *reason)
 	h = sim_ws_hdr_write(out, SIM_WS_OP_CLOSE, true, 2 + rlen);
 	out[h] = (uint8_t)(code >> 8);
 	out[h + 1] = (uint8_t)code;
-	memcpy(out + h + 2, reason, rlen);
+	if (rlen)
+		memcpy(out + h + 2, reason, rlen);
 	return h + 2 + rlen;
 }
 
