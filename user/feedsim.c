@@ -1,2 +1,375 @@
-/* feedrx — placeholder main until the kernel-path client lands. */
-int main(void) { return 0; }
+/* feedsim — the exchange simulator: a TLS WebSocket server that speaks
+ * Binance's market-data streams (see sim_server.h, feedgen.h). This file is
+ * the command line: options, defaults, signals and the loop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <openssl/ssl.h>
+
+#include "feedgen.h"
+#include "sim_server.h"
+
+static const char usage[] =
+	"usage: feedsim [options]\n"
+	"A TLS WebSocket server with Binance-style market data, for testing feedrx.\n"
+	"\n"
+	"  --listen ADDR:PORT     listen here; IPv6 as [ADDR]:PORT; repeatable\n"
+	"                         (default 127.0.0.1:9443; port 0 picks one)\n"
+	"  --cert FILE --key FILE server certificate chain and key, PEM (default:\n"
+	"                         certs/server.pem and .key beside the binary)\n"
+	"  --tls 1.2|1.3|any      TLS versions offered (default any)\n"
+	"  --ciphers LIST         TLS 1.2 cipher list, as OpenSSL takes it\n"
+	"  --ciphersuites LIST    TLS 1.3 cipher suites, as OpenSSL takes them\n"
+	"  --keylog FILE          append TLS secrets (NSS key log) for Wireshark\n"
+	"\n"
+	"Streams: /ws/<stream>, /ws (then SUBSCRIBE), /stream?streams=<a>/<b>\n"
+	"  (combined: {\"stream\":..,\"data\":..}); <stream> is <symbol>@trade,\n"
+	"  @aggTrade, @bookTicker, @depth, @depth@100ms, or raw (random text).\n"
+	"  --rate N               data messages/s per connection, 0 = flat out\n"
+	"                         (default 1000)\n"
+	"  --burst N              messages back to back per tick (default 1)\n"
+	"  --count N              messages per connection, then close 1000\n"
+	"                         (default 0 = no limit)\n"
+	"  --mix K=W,...          stream weights when several are subscribed\n"
+	"                         (default trade=4,aggTrade=1,bookTicker=4,depth=1,raw=1)\n"
+	"  --seed N               generator seed; same seed, same payloads (default 1)\n"
+	"  --sizes MIN:MAX        raw payload sizes, 2..1048576 (default 2:4096)\n"
+	"  --fragment N           send data messages as frames of <= N bytes\n"
+	"  --key-update N         TLS 1.3 KeyUpdate every N data messages\n"
+	"  --ping-interval S      ping every S seconds, 0 = never (default 20)\n"
+	"  --pong-timeout S       close 1008 when a ping gets no pong in S s (default 60)\n"
+	"  --max-frame N          largest client message, else close 1009 (default 65536)\n"
+	"  --max-clients N        concurrent clients (default 256)\n"
+	"  --log FILE             write every data payload sent, one per line\n"
+	"  --once                 exit after the first client disconnects\n"
+	"  -v, --verbose          one line per client event on stderr\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"SIGINT/SIGTERM close every client with 1001 and exit 0.\n";
+
+enum {
+	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
+	OPT_RATE, OPT_BURST, OPT_COUNT, OPT_MIX, OPT_SEED, OPT_SIZES, OPT_FRAGMENT,
+	OPT_KEY_UPDATE, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
+};
+
+static const struct option options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "tls", required_argument, NULL, OPT_TLS },
+	{ "ciphers", required_argument, NULL, OPT_CIPHERS },
+	{ "ciphersuites", required_argument, NULL, OPT_SUITES },
+	{ "keylog", required_argument, NULL, OPT_KEYLOG },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "mix", required_argument, NULL, OPT_MIX },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "sizes", required_argument, NULL, OPT_SIZES },
+	{ "fragment", required_argument, NULL, OPT_FRAGMENT },
+	{ "key-update", required_argument, NULL, OPT_KEY_UPDATE },
+	{ "ping-interval", required_argument, NULL, OPT_PING },
+	{ "pong-timeout", required_argument, NULL, OPT_PONG },
+	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("feedsim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static uint64_t parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		die_usage("%s: not a number: '%s'", opt, s);
+	v = strtoull(s, &end, 10);
+	if (*end)
+		die_usage("%s: not a number: '%s'", opt, s);
+	if (errno || v < min || v > max)
+		die_usage("%s: out of range (%llu..%llu): '%s'", opt, (unsigned long long)min,
+			  (unsigned long long)max, s);
+	return v;
+}
+
+static double parse_secs(const char *opt, const char *s, double max)
+{
+	char *end;
+	double v;
+
+	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+		die_usage("%s: not a number: '%s'", opt, s);
+	v = strtod(s, &end);
+	if (*end || !isfinite(v))
+		die_usage("%s: not a number: '%s'", opt, s);
+	if (v < 0 || v > max)
+		die_usage("%s: out of range (0..%g): '%s'", opt, max, s);
+	return v;
+}
+
+static void parse_listen(struct sim_server_config *cfg, const char *s)
+{
+	struct sim_listen *l;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *port_s;
+	size_t hl;
+	uint64_t port;
+
+	if (cfg->nlisten == SIM_SERVER_MAX_LISTEN)
+		die_usage("--listen: at most %d addresses", SIM_SERVER_MAX_LISTEN);
+	l = &cfg->listen[cfg->nlisten];
+	colon = strrchr(s, ':');
+	if (!colon || strlen(s) >= sizeof(l->text))
+		die_usage("--listen: expected IPv4:PORT or [IPv6]:PORT: '%s'", s);
+	hl = (size_t)(colon - s);
+	port_s = colon + 1;
+	if (hl >= sizeof(host))
+		die_usage("--listen: expected IPv4:PORT or [IPv6]:PORT: '%s'", s);
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	port = parse_u64("--listen", port_s, 0, 65535);
+	memset(&l->addr, 0, sizeof(l->addr));
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&l->addr;
+
+		host[hl - 1] = 0;
+		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+			die_usage("--listen: not an IPv6 address: '%s'", s);
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		l->len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&l->addr;
+
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			die_usage("--listen: expected IPv4:PORT or [IPv6]:PORT: '%s'", s);
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		l->len = sizeof(*a);
+	}
+	strcpy(l->text, s);
+	cfg->nlisten++;
+}
+
+/* Default certificate: <dir of the binary>/certs/server.{pem,key}, as
+ * scripts/certs.sh makes them in build/certs. */
+static void default_certs(struct sim_server_config *cfg, char *cert, char *key, size_t n)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *dir;
+
+	if (len <= 0)
+		die_usage("no --cert given and the binary's directory is unknown");
+	exe[len] = 0;
+	dir = dirname(exe);
+	snprintf(cert, n, "%s/certs/server.pem", dir);
+	snprintf(key, n, "%s/certs/server.key", dir);
+	if (access(cert, R_OK) || access(key, R_OK)) {
+		fprintf(stderr,
+			"feedsim: no --cert/--key given and %s not found;\n"
+			"feedsim: create test certificates with: bash scripts/certs.sh %s/certs\n",
+			cert, dir);
+		exit(2);
+	}
+	cfg->cert = cert;
+	cfg->key = key;
+}
+
+static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
+{
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":vh", options, NULL)) != -1) {
+		const char *a = optarg;
+
+		switch (opt) {
+		case OPT_LISTEN:
+			parse_listen(cfg, a);
+			break;
+		case OPT_CERT:
+			cfg->cert = a;
+			break;
+		case OPT_KEY:
+			cfg->key = a;
+			break;
+		case OPT_TLS:
+			if (!strcmp(a, "1.2"))
+				cfg->tls_min = cfg->tls_max = TLS1_2_VERSION;
+			else if (!strcmp(a, "1.3"))
+				cfg->tls_min = cfg->tls_max = TLS1_3_VERSION;
+			else if (!strcmp(a, "any"))
+				cfg->tls_min = TLS1_2_VERSION, cfg->tls_max = 0;
+			else
+				die_usage("--tls: expected 1.2, 1.3 or any: '%s'", a);
+			break;
+		case OPT_CIPHERS:
+			cfg->ciphers = a;
+			break;
+		case OPT_SUITES:
+			cfg->ciphersuites = a;
+			break;
+		case OPT_KEYLOG:
+			cfg->keylog = a;
+			break;
+		case OPT_RATE:
+			cfg->rate = parse_secs("--rate", a, 1e9);
+			break;
+		case OPT_BURST:
+			cfg->burst = (unsigned)parse_u64("--burst", a, 1, 1000000);
+			break;
+		case OPT_COUNT:
+			cfg->count = parse_u64("--count", a, 0, UINT64_MAX);
+			break;
+		case OPT_MIX:
+			if (feedgen_parse_mix(a, cfg->gen.weight))
+				die_usage("--mix: expected NAME=WEIGHT,... with NAME one of trade, "
+					  "aggTrade, bookTicker, depth, depth@100ms, raw: '%s'", a);
+			break;
+		case OPT_SEED:
+			cfg->gen.seed = parse_u64("--seed", a, 0, UINT64_MAX);
+			break;
+		case OPT_SIZES: {
+			char lo[32];
+			const char *c = strchr(a, ':');
+
+			if (!c || (size_t)(c - a) >= sizeof(lo))
+				die_usage("--sizes: expected MIN:MAX: '%s'", a);
+			memcpy(lo, a, (size_t)(c - a));
+			lo[c - a] = 0;
+			cfg->gen.raw_min = (uint32_t)parse_u64("--sizes", lo, FEEDGEN_RAW_MIN, FEEDGEN_RAW_MAX);
+			cfg->gen.raw_max = (uint32_t)parse_u64("--sizes", c + 1, FEEDGEN_RAW_MIN, FEEDGEN_RAW_MAX);
+			if (cfg->gen.raw_min > cfg->gen.raw_max)
+				die_usage("--sizes: MIN is larger than MAX: '%s'", a);
+			break;
+		}
+		case OPT_FRAGMENT:
+			cfg->fragment = (size_t)parse_u64("--fragment", a, 0, FEEDGEN_RAW_MAX);
+			break;
+		case OPT_KEY_UPDATE:
+			cfg->key_update = parse_u64("--key-update", a, 0, UINT64_MAX);
+			break;
+		case OPT_PING:
+			cfg->ping_interval = parse_secs("--ping-interval", a, 86400);
+			break;
+		case OPT_PONG:
+			cfg->pong_timeout = parse_secs("--pong-timeout", a, 86400);
+			break;
+		case OPT_MAX_FRAME:
+			cfg->max_msg = (size_t)parse_u64("--max-frame", a, 125, 16 << 20);
+			break;
+		case OPT_MAX_CLIENTS:
+			cfg->max_clients = (unsigned)parse_u64("--max-clients", a, 1, 100000);
+			break;
+		case OPT_LOG:
+			cfg->log_path = a;
+			break;
+		case OPT_ONCE:
+			cfg->once = true;
+			break;
+		case 'v':
+			cfg->verbose = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case ':':
+			die_usage("%s: needs a value", argv[optind - 1]);
+		default:
+			die_usage("unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s' (see --help)", argv[optind]);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	sim_server__shutdown(w->data, 1001);
+}
+
+int main(int argc, char **argv)
+{
+	static char cert[PATH_MAX + 32], key[PATH_MAX + 32];
+	struct sim_server_config cfg;
+	struct sim_server *srv = NULL;
+	struct ev_loop *loop;
+	ev_signal sigint, sigterm;
+	char err[512];
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	feedgen_config_default(&cfg.gen);
+	cfg.rate = 1000;
+	cfg.burst = 1;
+	cfg.ping_interval = 20;
+	cfg.pong_timeout = 60;
+	cfg.max_msg = 65536;
+	cfg.max_clients = 256;
+	parse_args(argc, argv, &cfg);
+	if (!cfg.nlisten)
+		parse_listen(&cfg, "127.0.0.1:9443");
+	if (!cfg.cert && !cfg.key)
+		default_certs(&cfg, cert, key, sizeof(cert));
+	else if (!cfg.key)
+		cfg.key = cfg.cert; /* one PEM holding both */
+	else if (!cfg.cert)
+		die_usage("--key needs --cert");
+
+	signal(SIGPIPE, SIG_IGN);
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, "feedsim: cannot start the event loop\n");
+		return 1;
+	}
+	rc = sim_server__new(loop, &cfg, &srv, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "feedsim: %s\n", err);
+		sim_server__free(srv);
+		return 1;
+	}
+	for (unsigned i = 0; sim_server_listen_text(srv, i); i++)
+		fprintf(stderr, "feedsim: listening on %s\n", sim_server_listen_text(srv, i));
+	ev_signal_init(&sigint, on_signal, SIGINT);
+	ev_signal_init(&sigterm, on_signal, SIGTERM);
+	sigint.data = sigterm.data = srv;
+	ev_signal_start(loop, &sigint);
+	ev_signal_start(loop, &sigterm);
+	ev_run(loop, 0);
+	ev_signal_stop(loop, &sigint);
+	ev_signal_stop(loop, &sigterm);
+	sim_server__free(srv);
+	ev_loop_destroy(loop);
+	return 0;
+}

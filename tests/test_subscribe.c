@@ -1,0 +1,91 @@
+/* Tests for subscribe: the request bytes and telling replies from data. */
+#include <errno.h>
+
+#include "check.h"
+#include "subscribe.h"
+
+static enum subscribe_reply cls(const char *s, unsigned id)
+{
+	return subscribe_classify((const uint8_t *)s, strlen(s), id);
+}
+
+static void request_bytes(void)
+{
+	const char *one[] = {"btcusdt@trade"};
+	const char *two[] = {"btcusdt@trade", "ethusdt@depth@100ms"};
+	const char *bad[] = {"a\"b"};
+	char buf[256];
+	int n;
+
+	n = subscribe_request(one, 1, 1, buf, sizeof(buf));
+	CHECK(n > 0 &&
+	      strcmp(buf, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\"],\"id\":1}") ==
+		  0);
+	n = subscribe_request(two, 2, 7, buf, sizeof(buf));
+	CHECK(n > 0 && strcmp(buf, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\","
+				   "\"ethusdt@depth@100ms\"],\"id\":7}") == 0);
+	CHECK((size_t)n == strlen(buf));
+	n = subscribe_request(bad, 1, 1, buf, sizeof(buf));
+	CHECK(n == -EINVAL);
+	n = subscribe_request(two, 2, 1, buf, 40);
+	CHECK(n == -ENOSPC);
+	CHECK(!subscribe_stream_ok(""));
+	CHECK(!subscribe_stream_ok("a b"));
+	CHECK(!subscribe_stream_ok("a\\b"));
+	CHECK(subscribe_stream_ok("btcusdt@kline_1m"));
+}
+
+static void replies(void)
+{
+	CHECK(cls("{\"result\":null,\"id\":1}", 1) == SUBSCRIBE_OK);
+	CHECK(cls(" { \"id\" : 1 , \"result\" : null } \n", 1) == SUBSCRIBE_OK);
+	CHECK(cls("{\"error\":{\"code\":2,\"msg\":\"Invalid request: \\\"x}\"},\"id\":1}", 1) ==
+	      SUBSCRIBE_ERROR);
+	CHECK(cls("{\"result\":[\"a\",{\"b\":[1,2]}],\"id\":1}", 1) == SUBSCRIBE_OK);
+	/* another id is not ours */
+	CHECK(cls("{\"result\":null,\"id\":2}", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"result\":null,\"id\":10}", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"result\":null,\"id\":\"1\"}", 1) == SUBSCRIBE_NOT_REPLY);
+}
+
+static void data_is_not_a_reply(void)
+{
+	CHECK(cls("{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":12345,\"p\":\"0.001\","
+		  "\"q\":\"100\",\"T\":1,\"m\":true,\"M\":true,\"ts_ns\":123456789}",
+		  1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"id\":1,"
+		  "\"result\":1}}",
+		  1) == SUBSCRIBE_NOT_REPLY);
+	/* "id" alone, a nested id, broken JSON, trailing junk, not an object */
+	CHECK(cls("{\"id\":1}", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"result\":null,\"id\":1", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"result\":null,\"id\":1}x", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"result\":null,\"id\":1}{}", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("[{\"result\":null,\"id\":1}]", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("hello world", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"result\":\"unterminated,\"id\":1}", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"result\":null,\"id\":1,}", 1) == SUBSCRIBE_NOT_REPLY);
+}
+
+static void every_prefix_is_safe(void)
+{
+	static const char msg[] = "{\"error\":{\"code\":2,\"msg\":\"x\"},\"id\":1}";
+
+	/* prefixes must never read past their end (run under ASan) */
+	for (size_t i = 0; i < sizeof(msg) - 1; i++) {
+		uint8_t *copy = malloc(i ? i : 1);
+		memcpy(copy, msg, i);
+		CHECKF(subscribe_classify(copy, i, 1) == SUBSCRIBE_NOT_REPLY, "prefix %zu", i);
+		free(copy);
+	}
+}
+
+int main(void)
+{
+	RUN(request_bytes);
+	RUN(replies);
+	RUN(data_is_not_a_reply);
+	RUN(every_prefix_is_safe);
+	return check_exit();
+}

@@ -1,0 +1,896 @@
+/* kconn — the kernel-socket feed connection state machine (see kconn.h). */
+#include "kconn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http_response.h"
+#include "http_upgrade.h"
+#include "net_connect.h"
+#include "subscribe.h"
+#include "ws_client.h"
+
+#define KCONN_RX_BUF (32 * 1024)  /* > one TLS record's plaintext (16 KiB) */
+#define KCONN_HS_BUF 8192	  /* CONNECT or GET request */
+#define KCONN_OUT_BUF 4096	  /* WebSocket output beyond the SUBSCRIBE */
+#define KCONN_READS_PER_WAKEUP 64 /* then let timers and signals run */
+#define KCONN_SUB_ID 1
+
+struct kconn {
+	struct ev_loop *loop;
+	struct kconn_opts o;
+	struct kconn_hooks h;
+	enum kconn_state state;
+	int status; /* 0, or the first error */
+	int fd;
+
+	struct addrinfo *ai_list, *ai_next;
+	size_t ai_left;
+	int last_err;
+	char peer[URL_HOST_MAX + 16]; /* address being connected to / connected */
+
+	ev_io io;
+	int io_events;
+	ev_timer deadline; /* connect timeout, then close timeout */
+	ev_timer attempt;  /* one address's share of the connect timeout */
+	ev_timer idle;
+	ev_tstamp last_rx;
+	bool ping_sent;
+
+	struct tls_client tls;
+	struct http_response proxy_resp;
+	struct http_upgrade up;
+	struct ws_client ws;
+
+	char hs[KCONN_HS_BUF]; /* the handshake request being written */
+	size_t hs_off, hs_len;
+	size_t wr_inflight; /* SSL_write length to retry, 0 if none */
+	bool read_wants_write;
+	bool shut_sent; /* our close_notify is out */
+
+	bool sub_pending;
+	char *sub_req; /* the SUBSCRIBE text, built at set-up */
+	int sub_len;
+
+	uint64_t rx_bytes, replies, reply_bytes;
+	char err[URL_HOST_MAX * 2 + 256];
+	char desc[URL_HOST_MAX * 2 + 128];
+	uint8_t rx[KCONN_RX_BUF];
+};
+
+static void kconn__drive(struct kconn *k);
+
+#define kconn__of(ptr, member) ((struct kconn *)((char *)(ptr)-offsetof(struct kconn, member)))
+
+/* ---- ending ---------------------------------------------------------- */
+
+static void kconn__stop_watchers(struct kconn *k)
+{
+	ev_io_stop(k->loop, &k->io);
+	ev_timer_stop(k->loop, &k->deadline);
+	ev_timer_stop(k->loop, &k->attempt);
+	ev_timer_stop(k->loop, &k->idle);
+	k->io_events = 0;
+}
+
+static void kconn__finish(struct kconn *k)
+{
+	if (k->state == KCONN_DONE)
+		return;
+	kconn__stop_watchers(k);
+	if (k->fd >= 0) {
+		close(k->fd);
+		k->fd = -1;
+	}
+	k->state = KCONN_DONE;
+	if (k->h.on_done)
+		k->h.on_done(k->h.user, k->status);
+}
+
+/* Record the first error (text and code) and finish. */
+__attribute__((format(printf, 3, 4))) static void kconn__fail(struct kconn *k, int err,
+							      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (k->status == 0) {
+		va_start(ap, fmt);
+		vsnprintf(k->err, sizeof(k->err), fmt, ap);
+		va_end(ap);
+		k->status = err < 0 ? err : -EIO;
+	}
+	kconn__finish(k);
+}
+
+static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
+{
+	char buf[384];
+	va_list ap;
+
+	if (!k->h.on_notice)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	k->h.on_notice(k->h.user, level, buf);
+}
+
+static const char *kconn__phase(enum kconn_state s)
+{
+	switch (s) {
+	case KCONN_CONNECTING:
+		return "TCP connect to";
+	case KCONN_PROXY:
+		return "proxy CONNECT through";
+	case KCONN_TLS:
+		return "TLS handshake with";
+	case KCONN_UPGRADE:
+		return "WebSocket upgrade with";
+	default:
+		return "talking to";
+	}
+}
+
+/* ---- I/O interest ---------------------------------------------------- */
+
+static void kconn__want(struct kconn *k, int events)
+{
+	if (events == k->io_events && ev_is_active(&k->io))
+		return;
+	ev_io_stop(k->loop, &k->io);
+	k->io_events = events;
+	if (!events)
+		return;
+	ev_io_set(&k->io, k->fd, events);
+	ev_io_start(k->loop, &k->io);
+}
+
+/* ---- connecting -------------------------------------------------------- */
+
+static void kconn__try_next(struct kconn *k);
+
+static void kconn__drop_attempt(struct kconn *k, int err)
+{
+	k->last_err = err;
+	if (k->ai_next)
+		kconn__notice(k, KCONN_INFO, "%s: %s, trying the next address", k->peer,
+			      strerror(-err));
+	ev_timer_stop(k->loop, &k->attempt);
+	kconn__want(k, 0);
+	if (k->fd >= 0) {
+		close(k->fd);
+		k->fd = -1;
+	}
+}
+
+static void kconn__connected(struct kconn *k)
+{
+	ev_timer_stop(k->loop, &k->attempt);
+	if (k->o.proxy) {
+		int n = net_connect_proxy_request(k->o.url, k->hs, sizeof(k->hs));
+		if (n < 0) {
+			kconn__fail(k, n, "proxy request too long");
+			return;
+		}
+		k->hs_off = 0;
+		k->hs_len = (size_t)n;
+		http_response__init(&k->proxy_resp);
+		k->state = KCONN_PROXY;
+	} else {
+		k->state = KCONN_TLS;
+	}
+	kconn__drive(k);
+}
+
+static void kconn__try_next(struct kconn *k)
+{
+	while (k->ai_next) {
+		struct addrinfo *ai = k->ai_next;
+		struct sockaddr_storage local;
+		int fd, r;
+
+		k->ai_next = ai->ai_next;
+		k->ai_left--;
+		net_connect_describe(ai->ai_addr, k->peer, sizeof(k->peer));
+		fd = net_connect_socket(ai, &local);
+		if (fd < 0) {
+			kconn__drop_attempt(k, fd);
+			continue;
+		}
+		k->fd = fd;
+		if (k->h.on_socket &&
+		    (r = k->h.on_socket(k->h.user, fd, (struct sockaddr *)&local, ai->ai_addr))) {
+			kconn__fail(k, r, "socket set-up hook failed for %s: %s", k->peer,
+				    strerror(-r));
+			return;
+		}
+		r = net_connect_start(fd, ai);
+		if (r == 0) {
+			kconn__connected(k);
+			return;
+		}
+		if (r == -EINPROGRESS) {
+			k->state = KCONN_CONNECTING;
+			kconn__want(k, EV_WRITE);
+			/* share what is left of the timeout among the addresses left */
+			if (k->ai_left > 0) {
+				ev_tstamp left = ev_timer_remaining(k->loop, &k->deadline);
+				ev_timer_set(&k->attempt, left / (double)(k->ai_left + 1), 0.);
+				ev_timer_start(k->loop, &k->attempt);
+			}
+			return;
+		}
+		kconn__drop_attempt(k, r);
+	}
+	kconn__fail(k, k->last_err ? k->last_err : -EHOSTUNREACH, "cannot connect to %s: %s",
+		    k->peer, strerror(k->last_err ? -k->last_err : EHOSTUNREACH));
+}
+
+static void kconn__attempt_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct kconn *k = kconn__of(w, attempt);
+
+	(void)loop;
+	(void)revents;
+	kconn__drop_attempt(k, -ETIMEDOUT);
+	kconn__try_next(k);
+}
+
+static void kconn__deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct kconn *k = kconn__of(w, deadline);
+
+	(void)loop;
+	(void)revents;
+	if (k->state == KCONN_CLOSING || k->state == KCONN_TLS_SHUTDOWN) {
+		kconn__finish(k); /* the bounded wait for a clean close is over */
+		return;
+	}
+	kconn__fail(k, -ETIMEDOUT, "connect timeout after %g s (%s %s)", k->o.connect_timeout,
+		    kconn__phase(k->state), k->peer);
+}
+
+/* ---- proxy --------------------------------------------------------------- */
+
+/* 1: advanced, 0: wait for I/O. */
+static int kconn__proxy_step(struct kconn *k)
+{
+	ssize_t n;
+
+	while (k->hs_off < k->hs_len) {
+		n = send(k->fd, k->hs + k->hs_off, k->hs_len - k->hs_off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			kconn__want(k, EV_WRITE);
+			return 0;
+		}
+		if (n < 0) {
+			kconn__fail(k, -errno, "proxy %s: %s", k->peer, strerror(errno));
+			return 0;
+		}
+		k->hs_off += (size_t)n;
+	}
+	n = recv(k->fd, k->rx, sizeof(k->rx), 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		kconn__want(k, EV_READ);
+		return 0;
+	}
+	if (n < 0) {
+		kconn__fail(k, -errno, "proxy %s: %s", k->peer, strerror(errno));
+		return 0;
+	}
+	if (n == 0) {
+		kconn__fail(k, -ECONNRESET, "proxy %s closed the connection before answering",
+			    k->peer);
+		return 0;
+	}
+	{
+		ssize_t used = http_response__feed(&k->proxy_resp, (const char *)k->rx, (size_t)n);
+		int r;
+		if (used < 0) {
+			kconn__fail(k, (int)used, "bad answer from proxy %s: %s", k->peer,
+				    http_response__error(&k->proxy_resp));
+			return 0;
+		}
+		if (!k->proxy_resp.done)
+			return 1;
+		if ((r = net_connect_proxy_check(&k->proxy_resp, k->desc, sizeof(k->desc)))) {
+			kconn__fail(k, r, "%s", k->desc);
+			return 0;
+		}
+		/* TLS speaks first from our side: nothing may follow the answer */
+		if (used != n) {
+			kconn__fail(k, -EPROTO, "proxy %s sent data after its answer", k->peer);
+			return 0;
+		}
+	}
+	k->state = KCONN_TLS;
+	return 1;
+}
+
+/* ---- TLS and upgrade --------------------------------------------------- */
+
+static int kconn__tls_step(struct kconn *k)
+{
+	int r;
+
+	if (!k->tls.ssl) {
+		r = tls_client__attach(&k->tls, k->fd, k->o.url->host, k->o.url->ip_literal);
+		if (r) {
+			kconn__fail(k, r, "%s", k->tls.err);
+			return 0;
+		}
+		if (k->h.on_tls)
+			k->h.on_tls(k->h.user, k->tls.ssl);
+	}
+	r = tls_client__handshake(&k->tls);
+	if (r == -EAGAIN) {
+		kconn__want(k, k->tls.want_write ? EV_WRITE : EV_READ);
+		return 0;
+	}
+	if (r) {
+		kconn__fail(k, r, "TLS handshake with %s failed: %s", k->peer, k->tls.err);
+		return 0;
+	}
+	r = http_upgrade__request(&k->up, k->o.url, k->hs, sizeof(k->hs));
+	if (r < 0) {
+		kconn__fail(k, r, "upgrade request too long");
+		return 0;
+	}
+	k->hs_off = 0;
+	k->hs_len = (size_t)r;
+	k->state = KCONN_UPGRADE;
+	return 1;
+}
+
+static void kconn__open(struct kconn *k, const uint8_t *rest, size_t n);
+
+static int kconn__upgrade_step(struct kconn *k)
+{
+	ssize_t n, used;
+
+	while (k->hs_off < k->hs_len) {
+		n = tls_client__write(&k->tls, k->hs + k->hs_off, k->hs_len - k->hs_off);
+		if (n == -EAGAIN) {
+			kconn__want(k, k->tls.want_write ? EV_WRITE : EV_READ);
+			return 0;
+		}
+		if (n < 0) {
+			kconn__fail(k, (int)n, "sending the upgrade request: %s", k->tls.err);
+			return 0;
+		}
+		k->hs_off += (size_t)n;
+	}
+	n = tls_client__read(&k->tls, k->rx, sizeof(k->rx));
+	if (n == -EAGAIN) {
+		kconn__want(k, k->tls.want_write ? EV_WRITE : EV_READ);
+		return 0;
+	}
+	if (n <= 0) {
+		kconn__fail(k, n ? (int)n : -ECONNRESET,
+			    "server closed the connection before "
+			    "answering the upgrade%s%s",
+			    n ? ": " : "", n ? k->tls.err : "");
+		return 0;
+	}
+	k->last_rx = ev_now(k->loop);
+	used = http_upgrade__feed(&k->up, (const char *)k->rx, (size_t)n);
+	if (used < 0) {
+		kconn__fail(k, (int)used, "%s", http_upgrade__error(&k->up));
+		return 0;
+	}
+	if (!k->up.done)
+		return 1;
+	kconn__open(k, k->rx + used, (size_t)(n - used));
+	return 0;
+}
+
+/* ---- open connection --------------------------------------------------- */
+
+/* Write queued WebSocket frames. 0, or negative after failing. */
+static int kconn__flush(struct kconn *k)
+{
+	const uint8_t *p;
+	size_t n;
+	ssize_t r;
+
+	while ((n = ws_client__pending(&k->ws, &p)) > 0) {
+		/* OpenSSL wants a retry with the same bytes: keep the length */
+		size_t len = k->wr_inflight ? k->wr_inflight : n;
+		r = tls_client__write(&k->tls, p, len);
+		if (r == -EAGAIN) {
+			k->wr_inflight = len;
+			return 0;
+		}
+		if (r < 0) {
+			kconn__fail(k, (int)r, "write to %s failed: %s", k->peer, k->tls.err);
+			return (int)r;
+		}
+		k->wr_inflight = 0;
+		ws_client__consume(&k->ws, (size_t)r);
+	}
+	return 0;
+}
+
+static void kconn__update_io(struct kconn *k)
+{
+	int ev = EV_READ;
+
+	if (k->state == KCONN_DONE)
+		return;
+	if (k->wr_inflight || k->read_wants_write)
+		ev |= EV_WRITE;
+	kconn__want(k, ev);
+}
+
+static void kconn__shutdown_step(struct kconn *k);
+
+/* Leave "open": finish writing (our close or the echo), send close_notify,
+ * then wait, bounded, for the server to close its side. */
+static void kconn__start_shutdown(struct kconn *k)
+{
+	if (k->state != KCONN_TLS_SHUTDOWN) {
+		k->state = KCONN_TLS_SHUTDOWN;
+		ev_timer_stop(k->loop, &k->idle);
+		if (!ev_is_active(&k->deadline)) {
+			ev_timer_set(&k->deadline, k->o.close_timeout, 0.);
+			ev_timer_start(k->loop, &k->deadline);
+		}
+	}
+	kconn__shutdown_step(k);
+}
+
+/* The WebSocket close handshake is complete. */
+static void kconn__ws_closed(struct kconn *k)
+{
+	uint16_t code = k->ws.close_received;
+
+	if (k->state == KCONN_OPEN && code != WS_CLOSE_NORMAL && k->status == 0) {
+		/* the server ended the feed for a reason: that is an error */
+		snprintf(k->err, sizeof(k->err), "server closed the connection: %u%s%s", code,
+			 k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
+		k->status = -ECONNABORTED;
+	} else if (k->state == KCONN_OPEN) {
+		kconn__notice(k, KCONN_INFO, "server closed the connection (%u%s%s)", code,
+			      k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
+	}
+	kconn__start_shutdown(k);
+}
+
+static void kconn__ws_failed(struct kconn *k, int err)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), "%s", ws_client__error(&k->ws));
+	/* best effort: one write of our close frame, one close_notify */
+	kconn__flush(k);
+	if (k->state == KCONN_DONE)
+		return;
+	tls_client__shutdown(&k->tls);
+	kconn__fail(k, err, "WebSocket protocol error from %s: %s (closed with %u)", k->peer, what,
+		    k->ws.close_sent);
+}
+
+static void kconn__on_ws_message(void *user, bool text, const uint8_t *p, size_t n)
+{
+	struct kconn *k = user;
+
+	if (k->sub_pending) {
+		enum subscribe_reply r = subscribe_classify(p, n, KCONN_SUB_ID);
+		if (r != SUBSCRIBE_NOT_REPLY) {
+			k->sub_pending = false;
+			k->replies++;
+			k->reply_bytes += n;
+			if (r == SUBSCRIBE_ERROR)
+				kconn__notice(k, KCONN_WARN, "subscription refused: %.*s",
+					      (int)(n > 200 ? 200 : n), (const char *)p);
+			return;
+		}
+	}
+	if (k->h.on_message)
+		k->h.on_message(k->h.user, text, p, n);
+}
+
+static const struct ws_client_cbs kconn__ws_cbs = {
+    .on_message = kconn__on_ws_message,
+};
+
+/* Feed plaintext to the WebSocket and react to what it did. 0 to go on. */
+static int kconn__ws_input(struct kconn *k, const uint8_t *p, size_t n)
+{
+	int r = ws_client__feed(&k->ws, p, n);
+
+	if (k->state == KCONN_DONE)
+		return -1; /* a hook aborted */
+	if (r) {
+		kconn__ws_failed(k, r);
+		return -1;
+	}
+	if (k->ws.state == WS_CLIENT_CLOSED) {
+		kconn__ws_closed(k);
+		return -1;
+	}
+	return 0;
+}
+
+static void kconn__idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct kconn *k = kconn__of(w, idle);
+	ev_tstamp now = ev_now(loop), silent = now - k->last_rx;
+	ev_tstamp s = k->o.idle_timeout, next;
+
+	(void)revents;
+	if (silent >= s) {
+		kconn__fail(k, -ETIMEDOUT, "no data from server for %g s", s);
+		return;
+	}
+	if (silent >= s / 2 && !k->ping_sent) {
+		k->ping_sent = true;
+		if (ws_client__ping(&k->ws, "feedrx", 6) == 0 && kconn__flush(k))
+			return;
+		kconn__update_io(k);
+	}
+	next = k->last_rx + (k->ping_sent ? s : s / 2);
+	w->repeat = next - now > 0.001 ? next - now : 0.001;
+	ev_timer_again(loop, w);
+}
+
+static void kconn__open(struct kconn *k, const uint8_t *rest, size_t n)
+{
+	ev_timer_stop(k->loop, &k->deadline);
+	k->state = KCONN_OPEN;
+	if (k->h.on_open)
+		k->h.on_open(k->h.user);
+	if (k->state != KCONN_OPEN)
+		return; /* closed or aborted by the hook */
+	if (k->sub_req) {
+		int r = ws_client__send(&k->ws, true, k->sub_req, (size_t)k->sub_len);
+		if (r) {
+			kconn__fail(k, r, "cannot queue the SUBSCRIBE request");
+			return;
+		}
+		k->sub_pending = true;
+	}
+	if (k->o.idle_timeout > 0) {
+		k->idle.repeat = k->o.idle_timeout / 2;
+		ev_timer_again(k->loop, &k->idle);
+	}
+	if (n) {
+		k->rx_bytes += n;
+		if (kconn__ws_input(k, rest, n))
+			return;
+	}
+	if (kconn__flush(k))
+		return;
+	kconn__update_io(k);
+}
+
+static void kconn__open_step(struct kconn *k)
+{
+	ssize_t n;
+	int i;
+
+	if (kconn__flush(k))
+		return;
+	k->read_wants_write = false;
+	for (i = 0; i < KCONN_READS_PER_WAKEUP; i++) {
+		n = tls_client__read(&k->tls, k->rx, sizeof(k->rx));
+		if (n > 0) {
+			k->last_rx = ev_now(k->loop);
+			k->ping_sent = false;
+			k->rx_bytes += (uint64_t)n;
+			if (kconn__ws_input(k, k->rx, (size_t)n))
+				return;
+			continue;
+		}
+		if (n == -EAGAIN) {
+			k->read_wants_write = k->tls.want_write;
+			break;
+		}
+		if (k->state == KCONN_CLOSING || k->state == KCONN_TLS_SHUTDOWN) {
+			kconn__finish(k); /* we were closing anyway */
+			return;
+		}
+		if (n == 0)
+			kconn__fail(k, -ECONNRESET, "server %s ended TLS without a WebSocket close",
+				    k->peer);
+		else
+			kconn__fail(k, (int)n, "connection to %s lost: %s", k->peer, k->tls.err);
+		return;
+	}
+	if (i == KCONN_READS_PER_WAKEUP && SSL_has_pending(k->tls.ssl))
+		ev_feed_event(k->loop, &k->io, EV_READ);
+	if (kconn__flush(k))
+		return;
+	kconn__update_io(k);
+}
+
+static void kconn__shutdown_step(struct kconn *k)
+{
+	ssize_t n;
+	int r;
+
+	if (kconn__flush(k))
+		return;
+	if (ws_client__pending(&k->ws, &(const uint8_t *){NULL})) {
+		kconn__want(k, EV_WRITE);
+		return;
+	}
+	if (!k->shut_sent) {
+		r = tls_client__shutdown(&k->tls);
+		if (r == -EAGAIN) {
+			kconn__want(k, k->tls.want_write ? EV_WRITE : EV_READ);
+			return;
+		}
+		if (r < 0) {
+			kconn__finish(k);
+			return;
+		}
+		k->shut_sent = true;
+	}
+	/* drain until the server's close_notify or EOF */
+	for (;;) {
+		n = tls_client__read(&k->tls, k->rx, sizeof(k->rx));
+		if (n > 0)
+			continue;
+		if (n == -EAGAIN) {
+			kconn__want(k, k->tls.want_write ? EV_WRITE : EV_READ);
+			return;
+		}
+		kconn__finish(k);
+		return;
+	}
+}
+
+/* ---- the machine --------------------------------------------------------- */
+
+static void kconn__drive(struct kconn *k)
+{
+	for (;;) {
+		switch (k->state) {
+		case KCONN_PROXY:
+			if (!kconn__proxy_step(k))
+				return;
+			break;
+		case KCONN_TLS:
+			if (!kconn__tls_step(k))
+				return;
+			break;
+		case KCONN_UPGRADE:
+			if (!kconn__upgrade_step(k))
+				return;
+			break;
+		case KCONN_OPEN:
+		case KCONN_CLOSING:
+			kconn__open_step(k);
+			return;
+		case KCONN_TLS_SHUTDOWN:
+			kconn__shutdown_step(k);
+			return;
+		default:
+			return;
+		}
+	}
+}
+
+static void kconn__io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct kconn *k = kconn__of(w, io);
+	int r;
+
+	(void)loop;
+	(void)revents;
+	if (k->state == KCONN_CONNECTING) {
+		r = net_connect_result(k->fd);
+		if (r) {
+			kconn__drop_attempt(k, r);
+			kconn__try_next(k);
+			return;
+		}
+		kconn__connected(k);
+		return;
+	}
+	kconn__drive(k);
+}
+
+/* ---- public ---------------------------------------------------------------- */
+
+int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts *o,
+	       const struct kconn_hooks *h, char *err, size_t errcap)
+{
+	struct ws_client_opts wo = {
+	    .max_message = o->max_message,
+	    .check_utf8 = o->check_utf8,
+	};
+	struct kconn *k;
+	int r;
+
+	*out = NULL;
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		snprintf(err, errcap, "out of memory");
+		return -ENOMEM;
+	}
+	k->loop = loop;
+	k->o = *o;
+	if (h)
+		k->h = *h;
+	k->fd = -1;
+	if (o->n_subscribe) {
+		size_t cap = 64;
+		for (size_t i = 0; i < o->n_subscribe; i++)
+			cap += strlen(o->subscribe[i]) + 3;
+		k->sub_req = malloc(cap);
+		if (!k->sub_req) {
+			r = -ENOMEM;
+			snprintf(err, errcap, "out of memory");
+			goto err_sub;
+		}
+		k->sub_len =
+		    subscribe_request(o->subscribe, o->n_subscribe, KCONN_SUB_ID, k->sub_req, cap);
+		if (k->sub_len < 0) {
+			r = k->sub_len;
+			snprintf(err, errcap, "bad --subscribe stream name");
+			goto err_sub;
+		}
+	}
+	wo.out_cap = KCONN_OUT_BUF + (size_t)(k->sub_len > 0 ? k->sub_len : 0) + 16;
+	r = ws_client__init(&k->ws, &wo, &kconn__ws_cbs, k);
+	if (r) {
+		snprintf(err, errcap, "cannot set up the WebSocket client: %s", strerror(-r));
+		goto err_sub;
+	}
+	r = http_upgrade__init(&k->up, NULL);
+	if (r) {
+		snprintf(err, errcap, "cannot make a WebSocket key");
+		goto err_ws;
+	}
+	r = tls_client__init(&k->tls, &o->tls);
+	if (r) {
+		snprintf(err, errcap, "%s", k->tls.err);
+		goto err_ws;
+	}
+	ev_io_init(&k->io, kconn__io_cb, -1, 0);
+	ev_timer_init(&k->deadline, kconn__deadline_cb, o->connect_timeout, 0.);
+	ev_timer_init(&k->attempt, kconn__attempt_cb, 1., 0.);
+	ev_init(&k->idle, kconn__idle_cb);
+	*out = k;
+	return 0;
+
+err_ws:
+	ws_client__free(&k->ws);
+err_sub:
+	free(k->sub_req);
+	free(k);
+	return r;
+}
+
+void kconn__start(struct kconn *k)
+{
+	const struct url *to = k->o.proxy ? k->o.proxy : k->o.url;
+	const char *why = "";
+	int r;
+
+	if (k->state != KCONN_IDLE)
+		return;
+	k->state = KCONN_CONNECTING;
+	snprintf(k->peer, sizeof(k->peer), "%s", to->host);
+	r = net_connect_resolve(to->host, to->port_str, &k->ai_list, &why);
+	if (r) {
+		kconn__fail(k, r, "cannot resolve %s%s: %s", k->o.proxy ? "proxy " : "", to->host,
+			    why);
+		return;
+	}
+	k->ai_next = k->ai_list;
+	for (struct addrinfo *ai = k->ai_list; ai; ai = ai->ai_next)
+		k->ai_left++;
+	ev_timer_start(k->loop, &k->deadline);
+	kconn__try_next(k);
+}
+
+void kconn__close(struct kconn *k, uint16_t code)
+{
+	switch (k->state) {
+	case KCONN_OPEN:
+		ws_client__close(&k->ws, code);
+		k->state = KCONN_CLOSING;
+		ev_timer_stop(k->loop, &k->idle);
+		ev_timer_stop(k->loop, &k->deadline);
+		ev_timer_set(&k->deadline, k->o.close_timeout, 0.);
+		ev_timer_start(k->loop, &k->deadline);
+		if (kconn__flush(k))
+			return;
+		kconn__update_io(k);
+		return;
+	case KCONN_CLOSING:
+	case KCONN_TLS_SHUTDOWN:
+	case KCONN_DONE:
+		return;
+	default:
+		kconn__finish(k); /* not open yet: nothing to close cleanly */
+		return;
+	}
+}
+
+void kconn__abort(struct kconn *k, int status, const char *why)
+{
+	if (k->status == 0 && status) {
+		k->status = status;
+		snprintf(k->err, sizeof(k->err), "%s", why ? why : "aborted");
+	}
+	kconn__finish(k);
+}
+
+enum kconn_state kconn__state(const struct kconn *k)
+{
+	return k->state;
+}
+
+int kconn__fd(const struct kconn *k)
+{
+	return k->fd;
+}
+
+SSL_CTX *kconn__ssl_ctx(const struct kconn *k)
+{
+	return k->tls.ctx;
+}
+
+SSL *kconn__ssl(const struct kconn *k)
+{
+	return k->tls.ssl;
+}
+
+uint64_t kconn__tls_rx_bytes(const struct kconn *k)
+{
+	return tls_client__rx_bytes(&k->tls);
+}
+
+const char *kconn__error(const struct kconn *k)
+{
+	return k->err[0] ? k->err : "no error";
+}
+
+const char *kconn__describe(const struct kconn *k)
+{
+	struct kconn *m = (struct kconn *)k;
+
+	snprintf(m->desc, sizeof(m->desc), "%s%s%s, %s %s", k->o.url->host,
+		 k->o.proxy ? " via proxy " : " at ", k->peer, tls_client__version(&k->tls),
+		 tls_client__cipher(&k->tls));
+	return k->desc;
+}
+
+void kconn__stats(const struct kconn *k, struct kconn_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->messages = k->ws.stats.messages - k->replies;
+	s->bytes = k->ws.stats.bytes - k->reply_bytes;
+	s->rx_bytes = k->rx_bytes;
+	s->pings = k->ws.stats.pings;
+	s->pongs = k->ws.stats.pongs;
+	s->replies = k->replies;
+	s->close_sent = k->ws.close_sent;
+	s->close_received = k->ws.close_received;
+}
+
+void kconn__free(struct kconn *k)
+{
+	if (!k)
+		return;
+	kconn__stop_watchers(k);
+	if (k->fd >= 0)
+		close(k->fd);
+	tls_client__free(&k->tls);
+	ws_client__free(&k->ws);
+	if (k->ai_list)
+		freeaddrinfo(k->ai_list);
+	free(k->sub_req);
+	free(k);
+}

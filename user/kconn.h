@@ -1,0 +1,117 @@
+/* kconn — one feed connection on kernel sockets, as a state machine on a
+ * libev loop: resolve -> TCP connect (each address in turn) -> optional
+ * HTTP CONNECT through a proxy -> TLS handshake -> WebSocket upgrade ->
+ * open (messages, pings, idle detection, optional SUBSCRIBE) -> close
+ * handshake -> TLS close_notify -> done. One connect timeout covers
+ * everything up to "open"; an idle timeout watches an open connection.
+ *
+ * Hooks for other modes: on_socket runs with the fd bound (4-tuple known)
+ * before connect(); on_tls runs with the SSL* before the handshake (key-log
+ * callback, tls_keys__attach); on_open runs once the upgrade is verified,
+ * when kconn__tls_rx_bytes() is the ciphertext offset of the next TLS record
+ * (read_ahead is off). WebSocket bytes that shared a record with the 101
+ * are already decrypted then: kconn delivers them right after on_open. */
+#ifndef FEEDRX_KCONN_H
+#define FEEDRX_KCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+#include <openssl/ssl.h>
+
+#include "tls_client.h"
+#include "url.h"
+
+enum kconn_state {
+	KCONN_IDLE,
+	KCONN_CONNECTING, /* TCP */
+	KCONN_PROXY,	  /* CONNECT sent, reading the proxy's answer */
+	KCONN_TLS,	  /* TLS handshake */
+	KCONN_UPGRADE,	  /* GET sent, reading the 101 */
+	KCONN_OPEN,
+	KCONN_CLOSING,	    /* our WebSocket close sent, waiting for theirs */
+	KCONN_TLS_SHUTDOWN, /* close_notify sent, waiting for the server's EOF */
+	KCONN_DONE,
+};
+
+enum kconn_notice {
+	KCONN_WARN, /* always worth showing */
+	KCONN_INFO, /* for a verbose user */
+};
+
+struct kconn_hooks {
+	void *user;
+	/* fd is bound to local (its address and port final), not connected.
+	 * Return 0, or a negative errno to abort this connection attempt. */
+	int (*on_socket)(void *user, int fd, const struct sockaddr *local,
+			 const struct sockaddr *remote);
+	/* The session exists, the handshake has not started. */
+	void (*on_tls)(void *user, SSL *ssl);
+	/* The upgrade is verified; messages follow. */
+	void (*on_open)(void *user);
+	/* One data message (subscription replies are filtered out). */
+	void (*on_message)(void *user, bool text, const uint8_t *p, size_t n);
+	/* Finished: status 0 for a clean end, negative on error (see
+	 * kconn__error()). All watchers are stopped; the loop may end. */
+	void (*on_done)(void *user, int status);
+	/* A line for the user: warnings (a refused subscription) and details
+	 * (a failed address before the next one, the server's close reason). */
+	void (*on_notice)(void *user, enum kconn_notice level, const char *msg);
+};
+
+struct kconn_opts {
+	const struct url *url;	 /* wss:// target */
+	const struct url *proxy; /* http:// proxy, or NULL */
+	struct tls_client_opts tls;
+	double connect_timeout;	      /* seconds, TCP + proxy + TLS + upgrade */
+	double idle_timeout;	      /* seconds without any byte; 0 = off */
+	double close_timeout;	      /* bounded wait for the close handshake */
+	size_t max_message;	      /* WebSocket reassembly limit */
+	const char *const *subscribe; /* streams for one SUBSCRIBE, or NULL */
+	size_t n_subscribe;
+	bool check_utf8; /* 1007 on invalid text */
+};
+
+struct kconn_stats {
+	uint64_t messages, bytes; /* delivered data messages, payload bytes */
+	uint64_t rx_bytes;	  /* plaintext bytes after the upgrade */
+	uint64_t pings, pongs;	  /* received */
+	uint64_t replies;	  /* subscription replies filtered */
+	uint16_t close_sent, close_received;
+};
+
+struct kconn;
+
+/* Allocate (all buffers at set-up) and validate options. 0, or negative
+ * with *err pointing to a static/constant description or kconn-less text. */
+int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts *o,
+	       const struct kconn_hooks *h, char *err, size_t errcap);
+
+/* Resolve and start connecting. Errors are reported through on_done. */
+void kconn__start(struct kconn *k);
+
+/* Begin a clean close with code (1000): WebSocket close, then close_notify,
+ * bounded by close_timeout. Before "open", abort at once. Idempotent. */
+void kconn__close(struct kconn *k, uint16_t code);
+
+/* Stop everything now (second signal): no handshake, status unchanged. */
+void kconn__abort(struct kconn *k, int status, const char *why);
+
+enum kconn_state kconn__state(const struct kconn *k);
+int kconn__fd(const struct kconn *k);
+/* The context exists from kconn__new() on (install a key-log callback
+ * there, e.g. tls_keys_install()); the session from on_tls on. */
+SSL_CTX *kconn__ssl_ctx(const struct kconn *k);
+SSL *kconn__ssl(const struct kconn *k);
+uint64_t kconn__tls_rx_bytes(const struct kconn *k);
+const char *kconn__error(const struct kconn *k);
+/* Short description of the connection: peer, TLS version and cipher. */
+const char *kconn__describe(const struct kconn *k);
+void kconn__stats(const struct kconn *k, struct kconn_stats *s);
+
+void kconn__free(struct kconn *k);
+
+#endif

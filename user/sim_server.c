@@ -1,0 +1,1009 @@
+/* sim_server — feedsim's TLS WebSocket server (see sim_server.h).
+ *
+ * A connection goes TLS -> HTTP -> OPEN -> CLOSE_SENT -> TLS_SHUTDOWN ->
+ * LINGER -> gone (or HTTP -> HTTP_REPLY -> TLS_SHUTDOWN for a refused
+ * upgrade). Output of every kind goes through one per-connection buffer, in
+ * order; data messages are generated into it only while less than
+ * FLUSH_CHUNK bytes wait, so a slow client holds back generation instead of
+ * making anything be dropped or buffered without bound.
+ */
+#include "sim_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "sim_http.h"
+#include "sim_rpc.h"
+#include "sim_ws.h"
+
+#define FLUSH_CHUNK 16384 /* one TLS record of data per SSL_write */
+#define RBUF_SIZE 16384
+#define CTRL_ROOM 256     /* ping, pong, close frames */
+#define HANDSHAKE_SECS 10.0
+#define CLOSE_WAIT_SECS 5.0 /* for the client's close frame */
+#define LINGER_SECS 2.0     /* for the client's EOF after close_notify */
+#define SHUTDOWN_SECS 5.0   /* whole-server grace period */
+
+enum conn_state {
+	CS_TLS,          /* TLS handshake */
+	CS_HTTP,         /* reading the upgrade request */
+	CS_HTTP_REPLY,   /* sending an error response, then close */
+	CS_OPEN,         /* WebSocket session */
+	CS_CLOSE_SENT,   /* our close frame is queued; waiting for the client's */
+	CS_TLS_SHUTDOWN, /* sending close_notify */
+	CS_LINGER,       /* close_notify sent, write side shut: wait for EOF */
+	CS_DEAD,
+};
+
+struct conn {
+	struct sim_server *srv;
+	struct conn *prev, *next;
+	unsigned id;
+	int fd;
+	SSL *ssl;
+	enum conn_state state;
+	char peer[64];
+	ev_io io;
+	ev_timer gen_timer, ping_timer, pong_timer, deadline;
+	int tls_want;           /* EV_READ/EV_WRITE the handshake waits for */
+	bool read_wants_write;  /* SSL_read returned WANT_WRITE */
+	bool write_wants_read;  /* SSL_write returned WANT_READ */
+	bool in_paused;         /* no room for replies: input held back */
+	bool eof;
+	bool peer_closed;       /* the client's close frame arrived */
+	bool ping_outstanding;
+	bool tls13;
+	bool combined;
+	uint16_t close_code;
+	/* input */
+	uint8_t rbuf[RBUF_SIZE];
+	size_t rpos, rlen;
+	struct sim_http_req http;
+	struct sim_ws_rx rx;
+	/* output: bytes [out_off, out_len) wait for SSL_write */
+	uint8_t *out;
+	size_t out_cap, out_off, out_len;
+	/* generation */
+	struct feedgen *gen;
+	uint64_t sent;        /* data messages generated */
+	uint64_t owed;        /* paced messages due but not yet generated */
+	uint64_t bursts_done;
+	double t0;
+	uint64_t ku_next;     /* message count of the next KeyUpdate */
+	uint64_t key_updates;
+	uint64_t bytes_out;
+};
+
+struct listener {
+	struct sim_server *srv;
+	int fd;
+	ev_io io;
+	char text[64];
+};
+
+struct sim_server {
+	struct ev_loop *loop;
+	struct sim_server_config cfg;
+	SSL_CTX *ctx;
+	FILE *log;
+	FILE *keylog;
+	struct listener listeners[SIM_SERVER_MAX_LISTEN];
+	unsigned nlisteners;
+	struct conn *conns;
+	unsigned nconns, next_id;
+	bool shutting_down;
+	bool freeing;           /* in sim_server__free: no shutdown logic */
+	uint16_t shutdown_code;
+	ev_timer shutdown_timer;
+	size_t msg_max;   /* largest data message */
+	size_t out_cap;   /* per-connection output buffer */
+	size_t reply_room;
+	char *scratch;    /* one message being generated */
+	char *reply;      /* one JSON reply */
+	struct sim_http_target target;
+};
+
+static void conn_run(struct conn *c, int revents);
+static void conn_close(struct conn *c, uint16_t code, const char *why);
+
+/* ---- small helpers ---- */
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void vlog(const struct sim_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vlog(const struct sim_server *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s->cfg.verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("feedsim: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static const char *ssl_reason(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	return r ? r : "connection closed";
+}
+
+static size_t out_pending(const struct conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
+static size_t out_free(const struct conn *c)
+{
+	return c->out_cap - out_pending(c);
+}
+
+/* Room for n more bytes at the end of the output, or NULL. Compacting is
+ * safe mid-write: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER is set. */
+static uint8_t *out_reserve(struct conn *c, size_t n)
+{
+	if (c->out_cap - c->out_len < n && c->out_off) {
+		memmove(c->out, c->out + c->out_off, out_pending(c));
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	return c->out_cap - c->out_len >= n ? c->out + c->out_len : NULL;
+}
+
+static bool out_frame(struct conn *c, unsigned op, const void *p, size_t n)
+{
+	uint8_t *dst = out_reserve(c, sim_ws_framed_len(n, 0));
+
+	if (!dst)
+		return false;
+	c->out_len += sim_ws_frame_msg(dst, op, p, n, 0);
+	return true;
+}
+
+/* ---- connection lifetime ---- */
+
+static void conn_free(struct conn *c)
+{
+	struct sim_server *s = c->srv;
+
+	vlog(s, "client %u %s gone: %llu messages, %llu bytes, %llu key updates", c->id, c->peer,
+	     (unsigned long long)c->sent, (unsigned long long)c->bytes_out,
+	     (unsigned long long)c->key_updates);
+	ev_io_stop(s->loop, &c->io);
+	ev_timer_stop(s->loop, &c->gen_timer);
+	ev_timer_stop(s->loop, &c->ping_timer);
+	ev_timer_stop(s->loop, &c->pong_timer);
+	ev_timer_stop(s->loop, &c->deadline);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	SSL_free(c->ssl);
+	close(c->fd);
+	feedgen__free(c->gen);
+	sim_ws_rx__fini(&c->rx);
+	free(c->out);
+	free(c);
+	if (s->log)
+		fflush(s->log);
+	if (s->freeing)
+		return;
+	if (s->cfg.once && !s->shutting_down)
+		sim_server__shutdown(s, SIM_WS_CLOSE_GOING_AWAY);
+	if (s->shutting_down && !s->nconns) {
+		ev_timer_stop(s->loop, &s->shutdown_timer);
+		ev_break(s->loop, EVBREAK_ALL);
+	}
+}
+
+static void deadline_set(struct conn *c, double secs)
+{
+	ev_timer_stop(c->srv->loop, &c->deadline);
+	ev_timer_set(&c->deadline, secs, 0);
+	ev_timer_start(c->srv->loop, &c->deadline);
+}
+
+static void conn_stop_session_timers(struct conn *c)
+{
+	ev_timer_stop(c->srv->loop, &c->gen_timer);
+	ev_timer_stop(c->srv->loop, &c->ping_timer);
+	ev_timer_stop(c->srv->loop, &c->pong_timer);
+}
+
+/* Send close_notify, shut our write side, then wait for the client's EOF
+ * so that closing the socket never resets data still in flight. */
+static void conn_tls_shutdown(struct conn *c)
+{
+	int r;
+
+	if (c->state != CS_TLS_SHUTDOWN) {
+		c->state = CS_TLS_SHUTDOWN;
+		deadline_set(c, LINGER_SECS);
+	}
+	ERR_clear_error();
+	r = SSL_shutdown(c->ssl);
+	if (r < 0) {
+		int e = SSL_get_error(c->ssl, r);
+
+		if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+			return;
+		c->state = CS_DEAD;
+		return;
+	}
+	shutdown(c->fd, SHUT_WR);
+	c->state = r == 1 ? CS_DEAD : CS_LINGER;
+}
+
+/* Queue a close frame; data generation stops here. */
+static void conn_close(struct conn *c, uint16_t code, const char *why)
+{
+	uint8_t *dst;
+
+	if (c->state != CS_OPEN) {
+		if (c->state < CS_OPEN)
+			c->state = CS_DEAD;
+		return;
+	}
+	vlog(c->srv, "client %u closing: %u %s", c->id, code, why ? why : "");
+	conn_stop_session_timers(c);
+	c->close_code = code;
+	c->state = CS_CLOSE_SENT;
+	deadline_set(c, CLOSE_WAIT_SECS);
+	dst = out_reserve(c, SIM_WS_HDR_MAX + SIM_WS_CTL_MAX);
+	if (!dst) { /* CTRL_ROOM is always kept free; fail safe anyway */
+		c->state = CS_DEAD;
+		return;
+	}
+	c->out_len += code == SIM_WS_CLOSE_NO_STATUS
+			      ? sim_ws_hdr_write(dst, SIM_WS_OP_CLOSE, true, 0)
+			      : sim_ws_close_write(dst, code, why);
+}
+
+/* ---- the upgrade ---- */
+
+static void conn_http_done(struct conn *c)
+{
+	struct sim_server *s = c->srv;
+	struct sim_http_target *t = &s->target;
+	const char *why = c->http.why;
+	int status = c->http.status;
+	char resp[512];
+	size_t n;
+	uint8_t *dst;
+
+	if (status == 101 && sim_http_target_parse(c->http.target, c->http.target_len, t, &why))
+		status = 400; /* checked once already by the request parser */
+	n = sim_http_response(resp, sizeof(resp), status, c->http.key, c->http.key_len, why);
+	dst = n ? out_reserve(c, n) : NULL;
+	if (!dst) {
+		c->state = CS_DEAD;
+		return;
+	}
+	memcpy(dst, resp, n);
+	c->out_len += n;
+	vlog(s, "client %u GET %s -> %d%s%s", c->id, c->http.target, status, why ? ": " : "",
+	     why ? why : "");
+	if (status != 101) {
+		c->state = CS_HTTP_REPLY;
+		return;
+	}
+	for (const char *name = t->names; t->nstreams--; name += strlen(name) + 1)
+		feedgen__subscribe(c->gen, name, strlen(name));
+	c->combined = t->combined;
+	c->state = CS_OPEN;
+	ev_timer_stop(s->loop, &c->deadline);
+	c->t0 = ev_now(s->loop);
+	if (s->cfg.rate > 0) {
+		double iv = s->cfg.burst / s->cfg.rate;
+
+		/* finer ticks than 50 us only burn CPU; the owed count keeps the rate */
+		ev_timer_set(&c->gen_timer, 0, iv < 50e-6 ? 50e-6 : iv);
+		ev_timer_start(s->loop, &c->gen_timer);
+	}
+	if (s->cfg.ping_interval > 0) {
+		ev_timer_set(&c->ping_timer, s->cfg.ping_interval, s->cfg.ping_interval);
+		ev_timer_start(s->loop, &c->ping_timer);
+	}
+}
+
+/* ---- input ---- */
+
+static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
+{
+	struct sim_server *s = c->srv;
+	const uint8_t *p;
+	size_t n;
+
+	p = sim_ws_rx_payload(&c->rx, ev, &n);
+	if (ev == SIM_WS_EV_ERROR) {
+		conn_close(c, c->rx.close_code, c->rx.why);
+		return;
+	}
+	if (ev == SIM_WS_EV_CLOSE) {
+		c->peer_closed = true;
+		if (c->state == CS_OPEN) /* echo the client's code */
+			conn_close(c, c->rx.close_code, NULL);
+		return;
+	}
+	if (c->state != CS_OPEN) /* after our close frame nothing else is sent */
+		return;
+	switch (ev) {
+	case SIM_WS_EV_TEXT:
+		/* replies are not data messages: never logged, never fragmented */
+		n = sim_rpc_handle(c->gen, &c->combined, (const char *)p, n, s->reply,
+				   SIM_RPC_REPLY_MAX);
+		if (!out_frame(c, SIM_WS_OP_TEXT, s->reply, n))
+			c->state = CS_DEAD;
+		if (!feedgen__can_emit(c->gen))
+			c->owed = 0;
+		break;
+	case SIM_WS_EV_BINARY:
+		conn_close(c, SIM_WS_CLOSE_UNSUPPORTED, "binary messages are not supported");
+		break;
+	case SIM_WS_EV_PING:
+		if (!out_frame(c, SIM_WS_OP_PONG, p, n))
+			c->state = CS_DEAD;
+		break;
+	case SIM_WS_EV_PONG:
+		c->ping_outstanding = false;
+		ev_timer_stop(s->loop, &c->pong_timer);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Process buffered input; may stop early (in_paused) when there is no room
+ * left for the replies it would cause. */
+static void conn_consume(struct conn *c)
+{
+	size_t used;
+
+	if (c->state == CS_HTTP) {
+		c->rpos += sim_http_req__feed(&c->http, (const char *)c->rbuf + c->rpos,
+					      c->rlen - c->rpos);
+		if (!c->http.done)
+			return;
+		conn_http_done(c);
+	}
+	while (c->rpos < c->rlen && (c->state == CS_OPEN || c->state == CS_CLOSE_SENT)) {
+		enum sim_ws_ev ev;
+
+		if (out_free(c) < c->srv->reply_room) {
+			c->in_paused = true;
+			return;
+		}
+		ev = sim_ws_rx__feed(&c->rx, c->rbuf + c->rpos, c->rlen - c->rpos, &used);
+		c->rpos += used;
+		if (ev != SIM_WS_EV_NONE)
+			conn_ws_event(c, ev);
+		if (ev == SIM_WS_EV_ERROR)
+			break;
+	}
+	c->in_paused = false;
+	c->rpos = c->rlen; /* in any other state input is discarded */
+}
+
+static void conn_read(struct conn *c)
+{
+	for (int i = 0; i < 16 && c->state != CS_DEAD; i++) {
+		int n, e;
+
+		if (c->rpos < c->rlen) {
+			conn_consume(c);
+			if (c->in_paused)
+				return;
+		}
+		if (c->eof || c->state == CS_DEAD || c->state == CS_TLS)
+			return;
+		c->rpos = c->rlen = 0;
+		ERR_clear_error();
+		n = SSL_read(c->ssl, c->rbuf, sizeof(c->rbuf));
+		if (n > 0) {
+			c->rlen = (size_t)n;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, n);
+		c->read_wants_write = e == SSL_ERROR_WANT_WRITE;
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return;
+		/* close_notify, EOF or a TLS error: the client is gone */
+		if (c->state < CS_TLS_SHUTDOWN)
+			vlog(c->srv, "client %u: %s", c->id,
+			     e == SSL_ERROR_ZERO_RETURN ? "close_notify" : ssl_reason());
+		c->eof = true;
+		c->state = CS_DEAD;
+	}
+}
+
+/* ---- output ---- */
+
+/* 1: everything written, 0: blocked, -1: connection broken. */
+static int conn_flush(struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		size_t left = out_pending(c);
+		int n, e;
+
+		ERR_clear_error();
+		n = SSL_write(c->ssl, c->out + c->out_off, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			c->bytes_out += (uint64_t)n;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, n);
+		c->write_wants_read = e == SSL_ERROR_WANT_READ;
+		if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+			return 0;
+		vlog(c->srv, "client %u: write: %s", c->id, ssl_reason());
+		return -1;
+	}
+	c->out_off = c->out_len = 0;
+	c->write_wants_read = false;
+	return 1;
+}
+
+static bool conn_may_generate(const struct conn *c)
+{
+	const struct sim_server_config *cfg = &c->srv->cfg;
+
+	return c->state == CS_OPEN && !c->in_paused && feedgen__can_emit(c->gen) &&
+	       (cfg->rate <= 0 || c->owed > 0);
+}
+
+/* Generate data messages into the output until FLUSH_CHUNK bytes wait, the
+ * paced quota is used, --count is reached or a KeyUpdate is due. */
+static size_t conn_generate(struct conn *c)
+{
+	struct sim_server *s = c->srv;
+	const struct sim_server_config *cfg = &s->cfg;
+	size_t made = 0;
+
+	while (out_pending(c) < FLUSH_CHUNK && conn_may_generate(c)) {
+		struct feedgen_clock clk;
+		ssize_t n;
+		size_t fl;
+		uint8_t *dst;
+
+		if (cfg->count && c->sent >= cfg->count) {
+			conn_close(c, SIM_WS_CLOSE_NORMAL, "count reached");
+			break;
+		}
+		if (cfg->key_update && c->tls13 && c->sent >= c->ku_next)
+			break; /* flush first: the KeyUpdate goes between messages */
+		/* ts_ns: the message reaches SSL_write in this same pass */
+		clk.mono_ns = clock_ns(CLOCK_MONOTONIC);
+		clk.wall_ms = clock_ns(CLOCK_REALTIME) / 1000000;
+		n = feedgen__next(c->gen, s->scratch, s->msg_max, c->combined, &clk, NULL);
+		if (n <= 0)
+			break;
+		fl = sim_ws_framed_len((size_t)n, cfg->fragment);
+		dst = out_reserve(c, fl);
+		if (!dst) { /* cannot happen: out_cap leaves room for one message */
+			c->state = CS_DEAD;
+			break;
+		}
+		c->out_len += sim_ws_frame_msg(dst, SIM_WS_OP_TEXT, s->scratch, (size_t)n,
+					       cfg->fragment);
+		if (s->log) {
+			fwrite(s->scratch, 1, (size_t)n, s->log);
+			putc('\n', s->log);
+		}
+		c->sent++;
+		if (c->owed)
+			c->owed--;
+		made++;
+	}
+	return made;
+}
+
+static void conn_key_update(struct conn *c)
+{
+	if (!c->srv->cfg.key_update || !c->tls13 || c->sent < c->ku_next)
+		return;
+	if (SSL_key_update(c->ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1)
+		c->key_updates++;
+	else
+		vlog(c->srv, "client %u: SSL_key_update failed: %s", c->id, ssl_reason());
+	c->ku_next += c->srv->cfg.key_update;
+}
+
+static void conn_write(struct conn *c)
+{
+	for (int round = 0; round < 64 && c->state != CS_DEAD; round++) {
+		int r;
+
+		if (c->state == CS_TLS_SHUTDOWN) {
+			conn_tls_shutdown(c);
+			return;
+		}
+		if (c->state == CS_TLS || c->state == CS_LINGER)
+			return;
+		r = conn_flush(c);
+		if (r < 0)
+			c->state = CS_DEAD;
+		if (r <= 0)
+			return;
+		if (c->state == CS_HTTP_REPLY || (c->state == CS_CLOSE_SENT && c->peer_closed)) {
+			conn_tls_shutdown(c);
+			return;
+		}
+		if (c->state != CS_OPEN)
+			return;
+		conn_key_update(c);
+		if (!conn_generate(c) && !out_pending(c))
+			return;
+	}
+}
+
+/* ---- events ---- */
+
+static void conn_handshake(struct conn *c)
+{
+	int r, e;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->state = CS_HTTP;
+		c->tls13 = SSL_version(c->ssl) == TLS1_3_VERSION;
+		vlog(c->srv, "client %u %s: %s %s", c->id, c->peer, SSL_get_version(c->ssl),
+		     SSL_get_cipher_name(c->ssl));
+		return;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		c->tls_want = e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE;
+		return;
+	}
+	vlog(c->srv, "client %u %s: TLS handshake failed: %s", c->id, c->peer, ssl_reason());
+	c->state = CS_DEAD;
+}
+
+static void conn_arm(struct conn *c)
+{
+	const struct sim_server_config *cfg = &c->srv->cfg;
+	int ev = 0;
+
+	if (c->state == CS_TLS) {
+		ev = c->tls_want;
+	} else {
+		if ((!c->in_paused && !c->eof) || c->write_wants_read)
+			ev |= EV_READ;
+		if (out_pending(c) || c->read_wants_write || c->state == CS_TLS_SHUTDOWN ||
+		    (conn_may_generate(c) && (cfg->rate <= 0 || c->owed)))
+			ev |= EV_WRITE;
+	}
+	if (ev_is_active(&c->io) && ev == (c->io.events & (EV_READ | EV_WRITE)))
+		return;
+	ev_io_stop(c->srv->loop, &c->io);
+	ev_io_set(&c->io, c->fd, ev);
+	if (ev)
+		ev_io_start(c->srv->loop, &c->io);
+}
+
+static void conn_run(struct conn *c, int revents)
+{
+	(void)revents;
+	if (c->state == CS_TLS)
+		conn_handshake(c);
+	if (c->state != CS_TLS && c->state != CS_DEAD) {
+		conn_read(c);
+		conn_write(c);
+		if (c->in_paused && out_free(c) >= c->srv->reply_room) {
+			conn_read(c);
+			conn_write(c);
+		}
+	}
+	if (c->state == CS_DEAD)
+		conn_free(c);
+	else
+		conn_arm(c);
+}
+
+#define CONN_OF(w, member) ((struct conn *)((char *)(w) - offsetof(struct conn, member)))
+
+static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	conn_run(CONN_OF(w, io), revents);
+}
+
+static void conn_gen_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = CONN_OF(w, gen_timer);
+	const struct sim_server_config *cfg = &c->srv->cfg;
+	uint64_t due, cap;
+
+	(void)revents;
+	/* bursts due since the session began, the first one at once */
+	due = (uint64_t)((ev_now(loop) - c->t0) * cfg->rate / cfg->burst) + 1;
+	if (due > c->bursts_done) {
+		c->owed += (due - c->bursts_done) * cfg->burst;
+		c->bursts_done = due;
+	}
+	/* a client that fell behind catches up by at most one second's worth */
+	cap = (uint64_t)cfg->rate > cfg->burst ? (uint64_t)cfg->rate : cfg->burst;
+	if (c->owed > cap)
+		c->owed = cap;
+	if (!feedgen__can_emit(c->gen))
+		c->owed = 0;
+	conn_run(c, 0);
+}
+
+static void conn_ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = CONN_OF(w, ping_timer);
+	char payload[24];
+	int n;
+
+	(void)revents;
+	if (c->state != CS_OPEN || out_free(c) < CTRL_ROOM + c->srv->reply_room)
+		return; /* the client is not reading anyway: skip this ping */
+	n = snprintf(payload, sizeof(payload), "%lld", (long long)(clock_ns(CLOCK_REALTIME) / 1000000));
+	out_frame(c, SIM_WS_OP_PING, payload, (size_t)n);
+	if (!c->ping_outstanding) {
+		c->ping_outstanding = true;
+		ev_timer_set(&c->pong_timer, c->srv->cfg.pong_timeout, 0);
+		ev_timer_start(loop, &c->pong_timer);
+	}
+	conn_run(c, 0);
+}
+
+static void conn_pong_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = CONN_OF(w, pong_timer);
+
+	(void)loop;
+	(void)revents;
+	conn_close(c, SIM_WS_CLOSE_POLICY, "pong timeout");
+	conn_run(c, 0);
+}
+
+static void conn_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = CONN_OF(w, deadline);
+
+	(void)loop;
+	(void)revents;
+	switch (c->state) {
+	case CS_CLOSE_SENT: /* no close frame came back: end the TLS session */
+		c->peer_closed = true;
+		c->out_off = c->out_len = 0; /* the client is not reading */
+		conn_tls_shutdown(c);
+		break;
+	default:
+		vlog(c->srv, "client %u: timed out", c->id);
+		c->state = CS_DEAD;
+		break;
+	}
+	conn_run(c, 0);
+}
+
+static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage *ss)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0, rc = -ENOMEM;
+
+	if (!c)
+		goto err_close;
+	c->srv = s;
+	c->fd = fd;
+	c->id = ++s->next_id;
+	c->state = CS_TLS;
+	c->tls_want = EV_READ;
+	c->out_cap = s->out_cap;
+	c->ku_next = s->cfg.key_update;
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+		snprintf(c->peer, sizeof(c->peer), "[%s]:%d", host, port);
+	} else {
+		const struct sockaddr_in *a = (const void *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+		snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+	}
+	c->out = malloc(c->out_cap);
+	if (!c->out)
+		goto err_conn;
+	if ((rc = sim_ws_rx__init(&c->rx, s->cfg.max_msg)))
+		goto err_out;
+	if ((rc = feedgen__new(&s->cfg.gen, &c->gen)))
+		goto err_rx;
+	rc = -ENOMEM;
+	c->ssl = SSL_new(s->ctx);
+	if (!c->ssl || !SSL_set_fd(c->ssl, fd))
+		goto err_ssl;
+	SSL_set_accept_state(c->ssl);
+	sim_http_req__init(&c->http);
+	ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
+	ev_timer_init(&c->gen_timer, conn_gen_cb, 0, 0);
+	ev_timer_init(&c->ping_timer, conn_ping_cb, 0, 0);
+	ev_timer_init(&c->pong_timer, conn_pong_cb, 0, 0);
+	ev_timer_init(&c->deadline, conn_deadline_cb, HANDSHAKE_SECS, 0);
+	ev_timer_start(s->loop, &c->deadline);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	vlog(s, "client %u %s connected", c->id, c->peer);
+	conn_run(c, 0);
+	return 0;
+
+err_ssl:
+	SSL_free(c->ssl);
+	feedgen__free(c->gen);
+err_rx:
+	sim_ws_rx__fini(&c->rx);
+err_out:
+	free(c->out);
+err_conn:
+	free(c);
+err_close:
+	close(fd);
+	return rc;
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener *l = (struct listener *)((char *)w - offsetof(struct listener, io));
+	struct sim_server *s = l->srv;
+
+	(void)loop;
+	(void)revents;
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int one = 1, fd;
+
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				fprintf(stderr, "feedsim: accept on %s: %s\n", l->text, strerror(errno));
+			return;
+		}
+		if (s->shutting_down || s->nconns >= s->cfg.max_clients) {
+			vlog(s, "refusing a client: %s", s->shutting_down ? "shutting down" : "too many clients");
+			close(fd);
+			continue;
+		}
+		/* exchanges disable Nagle (DESIGN §5): no delayed small messages */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (conn_new(s, fd, &ss))
+			fprintf(stderr, "feedsim: out of memory for a new client\n");
+	}
+}
+
+/* ---- the server ---- */
+
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+	struct sim_server *s = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+
+	if (s && s->keylog) {
+		fprintf(s->keylog, "%s\n", line);
+		fflush(s->keylog);
+	}
+}
+
+#define FAIL(code, ...)                                  \
+	do {                                             \
+		snprintf(err, errlen, __VA_ARGS__);      \
+		return (code);                           \
+	} while (0)
+
+static int tls_setup(struct sim_server *s, char *err, size_t errlen)
+{
+	const struct sim_server_config *cfg = &s->cfg;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ctx)
+		FAIL(-ENOMEM, "cannot create a TLS context: %s", ssl_reason());
+	s->ctx = ctx;
+	SSL_CTX_set_app_data(ctx, s);
+	if (!SSL_CTX_set_min_proto_version(ctx, cfg->tls_min ? cfg->tls_min : TLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, cfg->tls_max))
+		FAIL(-EINVAL, "cannot set the TLS versions: %s", ssl_reason());
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	/* large buffered writes, one record at a time; the buffer may move */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (cfg->ciphers && !SSL_CTX_set_cipher_list(ctx, cfg->ciphers))
+		FAIL(-EINVAL, "--ciphers: OpenSSL accepts none of '%s'", cfg->ciphers);
+	if (cfg->ciphersuites && !SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites))
+		FAIL(-EINVAL, "--ciphersuites: OpenSSL accepts none of '%s'", cfg->ciphersuites);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1)
+		FAIL(-EINVAL, "cannot load certificate %s: %s", cfg->cert, ssl_reason());
+	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1)
+		FAIL(-EINVAL, "cannot load private key %s: %s", cfg->key, ssl_reason());
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		FAIL(-EINVAL, "private key %s does not match certificate %s", cfg->key, cfg->cert);
+	if (cfg->keylog) {
+		s->keylog = fopen(cfg->keylog, "a");
+		if (!s->keylog)
+			FAIL(-errno, "--keylog %s: %s", cfg->keylog, strerror(errno));
+		SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+	}
+	return 0;
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		snprintf(out, n, "[%s]:%d", host, ntohs(a->sin6_port));
+	} else {
+		const struct sockaddr_in *a = (const void *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(out, n, "%s:%d", host, ntohs(a->sin_port));
+	}
+}
+
+static int listen_one(struct sim_server *s, const struct sim_listen *la, char *err, size_t errlen)
+{
+	struct listener *l = &s->listeners[s->nlisteners];
+	struct sockaddr_storage got;
+	socklen_t glen = sizeof(got);
+	int one = 1, fd, e;
+
+	fd = socket(la->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		FAIL(-errno, "--listen %s: socket: %s", la->text, strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* an IPv6 listener must not also claim the IPv4 port */
+	if (la->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&la->addr, la->len) || listen(fd, 128) ||
+	    getsockname(fd, (struct sockaddr *)&got, &glen)) {
+		e = errno;
+		close(fd);
+		FAIL(-e, "--listen %s: %s", la->text, strerror(e));
+	}
+	l->srv = s;
+	l->fd = fd;
+	addr_text(&got, l->text, sizeof(l->text));
+	ev_io_init(&l->io, accept_cb, fd, EV_READ);
+	ev_io_start(s->loop, &l->io);
+	s->nlisteners++;
+	return 0;
+}
+
+static void shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sim_server *s = (struct sim_server *)((char *)w - offsetof(struct sim_server, shutdown_timer));
+
+	(void)loop;
+	(void)revents;
+	vlog(s, "grace period over: dropping %u clients", s->nconns);
+	while (s->conns)
+		conn_free(s->conns); /* the last one breaks the loop */
+}
+
+int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
+		    struct sim_server **out, char *err, size_t errlen)
+{
+	struct sim_server *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s)
+		FAIL(-ENOMEM, "out of memory");
+	*out = s;
+	s->loop = loop;
+	s->cfg = *cfg;
+	if (!s->cfg.burst)
+		s->cfg.burst = 1;
+	if (!s->cfg.max_clients)
+		s->cfg.max_clients = 1;
+	if (!s->cfg.max_msg)
+		s->cfg.max_msg = 65536;
+	ev_timer_init(&s->shutdown_timer, shutdown_timer_cb, SHUTDOWN_SECS, 0);
+	s->msg_max = feedgen_msg_max(&s->cfg.gen);
+	s->reply_room = sim_ws_framed_len(SIM_RPC_REPLY_MAX, 0) + CTRL_ROOM;
+	s->out_cap = FLUSH_CHUNK + sim_ws_framed_len(s->msg_max, s->cfg.fragment) + s->reply_room;
+	s->scratch = malloc(s->msg_max);
+	s->reply = malloc(SIM_RPC_REPLY_MAX);
+	if (!s->scratch || !s->reply)
+		FAIL(-ENOMEM, "out of memory");
+	if ((rc = tls_setup(s, err, errlen)))
+		return rc;
+	if (cfg->log_path) {
+		s->log = fopen(cfg->log_path, "w");
+		if (!s->log)
+			FAIL(-errno, "--log %s: %s", cfg->log_path, strerror(errno));
+		/* one write per 4 MiB, not per message */
+		setvbuf(s->log, NULL, _IOFBF, 4 << 20);
+	}
+	for (unsigned i = 0; i < cfg->nlisten; i++)
+		if ((rc = listen_one(s, &cfg->listen[i], err, errlen)))
+			return rc;
+	return 0;
+}
+
+const char *sim_server_listen_text(const struct sim_server *s, unsigned i)
+{
+	return i < s->nlisteners ? s->listeners[i].text : NULL;
+}
+
+void sim_server__shutdown(struct sim_server *s, uint16_t code)
+{
+	struct conn *c, *next;
+
+	if (s->shutting_down)
+		return;
+	s->shutting_down = true;
+	s->shutdown_code = code;
+	for (unsigned i = 0; i < s->nlisteners; i++) {
+		ev_io_stop(s->loop, &s->listeners[i].io);
+		close(s->listeners[i].fd);
+	}
+	s->nlisteners = 0;
+	if (!s->nconns) {
+		ev_break(s->loop, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_start(s->loop, &s->shutdown_timer);
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		conn_close(c, code, "server shutting down");
+		conn_run(c, 0);
+	}
+}
+
+void sim_server__free(struct sim_server *s)
+{
+	if (!s)
+		return;
+	s->freeing = true;
+	ev_timer_stop(s->loop, &s->shutdown_timer);
+	while (s->conns)
+		conn_free(s->conns);
+	for (unsigned i = 0; i < s->nlisteners; i++) {
+		ev_io_stop(s->loop, &s->listeners[i].io);
+		close(s->listeners[i].fd);
+	}
+	if (s->log)
+		fclose(s->log);
+	if (s->keylog)
+		fclose(s->keylog);
+	SSL_CTX_free(s->ctx);
+	free(s->scratch);
+	free(s->reply);
+	free(s);
+}
