@@ -1,0 +1,53 @@
+/* deliver — exactly-once delivery between the two paths of one connection.
+ *
+ * In XDP mode the fast path and the kernel ("shadow") path decode the same
+ * message stream; the fast path is ahead (the kernel only gets frames after
+ * the fast path re-injected them). Every message has an index on both
+ * paths. While the fast path is healthy it delivers, and each shadow
+ * message is compared with the fast message of the same index (length and
+ * a 64-bit hash kept in a bounded ring). Once the fast path has failed, the
+ * shadow delivers every message whose index the fast path never reached:
+ * nothing lost, nothing repeated.
+ */
+#ifndef FEEDRX_DELIVER_H
+#define FEEDRX_DELIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct deliver_stats {
+	uint64_t fast;        /* delivered by the fast path */
+	uint64_t shadow;      /* delivered by the shadow after a failover */
+	uint64_t compared;    /* shadow messages checked against the fast path's */
+	uint64_t mismatched;  /* ... and found different */
+	uint64_t uncompared;  /* shadow fell further behind than the ring holds */
+	uint64_t shadow_seen; /* shadow messages in all */
+};
+
+struct deliver;
+
+/* ring: how many fast-path messages are remembered for comparison (rounded
+ * up to a power of two; 0 = 65536). NULL on ENOMEM. */
+struct deliver *deliver__new(uint32_t ring);
+void deliver__free(struct deliver *d);
+
+/* A message decoded by the fast path: true when it is to be delivered
+ * (always, unless the fast path already failed). */
+bool deliver__fast(struct deliver *d, const uint8_t *p, size_t n);
+
+/* A message decoded by the shadow: true when it is to be delivered (the
+ * fast path failed before reaching it). Compares otherwise; *mismatch set
+ * when it differs from the fast path's message of the same index. */
+bool deliver__shadow(struct deliver *d, const uint8_t *p, size_t n, bool *mismatch);
+
+/* The fast path stopped: from now on the shadow delivers. */
+void deliver__fast_failed(struct deliver *d);
+bool deliver__failed_over(const struct deliver *d);
+
+void deliver__stats(const struct deliver *d, struct deliver_stats *st);
+
+/* The 64-bit message hash used for comparison. */
+uint64_t deliver_hash(const uint8_t *p, size_t n);
+
+#endif
