@@ -287,7 +287,7 @@ struct child {
 
 /* Child: attach, register the test flow, optionally bind an AF_XDP socket on
  * queue 0 and report every frame it receives; never detaches by itself. */
-static void child_main(int wfd, bool with_xsk)
+static void child_main(int wfd, bool with_xsk, enum xdp_steer_mode mode)
 {
 	struct child_msg m = { 0 };
 	struct xdp_steer *s = NULL;
@@ -306,7 +306,7 @@ static void child_main(int wfd, bool with_xsk)
 	__u32 idx, i, q = 0;
 	int fd;
 
-	m.err = xdp_steer__open(&s, IF_RX, XDP_STEER_MODE_NATIVE);
+	m.err = xdp_steer__open(&s, IF_RX, mode);
 	if (!m.err)
 		m.err = xdp_steer__add_flow(s, &k);
 	if (!m.err && with_xsk) {
@@ -364,7 +364,8 @@ static int child_read(struct child *c, struct child_msg *m)
 }
 
 /* Start a receiver child; returns 0 with its first report in *m. */
-static int child_start(struct child *c, bool with_xsk, struct child_msg *m)
+static int child_start(struct child *c, bool with_xsk, enum xdp_steer_mode mode,
+		       struct child_msg *m)
 {
 	int p[2];
 
@@ -376,7 +377,7 @@ static int child_start(struct child *c, bool with_xsk, struct child_msg *m)
 		return -errno;
 	if (c->pid == 0) {
 		close(p[0]);
-		child_main(p[1], with_xsk);
+		child_main(p[1], with_xsk, mode);
 		_exit(0);
 	}
 	close(p[1]);
@@ -529,7 +530,7 @@ static void sigkilled_receiver_fails_open_and_is_replaced(void)
 	int err;
 
 	NEED_NS();
-	err = child_start(&c, true, &m);
+	err = child_start(&c, true, XDP_STEER_MODE_NATIVE, &m);
 	if (err || m.err) {
 		child_kill(&c);
 		CHECKF(0, "child could not attach + bind AF_XDP: %s", strerror(err ? -err : -m.err));
@@ -571,6 +572,68 @@ static void sigkilled_receiver_fails_open_and_is_replaced(void)
 	CHECK(query(if_rx).prog_id == 0);
 }
 
+/* A leftover in another mode (SKB) is found and removed as well. */
+static void skb_leftover_replaced_by_native(void)
+{
+	struct child c = { .rfd = -1 };
+	struct child_msg m;
+	struct xdp_steer *s;
+	struct bpf_xdp_query_opts q;
+	int err;
+
+	NEED_NS();
+	err = child_start(&c, false, XDP_STEER_MODE_SKB, &m);
+	child_kill(&c);
+	if (err || m.err) {
+		CHECKF(0, "child could not attach: %s", strerror(err ? -err : -m.err));
+		return;
+	}
+	q = query(if_rx);
+	CHECKF(q.attach_mode == XDP_ATTACHED_SKB && (m.multiprog || q.prog_id == m.prog_id),
+	       "SKB leftover not attached");
+	OPEN(s, IF_RX, XDP_STEER_MODE_NATIVE);
+	CHECK(xdp_steer__mode(s) == XDP_STEER_MODE_NATIVE);
+	q = query(if_rx);
+	CHECKF(q.attach_mode == XDP_ATTACHED_DRV && q.skb_prog_id == 0,
+	       "mode %u, skb prog %u", q.attach_mode, q.skb_prog_id);
+	xdp_steer__close(s);
+	CHECK(query(if_rx).prog_id == 0);
+}
+
+/* Live traffic on the device shows in the loader's counters and flow state:
+ * a registered flow without a socket is counted as fail-open and still
+ * reaches the kernel. */
+static void live_counters_and_flow_state(void)
+{
+	struct xdp_steer *s;
+	struct fx_flow_key k = test_key();
+	struct fx_flow_val v = { 0 };
+	__u64 sums[FX_CNT__MAX];
+	long long base;
+	int err;
+
+	NEED_NS();
+	OPEN(s, IF_RX, XDP_STEER_MODE_NATIVE);
+	err = xdp_steer__add_flow(s, &k);
+	CHECKF(err == 0, "add_flow: %d", err);
+	base = tcp_insegs();
+	err = inject_segment();
+	CHECKF(err == 0, "inject: %s", strerror(-err));
+	CHECKF(wait_insegs_above(base), "segment did not reach the kernel");
+	err = xdp_steer__counters(s, sums);
+	CHECKF(err == 0, "counters: %d", err);
+	CHECKF(sums[FX_CNT_REDIRECT_FAIL] == 1 && sums[FX_CNT_STEERED] == 0 &&
+		       sums[FX_CNT_MALFORMED] == 0,
+	       "redirect_fail %llu steered %llu malformed %llu",
+	       (unsigned long long)sums[FX_CNT_REDIRECT_FAIL],
+	       (unsigned long long)sums[FX_CNT_STEERED], (unsigned long long)sums[FX_CNT_MALFORMED]);
+	err = xdp_steer__flow(s, &k, &v);
+	CHECKF(err == 0 && v.packets == 1 && v.bytes == 14 + 20 + 20 + 27,
+	       "flow: %d packets %llu bytes %llu", err, (unsigned long long)v.packets,
+	       (unsigned long long)v.bytes);
+	xdp_steer__close(s);
+}
+
 static void live_receiver_is_not_removed(void)
 {
 	struct child c = { .rfd = -1 };
@@ -579,7 +642,7 @@ static void live_receiver_is_not_removed(void)
 	int err;
 
 	NEED_NS();
-	err = child_start(&c, false, &m);
+	err = child_start(&c, false, XDP_STEER_MODE_NATIVE, &m);
 	if (err || m.err) {
 		child_kill(&c);
 		CHECKF(0, "child could not attach: %s", strerror(err ? -err : -m.err));
@@ -809,6 +872,8 @@ int main(void)
 	RUN(auto_falls_back_native_refuses);
 	RUN(flow_add_del_round_trip);
 	RUN(sigkilled_receiver_fails_open_and_is_replaced);
+	RUN(skb_leftover_replaced_by_native);
+	RUN(live_counters_and_flow_state);
 	RUN(live_receiver_is_not_removed);
 	RUN(foreign_program_is_left_alone);
 	RUN(coexists_under_dispatcher); /* mounts bpffs: keep it last */
