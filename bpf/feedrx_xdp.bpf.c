@@ -5,6 +5,19 @@
  * struct fx_xdp_meta. Everything else, and everything it cannot parse with
  * certainty, goes to the kernel (XDP_PASS). It never drops a packet.
  *
+ * Decisions a reader may look for:
+ * - one 802.1Q/802.1AD tag is parsed; a second tag (QinQ) is passed;
+ * - IPv4 and IPv6 fragments are all passed, the first one (MF, offset 0)
+ *   included: the kernel must see every piece to reassemble the datagram;
+ *   an IPv6 atomic fragment (offset 0, no M) is a whole datagram and parsed;
+ * - IPv6 hop-by-hop, routing, destination-options and fragment headers are
+ *   walked, at most FX_IP6_EXT_MAX of them; anything else (AH, ESP, a longer
+ *   chain, jumbograms) is passed as foreign;
+ * - a length that disagrees with the frame (IPv4 IHL/tot_len, IPv6
+ *   payload_len, extension header length, TCP data offset) is malformed;
+ * - the first SYN-ACK after registration sets server_isn; later ones don't;
+ * - metadata is written only on frames that really are redirected.
+ *
  * Owns: the maps fx_flows (HASH), fx_xsks (XSKMAP), fx_counters (PERCPU_ARRAY)
  * and the header parsers below. The layouts live in include/feedrx_bpf.h. */
 #include <linux/bpf.h>

@@ -24,7 +24,8 @@ struct fx_flow_key {
 
 /* Per-flow state the XDP program keeps. User space creates the entry with
  * zeroes before connect(); the program fills in the exchange's initial
- * sequence number when it sees the SYN-ACK. */
+ * sequence number from the first SYN-ACK it sees (later ones, stale or
+ * forged, do not move it; re-registering resets it). */
 #define FX_FLOW_F_ISN_KNOWN (1u << 0) /* server_isn is valid */
 
 struct fx_flow_val {
@@ -35,7 +36,8 @@ struct fx_flow_val {
 };
 
 /* Written in front of each steered frame (XDP metadata area) where the
- * driver supports metadata. User space checks magic before trusting it. */
+ * driver supports metadata; frames that fall back to the kernel carry none.
+ * User space checks magic before trusting it. */
 #define FX_META_MAGIC 0xfeed0001u
 
 struct fx_xdp_meta {

@@ -3,7 +3,18 @@
  * (which 4-tuples go to AF_XDP), the XSKMAP (where AF_XDP sockets register)
  * and the per-CPU counters. Attaches through libxdp so other XDP programs
  * can share the device; removes a leftover feedrx program from a receiver
- * that died without detaching. */
+ * that died without detaching.
+ *
+ * libxdp uses its multiprog dispatcher (so other XDP programs can share the
+ * device) only where bpffs is mounted at /sys/fs/bpf (or $LIBXDP_BPFFS) and
+ * the kernel lets it load freplace programs; otherwise it attaches the
+ * program directly. `ip netns exec` remounts /sys, so inside it bpffs is
+ * absent unless mounted: feedrx then runs without the dispatcher, which is
+ * fine when it is the device's only XDP program.
+ *
+ * Set-up/tear-down calls are not thread-safe (they briefly take over
+ * libbpf's and libxdp's print hooks) and not async-signal-safe: close from
+ * the loop's signal watcher or normal teardown, not a signal handler. */
 #ifndef FEEDRX_XDP_STEER_H
 #define FEEDRX_XDP_STEER_H
 
@@ -34,9 +45,11 @@ struct xdp_steer;
  * -EPERM: not allowed to load BPF, -EOPNOTSUPP: mode not supported). */
 int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode);
 
-/* Detach the program, close the maps and free s. NULL-safe; safe on every
- * exit path. AF_XDP sockets registered in the XSKMAP keep working until
- * closed, but nothing is steered to them any more. */
+/* Detach the program, close the maps and free s. NULL-safe; call it on
+ * every exit path (a process that dies without it leaves a program that
+ * fails open, and the next xdp_steer__open removes it). AF_XDP sockets
+ * registered in the XSKMAP stay valid until closed, but nothing is steered
+ * to them any more. */
 void xdp_steer__close(struct xdp_steer *s);
 
 /* The mode obtained: XDP_STEER_MODE_NATIVE or XDP_STEER_MODE_SKB. */
