@@ -352,6 +352,17 @@ def cmd_too_big(a):
     code = asyncio.run(too_big(a[1]))
     result(a[0], code == 1009, "close code %s" % code)
 
+async def cipher(uri):
+    async with websockets.connect(uri, ssl=ctx(), compression=None) as ws:
+        o = ws.transport.get_extra_info("ssl_object")
+        await ws.recv()
+        return o.version(), o.cipher()[0]
+
+def cmd_cipher(a):
+    """cipher NAME URI VERSION CIPHER: the negotiated version and cipher."""
+    ver, name = asyncio.run(cipher(a[1]))
+    result(a[0], (ver, name) == (a[2], a[3]), "negotiated %s %s" % (ver, name))
+
 try:
     globals()["cmd_" + sys.argv[1].replace("-", "_")](sys.argv[2:])
 except Exception as e:
@@ -421,6 +432,30 @@ if cmp -s <(strip_ts "$TMP/feedsim_v4_tls1.2.a") <(strip_ts "$TMP/feedsim_v6_tls
   pass feedsim_seed_determinism
 else
   fail feedsim_seed_determinism "two runs with --seed 7 sent different payloads"
+fi
+
+# ---- cipher choice, both address families on one port, key log ----
+port=$((port + 1))
+if start_sim "$port" "$TMP/cipher.log" --listen "$V4:$port" --listen "[$V6]:$port" \
+     --ciphers ECDHE-ECDSA-CHACHA20-POLY1305 --ciphersuites TLS_CHACHA20_POLY1305_SHA256 \
+     --keylog "$TMP/keylog" --rate 100; then
+  client cipher feedsim_tls13_ciphersuites "wss://$V4:$port/ws/btcusdt@trade" TLSv1.3 \
+    TLS_CHACHA20_POLY1305_SHA256
+  stop_sim feedsim_cipher_sigterm_exit0
+fi
+port=$((port + 1))
+if start_sim "$port" "$TMP/cipher.log" --listen "$V4:$port" --listen "[$V6]:$port" --tls 1.2 \
+     --ciphers ECDHE-ECDSA-CHACHA20-POLY1305 --keylog "$TMP/keylog" --rate 100; then
+  client cipher feedsim_tls12_ciphers_v4 "wss://$V4:$port/ws/btcusdt@trade" TLSv1.2 \
+    ECDHE-ECDSA-CHACHA20-POLY1305
+  client cipher feedsim_tls12_ciphers_v6 "wss://[$V6]:$port/ws/btcusdt@trade" TLSv1.2 \
+    ECDHE-ECDSA-CHACHA20-POLY1305
+  stop_sim feedsim_cipher12_sigterm_exit0
+fi
+if grep -q '^SERVER_TRAFFIC_SECRET_0 ' "$TMP/keylog" && grep -q '^CLIENT_RANDOM ' "$TMP/keylog"; then
+  pass feedsim_keylog
+else
+  fail feedsim_keylog "no TLS 1.3 and TLS 1.2 secrets in the key log"
 fi
 
 # ---- JSON methods, client pings, client-initiated close ----

@@ -14,6 +14,7 @@
 #include <ev.h>
 
 #include "feedgen.h"
+#include "sim_tls.h"
 
 #define SIM_SERVER_MAX_LISTEN 16
 
@@ -26,10 +27,7 @@ struct sim_listen {
 struct sim_server_config {
 	struct sim_listen listen[SIM_SERVER_MAX_LISTEN];
 	unsigned nlisten;
-	const char *cert, *key; /* PEM files */
-	const char *keylog;     /* NSS key log file, or NULL */
-	int tls_min, tls_max;   /* TLS1_2_VERSION / TLS1_3_VERSION */
-	const char *ciphers, *ciphersuites;
+	struct sim_tls_config tls;
 	double rate;            /* data messages/s per connection, 0 = flat out */
 	unsigned burst;         /* messages back to back per tick */
 	uint64_t count;         /* data messages per connection, 0 = no limit */
