@@ -52,11 +52,15 @@ static const char usage[] =
 	"  --max-frame N          largest client message, else close 1009 (default 65536)\n"
 	"  --max-clients N        concurrent clients (default 256)\n"
 	"  --log FILE             write every data payload sent, one per line\n"
-	"  --once                 exit after the first client disconnects\n"
+	"  --once                 exit after the first client disconnects (any\n"
+	"                         connection, even a refused one)\n"
 	"  -v, --verbose          one line per client event on stderr\n"
 	"  -h, --help             this text\n"
 	"\n"
-	"SIGINT/SIGTERM close every client with 1001 and exit 0.\n";
+	"Every data message but raw ends with \"ts_ns\": CLOCK_MONOTONIC ns when it\n"
+	"was written out. JSON methods: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,\n"
+	"SET_PROPERTY/GET_PROPERTY [\"combined\"]. SIGINT/SIGTERM close every\n"
+	"client with 1001 and exit 0.\n";
 
 enum {
 	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,

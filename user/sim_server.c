@@ -384,10 +384,17 @@ static void conn_consume(struct conn *c)
 	size_t used;
 
 	if (c->state == CS_HTTP) {
-		c->rpos += sim_http_req__feed(&c->http, (const char *)c->rbuf + c->rpos,
-					      c->rlen - c->rpos);
-		if (!c->http.done)
+		while (c->rpos < c->rlen && !c->http.done) {
+			used = sim_http_req__feed(&c->http, (const char *)c->rbuf + c->rpos,
+						  c->rlen - c->rpos);
+			c->rpos += used;
+			if (!used && !c->http.done)
+				break;
+		}
+		if (!c->http.done) {
+			c->rpos = c->rlen;
 			return;
+		}
 		conn_http_done(c);
 	}
 	while (c->rpos < c->rlen && (c->state == CS_OPEN || c->state == CS_CLOSE_SENT)) {
@@ -607,13 +614,20 @@ static void conn_arm(struct conn *c)
 		ev_io_start(c->srv->loop, &c->io);
 }
 
+/* Advance a connection after an event: revents from its io watcher, or 0
+ * from a timer (then only buffered input is read: no recv on every tick). */
 static void conn_run(struct conn *c, int revents)
 {
-	(void)revents;
-	if (c->state == CS_TLS)
+	bool rd = (revents & EV_READ) || c->rpos < c->rlen ||
+		  (c->read_wants_write && (revents & EV_WRITE));
+
+	if (c->state == CS_TLS) {
 		conn_handshake(c);
+		rd = true;
+	}
 	if (c->state != CS_TLS && c->state != CS_DEAD) {
-		conn_read(c);
+		if (rd)
+			conn_read(c);
 		conn_write(c);
 		if (c->in_paused && out_free(c) >= c->srv->reply_room) {
 			conn_read(c);
