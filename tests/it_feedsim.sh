@@ -523,6 +523,17 @@ if start_sim "$port" "$log" --listen "[$V6]:$port" --tls 1.2 --rate 0 --count 60
   if [[ $max -gt 500000 ]]; then pass feedsim_raw_sizes_big; else fail feedsim_raw_sizes_big "largest $max"; fi
 fi
 
+# ---- 200 MB flat out through the veth, byte for byte ----
+port=$((port + 1))
+log=$TMP/200mb.log
+if start_sim "$port" "$log" --listen "$V4:$port" --rate 0 --count 200 --sizes 1000000:1048576 \
+     --once; then
+  client recv feedsim_200mb "wss://$V4:$port/ws/raw" "$TMP/200mb.got" TLSv1.3 200 raw
+  wait_sim feedsim_200mb_exit0
+  same_bytes feedsim_200mb_log_matches "$TMP/200mb.got" "$log"
+  rm -f "$TMP/200mb.got" "$log"
+fi
+
 # ---- TLS 1.3 KeyUpdate every 50 messages ----
 port=$((port + 1))
 log=$TMP/ku.log
