@@ -8,6 +8,13 @@
  * a 64-bit hash kept in a bounded ring). Once the fast path has failed, the
  * shadow delivers every message whose index the fast path never reached:
  * nothing lost, nothing repeated.
+ *
+ * The shadow overtaking the fast path (a shadow message whose index the
+ * fast path has not delivered while it is healthy) means the kernel
+ * received frames the fast path never saw: XDP passed them on because no
+ * AF_XDP socket serves the flow's RX queue, the program was detached, or
+ * the feed arrives on another interface. The fast path would never deliver
+ * those messages, so the arbiter fails over by itself at that point.
  */
 #ifndef FEEDRX_DELIVER_H
 #define FEEDRX_DELIVER_H
@@ -23,6 +30,7 @@ struct deliver_stats {
 	uint64_t mismatched;  /* ... and found different */
 	uint64_t uncompared;  /* shadow fell further behind than the ring holds */
 	uint64_t shadow_seen; /* shadow messages in all */
+	uint64_t overtaken;   /* 1 if the failover came from the shadow overtaking */
 };
 
 struct deliver;
@@ -37,8 +45,9 @@ void deliver__free(struct deliver *d);
 bool deliver__fast(struct deliver *d, const uint8_t *p, size_t n);
 
 /* A message decoded by the shadow: true when it is to be delivered (the
- * fast path failed before reaching it). Compares otherwise; *mismatch set
- * when it differs from the fast path's message of the same index. */
+ * fast path failed before reaching it, or has not reached it: then this
+ * fails over, see above). Compares otherwise; *mismatch set when it
+ * differs from the fast path's message of the same index. */
 bool deliver__shadow(struct deliver *d, const uint8_t *p, size_t n, bool *mismatch);
 
 /* The fast path stopped: from now on the shadow delivers. */

@@ -48,7 +48,7 @@ struct fastpath {
 	struct fastpath_stats st;
 };
 
-static void fastpath__fail(struct fastpath *fp, const char *why)
+void fastpath__fail(struct fastpath *fp, const char *why)
 {
 	if (fp->failed)
 		return;

@@ -81,6 +81,9 @@ int fastpath__on_open(struct fastpath *fp, SSL *ssl);
 /* Stop steering (remove the flow); frames already in the rings are still
  * re-injected while the loop runs. */
 void fastpath__unregister(struct fastpath *fp);
+/* Give the fast path up from outside (the shadow found it had missed data):
+ * unregisters the flow and calls on_failure with why, once. */
+void fastpath__fail(struct fastpath *fp, const char *why);
 /* Test-only switch: make the fast path fail as a TLS desync would. */
 void fastpath__force_desync(struct fastpath *fp);
 

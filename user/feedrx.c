@@ -233,14 +233,20 @@ static void feedrx_on_message(void *user, bool text, const uint8_t *p, size_t n)
 {
 	struct feedrx *f = user;
 	struct lat_stamps st = {0};
-	bool mismatch;
+	bool mismatch, was_failed;
 
 	(void)text;
 	if (!f->dl) {
 		feedrx_deliver(f, p, n, &st);
 		return;
 	}
+	was_failed = deliver__failed_over(f->dl);
 	if (deliver__shadow(f->dl, p, n, &mismatch)) {
+		if (!was_failed) /* the shadow got ahead: deliver failed over */
+			fastpath__fail(f->fp, "the kernel socket received data the fast path never "
+					      "saw: XDP passed the flow's frames to the kernel (no "
+					      "AF_XDP socket on its RX queue, or the feed arrives on "
+					      "another interface)");
 		if (f->stats)
 			f->stats->c.shadow++;
 		feedrx_deliver(f, p, n, &st);
