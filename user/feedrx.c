@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <netdb.h>
 #include <unistd.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ev.h>
 
@@ -192,6 +194,22 @@ static uint64_t feedrx_ts_ns(const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The exchange's event time "E" (ms): Binance puts it near the start. */
+static uint64_t feedrx_event_ms(const uint8_t *p, size_t n)
+{
+	size_t i, lim = n < 64 ? n : 64;
+	uint64_t v = 0;
+
+	for (i = 0; i + 4 < lim; i++) {
+		if (p[i] == '"' && p[i + 1] == 'E' && p[i + 2] == '"' && p[i + 3] == ':') {
+			for (i += 4; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+				v = v * 10 + (uint64_t)(p[i] - '0');
+			return v;
+		}
+	}
+	return 0;
+}
+
 /* Every message that is delivered goes through here, from either path. */
 static void feedrx_deliver(struct feedrx *f, const uint8_t *p, size_t n, struct lat_stamps *st)
 {
@@ -203,6 +221,13 @@ static void feedrx_deliver(struct feedrx *f, const uint8_t *p, size_t n, struct 
 	if (f->stats || f->out.kind == OUTPUT_PRETTY) {
 		st->at[LAT_PT_HANDLER] = lat_stats_now_ns();
 		st->send_ns = feedrx_ts_ns(p, n);
+		st->event_ms = feedrx_event_ms(p, n);
+		if (st->event_ms) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			st->real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		}
 		if (st->send_ns && st->send_ns < st->at[LAT_PT_HANDLER])
 			lat = st->at[LAT_PT_HANDLER] - st->send_ns;
 		if (f->stats) {
@@ -427,6 +452,23 @@ out:
 		close(fd);
 	freeaddrinfo(ai);
 	return r;
+}
+
+/* Whether ifname is a loopback device: the fast path cannot serve it (the
+ * re-injected packets would carry loopback addresses on a TUN device). */
+static bool feedrx_iface_loopback(const char *ifname)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool lo = false;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		lo = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
+	close(fd);
+	return lo;
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -701,6 +743,11 @@ int main(int argc, char **argv)
 			if (r < 0)
 				snprintf(err, sizeof(err), "cannot find the interface towards %s: %s",
 					 via->host, strerror(-r));
+		}
+		if (r == 0 && feedrx_iface_loopback(ifname)) {
+			r = -EOPNOTSUPP;
+			snprintf(err, sizeof(err), "%s is a loopback device: the fast path serves "
+				 "feeds that arrive on a NIC", ifname);
 		}
 		if (r == 0) {
 			fo.ifname = ifname;
