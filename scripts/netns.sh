@@ -94,8 +94,19 @@ netns_destroy() {
 # Faults are applied there, on the wire (DESIGN §5): a loss in the sender's own
 # stack is reported back to its TCP and proves nothing. To delay or reorder,
 # the ex->rx chain forwards into mid-hp instead; tool_fwd_reorder reads the
-# frames on mid-hq (AF_PACKET taps see them before the chain there drops them)
-# and sends them out of mid-rx, holding some back.
+# frames on mid-hq (AF_PACKET taps see them before the chain there drops them),
+# holds some back and sends them back out of mid-hq; the chain on mid-hp
+# forwards what it sends to mid-rx.
+#
+# A veth hands each frame to the backlog of the CPU that sent it, so two
+# frames sent from different CPUs can overtake each other: seen here as
+# spurious retransmissions in 1 of 30 clean 4 MB transfers on the pair bed.
+# The middle steers everything it receives to CPU 0 (RPS), so a frame leaves
+# it in the order it arrived, and every out-of-order arrival at the receiver
+# is an injected one. The price: that one backlog holds netdev_max_backlog
+# frames (1000), and a flow with more in flight than that can lose frames in
+# the middle without any fault; a test that asserts "no loss" bounds its
+# window (a 256 KB receive buffer is plenty).
 NETNS_MID_EX_DEV=mid-ex
 NETNS_MID_RX_DEV=mid-rx
 NETNS_MID_HOLD_DEV=mid-hp
@@ -126,6 +137,8 @@ netns_create_faulty() {
     # software checksums and segmentation: frames leave the middle MTU-sized
     # with full checksums whatever the ends do
     ip netns exec "$NS_MID" ethtool -K "$d" tx off tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec "$NS_MID" sh -c "for f in /sys/class/net/$d/queues/rx-*/rps_cpus; do echo 1 >\$f; done" ||
+      return 1
   done
   ip netns exec "$NS_MID" nft -f - <<NFT || return 1
 table netdev $NETNS_NFT_TABLE {
@@ -135,9 +148,13 @@ table netdev $NETNS_NFT_TABLE {
   counter drop_rx {}
   counter dup_ex {}
   counter dup_rx {}
+  counter tool_ex {}
   chain from_ex { type filter hook ingress device "$NETNS_MID_EX_DEV" priority 0; policy accept; }
   chain from_rx { type filter hook ingress device "$NETNS_MID_RX_DEV" priority 0; policy accept; }
-  chain from_hold { type filter hook ingress device "$NETNS_MID_TOOL_DEV" priority 0; policy drop; }
+  chain to_tool { type filter hook ingress device "$NETNS_MID_TOOL_DEV" priority 0; policy drop; }
+  chain from_tool { type filter hook ingress device "$NETNS_MID_HOLD_DEV" priority 0; policy accept;
+    counter name tool_ex fwd to "$NETNS_MID_RX_DEV"
+  }
 }
 NFT
   netns__fault_apply || return 1
@@ -171,16 +188,21 @@ in_mid() { ip netns exec "$NS_MID" "$@"; }
 # netns_fault delay MS       hold every exchange->receiver frame MS ms
 #                            (at most 4096 frames in flight: beyond, earlier)
 # netns_fault clear          no faults
-# N=0 turns one knob off; knobs combine. Each call changes the forwarding rules
-# in one nftables transaction, so it is safe while traffic flows. Returns
-# non-zero (and says why) on bad arguments or failure.
+# N=0 turns one knob off. Drop and dup combine with each other and with
+# reorder or delay (they act first); reorder and delay replace each other.
+# The reorder choice is deterministic: seed $NETNS_FAULT_SEED (default 1).
+# Each call changes the forwarding rules in one nftables transaction, so it is
+# safe while traffic flows. Returns non-zero (and says why) on bad arguments
+# or failure.
+#
 # netns_fault_stats prints "name packets" lines: the nftables counters
-# pass_ex pass_rx drop_ex drop_rx dup_ex dup_rx (cumulative since creation)
-# and, once reorder/delay has run, the tool's last "fwd_reorder: ..." line.
+# pass_ex pass_rx drop_ex drop_rx dup_ex dup_rx, and tool_ex (frames the
+# reorder tool sent on), cumulative since the bed was made; then, once reorder
+# or delay has run, the tool's latest "fwd_reorder: frames=... held=..." line.
 
 netns__fault_reset() {
   NETNS_FAULT_DROP_EX=0 NETNS_FAULT_DROP_RX=0 NETNS_FAULT_DUP_EX=0 NETNS_FAULT_DUP_RX=0
-  NETNS_FAULT_TOOL_PID= NETNS_FAULT_TOOL_LOG= NETNS_FAULT_TOOL_STATS=
+  NETNS_FAULT_TOOL_PID='' NETNS_FAULT_TOOL_LOG='' NETNS_FAULT_TOOL_STATS=''
 }
 netns__fault_reset
 
@@ -253,18 +275,18 @@ netns__fault_tool_stop() {
 # netns__fault_tool_start PERMILLE [TOOL OPTIONS]: start the reorder tool,
 # then steer the ex->rx frames through it.
 netns__fault_tool_start() {
-  local bin pid i permille=$1
+  local bin pid permille=$1
   shift
   bin=$(netns__fwd_reorder_bin)
   [[ -x $bin ]] || { echo "netns: $bin not built (make)" >&2; return 1; }
   NETNS_FAULT_TOOL_LOG=$(mktemp /tmp/feedrx-fwd.XXXXXX) || return 1
   # a simple command in the background: $! is the tool itself (ip execs it)
-  ip netns exec "$NS_MID" "$bin" "$@" "$NETNS_MID_TOOL_DEV" "$NETNS_MID_RX_DEV" "$permille" \
+  ip netns exec "$NS_MID" "$bin" "$@" "$NETNS_MID_TOOL_DEV" "$NETNS_MID_TOOL_DEV" "$permille" \
      >"$NETNS_FAULT_TOOL_LOG" 2>&1 &
   pid=$!
   netns_track "$pid"
   NETNS_FAULT_TOOL_PID=$pid
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     grep -q '^ready' "$NETNS_FAULT_TOOL_LOG" && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
@@ -309,7 +331,9 @@ netns_fault() {
       ((10#$n)) || return 0
       netns__fault_tool_start "$((10#$n))" -n "$hf" -t "$hm" -s "${NETNS_FAULT_SEED:-1}" ;;
     delay)
-      [[ $n =~ ^[0-9]+$ ]] && ((10#$n <= 10000)) || { echo "netns: delay MS (0..10000)" >&2; return 1; }
+      if ! [[ $n =~ ^[0-9]+$ ]] || ((10#$n > 10000)); then
+        echo "netns: delay MS (0..10000)" >&2; return 1
+      fi
       netns__fault_tool_stop || return 1
       ((10#$n)) || return 0
       netns__fault_tool_start 1000 -n 4294967295 -t "$((10#$n))" -c 4096 ;;
@@ -325,7 +349,7 @@ netns_fault() {
 
 netns_fault_stats() {
   local c
-  for c in pass_ex pass_rx drop_ex drop_rx dup_ex dup_rx; do
+  for c in pass_ex pass_rx drop_ex drop_rx dup_ex dup_rx tool_ex; do
     ip netns exec "$NS_MID" nft list counter netdev "$NETNS_NFT_TABLE" "$c" |
       awk -v c="$c" '$1 == "packets" { print c, $2 }'
   done
