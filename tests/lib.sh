@@ -30,12 +30,13 @@ it_setup() {
   esac
   if [[ $(id -u) -ne 0 ]]; then skip "$name" "needs root for network namespaces"; exit 0; fi
   bash "$ROOT/scripts/certs.sh" "$CERTS" || { fail "$name" "cannot create test certificates"; exit 1; }
-  if ! $create "$(printf '%x%04x' $$ $RANDOM)" "${2:-1}"; then
-    netns_destroy "$NETNS_ID"; skip "$name" "cannot create network namespaces/veth ($topo)"; exit 0
-  fi
+  # traps first: a signal while the namespaces are being made removes them too
   trap lib__cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  if ! $create "$(printf '%x%04x' $$ $RANDOM)" "${2:-1}"; then
+    netns_destroy "$NETNS_ID"; skip "$name" "cannot create network namespaces/veth ($topo)"; exit 0
+  fi
 }
 
 # wait_listen NS PORT: wait up to 5 s for a TCP listener on PORT inside NS.

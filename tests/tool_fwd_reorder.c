@@ -12,7 +12,8 @@
 // Memory is fixed at start: SLOTS frames of up to SLOT_BYTES each. When every
 // slot is in use the oldest held frame is released early; frames longer than a
 // slot are never held. Prints "ready" once both sockets are bound, a stats line
-// on SIGUSR1 and at exit; SIGTERM/SIGINT send the held frames, then exit.
+// on SIGUSR1 and at exit; SIGTERM/SIGINT send the held frames, then exit. It
+// also gets SIGTERM when its parent (the test shell) dies.
 #include <errno.h>
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -321,6 +323,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	// A test shell that dies without its teardown must not leave this behind.
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() == 1)
+		goto out_free;
 
 	f.tx_fd = fwd_open(argv[optind + 1], 0);
 	if (f.tx_fd < 0)
