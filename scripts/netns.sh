@@ -196,9 +196,11 @@ in_mid() { ip netns exec "$NS_MID" "$@"; }
 # or failure.
 #
 # netns_fault_stats prints "name packets" lines: the nftables counters
-# pass_ex pass_rx drop_ex drop_rx dup_ex dup_rx, and tool_ex (frames the
-# reorder tool sent on), cumulative since the bed was made; then, once reorder
-# or delay has run, the tool's latest "fwd_reorder: frames=... held=..." line.
+# pass_ex/pass_rx (frames forwarded, not counting dropped ones or extra
+# copies), drop_ex/drop_rx, dup_ex/dup_rx (extra copies sent) and tool_ex
+# (frames the reorder tool sent on), cumulative since the bed was made; then,
+# once reorder or delay has run, the tool's latest "fwd_reorder: frames=...
+# held=..." line.
 
 netns__fault_reset() {
   NETNS_FAULT_DROP_EX=0 NETNS_FAULT_DROP_RX=0 NETNS_FAULT_DUP_EX=0 NETNS_FAULT_DUP_RX=0
