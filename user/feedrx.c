@@ -838,12 +838,21 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 				"feedrx: fast path: %llu frames (%llu not ours), %llu segments "
 				"refused, %llu re-injected, %llu re-injection failures\n"
+				"feedrx: reassembly: %llu out-of-order segments (peak %llu held), "
+				"%llu duplicates, %llu overlaps (%llu conflicting), %llu out of window, "
+				"%llu over the caps\n"
 				"feedrx: stream: fast %llu bytes sha256 %s\n"
 				"feedrx: stream: kernel %llu bytes sha256 %s\n",
 				(unsigned long long)fs.frames, (unsigned long long)fs.frames_other,
 				(unsigned long long)fs.segments_refused,
 				(unsigned long long)fs.reinjected,
 				(unsigned long long)fs.reinject_failed,
+				(unsigned long long)fs.reasm.ooo_segs,
+				(unsigned long long)fs.reasm.ooo_segs_peak,
+				(unsigned long long)fs.reasm.dups, (unsigned long long)fs.reasm.overlaps,
+				(unsigned long long)fs.reasm.overlap_conflicts,
+				(unsigned long long)fs.reasm.out_of_window,
+				(unsigned long long)fs.reasm.cap_refused,
 				(unsigned long long)fs.stream_bytes, a,
 				(unsigned long long)fs.kernel_bytes, b);
 		}
