@@ -240,6 +240,8 @@ static void feedrx_on_message(void *user, bool text, const uint8_t *p, size_t n)
 		feedrx_deliver(f, p, n, &st);
 		return;
 	}
+	if (f->count && f->delivered >= f->count)
+		return; /* closing: neither path delivers or compares beyond --count */
 	if (deliver__shadow(f->dl, p, n, &mismatch)) {
 		if (f->stats)
 			f->stats->c.shadow++;
@@ -259,6 +261,8 @@ static void feedrx_on_fast_message(void *ctx, int opcode, const uint8_t *p, size
 
 	if (opcode != 1 && opcode != 2)
 		return;
+	if (f->count && f->delivered >= f->count)
+		return; /* closing: so the counts add up to what went out */
 	if (f->fast_sub_pending) {
 		/* the same filter kconn applies, so both paths count alike */
 		if (subscribe_classify(p, n, 1) != SUBSCRIBE_NOT_REPLY) {
