@@ -8,6 +8,8 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <limits.h>
 #include <math.h>
@@ -433,6 +435,24 @@ out:
 	return r;
 }
 
+/* Loopback can't carry the fast path: re-injected packets with a 127.0.0.0/8
+ * or ::1 address arrive on the TUN device and the kernel drops them as
+ * martians, so not even the TCP handshake would complete. */
+static bool feedrx_iface_is_loopback(const char *ifname)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool lo = false;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		lo = ifr.ifr_flags & IFF_LOOPBACK;
+	close(fd);
+	return lo;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -705,6 +725,11 @@ int main(int argc, char **argv)
 			if (r < 0)
 				snprintf(err, sizeof(err), "cannot find the interface towards %s: %s",
 					 via->host, strerror(-r));
+		}
+		if (r == 0 && feedrx_iface_is_loopback(ifname)) {
+			snprintf(err, sizeof(err), "%s is a loopback device: re-injected loopback "
+				 "packets are dropped as martians", ifname);
+			r = -EOPNOTSUPP;
 		}
 		if (r == 0) {
 			fo.ifname = ifname;
