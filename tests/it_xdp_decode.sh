@@ -3,11 +3,12 @@
 # item 6): feedrx --mode xdp --output raw against feedsim across the namespace
 # veth pair must reproduce feedsim's --log byte for byte, with every message
 # delivered by the fast path (the kernel path only shadows and compares):
-# each TLS 1.3 and TLS 1.2 suite, KeyUpdates, 2 B..1 MiB and fragmented
-# messages, server pings, an HTTP CONNECT proxy, combined streams,
-# --subscribe, data in the same TLS record as the HTTP 101 (an independent
-# Python server), and a forced fast-path failure whose output still has
-# nothing lost and nothing repeated.
+# each TLS 1.3 and TLS 1.2 suite, KeyUpdates (also update_requested), 2 B to
+# 1 MiB and fragmented messages, server pings, an HTTP CONNECT proxy (and one
+# on loopback, where auto mode must fall back), IPv6, combined streams,
+# --subscribe, --count, data in the TLS record of the HTTP 101 (an independent
+# Python server), and forced fast-path failures after which the output still
+# has nothing lost and nothing repeated.
 source "$(dirname "$0")/lib.sh"
 NAME=it_xdp_decode
 [[ -x $FEEDRX && -x $FEEDSIM ]] || { fail $NAME "build $FEEDRX and $FEEDSIM first"; exit 1; }
@@ -197,6 +198,32 @@ if command -v tinyproxy >/dev/null; then
   fi
 else
   skip xd_proxy "tinyproxy not installed (scripts/deps.sh)"
+fi
+# a proxy on the receiver's own loopback: no fast path is possible there
+# (re-injected loopback packets are martians); auto falls back, xdp refuses
+if command -v tinyproxy >/dev/null; then
+  printf 'Port %s\nListen 127.0.0.1\nTimeout 60\nAllow 127.0.0.1\n' $PROXY_PORT >"$TMP/tinyproxy-lo.conf"
+  for p in $(seq $((PORT + 1)) $((PORT + 40))); do echo "ConnectPort $p" >>"$TMP/tinyproxy-lo.conf"; done
+  ip netns exec "$NS_RX" tinyproxy -d -c "$TMP/tinyproxy-lo.conf" >"$TMP/tinyproxy-lo.out" 2>&1 &
+  netns_track $!
+  if wait_listen "$NS_RX" $PROXY_PORT; then
+    n=xd_proxy_loopback_auto
+    sim $n --rate 0 --count 2000 && {
+      ip netns exec "$NS_RX" timeout 60 "$FEEDRX" --mode auto --output raw --cafile "$CERTS/ca.pem" \
+        --proxy "http://127.0.0.1:$PROXY_PORT" "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" \
+        >"$TMP/$n.out" 2>"$TMP/$n.err"
+      check_same $n $? &&
+        if grep -q '^feedrx: XDP fast path unavailable (lo is a loopback device: .*); using the kernel path$' "$TMP/$n.err"
+        then pass $n; else fail $n "$(head -c 300 "$TMP/$n.err")"; fi
+    }
+    n=xd_proxy_loopback_xdp_refused
+    rx --proxy "http://127.0.0.1:$PROXY_PORT" "wss://$NETNS_EX_IP4:9/ws/x" >"$TMP/$n.out" 2>"$TMP/$n.err"
+    rc=$?
+    if [[ $rc -eq 1 ]] && grep -q '^feedrx: --mode xdp: lo is a loopback device' "$TMP/$n.err"; then pass $n
+    else fail $n "rc=$rc: $(head -c 300 "$TMP/$n.err")"; fi
+  else
+    fail xd_proxy_loopback "tinyproxy on 127.0.0.1 did not start: $(tail -3 "$TMP/tinyproxy-lo.out")"
+  fi
 fi
 xdp_case xd_ipv6_direct "--rate 0 --count 5000" "wss://[$NETNS_EX_IP6]:@PORT@/ws/ethusdt@aggTrade" &&
   pass xd_ipv6_direct
