@@ -161,12 +161,14 @@ xdp_case xd_fragmented_7 "--rate 0 --count 3000 --fragment 7" \
   "wss://$NETNS_EX_IP4:@PORT@/ws/btcusdt@depth" && pass xd_fragmented_7
 xdp_case xd_fragmented_raw "--rate 0 --count 300 --sizes 2:300000 --fragment 4000" \
   "wss://$NETNS_EX_IP4:@PORT@/ws/raw" && pass xd_fragmented_raw
-# a ping a second for ~4 s; a pong not sent within 2 s closes with 1008
+# a ping a second for ~5 s; a pong not sent within 2 s closes with 1008 (the
+# output would then end early and feedrx exit 1), so a pinged run that ends
+# cleanly proves the kernel path answered
 n=xd_pings
-xdp_case $n "--rate 500 --count 2000 --ping-interval 1 --pong-timeout 2" \
+xdp_case $n "--rate 500 --count 2500 --ping-interval 1 --pong-timeout 2" \
   "wss://$NETNS_EX_IP4:@PORT@/ws/btcusdt@trade" && {
   pings=$(sed -n 's/.*, \([0-9][0-9]*\) pings, .*/\1/p' "$TMP/$n.err")
-  if [[ ${pings:-0} -ge 3 ]] && ! grep -q 'pong timeout' "$TMP/$n.sim.err"; then pass $n
+  if [[ ${pings:-0} -ge 2 ]] && ! grep -q 'pong timeout' "$TMP/$n.sim.err"; then pass $n
   else fail $n "pings=${pings:-?}: $(grep -m1 'pong' "$TMP/$n.sim.err")"; fi
 }
 
