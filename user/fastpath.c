@@ -130,7 +130,9 @@ static void on_frame(void *ctx, const struct xsk_rx_frame *f)
 	fp->cur.at[LAT_PT_XDP] = f->meta ? f->meta->rx_ns : 0;
 	fp->cur.at[LAT_PT_DRAIN] = f->drain_ns;
 	r = tcp_reasm__push(fp->reasm, seg.seq, seg.flags, seg.payload, seg.payload_len);
-	if (r < 0) {
+	/* Before the SYN-ACK (say, the RST refusing our SYN) the stream holds
+	 * nothing of ours and no resend would come: the kernel must see it. */
+	if (r < 0 && r != -ENOTCONN) {
 		/* never re-injected: the kernel won't ACK it, the exchange resends */
 		fp->refuse[i] = true;
 		fp->st.segments_refused++;

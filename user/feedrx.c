@@ -7,8 +7,9 @@
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
 #include <netdb.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <limits.h>
 #include <math.h>
@@ -265,6 +266,8 @@ static void feedrx_on_message(void *user, bool text, const uint8_t *p, size_t n)
 		feedrx_deliver(f, p, n, &st);
 		return;
 	}
+	if (f->count && f->delivered >= f->count)
+		return; /* closing: neither path delivers or compares beyond --count */
 	if (deliver__shadow(f->dl, p, n, &mismatch)) {
 		if (f->stats)
 			f->stats->c.shadow++;
@@ -284,6 +287,8 @@ static void feedrx_on_fast_message(void *ctx, int opcode, const uint8_t *p, size
 
 	if (opcode != 1 && opcode != 2)
 		return;
+	if (f->count && f->delivered >= f->count)
+		return; /* closing: so the counts add up to what went out */
 	if (f->fast_sub_pending) {
 		/* the same filter kconn applies, so both paths count alike */
 		if (subscribe_classify(p, n, 1) != SUBSCRIBE_NOT_REPLY) {
@@ -454,9 +459,10 @@ out:
 	return r;
 }
 
-/* Whether ifname is a loopback device: the fast path cannot serve it (the
- * re-injected packets would carry loopback addresses on a TUN device). */
-static bool feedrx_iface_loopback(const char *ifname)
+/* Loopback can't carry the fast path: re-injected packets with a 127.0.0.0/8
+ * or ::1 address arrive on the TUN device and the kernel drops them as
+ * martians, so not even the TCP handshake would complete. */
+static bool feedrx_iface_is_loopback(const char *ifname)
 {
 	struct ifreq ifr = {0};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -466,7 +472,7 @@ static bool feedrx_iface_loopback(const char *ifname)
 		return false;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
-		lo = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
+		lo = ifr.ifr_flags & IFF_LOOPBACK;
 	close(fd);
 	return lo;
 }
@@ -744,10 +750,10 @@ int main(int argc, char **argv)
 				snprintf(err, sizeof(err), "cannot find the interface towards %s: %s",
 					 via->host, strerror(-r));
 		}
-		if (r == 0 && feedrx_iface_loopback(ifname)) {
+		if (r == 0 && feedrx_iface_is_loopback(ifname)) {
+			snprintf(err, sizeof(err), "%s is a loopback device: re-injected loopback "
+				 "packets are dropped as martians", ifname);
 			r = -EOPNOTSUPP;
-			snprintf(err, sizeof(err), "%s is a loopback device: the fast path serves "
-				 "feeds that arrive on a NIC", ifname);
 		}
 		if (r == 0) {
 			fo.ifname = ifname;
