@@ -946,7 +946,8 @@ int kconn__pong(struct kconn *k, const uint8_t *p, size_t n)
 
 int kconn__key_update(struct kconn *k)
 {
-	if (k->state != KCONN_OPEN || !k->tls.ssl)
+	/* also while our close is out: TLS still owes the exchange the update */
+	if ((k->state != KCONN_OPEN && k->state != KCONN_CLOSING) || !k->tls.ssl)
 		return -EPIPE;
 	if (!SSL_key_update(k->tls.ssl, SSL_KEY_UPDATE_NOT_REQUESTED))
 		return -EPROTO;
