@@ -2,7 +2,8 @@
 #
 #   make            build everything into build/
 #   make deps       install missing Debian packages (idempotent, fast when done)
-#   make test       deps + build + every test; last line "N passed, N failed, N skipped"
+#   make test       deps + build + every test, in the normal and the ASan/UBSan
+#                   build; last line "N passed, N failed, N skipped"
 #   make demo       deps + build + the embedded default (feedsim in namespaces)
 #   make bench      deps + build + side-by-side benchmarks into build/bench/
 #   make SAN=1 ...  ASan/UBSan build (into build-san/)
@@ -54,9 +55,12 @@ TEST_SRCS  := $(wildcard tests/test_*.c)
 TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(wildcard tests/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
+# Helper programs the integration tests run (tests/tool_<name>.c), never run as tests.
+TOOL_SRCS  := $(wildcard tests/tool_*.c)
+TOOL_BINS  := $(TOOL_SRCS:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test demo bench clean format check-tools
-all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS)
+all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) $(TOOL_BINS)
 
 deps:
 	$(Q)bash scripts/deps.sh
@@ -66,7 +70,8 @@ deps:
 test:
 	$(Q)bash scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) bash tests/run.sh
+	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)BUILDS="build build-san" bash tests/run.sh
 
 demo:
 	$(Q)bash scripts/deps.sh

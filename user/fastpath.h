@@ -28,6 +28,7 @@
 
 #include "feedrx_bpf.h"
 #include "lat_stats.h"
+#include "tcp_reasm.h"
 #include "tls_record.h"
 #include "xdp_steer.h"
 #include "xsk_rx.h"
@@ -62,6 +63,7 @@ struct fastpath_stats {
 	uint64_t kernel_bytes;          /* ciphertext read by OpenSSL on the kernel socket */
 	uint8_t stream_sha256[SHA256_DIGEST_LENGTH]; /* of the reassembled stream */
 	uint8_t kernel_sha256[SHA256_DIGEST_LENGTH]; /* of what the kernel socket gave */
+	struct tcp_reasm_stats reasm;
 };
 
 struct fastpath;
@@ -84,6 +86,9 @@ void fastpath__unregister(struct fastpath *fp);
 /* Give the fast path up from outside (the shadow found it had missed data):
  * unregisters the flow and calls on_failure with why, once. */
 void fastpath__fail(struct fastpath *fp, const char *why);
+/* Forget the connection (flow, stream, keys) so the next kconn attempt
+ * starts clean: for a reconnect. 0 or -ENOMEM. */
+int fastpath__reset(struct fastpath *fp);
 /* Test-only switch: make the fast path fail as a TLS desync would. */
 void fastpath__force_desync(struct fastpath *fp);
 
