@@ -162,6 +162,25 @@ static const struct xsk_rx_handler fastpath_handler = {
 	.batch_end = on_batch_end,
 };
 
+/* Teardown: hand what is still on the rings to the kernel undecoded. */
+static void on_batch_reinject_all(void *ctx, const struct xsk_rx_frame *frames, unsigned n)
+{
+	struct fastpath *fp = ctx;
+	unsigned i, done;
+
+	for (i = 0; i < n && i < FP_BATCH_MAX; i++) {
+		fp->iov[i].iov_base = (void *)frames[i].data;
+		fp->iov[i].iov_len = frames[i].len;
+	}
+	done = tun_inject__write_batch(fp->tun, fp->iov, i);
+	fp->st.reinjected += done;
+	fp->st.reinject_failed += i - done;
+}
+
+static const struct xsk_rx_handler fastpath_flush_handler = {
+	.batch_end = on_batch_reinject_all,
+};
+
 /* ---- kernel-side ciphertext (for comparing the two streams) ----------- */
 
 static long kernel_bio_cb(BIO *b, int oper, const char *argp, size_t len, int argi, long argl,
@@ -430,6 +449,11 @@ void fastpath__free(struct fastpath *fp)
 	fastpath__unregister(fp);
 	if (fp->rx)
 		xsk_rx__stop(fp->rx);
+	/* The flow's last frames (the exchange's ACK of our FIN, its own FIN)
+	 * may be on the rings after the loop ended: without them the kernel
+	 * retransmits its FIN and leaves the closed connection late. */
+	if (fp->rx && fp->tun)
+		xsk_rx__drain(fp->rx, 4096, &fastpath_flush_handler, fp);
 	xdp_steer__close(fp->steer);
 	xsk_rx__free(fp->rx);
 	tun_inject__free(fp->tun);
