@@ -11,9 +11,10 @@
 #     XDP program left on veth-rx
 #   - SIGKILL mid-stream: other connections keep working, the next
 #     feedrx --mode xdp removes the leftover program and receives correctly
-#   - --mode auto where XDP cannot be used (says why, kernel path), --mode
-#     xdp with a bad --iface (clear error, exit 1), an interface the feed does
-#     not arrive on (the fast path sees nothing: failover to the kernel path)
+#   - --mode auto where XDP cannot be used (no such device, no native XDP,
+#     loopback: says why, kernel path); --mode xdp there (clear error, exit
+#     1); an interface the feed does not arrive on (the fast path sees
+#     nothing: failover to the kernel path, saying why)
 #   - a 2-queue veth: sockets on all queues; --queue N on the flow's queue and
 #     on the other one (XPS pins the flow to queue 1 so both are certain)
 # SKIP when the kernel cannot attach XDP or open AF_XDP sockets.
@@ -121,8 +122,10 @@ check_detached() {
 }
 
 # The receiver's kernel must see no IP/TCP receive errors: the re-injected
-# copies are exact (checksums, lengths) and nothing backs up.
-NSTAT_WATCH='TcpInErrs TcpInCsumErrors IpExtInCsumErrors IpInHdrErrors Ip6InHdrErrors IpInDiscards Ip6InDiscards TcpExtTCPBacklogDrop TcpExtTCPRcvQDrop TcpExtTCPZeroWindowDrop TcpExtTCPOFODrop TcpExtPFMemallocDrop'
+# copies are exact (checksums, lengths) and nothing backs up. Nor may it
+# retransmit: every ACK the exchange sent it (up to the last one, after our
+# FIN) must have reached it through re-injection.
+NSTAT_WATCH='TcpRetransSegs TcpInErrs TcpInCsumErrors IpExtInCsumErrors IpInHdrErrors Ip6InHdrErrors IpInDiscards Ip6InDiscards TcpExtTCPBacklogDrop TcpExtTCPRcvQDrop TcpExtTCPZeroWindowDrop TcpExtTCPOFODrop TcpExtPFMemallocDrop'
 nstat_snap() { ip netns exec "$1" nstat -asz 2>/dev/null | awk 'NR > 1 { print $1, $2 }' >"$2"; }
 # nstat_delta BEFORE AFTER NAMES...: "name=delta" for each name
 nstat_delta() {
@@ -137,7 +140,7 @@ check_nstat() {
   # shellcheck disable=SC2086
   d=$(nstat_delta "$TMP/$n.nstat0" "$TMP/$n.nstat1" $NSTAT_WATCH)
   echo "# $n: receiver nstat deltas: $d"
-  echo "# $n: retransmissions: exchange +$(nstat_delta "$TMP/$n.nstat0ex" <(nstat_snap "$NS_EX" /dev/stdout) TcpRetransSegs | sed "s/.*=//; s/ //g"), receiver +$(nstat_delta "$TMP/$n.nstat0" "$TMP/$n.nstat1" TcpRetransSegs | sed "s/.*=//; s/ //g")"
+  echo "# $n: exchange side: $(nstat_delta "$TMP/$n.nstat0ex" <(nstat_snap "$NS_EX" /dev/stdout) TcpRetransSegs TcpOutSegs)"
   if [[ -s $TMP/$n.nstat1 && $d =~ ^([A-Za-z0-9]+=0\ )+$ ]]; then pass "${n}_nstat"
   else fail "${n}_nstat" "$d"; fi
 }
@@ -260,6 +263,13 @@ if sim $n --rate 0 --sizes 1000:65536; then
 fi
 
 # ---- 7. where XDP cannot be used ----------------------------------------------
+# A second device in NS_RX that the feed does not arrive on: an empty
+# bridge (no native XDP; generic XDP and AF_XDP copy mode work on it).
+OTHER=fxbr0
+if ! ip -n "$NS_RX" link add $OTHER type bridge || ! ip -n "$NS_RX" link set $OTHER up; then
+  fail x_other_iface "cannot create a bridge device in $NS_RX"
+fi
+
 # kernel_case NAME WANT_LINE FEEDRX ARGS...: runs on the kernel path, says why
 kernel_case() {
   local n=$1 want=$2; shift 2
@@ -271,14 +281,21 @@ kernel_case() {
   then pass "${n}_says_why"
   else fail "${n}_says_why" "$(head -c 300 "$TMP/$n.err")"; fi
 }
+# no_xdp_on NAME DEV: nothing left attached to DEV
+no_xdp_on() {
+  if ip -n "$NS_RX" link show "$2" | grep -q xdp; then fail "$1" "XDP left on $2"; else pass "$1"; fi
+}
 kernel_case x_auto_no_iface \
   'feedrx: XDP fast path unavailable (cannot attach XDP on nosuch0: no such network interface); using the kernel path' \
   --mode auto --iface nosuch0
-kernel_case x_auto_native_lo \
-  'feedrx: XDP fast path unavailable (cannot attach XDP on lo: XDP mode not supported by this device); using the kernel path' \
-  --mode auto --xdp-mode native --iface lo
-if ip -n "$NS_RX" link show lo | grep -q xdp; then fail x_auto_native_lo_detached "XDP left on lo"
-else pass x_auto_native_lo_detached; fi
+kernel_case x_auto_native_unsupported \
+  "feedrx: XDP fast path unavailable (cannot attach XDP on $OTHER: XDP mode not supported by this device); using the kernel path" \
+  --mode auto --xdp-mode native --iface $OTHER
+no_xdp_on x_auto_native_unsupported_detached $OTHER
+kernel_case x_auto_loopback \
+  'feedrx: XDP fast path unavailable (lo is a loopback device: re-injected loopback packets are dropped as martians); using the kernel path' \
+  --mode auto --iface lo
+no_xdp_on x_auto_loopback_detached lo
 
 # xdp_err NAME REGEX FEEDRX ARGS...: exit 1, nothing on stdout, the reason
 xdp_err() {
@@ -289,20 +306,23 @@ xdp_err() {
 }
 xdp_err x_xdp_no_iface '^feedrx: --mode xdp: cannot attach XDP on nosuch0: no such network interface$' \
   --mode xdp --iface nosuch0
-xdp_err x_xdp_native_lo '^feedrx: --mode xdp: cannot attach XDP on lo: XDP mode not supported by this device$' \
-  --mode xdp --xdp-mode native --iface lo
+xdp_err x_xdp_native_unsupported "^feedrx: --mode xdp: cannot attach XDP on $OTHER: XDP mode not supported by this device\$" \
+  --mode xdp --xdp-mode native --iface $OTHER
+xdp_err x_xdp_loopback '^feedrx: --mode xdp: lo is a loopback device: ' --mode xdp --iface lo
+no_xdp_on x_xdp_errors_detached $OTHER
 
-# XDP works on lo (generic), but the feed arrives on veth-rx: the fast path
-# sees nothing, the kernel socket everything. feedrx must fail over, not
-# drop the messages.
+# XDP works on the bridge (generic), but the feed arrives on veth-rx: the
+# fast path sees nothing, the kernel socket everything. feedrx must fail
+# over and say why, not drop the messages.
 n=x_wrong_iface
 if sim $n --rate 0 --count 3000; then
-  rx $n "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" --mode xdp --iface lo
+  rx $n "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" --mode xdp --xdp-mode generic --iface $OTHER
+  if grep -q "^feedrx: fast path: generic XDP on $OTHER, " "$TMP/$n.err"; then pass ${n}_attached
+  else fail ${n}_attached "$(head -c 300 "$TMP/$n.err")"; fi
   check_exit $n
   check_cmp $n
   check_failover $n 3000
-  if ip -n "$NS_RX" link show lo | grep -q xdp; then fail ${n}_detached "XDP left on lo"
-  else pass ${n}_detached; fi
+  no_xdp_on ${n}_detached $OTHER
 fi
 
 # ---- 3. two RX queues ---------------------------------------------------------
