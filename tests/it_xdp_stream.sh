@@ -3,9 +3,10 @@
 # pair: the fast path's reassembled exchange->client TCP stream must equal
 # the ciphertext the kernel socket read (length and SHA-256 from feedrx -v),
 # the messages must equal feedsim's --log byte for byte and come from the
-# fast path, and the receiver's kernel must count no TCP/IP errors.
+# fast path, and the receiver's kernel must count no TCP/IP receive errors
+# and no retransmissions of its own (a missing ACK = a frame not re-injected).
 #   - 200 MB of big raw messages over TLS 1.3/IPv4, with --dump-stream
-#   - IPv6 + TLS 1.2
+#   - IPv6 + TLS 1.2 (raw), IPv6 + TLS 1.3 (combined market-data stream)
 #   - --poll busy --busy-cpu 1
 #   - normal exit, SIGINT and SIGTERM mid-stream: clean close, exit 0, no
 #     XDP program left on veth-rx
@@ -55,10 +56,18 @@ rx() {
   ip netns exec "$NS_RX" timeout 120 "$FEEDRX" --cafile "$CERTS/ca.pem" -v "$@" "$url" \
     >"$TMP/$n.out" 2>"$TMP/$n.err"
   RC=$?
+  san_check "$n"
   SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 }
 
 why() { tail -n 4 "$TMP/$1.err" | tr '\n' '|' | head -c 400; }
+
+# A sanitizer report in a run's stderr (BUILD=build-san) fails that run.
+san_check() {
+  if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP/$1.err"; then
+    fail "${1}_sanitizer" "$(grep -E -m1 'Sanitizer|runtime error:' "$TMP/$1.err")"
+  fi
+}
 
 # ---- checks on one finished run (each prints its own PASS/FAIL) --------------
 
@@ -126,9 +135,9 @@ check_detached() {
 # retransmit: every ACK the exchange sent it (up to the last one, after our
 # FIN) must have reached it through re-injection.
 NSTAT_WATCH='TcpRetransSegs TcpInErrs TcpInCsumErrors IpExtInCsumErrors IpInHdrErrors Ip6InHdrErrors IpInDiscards Ip6InDiscards TcpExtTCPBacklogDrop TcpExtTCPRcvQDrop TcpExtTCPZeroWindowDrop TcpExtTCPOFODrop TcpExtPFMemallocDrop'
-nstat_snap() { ip netns exec "$1" nstat -asz 2>/dev/null | awk 'NR > 1 { print $1, $2 }' >"$2"; }
-# nstat_delta BEFORE AFTER NAMES...: "name=delta" for each name
-nstat_delta() {
+# nstat_deltas BEFORE AFTER NAMES...: "name=delta " for each name (snapshots
+# from lib.sh's nstat_snap)
+nstat_deltas() {
   local a=$1 b=$2; shift 2
   awk -v names="$*" 'BEGIN { n = split(names, w, " ") }
     FNR == NR { x[$1] = $2; next } { y[$1] = $2 }
@@ -138,9 +147,9 @@ check_nstat() {
   local n=$1 d
   nstat_snap "$NS_RX" "$TMP/$n.nstat1"
   # shellcheck disable=SC2086
-  d=$(nstat_delta "$TMP/$n.nstat0" "$TMP/$n.nstat1" $NSTAT_WATCH)
+  d=$(nstat_deltas "$TMP/$n.nstat0" "$TMP/$n.nstat1" $NSTAT_WATCH)
   echo "# $n: receiver nstat deltas: $d"
-  echo "# $n: exchange side: $(nstat_delta "$TMP/$n.nstat0ex" <(nstat_snap "$NS_EX" /dev/stdout) TcpRetransSegs TcpOutSegs)"
+  echo "# $n: exchange side: $(nstat_deltas "$TMP/$n.nstat0ex" <(nstat_snap "$NS_EX" /dev/stdout) TcpRetransSegs TcpOutSegs)"
   if [[ -s $TMP/$n.nstat1 && $d =~ ^([A-Za-z0-9]+=0\ )+$ ]]; then pass "${n}_nstat"
   else fail "${n}_nstat" "$d"; fi
 }
@@ -167,7 +176,7 @@ xdp_case() {
 # ---- can this kernel do it at all? ------------------------------------------
 sim probe --rate 0 --count 100 || exit 1
 rx probe "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" --mode xdp --output none
-if [[ $RC -ne 0 ]] && grep -Eq '^feedrx: --mode xdp: cannot (attach XDP|open AF_XDP sockets|register AF_XDP sockets) on .*(not supported|not allowed|not implemented)' "$TMP/probe.err"; then
+if [[ $RC -ne 0 ]] && grep -Eq '^feedrx: --mode xdp: cannot (attach XDP on|open AF_XDP sockets on|register AF_XDP sockets)[^:]*: .*(not supported|not allowed|not permitted|not implemented)' "$TMP/probe.err"; then
   skip $NAME "XDP/AF_XDP unavailable here: $(grep '^feedrx: --mode xdp' "$TMP/probe.err")"
   exit 0
 fi
@@ -204,6 +213,7 @@ sig_case() {
   local n=$1 sig=$2 min=$3 simargs=$4 url=$5 p size
   # shellcheck disable=SC2086
   sim "$n" $simargs || return
+  nstat_begin "$n"
   ip netns exec "$NS_RX" "$FEEDRX" --cafile "$CERTS/ca.pem" -v --mode xdp "${url//@PORT@/$PORT}" \
     >"$TMP/$n.out" 2>"$TMP/$n.err" &
   p=$!
@@ -213,6 +223,7 @@ sig_case() {
   for _ in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.05; done
   if kill -0 $p 2>/dev/null; then kill -9 $p; fi
   wait $p; RC=$?
+  san_check "$n"
   check_exit "$n"
   # what was printed is a whole-message prefix of what feedsim sent
   sim_wait
@@ -223,6 +234,7 @@ sig_case() {
   if grep -q "^feedrx: delivered [1-9][0-9]* messages: [1-9][0-9]* from the fast path, 0 from the kernel path; shadow compared [0-9]*, 0 different\$" "$TMP/$n.err"
   then pass "${n}_fast_only"
   else fail "${n}_fast_only" "$(grep -E '^feedrx: (delivered|fast path stopped)' "$TMP/$n.err" | head -c 300)"; fi
+  check_nstat "$n"
   check_detached "$n"
   echo "# $n: stopped after $size bytes of output"
 }
