@@ -54,9 +54,12 @@ TEST_SRCS  := $(wildcard tests/test_*.c)
 TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(wildcard tests/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
+# Helper programs the integration tests run (tests/tool_<name>.c), never run as tests.
+TOOL_SRCS  := $(wildcard tests/tool_*.c)
+TOOL_BINS  := $(TOOL_SRCS:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test demo bench clean format check-tools
-all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS)
+all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) $(TOOL_BINS)
 
 deps:
 	$(Q)bash scripts/deps.sh

@@ -7,7 +7,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}; [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 SECS=${DEMO_SECONDS:-20}
-RATE=${DEMO_RATE:-2000}
+RATE=${DEMO_RATE:-50}
 MODE=${DEMO_MODE:-auto}
 source "$ROOT/scripts/netns.sh"
 

@@ -352,6 +352,17 @@ def cmd_too_big(a):
     code = asyncio.run(too_big(a[1]))
     result(a[0], code == 1009, "close code %s" % code)
 
+async def cipher(uri):
+    async with websockets.connect(uri, ssl=ctx(), compression=None) as ws:
+        o = ws.transport.get_extra_info("ssl_object")
+        await ws.recv()
+        return o.version(), o.cipher()[0]
+
+def cmd_cipher(a):
+    """cipher NAME URI VERSION CIPHER: the negotiated version and cipher."""
+    ver, name = asyncio.run(cipher(a[1]))
+    result(a[0], (ver, name) == (a[2], a[3]), "negotiated %s %s" % (ver, name))
+
 try:
     globals()["cmd_" + sys.argv[1].replace("-", "_")](sys.argv[2:])
 except Exception as e:
@@ -423,6 +434,30 @@ else
   fail feedsim_seed_determinism "two runs with --seed 7 sent different payloads"
 fi
 
+# ---- cipher choice, both address families on one port, key log ----
+port=$((port + 1))
+if start_sim "$port" "$TMP/cipher.log" --listen "$V4:$port" --listen "[$V6]:$port" \
+     --ciphers ECDHE-ECDSA-CHACHA20-POLY1305 --ciphersuites TLS_CHACHA20_POLY1305_SHA256 \
+     --keylog "$TMP/keylog" --rate 100; then
+  client cipher feedsim_tls13_ciphersuites "wss://$V4:$port/ws/btcusdt@trade" TLSv1.3 \
+    TLS_CHACHA20_POLY1305_SHA256
+  stop_sim feedsim_cipher_sigterm_exit0
+fi
+port=$((port + 1))
+if start_sim "$port" "$TMP/cipher.log" --listen "$V4:$port" --listen "[$V6]:$port" --tls 1.2 \
+     --ciphers ECDHE-ECDSA-CHACHA20-POLY1305 --keylog "$TMP/keylog" --rate 100; then
+  client cipher feedsim_tls12_ciphers_v4 "wss://$V4:$port/ws/btcusdt@trade" TLSv1.2 \
+    ECDHE-ECDSA-CHACHA20-POLY1305
+  client cipher feedsim_tls12_ciphers_v6 "wss://[$V6]:$port/ws/btcusdt@trade" TLSv1.2 \
+    ECDHE-ECDSA-CHACHA20-POLY1305
+  stop_sim feedsim_cipher12_sigterm_exit0
+fi
+if grep -q '^SERVER_TRAFFIC_SECRET_0 ' "$TMP/keylog" && grep -q '^CLIENT_RANDOM ' "$TMP/keylog"; then
+  pass feedsim_keylog
+else
+  fail feedsim_keylog "no TLS 1.3 and TLS 1.2 secrets in the key log"
+fi
+
 # ---- JSON methods, client pings, client-initiated close ----
 port=$((port + 1))
 log=$TMP/rpc.log
@@ -486,6 +521,17 @@ if start_sim "$port" "$log" --listen "[$V6]:$port" --tls 1.2 --rate 0 --count 60
   same_bytes feedsim_raw_log_matches "$TMP/big.got" "$log"
   max=$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$log")
   if [[ $max -gt 500000 ]]; then pass feedsim_raw_sizes_big; else fail feedsim_raw_sizes_big "largest $max"; fi
+fi
+
+# ---- 200 MB flat out through the veth, byte for byte ----
+port=$((port + 1))
+log=$TMP/200mb.log
+if start_sim "$port" "$log" --listen "$V4:$port" --rate 0 --count 200 --sizes 1000000:1048576 \
+     --once; then
+  client recv feedsim_200mb "wss://$V4:$port/ws/raw" "$TMP/200mb.got" TLSv1.3 200 raw
+  wait_sim feedsim_200mb_exit0
+  same_bytes feedsim_200mb_log_matches "$TMP/200mb.got" "$log"
+  rm -f "$TMP/200mb.got" "$log"
 fi
 
 # ---- TLS 1.3 KeyUpdate every 50 messages ----

@@ -35,7 +35,7 @@ sim() {
   wait_listen "$NS_EX" "$PORT" || { fail "$n" "feedsim did not listen on $PORT"; return 1; }
 }
 
-rx() { ip netns exec "$NS_RX" timeout 120 "$FEEDRX" --cafile "$CERTS/ca.pem" "$@"; }
+rx() { ip netns exec "$NS_RX" timeout 120 "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" "$@"; }
 
 # check_cmp NAME RC: exit 0 and stdout identical to feedsim's log
 check_cmp() {
@@ -131,7 +131,7 @@ sim k_count --rate 2000 && {
 
 # ---- SIGINT: clean close + close_notify, exit 0 -------------------------------
 sim k_sigint --rate 200 && {
-  ip netns exec "$NS_RX" "$FEEDRX" --cafile "$CERTS/ca.pem" -v \
+  ip netns exec "$NS_RX" "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" -v \
     "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" >"$TMP/k_sigint.out" 2>"$TMP/k_sigint.err" &
   p=$!
   for _ in $(seq 100); do [[ $(wc -l <"$TMP/k_sigint.out") -ge 20 ]] && break; sleep 0.05; done
@@ -157,10 +157,14 @@ expect_err k_dns_failure 1 '^feedrx: cannot resolve nosuch\.test: ' "wss://nosuc
 expect_err k_insecure_warns 1 '^feedrx: warning: --insecure' --insecure "wss://$NETNS_EX_IP4:9/ws/x"
 expect_err k_usage 2 '^feedrx: bad value for --count' --count -3 "wss://$NETNS_EX_IP4:9/ws/x"
 expect_err k_bad_scheme 2 "only wss:// is supported" "https://$NETNS_EX_IP4:9/ws/x"
-expect_err k_mode_xdp 1 '^feedrx: --mode xdp: the XDP fast path is not available yet' --mode xdp \
-  "wss://$NETNS_EX_IP4:9/ws/x"
-expect_err k_mode_auto 1 '^feedrx: XDP path not available yet, using kernel path$' --mode auto \
-  "wss://$NETNS_EX_IP4:9/ws/x"
+expect_err k_mode_xdp_loopback 1 '^feedrx: --mode xdp: lo is a loopback device' --mode xdp \
+  --iface lo "wss://$NETNS_EX_IP4:9/ws/x"
+expect_err k_mode_xdp_no_iface 1 '^feedrx: --mode xdp: cannot attach XDP on nosuch0' --mode xdp \
+  --iface nosuch0 "wss://$NETNS_EX_IP4:9/ws/x"
+# auto: says why it falls back, then runs (and here fails) on the kernel path
+expect_err k_mode_auto_fallback 1 '^feedrx: XDP fast path unavailable \(lo is a loopback device' \
+  --mode auto --iface lo "wss://$NETNS_EX_IP4:9/ws/x"
+expect_err k_mode_kernel_iface 2 'need --mode xdp or auto' --iface veth-rx "wss://$NETNS_EX_IP4:9/ws/x"
 
 # SYNs dropped on the exchange side: the connect timeout names the phase
 in_ex nft -f - <<NFT
@@ -182,7 +186,7 @@ expect_err k_tls_timeout 1 "^feedrx: connect timeout after 1 s \\(TLS handshake 
 
 # a server that stops answering (SIGSTOP): found within --idle-timeout 2
 sim k_server_stopped --rate 100 && {
-  ip netns exec "$NS_RX" timeout 30 "$FEEDRX" --cafile "$CERTS/ca.pem" --idle-timeout 2 \
+  ip netns exec "$NS_RX" timeout 30 "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" --idle-timeout 2 \
     "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" >"$TMP/k_stop.out" 2>"$TMP/k_stop.err" &
   p=$!
   for _ in $(seq 100); do [[ $(wc -l <"$TMP/k_stop.out") -ge 10 ]] && break; sleep 0.05; done

@@ -23,7 +23,7 @@ start_server() {
 start_server 9443 "" "$TMP/log13"
 start_server 9444 1.2 "$TMP/log12"
 
-rx() { in_rx timeout 60 "$FEEDRX" --cafile "$CERTS/ca.pem" "$@"; }
+rx() { in_rx timeout 60 "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" "$@"; }
 
 # run_cmp NAME LOG ARGS...: feedrx's stdout must equal the server's log
 run_cmp() {
@@ -75,7 +75,7 @@ if [[ $rc -eq 1 && $(cat "$TMP/404.err") == "feedrx: server answered 404 Not Fou
 else fail pyws_non101 "rc=$rc $(head -c 200 "$TMP/404.err")"; fi
 
 # SIGTERM on a quiet connection: clean close, exit 0
-ip netns exec "$NS_RX" "$FEEDRX" --cafile "$CERTS/ca.pem" -v "wss://198.18.0.1:9443/ws/btcusdt@trade?n=2" \
+ip netns exec "$NS_RX" "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" -v "wss://198.18.0.1:9443/ws/btcusdt@trade?n=2" \
   >"$TMP/term.out" 2>"$TMP/term.err" &
 p=$!
 for _ in $(seq 50); do [[ $(wc -l <"$TMP/term.out") -ge 2 ]] && break; sleep 0.1; done

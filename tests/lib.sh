@@ -17,18 +17,26 @@ skip() { local n=$1; shift; echo "SKIP $n: $*"; }
 TMP=$(mktemp -d /tmp/feedrx-it.XXXXXX)
 lib__cleanup() { netns__teardown; rm -rf "$TMP"; }
 
-# it_setup NAME [QUEUES]: root check, certificates, namespaces, teardown trap.
+# it_setup NAME [QUEUES [TOPO]]: root check, certificates, namespaces, teardown
+# trap. TOPO is "pair" (the default, or $NETNS_TOPO when set) or "faulty": the
+# three-namespace bed with a middle namespace where netns_fault injects faults.
 # Prints SKIP for NAME and exits when the machine cannot run namespace tests.
 it_setup() {
-  local name=$1
+  local name=$1 topo=${3:-${NETNS_TOPO:-pair}} create
+  case $topo in
+    pair)   create=netns_create ;;
+    faulty) create=netns_create_faulty ;;
+    *)      fail "$name" "unknown topology '$topo' (pair or faulty)"; exit 1 ;;
+  esac
   if [[ $(id -u) -ne 0 ]]; then skip "$name" "needs root for network namespaces"; exit 0; fi
   bash "$ROOT/scripts/certs.sh" "$CERTS" || { fail "$name" "cannot create test certificates"; exit 1; }
-  if ! netns_create "$(printf '%x%04x' $$ $RANDOM)" "${2:-1}"; then
-    netns_destroy "$NETNS_ID"; skip "$name" "cannot create network namespaces/veth"; exit 0
-  fi
+  # traps first: a signal while the namespaces are being made removes them too
   trap lib__cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  if ! $create "$(printf '%x%04x' $$ $RANDOM)" "${2:-1}"; then
+    netns_destroy "$NETNS_ID"; skip "$name" "cannot create network namespaces/veth ($topo)"; exit 0
+  fi
 }
 
 # wait_listen NS PORT: wait up to 5 s for a TCP listener on PORT inside NS.
@@ -39,4 +47,15 @@ wait_listen() {
     sleep 0.05
   done
   return 1
+}
+
+# nstat_snap NS FILE: the absolute values of every SNMP/netstat counter in NS
+# ("Name value" lines), without touching nstat's shared history file.
+nstat_snap() {
+  ip netns exec "$1" env NSTAT_HISTORY=/dev/null nstat -asz | awk '!/^#/ { print $1, $2 }' >"$2"
+}
+
+# nstat_delta BEFORE AFTER NAME: how much counter NAME grew between two snaps.
+nstat_delta() {
+  awk -v n="$3" 'FNR == NR { if ($1 == n) b = $2; next } $1 == n { a = $2 } END { print a - b }' "$1" "$2"
 }

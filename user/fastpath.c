@@ -378,6 +378,7 @@ void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st)
 	EVP_MD_CTX_free(c);
 	tun_inject__stats(fp->tun, &ts);
 	(void)ts;
+	tcp_reasm__stats(fp->reasm, &st->reasm);
 }
 
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX])

@@ -28,6 +28,7 @@
 
 #include "feedrx_bpf.h"
 #include "lat_stats.h"
+#include "tcp_reasm.h"
 #include "tls_record.h"
 #include "xdp_steer.h"
 #include "xsk_rx.h"
@@ -62,6 +63,7 @@ struct fastpath_stats {
 	uint64_t kernel_bytes;          /* ciphertext read by OpenSSL on the kernel socket */
 	uint8_t stream_sha256[SHA256_DIGEST_LENGTH]; /* of the reassembled stream */
 	uint8_t kernel_sha256[SHA256_DIGEST_LENGTH]; /* of what the kernel socket gave */
+	struct tcp_reasm_stats reasm;
 };
 
 struct fastpath;

@@ -1,8 +1,15 @@
-/* feedrx — market-data feed receiver: command line, event loop, signals and
- * exit status. The connection itself is kconn (kernel sockets); the XDP
- * fast path will plug into kconn's hooks. */
+/* feedrx — market-data feed receiver: command line, event loop, signals,
+ * delivery and exit status. The connection is kconn (kernel sockets: set-up,
+ * sending, and the shadow decoder); in XDP mode the fast path (fastpath)
+ * plugs into kconn's hooks and delivers, with deliver arbitrating between
+ * the two so every message goes out exactly once. */
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <netdb.h>
+#include <unistd.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -10,10 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ev.h>
 
+#include "deliver.h"
+#include "fastpath.h"
 #include "kconn.h"
+#include "lat_stats.h"
 #include "output.h"
 #include "subscribe.h"
 #include "url.h"
@@ -34,6 +45,20 @@ struct feedrx {
 	bool verbose;
 	int status;
 	bool done;
+
+	/* XDP mode */
+	struct fastpath *fp;
+	struct deliver *dl;
+	bool fast_sub_pending;           /* the SUBSCRIBE reply is still to come */
+	unsigned long long desync_after; /* test-only: force a fast-path failure */
+	unsigned long long mismatches;
+	unsigned long long fast_delivered;
+
+	/* latency */
+	struct lat_stats *stats;
+	bool stats_live;
+	const char *stats_json;
+	ev_timer stats_timer;
 };
 
 static void usage(FILE *f)
@@ -42,9 +67,12 @@ static void usage(FILE *f)
 	      "\n"
 	      "Receive a WebSocket-over-TLS market-data feed and print its messages.\n"
 	      "\n"
-	      "  --mode kernel|auto|xdp   receive path (default kernel; xdp not available yet)\n"
-	      "  --output raw|none        raw: each message as received + newline on stdout\n"
-	      "                           (default); none: count only\n"
+	      "  --mode auto|xdp|kernel   receive path: xdp = XDP/AF_XDP fast path (fails if it\n"
+	      "                           cannot be set up), kernel = sockets only, auto (default)\n"
+	      "                           = xdp where possible, else kernel (says why)\n"
+	      "  --output raw|pretty|none raw: each message as received + newline on stdout\n"
+	      "                           (default); pretty: decoded lines with latency;\n"
+	      "                           none: count only\n"
 	      "  --count N                exit after N data messages (clean close)\n"
 	      "  --subscribe STREAM       send one SUBSCRIBE for these streams after the\n"
 	      "                           upgrade (repeatable)\n"
@@ -63,6 +91,20 @@ static void usage(FILE *f)
 	      "  --idle-timeout S         ping after S/2 s of silence, fail after S s\n"
 	      "                           (default 60, 0 = off)\n"
 	      "  --max-message BYTES      largest message, K/M suffixes (default 4M)\n"
+	      "  --stats                  live line per second on stderr, summary at exit\n"
+	      "  --stats-json FILE        latency summary as JSON at exit\n"
+	      "XDP mode:\n"
+	      "  --iface IF               interface the feed arrives on (default: the route's)\n"
+	      "  --xdp-mode native|generic|auto  attach mode (default auto: native, else\n"
+	      "                           generic with a warning)\n"
+	      "  --queue N                only this RX queue (default: all)\n"
+	      "  --poll wakeup|busy       sleep until frames arrive, or drain continuously\n"
+	      "  --busy-cpu N             busy mode: pin to this CPU\n"
+	      "  --busy-poll-usecs N      busy mode: SO_PREFER_BUSY_POLL with this budget\n"
+	      "  --dump-stream FILE       write the reassembled exchange-to-client TCP stream\n"
+	      "  --shadow decode          the kernel socket decodes too and takes over delivery\n"
+	      "                           if the fast path fails (default)\n"
+	      "  --test-desync-after N    test only: force a fast-path failure after N messages\n"
 	      "  -v, --verbose            connection details and counters on stderr\n"
 	      "  -h, --help               this text\n"
 	      "\n"
@@ -133,13 +175,68 @@ static size_t parse_size(const char *opt, const char *s)
 
 /* ---- loop callbacks ------------------------------------------------------ */
 
-static void feedrx_on_message(void *user, bool text, const uint8_t *p, size_t n)
+/* feedsim's send time: the last field of a data object, "ts_ns":<digits>. */
+static uint64_t feedrx_ts_ns(const uint8_t *p, size_t n)
 {
-	struct feedrx *f = user;
+	static const char key[] = "\"ts_ns\":";
+	size_t klen = sizeof(key) - 1, i, lo = n > 64 ? n - 64 : 0;
+	uint64_t v = 0;
+
+	for (i = n >= klen ? n - klen : 0; i + 1 > lo; i--) {
+		if (memcmp(p + i, key, klen) == 0) {
+			for (i += klen; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+				v = v * 10 + (uint64_t)(p[i] - '0');
+			return v;
+		}
+		if (i == 0)
+			break;
+	}
+	return 0;
+}
+
+/* The exchange's event time "E" (ms): Binance puts it near the start. */
+static uint64_t feedrx_event_ms(const uint8_t *p, size_t n)
+{
+	size_t i, lim = n < 64 ? n : 64;
+	uint64_t v = 0;
+
+	for (i = 0; i + 4 < lim; i++) {
+		if (p[i] == '"' && p[i + 1] == 'E' && p[i + 2] == '"' && p[i + 3] == ':') {
+			for (i += 4; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+				v = v * 10 + (uint64_t)(p[i] - '0');
+			return v;
+		}
+	}
+	return 0;
+}
+
+/* Every message that is delivered goes through here, from either path. */
+static void feedrx_deliver(struct feedrx *f, const uint8_t *p, size_t n, struct lat_stamps *st)
+{
+	uint64_t lat = 0;
 	int r;
 
-	(void)text;
-	r = output__message(&f->out, p, n);
+	if (f->count && f->delivered >= f->count)
+		return; /* closing: what still arrives is beyond --count */
+	if (f->stats || f->out.kind == OUTPUT_PRETTY) {
+		st->at[LAT_PT_HANDLER] = lat_stats_now_ns();
+		st->send_ns = feedrx_ts_ns(p, n);
+		st->event_ms = feedrx_event_ms(p, n);
+		if (st->event_ms) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			st->real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		}
+		if (st->send_ns && st->send_ns < st->at[LAT_PT_HANDLER])
+			lat = st->at[LAT_PT_HANDLER] - st->send_ns;
+		if (f->stats) {
+			lat_stats__record(f->stats, st);
+			f->stats->c.msgs++;
+			f->stats->c.bytes += n;
+		}
+	}
+	r = output__message_lat(&f->out, p, n, lat);
 	if (r) {
 		if (r != -EPIPE)
 			fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-r));
@@ -155,10 +252,92 @@ static void feedrx_on_message(void *user, bool text, const uint8_t *p, size_t n)
 		kconn__close(f->conn, 1000);
 }
 
+/* A message decoded by the kernel path: the feed itself in kernel mode,
+ * the shadow in XDP mode. */
+static void feedrx_on_message(void *user, bool text, const uint8_t *p, size_t n)
+{
+	struct feedrx *f = user;
+	struct lat_stamps st = {0};
+	bool mismatch;
+
+	(void)text;
+	if (!f->dl) {
+		feedrx_deliver(f, p, n, &st);
+		return;
+	}
+	if (deliver__shadow(f->dl, p, n, &mismatch)) {
+		if (f->stats)
+			f->stats->c.shadow++;
+		feedrx_deliver(f, p, n, &st);
+	}
+	if (mismatch && f->mismatches++ == 0)
+		fprintf(stderr, "feedrx: warning: the kernel path decoded a different message "
+				"than the fast path (first mismatch)\n");
+}
+
+/* A message decoded by the XDP fast path. */
+static void feedrx_on_fast_message(void *ctx, int opcode, const uint8_t *p, size_t n,
+				   const struct lat_stamps *stamps)
+{
+	struct feedrx *f = ctx;
+	struct lat_stamps st = *stamps;
+
+	if (opcode != 1 && opcode != 2)
+		return;
+	if (f->fast_sub_pending) {
+		/* the same filter kconn applies, so both paths count alike */
+		if (subscribe_classify(p, n, 1) != SUBSCRIBE_NOT_REPLY) {
+			f->fast_sub_pending = false;
+			return;
+		}
+	}
+	if (deliver__fast(f->dl, p, n)) {
+		if (f->stats)
+			f->stats->c.fast++;
+		feedrx_deliver(f, p, n, &st);
+		if (f->desync_after && ++f->fast_delivered == f->desync_after)
+			fastpath__force_desync(f->fp);
+	}
+}
+
+static void feedrx_on_fast_failure(void *ctx, const char *why)
+{
+	struct feedrx *f = ctx;
+	struct deliver_stats ds;
+
+	deliver__fast_failed(f->dl);
+	deliver__stats(f->dl, &ds);
+	fprintf(stderr, "feedrx: fast path stopped after %llu messages (%s); the kernel path "
+			"delivers from message %llu on\n",
+		(unsigned long long)ds.fast, why, (unsigned long long)ds.fast + 1);
+}
+
+/* kconn hooks that hand the connection to the fast path. */
+static int feedrx_on_socket(void *user, int fd, const struct sockaddr *local,
+			    const struct sockaddr *remote)
+{
+	struct feedrx *f = user;
+
+	(void)fd;
+	return fastpath__on_socket(f->fp, local, remote);
+}
+
+static void feedrx_on_tls(void *user, SSL *ssl)
+{
+	struct feedrx *f = user;
+	int r = fastpath__on_tls(f->fp, ssl);
+
+	if (r < 0)
+		fprintf(stderr, "feedrx: warning: cannot capture TLS secrets for the fast path: %s\n",
+			strerror(-r));
+}
+
 static void feedrx_on_open(void *user)
 {
 	struct feedrx *f = user;
 
+	if (f->fp)
+		fastpath__on_open(f->fp, kconn__ssl(f->conn));
 	if (f->verbose)
 		fprintf(stderr, "feedrx: connected: %s\n", kconn__describe(f->conn));
 }
@@ -215,6 +394,83 @@ static void feedrx_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 }
 
+/* Once a second: the live line (and the counters it shows). */
+static void feedrx_stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct feedrx *f = w->data;
+
+	(void)loop, (void)revents;
+	if (f->fp) {
+		struct fastpath_stats fs;
+
+		fastpath__xdp_counters(f->fp, f->stats->c.xdp);
+		fastpath__stats(f->fp, &fs);
+		f->stats->c.drops = fs.segments_refused + fs.reinject_failed;
+	}
+	lat_stats__live_line(f->stats, stderr);
+}
+
+/* The interface of the route to host:port (no packet is sent: a UDP
+ * connect() only asks the routing table). 0 or a negative errno. */
+static int feedrx_route_iface(const char *host, const char *port, char *ifname)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	struct ifaddrs *ifa = NULL, *i;
+	int fd, r = -ENODEV;
+
+	if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
+		return -EHOSTUNREACH;
+	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&local, &len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (getifaddrs(&ifa) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != local.ss_family)
+			continue;
+		if ((local.ss_family == AF_INET &&
+		     ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
+			     ((struct sockaddr_in *)&local)->sin_addr.s_addr) ||
+		    (local.ss_family == AF_INET6 &&
+		     memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+			    &((struct sockaddr_in6 *)&local)->sin6_addr, 16) == 0)) {
+			snprintf(ifname, IF_NAMESIZE, "%s", i->ifa_name);
+			r = 0;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return r;
+}
+
+/* Whether ifname is a loopback device: the fast path cannot serve it (the
+ * re-injected packets would carry loopback addresses on a TUN device). */
+static bool feedrx_iface_loopback(const char *ifname)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool lo = false;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		lo = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
+	close(fd);
+	return lo;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -233,6 +489,17 @@ int main(int argc, char **argv)
 		OPT_CONNECT_TIMEOUT,
 		OPT_IDLE_TIMEOUT,
 		OPT_MAX_MESSAGE,
+		OPT_IFACE,
+		OPT_XDP_MODE,
+		OPT_QUEUE,
+		OPT_POLL,
+		OPT_BUSY_CPU,
+		OPT_BUSY_POLL,
+		OPT_DUMP_STREAM,
+		OPT_SHADOW,
+		OPT_STATS,
+		OPT_STATS_JSON,
+		OPT_TEST_DESYNC,
 	};
 	static const struct option longopts[] = {
 	    {"mode", required_argument, NULL, OPT_MODE},
@@ -248,6 +515,17 @@ int main(int argc, char **argv)
 	    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 	    {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+	    {"iface", required_argument, NULL, OPT_IFACE},
+	    {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
+	    {"queue", required_argument, NULL, OPT_QUEUE},
+	    {"poll", required_argument, NULL, OPT_POLL},
+	    {"busy-cpu", required_argument, NULL, OPT_BUSY_CPU},
+	    {"busy-poll-usecs", required_argument, NULL, OPT_BUSY_POLL},
+	    {"dump-stream", required_argument, NULL, OPT_DUMP_STREAM},
+	    {"shadow", required_argument, NULL, OPT_SHADOW},
+	    {"stats", no_argument, NULL, OPT_STATS},
+	    {"stats-json", required_argument, NULL, OPT_STATS_JSON},
+	    {"test-desync-after", required_argument, NULL, OPT_TEST_DESYNC},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -269,7 +547,14 @@ int main(int argc, char **argv)
 	    .on_done = feedrx_on_done,
 	    .on_notice = feedrx_on_notice,
 	};
-	enum feedrx_mode mode = MODE_KERNEL;
+	struct fastpath_opts fo = {
+	    .xdp_mode = XDP_STEER_MODE_AUTO,
+	    .queue = -1,
+	    .poll = XSK_RX_POLL_WAKEUP,
+	    .busy_cpu = -1,
+	};
+	char ifname[IF_NAMESIZE] = "";
+	enum feedrx_mode mode = MODE_AUTO;
 	enum output_kind out_kind = OUTPUT_RAW;
 	const char *proxy_arg = NULL;
 	size_t n_subs = 0;
@@ -291,7 +576,58 @@ int main(int argc, char **argv)
 			break;
 		case OPT_OUTPUT:
 			if (output_kind_parse(optarg, &out_kind))
-				usage_error("unknown --output '%s' (raw or none)", optarg);
+				usage_error("unknown --output '%s' (raw, pretty or none)", optarg);
+			break;
+		case OPT_IFACE:
+			if (strlen(optarg) >= IF_NAMESIZE || !*optarg)
+				usage_error("bad --iface '%s'", optarg);
+			snprintf(ifname, sizeof(ifname), "%s", optarg);
+			break;
+		case OPT_XDP_MODE:
+			if (strcmp(optarg, "native") == 0)
+				fo.xdp_mode = XDP_STEER_MODE_NATIVE;
+			else if (strcmp(optarg, "generic") == 0 || strcmp(optarg, "skb") == 0)
+				fo.xdp_mode = XDP_STEER_MODE_SKB;
+			else if (strcmp(optarg, "auto") == 0)
+				fo.xdp_mode = XDP_STEER_MODE_AUTO;
+			else
+				usage_error("unknown --xdp-mode '%s' (native, generic or auto)", optarg);
+			break;
+		case OPT_QUEUE:
+			fo.queue = strcmp(optarg, "0") == 0 ? 0 : (int)parse_count("--queue", optarg, 4096);
+			break;
+		case OPT_POLL:
+			if (strcmp(optarg, "wakeup") == 0)
+				fo.poll = XSK_RX_POLL_WAKEUP;
+			else if (strcmp(optarg, "busy") == 0)
+				fo.poll = XSK_RX_POLL_BUSY;
+			else
+				usage_error("unknown --poll '%s' (wakeup or busy)", optarg);
+			break;
+		case OPT_BUSY_CPU:
+			fo.busy_cpu = strcmp(optarg, "0") == 0
+					      ? 0
+					      : (int)parse_count("--busy-cpu", optarg, 4096);
+			break;
+		case OPT_BUSY_POLL:
+			fo.busy_poll_usecs = (int)parse_count("--busy-poll-usecs", optarg, 1000000);
+			break;
+		case OPT_DUMP_STREAM:
+			fo.dump_path = optarg;
+			break;
+		case OPT_SHADOW:
+			if (strcmp(optarg, "decode") != 0)
+				usage_error("unknown --shadow '%s' (decode; discard is not built yet)",
+					    optarg);
+			break;
+		case OPT_STATS:
+			f.stats_live = true;
+			break;
+		case OPT_STATS_JSON:
+			f.stats_json = optarg;
+			break;
+		case OPT_TEST_DESYNC:
+			f.desync_after = parse_count("--test-desync-after", optarg, ULLONG_MAX);
 			break;
 		case OPT_COUNT:
 			f.count = parse_count("--count", optarg, ULLONG_MAX);
@@ -367,13 +703,8 @@ int main(int argc, char **argv)
 			usage_error("bad --proxy '%s': a proxy URL has no path", proxy_arg);
 		ko.proxy = &proxy;
 	}
-	if (mode == MODE_XDP) {
-		fprintf(stderr, "feedrx: --mode xdp: the XDP fast path is not available yet "
-				"(use --mode kernel or auto)\n");
-		return 1;
-	}
-	if (mode == MODE_AUTO)
-		fprintf(stderr, "feedrx: XDP path not available yet, using kernel path\n");
+	if (mode == MODE_KERNEL && (ifname[0] || fo.dump_path || f.desync_after))
+		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
 	if (ko.tls.insecure)
 		fprintf(stderr, "feedrx: warning: --insecure: the server's certificate is NOT "
 				"verified\n");
@@ -393,8 +724,61 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedrx: cannot create the event loop\n");
 		return 1;
 	}
+	if (f.stats_live || f.stats_json) {
+		f.stats = lat_stats__new();
+		if (!f.stats) {
+			fprintf(stderr, "feedrx: out of memory\n");
+			return 1;
+		}
+	}
+	if (mode != MODE_KERNEL) {
+		const struct url *via = ko.proxy ? ko.proxy : &url;
+
+		r = 0;
+		if (!ifname[0]) {
+			char port[8];
+
+			snprintf(port, sizeof(port), "%u", via->port);
+			r = feedrx_route_iface(via->host, port, ifname);
+			if (r < 0)
+				snprintf(err, sizeof(err), "cannot find the interface towards %s: %s",
+					 via->host, strerror(-r));
+		}
+		if (r == 0 && feedrx_iface_loopback(ifname)) {
+			r = -EOPNOTSUPP;
+			snprintf(err, sizeof(err), "%s is a loopback device: the fast path serves "
+				 "feeds that arrive on a NIC", ifname);
+		}
+		if (r == 0) {
+			fo.ifname = ifname;
+			fo.proxied = ko.proxy != NULL;
+			fo.max_message = ko.max_message;
+			fo.ctx = &f;
+			fo.on_message = feedrx_on_fast_message;
+			fo.on_failure = feedrx_on_fast_failure;
+			r = fastpath__new(&f.fp, f.loop, &fo, err, sizeof(err));
+		}
+		if (r == 0) {
+			f.dl = deliver__new(0);
+			if (!f.dl) {
+				fprintf(stderr, "feedrx: out of memory\n");
+				return 1;
+			}
+			f.fast_sub_pending = n_subs > 0;
+			kh.on_socket = feedrx_on_socket;
+			kh.on_tls = feedrx_on_tls;
+			fprintf(stderr, "feedrx: fast path: %s\n", fastpath__describe(f.fp));
+		} else if (mode == MODE_XDP) {
+			fprintf(stderr, "feedrx: --mode xdp: %s\n", err);
+			return 1;
+		} else {
+			fprintf(stderr, "feedrx: XDP fast path unavailable (%s); using the kernel "
+					"path\n", err);
+		}
+	}
 	r = kconn__new(&f.conn, f.loop, &ko, &kh, err, sizeof(err));
 	if (r) {
+		fastpath__free(f.fp); /* detach XDP on this exit too */
 		fprintf(stderr, "feedrx: %s\n", err);
 		return r == -EINVAL ? FEEDRX_EXIT_USAGE : 1;
 	}
@@ -405,6 +789,12 @@ int main(int argc, char **argv)
 	ev_signal_start(f.loop, &f.sigterm);
 	ev_idle_init(&f.flush, feedrx_flush_cb);
 	f.flush.data = &f;
+	if (f.stats_live) {
+		ev_timer_init(&f.stats_timer, feedrx_stats_cb, 1., 1.);
+		f.stats_timer.data = &f;
+		ev_timer_start(f.loop, &f.stats_timer);
+		ev_unref(f.loop); /* the timer alone must not keep the loop running */
+	}
 
 	kconn__start(f.conn);
 	if (!f.done)
@@ -427,7 +817,71 @@ int main(int argc, char **argv)
 			(unsigned long long)s.pongs, (unsigned long long)s.replies, s.close_sent,
 			s.close_received);
 	}
+	if (f.fp) {
+		struct fastpath_stats fs;
+		struct deliver_stats ds;
+
+		fastpath__stats(f.fp, &fs);
+		deliver__stats(f.dl, &ds);
+		fprintf(stderr,
+			"feedrx: delivered %llu messages: %llu from the fast path, %llu from the "
+			"kernel path; shadow compared %llu, %llu different\n",
+			f.delivered, (unsigned long long)ds.fast, (unsigned long long)ds.shadow,
+			(unsigned long long)ds.compared, (unsigned long long)ds.mismatched);
+		if (f.verbose) {
+			char a[2 * SHA256_DIGEST_LENGTH + 1], b[2 * SHA256_DIGEST_LENGTH + 1];
+
+			for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+				snprintf(a + 2 * i, 3, "%02x", fs.stream_sha256[i]);
+				snprintf(b + 2 * i, 3, "%02x", fs.kernel_sha256[i]);
+			}
+			fprintf(stderr,
+				"feedrx: fast path: %llu frames (%llu not ours), %llu segments "
+				"refused, %llu re-injected, %llu re-injection failures\n"
+				"feedrx: reassembly: %llu out-of-order segments (peak %llu held), "
+				"%llu duplicates, %llu overlaps (%llu conflicting), %llu out of window, "
+				"%llu over the caps\n"
+				"feedrx: stream: fast %llu bytes sha256 %s\n"
+				"feedrx: stream: kernel %llu bytes sha256 %s\n",
+				(unsigned long long)fs.frames, (unsigned long long)fs.frames_other,
+				(unsigned long long)fs.segments_refused,
+				(unsigned long long)fs.reinjected,
+				(unsigned long long)fs.reinject_failed,
+				(unsigned long long)fs.reasm.ooo_segs,
+				(unsigned long long)fs.reasm.ooo_segs_peak,
+				(unsigned long long)fs.reasm.dups, (unsigned long long)fs.reasm.overlaps,
+				(unsigned long long)fs.reasm.overlap_conflicts,
+				(unsigned long long)fs.reasm.out_of_window,
+				(unsigned long long)fs.reasm.cap_refused,
+				(unsigned long long)fs.stream_bytes, a,
+				(unsigned long long)fs.kernel_bytes, b);
+		}
+		if (f.stats) {
+			fastpath__xdp_counters(f.fp, f.stats->c.xdp);
+			f.stats->c.drops = fs.segments_refused + fs.reinject_failed;
+		}
+	}
+	if (f.stats) {
+		if (f.stats_live)
+			lat_stats__summary(f.stats, stderr);
+		if (f.stats_json) {
+			FILE *jf = fopen(f.stats_json, "w");
+
+			if (!jf) {
+				fprintf(stderr, "feedrx: cannot write %s: %s\n", f.stats_json,
+					strerror(errno));
+				f.status = 1;
+			} else {
+				lat_stats__json(f.stats, jf);
+				fclose(jf);
+			}
+		}
+	}
 	kconn__free(f.conn);
+	fastpath__free(f.fp);
+	deliver__free(f.dl);
+	lat_stats__free(f.stats);
+	output__fini(&f.out);
 	ev_loop_destroy(f.loop);
 	return f.status ? 1 : 0;
 }

@@ -52,11 +52,15 @@ static const char usage[] =
 	"  --max-frame N          largest client message, else close 1009 (default 65536)\n"
 	"  --max-clients N        concurrent clients (default 256)\n"
 	"  --log FILE             write every data payload sent, one per line\n"
-	"  --once                 exit after the first client disconnects\n"
+	"  --once                 exit after the first client disconnects (any\n"
+	"                         connection, even a refused one)\n"
 	"  -v, --verbose          one line per client event on stderr\n"
 	"  -h, --help             this text\n"
 	"\n"
-	"SIGINT/SIGTERM close every client with 1001 and exit 0.\n";
+	"Every data message but raw ends with \"ts_ns\": CLOCK_MONOTONIC ns when it\n"
+	"was written out. JSON methods: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,\n"
+	"SET_PROPERTY/GET_PROPERTY [\"combined\"]. SIGINT/SIGTERM close every\n"
+	"client with 1001 and exit 0.\n";
 
 enum {
 	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
@@ -193,15 +197,11 @@ static void default_certs(struct sim_server_config *cfg, char *cert, char *key, 
 	dir = dirname(exe);
 	snprintf(cert, n, "%s/certs/server.pem", dir);
 	snprintf(key, n, "%s/certs/server.key", dir);
-	if (access(cert, R_OK) || access(key, R_OK)) {
-		fprintf(stderr,
-			"feedsim: no --cert/--key given and %s not found;\n"
-			"feedsim: create test certificates with: bash scripts/certs.sh %s/certs\n",
-			cert, dir);
-		exit(2);
-	}
-	cfg->cert = cert;
-	cfg->key = key;
+	if (access(cert, R_OK) || access(key, R_OK))
+		die_usage("no --cert/--key given and %s is missing: make test certificates with "
+			  "'bash scripts/certs.sh %s/certs'", access(cert, R_OK) ? cert : key, dir);
+	cfg->tls.cert = cert;
+	cfg->tls.key = key;
 }
 
 static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
@@ -217,29 +217,29 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 			parse_listen(cfg, a);
 			break;
 		case OPT_CERT:
-			cfg->cert = a;
+			cfg->tls.cert = a;
 			break;
 		case OPT_KEY:
-			cfg->key = a;
+			cfg->tls.key = a;
 			break;
 		case OPT_TLS:
 			if (!strcmp(a, "1.2"))
-				cfg->tls_min = cfg->tls_max = TLS1_2_VERSION;
+				cfg->tls.tls_min = cfg->tls.tls_max = TLS1_2_VERSION;
 			else if (!strcmp(a, "1.3"))
-				cfg->tls_min = cfg->tls_max = TLS1_3_VERSION;
+				cfg->tls.tls_min = cfg->tls.tls_max = TLS1_3_VERSION;
 			else if (!strcmp(a, "any"))
-				cfg->tls_min = TLS1_2_VERSION, cfg->tls_max = 0;
+				cfg->tls.tls_min = TLS1_2_VERSION, cfg->tls.tls_max = 0;
 			else
 				die_usage("--tls: expected 1.2, 1.3 or any: '%s'", a);
 			break;
 		case OPT_CIPHERS:
-			cfg->ciphers = a;
+			cfg->tls.ciphers = a;
 			break;
 		case OPT_SUITES:
-			cfg->ciphersuites = a;
+			cfg->tls.ciphersuites = a;
 			break;
 		case OPT_KEYLOG:
-			cfg->keylog = a;
+			cfg->tls.keylog = a;
 			break;
 		case OPT_RATE:
 			cfg->rate = parse_secs("--rate", a, 1e9);
@@ -340,12 +340,16 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &cfg);
 	if (!cfg.nlisten)
 		parse_listen(&cfg, "127.0.0.1:9443");
-	if (!cfg.cert && !cfg.key)
+	if (!cfg.tls.cert && !cfg.tls.key)
 		default_certs(&cfg, cert, key, sizeof(cert));
-	else if (!cfg.key)
-		cfg.key = cfg.cert; /* one PEM holding both */
-	else if (!cfg.cert)
+	else if (!cfg.tls.key)
+		cfg.tls.key = cfg.tls.cert; /* one PEM holding both */
+	else if (!cfg.tls.cert)
 		die_usage("--key needs --cert");
+	if (access(cfg.tls.cert, R_OK))
+		die_usage("--cert %s: %s", cfg.tls.cert, strerror(errno));
+	if (access(cfg.tls.key, R_OK))
+		die_usage("--key %s: %s", cfg.tls.key, strerror(errno));
 
 	signal(SIGPIPE, SIG_IGN);
 	loop = ev_default_loop(EVFLAG_AUTO);

@@ -28,7 +28,9 @@ static const char *const xdp_names[FX_CNT__MAX] = {
 	[FX_CNT_MALFORMED] = "malformed",
 	[FX_CNT_REDIRECT_FAIL] = "redirect_fail",
 	[FX_CNT_META_FAIL] = "meta_fail",
+	[FX_CNT_FRAGMENT] = "fragment",
 };
+_Static_assert(FX_CNT__MAX == 6, "name every XDP counter above");
 
 static const double report_ps[] = { 50, 90, 99, 99.9 };
 #define N_PS (sizeof(report_ps) / sizeof(report_ps[0]))

@@ -25,6 +25,7 @@
 
 #include "sim_http.h"
 #include "sim_rpc.h"
+#include "sim_tls.h"
 #include "sim_ws.h"
 
 #define FLUSH_CHUNK 16384 /* one TLS record of data per SSL_write */
@@ -97,7 +98,6 @@ struct sim_server {
 	struct sim_server_config cfg;
 	SSL_CTX *ctx;
 	FILE *log;
-	FILE *keylog;
 	struct listener listeners[SIM_SERVER_MAX_LISTEN];
 	unsigned nlisteners;
 	struct conn *conns;
@@ -384,10 +384,17 @@ static void conn_consume(struct conn *c)
 	size_t used;
 
 	if (c->state == CS_HTTP) {
-		c->rpos += sim_http_req__feed(&c->http, (const char *)c->rbuf + c->rpos,
-					      c->rlen - c->rpos);
-		if (!c->http.done)
+		while (c->rpos < c->rlen && !c->http.done) {
+			used = sim_http_req__feed(&c->http, (const char *)c->rbuf + c->rpos,
+						  c->rlen - c->rpos);
+			c->rpos += used;
+			if (!used && !c->http.done)
+				break;
+		}
+		if (!c->http.done) {
+			c->rpos = c->rlen;
 			return;
+		}
 		conn_http_done(c);
 	}
 	while (c->rpos < c->rlen && (c->state == CS_OPEN || c->state == CS_CLOSE_SENT)) {
@@ -607,13 +614,20 @@ static void conn_arm(struct conn *c)
 		ev_io_start(c->srv->loop, &c->io);
 }
 
+/* Advance a connection after an event: revents from its io watcher, or 0
+ * from a timer (then only buffered input is read: no recv on every tick). */
 static void conn_run(struct conn *c, int revents)
 {
-	(void)revents;
-	if (c->state == CS_TLS)
+	bool rd = (revents & EV_READ) || c->rpos < c->rlen ||
+		  (c->read_wants_write && (revents & EV_WRITE));
+
+	if (c->state == CS_TLS) {
 		conn_handshake(c);
+		rd = true;
+	}
 	if (c->state != CS_TLS && c->state != CS_DEAD) {
-		conn_read(c);
+		if (rd)
+			conn_read(c);
 		conn_write(c);
 		if (c->in_paused && out_free(c) >= c->srv->reply_room) {
 			conn_read(c);
@@ -809,55 +823,11 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- the server ---- */
 
-static void keylog_cb(const SSL *ssl, const char *line)
-{
-	struct sim_server *s = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-
-	if (s && s->keylog) {
-		fprintf(s->keylog, "%s\n", line);
-		fflush(s->keylog);
-	}
-}
-
 #define FAIL(code, ...)                                  \
 	do {                                             \
 		snprintf(err, errlen, __VA_ARGS__);      \
 		return (code);                           \
 	} while (0)
-
-static int tls_setup(struct sim_server *s, char *err, size_t errlen)
-{
-	const struct sim_server_config *cfg = &s->cfg;
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-
-	if (!ctx)
-		FAIL(-ENOMEM, "cannot create a TLS context: %s", ssl_reason());
-	s->ctx = ctx;
-	SSL_CTX_set_app_data(ctx, s);
-	if (!SSL_CTX_set_min_proto_version(ctx, cfg->tls_min ? cfg->tls_min : TLS1_2_VERSION) ||
-	    !SSL_CTX_set_max_proto_version(ctx, cfg->tls_max))
-		FAIL(-EINVAL, "cannot set the TLS versions: %s", ssl_reason());
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-	/* large buffered writes, one record at a time; the buffer may move */
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (cfg->ciphers && !SSL_CTX_set_cipher_list(ctx, cfg->ciphers))
-		FAIL(-EINVAL, "--ciphers: OpenSSL accepts none of '%s'", cfg->ciphers);
-	if (cfg->ciphersuites && !SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites))
-		FAIL(-EINVAL, "--ciphersuites: OpenSSL accepts none of '%s'", cfg->ciphersuites);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1)
-		FAIL(-EINVAL, "cannot load certificate %s: %s", cfg->cert, ssl_reason());
-	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1)
-		FAIL(-EINVAL, "cannot load private key %s: %s", cfg->key, ssl_reason());
-	if (SSL_CTX_check_private_key(ctx) != 1)
-		FAIL(-EINVAL, "private key %s does not match certificate %s", cfg->key, cfg->cert);
-	if (cfg->keylog) {
-		s->keylog = fopen(cfg->keylog, "a");
-		if (!s->keylog)
-			FAIL(-errno, "--keylog %s: %s", cfg->keylog, strerror(errno));
-		SSL_CTX_set_keylog_callback(ctx, keylog_cb);
-	}
-	return 0;
-}
 
 static void addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
 {
@@ -941,7 +911,7 @@ int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
 	s->reply = malloc(SIM_RPC_REPLY_MAX);
 	if (!s->scratch || !s->reply)
 		FAIL(-ENOMEM, "out of memory");
-	if ((rc = tls_setup(s, err, errlen)))
+	if ((rc = sim_tls_ctx__new(&cfg->tls, &s->ctx, err, errlen)))
 		return rc;
 	if (cfg->log_path) {
 		s->log = fopen(cfg->log_path, "w");
@@ -1000,9 +970,7 @@ void sim_server__free(struct sim_server *s)
 	}
 	if (s->log)
 		fclose(s->log);
-	if (s->keylog)
-		fclose(s->keylog);
-	SSL_CTX_free(s->ctx);
+	sim_tls_ctx__free(s->ctx);
 	free(s->scratch);
 	free(s->reply);
 	free(s);

@@ -2,6 +2,24 @@
  * per client connection (TLS handshake, HTTP upgrade, WebSocket session,
  * closing handshake), paced and buffered generation of data messages, pings,
  * the send log, and an orderly shutdown. Everything runs on one libev loop.
+ *
+ * Semantics the tests and feedrx rely on:
+ * - "ts_ns" is read just before a message is serialised into the
+ *   connection's output buffer, which goes to SSL_write in the same pass:
+ *   at once when paced (--rate N), after at most 16 KiB of messages when
+ *   flat out (--rate 0). Messages held back by a slow client are generated
+ *   (and stamped) only when there is room again: none is dropped.
+ * - --log gets each data payload when it is generated, in generation order
+ *   across connections; it is flushed whenever a client leaves and at exit.
+ * - Close codes: 1000 after --count, 1001 on SIGINT/SIGTERM and --once,
+ *   1008 "pong timeout" when a ping is unanswered for --pong-timeout
+ *   seconds, 1009 for a client message over --max-frame bytes, 1002 for
+ *   protocol errors, 1007 for bad UTF-8, 1003 for binary messages; a
+ *   client's close code is echoed.
+ * - --once ends the server after the first connection of any kind (even a
+ *   refused upgrade) is gone.
+ * - The cadence of every stream, depth@100ms included, is set by --rate and
+ *   --mix, not by the stream's name.
  */
 #ifndef FEEDRX_SIM_SERVER_H
 #define FEEDRX_SIM_SERVER_H
@@ -14,6 +32,7 @@
 #include <ev.h>
 
 #include "feedgen.h"
+#include "sim_tls.h"
 
 #define SIM_SERVER_MAX_LISTEN 16
 
@@ -26,10 +45,7 @@ struct sim_listen {
 struct sim_server_config {
 	struct sim_listen listen[SIM_SERVER_MAX_LISTEN];
 	unsigned nlisten;
-	const char *cert, *key; /* PEM files */
-	const char *keylog;     /* NSS key log file, or NULL */
-	int tls_min, tls_max;   /* TLS1_2_VERSION / TLS1_3_VERSION */
-	const char *ciphers, *ciphersuites;
+	struct sim_tls_config tls;
 	double rate;            /* data messages/s per connection, 0 = flat out */
 	unsigned burst;         /* messages back to back per tick */
 	uint64_t count;         /* data messages per connection, 0 = no limit */
