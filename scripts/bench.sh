@@ -37,9 +37,9 @@ if [[ ${BENCH_QUICK:-0} == 1 ]]; then
 fi
 RATE=${BENCH_RATE:-50000}
 SECS=${BENCH_SECS:-20}
-STEPS=${BENCH_STEPS:-100000 200000 400000}
+STEPS=${BENCH_STEPS:-100000 200000 400000 800000}
 STEP_SECS=${BENCH_STEP_SECS:-2}
-MAX_COUNT=${BENCH_MAX_COUNT:-400000}
+MAX_COUNT=${BENCH_MAX_COUNT:-1000000}
 SEED=${BENCH_SEED:-42}
 MIX=${BENCH_MIX:-trade=4,aggTrade=1,bookTicker=4,depth=1}
 CLIENTS=${BENCH_CLIENTS:-kernel xdp_wakeup xdp_busy python}
@@ -58,7 +58,7 @@ if (( $(nproc) < 2 )); then
   SIM_CPU=0 RX_CPU=0
 fi
 
-rm -rf "$RUNS" "$OUT/micro"
+rm -rf "$RUNS" "$OUT/micro" "$OUT/loadavg_end"
 mkdir -p "$RUNS" "$OUT/micro" || die "cannot create $OUT"
 bash "$ROOT/scripts/certs.sh" "$CERTS" >/dev/null || die "cannot create test certificates"
 
@@ -224,6 +224,7 @@ for c in $CLIENTS; do
 done
 
 # ---- the report (tear down first: nothing else runs while it renders)
+cut -d' ' -f1-3 /proc/loadavg >"$OUT/loadavg_end"
 netns__teardown
 trap - EXIT
 "$PY" "$ROOT/scripts/bench_report.py" "$OUT"

@@ -81,7 +81,7 @@ def load_run(d):
         r.update(wall_s=None, user_s=None, sys_s=None, rss_kib=None)
 
     # feedsim's stderr, each line prefixed with CLOCK_REALTIME by bench.sh
-    gen_start = gen_end = None
+    gen_start = gen_end = gone = None
     for l in read_text(os.path.join(d, "sim.err")).splitlines():
         t, _, msg = l.partition(" ")
         try:
@@ -92,7 +92,9 @@ def load_run(d):
             gen_start = t
         elif "closing:" in msg and "count reached" in msg:
             gen_end = t
-    r["gen_start"], r["gen_end"] = gen_start, gen_end
+        elif " gone: " in msg:
+            gone = t
+    r["gen_start"], r["gen_end"], r["sim_gone"] = gen_start, gen_end, gone
 
     r["stats"] = stats
     if stats:
@@ -108,12 +110,19 @@ def load_run(d):
         r["received"], r["drops"], r["bytes"] = None, None, None
         r["received_from"] = None
 
-    # when the last message was in: the python client says; feedrx: its exit
-    rx_end = None
-    if stats and stats.get("last_rx_realtime_ns"):
-        rx_end = stats["last_rx_realtime_ns"] / 1e9
-    elif meta.get("t_end") is not None and r["received"]:
-        rx_end = float(meta["t_end"])
+    # When the last message was in, at the latest: the python client says;
+    # a receiver that stops at --count closes its connection only after the
+    # last message (feedsim logs "gone"), and exits after that (its teardown,
+    # e.g. detaching XDP, would wrongly count as receiving time)
+    ends = []
+    if r["received"]:
+        if stats and stats.get("last_rx_realtime_ns"):
+            ends.append(stats["last_rx_realtime_ns"] / 1e9)
+        if gone and gen_start and gone > gen_start:
+            ends.append(gone)
+        if meta.get("t_end") is not None:
+            ends.append(float(meta["t_end"]))
+    rx_end = min(ends) if ends else None
     r["rx_end"] = rx_end
     r["achieved_rate"] = None
     if r["received"] and gen_start and rx_end and rx_end > gen_start:
@@ -147,8 +156,13 @@ def judge(r):
         if ach is None:
             return "loss: cannot tell whether it kept up (no timing)"
         if ach < KEEP_UP * rate:
-            return "loss: took the stream at only %.0f msgs/s (< %.0f%% of %d)" % (
-                ach, KEEP_UP * 100, rate)
+            more = ""
+            if r["gen_start"] and r["gen_end"] and r["gen_end"] > r["gen_start"]:
+                more = " (feedsim sent at %.0f msgs/s; last message in %.0f ms after the " \
+                       "last send)" % (count / (r["gen_end"] - r["gen_start"]),
+                                      max(0.0, r["rx_end"] - r["gen_end"]) * 1e3)
+            return "loss: took the stream at only %.0f msgs/s (< %.0f%% of %d)%s" % (
+                ach, KEEP_UP * 100, rate, more)
         return "lossless: %d msgs at %.0f msgs/s" % (got, ach)
     return "lossless: %d msgs flat out at %s msgs/s" % (got, "%.0f" % ach if ach else "?")
 
@@ -327,7 +341,7 @@ def plot(out, summaries, runs_by_client, meta):
         fine = len(pts) > 8
         plots.append("'%s' index %d using 1:2 with %s lw 2 %s title '%s%s'" % (
             dat, i, "lines" if fine else "linespoints", styles.get(name, ""), LABEL[name],
-            "" if fine else " (p0/50/90/99/99.9/max)"))
+            "" if fine else " (min/p50/p90/p99/p99.9/max)"))
     script = "\n".join([
         "set terminal pngcairo size 1100,650 noenhanced font 'sans,10'",
         "set output '%s'" % png,
@@ -476,9 +490,10 @@ def report(out):
 
     # ---- text
     L = []
-    L.append("feedrx benchmark  %s  git %s  kernel %s  %s CPUs  load %s at start" % (
+    meta["loadavg_end"] = read_text(os.path.join(out, "loadavg_end")).strip() or None
+    L.append("feedrx benchmark  %s  git %s  kernel %s  %s CPUs  load %s at start, %s at end" % (
         meta.get("started", "?"), meta.get("git", "?"), meta.get("kernel", "?"),
-        meta.get("cpus", "?"), meta.get("loadavg", "?")))
+        meta.get("cpus", "?"), meta.get("loadavg", "?"), meta.get("loadavg_end") or "?"))
     L.append("workload: feedsim seed %s, mix %s, combined stream %s" % (
         meta.get("seed"), meta.get("mix"), meta.get("url_path")))
     L.append("steady %s msgs/s x %s s; steps %s msgs/s x %s s; flat out %s msgs; "
@@ -554,7 +569,8 @@ def report(out):
         s = summ[name]
         for st in STAGE_ORDER:
             v = s["stages"].get(st) if s["available"] else None
-            if v and st != "e2e" and name != "python":
+            # (a stage that is zero by construction, e.g. kernel rx, says nothing)
+            if v and st != "e2e" and name != "python" and v.get("max"):
                 srows.append(["%s: %s" % (name, st), v.get("count"), fus(v.get("p50")),
                               fus(v.get("p99")), fus(v.get("p99_9")), fus(v.get("max"))])
     if srows:
@@ -569,7 +585,9 @@ def report(out):
 
     L.append("micro-benchmarks (build/tests/bench_*, pinned to CPU %s), ns per unit" %
              meta.get("rx_cpu"))
-    for m in mstages:
+    if not micro:
+        L.append("  not run (BENCH_MICRO=0)")
+    for m in mstages if micro else []:
         L.append("  stage %-26s %10s ns/msg  (%s: %s)" % (
             m["stage"], "-" if m["ns"] is None else "%.1f" % m["ns"], m["bench"], m["figure"]))
     for b, m in micro.items():
