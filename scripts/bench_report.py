@@ -255,7 +255,7 @@ def table(rows, head):
 
 # ---------------------------------------------------------------- report
 
-def summarize(name, runs, unavailable):
+def summarize(name, runs, unavailable, has_stats_json):
     s = {"label": LABEL.get(name, name), "available": unavailable is None,
          "reason": unavailable}
     steady = next((r for r in runs if r["kind"] == "steady"), None)
@@ -274,8 +274,9 @@ def summarize(name, runs, unavailable):
         if steady is None:
             s["e2e_missing"] = "no steady run"
         elif not st:
-            s["e2e_missing"] = ("feedrx has no --stats-json"
-                                if name != "python" else "no JSON from the client")
+            s["e2e_missing"] = ("feedrx --help lists no --stats-json"
+                                if name != "python" and not has_stats_json
+                                else "no stats JSON from the run (%s)" % steady["verdict"])
         else:
             s["e2e_missing"] = "no end-to-end samples"
     s["cpu_ns_per_msg"] = steady["cpu_ns_per_msg"] if steady else None
@@ -463,7 +464,8 @@ def report(out):
     wanted = meta.get("clients", " ".join(n for n, _ in CLIENTS)).split()
     summ = {}
     for name in wanted:
-        summ[name] = summarize(name, runs_by_client.get(name, []), unavailable.get(name))
+        summ[name] = summarize(name, runs_by_client.get(name, []), unavailable.get(name),
+                               bool(meta.get("stats_json")))
 
     # micro-benchmarks
     micro = {}
