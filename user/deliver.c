@@ -134,3 +134,10 @@ void deliver__stats(const struct deliver *d, struct deliver_stats *st)
 {
 	*st = d->st;
 }
+
+void deliver__reset(struct deliver *d)
+{
+	d->failed = false;
+	d->fast_n = 0;
+	d->shadow_n = 0;
+}

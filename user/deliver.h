@@ -47,6 +47,10 @@ bool deliver__failed_over(const struct deliver *d);
 
 void deliver__stats(const struct deliver *d, struct deliver_stats *st);
 
+/* A new connection: indices start again and the fast path is trusted
+ * again; the counters keep adding up. */
+void deliver__reset(struct deliver *d);
+
 /* The 64-bit message hash used for comparison. */
 uint64_t deliver_hash(const uint8_t *p, size_t n);
 

@@ -28,6 +28,8 @@ struct fastpath {
 	struct tcp_reasm *reasm;
 	struct fp_stream *stream;
 	struct tls_keys *keys;
+	struct fp_stream_opts so;
+	struct tcp_reasm_opts ro;
 	FILE *dump;
 	char *dump_buf;
 
@@ -128,7 +130,9 @@ static void on_frame(void *ctx, const struct xsk_rx_frame *f)
 	fp->cur.at[LAT_PT_XDP] = f->meta ? f->meta->rx_ns : 0;
 	fp->cur.at[LAT_PT_DRAIN] = f->drain_ns;
 	r = tcp_reasm__push(fp->reasm, seg.seq, seg.flags, seg.payload, seg.payload_len);
-	if (r < 0) {
+	/* Before the SYN-ACK (say, the RST refusing our SYN) the stream holds
+	 * nothing of ours and no resend would come: the kernel must see it. */
+	if (r < 0 && r != -ENOTCONN) {
 		/* never re-injected: the kernel won't ACK it, the exchange resends */
 		fp->refuse[i] = true;
 		fp->st.segments_refused++;
@@ -258,6 +262,8 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	so.on_control = on_ws_control;
 	so.on_tls_event = on_tls_event;
 	so.on_record = on_record;
+	fp->so = so;
+	fp->ro = ro;
 	fp->stream = fp_stream__new(&so);
 	fp->keys = tls_keys__new();
 	if (!fp->stream || !fp->keys) {
@@ -347,6 +353,32 @@ void fastpath__unregister(struct fastpath *fp)
 		xdp_steer__del_flow(fp->steer, &fp->key);
 		fp->registered = false;
 	}
+}
+
+int fastpath__reset(struct fastpath *fp)
+{
+	struct tcp_reasm *r;
+	struct fp_stream *s;
+	struct tls_keys *k;
+
+	fastpath__unregister(fp);
+	r = tcp_reasm__new(&fp->ro);
+	s = fp_stream__new(&fp->so);
+	k = tls_keys__new();
+	if (!r || !s || !k) {
+		tcp_reasm__free(r);
+		fp_stream__free(s);
+		tls_keys__free(k);
+		return -ENOMEM;
+	}
+	tcp_reasm__free(fp->reasm);
+	fp_stream__free(fp->stream);
+	tls_keys__free(fp->keys);
+	fp->reasm = r;
+	fp->stream = s;
+	fp->keys = k;
+	fp->failed = false;
+	return 0;
 }
 
 void fastpath__force_desync(struct fastpath *fp)

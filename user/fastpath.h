@@ -83,6 +83,9 @@ int fastpath__on_open(struct fastpath *fp, SSL *ssl);
 /* Stop steering (remove the flow); frames already in the rings are still
  * re-injected while the loop runs. */
 void fastpath__unregister(struct fastpath *fp);
+/* Forget the connection (flow, stream, keys) so the next kconn attempt
+ * starts clean: for a reconnect. 0 or -ENOMEM. */
+int fastpath__reset(struct fastpath *fp);
 /* Test-only switch: make the fast path fail as a TLS desync would. */
 void fastpath__force_desync(struct fastpath *fp);
 

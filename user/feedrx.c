@@ -7,8 +7,9 @@
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
 #include <netdb.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <limits.h>
 #include <math.h>
@@ -53,6 +54,12 @@ struct feedrx {
 	unsigned long long desync_after; /* test-only: force a fast-path failure */
 	unsigned long long mismatches;
 	unsigned long long fast_delivered;
+	bool discard;                    /* --shadow discard */
+	bool reconnecting;
+	unsigned gaps;                   /* reconnects after a fast-path failure */
+	ev_timer reconnect;
+	const struct kconn_opts *ko;
+	const struct kconn_hooks *kh;
 
 	/* latency */
 	struct lat_stats *stats;
@@ -102,8 +109,10 @@ static void usage(FILE *f)
 	      "  --busy-cpu N             busy mode: pin to this CPU\n"
 	      "  --busy-poll-usecs N      busy mode: SO_PREFER_BUSY_POLL with this budget\n"
 	      "  --dump-stream FILE       write the reassembled exchange-to-client TCP stream\n"
-	      "  --shadow decode          the kernel socket decodes too and takes over delivery\n"
-	      "                           if the fast path fails (default)\n"
+	      "  --shadow decode|discard  decode (default): the kernel socket decodes too and\n"
+	      "                           takes over delivery if the fast path fails; discard:\n"
+	      "                           its bytes are dropped unread (cheapest), and a\n"
+	      "                           fast-path failure reconnects and reports the gap\n"
 	      "  --test-desync-after N    test only: force a fast-path failure after N messages\n"
 	      "  -v, --verbose            connection details and counters on stderr\n"
 	      "  -h, --help               this text\n"
@@ -265,6 +274,8 @@ static void feedrx_on_message(void *user, bool text, const uint8_t *p, size_t n)
 		feedrx_deliver(f, p, n, &st);
 		return;
 	}
+	if (f->count && f->delivered >= f->count)
+		return; /* closing: neither path delivers or compares beyond --count */
 	if (deliver__shadow(f->dl, p, n, &mismatch)) {
 		if (f->stats)
 			f->stats->c.shadow++;
@@ -284,6 +295,8 @@ static void feedrx_on_fast_message(void *ctx, int opcode, const uint8_t *p, size
 
 	if (opcode != 1 && opcode != 2)
 		return;
+	if (f->count && f->delivered >= f->count)
+		return; /* closing: so the counts add up to what went out */
 	if (f->fast_sub_pending) {
 		/* the same filter kconn applies, so both paths count alike */
 		if (subscribe_classify(p, n, 1) != SUBSCRIBE_NOT_REPLY) {
@@ -300,6 +313,36 @@ static void feedrx_on_fast_message(void *ctx, int opcode, const uint8_t *p, size
 	}
 }
 
+#define FEEDRX_MAX_GAPS 3
+
+/* --shadow discard: nothing can take over, so start a new connection (at
+ * the loop's next turn, outside the callbacks of the failed one). */
+static void feedrx_reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct feedrx *f = w->data;
+	char err[256];
+	int r;
+
+	(void)loop, (void)revents;
+	kconn__free(f->conn);
+	f->conn = NULL;
+	r = fastpath__reset(f->fp);
+	if (r == 0)
+		r = kconn__new(&f->conn, f->loop, f->ko, f->kh, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "out of memory");
+	f->reconnecting = false;
+	if (r) {
+		fprintf(stderr, "feedrx: cannot reconnect: %s\n", err);
+		f->status = 1;
+		ev_break(f->loop, EVBREAK_ALL);
+		return;
+	}
+	deliver__reset(f->dl);
+	f->fast_sub_pending = f->ko->n_subscribe > 0;
+	kconn__start(f->conn);
+}
+
 static void feedrx_on_fast_failure(void *ctx, const char *why)
 {
 	struct feedrx *f = ctx;
@@ -307,9 +350,53 @@ static void feedrx_on_fast_failure(void *ctx, const char *why)
 
 	deliver__fast_failed(f->dl);
 	deliver__stats(f->dl, &ds);
+	if (f->discard && kconn__discarding(f->conn)) {
+		f->gaps++;
+		fprintf(stderr, "feedrx: fast path stopped after %llu messages (%s); with --shadow "
+				"discard nothing can take over: reconnecting (gap %u: messages sent "
+				"until the new connection is up are missed)\n",
+			f->delivered, why, f->gaps);
+		if (f->stats)
+			f->stats->c.drops++;
+		if (f->gaps > FEEDRX_MAX_GAPS) {
+			fprintf(stderr, "feedrx: giving up after %u fast-path failures\n", f->gaps - 1);
+			f->status = 1;
+			kconn__abort(f->conn, -EPROTO, "fast path keeps failing");
+			return;
+		}
+		f->reconnecting = true;
+		kconn__abort(f->conn, 0, NULL);
+		ev_timer_set(&f->reconnect, 0., 0.);
+		ev_timer_start(f->loop, &f->reconnect);
+		return;
+	}
 	fprintf(stderr, "feedrx: fast path stopped after %llu messages (%s); the kernel path "
 			"delivers from message %llu on\n",
 		(unsigned long long)ds.fast, why, (unsigned long long)ds.fast + 1);
+}
+
+/* Control frames the fast path saw: in discard mode only it sees them. */
+static void feedrx_on_fast_control(void *ctx, int opcode, const uint8_t *p, size_t n)
+{
+	struct feedrx *f = ctx;
+
+	if (!f->conn || !kconn__discarding(f->conn))
+		return; /* the kernel path decodes and answers itself */
+	if (opcode == 9) {
+		kconn__pong(f->conn, p, n);
+	} else if (opcode == 8) {
+		uint16_t code = n >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : 1005;
+
+		kconn__peer_closed(f->conn, code);
+	}
+}
+
+static void feedrx_on_fast_tls_event(void *ctx, enum tls_record_event ev, unsigned detail)
+{
+	struct feedrx *f = ctx;
+
+	if (ev == TLS_RECORD_EV_KEY_UPDATE && detail && f->conn && kconn__discarding(f->conn))
+		kconn__key_update(f->conn); /* the exchange asked us to update ours */
 }
 
 /* kconn hooks that hand the connection to the fast path. */
@@ -336,8 +423,8 @@ static void feedrx_on_open(void *user)
 {
 	struct feedrx *f = user;
 
-	if (f->fp)
-		fastpath__on_open(f->fp, kconn__ssl(f->conn));
+	if (f->fp && fastpath__on_open(f->fp, kconn__ssl(f->conn)) == 0 && f->discard)
+		kconn__set_discard(f->conn); /* the fast path decodes; the socket is drained */
 	if (f->verbose)
 		fprintf(stderr, "feedrx: connected: %s\n", kconn__describe(f->conn));
 }
@@ -354,6 +441,8 @@ static void feedrx_on_done(void *user, int status)
 {
 	struct feedrx *f = user;
 
+	if (f->reconnecting)
+		return; /* the reconnect timer takes it from here */
 	f->done = true;
 	if (status && f->status == 0)
 		f->status = 1;
@@ -454,9 +543,10 @@ out:
 	return r;
 }
 
-/* Whether ifname is a loopback device: the fast path cannot serve it (the
- * re-injected packets would carry loopback addresses on a TUN device). */
-static bool feedrx_iface_loopback(const char *ifname)
+/* Loopback can't carry the fast path: re-injected packets with a 127.0.0.0/8
+ * or ::1 address arrive on the TUN device and the kernel drops them as
+ * martians, so not even the TCP handshake would complete. */
+static bool feedrx_iface_is_loopback(const char *ifname)
 {
 	struct ifreq ifr = {0};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -466,7 +556,7 @@ static bool feedrx_iface_loopback(const char *ifname)
 		return false;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
-		lo = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
+		lo = ifr.ifr_flags & IFF_LOOPBACK;
 	close(fd);
 	return lo;
 }
@@ -616,9 +706,10 @@ int main(int argc, char **argv)
 			fo.dump_path = optarg;
 			break;
 		case OPT_SHADOW:
-			if (strcmp(optarg, "decode") != 0)
-				usage_error("unknown --shadow '%s' (decode; discard is not built yet)",
-					    optarg);
+			if (strcmp(optarg, "discard") == 0)
+				f.discard = true;
+			else if (strcmp(optarg, "decode") != 0)
+				usage_error("unknown --shadow '%s' (decode or discard)", optarg);
 			break;
 		case OPT_STATS:
 			f.stats_live = true;
@@ -744,10 +835,10 @@ int main(int argc, char **argv)
 				snprintf(err, sizeof(err), "cannot find the interface towards %s: %s",
 					 via->host, strerror(-r));
 		}
-		if (r == 0 && feedrx_iface_loopback(ifname)) {
+		if (r == 0 && feedrx_iface_is_loopback(ifname)) {
+			snprintf(err, sizeof(err), "%s is a loopback device: re-injected loopback "
+				 "packets are dropped as martians", ifname);
 			r = -EOPNOTSUPP;
-			snprintf(err, sizeof(err), "%s is a loopback device: the fast path serves "
-				 "feeds that arrive on a NIC", ifname);
 		}
 		if (r == 0) {
 			fo.ifname = ifname;
@@ -756,6 +847,8 @@ int main(int argc, char **argv)
 			fo.ctx = &f;
 			fo.on_message = feedrx_on_fast_message;
 			fo.on_failure = feedrx_on_fast_failure;
+			fo.on_control = feedrx_on_fast_control;
+			fo.on_tls_event = feedrx_on_fast_tls_event;
 			r = fastpath__new(&f.fp, f.loop, &fo, err, sizeof(err));
 		}
 		if (r == 0) {
@@ -789,6 +882,10 @@ int main(int argc, char **argv)
 	ev_signal_start(f.loop, &f.sigterm);
 	ev_idle_init(&f.flush, feedrx_flush_cb);
 	f.flush.data = &f;
+	ev_timer_init(&f.reconnect, feedrx_reconnect_cb, 0., 0.);
+	f.reconnect.data = &f;
+	f.ko = &ko;
+	f.kh = &kh;
 	if (f.stats_live) {
 		ev_timer_init(&f.stats_timer, feedrx_stats_cb, 1., 1.);
 		f.stats_timer.data = &f;
@@ -805,7 +902,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f.out.err));
 		f.status = 1;
 	}
-	if (f.verbose) {
+	if (f.verbose && f.conn) {
 		struct kconn_stats s;
 		kconn__stats(f.conn, &s);
 		fprintf(stderr,
@@ -828,6 +925,9 @@ int main(int argc, char **argv)
 			"kernel path; shadow compared %llu, %llu different\n",
 			f.delivered, (unsigned long long)ds.fast, (unsigned long long)ds.shadow,
 			(unsigned long long)ds.compared, (unsigned long long)ds.mismatched);
+		if (f.gaps)
+			fprintf(stderr, "feedrx: %u gap%s: the fast path failed and --shadow discard "
+					"reconnected\n", f.gaps, f.gaps == 1 ? "" : "s");
 		if (f.verbose) {
 			char a[2 * SHA256_DIGEST_LENGTH + 1], b[2 * SHA256_DIGEST_LENGTH + 1];
 

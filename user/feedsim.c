@@ -47,6 +47,7 @@ static const char usage[] =
 	"  --sizes MIN:MAX        raw payload sizes, 2..1048576 (default 2:4096)\n"
 	"  --fragment N           send data messages as frames of <= N bytes\n"
 	"  --key-update N         TLS 1.3 KeyUpdate every N data messages\n"
+	"  --key-update-request   ... asking the client to update its keys too\n"
 	"  --ping-interval S      ping every S seconds, 0 = never (default 20)\n"
 	"  --pong-timeout S       close 1008 when a ping gets no pong in S s (default 60)\n"
 	"  --max-frame N          largest client message, else close 1009 (default 65536)\n"
@@ -65,7 +66,7 @@ static const char usage[] =
 enum {
 	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
 	OPT_RATE, OPT_BURST, OPT_COUNT, OPT_MIX, OPT_SEED, OPT_SIZES, OPT_FRAGMENT,
-	OPT_KEY_UPDATE, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
+	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
 };
 
 static const struct option options[] = {
@@ -84,6 +85,7 @@ static const struct option options[] = {
 	{ "sizes", required_argument, NULL, OPT_SIZES },
 	{ "fragment", required_argument, NULL, OPT_FRAGMENT },
 	{ "key-update", required_argument, NULL, OPT_KEY_UPDATE },
+	{ "key-update-request", no_argument, NULL, OPT_KEY_UPDATE_REQ },
 	{ "ping-interval", required_argument, NULL, OPT_PING },
 	{ "pong-timeout", required_argument, NULL, OPT_PONG },
 	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
@@ -277,6 +279,9 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 			break;
 		case OPT_KEY_UPDATE:
 			cfg->key_update = parse_u64("--key-update", a, 0, UINT64_MAX);
+			break;
+		case OPT_KEY_UPDATE_REQ:
+			cfg->key_update_request = true;
 			break;
 		case OPT_PING:
 			cfg->ping_interval = parse_secs("--ping-interval", a, 86400);

@@ -54,6 +54,7 @@ struct kconn {
 	bool shut_sent; /* our close_notify is out */
 
 	bool sub_pending;
+	bool discard;   /* after open: bytes dropped unread (the fast path decodes) */
 	char *sub_req; /* the SUBSCRIBE text, built at set-up */
 	int sub_len;
 
@@ -571,6 +572,36 @@ static void kconn__open(struct kconn *k, const uint8_t *rest, size_t n)
 	kconn__update_io(k);
 }
 
+/* Discard mode: read what the kernel holds and drop it; the fast path has
+ * (or will have) decoded these bytes. EOF ends the connection. */
+static int kconn__discard_read(struct kconn *k)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(k->fd, k->rx, sizeof(k->rx), MSG_DONTWAIT);
+		if (n > 0) {
+			k->last_rx = ev_now(k->loop);
+			k->ping_sent = false;
+			k->rx_bytes += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (k->state == KCONN_CLOSING || k->state == KCONN_TLS_SHUTDOWN) {
+			kconn__finish(k);
+			return -1;
+		}
+		if (n == 0)
+			kconn__fail(k, -ECONNRESET, "server %s closed the connection", k->peer);
+		else
+			kconn__fail(k, -errno, "connection to %s lost: %s", k->peer, strerror(errno));
+		return -1;
+	}
+}
+
 static void kconn__open_step(struct kconn *k)
 {
 	ssize_t n;
@@ -578,6 +609,11 @@ static void kconn__open_step(struct kconn *k)
 
 	if (kconn__flush(k))
 		return;
+	if (k->discard) {
+		if (kconn__discard_read(k) == 0)
+			kconn__update_io(k);
+		return;
+	}
 	k->read_wants_write = false;
 	for (i = 0; i < KCONN_READS_PER_WAKEUP; i++) {
 		n = tls_client__read(&k->tls, k->rx, sizeof(k->rx));
@@ -635,6 +671,11 @@ static void kconn__shutdown_step(struct kconn *k)
 		k->shut_sent = true;
 	}
 	/* drain until the server's close_notify or EOF */
+	if (k->discard) {
+		if (kconn__discard_read(k) == 0)
+			kconn__want(k, EV_READ);
+		return;
+	}
 	for (;;) {
 		n = tls_client__read(&k->tls, k->rx, sizeof(k->rx));
 		if (n > 0)
@@ -878,6 +919,52 @@ void kconn__stats(const struct kconn *k, struct kconn_stats *s)
 	s->replies = k->replies;
 	s->close_sent = k->ws.close_sent;
 	s->close_received = k->ws.close_received;
+}
+
+void kconn__set_discard(struct kconn *k)
+{
+	k->discard = true;
+	k->sub_pending = false; /* the fast path filters the reply now */
+}
+
+bool kconn__discarding(const struct kconn *k)
+{
+	return k->discard;
+}
+
+int kconn__pong(struct kconn *k, const uint8_t *p, size_t n)
+{
+	int r;
+
+	if (k->state != KCONN_OPEN)
+		return -EPIPE;
+	r = ws_client__pong(&k->ws, p, n);
+	if (r == 0 && (r = kconn__flush(k)) == 0)
+		kconn__update_io(k);
+	return r;
+}
+
+int kconn__key_update(struct kconn *k)
+{
+	/* also while our close is out: TLS still owes the exchange the update */
+	if ((k->state != KCONN_OPEN && k->state != KCONN_CLOSING) || !k->tls.ssl)
+		return -EPIPE;
+	if (!SSL_key_update(k->tls.ssl, SSL_KEY_UPDATE_NOT_REQUESTED))
+		return -EPROTO;
+	/* send it now rather than with the next write */
+	SSL_do_handshake(k->tls.ssl);
+	return 0;
+}
+
+void kconn__peer_closed(struct kconn *k, uint16_t code)
+{
+	if (k->state != KCONN_OPEN && k->state != KCONN_CLOSING)
+		return;
+	k->ws.close_received = code ? code : WS_CLOSE_NO_STATUS;
+	if (k->state == KCONN_OPEN) /* echo it; in CLOSING ours is already out */
+		ws_client__close(&k->ws,
+				 code && code != WS_CLOSE_NO_STATUS ? code : WS_CLOSE_NORMAL);
+	kconn__ws_closed(k);
 }
 
 void kconn__free(struct kconn *k)

@@ -112,6 +112,18 @@ const char *kconn__error(const struct kconn *k);
 const char *kconn__describe(const struct kconn *k);
 void kconn__stats(const struct kconn *k, struct kconn_stats *s);
 
+/* Discard mode ("--shadow discard"): from now on the socket's bytes are
+ * read and dropped without OpenSSL decrypting them — the fast path decodes
+ * and tells kconn what needs an answer. Call from on_open. */
+void kconn__set_discard(struct kconn *k);
+bool kconn__discarding(const struct kconn *k);
+/* The fast path saw a ping: answer it. 0 or negative. */
+int kconn__pong(struct kconn *k, const uint8_t *p, size_t n);
+/* The fast path saw a KeyUpdate that requests ours: update our sending key. */
+int kconn__key_update(struct kconn *k);
+/* The fast path saw the server's close frame: echo it and shut down. */
+void kconn__peer_closed(struct kconn *k, uint16_t code);
+
 void kconn__free(struct kconn *k);
 
 #endif

@@ -83,6 +83,7 @@ struct conn {
 	double t0;
 	uint64_t ku_next;     /* message count of the next KeyUpdate */
 	uint64_t key_updates;
+	uint64_t key_updates_rx; /* KeyUpdates received from the client */
 	uint64_t bytes_out;
 };
 
@@ -187,9 +188,9 @@ static void conn_free(struct conn *c)
 {
 	struct sim_server *s = c->srv;
 
-	vlog(s, "client %u %s gone: %llu messages, %llu bytes, %llu key updates", c->id, c->peer,
-	     (unsigned long long)c->sent, (unsigned long long)c->bytes_out,
-	     (unsigned long long)c->key_updates);
+	vlog(s, "client %u %s gone: %llu messages, %llu bytes, %llu key updates, %llu from the client",
+	     c->id, c->peer, (unsigned long long)c->sent, (unsigned long long)c->bytes_out,
+	     (unsigned long long)c->key_updates, (unsigned long long)c->key_updates_rx);
 	ev_io_stop(s->loop, &c->io);
 	ev_timer_stop(s->loop, &c->gen_timer);
 	ev_timer_stop(s->loop, &c->ping_timer);
@@ -529,11 +530,24 @@ static size_t conn_generate(struct conn *c)
 	return made;
 }
 
+/* Counts the client's KeyUpdates: proof that it answered update_requested. */
+static void conn_msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
+			SSL *ssl, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)version, (void)ssl;
+	if (!write_p && content_type == SSL3_RT_HANDSHAKE && len >= 1 &&
+	    *(const uint8_t *)buf == SSL3_MT_KEY_UPDATE)
+		c->key_updates_rx++;
+}
+
 static void conn_key_update(struct conn *c)
 {
 	if (!c->srv->cfg.key_update || !c->tls13 || c->sent < c->ku_next)
 		return;
-	if (SSL_key_update(c->ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1)
+	if (SSL_key_update(c->ssl, c->srv->cfg.key_update_request ? SSL_KEY_UPDATE_REQUESTED
+								   : SSL_KEY_UPDATE_NOT_REQUESTED) == 1)
 		c->key_updates++;
 	else
 		vlog(c->srv, "client %u: SSL_key_update failed: %s", c->id, ssl_reason());
@@ -759,6 +773,10 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 	if (!c->ssl || !SSL_set_fd(c->ssl, fd))
 		goto err_ssl;
 	SSL_set_accept_state(c->ssl);
+	if (s->cfg.key_update) {
+		SSL_set_msg_callback(c->ssl, conn_msg_cb);
+		SSL_set_msg_callback_arg(c->ssl, c);
+	}
 	sim_http_req__init(&c->http);
 	ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
 	ev_timer_init(&c->gen_timer, conn_gen_cb, 0, 0);

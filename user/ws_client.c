@@ -144,6 +144,15 @@ int ws_client__ping(struct ws_client *ws, const void *p, size_t n)
 	return ws_client__send_frame(ws, WS_OP_PING, p, n);
 }
 
+int ws_client__pong(struct ws_client *ws, const void *p, size_t n)
+{
+	if (n > 125)
+		return -EINVAL;
+	if (ws->state != WS_CLIENT_OPEN)
+		return -EPIPE;
+	return ws_client__send_frame(ws, WS_OP_PONG, p, n);
+}
+
 static int ws_client__send_close(struct ws_client *ws, uint16_t code)
 {
 	uint8_t b[2] = {(uint8_t)(code >> 8), (uint8_t)code};

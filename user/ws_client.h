@@ -108,6 +108,9 @@ int ws_client__send(struct ws_client *ws, bool text, const void *p, size_t n);
 /* Queue a ping with payload n <= 125 bytes. */
 int ws_client__ping(struct ws_client *ws, const void *p, size_t n);
 
+/* Queue a pong (when another decoder saw the server's ping). 0 or negative. */
+int ws_client__pong(struct ws_client *ws, const void *p, size_t n);
+
 /* Start the close handshake with code (0 = no code). No-op unless OPEN. */
 int ws_client__close(struct ws_client *ws, uint16_t code);
 
