@@ -243,7 +243,9 @@ def fratio(a, b):
 
 
 def fx(r):
-    return "-" if r is None else "%.2fx" % r
+    if r is None:
+        return "-"
+    return "%.2fx" % r if r >= 0.1 else "%.3fx" % r
 
 
 def table(rows, head):
