@@ -2,7 +2,8 @@
 #
 #   make            build everything into build/
 #   make deps       install missing Debian packages (idempotent, fast when done)
-#   make test       deps + build + every test; last line "N passed, N failed, N skipped"
+#   make test       deps + build + every test, in the normal and the ASan/UBSan
+#                   build; last line "N passed, N failed, N skipped"
 #   make demo       deps + build + the embedded default (feedsim in namespaces)
 #   make bench      deps + build + side-by-side benchmarks into build/bench/
 #   make SAN=1 ...  ASan/UBSan build (into build-san/)
@@ -69,7 +70,8 @@ deps:
 test:
 	$(Q)bash scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) bash tests/run.sh
+	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)BUILDS="build build-san" bash tests/run.sh
 
 demo:
 	$(Q)bash scripts/deps.sh
