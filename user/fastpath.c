@@ -66,7 +66,8 @@ static void on_ws_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 {
 	struct fastpath *fp = ctx;
 
-	fp->cur.at[LAT_PT_FRAME] = lat_stats_now_ns();
+	if (fp->o.stamps)
+		fp->cur.at[LAT_PT_FRAME] = lat_stats_now_ns();
 	fp->st.messages++;
 	if (fp->o.on_message)
 		fp->o.on_message(fp->o.ctx, opcode, p, n, &fp->cur);
@@ -92,7 +93,8 @@ static void on_record(void *ctx)
 {
 	struct fastpath *fp = ctx;
 
-	fp->cur.at[LAT_PT_DECRYPT] = lat_stats_now_ns();
+	if (fp->o.stamps)
+		fp->cur.at[LAT_PT_DECRYPT] = lat_stats_now_ns();
 }
 
 static void on_stream_bytes(void *ctx, uint64_t off, const uint8_t *p, size_t n)
@@ -100,9 +102,11 @@ static void on_stream_bytes(void *ctx, uint64_t off, const uint8_t *p, size_t n)
 	struct fastpath *fp = ctx;
 	char why[160];
 
-	fp->cur.at[LAT_PT_REASM] = lat_stats_now_ns();
+	if (fp->o.stamps)
+		fp->cur.at[LAT_PT_REASM] = lat_stats_now_ns();
 	fp->st.stream_bytes += n;
-	EVP_DigestUpdate(fp->stream_md, p, n);
+	if (fp->o.hash_streams)
+		EVP_DigestUpdate(fp->stream_md, p, n);
 	if (fp->failed)
 		return;
 	if (fp_stream__feed(fp->stream, off, p, n) < 0) {
@@ -337,7 +341,7 @@ int fastpath__on_tls(struct fastpath *fp, SSL *ssl)
 	r = tls_keys__attach(fp->keys, ssl);
 	if (r < 0)
 		return r;
-	if (rb) {
+	if (rb && fp->o.hash_streams) {
 		BIO_set_callback_arg(rb, (char *)fp);
 		BIO_set_callback_ex(rb, kernel_bio_cb);
 	}

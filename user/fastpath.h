@@ -43,6 +43,8 @@ struct fastpath_opts {
 	bool proxied;                /* an HTTP CONNECT answer precedes TLS */
 	size_t max_message;
 	const char *dump_path;       /* write the reassembled stream here, or NULL */
+	bool stamps;                 /* take per-stage latency stamps (--stats) */
+	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */
 	void *ctx;
 	/* one WebSocket data message, with the stamps taken so far */
 	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n,

@@ -853,6 +853,8 @@ int main(int argc, char **argv)
 			fo.ctx = &f;
 			fo.on_message = feedrx_on_fast_message;
 			fo.on_failure = feedrx_on_fast_failure;
+			fo.stamps = f.stats != NULL;
+			fo.hash_streams = f.verbose; /* costs ~1 ns a byte: only when asked */
 			fo.on_control = feedrx_on_fast_control;
 			fo.on_tls_event = feedrx_on_fast_tls_event;
 			r = fastpath__new(&f.fp, f.loop, &fo, err, sizeof(err));

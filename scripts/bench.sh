@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# bench.sh — `make bench`: the side-by-side benchmark (issue #5, items 4-5).
+#
+# In two fresh network namespaces (scripts/netns.sh), one feedsim workload
+# (fixed seed, the Binance-style mix of trades, book tickers and depth diffs
+# on one combined stream) is received in turn by
+#   kernel      feedrx --mode kernel
+#   xdp_wakeup  feedrx --mode xdp --poll wakeup
+#   xdp_busy    feedrx --mode xdp --poll busy --busy-cpu RX_CPU
+#   python      scripts/bench_pyclient.py (Debian's python3-websockets)
+# with feedsim pinned to CPU 0 and the receiver to CPU 1. Phases:
+#   micro       build/tests/bench_* (ns per message per stage), pinned to CPU 1
+#   steady      BENCH_RATE msgs/s for BENCH_SECS s: latency, CPU, RSS
+#   steps       BENCH_STEPS rates for BENCH_STEP_SECS s each, stopping at
+#               the first rate a client cannot take without loss
+#   max         feedsim flat out (--rate 0), BENCH_MAX_COUNT messages
+# Then scripts/bench_report.py prints the table and writes build/bench/
+# results.json, report.txt and latency.png (gnuplot). Raw files of every run
+# stay in build/bench/runs/. Nothing here asserts: targets are reported as
+# met or missed, and a client that cannot run is reported with its reason.
+#
+# Knobs (environment): BENCH_RATE BENCH_SECS BENCH_STEPS BENCH_STEP_SECS
+# BENCH_MAX_COUNT BENCH_SEED BENCH_MIX BENCH_CLIENTS BENCH_MICRO=0 BENCH_SIM_CPU
+# BENCH_RX_CPU. BENCH_QUICK=1 shortens everything (a smoke run, not a result).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}; [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+OUT=$BUILD/bench
+RUNS=$OUT/runs
+FEEDRX=$BUILD/feedrx
+FEEDSIM=$BUILD/feedsim
+CERTS=$BUILD/certs
+PY=/usr/bin/python3
+
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+  : "${BENCH_SECS:=3}" "${BENCH_STEPS:=100000}" "${BENCH_STEP_SECS:=1}" "${BENCH_MAX_COUNT:=100000}"
+fi
+RATE=${BENCH_RATE:-50000}
+SECS=${BENCH_SECS:-20}
+STEPS=${BENCH_STEPS:-100000 200000 400000 800000}
+STEP_SECS=${BENCH_STEP_SECS:-2}
+MAX_COUNT=${BENCH_MAX_COUNT:-1000000}
+SEED=${BENCH_SEED:-42}
+MIX=${BENCH_MIX:-trade=4,aggTrade=1,bookTicker=4,depth=1}
+CLIENTS=${BENCH_CLIENTS:-kernel xdp_wakeup xdp_busy python}
+SIM_CPU=${BENCH_SIM_CPU:-0}
+RX_CPU=${BENCH_RX_CPU:-1}
+URL_PATH='/stream?streams=btcusdt@trade/btcusdt@bookTicker/ethusdt@trade/btcusdt@depth@100ms'
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "run as root (network namespaces, XDP, AF_XDP)"
+for f in "$FEEDRX" "$FEEDSIM"; do [[ -x $f ]] || die "missing $f (run: make)"; done
+[[ -x /usr/bin/time ]] || die "missing /usr/bin/time (run: make deps)"
+if (( $(nproc) < 2 )); then
+  say "only $(nproc) CPU: feedsim and the receiver share CPU 0 (figures will suffer)"
+  SIM_CPU=0 RX_CPU=0
+fi
+
+rm -rf "$RUNS" "$OUT/micro" "$OUT/loadavg_end"
+mkdir -p "$RUNS" "$OUT/micro" || die "cannot create $OUT"
+bash "$ROOT/scripts/certs.sh" "$CERTS" >/dev/null || die "cannot create test certificates"
+
+# ---- what this feedrx can do (the integrator adds XDP mode and --stats-json)
+HELP=$("$FEEDRX" --help 2>&1)
+HAVE_STATS_JSON=0
+grep -q -- '--stats-json' <<<"$HELP" && HAVE_STATS_JSON=1
+[[ $HAVE_STATS_JSON == 1 ]] ||
+  say "feedrx --help lists no --stats-json: feedrx rows get no latency figures"
+
+{
+  printf '{"started":"%s","git":"%s","kernel":"%s","cpus":%s,"loadavg":"%s",' \
+    "$(date -u +%FT%TZ)" "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
+    "$(uname -r)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '"rate":%s,"secs":%s,"steps":[%s],"step_secs":%s,"max_count":%s,"seed":%s,' \
+    "$RATE" "$SECS" "$(tr -s ' ' ',' <<<"$STEPS" | sed 's/^,//;s/,$//')" "$STEP_SECS" \
+    "$MAX_COUNT" "$SEED"
+  printf '"mix":"%s","url_path":"%s","sim_cpu":%s,"rx_cpu":%s,"clients":"%s",' \
+    "$MIX" "$URL_PATH" "$SIM_CPU" "$RX_CPU" "$CLIENTS"
+  printf '"stats_json":%s,"quick":%s}\n' "$HAVE_STATS_JSON" "${BENCH_QUICK:-0}"
+} >"$OUT/meta.json"
+
+# ---- micro-benchmarks: ns per message per stage (item 5)
+if [[ ${BENCH_MICRO:-1} != 0 ]]; then
+  for b in bench_tcp_reasm bench_tls_record bench_ws_frame bench_feed_parse bench_lat_hist \
+           bench_ws_client; do
+    if [[ ! -x $BUILD/tests/$b ]]; then
+      echo "not built: $BUILD/tests/$b" >"$OUT/micro/$b.txt"; echo 127 >"$OUT/micro/$b.rc"
+      continue
+    fi
+    say "micro: $b"
+    taskset -c "$RX_CPU" timeout 120 "$BUILD/tests/$b" >"$OUT/micro/$b.txt" 2>&1
+    echo $? >"$OUT/micro/$b.rc"
+  done
+fi
+
+# ---- namespaces
+source "$ROOT/scripts/netns.sh"
+netns_up || die "cannot create network namespaces"
+say "namespaces $NS_EX / $NS_RX; feedsim on CPU $SIM_CPU, receivers on CPU $RX_CPU"
+
+# Prefix every line with CLOCK_REALTIME (s.us): when feedsim started and
+# finished sending tells how fast a receiver really took the stream.
+stamp() { local l; while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done; }
+
+wait_listen() {
+  local i
+  for i in $(seq 100); do
+    ip netns exec "$NS_EX" ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# rx_cmd CLIENT COUNT JSON URL: the receiver's command line into RX_CMD.
+rx_cmd() {
+  local client=$1 count=$2 json=$3 url=$4
+  local stats=()
+  [[ $HAVE_STATS_JSON == 1 ]] && stats=(--stats-json "$json")
+  case $client in
+    kernel) RX_CMD=("$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" --output none
+                    --count "$count" "${stats[@]}" "$url") ;;
+    xdp_wakeup) RX_CMD=("$FEEDRX" --mode xdp --poll wakeup --iface "$NETNS_RX_DEV"
+                    --cafile "$CERTS/ca.pem" --output none --count "$count" "${stats[@]}" "$url") ;;
+    xdp_busy) RX_CMD=("$FEEDRX" --mode xdp --poll busy --busy-cpu "$RX_CPU" --iface "$NETNS_RX_DEV"
+                    --cafile "$CERTS/ca.pem" --output none --count "$count" "${stats[@]}" "$url") ;;
+    python) RX_CMD=("$PY" "$ROOT/scripts/bench_pyclient.py" --cafile "$CERTS/ca.pem"
+                    --count "$count" --json "$json" "$url") ;;
+    *) return 1 ;;
+  esac
+}
+
+PORT=9442
+# run_one CLIENT KIND RATE COUNT: one feedsim, one receiver; files in RUN_DIR.
+run_one() {
+  local client=$1 kind=$2 rate=$3 count=$4
+  RUN_DIR=$RUNS/$client-$kind-$rate
+  local d=$RUN_DIR
+  mkdir -p "$d"
+  PORT=$((PORT + 1))
+  local url="wss://$NETNS_EX_IP4:$PORT$URL_PATH" tmo
+  if (( rate > 0 )); then tmo=$(( count * 2 / rate + 10 )); else tmo=60; fi
+
+  # ip netns exec execs taskset execs feedsim: $! is feedsim's own PID
+  ip netns exec "$NS_EX" taskset -c "$SIM_CPU" "$FEEDSIM" --listen "$NETNS_EX_IP4:$PORT" \
+    --cert "$CERTS/server.pem" --key "$CERTS/server.key" --rate "$rate" --count "$count" \
+    --mix "$MIX" --seed "$SEED" --once -v >/dev/null 2> >(stamp >"$d/sim.err") &
+  local sim=$!
+  netns_track "$sim"
+  if ! wait_listen "$PORT"; then
+    echo "feedsim did not listen on port $PORT" >"$d/rx.err"
+    kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null
+    printf '{"client":"%s","kind":"%s","rate":%s,"count":%s,"rc":-1}\n' \
+      "$client" "$kind" "$rate" "$count" >"$d/meta.json"
+    return 1
+  fi
+  rx_cmd "$client" "$count" "$d/stats.json" "$url"
+  printf '%q ' "${RX_CMD[@]}" >"$d/cmd"; echo >>"$d/cmd"
+  local t0=$EPOCHREALTIME
+  # timeout (its own process group) sends SIGINT to the receiver and
+  # /usr/bin/time (which ignores it): feedrx and the python client still
+  # write their JSON. ip netns exec and taskset exec: $! is timeout's PID.
+  ip netns exec "$NS_RX" taskset -c "$RX_CPU" timeout -k 5 -s INT "$tmo" \
+    /usr/bin/time -f '%e %U %S %M' -o "$d/time" "${RX_CMD[@]}" >/dev/null 2>"$d/rx.err" &
+  local rx=$!
+  netns_track "$rx"
+  wait "$rx"
+  local rc=$?
+  local t1=$EPOCHREALTIME
+  # feedsim --once leaves after its client; a client that never came: stop it
+  local i
+  if grep -q ' connected$' "$d/sim.err" 2>/dev/null; then
+    for i in $(seq 30); do kill -0 "$sim" 2>/dev/null || break; sleep 0.1; done
+  fi
+  kill "$sim" 2>/dev/null
+  wait "$sim" 2>/dev/null
+  for i in $(seq 20); do grep -q ' gone: ' "$d/sim.err" 2>/dev/null && break; sleep 0.05; done
+  printf '{"client":"%s","kind":"%s","rate":%s,"count":%s,"rc":%s,"timeout_s":%s,' \
+    "$client" "$kind" "$rate" "$count" "$rc" "$tmo" >"$d/meta.json"
+  printf '"t_start":%s,"t_end":%s,"port":%s}\n' "$t0" "$t1" "$PORT" >>"$d/meta.json"
+  return 0
+}
+
+# judge DIR: "lossless" or "loss: why" (the rule lives in bench_report.py)
+judge() { "$PY" "$ROOT/scripts/bench_report.py" --judge "$1" 2>/dev/null || echo "loss: cannot judge"; }
+
+declare -A SKIP=()
+if [[ " $CLIENTS " == *" python "* ]] && ! "$PY" -c 'import websockets' 2>/dev/null; then
+  SKIP[python]="$PY cannot import websockets (Debian package python3-websockets)"
+fi
+for c in "${!SKIP[@]}"; do
+  mkdir -p "$RUNS/$c-unavailable"; echo "${SKIP[$c]}" >"$RUNS/$c-unavailable/reason"
+done
+
+# ---- steady: every client at the same rate, in turn
+steady_count=$(( RATE * SECS ))
+for c in $CLIENTS; do
+  [[ -n ${SKIP[$c]:-} ]] && continue
+  say "steady: $c, $RATE msgs/s x ${SECS}s"
+  run_one "$c" steady "$RATE" "$steady_count"
+  v=$(judge "$RUN_DIR")
+  say "  $v"
+  # a client that failed before its first message is not available here
+  if [[ $v == unavailable:* ]]; then
+    SKIP[$c]=${v#unavailable: }
+    mkdir -p "$RUNS/$c-unavailable"; echo "${SKIP[$c]}" >"$RUNS/$c-unavailable/reason"
+  fi
+done
+
+# ---- saturation: rate steps until the first loss, then flat out
+for c in $CLIENTS; do
+  [[ -n ${SKIP[$c]:-} ]] && continue
+  for r in $STEPS; do
+    say "step: $c, $r msgs/s x ${STEP_SECS}s"
+    run_one "$c" step "$r" $(( r * STEP_SECS ))
+    v=$(judge "$RUN_DIR")
+    say "  $v"
+    [[ $v == lossless* ]] || break
+  done
+  say "max: $c, flat out, $MAX_COUNT msgs"
+  run_one "$c" max 0 "$MAX_COUNT"
+  say "  $(judge "$RUN_DIR")"
+done
+
+# ---- the report (tear down first: nothing else runs while it renders)
+cut -d' ' -f1-3 /proc/loadavg >"$OUT/loadavg_end"
+netns__teardown
+trap - EXIT
+"$PY" "$ROOT/scripts/bench_report.py" "$OUT"

@@ -1,0 +1,644 @@
+#!/usr/bin/python3
+"""bench_report — turn build/bench/ (written by scripts/bench.sh) into the
+benchmark's table (stdout and report.txt), results.json and latency.png.
+
+  bench_report.py OUT_DIR      the report
+  bench_report.py --judge RUN  one run's verdict: "lossless: …", "loss: …",
+                               "unavailable: …" (bench.sh steps rates with it)
+
+Only measured values are reported; what was not measured says why. Targets
+are benchmark figures (issue #5), shown as met / missed with the numbers.
+Standard library only (runs on /usr/bin/python3 without numpy/matplotlib).
+"""
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+CLIENTS = [
+    ("kernel", "feedrx --mode kernel"),
+    ("xdp_wakeup", "feedrx --mode xdp --poll wakeup"),
+    ("xdp_busy", "feedrx --mode xdp --poll busy"),
+    ("python", "python3-websockets client"),
+]
+LABEL = dict(CLIENTS)
+# a receiver "takes" a rate when it has every message within count/rate/KEEP_UP
+# of feedsim's first send: feedsim paces by backpressure, so a slow reader
+# stretches the stream instead of losing it
+KEEP_UP = 0.97
+# stages after the AF_XDP ring, in pipeline order (user/lat_stats.c names)
+AFTER_RING = ["drain_reasm", "reasm_decrypt", "decrypt_frame", "frame_handler"]
+STAGE_ORDER = ["wire", "xdp_drain", "drain_reasm", "reasm_decrypt", "decrypt_frame",
+               "frame_handler", "rx", "e2e"]
+
+
+# ---------------------------------------------------------------- one run
+
+def read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def read_text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def err_reason(text):
+    """The line of a receiver's stderr that says what went wrong."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    for l in reversed(lines):
+        if l.startswith(("feedrx:", "bench_pyclient:")):
+            return l
+    return lines[-1] if lines else "no message on stderr"
+
+
+def load_run(d):
+    """Everything measured in one run directory, as a dict."""
+    meta = read_json(os.path.join(d, "meta.json")) or {}
+    r = {"dir": os.path.basename(d), "client": meta.get("client"), "kind": meta.get("kind"),
+         "rate": meta.get("rate"), "count": meta.get("count"), "rc": meta.get("rc")}
+    stats = read_json(os.path.join(d, "stats.json"))
+    rx_err = read_text(os.path.join(d, "rx.err"))
+    r["stderr_tail"] = err_reason(rx_err) if rx_err.strip() else None
+
+    # /usr/bin/time: the last line is "%e %U %S %M" (earlier lines: exit notes)
+    tl = [l.split() for l in read_text(os.path.join(d, "time")).splitlines()]
+    tl = [t for t in tl if len(t) == 4 and all(re.match(r"^[\d.]+$", x) for x in t)]
+    if tl:
+        e, u, s, m = tl[-1]
+        r.update(wall_s=float(e), user_s=float(u), sys_s=float(s), rss_kib=int(m))
+    else:
+        r.update(wall_s=None, user_s=None, sys_s=None, rss_kib=None)
+
+    # feedsim's stderr, each line prefixed with CLOCK_REALTIME by bench.sh
+    gen_start = gen_end = gone = None
+    for l in read_text(os.path.join(d, "sim.err")).splitlines():
+        t, _, msg = l.partition(" ")
+        try:
+            t = float(t)
+        except ValueError:
+            continue
+        if msg.endswith("-> 101"):
+            gen_start = t
+        elif "closing:" in msg and "count reached" in msg:
+            gen_end = t
+        elif " gone: " in msg:
+            gone = t
+    r["gen_start"], r["gen_end"], r["sim_gone"] = gen_start, gen_end, gone
+
+    r["stats"] = stats
+    if stats:
+        c = stats.get("counters", {})
+        r["received"] = c.get("msgs")
+        r["bytes"] = c.get("bytes")
+        r["drops"] = c.get("drops")
+        r["received_from"] = "stats"
+    elif r["rc"] == 0 and r["client"] != "python":
+        r["received"], r["drops"], r["bytes"] = r["count"], None, None
+        r["received_from"] = "exit status 0 with --count"
+    else:
+        r["received"], r["drops"], r["bytes"] = None, None, None
+        r["received_from"] = None
+
+    # When the last message was in, at the latest: the python client says;
+    # a receiver that stops at --count closes its connection only after the
+    # last message (feedsim logs "gone"), and exits after that (its teardown,
+    # e.g. detaching XDP, would wrongly count as receiving time)
+    ends = []
+    if r["received"]:
+        if stats and stats.get("last_rx_realtime_ns"):
+            ends.append(stats["last_rx_realtime_ns"] / 1e9)
+        if gone and gen_start and gone > gen_start:
+            ends.append(gone)
+        if meta.get("t_end") is not None:
+            ends.append(float(meta["t_end"]))
+    rx_end = min(ends) if ends else None
+    r["rx_end"] = rx_end
+    r["achieved_rate"] = None
+    if r["received"] and gen_start and rx_end and rx_end > gen_start:
+        r["achieved_rate"] = r["received"] / (rx_end - gen_start)
+    r["cpu_ns_per_msg"] = None
+    if r["received"] and r["user_s"] is not None:
+        r["cpu_ns_per_msg"] = (r["user_s"] + r["sys_s"]) / r["received"] * 1e9
+    r["verdict"] = judge(r)
+    return r
+
+
+def judge(r):
+    rc, got, count, rate = r["rc"], r["received"], r["count"], r["rate"]
+    why = r["stderr_tail"] or "exit %s" % rc
+    if rc is None:
+        return "failed: run incomplete"
+    if rc == -1:
+        return "failed: %s" % why
+    # a receiver that gives up at once, having received nothing, cannot run here
+    if rc not in (0, 124, 137) and not got:
+        return "unavailable: %s" % why
+    if got is None:
+        return "loss: count unknown (exit %s: %s)" % (rc, why)
+    if got < count:
+        tmo = " (timed out)" if rc in (124, 137) else ""
+        return "loss: got %d of %d%s: %s" % (got, count, tmo, why)
+    if r["drops"]:
+        return "loss: %d fast-path drops (recovered by TCP / the shadow path)" % r["drops"]
+    ach = r["achieved_rate"]
+    if rate:
+        if ach is None:
+            return "loss: cannot tell whether it kept up (no timing)"
+        if ach < KEEP_UP * rate:
+            more = ""
+            if r["gen_start"] and r["gen_end"] and r["gen_end"] > r["gen_start"]:
+                more = " (feedsim sent at %.0f msgs/s; last message in %.0f ms after the " \
+                       "last send)" % (count / (r["gen_end"] - r["gen_start"]),
+                                      max(0.0, r["rx_end"] - r["gen_end"]) * 1e3)
+            return "loss: took the stream at only %.0f msgs/s (< %.0f%% of %d)%s" % (
+                ach, KEEP_UP * 100, rate, more)
+        return "lossless: %d msgs at %.0f msgs/s" % (got, ach)
+    return "lossless: %d msgs flat out at %s msgs/s" % (got, "%.0f" % ach if ach else "?")
+
+
+# ---------------------------------------------------------------- micro
+
+NS_RE = re.compile(r"(\d+(?:\.\d+)?)\s*ns/(msg|op|segment|record|query)\b")
+
+
+def parse_micro(name, text):
+    """ns-per-unit figures of one micro-benchmark's output."""
+    out = []
+    cols = None
+    for line in text.splitlines():
+        s = line.strip()
+        if not s:
+            continue
+        if s.startswith("#"):
+            continue
+        if "zero-copy" in s and "ns/" not in s:  # bench_tls_record's table header
+            cols = s.split()[1:]
+            continue
+        m = NS_RE.search(s)
+        if m:
+            label = re.sub(r"\s+", " ", s[:m.start()]).strip().rstrip(":").strip()
+            out.append({"label": label, "ns": float(m.group(1)), "per": m.group(2)})
+            continue
+        if cols:
+            f = s.split()
+            if len(f) == len(cols) + 1:
+                try:
+                    v = [float(x) for x in f[1:]]
+                except ValueError:
+                    continue
+                for c, x in zip(cols, v):
+                    out.append({"label": "%s %s" % (f[0], c), "ns": x, "per": "record"})
+    return out
+
+
+def micro_pick(micro, bench, prefix):
+    for e in micro.get(bench, {}).get("figures", []):
+        if e["label"].startswith(prefix):
+            return e
+    return None
+
+
+# the four stages of issue #5 item 5, for a ~150-byte message on the fast path
+MICRO_STAGES = [
+    ("reassembly", "bench_tcp_reasm", "tcp_reasm in-order"),
+    ("TLS record (AES-128-GCM)", "bench_tls_record", "TLS_AES_128_GCM_SHA256 zero-copy"),
+    ("WebSocket frame", "bench_ws_frame", "ws_frame one feed per message"),
+    ("feed parse (trade)", "bench_feed_parse", "trade 158 bytes"),
+]
+
+
+# ---------------------------------------------------------------- format
+
+def fus(v):
+    if v is None:
+        return "-"
+    if v < 10:
+        return "%.2f" % v
+    if v < 1000:
+        return "%.1f" % v
+    return "%.0f" % v
+
+
+def frate(v):
+    if v is None:
+        return "-"
+    return "%.0fk" % (v / 1e3) if v >= 1000 else "%.0f" % v
+
+
+def fratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fx(r):
+    if r is None:
+        return "-"
+    return "%.2fx" % r if r >= 0.1 else "%.3fx" % r
+
+
+def table(rows, head):
+    w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    fmt = lambda row: "  ".join(
+        (str(x).ljust(w[i]) if i == 0 else str(x).rjust(w[i])) for i, x in enumerate(row))
+    return "\n".join([fmt(head), "  ".join("-" * x for x in w)] + [fmt(r) for r in rows])
+
+
+# ---------------------------------------------------------------- report
+
+def summarize(name, runs, unavailable, has_stats_json):
+    s = {"label": LABEL.get(name, name), "available": unavailable is None,
+         "reason": unavailable}
+    steady = next((r for r in runs if r["kind"] == "steady"), None)
+    s["steady"] = steady["dir"] if steady else None
+    e2e = rxs = None
+    st = (steady or {}).get("stats") or {}
+    stages = st.get("stages") or {}
+    if steady and stages.get("e2e", {}).get("count"):
+        e2e = stages["e2e"]
+    if stages.get("rx", {}).get("count"):
+        rxs = stages["rx"]
+    s["e2e"] = e2e
+    s["rx"] = rxs
+    s["stages"] = {k: v for k, v in stages.items() if v.get("count")}
+    if e2e is None and s["available"]:
+        if steady is None:
+            s["e2e_missing"] = "no steady run"
+        elif not st:
+            s["e2e_missing"] = ("feedrx --help lists no --stats-json"
+                                if name != "python" and not has_stats_json
+                                else "no stats JSON from the run (%s)" % steady["verdict"])
+        else:
+            s["e2e_missing"] = "no end-to-end samples"
+    s["cpu_ns_per_msg"] = steady["cpu_ns_per_msg"] if steady else None
+    rss = [r["rss_kib"] for r in runs if r.get("rss_kib")]
+    s["peak_rss_kib"] = max(rss) if rss else None
+    ok = [r["rate"] for r in runs if r["rate"] and r["verdict"].startswith("lossless")]
+    s["no_loss_rate"] = max(ok) if ok else None
+    bad = [r for r in runs if r["rate"] and not r["verdict"].startswith("lossless")]
+    s["first_loss"] = ({"rate": bad[0]["rate"], "verdict": bad[0]["verdict"]} if bad else None)
+    mx = next((r for r in runs if r["kind"] == "max"), None)
+    s["saturation_rate"] = (mx["achieved_rate"] if mx and mx["verdict"].startswith("lossless")
+                            else None)
+    s["saturation_verdict"] = mx["verdict"] if mx else None
+    s["steady_verdict"] = steady["verdict"] if steady else None
+    if steady and steady.get("received") and steady.get("bytes"):
+        s["mean_msg_bytes"] = steady["bytes"] / steady["received"]
+    return s
+
+
+def curve_of(s, stats):
+    """[(percentile, us)] for the plot: the python client's fine grid, or
+    feedrx's percentiles (a finer list when its JSON has one)."""
+    if stats and stats.get("curve"):
+        return [(p, v) for p, v in stats["curve"]]
+    e = s["e2e"]
+    fine = e.get("percentiles")  # future feedrx: [[p, us], ...]
+    if fine:
+        pts = [(float(p), float(v)) for p, v in fine]
+    else:
+        pts = [(0.0, e.get("min")), (50.0, e["p50"]), (90.0, e["p90"]), (99.0, e["p99"]),
+               (99.9, e["p99_9"])]
+    n = e["count"]
+    pts.append((100.0 - 100.0 / n if n > 1 else 99.0, e["max"]))
+    return [(p, v) for p, v in pts if v is not None]
+
+
+def plot(out, summaries, runs_by_client, meta):
+    """latency.png with gnuplot: e2e latency by percentile, one curve per client."""
+    series = []
+    for name, _ in CLIENTS:
+        s = summaries.get(name)
+        if not s or not s["e2e"]:
+            continue
+        steady = next(r for r in runs_by_client[name] if r["dir"] == s["steady"])
+        series.append((name, curve_of(s, steady["stats"])))
+    if not series:
+        return "no end-to-end latencies to plot"
+    gp = shutil.which("gnuplot")
+    if not gp:
+        return "gnuplot not installed (Debian package gnuplot-nox; run: make deps)"
+    dat = os.path.join(out, "latency.dat")
+    with open(dat, "w") as f:
+        for name, pts in series:
+            f.write("# %s: percentile x=1/(1-p) us\n" % name)
+            for p, v in pts:
+                f.write("%.6f %.6f %.4f\n" % (1.0 / (1.0 - p / 100.0), v, p))
+            f.write("\n\n")
+    png = os.path.join(out, "latency.png")
+    styles = {"kernel": "lc rgb '#444444' pt 7", "xdp_wakeup": "lc rgb '#1f77b4' pt 5",
+              "xdp_busy": "lc rgb '#d62728' pt 9", "python": "lc rgb '#2ca02c' pt 13"}
+    plots = []
+    for i, (name, pts) in enumerate(series):
+        fine = len(pts) > 8
+        plots.append("'%s' index %d using 1:2 with %s lw 2 %s title '%s%s'" % (
+            dat, i, "lines" if fine else "linespoints", styles.get(name, ""), LABEL[name],
+            "" if fine else " (min/p50/p90/p99/p99.9/max)"))
+    script = "\n".join([
+        "set terminal pngcairo size 1100,650 noenhanced font 'sans,10'",
+        "set output '%s'" % png,
+        "set title 'feedrx benchmark: end-to-end latency (feedsim send -> handler), %d msgs/s "
+        "for %d s, seed %d, %s'" % (meta.get("rate", 0), meta.get("secs", 0),
+                                     meta.get("seed", 0), meta.get("started", "")),
+        "set logscale xy",
+        "set xlabel 'percentile'",
+        "set ylabel 'latency (us, log scale)'",
+        "set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, "
+        "'99.999%%' 100000, '99.9999%%' 1000000)",
+        "set grid xtics ytics mytics",
+        "set key top left",
+        "plot " + ", \\\n     ".join(plots),
+        ""])
+    with open(os.path.join(out, "latency.gp"), "w") as f:
+        f.write(script)
+    p = subprocess.run([gp, os.path.join(out, "latency.gp")], capture_output=True, text=True)
+    if p.returncode != 0 or not os.path.exists(png):
+        return "gnuplot failed: " + (p.stderr.strip().splitlines() or ["?"])[-1]
+    return None
+
+
+def targets(summ, meta, micro_sum):
+    T = []
+    k, w, b = summ.get("kernel"), summ.get("xdp_wakeup"), summ.get("xdp_busy")
+
+    def lat(s, key):
+        return s["e2e"][key] if s and s["e2e"] else None
+
+    def why_none(*ss):
+        for name, s in ss:
+            if not s:
+                return "%s not run" % name
+            if not s["available"]:
+                return "%s not available: %s" % (name, s["reason"])
+            if not s["e2e"]:
+                return "%s has no latency figures: %s" % (name, s.get("e2e_missing", "?"))
+        return "not measured"
+
+    def ratio_target(name, s, sname, key, limit, strict):
+        a, kk = lat(s, key), lat(k, key)
+        t = {"target": name}
+        if a is None or kk is None:
+            t.update(status="n/a", detail=why_none((sname, s), ("kernel", k)))
+        else:
+            r = a / kk
+            met = r < limit if strict else r <= limit
+            t.update(status="met" if met else "missed", value=r, limit=limit,
+                     detail="%s %s us vs kernel %s us = %.2fx (target %s %.2fx)" % (
+                         sname, fus(a), fus(kk), r, "<" if strict else "<=", limit))
+        T.append(t)
+
+    ratio_target("xdp busy-poll e2e p50 <= 0.35x kernel", b, "xdp_busy", "p50", 0.35, False)
+    ratio_target("xdp busy-poll e2e p99 <= 0.5x kernel", b, "xdp_busy", "p99", 0.5, False)
+    ratio_target("xdp wake-up e2e p50 < kernel", w, "xdp_wakeup", "p50", 1.0, True)
+
+    for name in ("kernel", "xdp_wakeup", "xdp_busy"):
+        s = summ.get(name)
+        t = {"target": "no loss at 50,000 msgs/s: %s" % LABEL[name]}
+        if meta.get("rate") != 50000:
+            t.update(status="n/a", detail="steady rate was %s msgs/s" % meta.get("rate"))
+        elif not s or not s["available"]:
+            t.update(status="n/a", detail=why_none((name, s)))
+        else:
+            v = s["steady_verdict"] or "no steady run"
+            t.update(status="met" if v.startswith("lossless") else "missed", detail=v)
+        T.append(t)
+
+    t = {"target": "after the ring <= 1.5 us at p50 (typical ~150-byte message)"}
+    src = next(((n, s) for n, s in (("xdp_busy", b), ("xdp_wakeup", w))
+                if s and all(x in s["stages"] for x in AFTER_RING)), None)
+    if src:
+        n, s = src
+        v = sum(s["stages"][x]["p50"] for x in AFTER_RING)
+        mb = s.get("mean_msg_bytes")
+        t.update(status="met" if v <= 1.5 else "missed", value=v, limit=1.5,
+                 detail="%s in situ: sum of stage p50s drained->handler = %.3f us (%s)%s" % (
+                     n, v, " + ".join("%s %.3f" % (x, s["stages"][x]["p50"]) for x in AFTER_RING),
+                     "; mean message %.0f B" % mb if mb else ""))
+    else:
+        t.update(status="n/a", detail="no in-situ stage figures (%s)" % why_none(
+            ("xdp_busy", b), ("xdp_wakeup", w)))
+    if micro_sum:
+        t["micro_us"] = micro_sum[0]
+        t["detail"] += "; micro-benchmarks for a 158-byte trade: %.3f us (%s)" % micro_sum
+    T.append(t)
+
+    for name in ("kernel", "xdp_wakeup", "xdp_busy"):
+        s = summ.get(name)
+        t = {"target": "peak RSS < 64 MiB: %s" % LABEL[name]}
+        if not s or not s["available"] or s["peak_rss_kib"] is None:
+            t.update(status="n/a", detail=why_none((name, s)) if not s or not s["available"]
+                     else "no /usr/bin/time figure")
+        else:
+            mib = s["peak_rss_kib"] / 1024
+            t.update(status="met" if mib < 64 else "missed", value=mib, limit=64,
+                     detail="%.1f MiB" % mib)
+        T.append(t)
+    return T
+
+
+def report(out):
+    meta = read_json(os.path.join(out, "meta.json")) or {}
+    rdir = os.path.join(out, "runs")
+    runs_by_client, unavailable = {}, {}
+    for d in sorted(os.listdir(rdir)) if os.path.isdir(rdir) else []:
+        p = os.path.join(rdir, d)
+        if d.endswith("-unavailable"):
+            unavailable[d[:-len("-unavailable")]] = read_text(os.path.join(p, "reason")).strip()
+            continue
+        r = load_run(p)
+        if r["client"]:
+            runs_by_client.setdefault(r["client"], []).append(r)
+    order = {"steady": 0, "step": 1, "max": 2}
+    for rs in runs_by_client.values():
+        rs.sort(key=lambda r: (order.get(r["kind"], 9), r["rate"] or 0))
+
+    wanted = meta.get("clients", " ".join(n for n, _ in CLIENTS)).split()
+    summ = {}
+    for name in wanted:
+        summ[name] = summarize(name, runs_by_client.get(name, []), unavailable.get(name),
+                               bool(meta.get("stats_json")))
+
+    # micro-benchmarks
+    micro = {}
+    mdir = os.path.join(out, "micro")
+    for f in sorted(os.listdir(mdir)) if os.path.isdir(mdir) else []:
+        if f.endswith(".txt"):
+            b = f[:-4]
+            text = read_text(os.path.join(mdir, f))
+            rc = read_text(os.path.join(mdir, b + ".rc")).strip()
+            micro[b] = {"rc": int(rc) if rc.lstrip("-").isdigit() else None,
+                        "figures": parse_micro(b, text), "output": text}
+    mstages = []
+    for label, bench, prefix in MICRO_STAGES:
+        e = micro_pick(micro, bench, prefix)
+        mstages.append({"stage": label, "bench": bench, "figure": prefix,
+                        "ns": e["ns"] if e else None})
+    micro_sum = None
+    if micro and all(m["ns"] is not None for m in mstages):
+        micro_sum = (sum(m["ns"] for m in mstages) / 1e3,
+                     " + ".join("%s %.0f ns" % (m["stage"].split(" ")[0], m["ns"]) for m in mstages))
+
+    tg = targets(summ, meta, micro_sum)
+    plot_err = plot(out, summ, runs_by_client, meta)
+
+    # ---- text
+    L = []
+    meta["loadavg_end"] = read_text(os.path.join(out, "loadavg_end")).strip() or None
+    L.append("feedrx benchmark  %s  git %s  kernel %s  %s CPUs  load %s at start, %s at end" % (
+        meta.get("started", "?"), meta.get("git", "?"), meta.get("kernel", "?"),
+        meta.get("cpus", "?"), meta.get("loadavg", "?"), meta.get("loadavg_end") or "?"))
+    L.append("workload: feedsim seed %s, mix %s, combined stream %s" % (
+        meta.get("seed"), meta.get("mix"), meta.get("url_path")))
+    L.append("steady %s msgs/s x %s s; steps %s msgs/s x %s s; flat out %s msgs; "
+             "feedsim on CPU %s, receiver on CPU %s%s" % (
+                 meta.get("rate"), meta.get("secs"), "/".join(str(x) for x in meta.get("steps", [])),
+                 meta.get("step_secs"), meta.get("max_count"), meta.get("sim_cpu"),
+                 meta.get("rx_cpu"), "  [QUICK: smoke run, not a result]" if meta.get("quick") else ""))
+    L.append("")
+    head = ["client", "e2e p50", "p99", "p99.9", "max", "no-loss rate", "flat out",
+            "CPU/msg", "peak RSS"]
+    rows, notes = [], []
+    for name in wanted:
+        s = summ[name]
+        if not s["available"]:
+            rows.append([s["label"]] + ["n/a"] * (len(head) - 1))
+            notes.append("%s: not available: %s" % (s["label"], s["reason"]))
+            continue
+        e = s["e2e"] or {}
+        rows.append([s["label"], fus(e.get("p50")), fus(e.get("p99")), fus(e.get("p99_9")),
+                     fus(e.get("max")), frate(s["no_loss_rate"]), frate(s["saturation_rate"]),
+                     "-" if s["cpu_ns_per_msg"] is None else "%.2f us" % (s["cpu_ns_per_msg"] / 1e3),
+                     "-" if s["peak_rss_kib"] is None else "%.1f MiB" % (s["peak_rss_kib"] / 1024)])
+        if not s["e2e"]:
+            notes.append("%s: latency not available: %s" % (s["label"], s.get("e2e_missing")))
+        if s["first_loss"]:
+            notes.append("%s: at %s msgs/s: %s" % (s["label"], frate(s["first_loss"]["rate"]),
+                                                  s["first_loss"]["verdict"]))
+        if s["saturation_rate"] is None and s["saturation_verdict"]:
+            notes.append("%s: flat out: %s" % (s["label"], s["saturation_verdict"]))
+    L.append("end to end = feedsim send (ts_ns) -> handler, us, steady run; no-loss rate = highest "
+             "rate taken in full and in time;")
+    L.append("flat out = msgs/s taken with feedsim unpaced (sender on one CPU may be the limit); "
+             "CPU = user+sys of the receiver / msgs")
+    L.append(table(rows, head))
+    L.append("")
+
+    # ratios to kernel
+    k = summ.get("kernel")
+    ratios = {}
+    if k and k["available"]:
+        rhead = ["ratio to --mode kernel", "p50", "p99", "p99.9", "max", "no-loss", "flat out",
+                 "CPU/msg", "RSS"]
+        rrows = []
+        ke = k["e2e"] or {}
+        for name in wanted:
+            s = summ[name]
+            if not s["available"]:
+                rrows.append([s["label"]] + ["n/a"] * (len(rhead) - 1))
+                continue
+            e = s["e2e"] or {}
+            rr = {"p50": fratio(e.get("p50"), ke.get("p50")),
+                  "p99": fratio(e.get("p99"), ke.get("p99")),
+                  "p99_9": fratio(e.get("p99_9"), ke.get("p99_9")),
+                  "max": fratio(e.get("max"), ke.get("max")),
+                  "no_loss_rate": fratio(s["no_loss_rate"], k["no_loss_rate"]),
+                  "saturation_rate": fratio(s["saturation_rate"], k["saturation_rate"]),
+                  "cpu_ns_per_msg": fratio(s["cpu_ns_per_msg"], k["cpu_ns_per_msg"]),
+                  "peak_rss_kib": fratio(s["peak_rss_kib"], k["peak_rss_kib"])}
+            ratios[name] = rr
+            rrows.append([s["label"]] + [fx(rr[x]) for x in (
+                "p50", "p99", "p99_9", "max", "no_loss_rate", "saturation_rate",
+                "cpu_ns_per_msg", "peak_rss_kib")])
+        L.append(table(rrows, rhead))
+        L.append("")
+    for n in notes:
+        L.append("note: " + n)
+    if notes:
+        L.append("")
+
+    # per-stage latencies inside feedrx
+    srows = []
+    for name in wanted:
+        s = summ[name]
+        for st in STAGE_ORDER:
+            v = s["stages"].get(st) if s["available"] else None
+            # (a stage that is zero by construction, e.g. kernel rx, says nothing)
+            if v and st != "e2e" and name != "python" and v.get("max"):
+                srows.append(["%s: %s" % (name, st), v.get("count"), fus(v.get("p50")),
+                              fus(v.get("p99")), fus(v.get("p99_9")), fus(v.get("max"))])
+    if srows:
+        L.append("stages inside feedrx (us, steady run; user/lat_stats.c)")
+        L.append(table(srows, ["client: stage", "count", "p50", "p99", "p99.9", "max"]))
+        L.append("")
+
+    L.append("targets (benchmark figures, not test assertions)")
+    for t in tg:
+        L.append("  %-7s %s: %s" % (t["status"].upper(), t["target"], t["detail"]))
+    L.append("")
+
+    L.append("micro-benchmarks (build/tests/bench_*, pinned to CPU %s), ns per unit" %
+             meta.get("rx_cpu"))
+    if not micro:
+        L.append("  not run (BENCH_MICRO=0)")
+    for m in mstages if micro else []:
+        L.append("  stage %-26s %10s ns/msg  (%s: %s)" % (
+            m["stage"], "-" if m["ns"] is None else "%.1f" % m["ns"], m["bench"], m["figure"]))
+    for b, m in micro.items():
+        if m["rc"] != 0:
+            L.append("  %s: exit %s: %s" % (b, m["rc"], err_reason(m["output"])))
+        for e in m["figures"]:
+            L.append("  %-18s %-44s %10.1f ns/%s" % (b, e["label"], e["ns"], e["per"]))
+    L.append("")
+    L.append("results: %s  %s  %s" % (
+        os.path.join(out, "results.json"), os.path.join(out, "report.txt"),
+        os.path.join(out, "latency.png") if not plot_err else "no plot: " + plot_err))
+    text = "\n".join(L) + "\n"
+
+    # ---- JSON
+    def slim(r):
+        r = dict(r)
+        st = r.pop("stats") or {}
+        r["stages"] = {k2: v for k2, v in (st.get("stages") or {}).items() if v.get("count")}
+        r["counters"] = st.get("counters")
+        if st.get("curve"):
+            r["curve"] = st["curve"]
+        return r
+    res = {"meta": meta, "clients": {}, "ratios_to_kernel": ratios, "targets": tg,
+           "micro": {"stages": mstages,
+                     "benches": {b: {"rc": m["rc"], "figures": m["figures"]} for b, m in micro.items()}},
+           "plot": None if plot_err else os.path.join(out, "latency.png"),
+           "plot_error": plot_err}
+    for name in wanted:
+        res["clients"][name] = dict(summ[name], runs=[slim(r) for r in runs_by_client.get(name, [])])
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(res, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(out, "report.txt"), "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+    return 0
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "--judge":
+        print(load_run(argv[2])["verdict"])
+        return 0
+    if len(argv) == 2 and not argv[1].startswith("-"):
+        return report(argv[1])
+    print("usage: bench_report.py OUT_DIR | --judge RUN_DIR", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
