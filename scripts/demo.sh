@@ -16,13 +16,13 @@ bash "$ROOT/scripts/certs.sh" "$BUILD/certs" || exit 1
 netns_up || { echo "demo: cannot create network namespaces" >&2; exit 1; }
 echo "demo: namespaces $NS_EX (feedsim $NETNS_EX_IP4:9443) and $NS_RX (feedrx); ${SECS}s at ${RATE} msgs/s" >&2
 
-in_ex "$BUILD/feedsim" --listen "$NETNS_EX_IP4:9443" --cert "$BUILD/certs/server.pem" \
+ip netns exec "$NS_EX" "$BUILD/feedsim" --listen "$NETNS_EX_IP4:9443" --cert "$BUILD/certs/server.pem" \
   --key "$BUILD/certs/server.key" --rate "$RATE" --seed 1 &
 netns_track $!
 for _ in $(seq 100); do in_ex ss -Hltn 'sport = :9443' | grep -q . && break; sleep 0.05; done
 
 URL="wss://$NETNS_EX_IP4:9443/stream?streams=btcusdt@trade/btcusdt@bookTicker/ethusdt@trade/btcusdt@depth@100ms"
-in_rx timeout --foreground -s INT "$SECS" "$BUILD/feedrx" --mode "$MODE" --cafile "$BUILD/certs/ca.pem" \
+ip netns exec "$NS_RX" timeout --foreground -s INT "$SECS" "$BUILD/feedrx" --mode "$MODE" --cafile "$BUILD/certs/ca.pem" \
   --output pretty --stats "$URL" &
 rx=$!
 netns_track "$rx"

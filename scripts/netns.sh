@@ -14,9 +14,12 @@
 # unique-local: no address here routes anywhere outside these namespaces.
 # Names carry a per-run suffix, so parallel runs don't collide.
 #
-# As a library:   source scripts/netns.sh; netns_up [queues]; ...; netns_down
+# As a library:   source scripts/netns.sh; netns_up [queues]; ...
 #                 (netns_up installs an EXIT/INT/TERM trap that tears down;
-#                 NETNS_TOPO=faulty makes it build the three-namespace bed)
+#                 NETNS_TOPO=faulty makes it build the three-namespace bed).
+#                 Start background processes as `ip netns exec "$NS_EX" cmd &`
+#                 (not in_ex, a function: $! would be a subshell) and pass $!
+#                 to netns_track, so teardown ends the process itself.
 # As a command:   scripts/netns.sh up [ID] [QUEUES] | up-faulty [ID] [QUEUES] | down ID
 #
 # Offloads are turned off on the exchange side (DESIGN §5): otherwise the

@@ -12,7 +12,7 @@ it_setup $NAME
 sim() {
   local n=$1; shift
   PORT=$((9600 + RANDOM % 300))
-  in_ex "$FEEDSIM" --listen "$NETNS_EX_IP4:$PORT" --seed 5 -v --log "$TMP/$n.log" "$@" \
+  ip netns exec "$NS_EX" "$FEEDSIM" --listen "$NETNS_EX_IP4:$PORT" --seed 5 -v --log "$TMP/$n.log" "$@" \
     2>"$TMP/$n.sim.err" &
   SIM=$!
   netns_track "$SIM"

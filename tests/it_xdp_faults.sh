@@ -14,7 +14,7 @@ run_fault() {
   local n=$1; shift
   local port=$((9500 + RANDOM % 400))
   netns_fault clear
-  in_ex "$FEEDSIM" --listen "$NETNS_EX_IP4:$port" --rate 0 --count 20000 --seed 3 \
+  ip netns exec "$NS_EX" "$FEEDSIM" --listen "$NETNS_EX_IP4:$port" --rate 0 --count 20000 --seed 3 \
     --log "$TMP/$n.log" --once 2>"$TMP/$n.sim" &
   local sim=$!
   netns_track "$sim"

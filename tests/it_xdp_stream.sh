@@ -365,6 +365,15 @@ if ip netns exec "$NS_EX" sh -c "echo 0 >$xps/tx-0/xps_cpus && printf '%x' $(((1
     check_failover $n 20000
     check_detached $n
   fi
+  # the same with --shadow discard: nothing can take over, so feedrx must
+  # notice (the kernel holds bytes the fast path never saw) and say so
+  n=x_mq_queue0_discard
+  if sim $n --rate 0 --count 20000; then
+    rx $n "wss://$NETNS_EX_IP4:$PORT/ws/raw" --mode xdp --queue 0 --shadow discard --idle-timeout 5
+    if [[ $RC -ne 0 ]] && grep -q 'the kernel socket received bytes the fast path never saw' "$TMP/$n.err"; then
+      pass $n
+    else fail $n "rc=$RC: $(why "$n")"; fi
+  fi
 else
   skip x_mq_pinned "cannot set XPS on $NETNS_EX_DEV"
 fi

@@ -35,6 +35,7 @@ struct fastpath {
 
 	struct fx_flow_key key;
 	bool registered;
+	uint64_t conn_bytes; /* reassembled bytes of the current connection */
 	bool failed;
 	char describe[160];
 
@@ -105,6 +106,7 @@ static void on_stream_bytes(void *ctx, uint64_t off, const uint8_t *p, size_t n)
 	if (fp->o.stamps)
 		fp->cur.at[LAT_PT_REASM] = lat_stats_now_ns();
 	fp->st.stream_bytes += n;
+	fp->conn_bytes += n;
 	if (fp->o.hash_streams)
 		EVP_DigestUpdate(fp->stream_md, p, n);
 	if (fp->failed)
@@ -401,6 +403,7 @@ int fastpath__reset(struct fastpath *fp)
 	fp->stream = s;
 	fp->keys = k;
 	fp->failed = false;
+	fp->conn_bytes = 0;
 	return 0;
 }
 
@@ -470,4 +473,9 @@ void fastpath__free(struct fastpath *fp)
 	EVP_MD_CTX_free(fp->stream_md);
 	EVP_MD_CTX_free(fp->kernel_md);
 	free(fp);
+}
+
+uint64_t fastpath__stream_bytes(const struct fastpath *fp)
+{
+	return fp->conn_bytes;
 }

@@ -91,6 +91,10 @@ void fastpath__fail(struct fastpath *fp, const char *why);
 /* Forget the connection (flow, stream, keys) so the next kconn attempt
  * starts clean: for a reconnect. 0 or -ENOMEM. */
 int fastpath__reset(struct fastpath *fp);
+/* Stop the fast path for a reason found outside it (delivery moves on). */
+void fastpath__fail(struct fastpath *fp, const char *why);
+/* Reassembled stream bytes of the current connection. */
+uint64_t fastpath__stream_bytes(const struct fastpath *fp);
 /* Test-only switch: make the fast path fail as a TLS desync would. */
 void fastpath__force_desync(struct fastpath *fp);
 

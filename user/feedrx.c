@@ -405,6 +405,18 @@ static void feedrx_on_fast_tls_event(void *ctx, enum tls_record_event ev, unsign
 		kconn__key_update(f->conn); /* the exchange asked us to update ours */
 }
 
+/* Discard mode: the kernel can only hold bytes the fast path re-injected, so
+ * a kernel ahead of the fast path means frames bypass it (another RX queue,
+ * another interface): nothing would be delivered, so say so and fail. */
+static void feedrx_on_drained(void *user, uint64_t stream_bytes)
+{
+	struct feedrx *f = user;
+
+	if (f->fp && !fastpath__failed(f->fp) && stream_bytes > fastpath__stream_bytes(f->fp))
+		fastpath__fail(f->fp, "the kernel socket received bytes the fast path never saw "
+				      "(the feed arrives on another RX queue or interface?)");
+}
+
 /* kconn hooks that hand the connection to the fast path. */
 static int feedrx_on_socket(void *user, int fd, const struct sockaddr *local,
 			    const struct sockaddr *remote)
@@ -868,6 +880,7 @@ int main(int argc, char **argv)
 			f.fast_sub_pending = n_subs > 0;
 			kh.on_socket = feedrx_on_socket;
 			kh.on_tls = feedrx_on_tls;
+			kh.on_drained = feedrx_on_drained;
 			fprintf(stderr, "feedrx: fast path: %s\n", fastpath__describe(f.fp));
 		} else if (mode == MODE_XDP) {
 			fprintf(stderr, "feedrx: --mode xdp: %s\n", err);

@@ -55,6 +55,7 @@ struct kconn {
 
 	bool sub_pending;
 	bool discard;   /* after open: bytes dropped unread (the fast path decodes) */
+	uint64_t raw_rx; /* socket bytes read outside OpenSSL (proxy answer, discard) */
 	char *sub_req; /* the SUBSCRIBE text, built at set-up */
 	int sub_len;
 
@@ -291,6 +292,7 @@ static int kconn__proxy_step(struct kconn *k)
 			    k->peer);
 		return 0;
 	}
+	k->raw_rx += (uint64_t)n;
 	{
 		ssize_t used = http_response__feed(&k->proxy_resp, (const char *)k->rx, (size_t)n);
 		int r;
@@ -577,6 +579,7 @@ static void kconn__open(struct kconn *k, const uint8_t *rest, size_t n)
 static int kconn__discard_read(struct kconn *k)
 {
 	ssize_t n;
+	bool got = false;
 
 	for (;;) {
 		n = recv(k->fd, k->rx, sizeof(k->rx), MSG_DONTWAIT);
@@ -584,10 +587,15 @@ static int kconn__discard_read(struct kconn *k)
 			k->last_rx = ev_now(k->loop);
 			k->ping_sent = false;
 			k->rx_bytes += (uint64_t)n;
+			k->raw_rx += (uint64_t)n;
+			got = true;
 			continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (got && k->h.on_drained)
+				k->h.on_drained(k->h.user, kconn__stream_bytes(k));
+			return k->state == KCONN_DONE ? -1 : 0;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (k->state == KCONN_CLOSING || k->state == KCONN_TLS_SHUTDOWN) {
@@ -930,6 +938,11 @@ void kconn__set_discard(struct kconn *k)
 bool kconn__discarding(const struct kconn *k)
 {
 	return k->discard;
+}
+
+uint64_t kconn__stream_bytes(const struct kconn *k)
+{
+	return k->raw_rx + tls_client__rx_bytes(&k->tls);
 }
 
 int kconn__pong(struct kconn *k, const uint8_t *p, size_t n)

@@ -60,6 +60,9 @@ struct kconn_hooks {
 	/* A line for the user: warnings (a refused subscription) and details
 	 * (a failed address before the next one, the server's close reason). */
 	void (*on_notice)(void *user, enum kconn_notice level, const char *msg);
+	/* Discard mode: bytes were read and dropped; stream_bytes is how many
+	 * the socket has given since connect (proxy answer + TLS). */
+	void (*on_drained)(void *user, uint64_t stream_bytes);
 };
 
 struct kconn_opts {
@@ -117,6 +120,8 @@ void kconn__stats(const struct kconn *k, struct kconn_stats *s);
  * and tells kconn what needs an answer. Call from on_open. */
 void kconn__set_discard(struct kconn *k);
 bool kconn__discarding(const struct kconn *k);
+/* Bytes the socket has given since connect: proxy answer, TLS, discarded. */
+uint64_t kconn__stream_bytes(const struct kconn *k);
 /* The fast path saw a ping: answer it. 0 or negative. */
 int kconn__pong(struct kconn *k, const uint8_t *p, size_t n);
 /* The fast path saw a KeyUpdate that requests ours: update our sending key. */
