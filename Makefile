@@ -32,17 +32,20 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
-CPPFLAGS += -Iinclude -Iuser -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
+# user/ holds the two programs' main() files and one folder per part of the
+# pipeline (kernel, fast, feed, stats, sim); headers are found by name.
+USER_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c))))
+CPPFLAGS += -Iinclude -Iuser $(addprefix -I,$(USER_DIRS)) -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lm -lpthread
 
 BPF_CFLAGS := -O2 -g -Wall -Wextra -Werror -target bpf -Iinclude -I$(ARCH_INC)
 
-# Programs: user/<prog>.c holds main(); every other user/*.c is a pipeline
+# Programs: user/<prog>.c holds main(); every user/*/*.c is a pipeline
 # module, archived once and linked into programs, tests and benchmarks.
 PROGS      := feedrx feedsim
 PROG_SRCS  := $(addprefix user/,$(addsuffix .c,$(PROGS)))
-MOD_SRCS   := $(filter-out $(PROG_SRCS),$(wildcard user/*.c))
+MOD_SRCS   := $(wildcard user/*/*.c)
 MOD_OBJS   := $(MOD_SRCS:user/%.c=$(BUILD)/user/%.o)
 LLHTTP_OBJS:= $(addprefix $(BUILD)/llhttp/,api.o http.o llhttp.o)
 LIB        := $(BUILD)/libfeedrx.a
@@ -129,7 +132,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 format:
-	clang-format -i $(wildcard user/*.[ch] tests/*.[ch] include/*.h bpf/*.c)
+	clang-format -i $(wildcard user/*.[ch] user/*/*.[ch] tests/*.[ch] include/*.h bpf/*.c)
 
 clean:
 	rm -rf build build-san

@@ -29,7 +29,7 @@ LABEL = dict(CLIENTS)
 # of feedsim's first send: feedsim paces by backpressure, so a slow reader
 # stretches the stream instead of losing it
 KEEP_UP = 0.97
-# stages after the AF_XDP ring, in pipeline order (user/lat_stats.c names)
+# stages after the AF_XDP ring, in pipeline order (user/stats/lat_stats.c names)
 AFTER_RING = ["drain_reasm", "reasm_decrypt", "decrypt_frame", "frame_handler"]
 STAGE_ORDER = ["wire", "xdp_drain", "drain_reasm", "reasm_decrypt", "decrypt_frame",
                "frame_handler", "rx", "e2e"]
@@ -578,7 +578,7 @@ def report(out):
                 srows.append(["%s: %s" % (name, st), v.get("count"), fus(v.get("p50")),
                               fus(v.get("p99")), fus(v.get("p99_9")), fus(v.get("max"))])
     if srows:
-        L.append("stages inside feedrx (us, steady run; user/lat_stats.c)")
+        L.append("stages inside feedrx (us, steady run; user/stats/lat_stats.c)")
         L.append(table(srows, ["client: stage", "count", "p50", "p99", "p99.9", "max"]))
         L.append("")
 
