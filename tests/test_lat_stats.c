@@ -260,7 +260,6 @@ static void json_report(void)
 	}
 	int fd = mkstemp(path);
 	REQUIRE(fd >= 0);
-	/* check.h evaluates a passing condition twice: no side effects inside */
 	ssize_t w = write(fd, buf, len);
 	close(fd);
 	REQUIRE(w == (ssize_t)len);
@@ -273,6 +272,8 @@ static void json_report(void)
 		 "assert 25.3 < e[\"p50\"] <= 25.499 and e[\"p99_9\"] <= 25.998; "
 		 "assert x[\"count\"]==1000 and x[\"max\"]==1999.0; "
 		 "assert d[\"counters\"][\"xdp\"][\"meta_fail\"]==5; "
+		 "g=e[\"percentiles\"]; assert g[0]==[0,25.0] and g[-1][0]==99.99; "
+		 "assert all(a[1]<=b[1] for a,b in zip(g,g[1:])); "
 		 "assert len(d[\"stages\"])==%d' < %s",
 		 LAT_ST__MAX, path);
 	REQUIRE(n > 0 && (size_t)n < sizeof(cmd));

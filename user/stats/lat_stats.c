@@ -33,6 +33,10 @@ static const char *const xdp_names[FX_CNT__MAX] = {
 _Static_assert(FX_CNT__MAX == 6, "name every XDP counter above");
 
 static const double report_ps[] = { 50, 90, 99, 99.9 };
+static const double grid_ps[] = { 0,  1,  5,  10, 20, 30,   40,   50,    60,    70,  75,
+				  80, 85, 90, 95, 97, 98.5, 99.0, 99.5, 99.7, 99.9, 99.95,
+				  99.99 };
+#define N_GRID (sizeof(grid_ps) / sizeof(grid_ps[0]))
 #define N_PS (sizeof(report_ps) / sizeof(report_ps[0]))
 
 uint64_t lat_stats_now_ns(void)
@@ -257,6 +261,16 @@ void lat_stats__json(struct lat_stats *s, FILE *f)
 				json_us(f, pkeys[k], v[k]);
 			json_us(f, "max", h->max);
 			fprintf(f, ",\"mean\":%.3f", lat_hist__mean(h) / 1e3);
+			/* a finer grid for plots: [[percentile, us], ...] */
+			fprintf(f, ",\"percentiles\":[");
+			for (unsigned int k = 0; k < N_GRID; k++) {
+				uint64_t ns = lat_hist__percentile(h, grid_ps[k]);
+
+				fprintf(f, "%s[%g,%llu.%03llu]", k ? "," : "", grid_ps[k],
+					(unsigned long long)(ns / 1000),
+					(unsigned long long)(ns % 1000));
+			}
+			fprintf(f, "]");
 		} else {
 			fprintf(f, ",\"min\":null,\"p50\":null,\"p90\":null,\"p99\":null,"
 				   "\"p99_9\":null,\"max\":null,\"mean\":null");
