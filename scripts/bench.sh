@@ -104,15 +104,6 @@ say "namespaces $NS_EX / $NS_RX; feedsim on CPU $SIM_CPU, receivers on CPU $RX_C
 # finished sending tells how fast a receiver really took the stream.
 stamp() { local l; while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done; }
 
-wait_listen() {
-  local i
-  for i in $(seq 100); do
-    ip netns exec "$NS_EX" ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
 # rx_cmd CLIENT COUNT JSON URL: the receiver's command line into RX_CMD.
 rx_cmd() {
   local client=$1 count=$2 json=$3 url=$4
@@ -148,7 +139,7 @@ run_one() {
     --mix "$MIX" --seed "$SEED" --once -v >/dev/null 2> >(stamp >"$d/sim.err") &
   local sim=$!
   netns_track "$sim"
-  if ! wait_listen "$PORT"; then
+  if ! wait_listen "$NS_EX" "$PORT"; then
     echo "feedsim did not listen on port $PORT" >"$d/rx.err"
     kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null
     printf '{"client":"%s","kind":"%s","rate":%s,"count":%s,"rc":-1}\n' \

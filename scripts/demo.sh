@@ -19,7 +19,7 @@ echo "demo: namespaces $NS_EX (feedsim $NETNS_EX_IP4:9443) and $NS_RX (feedrx); 
 ip netns exec "$NS_EX" "$BUILD/feedsim" --listen "$NETNS_EX_IP4:9443" --cert "$BUILD/certs/server.pem" \
   --key "$BUILD/certs/server.key" --rate "$RATE" --seed 1 &
 netns_track $!
-for _ in $(seq 100); do in_ex ss -Hltn 'sport = :9443' | grep -q . && break; sleep 0.05; done
+wait_listen "$NS_EX" 9443 || { echo "demo: feedsim did not start" >&2; exit 1; }
 
 URL="wss://$NETNS_EX_IP4:9443/stream?streams=btcusdt@trade/btcusdt@bookTicker/ethusdt@trade/btcusdt@depth@100ms"
 ip netns exec "$NS_RX" timeout --foreground -s INT "$SECS" "$BUILD/feedrx" --mode "$MODE" --cafile "$BUILD/certs/ca.pem" \

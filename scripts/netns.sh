@@ -398,6 +398,16 @@ netns_up() {
   fi
 }
 
+# wait_listen NS PORT: wait up to 5 s for a TCP listener on PORT inside NS.
+wait_listen() {
+  local i
+  for i in $(seq 100); do
+    ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # Run in a namespace: in_ex CMD..., in_rx CMD...
 in_ex() { ip netns exec "$NS_EX" "$@"; }
 in_rx() { ip netns exec "$NS_RX" "$@"; }

@@ -39,16 +39,6 @@ it_setup() {
   fi
 }
 
-# wait_listen NS PORT: wait up to 5 s for a TCP listener on PORT inside NS.
-wait_listen() {
-  local i
-  for i in $(seq 100); do
-    ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
 # nstat_snap NS FILE: the absolute values of every SNMP/netstat counter in NS
 # ("Name value" lines), without touching nstat's shared history file.
 nstat_snap() {
