@@ -5,10 +5,7 @@
  * the two so every message goes out exactly once. */
 #include <errno.h>
 #include <getopt.h>
-#include <ifaddrs.h>
 #include <net/if.h>
-#include <netdb.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <limits.h>
@@ -24,6 +21,7 @@
 
 #include "deliver.h"
 #include "fastpath.h"
+#include "iface.h"
 #include "kconn.h"
 #include "lat_stats.h"
 #include "output.h"
@@ -517,67 +515,6 @@ static void feedrx_stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	lat_stats__live_line(f->stats, stderr);
 }
 
-/* The interface of the route to host:port (no packet is sent: a UDP
- * connect() only asks the routing table). 0 or a negative errno. */
-static int feedrx_route_iface(const char *host, const char *port, char *ifname)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
-	struct sockaddr_storage local;
-	socklen_t len = sizeof(local);
-	struct ifaddrs *ifa = NULL, *i;
-	int fd, r = -ENODEV;
-
-	if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
-		return -EHOSTUNREACH;
-	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&local, &len) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (getifaddrs(&ifa) < 0) {
-		r = -errno;
-		goto out;
-	}
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != local.ss_family)
-			continue;
-		if ((local.ss_family == AF_INET &&
-		     ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
-			     ((struct sockaddr_in *)&local)->sin_addr.s_addr) ||
-		    (local.ss_family == AF_INET6 &&
-		     memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
-			    &((struct sockaddr_in6 *)&local)->sin6_addr, 16) == 0)) {
-			snprintf(ifname, IF_NAMESIZE, "%s", i->ifa_name);
-			r = 0;
-			break;
-		}
-	}
-	freeifaddrs(ifa);
-out:
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(ai);
-	return r;
-}
-
-/* Loopback can't carry the fast path: re-injected packets with a 127.0.0.0/8
- * or ::1 address arrive on the TUN device and the kernel drops them as
- * martians, so not even the TCP handshake would complete. */
-static bool feedrx_iface_is_loopback(const char *ifname)
-{
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool lo = false;
-
-	if (fd < 0)
-		return false;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
-		lo = ifr.ifr_flags & IFF_LOOPBACK;
-	close(fd);
-	return lo;
-}
 
 /* ---- main ---------------------------------------------------------------- */
 
@@ -848,12 +785,12 @@ int main(int argc, char **argv)
 			char port[8];
 
 			snprintf(port, sizeof(port), "%u", via->port);
-			r = feedrx_route_iface(via->host, port, ifname);
+			r = iface_route_to(via->host, port, ifname);
 			if (r < 0)
 				snprintf(err, sizeof(err), "cannot find the interface towards %s: %s",
 					 via->host, strerror(-r));
 		}
-		if (r == 0 && feedrx_iface_is_loopback(ifname)) {
+		if (r == 0 && iface_is_loopback(ifname)) {
 			snprintf(err, sizeof(err), "%s is a loopback device: re-injected loopback "
 				 "packets are dropped as martians", ifname);
 			r = -EOPNOTSUPP;
