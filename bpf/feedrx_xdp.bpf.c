@@ -53,6 +53,15 @@ struct {
 	__type(value, __u64);
 } fx_counters SEC(".maps");
 
+/* Liveness written by the receiver through mmap (see struct fx_health). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fx_health);
+} fx_health SEC(".maps");
+
 /* libxdp dispatcher: run early (a feed steerer should see its packets before
  * generic filters that only pass them on); chain on to later programs only
  * when we pass, so a steered frame is never also handed to someone else. */
@@ -289,7 +298,8 @@ int fx_xdp_steer(struct xdp_md *ctx)
 	struct fx_pkt p = {};
 	struct fx_flow_val *val;
 	struct fx_xdp_meta *meta;
-	__u32 seq = 0;
+	struct fx_health *health;
+	__u32 seq = 0, zero = 0;
 	int proto, flags;
 	long act;
 
@@ -321,6 +331,15 @@ int fx_xdp_steer(struct xdp_md *ctx)
 		/* Readers test the flag, then read the ISN: store it first. */
 		asm volatile("" ::: "memory");
 		val->flags |= FX_FLOW_F_ISN_KNOWN;
+	}
+
+	/* A receiver that stopped draining must not black-hole its feed: signed
+	 * compare, since the receiver may write alive_ns just after our stamp. */
+	health = bpf_map_lookup_elem(&fx_health, &zero);
+	if (health && health->stale_ns &&
+	    (__s64)(now - health->alive_ns) > (__s64)health->stale_ns) {
+		fx_count(FX_CNT_STALE);
+		return XDP_PASS;
 	}
 
 	/* The redirect only takes effect when we return, so decide it first

@@ -54,7 +54,19 @@ enum fx_counter {
 	FX_CNT_REDIRECT_FAIL, /* registered flow, no socket on that queue: XDP_PASS */
 	FX_CNT_META_FAIL,     /* driver refused metadata: steered without it */
 	FX_CNT_FRAGMENT,      /* IPv4/IPv6 fragment: XDP_PASS, the kernel reassembles */
+	FX_CNT_STALE,         /* registered flow, receiver not alive: XDP_PASS */
 	FX_CNT__MAX,
+};
+
+/* Receiver liveness, the single entry of the fx_health array map (mmapped by
+ * user space): the receiver's loop writes alive_ns (CLOCK_MONOTONIC) every few
+ * tens of milliseconds. When a registered flow's frame arrives more than
+ * stale_ns after the last write, the receiver has hung (stopped, stuck, ring
+ * never drained): the frame goes to the kernel instead, so a hung receiver
+ * never black-holes its feed. stale_ns 0 turns the check off. */
+struct fx_health {
+	__u64 alive_ns;
+	__u64 stale_ns;
 };
 
 #define FX_MAX_FLOWS 256
@@ -63,6 +75,7 @@ enum fx_counter {
 _Static_assert(sizeof(struct fx_flow_key) == 40, "fx_flow_key layout");
 _Static_assert(sizeof(struct fx_flow_val) == 24, "fx_flow_val layout");
 _Static_assert(sizeof(struct fx_xdp_meta) == 16, "fx_xdp_meta layout");
+_Static_assert(sizeof(struct fx_health) == 16, "fx_health layout");
 _Static_assert(sizeof(struct fx_xdp_meta) % 4 == 0, "metadata must be 4-byte aligned");
 
 #endif

@@ -107,6 +107,9 @@ static void usage(FILE *f)
 	      "  --busy-cpu N             busy mode: pin to this CPU\n"
 	      "  --busy-poll-usecs N      busy mode: SO_PREFER_BUSY_POLL with this budget\n"
 	      "  --dump-stream FILE       write the reassembled exchange-to-client TCP stream\n"
+	      "  --stale-ms N             if feedrx stops draining for N ms (hung, stopped), the\n"
+	      "                           XDP program hands the feed to the kernel (default 500,\n"
+	      "                           0 = never)\n"
 	      "  --shadow decode|discard  decode (default): the kernel socket decodes too and\n"
 	      "                           takes over delivery if the fast path fails; discard:\n"
 	      "                           its bytes are dropped unread (cheapest), and a\n"
@@ -545,6 +548,7 @@ int main(int argc, char **argv)
 		OPT_STATS,
 		OPT_STATS_JSON,
 		OPT_TEST_DESYNC,
+		OPT_STALE_MS,
 	};
 	static const struct option longopts[] = {
 	    {"mode", required_argument, NULL, OPT_MODE},
@@ -571,6 +575,7 @@ int main(int argc, char **argv)
 	    {"stats", no_argument, NULL, OPT_STATS},
 	    {"stats-json", required_argument, NULL, OPT_STATS_JSON},
 	    {"test-desync-after", required_argument, NULL, OPT_TEST_DESYNC},
+	    {"stale-ms", required_argument, NULL, OPT_STALE_MS},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -597,6 +602,7 @@ int main(int argc, char **argv)
 	    .queue = -1,
 	    .poll = XSK_RX_POLL_WAKEUP,
 	    .busy_cpu = -1,
+	    .stale_ms = 500,
 	};
 	char ifname[IF_NAMESIZE] = "";
 	enum feedrx_mode mode = MODE_AUTO;
@@ -671,6 +677,11 @@ int main(int argc, char **argv)
 			break;
 		case OPT_STATS_JSON:
 			f.stats_json = optarg;
+			break;
+		case OPT_STALE_MS:
+			fo.stale_ms = strcmp(optarg, "0") == 0
+					      ? 0
+					      : (unsigned)parse_count("--stale-ms", optarg, 60000);
 			break;
 		case OPT_TEST_DESYNC:
 			f.desync_after = parse_count("--test-desync-after", optarg, ULLONG_MAX);

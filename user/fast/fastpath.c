@@ -47,6 +47,8 @@ struct fastpath {
 	/* stamps of the frame being processed */
 	struct lat_stamps cur;
 
+	ev_timer heartbeat;
+
 	EVP_MD_CTX *stream_md, *kernel_md;
 	struct fastpath_stats st;
 };
@@ -161,6 +163,15 @@ static void on_batch_end(void *ctx, const struct xsk_rx_frame *frames, unsigned 
 	fp->st.reinjected += done;
 	fp->st.reinject_failed += k - done;
 	fp->batch_n = 0;
+}
+
+/* The loop is alive: tell the XDP program (a plain store into its map). */
+static void fastpath__heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fastpath *fp = w->data;
+
+	(void)loop, (void)revents;
+	xdp_steer__heartbeat(fp->steer, lat_stats_now_ns());
 }
 
 static const struct xsk_rx_handler fastpath_handler = {
@@ -295,6 +306,17 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 		r = -ENOMEM;
 		snprintf(why, why_len, "out of memory");
 		goto err;
+	}
+	if (o->stale_ms) {
+		double every = o->stale_ms / 5000.0;
+
+		if (xdp_steer__set_stale(fp->steer, (uint64_t)o->stale_ms * 1000000u,
+					 lat_stats_now_ns()) == 0) {
+			ev_timer_init(&fp->heartbeat, fastpath__heartbeat_cb, every, every);
+			fp->heartbeat.data = fp;
+			ev_timer_start(loop, &fp->heartbeat);
+			ev_unref(loop); /* the heartbeat alone must not keep the loop running */
+		}
 	}
 	r = xsk_rx__start(fp->rx, loop, o->poll, &fastpath_handler, fp);
 	if (r < 0) {
@@ -454,6 +476,10 @@ void fastpath__free(struct fastpath *fp)
 	if (!fp)
 		return;
 	fastpath__unregister(fp);
+	if (ev_is_active(&fp->heartbeat)) {
+		ev_ref(fp->loop);
+		ev_timer_stop(fp->loop, &fp->heartbeat);
+	}
 	if (fp->rx)
 		xsk_rx__stop(fp->rx);
 	/* The flow's last frames (the exchange's ACK of our FIN, its own FIN)

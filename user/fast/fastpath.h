@@ -45,6 +45,7 @@ struct fastpath_opts {
 	const char *dump_path;       /* write the reassembled stream here, or NULL */
 	bool stamps;                 /* take per-stage latency stamps (--stats) */
 	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */
+	unsigned stale_ms;           /* hung receiver: kernel gets the feed after this (0: never) */
 	void *ctx;
 	/* one WebSocket data message, with the stamps taken so far */
 	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n,

@@ -23,6 +23,8 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include <sys/mman.h>
+
 #include "feedrx_xdp.skel.h"
 
 #define XDP_STEER_PROG_NAME "fx_xdp_steer"
@@ -39,6 +41,7 @@ struct xdp_steer {
 	int flows_fd;
 	int xsks_fd;
 	int counters_fd;
+	struct fx_health *health; /* the fx_health entry, mmapped */
 	int ncpus;
 	__u64 *percpu; /* ncpus slots, for summing one counter */
 };
@@ -457,6 +460,11 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 	s->flows_fd = bpf_map__fd(s->skel->maps.fx_flows);
 	s->xsks_fd = bpf_map__fd(s->skel->maps.fx_xsks);
 	s->counters_fd = bpf_map__fd(s->skel->maps.fx_counters);
+	/* the heartbeat is a plain store into this page, no syscall */
+	s->health = mmap(NULL, sizeof(struct fx_health), PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(s->skel->maps.fx_health), 0);
+	if (s->health == MAP_FAILED)
+		s->health = NULL; /* no liveness check: steering still works */
 	xdp_steer_describe(s);
 	*out = s;
 	return 0;
@@ -484,9 +492,26 @@ void xdp_steer__close(struct xdp_steer *s)
 				s->ifname, strerror(-err));
 		s->attached = false;
 	}
+	if (s->health)
+		munmap(s->health, sizeof(struct fx_health));
 	xdp_steer_unload(s);
 	free(s->percpu);
 	free(s);
+}
+
+int xdp_steer__set_stale(struct xdp_steer *s, __u64 stale_ns, __u64 now_ns)
+{
+	if (!s->health)
+		return -EOPNOTSUPP;
+	s->health->alive_ns = now_ns;
+	__atomic_store_n(&s->health->stale_ns, stale_ns, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void xdp_steer__heartbeat(struct xdp_steer *s, __u64 now_ns)
+{
+	if (s->health)
+		__atomic_store_n(&s->health->alive_ns, now_ns, __ATOMIC_RELEASE);
 }
 
 enum xdp_steer_mode xdp_steer__mode(const struct xdp_steer *s)

@@ -90,6 +90,13 @@ int xdp_steer_flow_key_from_sockaddrs(struct fx_flow_key *key, const struct sock
 /* Same for a socket that is bound (to a concrete address) and connected. */
 int xdp_steer_flow_key_from_fd(struct fx_flow_key *key, int fd);
 
+/* Liveness (struct fx_health): with stale_ns > 0, frames of registered flows
+ * go to the kernel whenever the last heartbeat is older than stale_ns. Call
+ * xdp_steer__heartbeat from the receiver's loop well within that. 0 or
+ * -EOPNOTSUPP (the map could not be mmapped: no liveness check). */
+int xdp_steer__set_stale(struct xdp_steer *s, __u64 stale_ns, __u64 now_ns);
+void xdp_steer__heartbeat(struct xdp_steer *s, __u64 now_ns);
+
 /* Short text for the errors xdp_steer__open returns (static string). */
 const char *xdp_steer_strerror(int err);
 
