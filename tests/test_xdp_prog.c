@@ -31,7 +31,7 @@
 #define META_LEN ((int)sizeof(struct fx_xdp_meta))
 
 static struct feedrx_xdp_bpf *skel;
-static int prog_fd = -1, flows_fd = -1, xsks_fd = -1, cnt_fd = -1;
+static int prog_fd = -1, flows_fd = -1, xsks_fd = -1, cnt_fd = -1, health_fd = -1;
 static int ncpus;
 static char skip_why[256];
 
@@ -882,6 +882,53 @@ static void steered_into_registered_socket(void)
 	clear_flows();
 }
 
+/* A receiver whose heartbeat is older than stale_ns gets nothing steered:
+ * its flow goes to the kernel, counted as stale; a fresh heartbeat steers
+ * again, and stale_ns 0 turns the check off. */
+static void stale_receiver_fails_open(void)
+{
+	struct fx_health h = {0};
+	__u32 zero = 0;
+	__u8 pkt[PKT_MAX];
+	struct result r;
+	struct spec s;
+	int hdrs, len;
+	struct timespec ts;
+
+	NEED_PROG();
+	if (!xsk) {
+		SKIP("no AF_XDP socket for the XSKMAP (%s)", xsk_why);
+		return;
+	}
+	xsk_register(true);
+	clear_flows();
+	s = flow_spec(4);
+	add_flow(&s);
+	len = build(&s, pkt, &hdrs);
+
+	h.alive_ns = 1; /* long ago */
+	h.stale_ns = 100000000;
+	REQUIRE(bpf_map_update_elem(health_fd, &zero, &h, BPF_ANY) == 0);
+	run(pkt, (__u32)len, &r);
+	CHECKF(r.retval == XDP_PASS, "verdict %u", r.retval);
+	CHECK(r.d[FX_CNT_STALE] == 1 && only(&r, FX_CNT_STALE, -1) && r.meta_len == 0);
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	h.alive_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	REQUIRE(bpf_map_update_elem(health_fd, &zero, &h, BPF_ANY) == 0);
+	run(pkt, (__u32)len, &r);
+	CHECKF(r.retval == XDP_REDIRECT && r.d[FX_CNT_STEERED] == 1, "fresh heartbeat: %u",
+	       r.retval);
+
+	h.alive_ns = 1;
+	h.stale_ns = 0;
+	REQUIRE(bpf_map_update_elem(health_fd, &zero, &h, BPF_ANY) == 0);
+	run(pkt, (__u32)len, &r);
+	CHECKF(r.retval == XDP_REDIRECT && r.d[FX_CNT_STEERED] == 1, "check off: %u", r.retval);
+	xsk_register(false);
+	clear_flows();
+}
+
 static void setup(void)
 {
 	int err;
@@ -907,6 +954,7 @@ static void setup(void)
 	flows_fd = bpf_map__fd(skel->maps.fx_flows);
 	xsks_fd = bpf_map__fd(skel->maps.fx_xsks);
 	cnt_fd = bpf_map__fd(skel->maps.fx_counters);
+	health_fd = bpf_map__fd(skel->maps.fx_health);
 	ncpus = libbpf_num_possible_cpus();
 	xsk_open();
 }
@@ -929,6 +977,7 @@ int main(void)
 	RUN(truncated_at_every_length);
 	RUN(synack_learns_isn);
 	RUN(steered_into_registered_socket);
+	RUN(stale_receiver_fails_open);
 	xsk_close();
 	feedrx_xdp_bpf__destroy(skel);
 	return check_exit();
