@@ -87,11 +87,13 @@ bench:
 	$(Q)BUILD=$(BUILD) bash scripts/bench.sh
 
 check-tools:
-	$(Q)for t in $(CC) $(CLANG) $(BPFTOOL) pkg-config; do \
-	  command -v $$t >/dev/null || { echo "missing tool: $$t (run: make deps)" >&2; exit 1; }; done
+	$(Q)for tp in $(CC):gcc $(CLANG):clang $(BPFTOOL):bpftool pkg-config:pkg-config; do \
+	  t=$${tp%%:*}; p=$${tp##*:}; command -v $$t >/dev/null || \
+	  { echo "missing tool: $$t (apt-get install $$p, or: make deps)" >&2; exit 1; }; done
 	$(Q)test -f $(LLHTTP_SRC)/llhttp.c || { echo "missing llhttp sources: apt-get install node-llhttp (or: make deps)" >&2; exit 1; }
-	$(Q)for p in libbpf libxdp openssl; do \
-	  pkg-config --exists $$p || { echo "missing library $$p (run: make deps)" >&2; exit 1; }; done
+	$(Q)for pp in libbpf:libbpf-dev libxdp:libxdp-dev openssl:libssl-dev; do \
+	  p=$${pp%%:*}; d=$${pp##*:}; pkg-config --exists $$p || \
+	  { echo "missing library $$p (apt-get install $$d, or: make deps)" >&2; exit 1; }; done
 	$(Q)test -f /usr/include/ev.h || { echo "missing libev: apt-get install libev-dev (or: make deps)" >&2; exit 1; }
 	$(Q)test -f /usr/include/wslay/wslay.h || { echo "missing wslay: apt-get install libwslay-dev (or: make deps)" >&2; exit 1; }
 
