@@ -341,7 +341,7 @@ int feed_parse_decimal(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
-static int get_u64(const char *js, const struct feed_tok *t, uint64_t *out)
+int feed_json_u64(const char *js, const struct feed_tok *t, uint64_t *out)
 {
 	uint64_t v = 0;
 
@@ -527,7 +527,7 @@ static int need_u64(const struct ctx *c, int f, uint64_t *out)
 {
 	if (!c->slot[f])
 		return FEED_ERR_MISSING;
-	return get_u64(c->js, &c->toks[c->slot[f]], out);
+	return feed_json_u64(c->js, &c->toks[c->slot[f]], out);
 }
 
 static int need_dec(const struct ctx *c, int f, int64_t *out)
@@ -556,7 +556,7 @@ static int opt_u64(const struct ctx *c, int f, uint64_t *out, uint32_t bit)
 {
 	if (!c->slot[f])
 		return 0;
-	TRY(get_u64(c->js, &c->toks[c->slot[f]], out));
+	TRY(feed_json_u64(c->js, &c->toks[c->slot[f]], out));
 	c->m->fields |= bit;
 	return 0;
 }
@@ -663,7 +663,7 @@ static int reply_id(const struct ctx *c)
 	const struct feed_tok *t = &c->toks[c->slot[F_ID]];
 	switch (t->type) {
 	case FEED_TOK_NUMBER:
-		TRY(get_u64(c->js, t, &c->m->id));
+		TRY(feed_json_u64(c->js, t, &c->m->id));
 		c->m->fields |= FEED_F_ID;
 		return 0;
 	case FEED_TOK_STRING:

@@ -95,6 +95,10 @@ struct feed_tok {
  * of tokens used or a negative enum feed_err. Reads only js[0..len). */
 int feed_json_tokenize(const char *js, size_t len, struct feed_tok *toks, uint32_t ntoks);
 
+/* A number token as an unsigned 64-bit integer: 0, FEED_ERR_TYPE (not a
+ * number or not an integer) or FEED_ERR_RANGE (negative or too large). */
+int feed_json_u64(const char *js, const struct feed_tok *t, uint64_t *out);
+
 /* ---- the message ---- */
 
 enum feed_msg_type {

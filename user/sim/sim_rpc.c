@@ -5,158 +5,47 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "feed_parse.h"
 #include "feedgen.h"
 
-enum jtype { J_OBJ, J_ARR, J_STR, J_NUM, J_TRUE, J_FALSE, J_NULL };
-
-struct jspan {
-	const char *p; /* first byte of the value */
-	size_t n;      /* whole value text, quotes included */
-	enum jtype t;
-	bool present;
-};
-
-static const char *ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static const char *j_string(const char *p, const char *e)
-{
-	for (p++; p < e; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"')
-			return p + 1;
-		if (c < 0x20)
-			return NULL;
-		if (c == '\\') {
-			if (++p >= e || !strchr("\"\\/bfnrtu", *p))
-				return NULL;
-			if (*p == 'u')
-				for (int i = 0; i < 4; i++)
-					if (++p >= e || !is_hex(*p))
-						return NULL;
-		}
-	}
-	return NULL;
-}
-
-static const char *j_number(const char *p, const char *e)
-{
-	if (p < e && *p == '-')
-		p++;
-	if (p >= e || !is_digit(*p))
-		return NULL;
-	if (*p == '0')
-		p++;
-	else
-		while (p < e && is_digit(*p))
-			p++;
-	if (p < e && *p == '.') {
-		if (++p >= e || !is_digit(*p))
-			return NULL;
-		while (p < e && is_digit(*p))
-			p++;
-	}
-	if (p < e && (*p == 'e' || *p == 'E')) {
-		if (++p < e && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= e || !is_digit(*p))
-			return NULL;
-		while (p < e && is_digit(*p))
-			p++;
-	}
-	return p;
-}
-
-/* The end of the JSON value at p (after white space), or NULL. */
-static const char *j_value(const char *p, const char *e, enum jtype *t, int depth)
-{
-	enum jtype sub;
-
-	p = ws(p, e);
-	if (p >= e || depth > 64)
-		return NULL;
-	switch (*p) {
-	case '{':
-	case '[': {
-		bool obj = *p == '{';
-		char close = obj ? '}' : ']';
-
-		*t = obj ? J_OBJ : J_ARR;
-		p = ws(p + 1, e);
-		if (p < e && *p == close)
-			return p + 1;
-		for (;;) {
-			if (obj) {
-				p = ws(p, e);
-				if (p >= e || *p != '"' || !(p = j_string(p, e)))
-					return NULL;
-				p = ws(p, e);
-				if (p >= e || *p++ != ':')
-					return NULL;
-			}
-			if (!(p = j_value(p, e, &sub, depth + 1)))
-				return NULL;
-			p = ws(p, e);
-			if (p < e && *p == ',') {
-				p++;
-				continue;
-			}
-			return p < e && *p == close ? p + 1 : NULL;
-		}
-	}
-	case '"':
-		*t = J_STR;
-		return j_string(p, e);
-	case 't':
-		*t = J_TRUE;
-		return e - p >= 4 && !memcmp(p, "true", 4) ? p + 4 : NULL;
-	case 'f':
-		*t = J_FALSE;
-		return e - p >= 5 && !memcmp(p, "false", 5) ? p + 5 : NULL;
-	case 'n':
-		*t = J_NULL;
-		return e - p >= 4 && !memcmp(p, "null", 4) ? p + 4 : NULL;
-	default:
-		*t = J_NUM;
-		return j_number(p, e);
-	}
-}
-
-/* Walk the elements of a validated array: returns false at its end. */
-static bool arr_next(const char **cur, const char *e, struct jspan *el)
-{
-	const char *p = ws(*cur, e);
-
-	if (*p == '[')
-		p = ws(p + 1, e);
-	else if (*p == ',')
-		p = ws(p + 1, e);
-	if (*p == ']')
-		return false;
-	el->p = p;
-	*cur = j_value(p, e, &el->t, 0);
-	el->n = (size_t)(*cur - p);
-	return true;
-}
-
+/* A member of the request: the index of its value token, 0 when absent
+ * (token 0 is the request object itself). */
 struct req {
-	struct jspan method, params, id;
+	const char *js;
+	const struct feed_tok *toks;
+	uint32_t method, params, id;
 };
+
+static bool tok_is(const struct req *r, uint32_t t, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return r->toks[t].type == FEED_TOK_STRING && r->toks[t].len == n &&
+	       !memcmp(r->js + r->toks[t].start, lit, n);
+}
+
+/* Each element el of array token a (i counts them). */
+#define FOR_EACH_EL(r, a, i, el)                                                      \
+	for ((i) = 0, (el) = (a) + 1; (i) < (r)->toks[a].size; (i)++, (el) = (r)->toks[el].next)
+
+/* The n-th element of array token a, or 0 past its end. */
+static uint32_t arr_at(const struct req *r, uint32_t a, uint32_t n)
+{
+	uint32_t el = a + 1;
+
+	if (n >= r->toks[a].size)
+		return 0;
+	while (n--)
+		el = r->toks[el].next;
+	return el;
+}
+
+/* A string token's bytes as sent, escapes not decoded. */
+static const char *tok_str(const struct req *r, uint32_t t, size_t *n)
+{
+	*n = r->toks[t].len;
+	return r->js + r->toks[t].start;
+}
 
 /* ---- replies ---- */
 
@@ -180,10 +69,14 @@ static void out_str(struct out *o, const char *s)
 static void out_id_end(struct out *o, const struct req *r)
 {
 	out_str(o, ",\"id\":");
-	if (r->id.present)
-		out_put(o, r->id.p, r->id.n);
-	else
+	if (r->id) {
+		const struct feed_tok *t = &r->toks[r->id];
+		size_t q = t->type == FEED_TOK_STRING; /* echo strings with their quotes */
+
+		out_put(o, r->js + t->start - q, t->len + 2 * q);
+	} else {
 		out_str(o, "null");
+	}
 	out_str(o, "}");
 }
 
@@ -217,49 +110,53 @@ static size_t reply_result(char *buf, size_t cap, const struct req *r, const cha
 #define INVALID(msg) reply_error(out, cap, r, 2, "Invalid request: " msg)
 
 /* params as stream names: 0 ok, else the reply already written. */
-static size_t check_streams(const struct req *r, const char *e, unsigned *n, char *out, size_t cap)
+static size_t check_streams(const struct req *r, char *out, size_t cap)
 {
-	const char *cur;
-	struct jspan el;
 	enum feedgen_kind kind;
+	const char *name;
+	size_t n;
 
-	*n = 0;
-	if (!r->params.present)
+	if (!r->params)
 		return INVALID("missing field `params`");
-	if (r->params.t != J_ARR)
+	if (r->toks[r->params].type != FEED_TOK_ARRAY)
 		return INVALID("params must be an array of stream names");
-	for (cur = r->params.p; arr_next(&cur, e, &el); (*n)++) {
-		if (el.t != J_STR)
+	uint32_t i, el;
+
+	FOR_EACH_EL(r, r->params, i, el) {
+		if (r->toks[el].type != FEED_TOK_STRING)
 			return INVALID("params must be an array of stream names");
-		if (feedgen_stream_parse(el.p + 1, el.n - 2, &kind))
+		name = tok_str(r, el, &n);
+		if (feedgen_stream_parse(name, n, &kind))
 			return INVALID("invalid stream name");
 	}
 	return 0;
 }
 
-static size_t do_subscribe(struct feedgen *g, const struct req *r, bool sub, const char *e,
-			   char *out, size_t cap)
+static size_t do_subscribe(struct feedgen *g, const struct req *r, bool sub, char *out,
+			   size_t cap)
 {
-	const char *cur;
-	struct jspan el;
-	unsigned n;
-	size_t err = check_streams(r, e, &n, out, cap);
+	const char *name;
+	size_t n, err = check_streams(r, out, cap);
+	uint32_t i, el;
 
 	if (err)
 		return err;
 	if (sub) {
 		unsigned fresh = 0;
 
-		for (cur = r->params.p; arr_next(&cur, e, &el);)
-			fresh += !feedgen__has(g, el.p + 1, el.n - 2);
+		FOR_EACH_EL(r, r->params, i, el) {
+			name = tok_str(r, el, &n);
+			fresh += !feedgen__has(g, name, n);
+		}
 		/* all or nothing: a request never leaves half its streams added */
 		if (feedgen__nstreams(g) + fresh > FEEDGEN_MAX_STREAMS)
 			return INVALID("too many streams (1024 per connection)");
 	}
-	for (cur = r->params.p; arr_next(&cur, e, &el);) {
-		int rc = sub ? feedgen__subscribe(g, el.p + 1, el.n - 2)
-			     : feedgen__unsubscribe(g, el.p + 1, el.n - 2);
+	FOR_EACH_EL(r, r->params, i, el) {
+		int rc;
 
+		name = tok_str(r, el, &n);
+		rc = sub ? feedgen__subscribe(g, name, n) : feedgen__unsubscribe(g, name, n);
 		if (rc < 0)
 			return INVALID("too many streams or symbols");
 	}
@@ -281,104 +178,87 @@ static size_t do_list(struct feedgen *g, const struct req *r, char *out, size_t 
 	return (size_t)(o.p - out);
 }
 
-static size_t do_property(bool *combined, const struct req *r, bool set, const char *e,
-			  char *out, size_t cap)
+static size_t do_property(bool *combined, const struct req *r, bool set, char *out,
+			  size_t cap)
 {
-	const char *cur;
-	struct jspan name, val;
+	uint32_t name, val;
 
-	if (!r->params.present || r->params.t != J_ARR)
+	if (!r->params || r->toks[r->params].type != FEED_TOK_ARRAY)
 		return INVALID("params must be an array");
-	cur = r->params.p;
-	if (!arr_next(&cur, e, &name) || name.t != J_STR)
+	name = arr_at(r, r->params, 0);
+	if (!name || r->toks[name].type != FEED_TOK_STRING)
 		return INVALID("missing property name");
-	if (name.n != 10 || memcmp(name.p, "\"combined\"", 10))
+	if (!tok_is(r, name, "combined"))
 		return reply_error(out, cap, r, 0, "Unknown property");
 	if (!set) {
-		if (arr_next(&cur, e, &val))
+		if (arr_at(r, r->params, 1))
 			return INVALID("too many parameters");
 		return reply_result(out, cap, r, *combined ? "true" : "false");
 	}
-	if (!arr_next(&cur, e, &val))
+	if (!(val = arr_at(r, r->params, 1)))
 		return INVALID("missing property value");
-	if (val.t != J_TRUE && val.t != J_FALSE)
+	if (r->toks[val].type != FEED_TOK_TRUE && r->toks[val].type != FEED_TOK_FALSE)
 		return reply_error(out, cap, r, 1, "Invalid value type: expected Boolean");
-	if (arr_next(&cur, e, &val))
+	if (arr_at(r, r->params, 2))
 		return INVALID("too many parameters");
-	*combined = val.t == J_TRUE;
+	*combined = r->toks[val].type == FEED_TOK_TRUE;
 	return reply_result(out, cap, r, "null");
 }
 
 /* An id is an unsigned 64-bit integer, a short string or null. */
-static bool id_valid(const struct jspan *id)
+static bool id_valid(const struct req *r)
 {
-	if (id->t == J_NULL)
-		return true;
-	if (id->t == J_STR)
-		return id->n <= SIM_RPC_ID_MAX;
-	if (id->t != J_NUM || id->n > 20)
-		return false;
-	for (size_t i = 0; i < id->n; i++)
-		if (!is_digit(id->p[i]))
-			return false;
-	return id->n < 20 || memcmp(id->p, "18446744073709551615", 20) <= 0;
-}
+	const struct feed_tok *t = &r->toks[r->id];
+	uint64_t v;
 
-#define METHOD_IS(s, lit) ((s).n == sizeof(lit) + 1 && !memcmp((s).p + 1, lit, sizeof(lit) - 1))
+	if (t->type == FEED_TOK_NULL)
+		return true;
+	if (t->type == FEED_TOK_STRING)
+		return t->len + 2 <= SIM_RPC_ID_MAX; /* echoed with its quotes */
+	return !feed_json_u64(r->js, t, &v);
+}
 
 size_t sim_rpc_handle(struct feedgen *g, bool *combined, const char *req, size_t len,
 		      char *out, size_t cap)
 {
-	const char *e = req + len, *p, *end;
-	struct req rq, *r = &rq;
-	enum jtype t;
+	struct feed_tok toks[SIM_RPC_TOKENS_MAX];
+	struct req rq = { .js = req, .toks = toks }, *r = &rq;
+	int n = feed_json_tokenize(req, len, toks, SIM_RPC_TOKENS_MAX);
 
-	memset(r, 0, sizeof(*r));
-	end = j_value(req, e, &t, 0);
-	if (!end || ws(end, e) != e)
+	/* valid JSON perhaps, but more values than any method takes */
+	if (n == FEED_ERR_TOKENS)
+		return INVALID("request too large");
+	if (n < 0)
 		return reply_error(out, cap, r, 3, "Invalid JSON: not one well-formed JSON value");
-	if (t != J_OBJ)
+	if (toks[0].type != FEED_TOK_OBJECT)
 		return INVALID("expected a JSON object");
-	/* members of the validated object */
-	p = ws(ws(req, e) + 1, e);
-	while (*p == '"') {
-		const char *ks = p, *ke = j_string(p, e);
-		struct jspan v, *dst = NULL;
-
-		v.p = ws(ws(ke, e) + 1, e); /* past ':' */
-		p = j_value(v.p, e, &v.t, 0);
-		v.n = (size_t)(p - v.p);
-		v.present = true;
-		if (ke - ks == 8 && !memcmp(ks, "\"method\"", 8))
-			dst = &r->method;
-		else if (ke - ks == 8 && !memcmp(ks, "\"params\"", 8))
-			dst = &r->params;
-		else if (ke - ks == 4 && !memcmp(ks, "\"id\"", 4))
-			dst = &r->id;
-		if (dst)
-			*dst = v;
-		p = ws(p, e);
-		if (*p == ',')
-			p = ws(p + 1, e);
+	/* key, value subtree, key, ...; the last of a duplicated key wins */
+	for (uint32_t i = 0, k = 1; i < toks[0].size; i++, k = toks[k + 1].next) {
+		if (tok_is(r, k, "method"))
+			r->method = k + 1;
+		else if (tok_is(r, k, "params"))
+			r->params = k + 1;
+		else if (tok_is(r, k, "id"))
+			r->id = k + 1;
 	}
-	if (r->id.present && !id_valid(&r->id)) {
-		r->id.present = false;
+	if (r->id && !id_valid(r)) {
+		r->id = 0;
 		return INVALID("request ID must be an unsigned integer");
 	}
-	if (!r->method.present)
+	if (!r->method)
 		return INVALID("missing field `method`");
-	if (r->method.t != J_STR)
+	if (toks[r->method].type != FEED_TOK_STRING)
 		return INVALID("method must be a string");
-	if (METHOD_IS(r->method, "SUBSCRIBE"))
-		return do_subscribe(g, r, true, e, out, cap);
-	if (METHOD_IS(r->method, "UNSUBSCRIBE"))
-		return do_subscribe(g, r, false, e, out, cap);
-	if (METHOD_IS(r->method, "LIST_SUBSCRIPTIONS"))
+	if (tok_is(r, r->method, "SUBSCRIBE"))
+		return do_subscribe(g, r, true, out, cap);
+	if (tok_is(r, r->method, "UNSUBSCRIBE"))
+		return do_subscribe(g, r, false, out, cap);
+	if (tok_is(r, r->method, "LIST_SUBSCRIPTIONS"))
 		return do_list(g, r, out, cap);
-	if (METHOD_IS(r->method, "SET_PROPERTY"))
-		return do_property(combined, r, true, e, out, cap);
-	if (METHOD_IS(r->method, "GET_PROPERTY"))
-		return do_property(combined, r, false, e, out, cap);
+	if (tok_is(r, r->method, "SET_PROPERTY"))
+		return do_property(combined, r, true, out, cap);
+	if (tok_is(r, r->method, "GET_PROPERTY"))
+		return do_property(combined, r, false, out, cap);
 	return INVALID("unknown method, expected one of SUBSCRIBE, UNSUBSCRIBE, "
 		       "LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY");
 }
