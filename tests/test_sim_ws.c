@@ -40,12 +40,12 @@ static void header_lengths(void)
 {
 	uint8_t h[SIM_WS_HDR_MAX];
 
-	CHECK(sim_ws_hdr_write(h, SIM_WS_OP_TEXT, true, 0) == 2 && h[0] == 0x81 && h[1] == 0);
-	CHECK(sim_ws_hdr_write(h, SIM_WS_OP_TEXT, true, 125) == 2 && h[1] == 125);
-	CHECK(sim_ws_hdr_write(h, SIM_WS_OP_CONT, false, 126) == 4 && h[0] == 0 && h[1] == 126 &&
+	CHECK(sim_ws_hdr_write(h, WS_OP_TEXT, true, 0) == 2 && h[0] == 0x81 && h[1] == 0);
+	CHECK(sim_ws_hdr_write(h, WS_OP_TEXT, true, 125) == 2 && h[1] == 125);
+	CHECK(sim_ws_hdr_write(h, WS_OP_CONT, false, 126) == 4 && h[0] == 0 && h[1] == 126 &&
 	      h[2] == 0 && h[3] == 126);
-	CHECK(sim_ws_hdr_write(h, SIM_WS_OP_TEXT, true, 65535) == 4 && h[2] == 0xff && h[3] == 0xff);
-	CHECK(sim_ws_hdr_write(h, SIM_WS_OP_PING, true, 65536) == 10 && h[0] == 0x89 &&
+	CHECK(sim_ws_hdr_write(h, WS_OP_TEXT, true, 65535) == 4 && h[2] == 0xff && h[3] == 0xff);
+	CHECK(sim_ws_hdr_write(h, WS_OP_PING, true, 65536) == 10 && h[0] == 0x89 &&
 	      h[1] == 127 && h[7] == 1 && h[8] == 0 && h[9] == 0);
 	CHECK(sim_ws_hdr_len(125) == 2 && sim_ws_hdr_len(126) == 4 && sim_ws_hdr_len(70000) == 10);
 }
@@ -67,14 +67,14 @@ static void fragments_reassemble(void)
 
 			if (len > 1000 && frag == 1)
 				continue;
-			n = sim_ws_frame_msg(out, SIM_WS_OP_TEXT, msg, len, frag);
+			n = sim_ws_frame_msg(out, WS_OP_TEXT, msg, len, frag);
 			CHECKF(n == want, "len %zu frag %zu: wrote %zu, framed_len %zu", len, frag, n, want);
 			while (pos < n && !fin) {
 				uint64_t pl = out[pos + 1] & 0x7f;
 				size_t h = 2;
 
 				fin = out[pos] & 0x80;
-				CHECKF((out[pos] & 0x0f) == (frames ? SIM_WS_OP_CONT : SIM_WS_OP_TEXT),
+				CHECKF((out[pos] & 0x0f) == (frames ? WS_OP_CONT : WS_OP_TEXT),
 				       "len %zu frag %zu: opcode of frame %zu", len, frag, frames);
 				CHECK(!(out[pos + 1] & 0x80));
 				if (pl == 126) {

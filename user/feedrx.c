@@ -27,6 +27,7 @@
 #include "output.h"
 #include "subscribe.h"
 #include "url.h"
+#include "ws_frame.h"
 
 #define FEEDRX_EXIT_USAGE 2
 #define FEEDRX_MAX_SUBSCRIBE 1024
@@ -300,7 +301,7 @@ static void feedrx_on_fast_message(void *ctx, int opcode, const uint8_t *p, size
 	struct feedrx *f = ctx;
 	struct lat_stamps st = *stamps;
 
-	if (opcode != 1 && opcode != 2)
+	if (opcode != WS_OP_TEXT && opcode != WS_OP_BINARY)
 		return;
 	if (f->count && f->delivered >= f->count)
 		return; /* closing: so the counts add up to what went out */
@@ -389,9 +390,9 @@ static void feedrx_on_fast_control(void *ctx, int opcode, const uint8_t *p, size
 
 	if (!f->conn || !kconn__discarding(f->conn))
 		return; /* the kernel path decodes and answers itself */
-	if (opcode == 9) {
+	if (opcode == WS_OP_PING) {
 		kconn__pong(f->conn, p, n);
-	} else if (opcode == 8) {
+	} else if (opcode == WS_OP_CLOSE) {
 		uint16_t code = n >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : 1005;
 
 		kconn__peer_closed(f->conn, code);

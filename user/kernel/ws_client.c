@@ -1,5 +1,6 @@
 /* ws_client — RFC 6455 client endpoint on wslay's frame API (see ws_client.h). */
 #include "ws_client.h"
+#include "ws_frame.h" /* the RFC 6455 opcodes, WS_OP_* */
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,12 +10,6 @@
 
 #include <openssl/rand.h>
 
-#define WS_OP_CONT 0x0
-#define WS_OP_TEXT 0x1
-#define WS_OP_BINARY 0x2
-#define WS_OP_CLOSE 0x8
-#define WS_OP_PING 0x9
-#define WS_OP_PONG 0xa
 
 /* wslay pulls input from the bytes of the current feed() call. */
 static ssize_t ws_client__recv_cb(uint8_t *buf, size_t len, int flags, void *user)

@@ -280,7 +280,7 @@ static void conn_close(struct conn *c, uint16_t code, const char *why)
 		return;
 	}
 	c->out_len += code == SIM_WS_CLOSE_NO_STATUS
-			      ? sim_ws_hdr_write(dst, SIM_WS_OP_CLOSE, true, 0)
+			      ? sim_ws_hdr_write(dst, WS_OP_CLOSE, true, 0)
 			      : sim_ws_close_write(dst, code, why);
 }
 
@@ -357,7 +357,7 @@ static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
 		/* replies are not data messages: never logged, never fragmented */
 		n = sim_rpc_handle(c->gen, &c->combined, (const char *)p, n, s->reply,
 				   SIM_RPC_REPLY_MAX);
-		if (!out_frame(c, SIM_WS_OP_TEXT, s->reply, n))
+		if (!out_frame(c, WS_OP_TEXT, s->reply, n))
 			c->state = CS_DEAD;
 		if (!feedgen__can_emit(c->gen))
 			c->owed = 0;
@@ -366,7 +366,7 @@ static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
 		conn_close(c, SIM_WS_CLOSE_UNSUPPORTED, "binary messages are not supported");
 		break;
 	case SIM_WS_EV_PING:
-		if (!out_frame(c, SIM_WS_OP_PONG, p, n))
+		if (!out_frame(c, WS_OP_PONG, p, n))
 			c->state = CS_DEAD;
 		break;
 	case SIM_WS_EV_PONG:
@@ -516,7 +516,7 @@ static size_t conn_generate(struct conn *c)
 			c->state = CS_DEAD;
 			break;
 		}
-		c->out_len += sim_ws_frame_msg(dst, SIM_WS_OP_TEXT, s->scratch, (size_t)n,
+		c->out_len += sim_ws_frame_msg(dst, WS_OP_TEXT, s->scratch, (size_t)n,
 					       cfg->fragment);
 		if (s->log) {
 			fwrite(s->scratch, 1, (size_t)n, s->log);
@@ -694,7 +694,7 @@ static void conn_ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (c->state != CS_OPEN || out_free(c) < CTRL_ROOM + c->srv->reply_room)
 		return; /* the client is not reading anyway: skip this ping */
 	n = snprintf(payload, sizeof(payload), "%lld", (long long)(clock_ns(CLOCK_REALTIME) / 1000000));
-	out_frame(c, SIM_WS_OP_PING, payload, (size_t)n);
+	out_frame(c, WS_OP_PING, payload, (size_t)n);
 	if (!c->ping_outstanding) {
 		c->ping_outstanding = true;
 		ev_timer_set(&c->pong_timer, c->srv->cfg.pong_timeout, 0);

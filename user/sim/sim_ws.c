@@ -47,7 +47,7 @@ size_t sim_ws_frame_msg(uint8_t *out, unsigned opcode, const void *payload, size
 	do {
 		size_t n = left < frag ? left : frag;
 
-		p += sim_ws_hdr_write(p, p == out ? opcode : SIM_WS_OP_CONT, n == left, n);
+		p += sim_ws_hdr_write(p, p == out ? opcode : WS_OP_CONT, n == left, n);
 		memcpy(p, src, n);
 		p += n;
 		src += n;
@@ -63,7 +63,7 @@ size_t sim_ws_close_write(uint8_t *out, uint16_t code, const char *reason)
 
 	if (rlen > SIM_WS_CTL_MAX - 2)
 		rlen = SIM_WS_CTL_MAX - 2;
-	h = sim_ws_hdr_write(out, SIM_WS_OP_CLOSE, true, 2 + rlen);
+	h = sim_ws_hdr_write(out, WS_OP_CLOSE, true, 2 + rlen);
 	out[h] = (uint8_t)(code >> 8);
 	out[h + 1] = (uint8_t)code;
 	if (rlen)
@@ -169,21 +169,21 @@ static enum sim_ws_ev rx_header(struct sim_ws_rx *rx)
 	rx->left = len;
 	rx->pos = 0;
 	switch (op) {
-	case SIM_WS_OP_CLOSE:
-	case SIM_WS_OP_PING:
-	case SIM_WS_OP_PONG:
+	case WS_OP_CLOSE:
+	case WS_OP_PING:
+	case WS_OP_PONG:
 		if (!rx->fin)
 			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "fragmented control frame");
 		if (len > SIM_WS_CTL_MAX)
 			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "control frame too long");
 		rx->ctl_len = 0;
 		return SIM_WS_EV_NONE;
-	case SIM_WS_OP_CONT:
+	case WS_OP_CONT:
 		if (!rx->msg_op)
 			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "continuation without a message");
 		break;
-	case SIM_WS_OP_TEXT:
-	case SIM_WS_OP_BINARY:
+	case WS_OP_TEXT:
+	case WS_OP_BINARY:
 		if (rx->msg_op)
 			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "new message inside a fragmented one");
 		rx->msg_op = (uint8_t)op;
@@ -205,11 +205,11 @@ static enum sim_ws_ev rx_frame_done(struct sim_ws_rx *rx)
 	rx->hdr_len = 0;
 	rx->hdr_need = 2;
 	switch (rx->opcode) {
-	case SIM_WS_OP_PING:
+	case WS_OP_PING:
 		return SIM_WS_EV_PING;
-	case SIM_WS_OP_PONG:
+	case WS_OP_PONG:
 		return SIM_WS_EV_PONG;
-	case SIM_WS_OP_CLOSE:
+	case WS_OP_CLOSE:
 		if (rx->ctl_len == 0) {
 			rx->close_code = SIM_WS_CLOSE_NO_STATUS;
 			return SIM_WS_EV_CLOSE;
@@ -226,7 +226,7 @@ static enum sim_ws_ev rx_frame_done(struct sim_ws_rx *rx)
 	rx->msg_len += rx->pos;
 	if (!rx->fin)
 		return SIM_WS_EV_NONE;
-	ev = rx->msg_op == SIM_WS_OP_TEXT ? SIM_WS_EV_TEXT : SIM_WS_EV_BINARY;
+	ev = rx->msg_op == WS_OP_TEXT ? SIM_WS_EV_TEXT : SIM_WS_EV_BINARY;
 	rx->msg_op = 0;
 	if (ev == SIM_WS_EV_TEXT && !utf8_valid(rx->msg, rx->msg_len))
 		return rx_fail(rx, SIM_WS_CLOSE_BAD_DATA, "text message not UTF-8");
@@ -264,7 +264,7 @@ enum sim_ws_ev sim_ws_rx__feed(struct sim_ws_rx *rx, const uint8_t *buf, size_t 
 			continue;
 		}
 		{
-			bool ctl = rx->opcode >= SIM_WS_OP_CLOSE;
+			bool ctl = rx->opcode >= WS_OP_CLOSE;
 			uint8_t *dst = ctl ? rx->ctl + rx->pos : rx->msg + rx->msg_len + rx->pos;
 			size_t n = rx->left < (uint64_t)(end - p) ? (size_t)rx->left : (size_t)(end - p);
 

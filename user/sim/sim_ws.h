@@ -8,14 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum {
-	SIM_WS_OP_CONT = 0x0,
-	SIM_WS_OP_TEXT = 0x1,
-	SIM_WS_OP_BINARY = 0x2,
-	SIM_WS_OP_CLOSE = 0x8,
-	SIM_WS_OP_PING = 0x9,
-	SIM_WS_OP_PONG = 0xa,
-};
+#include "ws_frame.h" /* the RFC 6455 opcodes, WS_OP_* */
 
 /* Close codes used by the simulator (RFC 6455 §7.4.1). */
 enum {
