@@ -72,22 +72,14 @@ enum tls_suite tls_keys_suite_from_ssl(const SSL *ssl)
 
 /* --- derivation --------------------------------------------------------- */
 
-static int hkdf_expand(const char *md, const uint8_t *prk, size_t prk_len,
-		       const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+/* Run one of OpenSSL's KDFs by name. 0 or a negative errno. */
+static int tls_keys_kdf(const char *name, const OSSL_PARAM *params, uint8_t *out,
+			size_t out_len)
 {
-	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
-		OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)prk, prk_len),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_KDF *kdf;
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, name, NULL);
 	EVP_KDF_CTX *kctx;
 	int err = -EIO;
 
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	if (!kdf)
 		return -ENOSYS;
 	kctx = EVP_KDF_CTX_new(kdf);
@@ -101,6 +93,21 @@ static int hkdf_expand(const char *md, const uint8_t *prk, size_t prk_len,
 free_kdf:
 	EVP_KDF_free(kdf);
 	return err;
+}
+
+static int hkdf_expand(const char *md, const uint8_t *prk, size_t prk_len,
+		       const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+{
+	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
+		OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)prk, prk_len),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len),
+		OSSL_PARAM_construct_end(),
+	};
+
+	return tls_keys_kdf("HKDF", params, out, out_len);
 }
 
 int tls_keys_hkdf_expand_label(const char *md, const uint8_t *secret, size_t secret_len,
@@ -135,9 +142,6 @@ int tls_keys_prf12(const char *md, const uint8_t *secret, size_t secret_len,
 {
 	uint8_t full_seed[1024];
 	size_t label_len = strlen(label);
-	EVP_KDF *kdf;
-	EVP_KDF_CTX *kctx;
-	int err = -EIO;
 
 	if (label_len + seed_len > sizeof(full_seed))
 		return -EINVAL;
@@ -154,20 +158,7 @@ int tls_keys_prf12(const char *md, const uint8_t *secret, size_t secret_len,
 		OSSL_PARAM_construct_end(),
 	};
 
-	kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-	if (!kdf)
-		return -ENOSYS;
-	kctx = EVP_KDF_CTX_new(kdf);
-	if (!kctx) {
-		err = -ENOMEM;
-		goto free_kdf;
-	}
-	if (EVP_KDF_derive(kctx, out, out_len, params) == 1)
-		err = 0;
-	EVP_KDF_CTX_free(kctx);
-free_kdf:
-	EVP_KDF_free(kdf);
-	return err;
+	return tls_keys_kdf("TLS1-PRF", params, out, out_len);
 }
 
 int tls_keys_derive_13(enum tls_suite suite, const uint8_t *secret, size_t len,
