@@ -149,8 +149,19 @@ static void live_line_rates_and_roll(void)
 	REQUIRE(f);
 	lat_stats__live_line_at(S, f, 4000000000ull);
 	fclose(f);
-	CHECKF(strstr(buf, " 500 msg/s 0.00 MB/s  e2e -  rx -  drops 0  fast 0 shadow 0") != NULL,
+	CHECKF(strstr(buf, " 500 msg/s 0.00 MB/s  e2e -  rx -  drops 0  fast 0 shadow 0\n") != NULL,
 	       "%s", buf);
+	free(buf);
+
+	/* XDP mode: the program's counters of the last second */
+	S->c.xdp[FX_CNT_STEERED] = 700;
+	S->c.xdp[FX_CNT_STALE] = 4;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	REQUIRE(f);
+	lat_stats__live_line_at(S, f, 5000000000ull);
+	fclose(f);
+	CHECKF(strstr(buf, "shadow 0  xdp steered 700 stale 4\n") != NULL, "%s", buf);
 	free(buf);
 }
 

@@ -154,9 +154,21 @@ void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns)
 		(double)(c->bytes - p->bytes) * inv / 1e6);
 	print_p50_p99(f, "e2e", &s->win[LAT_ST_E2E]);
 	print_p50_p99(f, "rx", &s->win[LAT_ST_RX]);
-	fprintf(f, "  drops %llu  fast %llu shadow %llu\n",
+	fprintf(f, "  drops %llu  fast %llu shadow %llu",
 		(unsigned long long)(c->drops - p->drops), (unsigned long long)(c->fast - p->fast),
 		(unsigned long long)(c->shadow - p->shadow));
+	/* the XDP program's counters, in XDP mode only */
+	uint64_t any = 0;
+	for (int i = 0; i < FX_CNT__MAX; i++)
+		any |= c->xdp[i];
+	if (any) {
+		fprintf(f, "  xdp");
+		for (int i = 0; i < FX_CNT__MAX; i++)
+			if (c->xdp[i] != p->xdp[i] || i == FX_CNT_STEERED)
+				fprintf(f, " %s %llu", xdp_names[i],
+					(unsigned long long)(c->xdp[i] - p->xdp[i]));
+	}
+	fputc('\n', f);
 	fflush(f);
 	s->prev = s->c;
 	s->last_ns = now_ns;
