@@ -63,7 +63,8 @@ TOOL_SRCS  := $(wildcard tests/tool_*.c)
 TOOL_BINS  := $(TOOL_SRCS:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test demo bench clean format check-tools
-all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) $(TOOL_BINS)
+all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) \
+     $(BUILD)/certs/server.pem $(TOOL_BINS)
 
 deps:
 	$(Q)bash scripts/deps.sh
@@ -132,6 +133,11 @@ $(BUILD)/tests/%.o: tests/%.c $(BPF_SKELS) | check-tools
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# A throwaway test CA and server certificate: feedsim's default identity.
+$(BUILD)/certs/server.pem: scripts/certs.sh
+	@echo "  CERTS   $(@D)"
+	$(Q)bash scripts/certs.sh $(@D)
 
 format:
 	clang-format -i $(wildcard user/*.[ch] user/*/*.[ch] tests/*.[ch] include/*.h bpf/*.c)
