@@ -229,10 +229,15 @@ void lat_stats__summary(struct lat_stats *s, FILE *f)
 		(unsigned long long)c->msgs, (unsigned long long)c->bytes, el,
 		el > 0 ? (double)c->msgs / el : 0.0, (unsigned long long)c->drops,
 		(unsigned long long)c->fast, (unsigned long long)c->shadow);
-	fprintf(f, "xdp:");
+	uint64_t any = 0; /* XDP mode only: the kernel path has no program */
 	for (int i = 0; i < FX_CNT__MAX; i++)
-		fprintf(f, " %s %llu", xdp_names[i], (unsigned long long)c->xdp[i]);
-	fprintf(f, "\n");
+		any |= c->xdp[i];
+	if (any) {
+		fprintf(f, "xdp:");
+		for (int i = 0; i < FX_CNT__MAX; i++)
+			fprintf(f, " %s %llu", xdp_names[i], (unsigned long long)c->xdp[i]);
+		fprintf(f, "\n");
+	}
 	fflush(f);
 }
 
