@@ -258,9 +258,11 @@ static void json_report(void)
 	char path[] = "/tmp/test_lat_stats.XXXXXX";
 
 	fill_some();
+	lat_hist__record(&S->service, 400); /* fast path: 0.4 us per message */
 	char *buf = capture(lat_stats__json, &len);
 	REQUIRE(buf);
 	CHECKF(json_shape_ok(buf), "%s", buf);
+	CHECK(strstr(buf, "\"service\":{\"label\":") != NULL);
 	CHECK(strstr(buf, "\"clock\":\"CLOCK_MONOTONIC\"") != NULL);
 	CHECK(strstr(buf, "\"steered\":1234") != NULL);
 
@@ -285,7 +287,8 @@ static void json_report(void)
 		 "assert d[\"counters\"][\"xdp\"][\"meta_fail\"]==5; "
 		 "g=e[\"percentiles\"]; assert g[0]==[0,25.0] and g[-1][0]==99.99; "
 		 "assert all(a[1]<=b[1] for a,b in zip(g,g[1:])); "
-		 "assert len(d[\"stages\"])==%d' < %s",
+		 "assert d[\"stages\"][\"service\"][\"p50\"]==0.4; "
+		 "assert len(d[\"stages\"])==%d+1' < %s",
 		 LAT_ST__MAX, path);
 	REQUIRE(n > 0 && (size_t)n < sizeof(cmd));
 	int rc = system(cmd);

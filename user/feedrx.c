@@ -927,6 +927,7 @@ int main(int argc, char **argv)
 				(unsigned long long)fs.kernel_bytes, b);
 		}
 		if (f.stats) {
+			lat_hist__merge(&f.stats->service, fastpath__service(f.fp));
 			fastpath__xdp_counters(f.fp, f.stats->c.xdp);
 			f.stats->c.drops = fs.segments_refused + fs.reinject_failed;
 		}

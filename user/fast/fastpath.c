@@ -46,6 +46,8 @@ struct fastpath {
 
 	/* stamps of the frame being processed */
 	struct lat_stamps cur;
+	uint64_t batch_drain_ns, batch_msgs0;
+	struct lat_hist service;
 
 	ev_timer heartbeat;
 
@@ -130,6 +132,10 @@ static void on_frame(void *ctx, const struct xsk_rx_frame *f)
 
 	fp->refuse[i] = false;
 	fp->st.frames++;
+	if (i == 0) {
+		fp->batch_drain_ns = f->drain_ns;
+		fp->batch_msgs0 = fp->st.messages;
+	}
 	if (pkt_parse_tcp(f->data, f->len, &seg) != PKT_OK ||
 	    memcmp(&seg.key, &fp->key, sizeof(seg.key)) != 0) {
 		fp->st.frames_other++; /* not ours to decode, but the kernel's to see */
@@ -151,7 +157,14 @@ static void on_batch_end(void *ctx, const struct xsk_rx_frame *frames, unsigned 
 {
 	struct fastpath *fp = ctx;
 	unsigned i, k = 0, done;
+	uint64_t msgs = fp->st.messages - fp->batch_msgs0;
 
+	if (fp->o.stamps && msgs && fp->batch_drain_ns) {
+		uint64_t now = lat_stats_now_ns();
+
+		if (now > fp->batch_drain_ns)
+			lat_hist__record(&fp->service, (now - fp->batch_drain_ns) / msgs);
+	}
 	for (i = 0; i < n && i < FP_BATCH_MAX; i++) {
 		if (fp->refuse[i])
 			continue;
@@ -232,6 +245,7 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	}
 	fp->o = *o;
 	fp->loop = loop;
+	lat_hist__init(&fp->service);
 	fp->stream_md = EVP_MD_CTX_new();
 	fp->kernel_md = EVP_MD_CTX_new();
 	if (!fp->stream_md || !fp->kernel_md ||
@@ -499,6 +513,11 @@ void fastpath__free(struct fastpath *fp)
 	EVP_MD_CTX_free(fp->stream_md);
 	EVP_MD_CTX_free(fp->kernel_md);
 	free(fp);
+}
+
+const struct lat_hist *fastpath__service(const struct fastpath *fp)
+{
+	return &fp->service;
 }
 
 uint64_t fastpath__stream_bytes(const struct fastpath *fp)

@@ -103,6 +103,9 @@ bool fastpath__failed(const struct fastpath *fp);
 const char *fastpath__describe(const struct fastpath *fp); /* "native XDP, copy mode, 2 queues" */
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX]);
+/* With stamps on: per batch, ns from the ring to the end of decoding divided
+ * by the messages it delivered (the cost of a message, without queueing). */
+const struct lat_hist *fastpath__service(const struct fastpath *fp);
 
 /* Detach everything (safe on every exit path, NULL-safe). */
 void fastpath__free(struct fastpath *fp);

@@ -68,6 +68,7 @@ void lat_stats__init(struct lat_stats *s, uint64_t now_ns)
 		lat_hist__init(&s->total[i]);
 	}
 	lat_hist__init(&s->scratch);
+	lat_hist__init(&s->service);
 	s->start_ns = s->last_ns = now_ns;
 }
 
@@ -213,6 +214,16 @@ void lat_stats__summary(struct lat_stats *s, FILE *f)
 		}
 		notes += h->clamped || s->negative[i];
 	}
+	if (s->service.count) {
+		uint64_t v[N_PS];
+
+		lat_hist__percentiles(&s->service, report_ps, v, N_PS);
+		fprintf(f, "%-34s %10llu", "fast path, per message (no queue)",
+			(unsigned long long)s->service.count);
+		for (unsigned int k = 0; k < N_PS; k++)
+			fprintf(f, " %10.3f", v[k] / 1e3);
+		fprintf(f, " %10.3f\n", s->service.max / 1e3);
+	}
 	if (notes) {
 		for (int i = 0; i < LAT_ST__MAX; i++) {
 			const struct lat_hist *h = combined(s, i);
@@ -247,9 +258,41 @@ static void json_us(FILE *f, const char *key, uint64_t ns)
 		(unsigned long long)(ns % 1000));
 }
 
-void lat_stats__json(struct lat_stats *s, FILE *f)
+/* One stage object of the JSON report. */
+static void json_stage(FILE *f, const char *sep, const char *name, const char *label,
+		       const struct lat_hist *h, uint64_t negative)
 {
 	static const char *const pkeys[N_PS] = { "p50", "p90", "p99", "p99_9" };
+	uint64_t v[N_PS];
+
+	fprintf(f, "%s\"%s\":{\"label\":\"%s\",\"count\":%llu,\"negative\":%llu,\"clamped\":%llu",
+		sep, name, label, (unsigned long long)h->count, (unsigned long long)negative,
+		(unsigned long long)h->clamped);
+	if (h->count) {
+		lat_hist__percentiles(h, report_ps, v, N_PS);
+		json_us(f, "min", h->min);
+		for (unsigned int k = 0; k < N_PS; k++)
+			json_us(f, pkeys[k], v[k]);
+		json_us(f, "max", h->max);
+		fprintf(f, ",\"mean\":%.3f", lat_hist__mean(h) / 1e3);
+		/* a finer grid for plots: [[percentile, us], ...] */
+		fprintf(f, ",\"percentiles\":[");
+		for (unsigned int k = 0; k < N_GRID; k++) {
+			uint64_t ns = lat_hist__percentile(h, grid_ps[k]);
+
+			fprintf(f, "%s[%g,%llu.%03llu]", k ? "," : "", grid_ps[k],
+				(unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000));
+		}
+		fprintf(f, "]");
+	} else {
+		fprintf(f, ",\"min\":null,\"p50\":null,\"p90\":null,\"p99\":null,"
+			   "\"p99_9\":null,\"max\":null,\"mean\":null");
+	}
+	fprintf(f, "}");
+}
+
+void lat_stats__json(struct lat_stats *s, FILE *f)
+{
 	const struct lat_counters *c = &s->c;
 
 	fprintf(f, "{\"clock\":\"CLOCK_MONOTONIC\",\"exchange_clock\":\"CLOCK_REALTIME_MS\","
@@ -265,36 +308,12 @@ void lat_stats__json(struct lat_stats *s, FILE *f)
 			(unsigned long long)c->xdp[i]);
 	fprintf(f, "}},\"stages\":{");
 	for (int i = 0; i < LAT_ST__MAX; i++) {
-		const struct lat_hist *h = combined(s, i);
-		uint64_t v[N_PS];
-
-		fprintf(f, "%s\"%s\":{\"label\":\"%s\",\"count\":%llu,\"negative\":%llu,"
-			   "\"clamped\":%llu",
-			i ? "," : "", stages[i].name, stages[i].label, (unsigned long long)h->count,
-			(unsigned long long)s->negative[i], (unsigned long long)h->clamped);
-		if (h->count) {
-			lat_hist__percentiles(h, report_ps, v, N_PS);
-			json_us(f, "min", h->min);
-			for (unsigned int k = 0; k < N_PS; k++)
-				json_us(f, pkeys[k], v[k]);
-			json_us(f, "max", h->max);
-			fprintf(f, ",\"mean\":%.3f", lat_hist__mean(h) / 1e3);
-			/* a finer grid for plots: [[percentile, us], ...] */
-			fprintf(f, ",\"percentiles\":[");
-			for (unsigned int k = 0; k < N_GRID; k++) {
-				uint64_t ns = lat_hist__percentile(h, grid_ps[k]);
-
-				fprintf(f, "%s[%g,%llu.%03llu]", k ? "," : "", grid_ps[k],
-					(unsigned long long)(ns / 1000),
-					(unsigned long long)(ns % 1000));
-			}
-			fprintf(f, "]");
-		} else {
-			fprintf(f, ",\"min\":null,\"p50\":null,\"p90\":null,\"p99\":null,"
-				   "\"p99_9\":null,\"max\":null,\"mean\":null");
-		}
-		fprintf(f, "}");
+		json_stage(f, i ? "," : "", stages[i].name, stages[i].label, combined(s, i),
+			   s->negative[i]);
 	}
+	if (s->service.count)
+		json_stage(f, ",", "service", "fast path: time per message after the ring",
+			   &s->service, 0);
 	fprintf(f, "}}\n");
 	fflush(f);
 }

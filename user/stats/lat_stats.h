@@ -74,6 +74,11 @@ struct lat_stats {
 	struct lat_hist win[LAT_ST__MAX];   /* since the last live line */
 	struct lat_hist total[LAT_ST__MAX]; /* everything rolled in from windows */
 	struct lat_hist scratch;            /* total + window, for the reports */
+	/* Fast path only: per AF_XDP batch, the time from the ring to the end of
+	 * decoding divided by the messages it delivered — the cost of one
+	 * message after the ring, without waiting behind others. The caller
+	 * fills it (lat_hist__merge); reported as the "service" stage. */
+	struct lat_hist service;
 };
 
 /* Allocate (about 0.6 MiB, once) and initialise; NULL on ENOMEM. */
