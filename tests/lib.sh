@@ -16,6 +16,8 @@ skip() { local n=$1; shift; echo "SKIP $n: $*"; }
 # A scratch directory removed at exit (after namespace teardown).
 TMP=$(mktemp -d /tmp/feedrx-it.XXXXXX)
 lib__cleanup() { netns__teardown; rm -rf "$TMP"; }
+# removed even when a script exits before it_setup (a skip, a missing build)
+trap 'rm -rf "$TMP"' EXIT
 
 # it_setup NAME [QUEUES [TOPO]]: root check, certificates, namespaces, teardown
 # trap. TOPO is "pair" (the default, or $NETNS_TOPO when set) or "faulty": the
