@@ -248,40 +248,40 @@ static void decoder_errors(void)
 
 	n = client_frame(in, 0x81, "hi", 2);
 	in[1] &= 0x7f; /* unmasked */
-	expect_error(in, 2 + 4, 100, SIM_WS_CLOSE_PROTOCOL, "unmasked");
+	expect_error(in, 2 + 4, 100, WS_CLOSE_PROTOCOL, "unmasked");
 	n = client_frame(in, 0xc1, "hi", 2);
-	expect_error(in, n, 100, SIM_WS_CLOSE_PROTOCOL, "rsv1");
+	expect_error(in, n, 100, WS_CLOSE_PROTOCOL, "rsv1");
 	n = client_frame(in, 0x83, "hi", 2);
-	expect_error(in, n, 100, SIM_WS_CLOSE_PROTOCOL, "opcode 3");
+	expect_error(in, n, 100, WS_CLOSE_PROTOCOL, "opcode 3");
 	n = client_frame(in, 0x09, "ping", 4);
-	expect_error(in, n, 100, SIM_WS_CLOSE_PROTOCOL, "fragmented ping");
+	expect_error(in, n, 100, WS_CLOSE_PROTOCOL, "fragmented ping");
 	memset(big, 'p', sizeof(big));
 	n = client_frame(in, 0x89, big, 126);
-	expect_error(in, n, 1000, SIM_WS_CLOSE_PROTOCOL, "long ping");
+	expect_error(in, n, 1000, WS_CLOSE_PROTOCOL, "long ping");
 	n = client_frame(in, 0x80, "hi", 2);
-	expect_error(in, n, 100, SIM_WS_CLOSE_PROTOCOL, "lone continuation");
+	expect_error(in, n, 100, WS_CLOSE_PROTOCOL, "lone continuation");
 	n = client_frame(in, 0x01, "a", 1);
 	n += client_frame(in + n, 0x81, "b", 1);
-	expect_error(in, n, 100, SIM_WS_CLOSE_PROTOCOL, "text inside fragmented text");
+	expect_error(in, n, 100, WS_CLOSE_PROTOCOL, "text inside fragmented text");
 	n = client_frame(in, 0x81, big, 70000);
-	expect_error(in, n, 65536, SIM_WS_CLOSE_TOO_BIG, "70000-byte message");
+	expect_error(in, n, 65536, WS_CLOSE_TOO_BIG, "70000-byte message");
 	n = client_frame(in, 0x01, big, 40000);
 	n += client_frame(in + n, 0x80, big, 30000);
-	expect_error(in, n, 65536, SIM_WS_CLOSE_TOO_BIG, "70000 bytes in two frames");
+	expect_error(in, n, 65536, WS_CLOSE_TOO_BIG, "70000 bytes in two frames");
 	n = client_frame(in, 0x88, "\x03", 1);
-	expect_error(in, n, 100, SIM_WS_CLOSE_PROTOCOL, "one-byte close");
+	expect_error(in, n, 100, WS_CLOSE_PROTOCOL, "one-byte close");
 	n = client_frame(in, 0x88, "\x03\xed", 2); /* 1005 may not be sent */
-	expect_error(in, n, 100, SIM_WS_CLOSE_PROTOCOL, "close 1005");
+	expect_error(in, n, 100, WS_CLOSE_PROTOCOL, "close 1005");
 	n = client_frame(in, 0x81, "\xc0\xaf", 2); /* overlong '/' */
-	expect_error(in, n, 100, SIM_WS_CLOSE_BAD_DATA, "overlong UTF-8");
+	expect_error(in, n, 100, WS_CLOSE_BAD_DATA, "overlong UTF-8");
 	n = client_frame(in, 0x81, "\xed\xa0\x80", 3); /* surrogate */
-	expect_error(in, n, 100, SIM_WS_CLOSE_BAD_DATA, "surrogate");
+	expect_error(in, n, 100, WS_CLOSE_BAD_DATA, "surrogate");
 	n = client_frame(in, 0x81, "\xe2\x82", 2); /* truncated */
-	expect_error(in, n, 100, SIM_WS_CLOSE_BAD_DATA, "truncated UTF-8");
+	expect_error(in, n, 100, WS_CLOSE_BAD_DATA, "truncated UTF-8");
 	/* 126-byte length field holding 5: not minimal */
 	in[0] = 0x81, in[1] = 0x80 | 126, in[2] = 0, in[3] = 5;
 	memset(in + 4, 0, 4 + 5);
-	expect_error(in, 13, 100, SIM_WS_CLOSE_PROTOCOL, "non-minimal length");
+	expect_error(in, 13, 100, WS_CLOSE_PROTOCOL, "non-minimal length");
 }
 
 static void decoder_accepts_valid_utf8(void)
@@ -297,7 +297,7 @@ static void decoder_accepts_valid_utf8(void)
 	CHECK(ev == SIM_WS_EV_TEXT && used == n);
 	n = client_frame(in, 0x88, "", 0);
 	ev = sim_ws_rx__feed(&rx, in, n, &used);
-	CHECK(ev == SIM_WS_EV_CLOSE && rx.close_code == SIM_WS_CLOSE_NO_STATUS);
+	CHECK(ev == SIM_WS_EV_CLOSE && rx.close_code == WS_CLOSE_NO_STATUS);
 	sim_ws_rx__fini(&rx);
 }
 

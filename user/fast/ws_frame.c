@@ -116,13 +116,13 @@ int ws_frame__error(const struct ws_frame *d)
 uint16_t ws_frame_close_code(int err)
 {
 	if (err == 0)
-		return 1000;
+		return WS_CLOSE_NORMAL;
 	if (err == WS_FRAME_E_TOO_BIG)
-		return 1009;
+		return WS_CLOSE_TOO_BIG;
 	if (err == WS_FRAME_E_UTF8)
-		return 1007;
+		return WS_CLOSE_BAD_DATA;
 	if (err <= WS_FRAME_E_MASKED && err >= WS_FRAME_E_AFTER_CLOSE)
-		return 1002;
+		return WS_CLOSE_PROTOCOL;
 	return 1011;
 }
 

@@ -61,6 +61,18 @@ enum ws_frame_opcode {
 	WS_OP_PONG = 0xa,
 };
 
+/* Close status codes (RFC 6455 §7.4.1), for every WebSocket endpoint here. */
+enum ws_close_code {
+	WS_CLOSE_NORMAL = 1000,
+	WS_CLOSE_GOING_AWAY = 1001,
+	WS_CLOSE_PROTOCOL = 1002,
+	WS_CLOSE_UNSUPPORTED = 1003,
+	WS_CLOSE_NO_STATUS = 1005, /* never on the wire: "no code in the frame" */
+	WS_CLOSE_BAD_DATA = 1007,
+	WS_CLOSE_POLICY = 1008,
+	WS_CLOSE_TOO_BIG = 1009,
+};
+
 /* Decoding errors; kept clear of errno values (ws_frame__init returns
  * -EINVAL / -ENOMEM) so one ws_frame_strerror() serves both. */
 enum ws_frame_err {

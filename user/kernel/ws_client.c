@@ -1,6 +1,5 @@
 /* ws_client — RFC 6455 client endpoint on wslay's frame API (see ws_client.h). */
 #include "ws_client.h"
-#include "ws_frame.h" /* the RFC 6455 opcodes, WS_OP_* */
 
 #include <errno.h>
 #include <stdarg.h>

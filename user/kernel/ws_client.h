@@ -17,13 +17,7 @@
 
 #include <wslay/wslay.h>
 
-/* Close status codes (RFC 6455 §7.4.1). */
-#define WS_CLOSE_NORMAL 1000
-#define WS_CLOSE_GOING_AWAY 1001
-#define WS_CLOSE_PROTOCOL 1002
-#define WS_CLOSE_NO_STATUS 1005 /* never on the wire: "no code in the frame" */
-#define WS_CLOSE_BAD_DATA 1007
-#define WS_CLOSE_TOO_BIG 1009
+#include "ws_frame.h" /* close codes WS_CLOSE_* and opcodes WS_OP_* */
 
 enum ws_client_state {
 	WS_CLIENT_OPEN,	      /* messages flow both ways */

@@ -214,7 +214,7 @@ static void conn_free(struct conn *c)
 	if (s->freeing)
 		return;
 	if (s->cfg.once && !s->shutting_down)
-		sim_server__shutdown(s, SIM_WS_CLOSE_GOING_AWAY);
+		sim_server__shutdown(s, WS_CLOSE_GOING_AWAY);
 	if (s->shutting_down && !s->nconns) {
 		ev_timer_stop(s->loop, &s->shutdown_timer);
 		ev_break(s->loop, EVBREAK_ALL);
@@ -279,7 +279,7 @@ static void conn_close(struct conn *c, uint16_t code, const char *why)
 		c->state = CS_DEAD;
 		return;
 	}
-	c->out_len += code == SIM_WS_CLOSE_NO_STATUS
+	c->out_len += code == WS_CLOSE_NO_STATUS
 			      ? sim_ws_hdr_write(dst, WS_OP_CLOSE, true, 0)
 			      : sim_ws_close_write(dst, code, why);
 }
@@ -363,7 +363,7 @@ static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
 			c->owed = 0;
 		break;
 	case SIM_WS_EV_BINARY:
-		conn_close(c, SIM_WS_CLOSE_UNSUPPORTED, "binary messages are not supported");
+		conn_close(c, WS_CLOSE_UNSUPPORTED, "binary messages are not supported");
 		break;
 	case SIM_WS_EV_PING:
 		if (!out_frame(c, WS_OP_PONG, p, n))
@@ -499,7 +499,7 @@ static size_t conn_generate(struct conn *c)
 		uint8_t *dst;
 
 		if (cfg->count && c->sent >= cfg->count) {
-			conn_close(c, SIM_WS_CLOSE_NORMAL, "count reached");
+			conn_close(c, WS_CLOSE_NORMAL, "count reached");
 			break;
 		}
 		if (cfg->key_update && c->tls13 && c->sent >= c->ku_next)
@@ -709,7 +709,7 @@ static void conn_pong_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	conn_close(c, SIM_WS_CLOSE_POLICY, "pong timeout");
+	conn_close(c, WS_CLOSE_POLICY, "pong timeout");
 	conn_run(c, 0);
 }
 

@@ -146,23 +146,23 @@ static enum sim_ws_ev rx_header(struct sim_ws_rx *rx)
 
 	rx->fin = h[0] & 0x80;
 	if (h[0] & 0x70)
-		return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "reserved bits set");
+		return rx_fail(rx, WS_CLOSE_PROTOCOL, "reserved bits set");
 	if (!(h[1] & 0x80))
-		return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "unmasked client frame");
+		return rx_fail(rx, WS_CLOSE_PROTOCOL, "unmasked client frame");
 	if (len7 == 126) {
 		len = (uint64_t)h[2] << 8 | h[3];
 		off = 4;
 		if (len < 126)
-			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "non-minimal length");
+			return rx_fail(rx, WS_CLOSE_PROTOCOL, "non-minimal length");
 	} else if (len7 == 127) {
 		len = 0;
 		for (int i = 0; i < 8; i++)
 			len = len << 8 | h[2 + i];
 		off = 10;
 		if (len >> 63)
-			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "length with the top bit set");
+			return rx_fail(rx, WS_CLOSE_PROTOCOL, "length with the top bit set");
 		if (len < 65536)
-			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "non-minimal length");
+			return rx_fail(rx, WS_CLOSE_PROTOCOL, "non-minimal length");
 	}
 	memcpy(rx->mask, h + off, 4);
 	rx->opcode = (uint8_t)op;
@@ -173,27 +173,27 @@ static enum sim_ws_ev rx_header(struct sim_ws_rx *rx)
 	case WS_OP_PING:
 	case WS_OP_PONG:
 		if (!rx->fin)
-			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "fragmented control frame");
+			return rx_fail(rx, WS_CLOSE_PROTOCOL, "fragmented control frame");
 		if (len > SIM_WS_CTL_MAX)
-			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "control frame too long");
+			return rx_fail(rx, WS_CLOSE_PROTOCOL, "control frame too long");
 		rx->ctl_len = 0;
 		return SIM_WS_EV_NONE;
 	case WS_OP_CONT:
 		if (!rx->msg_op)
-			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "continuation without a message");
+			return rx_fail(rx, WS_CLOSE_PROTOCOL, "continuation without a message");
 		break;
 	case WS_OP_TEXT:
 	case WS_OP_BINARY:
 		if (rx->msg_op)
-			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "new message inside a fragmented one");
+			return rx_fail(rx, WS_CLOSE_PROTOCOL, "new message inside a fragmented one");
 		rx->msg_op = (uint8_t)op;
 		rx->msg_len = 0;
 		break;
 	default:
-		return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "unknown opcode");
+		return rx_fail(rx, WS_CLOSE_PROTOCOL, "unknown opcode");
 	}
 	if (len > rx->msg_max - rx->msg_len)
-		return rx_fail(rx, SIM_WS_CLOSE_TOO_BIG, "message too big");
+		return rx_fail(rx, WS_CLOSE_TOO_BIG, "message too big");
 	return SIM_WS_EV_NONE;
 }
 
@@ -211,16 +211,16 @@ static enum sim_ws_ev rx_frame_done(struct sim_ws_rx *rx)
 		return SIM_WS_EV_PONG;
 	case WS_OP_CLOSE:
 		if (rx->ctl_len == 0) {
-			rx->close_code = SIM_WS_CLOSE_NO_STATUS;
+			rx->close_code = WS_CLOSE_NO_STATUS;
 			return SIM_WS_EV_CLOSE;
 		}
 		if (rx->ctl_len == 1)
-			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "one-byte close payload");
+			return rx_fail(rx, WS_CLOSE_PROTOCOL, "one-byte close payload");
 		rx->close_code = (uint16_t)(rx->ctl[0] << 8 | rx->ctl[1]);
 		if (!close_code_valid(rx->close_code))
-			return rx_fail(rx, SIM_WS_CLOSE_PROTOCOL, "invalid close code");
+			return rx_fail(rx, WS_CLOSE_PROTOCOL, "invalid close code");
 		if (!utf8_valid(rx->ctl + 2, rx->ctl_len - 2))
-			return rx_fail(rx, SIM_WS_CLOSE_BAD_DATA, "close reason not UTF-8");
+			return rx_fail(rx, WS_CLOSE_BAD_DATA, "close reason not UTF-8");
 		return SIM_WS_EV_CLOSE;
 	}
 	rx->msg_len += rx->pos;
@@ -229,7 +229,7 @@ static enum sim_ws_ev rx_frame_done(struct sim_ws_rx *rx)
 	ev = rx->msg_op == WS_OP_TEXT ? SIM_WS_EV_TEXT : SIM_WS_EV_BINARY;
 	rx->msg_op = 0;
 	if (ev == SIM_WS_EV_TEXT && !utf8_valid(rx->msg, rx->msg_len))
-		return rx_fail(rx, SIM_WS_CLOSE_BAD_DATA, "text message not UTF-8");
+		return rx_fail(rx, WS_CLOSE_BAD_DATA, "text message not UTF-8");
 	return ev;
 }
 

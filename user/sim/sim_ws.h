@@ -8,19 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ws_frame.h" /* the RFC 6455 opcodes, WS_OP_* */
-
-/* Close codes used by the simulator (RFC 6455 §7.4.1). */
-enum {
-	SIM_WS_CLOSE_NORMAL = 1000,
-	SIM_WS_CLOSE_GOING_AWAY = 1001,
-	SIM_WS_CLOSE_PROTOCOL = 1002,
-	SIM_WS_CLOSE_UNSUPPORTED = 1003,
-	SIM_WS_CLOSE_NO_STATUS = 1005,
-	SIM_WS_CLOSE_BAD_DATA = 1007,
-	SIM_WS_CLOSE_POLICY = 1008,
-	SIM_WS_CLOSE_TOO_BIG = 1009,
-};
+#include "ws_frame.h" /* the RFC 6455 opcodes WS_OP_* and close codes WS_CLOSE_* */
 
 #define SIM_WS_HDR_MAX 10 /* server frames carry no mask */
 #define SIM_WS_CTL_MAX 125
