@@ -133,8 +133,30 @@ static void hash_separates_lengths_and_bytes(void)
 	}
 }
 
+static void no_compare_still_counts_and_fails_over(void)
+{
+	struct deliver *d = deliver__new(4);
+	struct deliver_stats st;
+	bool mm;
+
+	REQUIRE(d);
+	deliver__no_compare(d);
+	CHECK(deliver__fast(d, (const uint8_t *)"a", 1));
+	CHECK(deliver__fast(d, (const uint8_t *)"b", 1));
+	deliver__fast_failed(d);
+	CHECK(!deliver__fast(d, (const uint8_t *)"c", 1));
+	CHECK(deliver__shadow(d, (const uint8_t *)"c", 1, &mm) == false); /* index 0: already out */
+	deliver__stats(d, &st);
+	CHECK(st.fast == 2);
+	deliver__reset(d); /* a new connection compares again */
+	CHECK(deliver__fast(d, (const uint8_t *)"x", 1));
+	CHECK(!deliver__shadow(d, (const uint8_t *)"y", 1, &mm) && mm);
+	deliver__free(d);
+}
+
 int main(void)
 {
+	RUN(no_compare_still_counts_and_fails_over);
 	RUN(failover_at_every_point);
 	RUN(mismatch_is_detected);
 	RUN(overtaking_fails_over);

@@ -443,8 +443,10 @@ static void feedrx_on_open(void *user)
 {
 	struct feedrx *f = user;
 
-	if (f->fp && fastpath__on_open(f->fp, kconn__ssl(f->conn)) == 0 && f->discard)
+	if (f->fp && fastpath__on_open(f->fp, kconn__ssl(f->conn)) == 0 && f->discard) {
 		kconn__set_discard(f->conn); /* the fast path decodes; the socket is drained */
+		deliver__no_compare(f->dl);
+	}
 	if (f->verbose)
 		fprintf(stderr, "feedrx: connected: %s\n", kconn__describe(f->conn));
 }

@@ -13,6 +13,7 @@ struct deliver {
 	struct deliver_slot *ring;
 	uint32_t mask;
 	bool failed;
+	bool no_compare;
 	uint64_t fast_n;   /* messages the fast path delivered (= next fast index) */
 	uint64_t shadow_n; /* next shadow index */
 	struct deliver_stats st;
@@ -81,9 +82,11 @@ bool deliver__fast(struct deliver *d, const uint8_t *p, size_t n)
 
 	if (d->failed)
 		return false;
-	s = &d->ring[d->fast_n & d->mask];
-	s->hash = deliver_hash(p, n);
-	s->len = n;
+	if (!d->no_compare) {
+		s = &d->ring[d->fast_n & d->mask];
+		s->hash = deliver_hash(p, n);
+		s->len = n;
+	}
 	d->fast_n++;
 	d->st.fast++;
 	return true;
@@ -135,9 +138,15 @@ void deliver__stats(const struct deliver *d, struct deliver_stats *st)
 	*st = d->st;
 }
 
+void deliver__no_compare(struct deliver *d)
+{
+	d->no_compare = true;
+}
+
 void deliver__reset(struct deliver *d)
 {
 	d->failed = false;
+	d->no_compare = false;
 	d->fast_n = 0;
 	d->shadow_n = 0;
 }

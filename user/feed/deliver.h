@@ -50,6 +50,10 @@ bool deliver__fast(struct deliver *d, const uint8_t *p, size_t n);
  * differs from the fast path's message of the same index. */
 bool deliver__shadow(struct deliver *d, const uint8_t *p, size_t n, bool *mismatch);
 
+/* No shadow will decode (--shadow discard): stop hashing fast-path
+ * messages for a comparison that never comes. Until the next reset. */
+void deliver__no_compare(struct deliver *d);
+
 /* The fast path stopped: from now on the shadow delivers. */
 void deliver__fast_failed(struct deliver *d);
 bool deliver__failed_over(const struct deliver *d);
