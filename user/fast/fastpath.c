@@ -42,7 +42,7 @@ struct fastpath {
 	/* the batch being drained: which frames may go back to the kernel */
 	unsigned batch_n;
 	bool refuse[FP_BATCH_MAX];
-	struct iovec iov[FP_BATCH_MAX];
+	struct iovec ip[FP_BATCH_MAX]; /* each frame's IP packet, if it parsed */
 
 	/* stamps of the frame being processed */
 	struct lat_stamps cur;
@@ -131,13 +131,18 @@ static void on_frame(void *ctx, const struct xsk_rx_frame *f)
 	int r;
 
 	fp->refuse[i] = false;
+	fp->ip[i].iov_base = NULL;
 	fp->st.frames++;
 	if (i == 0) {
 		fp->batch_drain_ns = f->drain_ns;
 		fp->batch_msgs0 = fp->st.messages;
 	}
-	if (pkt_parse_tcp(f->data, f->len, &seg) != PKT_OK ||
-	    memcmp(&seg.key, &fp->key, sizeof(seg.key)) != 0) {
+	if (pkt_parse_tcp(f->data, f->len, &seg) == PKT_OK) {
+		/* parsed once: re-injection writes this IP packet as it is */
+		fp->ip[i].iov_base = (void *)(f->data + seg.l3_off);
+		fp->ip[i].iov_len = seg.l3_len;
+	}
+	if (!fp->ip[i].iov_base || memcmp(&seg.key, &fp->key, sizeof(seg.key)) != 0) {
 		fp->st.frames_other++; /* not ours to decode, but the kernel's to see */
 		return;
 	}
@@ -156,8 +161,9 @@ static void on_frame(void *ctx, const struct xsk_rx_frame *f)
 static void on_batch_end(void *ctx, const struct xsk_rx_frame *frames, unsigned n)
 {
 	struct fastpath *fp = ctx;
-	unsigned i, k = 0, done;
+	unsigned i;
 	uint64_t msgs = fp->st.messages - fp->batch_msgs0;
+	int r;
 
 	if (fp->o.stamps && msgs && fp->batch_drain_ns) {
 		uint64_t now = lat_stats_now_ns();
@@ -168,13 +174,15 @@ static void on_batch_end(void *ctx, const struct xsk_rx_frame *frames, unsigned 
 	for (i = 0; i < n && i < FP_BATCH_MAX; i++) {
 		if (fp->refuse[i])
 			continue;
-		fp->iov[k].iov_base = (void *)frames[i].data;
-		fp->iov[k].iov_len = frames[i].len;
-		k++;
+		if (fp->ip[i].iov_base)
+			r = tun_inject__write_ip(fp->tun, fp->ip[i].iov_base, fp->ip[i].iov_len);
+		else /* not TCP/IP as we parse it: the kernel decides */
+			r = tun_inject__write(fp->tun, frames[i].data, frames[i].len);
+		if (r == 0)
+			fp->st.reinjected++;
+		else
+			fp->st.reinject_failed++;
 	}
-	done = tun_inject__write_batch(fp->tun, fp->iov, k);
-	fp->st.reinjected += done;
-	fp->st.reinject_failed += k - done;
 	fp->batch_n = 0;
 }
 
@@ -196,15 +204,14 @@ static const struct xsk_rx_handler fastpath_handler = {
 static void on_batch_reinject_all(void *ctx, const struct xsk_rx_frame *frames, unsigned n)
 {
 	struct fastpath *fp = ctx;
-	unsigned i, done;
+	unsigned i;
 
-	for (i = 0; i < n && i < FP_BATCH_MAX; i++) {
-		fp->iov[i].iov_base = (void *)frames[i].data;
-		fp->iov[i].iov_len = frames[i].len;
+	for (i = 0; i < n; i++) {
+		if (tun_inject__write(fp->tun, frames[i].data, frames[i].len) == 0)
+			fp->st.reinjected++;
+		else
+			fp->st.reinject_failed++;
 	}
-	done = tun_inject__write_batch(fp->tun, fp->iov, i);
-	fp->st.reinjected += done;
-	fp->st.reinject_failed += i - done;
 }
 
 static const struct xsk_rx_handler fastpath_flush_handler = {
