@@ -630,8 +630,35 @@ static void new_and_free(void)
 	feed_parser__free(NULL);
 }
 
+/* The scans agree with the parser on real messages and miss nothing else. */
+static void scans_agree_with_parse(void)
+{
+	const char *t = "{\"e\":\"trade\",\"E\":1700000000123,\"s\":\"BTCUSDT\",\"t\":1,"
+			"\"p\":\"1.0\",\"q\":\"2.0\",\"T\":1,\"m\":true,\"M\":true,"
+			"\"ts_ns\":987654321}";
+	const char *env = "{\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\","
+			  "\"E\":5,\"s\":\"X\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"T\":1,"
+			  "\"m\":true,\"M\":true,\"ts_ns\":42}}";
+
+	CHECK(feed_scan_ts_ns((const uint8_t *)t, strlen(t)) == 987654321);
+	CHECK(feed_scan_event_ms((const uint8_t *)t, strlen(t)) == 1700000000123ull);
+	CHECK(feed_scan_ts_ns((const uint8_t *)env, strlen(env)) == 42);
+	CHECK(feed_scan_event_ms((const uint8_t *)env, strlen(env)) == 5);
+	CHECK(feed_scan_ts_ns((const uint8_t *)"{}", 2) == 0);
+	CHECK(feed_scan_ts_ns((const uint8_t *)"", 0) == 0);
+	CHECK(feed_scan_event_ms((const uint8_t *)"{\"u\":1}", 7) == 0);
+	for (size_t n = 0; n < strlen(t); n++) { /* never reads past n */
+		uint8_t *c = malloc(n ? n : 1);
+		memcpy(c, t, n);
+		(void)feed_scan_ts_ns(c, n);
+		(void)feed_scan_event_ms(c, n);
+		free(c);
+	}
+}
+
 int main(void)
 {
+	RUN(scans_agree_with_parse);
 	feed_parser__init(&P, toks, NTOKS, levels, NLEVELS);
 	RUN(trade);
 	RUN(agg_trade);

@@ -21,6 +21,7 @@
 
 #include "deliver.h"
 #include "fastpath.h"
+#include "feed_parse.h"
 #include "iface.h"
 #include "kconn.h"
 #include "lat_stats.h"
@@ -186,41 +187,6 @@ static size_t parse_size(const char *opt, const char *s)
 
 /* ---- loop callbacks ------------------------------------------------------ */
 
-/* feedsim's send time: the last field of a data object, "ts_ns":<digits>. */
-static uint64_t feedrx_ts_ns(const uint8_t *p, size_t n)
-{
-	static const char key[] = "\"ts_ns\":";
-	size_t klen = sizeof(key) - 1, i, lo = n > 64 ? n - 64 : 0;
-	uint64_t v = 0;
-
-	for (i = n >= klen ? n - klen : 0; i + 1 > lo; i--) {
-		if (memcmp(p + i, key, klen) == 0) {
-			for (i += klen; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-				v = v * 10 + (uint64_t)(p[i] - '0');
-			return v;
-		}
-		if (i == 0)
-			break;
-	}
-	return 0;
-}
-
-/* The exchange's event time "E" (ms): Binance puts it near the start. */
-static uint64_t feedrx_event_ms(const uint8_t *p, size_t n)
-{
-	size_t i, lim = n < 64 ? n : 64;
-	uint64_t v = 0;
-
-	for (i = 0; i + 4 < lim; i++) {
-		if (p[i] == '"' && p[i + 1] == 'E' && p[i + 2] == '"' && p[i + 3] == ':') {
-			for (i += 4; i < n && p[i] >= '0' && p[i] <= '9'; i++)
-				v = v * 10 + (uint64_t)(p[i] - '0');
-			return v;
-		}
-	}
-	return 0;
-}
-
 /* Every message that is delivered goes through here, from either path. */
 static void feedrx_deliver(struct feedrx *f, const uint8_t *p, size_t n, struct lat_stamps *st)
 {
@@ -231,8 +197,8 @@ static void feedrx_deliver(struct feedrx *f, const uint8_t *p, size_t n, struct 
 		return; /* closing: what still arrives is beyond --count */
 	if (f->stats || f->out.kind == OUTPUT_PRETTY) {
 		st->at[LAT_PT_HANDLER] = lat_stats_now_ns();
-		st->send_ns = feedrx_ts_ns(p, n);
-		st->event_ms = feedrx_event_ms(p, n);
+		st->send_ns = feed_scan_ts_ns(p, n);
+		st->event_ms = feed_scan_event_ms(p, n);
 		if (st->event_ms) {
 			struct timespec ts;
 

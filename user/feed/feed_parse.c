@@ -798,3 +798,40 @@ void feed_parser__free(struct feed_parser *p)
 	free(p->toks);
 	free(p);
 }
+
+/* ---- timestamps without a parse (see feed_parse.h) ---- */
+
+/* feedsim's send time: the last field of a data object, "ts_ns":<digits>. */
+uint64_t feed_scan_ts_ns(const uint8_t *p, size_t n)
+{
+	static const char key[] = "\"ts_ns\":";
+	size_t klen = sizeof(key) - 1, i, lo = n > 64 ? n - 64 : 0;
+	uint64_t v = 0;
+
+	for (i = n >= klen ? n - klen : 0; i + 1 > lo; i--) {
+		if (memcmp(p + i, key, klen) == 0) {
+			for (i += klen; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+				v = v * 10 + (uint64_t)(p[i] - '0');
+			return v;
+		}
+		if (i == 0)
+			break;
+	}
+	return 0;
+}
+
+/* The exchange's event time "E" (ms): Binance puts it near the start. */
+uint64_t feed_scan_event_ms(const uint8_t *p, size_t n)
+{
+	size_t i, lim = n < 64 ? n : 64;
+	uint64_t v = 0;
+
+	for (i = 0; i + 4 < lim; i++) {
+		if (p[i] == '"' && p[i + 1] == 'E' && p[i + 2] == '"' && p[i + 3] == ':') {
+			for (i += 4; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+				v = v * 10 + (uint64_t)(p[i] - '0');
+			return v;
+		}
+	}
+	return 0;
+}

@@ -189,4 +189,10 @@ int feed_parse_decimal(const char *s, size_t len, int64_t *out);
 /* Name of a message type ("trade", ...). */
 const char *feed_msg_type_name(enum feed_msg_type t);
 
+/* Timestamps read without parsing, for latency on every message (a few ns
+ * against a full parse's ~250): the simulator's "ts_ns" (its last field, in
+ * the last 64 bytes) and the exchange's "E" (in the first 64). 0 when absent. */
+uint64_t feed_scan_ts_ns(const uint8_t *p, size_t n);
+uint64_t feed_scan_event_ms(const uint8_t *p, size_t n);
+
 #endif
