@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "check.h"
+#include "fast/ws_frame.h"
 #include "kconn.h"
 #include "ws_handshake.h"
 
@@ -261,12 +262,12 @@ static void on_open(void *user)
 		     SSL_is_init_finished(kconn__ssl(c->k)) && kconn__fd(c->k) >= 0;
 }
 
-static void on_message(void *user, bool text, const uint8_t *p, size_t n)
+static void on_message(void *user, uint8_t opcode, const uint8_t *p, size_t n)
 {
 	struct client *c = user;
 
 	mark(c, 'm');
-	if (c->n++ == 0 && text && n < sizeof(c->first)) {
+	if (c->n++ == 0 && opcode == WS_OP_TEXT && n < sizeof(c->first)) {
 		memcpy(c->first, p, n);
 		c->first[n] = 0;
 	}

@@ -21,6 +21,7 @@
 
 struct fastpath {
 	struct fastpath_opts o;
+	struct fastpath_hooks h;
 	struct ev_loop *loop;
 	struct xdp_steer *steer;
 	struct xsk_rx *rx;
@@ -61,8 +62,8 @@ void fastpath__fail(struct fastpath *fp, const char *why)
 		return;
 	fp->failed = true;
 	fastpath__unregister(fp);
-	if (fp->o.on_failure)
-		fp->o.on_failure(fp->o.ctx, why);
+	if (fp->h.on_failure)
+		fp->h.on_failure(fp->h.user, why);
 }
 
 /* ---- stream stages ---------------------------------------------------- */
@@ -74,24 +75,24 @@ static void on_ws_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 	if (fp->o.stamps)
 		fp->cur.at[LAT_PT_FRAME] = lat_stats_now_ns();
 	fp->st.messages++;
-	if (fp->o.on_message)
-		fp->o.on_message(fp->o.ctx, opcode, p, n, &fp->cur);
+	if (fp->h.on_message)
+		fp->h.on_message(fp->h.user, (uint8_t)opcode, p, n, &fp->cur);
 }
 
 static void on_ws_control(void *ctx, int opcode, const uint8_t *p, size_t n)
 {
 	struct fastpath *fp = ctx;
 
-	if (fp->o.on_control)
-		fp->o.on_control(fp->o.ctx, opcode, p, n);
+	if (fp->h.on_control)
+		fp->h.on_control(fp->h.user, (uint8_t)opcode, p, n);
 }
 
 static void on_tls_event(void *ctx, enum tls_record_event ev, unsigned detail)
 {
 	struct fastpath *fp = ctx;
 
-	if (fp->o.on_tls_event)
-		fp->o.on_tls_event(fp->o.ctx, ev, detail);
+	if (fp->h.on_tls_event)
+		fp->h.on_tls_event(fp->h.user, ev, detail);
 }
 
 static void on_record(void *ctx)
@@ -391,6 +392,11 @@ int fastpath__on_tls(struct fastpath *fp, SSL *ssl)
 		BIO_set_callback_ex(rb, kernel_bio_cb);
 	}
 	return 0;
+}
+
+void fastpath__set_hooks(struct fastpath *fp, const struct fastpath_hooks *h)
+{
+	fp->h = *h;
 }
 
 int fastpath__on_open(struct fastpath *fp, SSL *ssl)

@@ -46,15 +46,19 @@ struct fastpath_opts {
 	bool stamps;                 /* take per-stage latency stamps (--stats) */
 	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */
 	unsigned stale_ms;           /* hung receiver: kernel gets the feed after this (0: never) */
-	void *ctx;
+};
+
+/* What the fast path reports, to whoever drives the connection. */
+struct fastpath_hooks {
+	void *user;
 	/* one WebSocket data message, with the stamps taken so far */
-	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n,
+	void (*on_message)(void *user, uint8_t opcode, const uint8_t *p, size_t n,
 			   const struct lat_stamps *st);
 	/* ping, pong, close seen on the fast path */
-	void (*on_control)(void *ctx, int opcode, const uint8_t *p, size_t n);
-	void (*on_tls_event)(void *ctx, enum tls_record_event ev, unsigned detail);
+	void (*on_control)(void *user, uint8_t opcode, const uint8_t *p, size_t n);
+	void (*on_tls_event)(void *user, enum tls_record_event ev, unsigned detail);
 	/* the fast path stopped delivering (once): why, for the log */
-	void (*on_failure)(void *ctx, const char *why);
+	void (*on_failure)(void *user, const char *why);
 };
 
 struct fastpath_stats {
@@ -75,6 +79,9 @@ struct fastpath;
  * buffer. 0, or negative with a one-line reason in why. */
 int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
 		  char *why, size_t why_len);
+
+/* Who hears the fast path's messages and events (copied). */
+void fastpath__set_hooks(struct fastpath *fp, const struct fastpath_hooks *h);
 
 /* Hooks for kconn: the socket is bound (register its flow before connect),
  * the SSL session exists (capture secrets), the upgrade is done. */

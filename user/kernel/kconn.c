@@ -12,14 +12,13 @@
 #include "http_response.h"
 #include "http_upgrade.h"
 #include "net_connect.h"
-#include "subscribe.h"
 #include "ws_client.h"
+#include "fast/ws_frame.h"
 
 #define KCONN_RX_BUF (32 * 1024)  /* > one TLS record's plaintext (16 KiB) */
 #define KCONN_HS_BUF 8192	  /* CONNECT or GET request */
 #define KCONN_OUT_BUF 4096	  /* WebSocket output beyond the SUBSCRIBE */
 #define KCONN_READS_PER_WAKEUP 64 /* then let timers and signals run */
-#define KCONN_SUB_ID 1
 
 struct kconn {
 	struct ev_loop *loop;
@@ -53,13 +52,10 @@ struct kconn {
 	bool read_wants_write;
 	bool shut_sent; /* our close_notify is out */
 
-	bool sub_pending;
 	bool discard;   /* after open: bytes dropped unread (the fast path decodes) */
 	uint64_t raw_rx; /* socket bytes read outside OpenSSL (proxy answer, discard) */
-	char *sub_req; /* the SUBSCRIBE text, built at set-up */
-	int sub_len;
 
-	uint64_t rx_bytes, replies, reply_bytes;
+	uint64_t rx_bytes;
 	char err[URL_HOST_MAX * 2 + 256];
 	char desc[URL_HOST_MAX * 2 + 128];
 	uint8_t rx[KCONN_RX_BUF];
@@ -484,20 +480,8 @@ static void kconn__on_ws_message(void *user, bool text, const uint8_t *p, size_t
 {
 	struct kconn *k = user;
 
-	if (k->sub_pending) {
-		enum subscribe_reply r = subscribe_classify(p, n, KCONN_SUB_ID);
-		if (r != SUBSCRIBE_NOT_REPLY) {
-			k->sub_pending = false;
-			k->replies++;
-			k->reply_bytes += n;
-			if (r == SUBSCRIBE_ERROR)
-				kconn__notice(k, KCONN_WARN, "subscription refused: %.*s",
-					      (int)(n > 200 ? 200 : n), (const char *)p);
-			return;
-		}
-	}
 	if (k->h.on_message)
-		k->h.on_message(k->h.user, text, p, n);
+		k->h.on_message(k->h.user, text ? WS_OP_TEXT : WS_OP_BINARY, p, n);
 }
 
 static const struct ws_client_cbs kconn__ws_cbs = {
@@ -552,14 +536,6 @@ static void kconn__open(struct kconn *k, const uint8_t *rest, size_t n)
 		k->h.on_open(k->h.user);
 	if (k->state != KCONN_OPEN)
 		return; /* closed or aborted by the hook */
-	if (k->sub_req) {
-		int r = ws_client__send(&k->ws, true, k->sub_req, (size_t)k->sub_len);
-		if (r) {
-			kconn__fail(k, r, "cannot queue the SUBSCRIBE request");
-			return;
-		}
-		k->sub_pending = true;
-	}
 	if (k->o.idle_timeout > 0) {
 		k->idle.repeat = k->o.idle_timeout / 2;
 		ev_timer_again(k->loop, &k->idle);
@@ -771,29 +747,11 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 	if (h)
 		k->h = *h;
 	k->fd = -1;
-	if (o->n_subscribe) {
-		size_t cap = 64;
-		for (size_t i = 0; i < o->n_subscribe; i++)
-			cap += strlen(o->subscribe[i]) + 3;
-		k->sub_req = malloc(cap);
-		if (!k->sub_req) {
-			r = -ENOMEM;
-			snprintf(err, errcap, "out of memory");
-			goto err_sub;
-		}
-		k->sub_len =
-		    subscribe_request(o->subscribe, o->n_subscribe, KCONN_SUB_ID, k->sub_req, cap);
-		if (k->sub_len < 0) {
-			r = k->sub_len;
-			snprintf(err, errcap, "bad --subscribe stream name");
-			goto err_sub;
-		}
-	}
-	wo.out_cap = KCONN_OUT_BUF + (size_t)(k->sub_len > 0 ? k->sub_len : 0) + 16;
+	wo.out_cap = KCONN_OUT_BUF + o->max_send + 16;
 	r = ws_client__init(&k->ws, &wo, &kconn__ws_cbs, k);
 	if (r) {
 		snprintf(err, errcap, "cannot set up the WebSocket client: %s", strerror(-r));
-		goto err_sub;
+		goto err_free;
 	}
 	r = http_upgrade__init(&k->up, NULL);
 	if (r) {
@@ -814,8 +772,7 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 
 err_ws:
 	ws_client__free(&k->ws);
-err_sub:
-	free(k->sub_req);
+err_free:
 	free(k);
 	return r;
 }
@@ -919,12 +876,11 @@ const char *kconn__describe(const struct kconn *k)
 void kconn__stats(const struct kconn *k, struct kconn_stats *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->messages = k->ws.stats.messages - k->replies;
-	s->bytes = k->ws.stats.bytes - k->reply_bytes;
+	s->messages = k->ws.stats.messages;
+	s->bytes = k->ws.stats.bytes;
 	s->rx_bytes = k->rx_bytes;
 	s->pings = k->ws.stats.pings;
 	s->pongs = k->ws.stats.pongs;
-	s->replies = k->replies;
 	s->close_sent = k->ws.close_sent;
 	s->close_received = k->ws.close_received;
 }
@@ -932,7 +888,6 @@ void kconn__stats(const struct kconn *k, struct kconn_stats *s)
 void kconn__set_discard(struct kconn *k)
 {
 	k->discard = true;
-	k->sub_pending = false; /* the fast path filters the reply now */
 }
 
 bool kconn__discarding(const struct kconn *k)
@@ -952,6 +907,18 @@ int kconn__pong(struct kconn *k, const uint8_t *p, size_t n)
 	if (k->state != KCONN_OPEN)
 		return -EPIPE;
 	r = ws_client__pong(&k->ws, p, n);
+	if (r == 0 && (r = kconn__flush(k)) == 0)
+		kconn__update_io(k);
+	return r;
+}
+
+int kconn__send_text(struct kconn *k, const void *p, size_t n)
+{
+	int r;
+
+	if (k->state != KCONN_OPEN)
+		return -EPIPE;
+	r = ws_client__send(&k->ws, true, p, n);
 	if (r == 0 && (r = kconn__flush(k)) == 0)
 		kconn__update_io(k);
 	return r;
@@ -991,6 +958,5 @@ void kconn__free(struct kconn *k)
 	ws_client__free(&k->ws);
 	if (k->ai_list)
 		freeaddrinfo(k->ai_list);
-	free(k->sub_req);
 	free(k);
 }
