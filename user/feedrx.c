@@ -353,8 +353,8 @@ static void opt_apply(struct feedrx_conf *c, const struct feedrx_opt *o, const c
 	}
 }
 
-/* Options from the table into c; returns the index of the URL argument. */
-static int feedrx_parse_args(int argc, char **argv, struct feedrx_conf *c)
+/* Options from the table, and the URL, into c. Exits on a usage error. */
+static void feedrx_parse_args(int argc, char **argv, struct feedrx_conf *c)
 {
 	struct option longopts[N_OPTS + 1];
 	char shortopts[2 * N_OPTS + 2] = ":";
@@ -392,12 +392,35 @@ static int feedrx_parse_args(int argc, char **argv, struct feedrx_conf *c)
 			exit(0);
 		}
 	}
+	if (optind != argc - 1)
+		usage_error(optind == argc ? "missing the feed URL" : "more than one URL");
+	c->url = argv[optind];
+}
+
+/* What one option alone cannot check: the URLs, and options that need
+ * another mode. Exits with a usage error. */
+static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, struct url *proxy)
+{
+	int r = url_parse(c->url, url);
+
+	if (r)
+		usage_error("bad URL '%s': %s", c->url, url_strerror(r));
+	if (url->scheme != URL_WSS)
+		usage_error("bad URL '%s': only wss:// is supported", c->url);
+	if (c->proxy) {
+		r = url_parse(c->proxy, proxy);
+		if (r)
+			usage_error("bad --proxy '%s': %s", c->proxy, url_strerror(r));
+		if (proxy->scheme != URL_HTTP)
+			usage_error("bad --proxy '%s': only http:// proxies are supported", c->proxy);
+		if (strcmp(proxy->path, "/") != 0)
+			usage_error("bad --proxy '%s': a proxy URL has no path", c->proxy);
+	}
 	for (size_t i = 0; i < c->n_subs; i++)
 		if (!(venue_find(venues, c->venue) ?: venues[0])->stream_ok(c->subs[i]))
 			usage_error("bad --subscribe stream name '%s'", c->subs[i]);
-	if (optind != argc - 1)
-		usage_error(optind == argc ? "missing the feed URL" : "more than one URL");
-	return optind;
+	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))
+		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
 }
 
 /* ---- the running receiver -------------------------------------------------- */
@@ -725,24 +748,10 @@ int main(int argc, char **argv)
 	};
 	static struct url url, proxy;
 	struct feedrx f = {.c = &c};
-	int r, arg = feedrx_parse_args(argc, argv, &c);
+	int r;
 
-	r = url_parse(argv[arg], &url);
-	if (r)
-		usage_error("bad URL '%s': %s", argv[arg], url_strerror(r));
-	if (url.scheme != URL_WSS)
-		usage_error("bad URL '%s': only wss:// is supported", argv[arg]);
-	if (c.proxy) {
-		r = url_parse(c.proxy, &proxy);
-		if (r)
-			usage_error("bad --proxy '%s': %s", c.proxy, url_strerror(r));
-		if (proxy.scheme != URL_HTTP)
-			usage_error("bad --proxy '%s': only http:// proxies are supported", c.proxy);
-		if (strcmp(proxy.path, "/") != 0)
-			usage_error("bad --proxy '%s': a proxy URL has no path", c.proxy);
-	}
-	if (c.mode == MODE_KERNEL && (c.ifname[0] || c.fo.dump_path || c.desync_after))
-		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
+	feedrx_parse_args(argc, argv, &c);
+	feedrx_check_args(&c, &url, &proxy);
 	if (c.ko.tls.insecure)
 		fprintf(stderr, "feedrx: warning: --insecure: the server's certificate is NOT "
 				"verified\n");
