@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "core/fx_err.h"
 #include "tcp_reasm.h"
 
 static const uint32_t isns[] = { 0, 1, 0xffffffffu, 0xfffffff6u /* 2^32 - 10 */ };
@@ -862,8 +863,8 @@ static void setup_in_caller_memory(void)
 	r = tcp_reasm__new(NULL);
 	CHECK(r == NULL);
 	tcp_reasm__free(NULL);
-	CHECK(strcmp(tcp_reasm_strerror(-ENOBUFS), tcp_reasm_strerror(-ERANGE)) != 0);
-	CHECK(strstr(tcp_reasm_strerror(-12345), "unknown") != NULL);
+	CHECK(strcmp(fx_strerror(-ENOBUFS), fx_strerror(-ERANGE)) != 0);
+	CHECK(strstr(fx_strerror(-12345), "unknown") != NULL);
 	free(s.buf);
 }
 

@@ -315,7 +315,7 @@ static void rfc8448_handoff_records(void)
 		REQUIRE(tls_record__start(r, &ep, 0) == 0);
 		int err = feed_all(r, stream, n, mode, NULL);
 
-		CHECKF(err == 0, "%s: %s", split_name[mode], tls_record_strerror(err));
+		CHECKF(err == 0, "%s: %s", split_name[mode], fx_strerror(err));
 		check_rfc8448_result(r, &sk);
 		CHECK(tls_record__seq(r) == 3);
 		tls_record__free(r);
@@ -344,7 +344,7 @@ static void rfc8448_from_first_byte(void)
 		REQUIRE(tls_record__start_stream(r, &hs, &app) == 0);
 		int err = feed_all(r, stream, n, mode, NULL);
 
-		CHECKF(err == 0, "%s: %s", split_name[mode], tls_record_strerror(err));
+		CHECKF(err == 0, "%s: %s", split_name[mode], fx_strerror(err));
 		CHECK(sk.ev[TLS_RECORD_EV_HANDSHAKE_DONE] == 1);
 		check_rfc8448_result(r, &sk);
 		tls_record__free(r);
@@ -437,7 +437,7 @@ static void check_reader_on_session(const struct tl_case *cs, struct tl_session 
 		REQUIRE(err == 0);
 		err = feed_all(r, t->s2c + from, t->s2c_len - from, mode, &used);
 		CHECKF(err == 0, "%s %s %s: %s at +%zu", cs->name, what, split_name[mode],
-		       tls_record_strerror(err), used);
+		       fx_strerror(err), used);
 		CHECKF(sk.len == sc->want_len && memcmp(sk.buf, sc->want, sk.len) == 0,
 		       "%s %s %s: plaintext differs (%zu of %zu bytes)", cs->name, what,
 		       split_name[mode], sk.len, sc->want_len);
@@ -595,7 +595,7 @@ static void bit_flips_fail_authentication(void)
 					s.buf[off_b + 5] ^= 0x80;
 				err = run_synth(&s, mode, &sk, NULL);
 				CHECKF(err == TLS_RECORD_E_AUTH, "suite %zu where %d %s: %s", si,
-				       where, split_name[mode], tls_record_strerror(err));
+				       where, split_name[mode], fx_strerror(err));
 				/* the first record only: nothing of the forged one */
 				CHECKF(sk.len == sizeof(a) && memcmp(sk.buf, a, sizeof(a)) == 0,
 				       "suite %zu where %d: delivered %zu bytes", si, where,
@@ -724,7 +724,7 @@ static void maximum_records_pass(void)
 				synth_add(&s, 23, big, 100, 16384 - 100); /* padded to the max */
 			err = run_synth(&s, mode, &sk, NULL);
 			CHECKF(err == 0, "suite %zu %s: %s", si, split_name[mode],
-			       tls_record_strerror(err));
+			       fx_strerror(err));
 			CHECK(sk.len == sizeof(big) + (is13(all_suites[si]) ? 100 : 0));
 			CHECK(memcmp(sk.buf, big, sizeof(big)) == 0);
 			sink_reset(&sk);
@@ -760,7 +760,7 @@ static void inner_content_rules_13(void)
 		REQUIRE(synth_init(&s, TLS_SUITE_13_CHACHA20_POLY1305_SHA256) == 0);
 		synth_add(&s, cases[i].type, content, cases[i].len, cases[i].pad);
 		err = run_synth(&s, SPLIT_WHOLE, &sk, NULL);
-		CHECKF(err == cases[i].want, "case %zu: %s", i, tls_record_strerror(err));
+		CHECKF(err == cases[i].want, "case %zu: %s", i, fx_strerror(err));
 		CHECK(sk.len == 0);
 		sink_reset(&sk);
 		synth_free(&s);
@@ -908,7 +908,7 @@ static void post_handshake_messages_13(void)
 		synth_key_update(&s);
 		synth_add(&s, 23, a, sizeof(a), 0);
 		err = run_synth(&s, mode, &sk, &r);
-		CHECKF(err == 0, "%s: %s", split_name[mode], tls_record_strerror(err));
+		CHECKF(err == 0, "%s: %s", split_name[mode], fx_strerror(err));
 		CHECK(sk.ev[TLS_RECORD_EV_NEW_SESSION_TICKET] == 3);
 		CHECK(sk.ev[TLS_RECORD_EV_KEY_UPDATE] == 2 && sk.ku_requested == 1);
 		CHECK(sk.len == 3 * sizeof(a));
@@ -979,7 +979,7 @@ static void post_handshake_messages_13(void)
 			break;
 		}
 		err = run_synth(&s, SPLIT_WHOLE, &sk, NULL);
-		CHECKF(err == bad[i].want, "%s: %s", bad[i].what, tls_record_strerror(err));
+		CHECKF(err == bad[i].want, "%s: %s", bad[i].what, fx_strerror(err));
 		CHECKF(sk.len == 0, "%s: data delivered", bad[i].what);
 		sink_reset(&sk);
 		synth_free(&s);
@@ -1105,9 +1105,9 @@ static void api_misuse(void)
 
 	/* every error has its own text */
 	for (int e = TLS_RECORD_E_TRUNCATED; e <= TLS_RECORD_E_INVALID; e++) {
-		CHECK(strcmp(tls_record_strerror(e), tls_record_strerror(-999)) != 0);
+		CHECK(strcmp(fx_strerror(e), fx_strerror(-999)) != 0);
 		for (int f = e + 1; f <= TLS_RECORD_E_INVALID; f++)
-			CHECK(strcmp(tls_record_strerror(e), tls_record_strerror(f)) != 0);
+			CHECK(strcmp(fx_strerror(e), fx_strerror(f)) != 0);
 	}
 }
 

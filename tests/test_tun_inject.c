@@ -253,7 +253,7 @@ static struct tun_inject *open_tun_cfg(const char *name, int rp_filter, bool dum
 	c.ipv4_dummy = dummy;
 	err = tun_inject__new(&t, &c, why, sizeof(why));
 	if (err)
-		fprintf(stderr, "tun_inject__new: %s: %s\n", tun_inject_strerror(err), why);
+		fprintf(stderr, "tun_inject__new: %s: %s\n", fx_strerror(err), why);
 	return err ? NULL : t;
 }
 
@@ -436,7 +436,7 @@ static void strict_rp_filter_refused_with_advice(void)
 	CHECKF(strstr(why, "strict") &&
 		   strstr(why, "sysctl -w net.ipv4.conf.fxstrict0.rp_filter=2"),
 	       "message: %s", why);
-	CHECK(strstr(tun_inject_strerror(err), "reverse-path") != NULL);
+	CHECK(strstr(fx_strerror(err), "reverse-path") != NULL);
 	printf("# %s\n", why);
 	CHECK(if_nametoindex("fxstrict0") == 0); /* not left behind */
 	/* Left alone (-1), it inherits default (0 here): strict as well. */

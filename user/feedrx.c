@@ -715,13 +715,13 @@ int main(int argc, char **argv)
 
 	r = url_parse(argv[optind], &url);
 	if (r)
-		usage_error("bad URL '%s': %s", argv[optind], url_strerror(r));
+		usage_error("bad URL '%s': %s", argv[optind], fx_strerror(r));
 	if (url.scheme != URL_WSS)
 		usage_error("bad URL '%s': only wss:// is supported", argv[optind]);
 	if (proxy_arg) {
 		r = url_parse(proxy_arg, &proxy);
 		if (r)
-			usage_error("bad --proxy '%s': %s", proxy_arg, url_strerror(r));
+			usage_error("bad --proxy '%s': %s", proxy_arg, fx_strerror(r));
 		if (proxy.scheme != URL_HTTP)
 			usage_error("bad --proxy '%s': only http:// proxies are supported",
 				    proxy_arg);

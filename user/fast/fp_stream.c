@@ -263,33 +263,14 @@ void fp_stream__inject_desync(struct fp_stream *s)
 	s->desync = 1;
 }
 
-static const char *own_strerror(int err)
-{
-	switch (err) {
-	case FP_E_HOLD_FULL: return "stream bytes arrived too long before the TLS secrets";
-	case FP_E_HTTP_STATUS: return "unexpected HTTP status";
-	case FP_E_HTTP_TOO_LONG: return "HTTP response head too long";
-	case FP_E_GAP: return "bytes missing from the reassembled stream";
-	case FP_E_ENDED: return "stream ended early";
-	default: return "unknown error";
-	}
-}
-
 const char *fp_stream__strerror(const struct fp_stream *s, char *buf, size_t len)
 {
 	static const char *names[] = {"", "proxy", "hold", "tls", "http", "websocket"};
-	const char *what;
-
 	if (!s->err) {
 		snprintf(buf, len, "ok");
 		return buf;
 	}
-	if (s->stage == FP_STAGE_TLS && s->err > -100)
-		what = tls_record_strerror(s->err);
-	else if (s->stage == FP_STAGE_WS)
-		what = ws_frame_strerror(s->err);
-	else
-		what = own_strerror(s->err);
-	snprintf(buf, len, "%s: %s", names[s->stage], what);
+	/* codes of every stage are disjoint (core/fx_err.h): no guessing */
+	snprintf(buf, len, "%s: %s", names[s->stage], fx_strerror(s->err));
 	return buf;
 }

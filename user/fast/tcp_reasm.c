@@ -201,32 +201,6 @@ void tcp_reasm__stats(const struct tcp_reasm *r, struct tcp_reasm_stats *out)
 	*out = r->st;
 }
 
-const char *tcp_reasm_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "success";
-	case -EINVAL:
-		return "invalid argument";
-	case -ENOMEM:
-		return "out of memory";
-	case -ENOTCONN:
-		return "stream not started (no ISN yet)";
-	case -ERANGE:
-		return "segment outside the receive window";
-	case -ENOBUFS:
-		return "out-of-order store full (byte or segment cap)";
-	case -EPROTO:
-		return "TCP protocol violation (SYN with another ISN, data beyond FIN, moved FIN)";
-	case -EPIPE:
-		return "new data after the stream finished";
-	case -ECONNRESET:
-		return "stream was reset";
-	default:
-		return "unknown tcp_reasm error";
-	}
-}
-
 static void update_fast(struct tcp_reasm *r)
 {
 	r->fast = r->state == TCP_REASM_OPEN && r->nivl == 0 && !r->fin_known;

@@ -159,7 +159,4 @@ uint32_t tcp_reasm__next_seq(const struct tcp_reasm *r);
 
 void tcp_reasm__stats(const struct tcp_reasm *r, struct tcp_reasm_stats *out);
 
-/* Text for a code returned by this module. */
-const char *tcp_reasm_strerror(int err);
-
 #endif

@@ -361,9 +361,3 @@ void tun_inject__stats(const struct tun_inject *t, struct tun_inject_stats *out)
 	*out = t->st;
 }
 
-const char *tun_inject_strerror(int err)
-{
-	if (err == TUN_INJECT_E_RPF)
-		return "the reverse-path filter on the TUN device would drop re-injected packets";
-	return strerror(err < 0 ? -err : err);
-}

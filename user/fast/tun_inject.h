@@ -28,7 +28,9 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define TUN_INJECT_E_RPF (-1001) /* rp_filter on the device would drop what we write */
+#include "core/fx_err.h"
+
+#define TUN_INJECT_E_RPF (-FX_E_TUN_RPF) /* rp_filter on the device would drop what we write */
 
 struct tun_inject;
 
@@ -75,7 +77,5 @@ void tun_inject__stats(const struct tun_inject *t, struct tun_inject_stats *out)
 /* Effective IPv4 rp_filter of dev, max(all, dev): 0 off, 1 strict, 2 loose;
  * all and devval get the two settings when non-NULL. Or -errno. */
 int tun_inject_rp_filter(const char *dev, int *all, int *devval);
-
-const char *tun_inject_strerror(int err);
 
 #endif

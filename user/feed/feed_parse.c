@@ -5,29 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *feed_parse_strerror(int err)
-{
-	switch (err) {
-	case FEED_OK: return "ok";
-	case FEED_ERR_TRUNCATED: return "JSON truncated: input ends inside a value";
-	case FEED_ERR_SYNTAX: return "JSON syntax error: unexpected character";
-	case FEED_ERR_STRING: return "JSON string holds a raw control character";
-	case FEED_ERR_ESCAPE: return "JSON string holds an invalid escape";
-	case FEED_ERR_NUMBER: return "malformed JSON number";
-	case FEED_ERR_TRAILING: return "data after the JSON value";
-	case FEED_ERR_DEPTH: return "JSON nested too deeply";
-	case FEED_ERR_TOKENS: return "too many JSON tokens for the parser's token array";
-	case FEED_ERR_LEVELS: return "more depth levels than the parser's level array holds";
-	case FEED_ERR_TOO_LONG: return "message too long";
-	case FEED_ERR_NOT_OBJECT: return "message, data or error is not a JSON object";
-	case FEED_ERR_TYPE: return "field has the wrong JSON type";
-	case FEED_ERR_MISSING: return "required field missing";
-	case FEED_ERR_RANGE: return "integer field out of range";
-	case FEED_ERR_DECIMAL: return "price or quantity not a decimal with at most 8 places";
-	}
-	return "unknown feed_parse error";
-}
-
 const char *feed_msg_type_name(enum feed_msg_type t)
 {
 	switch (t) {
