@@ -622,7 +622,8 @@ static void random_mutations(void)
 
 static void new_and_free(void)
 {
-	struct feed_parser *p = feed_parser__new(64, 8);
+	struct feed_parser *p;
+	feed_parser__new(&p, 64, 8);
 
 	REQUIRE(p);
 	CHECK(p->ntoks == 64 && p->nlevels == 8);

@@ -751,8 +751,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (f.stats_live || f.stats_json) {
-		f.stats = lat_stats__new();
-		if (!f.stats) {
+		if (lat_stats__new(&f.stats) < 0) {
 			fprintf(stderr, "feedrx: out of memory\n");
 			return 1;
 		}
@@ -789,8 +788,7 @@ int main(int argc, char **argv)
 			r = fastpath__new(&f.fp, f.loop, &fo, err, sizeof(err));
 		}
 		if (r == 0) {
-			f.dl = deliver__new(0);
-			if (!f.dl) {
+			if (deliver__new(&f.dl, 0) < 0) {
 				fprintf(stderr, "feedrx: out of memory\n");
 				return 1;
 			}

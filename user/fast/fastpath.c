@@ -294,10 +294,9 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 
 	ro.deliver = on_stream_bytes;
 	ro.ctx = fp;
-	fp->reasm = tcp_reasm__new(&ro);
-	if (!fp->reasm) {
-		r = -errno;
-		snprintf(why, why_len, "cannot set up TCP reassembly: %s", strerror(errno));
+	r = tcp_reasm__new(&fp->reasm, &ro);
+	if (r < 0) {
+		snprintf(why, why_len, "cannot set up TCP reassembly: %s", fx_strerror(r));
 		goto err;
 	}
 	if (o->dump_path) {
@@ -321,10 +320,10 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	so.on_record = on_record;
 	fp->so = so;
 	fp->ro = ro;
-	fp->stream = fp_stream__new(&so);
-	fp->keys = tls_keys__new();
-	if (!fp->stream || !fp->keys) {
-		r = -ENOMEM;
+	r = fp_stream__new(&fp->stream, &so);
+	if (!r)
+		r = tls_keys__new(&fp->keys);
+	if (r < 0) {
 		snprintf(why, why_len, "out of memory");
 		goto err;
 	}
@@ -425,19 +424,22 @@ void fastpath__unregister(struct fastpath *fp)
 
 int fastpath__reset(struct fastpath *fp)
 {
-	struct tcp_reasm *r;
-	struct fp_stream *s;
-	struct tls_keys *k;
+	struct tcp_reasm *r = NULL;
+	struct fp_stream *s = NULL;
+	struct tls_keys *k = NULL;
+	int err;
 
 	fastpath__unregister(fp);
-	r = tcp_reasm__new(&fp->ro);
-	s = fp_stream__new(&fp->so);
-	k = tls_keys__new();
-	if (!r || !s || !k) {
+	err = tcp_reasm__new(&r, &fp->ro);
+	if (!err)
+		err = fp_stream__new(&s, &fp->so);
+	if (!err)
+		err = tls_keys__new(&k);
+	if (err) {
 		tcp_reasm__free(r);
 		fp_stream__free(s);
 		tls_keys__free(k);
-		return -ENOMEM;
+		return err;
 	}
 	tcp_reasm__free(fp->reasm);
 	fp_stream__free(fp->stream);

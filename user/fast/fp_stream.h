@@ -52,7 +52,8 @@ struct fp_stream_opts {
 
 struct fp_stream;
 
-struct fp_stream *fp_stream__new(const struct fp_stream_opts *o);
+/* 0 and *out, or -ENOMEM / -EINVAL (bad max_message). */
+int fp_stream__new(struct fp_stream **out, const struct fp_stream_opts *o);
 void fp_stream__free(struct fp_stream *s);
 
 /* Secrets are known (after the kernel path's handshake): start TLS at the

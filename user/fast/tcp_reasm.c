@@ -120,31 +120,28 @@ int tcp_reasm__init(struct tcp_reasm **out, void *mem, size_t size,
 	return 0;
 }
 
-struct tcp_reasm *tcp_reasm__new(const struct tcp_reasm_opts *opts)
+int tcp_reasm__new(struct tcp_reasm **out, const struct tcp_reasm_opts *opts)
 {
 	struct tcp_reasm *r;
 	size_t size;
 	void *mem;
 	int err;
 
+	*out = NULL;
 	size = tcp_reasm_mem_size(opts);
-	if (!size) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (!size)
+		return -EINVAL;
 	mem = malloc(size);
-	if (!mem) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!mem)
+		return -ENOMEM;
 	err = tcp_reasm__init(&r, mem, size, opts);
 	if (err) {
 		free(mem);
-		errno = -err;
-		return NULL;
+		return err;
 	}
 	r->alloc = mem;
-	return r;
+	*out = r;
+	return 0;
 }
 
 void tcp_reasm__free(struct tcp_reasm *r)

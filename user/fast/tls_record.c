@@ -2,6 +2,7 @@
  * 1.3 AEAD suites) for the fast path. See tls_record.h for the contract. */
 #include "tls_record.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,13 +92,14 @@ static void wipe_keys(struct tls_record *r)
 	r->secret_len = 0;
 }
 
-struct tls_record *tls_record__new(tls_record_data_fn on_data, tls_record_event_fn on_event,
-				   void *arg)
+int tls_record__new(struct tls_record **out, tls_record_data_fn on_data,
+		    tls_record_event_fn on_event, void *arg)
 {
 	struct tls_record *r = calloc(1, sizeof(*r));
 
+	*out = NULL;
 	if (!r)
-		return NULL;
+		return -ENOMEM;
 	r->rec = malloc(REC_CAP);
 	if (!r->rec)
 		goto free_r;
@@ -111,7 +113,8 @@ struct tls_record *tls_record__new(tls_record_data_fn on_data, tls_record_event_
 	r->on_event = on_event;
 	r->arg = arg;
 	r->last_alert = -1;
-	return r;
+	*out = r;
+	return 0;
 
 free_pt:
 	free(r->pt);
@@ -119,7 +122,7 @@ free_rec:
 	free(r->rec);
 free_r:
 	free(r);
-	return NULL;
+	return -ENOMEM;
 }
 
 void tls_record__free(struct tls_record *r)

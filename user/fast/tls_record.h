@@ -84,8 +84,9 @@ struct tls_record_stats {
 
 struct tls_record;
 
-struct tls_record *tls_record__new(tls_record_data_fn on_data, tls_record_event_fn on_event,
-				   void *arg);
+/* 0 and *out, or -ENOMEM. */
+int tls_record__new(struct tls_record **out, tls_record_data_fn on_data,
+		    tls_record_event_fn on_event, void *arg);
 void tls_record__free(struct tls_record *r);
 
 /* Start (or restart) at a record boundary: the next byte fed is the first byte

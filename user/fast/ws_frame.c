@@ -63,22 +63,21 @@ void ws_frame__fini(struct ws_frame *d)
 	d->own_buf = false;
 }
 
-struct ws_frame *ws_frame__new(const struct ws_frame_opts *opts)
+int ws_frame__new(struct ws_frame **out, const struct ws_frame_opts *opts)
 {
 	struct ws_frame *d = malloc(sizeof(*d));
 	int err;
 
-	if (!d) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	*out = NULL;
+	if (!d)
+		return -ENOMEM;
 	err = ws_frame__init(d, opts);
 	if (err) {
 		free(d);
-		errno = -err;
-		return NULL;
+		return err;
 	}
-	return d;
+	*out = d;
+	return 0;
 }
 
 void ws_frame__free(struct ws_frame *d)

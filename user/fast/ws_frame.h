@@ -158,8 +158,8 @@ int ws_frame__init(struct ws_frame *d, const struct ws_frame_opts *opts);
 /* Release what ws_frame__init allocated. */
 void ws_frame__fini(struct ws_frame *d);
 
-/* Allocate and set up a decoder; NULL with errno set on failure. */
-struct ws_frame *ws_frame__new(const struct ws_frame_opts *opts);
+/* Allocate and set up a decoder: 0 and *out, or -EINVAL / -ENOMEM. */
+int ws_frame__new(struct ws_frame **out, const struct ws_frame_opts *opts);
 void ws_frame__free(struct ws_frame *d);
 
 /* Decode len bytes of the server's stream. Returns len (all bytes are

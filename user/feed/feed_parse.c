@@ -2,6 +2,7 @@
  * of it. Nothing here allocates except feed_parser__new at set-up. */
 #include "feed_parse.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -748,23 +749,26 @@ void feed_parser__init(struct feed_parser *p, struct feed_tok *toks, uint32_t nt
 	p->nlevels = nlevels;
 }
 
-struct feed_parser *feed_parser__new(uint32_t ntoks, uint32_t nlevels)
+int feed_parser__new(struct feed_parser **out, uint32_t ntoks, uint32_t nlevels)
 {
 	struct feed_parser *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
 	if (!p)
 		goto err;
 	feed_parser__init(p, calloc(ntoks ? ntoks : 1, sizeof(struct feed_tok)), ntoks,
 			  calloc(nlevels ? nlevels : 1, sizeof(struct feed_level)), nlevels);
 	if (!p->toks || !p->levels)
 		goto err_arrays;
-	return p;
+	*out = p;
+	return 0;
 
 err_arrays:
 	free(p->levels);
 	free(p->toks);
 	free(p);
 err:
-	return NULL;
+	return -ENOMEM;
 }
 
 void feed_parser__free(struct feed_parser *p)

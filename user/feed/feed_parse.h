@@ -172,9 +172,9 @@ struct feed_parser {
 /* Over caller-provided arrays. */
 void feed_parser__init(struct feed_parser *p, struct feed_tok *toks, uint32_t ntoks,
 		       struct feed_level *levels, uint32_t nlevels);
-/* Allocate the parser and both arrays (once); NULL on ENOMEM. __free is
- * only for parsers from __new. */
-struct feed_parser *feed_parser__new(uint32_t ntoks, uint32_t nlevels);
+/* Allocate the parser and both arrays (once): 0 and *out, or -ENOMEM.
+ * __free is only for parsers from __new. */
+int feed_parser__new(struct feed_parser **out, uint32_t ntoks, uint32_t nlevels);
 void feed_parser__free(struct feed_parser *p);
 
 /* Parse one message. Returns 0 (m filled; m->type may be FEED_MSG_UNKNOWN)

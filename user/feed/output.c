@@ -32,10 +32,7 @@ int output__init(struct output *o, enum output_kind k, FILE *f)
 	o->kind = k;
 	o->f = f;
 	if (k == OUTPUT_PRETTY) {
-		o->parser = feed_parser__new(4096, 1024);
-		if (!o->parser)
-			return -ENOMEM;
-		return 0;
+		return feed_parser__new(&o->parser, 4096, 1024);
 	}
 	if (k == OUTPUT_RAW && !output__buf_used) {
 		if (setvbuf(f, output__buf, _IOFBF, sizeof(output__buf)))

@@ -766,7 +766,7 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 		goto err_conn;
 	if ((rc = sim_ws_rx__init(&c->rx, s->cfg.max_msg)))
 		goto err_out;
-	if ((rc = feedgen__new(&s->cfg.gen, &c->gen)))
+	if ((rc = feedgen__new(&c->gen, &s->cfg.gen)))
 		goto err_rx;
 	rc = -ENOMEM;
 	c->ssl = SSL_new(s->ctx);
