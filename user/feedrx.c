@@ -294,7 +294,7 @@ static void feedrx_on_fast_message(void *ctx, int opcode, const uint8_t *p, size
 static void feedrx_reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct feedrx *f = w->data;
-	char err[256];
+	struct fx_error err;
 	int r;
 
 	(void)loop, (void)revents;
@@ -302,12 +302,12 @@ static void feedrx_reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	f->conn = NULL;
 	r = fastpath__reset(f->fp);
 	if (r == 0)
-		r = kconn__new(&f->conn, f->loop, f->ko, f->kh, err, sizeof(err));
+		r = kconn__new(&f->conn, f->loop, f->ko, f->kh, &err);
 	else
-		snprintf(err, sizeof(err), "out of memory");
+		fx_error_set(&err, r, "out of memory");
 	f->reconnecting = false;
 	if (r) {
-		fprintf(stderr, "feedrx: cannot reconnect: %s\n", err);
+		fprintf(stderr, "feedrx: cannot reconnect: %s\n", err.msg);
 		f->status = 1;
 		ev_break(f->loop, EVBREAK_ALL);
 		return;
@@ -578,7 +578,7 @@ int main(int argc, char **argv)
 	enum output_kind out_kind = OUTPUT_RAW;
 	const char *proxy_arg = NULL;
 	size_t n_subs = 0;
-	char err[512];
+	struct fx_error err;
 	int c, r;
 
 	opterr = 0;
@@ -766,13 +766,12 @@ int main(int argc, char **argv)
 			snprintf(port, sizeof(port), "%u", via->port);
 			r = iface_route_to(via->host, port, ifname);
 			if (r < 0)
-				snprintf(err, sizeof(err), "cannot find the interface towards %s: %s",
-					 via->host, strerror(-r));
+				fx_error_set(&err, r, "cannot find the interface towards %s: %s",
+					     via->host, strerror(-r));
 		}
 		if (r == 0 && iface_is_loopback(ifname)) {
-			snprintf(err, sizeof(err), "%s is a loopback device: re-injected loopback "
-				 "packets are dropped as martians", ifname);
-			r = -EOPNOTSUPP;
+			r = fx_error_set(&err, -EOPNOTSUPP, "%s is a loopback device: re-injected "
+					 "loopback packets are dropped as martians", ifname);
 		}
 		if (r == 0) {
 			fo.ifname = ifname;
@@ -785,7 +784,7 @@ int main(int argc, char **argv)
 			fo.hash_streams = f.verbose; /* costs ~1 ns a byte: only when asked */
 			fo.on_control = feedrx_on_fast_control;
 			fo.on_tls_event = feedrx_on_fast_tls_event;
-			r = fastpath__new(&f.fp, f.loop, &fo, err, sizeof(err));
+			r = fastpath__new(&f.fp, f.loop, &fo, &err);
 		}
 		if (r == 0) {
 			if (deliver__new(&f.dl, 0) < 0) {
@@ -798,17 +797,17 @@ int main(int argc, char **argv)
 			kh.on_drained = feedrx_on_drained;
 			fprintf(stderr, "feedrx: fast path: %s\n", fastpath__describe(f.fp));
 		} else if (mode == MODE_XDP) {
-			fprintf(stderr, "feedrx: --mode xdp: %s\n", err);
+			fprintf(stderr, "feedrx: --mode xdp: %s\n", err.msg);
 			return 1;
 		} else {
 			fprintf(stderr, "feedrx: XDP fast path unavailable (%s); using the kernel "
-					"path\n", err);
+					"path\n", err.msg);
 		}
 	}
-	r = kconn__new(&f.conn, f.loop, &ko, &kh, err, sizeof(err));
+	r = kconn__new(&f.conn, f.loop, &ko, &kh, &err);
 	if (r) {
 		fastpath__free(f.fp); /* detach XDP on this exit too */
-		fprintf(stderr, "feedrx: %s\n", err);
+		fprintf(stderr, "feedrx: %s\n", err.msg);
 		return r == -EINVAL ? FEEDRX_EXIT_USAGE : 1;
 	}
 	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);

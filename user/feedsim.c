@@ -331,7 +331,7 @@ int main(int argc, char **argv)
 	struct sim_server *srv = NULL;
 	struct ev_loop *loop;
 	ev_signal sigint, sigterm;
-	char err[512];
+	struct fx_error err;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -362,10 +362,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedsim: cannot start the event loop\n");
 		return 1;
 	}
-	rc = sim_server__new(loop, &cfg, &srv, err, sizeof(err));
+	rc = sim_server__new(&srv, loop, &cfg, &err);
 	if (rc) {
-		fprintf(stderr, "feedsim: %s\n", err);
-		sim_server__free(srv);
+		fprintf(stderr, "feedsim: %s\n", err.msg);
 		return 1;
 	}
 	for (unsigned i = 0; sim_server_listen_text(srv, i); i++)

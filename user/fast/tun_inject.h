@@ -53,9 +53,9 @@ void tun_inject_defaults(struct tun_inject_config *cfg);
 
 /* Create the device, bring it up, give it the dummy address, set rp_filter.
  * 0 or a negative code; on failure a one-line explanation goes to why (if
- * given). */
-int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg, char *why,
-		    size_t why_len);
+ * not NULL). */
+int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg,
+		    struct fx_error *why);
 void tun_inject__free(struct tun_inject *t);
 
 const char *tun_inject__name(const struct tun_inject *t);

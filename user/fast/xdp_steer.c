@@ -46,7 +46,8 @@ struct xdp_steer {
 	__u64 *percpu; /* ncpus slots, for summing one counter */
 };
 
-const char *xdp_steer_strerror(int err)
+/* What an attach failure means here: the errno's own text is too vague. */
+static const char *xdp_steer_explain(int err)
 {
 	switch (err) {
 	case 0:
@@ -69,7 +70,7 @@ const char *xdp_steer_strerror(int err)
 	case -EADDRNOTAVAIL:
 		return "socket address is a wildcard or has port 0";
 	default:
-		return strerror(err < 0 ? -err : err);
+		return fx_strerror(err);
 	}
 }
 
@@ -416,7 +417,8 @@ static int xdp_steer_attach(struct xdp_steer *s, enum xdp_steer_mode mode)
 	return 0;
 }
 
-int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode)
+int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode,
+		    struct fx_error *e)
 {
 	struct xdp_steer *s;
 	int err, ncpus;
@@ -424,7 +426,8 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return -ENOMEM;
+		return fx_error_set(e, -ENOMEM, "cannot attach XDP on %s: out of memory",
+				    ifname ? ifname : "?");
 	s->flows_fd = s->xsks_fd = s->counters_fd = -1;
 	if (!ifname || strlen(ifname) >= sizeof(s->ifname)) {
 		err = -ENODEV;
@@ -451,11 +454,8 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 	xdp_steer_log_begin();
 	err = xdp_steer_attach(s, mode);
 	xdp_steer_log_end(err != 0);
-	if (err) {
-		fprintf(stderr, "feedrx: cannot attach XDP program to %s: %s\n", s->ifname,
-			xdp_steer_strerror(err));
+	if (err)
 		goto err_free;
-	}
 	s->prog_id = xdp_program__id(s->prog);
 	s->flows_fd = bpf_map__fd(s->skel->maps.fx_flows);
 	s->xsks_fd = bpf_map__fd(s->skel->maps.fx_xsks);
@@ -470,6 +470,8 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 	return 0;
 
 err_free:
+	fx_error_set(e, err, "cannot attach XDP on %s: %s", ifname ? ifname : "?",
+		     xdp_steer_explain(err));
 	free(s->percpu);
 	free(s);
 	return err;

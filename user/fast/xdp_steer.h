@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 
+#include "core/fx_err.h"
 #include "feedrx_bpf.h"
 
 enum xdp_steer_mode {
@@ -42,8 +43,10 @@ struct xdp_steer;
  * foreign XDP program occupies the device without libxdp's dispatcher.
  * Prints one line on stderr saying which mode and attachment was obtained.
  * Returns 0 and *out, or a negative errno (-ENODEV: no such interface,
- * -EPERM: not allowed to load BPF, -EOPNOTSUPP: mode not supported). */
-int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode);
+ * -EPERM: not allowed to load BPF, -EOPNOTSUPP: mode not supported) with
+ * "cannot attach XDP on <ifname>: <why>" in err (if not NULL). */
+int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode,
+		    struct fx_error *err);
 
 /* Detach the program, close the maps and free s. NULL-safe; call it on
  * every exit path (a process that dies without it leaves a program that
@@ -96,8 +99,5 @@ int xdp_steer_flow_key_from_fd(struct fx_flow_key *key, int fd);
  * -EOPNOTSUPP (the map could not be mmapped: no liveness check). */
 int xdp_steer__set_stale(struct xdp_steer *s, __u64 stale_ns, __u64 now_ns);
 void xdp_steer__heartbeat(struct xdp_steer *s, __u64 now_ns);
-
-/* Short text for the errors xdp_steer__open returns (static string). */
-const char *xdp_steer_strerror(int err);
 
 #endif

@@ -751,7 +751,7 @@ static void kconn__io_cb(struct ev_loop *loop, ev_io *w, int revents)
 /* ---- public ---------------------------------------------------------------- */
 
 int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts *o,
-	       const struct kconn_hooks *h, char *err, size_t errcap)
+	       const struct kconn_hooks *h, struct fx_error *err)
 {
 	struct ws_client_opts wo = {
 	    .max_message = o->max_message,
@@ -762,10 +762,8 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 
 	*out = NULL;
 	k = calloc(1, sizeof(*k));
-	if (!k) {
-		snprintf(err, errcap, "out of memory");
-		return -ENOMEM;
-	}
+	if (!k)
+		return fx_error_set(err, -ENOMEM, "out of memory");
 	k->loop = loop;
 	k->o = *o;
 	if (h)
@@ -778,31 +776,31 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 		k->sub_req = malloc(cap);
 		if (!k->sub_req) {
 			r = -ENOMEM;
-			snprintf(err, errcap, "out of memory");
+			fx_error_set(err, r, "out of memory");
 			goto err_sub;
 		}
 		k->sub_len =
 		    subscribe_request(o->subscribe, o->n_subscribe, KCONN_SUB_ID, k->sub_req, cap);
 		if (k->sub_len < 0) {
 			r = k->sub_len;
-			snprintf(err, errcap, "bad --subscribe stream name");
+			fx_error_set(err, r, "bad --subscribe stream name");
 			goto err_sub;
 		}
 	}
 	wo.out_cap = KCONN_OUT_BUF + (size_t)(k->sub_len > 0 ? k->sub_len : 0) + 16;
 	r = ws_client__init(&k->ws, &wo, &kconn__ws_cbs, k);
 	if (r) {
-		snprintf(err, errcap, "cannot set up the WebSocket client: %s", strerror(-r));
+		fx_error_set(err, r, "cannot set up the WebSocket client: %s", strerror(-r));
 		goto err_sub;
 	}
 	r = http_upgrade__init(&k->up, NULL);
 	if (r) {
-		snprintf(err, errcap, "cannot make a WebSocket key");
+		fx_error_set(err, r, "cannot make a WebSocket key");
 		goto err_ws;
 	}
 	r = tls_client__init(&k->tls, &o->tls);
 	if (r) {
-		snprintf(err, errcap, "%s", k->tls.err);
+		fx_error_set(err, r, "%s", k->tls.err);
 		goto err_ws;
 	}
 	ev_io_init(&k->io, kconn__io_cb, -1, 0);

@@ -22,6 +22,7 @@
 #include <ev.h>
 #include <openssl/ssl.h>
 
+#include "core/fx_err.h"
 #include "tls_client.h"
 #include "url.h"
 
@@ -88,10 +89,10 @@ struct kconn_stats {
 
 struct kconn;
 
-/* Allocate (all buffers at set-up) and validate options. 0, or negative
- * with *err pointing to a static/constant description or kconn-less text. */
+/* Allocate (all buffers at set-up) and validate options: 0 and *out, or a
+ * negative code with a one-line reason in err. */
 int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts *o,
-	       const struct kconn_hooks *h, char *err, size_t errcap);
+	       const struct kconn_hooks *h, struct fx_error *err);
 
 /* Resolve and start connecting. Errors are reported through on_done. */
 void kconn__start(struct kconn *k);

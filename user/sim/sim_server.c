@@ -841,11 +841,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- the server ---- */
 
-#define FAIL(code, ...)                                  \
-	do {                                             \
-		snprintf(err, errlen, __VA_ARGS__);      \
-		return (code);                           \
-	} while (0)
+#define FAIL(code, ...) return fx_error_set(err, code, __VA_ARGS__)
 
 static void addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
 {
@@ -864,7 +860,7 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
 	}
 }
 
-static int listen_one(struct sim_server *s, const struct sim_listen *la, char *err, size_t errlen)
+static int listen_one(struct sim_server *s, const struct sim_listen *la, struct fx_error *err)
 {
 	struct listener *l = &s->listeners[s->nlisteners];
 	struct sockaddr_storage got;
@@ -904,15 +900,15 @@ static void shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		conn_free(s->conns); /* the last one breaks the loop */
 }
 
-int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
-		    struct sim_server **out, char *err, size_t errlen)
+int sim_server__new(struct sim_server **out, struct ev_loop *loop,
+		    const struct sim_server_config *cfg, struct fx_error *err)
 {
 	struct sim_server *s = calloc(1, sizeof(*s));
 	int rc;
 
+	*out = NULL;
 	if (!s)
 		FAIL(-ENOMEM, "out of memory");
-	*out = s;
 	s->loop = loop;
 	s->cfg = *cfg;
 	if (!s->cfg.burst)
@@ -927,21 +923,31 @@ int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
 	s->out_cap = FLUSH_CHUNK + sim_ws_framed_len(s->msg_max, s->cfg.fragment) + s->reply_room;
 	s->scratch = malloc(s->msg_max);
 	s->reply = malloc(SIM_RPC_REPLY_MAX);
-	if (!s->scratch || !s->reply)
-		FAIL(-ENOMEM, "out of memory");
-	if ((rc = sim_tls_ctx__new(&cfg->tls, &s->ctx, err, errlen)))
-		return rc;
+	if (!s->scratch || !s->reply) {
+		rc = fx_error_set(err, -ENOMEM, "out of memory");
+		goto err_free;
+	}
+	if ((rc = sim_tls_ctx__new(&s->ctx, &cfg->tls, err)))
+		goto err_free;
 	if (cfg->log_path) {
 		s->log = fopen(cfg->log_path, "w");
-		if (!s->log)
-			FAIL(-errno, "--log %s: %s", cfg->log_path, strerror(errno));
+		if (!s->log) {
+			rc = fx_error_set(err, -errno, "--log %s: %s", cfg->log_path, strerror(errno));
+			goto err_free;
+		}
 		/* one write per 4 MiB, not per message */
 		setvbuf(s->log, NULL, _IOFBF, 4 << 20);
 	}
 	for (unsigned i = 0; i < cfg->nlisten; i++)
-		if ((rc = listen_one(s, &cfg->listen[i], err, errlen)))
-			return rc;
+		if ((rc = listen_one(s, &cfg->listen[i], err)))
+			goto err_free;
+	*out = s;
 	return 0;
+
+err_free:
+	/* sim_server__free undoes whatever part was set up */
+	sim_server__free(s);
+	return rc;
 }
 
 const char *sim_server_listen_text(const struct sim_server *s, unsigned i)
