@@ -17,6 +17,7 @@
 #include <ev.h>
 #include <openssl/ssl.h>
 
+#include "core/fx_log.h"
 #include "feedgen.h"
 #include "sim_server.h"
 
@@ -302,7 +303,7 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 			cfg->once = true;
 			break;
 		case 'v':
-			cfg->verbose = true;
+			fx_log_set_level(FX_LOG_INFO); /* one line per client event */
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -334,6 +335,7 @@ int main(int argc, char **argv)
 	struct fx_error err;
 	int rc;
 
+	fx_log_set_prefix("feedsim"); /* the library's messages say who speaks */
 	memset(&cfg, 0, sizeof(cfg));
 	feedgen_config_default(&cfg.gen);
 	cfg.rate = 1000;

@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "core/fx_log.h"
 #include "sim_http.h"
 #include "sim_rpc.h"
 #include "sim_tls.h"
@@ -128,19 +129,14 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void vlog(const struct sim_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void vlog(const struct sim_server *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!s->cfg.verbose)
-		return;
-	va_start(ap, fmt);
-	fputs("feedsim: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
+/* One line per client event, for a verbose run (FX_LOG_INFO); the
+ * arguments are not even computed otherwise. */
+#define vlog(s, ...)                                           \
+	do {                                                   \
+		(void)(s);                                     \
+		if (fx_log_enabled(FX_LOG_INFO))               \
+			fx_log(FX_LOG_INFO, __VA_ARGS__);      \
+	} while (0)
 
 static const char *ssl_reason(void)
 {
@@ -824,7 +820,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN)
-				fprintf(stderr, "feedsim: accept on %s: %s\n", l->text, strerror(errno));
+				fx_log(FX_LOG_ERROR, "accept on %s: %s", l->text, strerror(errno));
 			return;
 		}
 		if (s->shutting_down || s->nconns >= s->cfg.max_clients) {
@@ -835,7 +831,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		/* exchanges disable Nagle (DESIGN §5): no delayed small messages */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (conn_new(s, fd, &ss))
-			fprintf(stderr, "feedsim: out of memory for a new client\n");
+			fx_log(FX_LOG_ERROR, "out of memory for a new client");
 	}
 }
 

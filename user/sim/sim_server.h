@@ -59,7 +59,6 @@ struct sim_server_config {
 	const char *log_path;   /* every data payload sent, one per line */
 	bool once;              /* shut down after the first client leaves */
 	unsigned max_clients;
-	bool verbose;
 };
 
 struct sim_server;
