@@ -12,9 +12,10 @@
  * absent unless mounted: feedrx then runs without the dispatcher, which is
  * fine when it is the device's only XDP program.
  *
- * Set-up/tear-down calls are not thread-safe (they briefly take over
- * libbpf's and libxdp's print hooks) and not async-signal-safe: close from
- * the loop's signal watcher or normal teardown, not a signal handler. */
+ * Messages go through core/fx_log (libbpf's and libxdp's at FX_LOG_DEBUG).
+ * Set-up/tear-down calls are not thread-safe and not async-signal-safe:
+ * close from the loop's signal watcher or normal teardown, not a signal
+ * handler. */
 #ifndef FEEDRX_XDP_STEER_H
 #define FEEDRX_XDP_STEER_H
 
@@ -27,7 +28,7 @@
 
 enum xdp_steer_mode {
 	/* Native (driver) mode; if the driver refuses, generic (SKB) mode
-	 * with a loud warning on stderr. The default. */
+	 * with a loud warning. The default. */
 	XDP_STEER_MODE_AUTO = 0,
 	/* Native mode or fail. */
 	XDP_STEER_MODE_NATIVE,
@@ -38,10 +39,10 @@ enum xdp_steer_mode {
 struct xdp_steer;
 
 /* Load fx_xdp_steer and attach it to ifname. First removes a feedrx program
- * left attached there by a receiver that died (message on stderr); refuses
+ * left attached there by a receiver that died (a warning); refuses
  * with -EBUSY if a live process still holds it, and with -EEXIST if a
  * foreign XDP program occupies the device without libxdp's dispatcher.
- * Prints one line on stderr saying which mode and attachment was obtained.
+ * Logs one line (FX_LOG_WARN) saying which mode and attachment was obtained.
  * Returns 0 and *out, or a negative errno (-ENODEV: no such interface,
  * -EPERM: not allowed to load BPF, -EOPNOTSUPP: mode not supported) with
  * "cannot attach XDP on <ifname>: <why>" in err (if not NULL). */
