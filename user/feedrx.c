@@ -19,6 +19,8 @@
 
 #include <ev.h>
 
+#include "core/fx_err.h"
+#include "core/fx_log.h"
 #include "deliver.h"
 #include "fastpath.h"
 #include "feed_parse.h"
@@ -117,7 +119,8 @@ static void usage(FILE *f)
 	      "                           its bytes are dropped unread (cheapest), and a\n"
 	      "                           fast-path failure reconnects and reports the gap\n"
 	      "  --test-desync-after N    test only: force a fast-path failure after N messages\n"
-	      "  -v, --verbose            connection details and counters on stderr\n"
+	      "  -v, --verbose            connection details and counters on stderr; twice:\n"
+	      "                           also debug lines, libbpf's and libxdp's included\n"
 	      "  -h, --help               this text\n"
 	      "\n"
 	      "Exit status: 0 clean end, 1 error, 2 usage error.\n",
@@ -417,14 +420,6 @@ static void feedrx_on_open(void *user)
 		fprintf(stderr, "feedrx: connected: %s\n", kconn__describe(f->conn));
 }
 
-static void feedrx_on_notice(void *user, enum kconn_notice level, const char *msg)
-{
-	struct feedrx *f = user;
-
-	if (level == KCONN_WARN || f->verbose)
-		fprintf(stderr, "feedrx: %s\n", msg);
-}
-
 static void feedrx_on_done(void *user, int status)
 {
 	struct feedrx *f = user;
@@ -564,7 +559,6 @@ int main(int argc, char **argv)
 	    .on_open = feedrx_on_open,
 	    .on_message = feedrx_on_message,
 	    .on_done = feedrx_on_done,
-	    .on_notice = feedrx_on_notice,
 	};
 	struct fastpath_opts fo = {
 	    .xdp_mode = XDP_STEER_MODE_AUTO,
@@ -699,6 +693,8 @@ int main(int argc, char **argv)
 			ko.max_message = parse_size("--max-message", optarg);
 			break;
 		case 'v':
+			/* -v: INFO; -vv: DEBUG (libbpf/libxdp speak there) */
+			fx_log_set_level(f.verbose ? FX_LOG_DEBUG : FX_LOG_INFO);
 			f.verbose = true;
 			break;
 		case 'h':

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fx_log.h"
 #include "http_response.h"
 #include "http_upgrade.h"
 #include "net_connect.h"
@@ -109,21 +110,6 @@ __attribute__((format(printf, 3, 4))) static void kconn__fail(struct kconn *k, i
 	kconn__finish(k);
 }
 
-static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
-{
-	char buf[384];
-	va_list ap;
-
-	if (!k->h.on_notice)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	k->h.on_notice(k->h.user, level, buf);
-}
-
 static const char *kconn__phase(enum kconn_state s)
 {
 	switch (s) {
@@ -162,8 +148,8 @@ static void kconn__drop_attempt(struct kconn *k, int err)
 {
 	k->last_err = err;
 	if (k->ai_next)
-		kconn__notice(k, KCONN_INFO, "%s: %s, trying the next address", k->peer,
-			      strerror(-err));
+		fx_log(FX_LOG_INFO, "%s: %s, trying the next address", k->peer,
+		       strerror(-err));
 	ev_timer_stop(k->loop, &k->attempt);
 	kconn__want(k, 0);
 	if (k->fd >= 0) {
@@ -460,8 +446,8 @@ static void kconn__ws_closed(struct kconn *k)
 			 k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
 		k->status = -ECONNABORTED;
 	} else if (k->state == KCONN_OPEN) {
-		kconn__notice(k, KCONN_INFO, "server closed the connection (%u%s%s)", code,
-			      k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
+		fx_log(FX_LOG_INFO, "server closed the connection (%u%s%s)", code,
+		       k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
 	}
 	kconn__start_shutdown(k);
 }
@@ -491,8 +477,8 @@ static void kconn__on_ws_message(void *user, bool text, const uint8_t *p, size_t
 			k->replies++;
 			k->reply_bytes += n;
 			if (r == SUBSCRIBE_ERROR)
-				kconn__notice(k, KCONN_WARN, "subscription refused: %.*s",
-					      (int)(n > 200 ? 200 : n), (const char *)p);
+				fx_log(FX_LOG_WARN, "subscription refused: %.*s",
+				       (int)(n > 200 ? 200 : n), (const char *)p);
 			return;
 		}
 	}

@@ -38,11 +38,6 @@ enum kconn_state {
 	KCONN_DONE,
 };
 
-enum kconn_notice {
-	KCONN_WARN, /* always worth showing */
-	KCONN_INFO, /* for a verbose user */
-};
-
 struct kconn_hooks {
 	void *user;
 	/* fd is bound to local (its address and port final), not connected.
@@ -58,9 +53,6 @@ struct kconn_hooks {
 	/* Finished: status 0 for a clean end, negative on error (see
 	 * kconn__error()). All watchers are stopped; the loop may end. */
 	void (*on_done)(void *user, int status);
-	/* A line for the user: warnings (a refused subscription) and details
-	 * (a failed address before the next one, the server's close reason). */
-	void (*on_notice)(void *user, enum kconn_notice level, const char *msg);
 	/* Discard mode: bytes were read and dropped; stream_bytes is how many
 	 * the socket has given since connect (proxy answer + TLS). */
 	void (*on_drained)(void *user, uint64_t stream_bytes);
