@@ -250,6 +250,7 @@ static void kconn__deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* 1: advanced, 0: wait for I/O. */
 static int kconn__proxy_step(struct kconn *k)
 {
+	struct fx_error e;
 	ssize_t n;
 
 	while (k->hs_off < k->hs_len) {
@@ -289,8 +290,8 @@ static int kconn__proxy_step(struct kconn *k)
 		}
 		if (!k->proxy_resp.done)
 			return 1;
-		if ((r = net_connect_proxy_check(&k->proxy_resp, k->desc, sizeof(k->desc)))) {
-			kconn__fail(k, r, "%s", k->desc);
+		if ((r = net_connect_proxy_check(&k->proxy_resp, &e))) {
+			kconn__fail(k, r, "%s", e.msg);
 			return 0;
 		}
 		/* TLS speaks first from our side: nothing may follow the answer */
@@ -807,17 +808,17 @@ err_sub:
 void kconn__start(struct kconn *k)
 {
 	const struct url *to = k->o.proxy ? k->o.proxy : k->o.url;
-	const char *why = "";
+	struct fx_error e;
 	int r;
 
 	if (k->state != KCONN_IDLE)
 		return;
 	k->state = KCONN_CONNECTING;
 	snprintf(k->peer, sizeof(k->peer), "%s", to->host);
-	r = net_connect_resolve(to->host, to->port_str, &k->ai_list, &why);
+	r = net_connect_resolve(to->host, to->port_str, &k->ai_list, &e);
 	if (r) {
 		kconn__fail(k, r, "cannot resolve %s%s: %s", k->o.proxy ? "proxy " : "", to->host,
-			    why);
+			    e.msg);
 		return;
 	}
 	k->ai_next = k->ai_list;
