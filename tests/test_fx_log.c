@@ -85,8 +85,8 @@ static void handler_gets_enabled_levels(void)
 		for (int l = FX_LOG_ERROR; l <= FX_LOG_DEBUG; l++) {
 			CHECKF(G.by_level[l] == (l <= max), "max %d level %d: %d", max, l,
 			       G.by_level[l]);
-			CHECKF(fx_log_enabled((enum fx_log_level)l) == (l <= max), "enabled %d/%d", l,
-			       max);
+			CHECKF(fx_log_enabled((enum fx_log_level)l) == (l <= max), "enabled %d/%d",
+			       l, max);
 		}
 		for (int i = 0; i < G.n && i < MAX_GOT; i++)
 			CHECKF((int)G.level[i] == i, "order: %d at %d", G.level[i], i);
@@ -128,7 +128,8 @@ static void default_handler_writes_prefixed_lines(void)
 	fx_log_set_level(FX_LOG_INFO);
 	fx_log_set_prefix("feedsim");
 	capture_stderr(warn_and_info, buf, sizeof(buf));
-	CHECKF(!strcmp(buf, "feedsim: warning: something\nfeedsim: detail 7\n"), "got '%.200s'", buf);
+	CHECKF(!strcmp(buf, "feedsim: warning: something\nfeedsim: detail 7\n"), "got '%.200s'",
+	       buf);
 	fx_log_set_prefix(NULL);
 	capture_stderr(warn_and_info, buf, sizeof(buf));
 	CHECKF(!strncmp(buf, "feedrx: ", 8), "got '%.200s'", buf);
@@ -208,18 +209,17 @@ static void bpf_messages_at_debug(void)
 	CHECK(libbpf_get_error(obj) != 0);
 	REQUIRE(G.n > 0);
 	CHECKF(any_from("libbpf: "), "first: '%.200s'", G.msg[0]);
-	CHECKF(G.by_level[FX_LOG_DEBUG] == G.n, "%d of %d at DEBUG", G.by_level[FX_LOG_DEBUG],
-	       G.n);
+	CHECKF(G.by_level[FX_LOG_DEBUG] == G.n, "%d of %d at DEBUG", G.by_level[FX_LOG_DEBUG], G.n);
 
 	reset();
 	fx_log_set_level(FX_LOG_DEBUG);
 	xp = xdp_program__open_file("/nonexistent/fx_log_test.o", NULL, NULL);
 	CHECK(libxdp_get_error(xp) != 0);
-	CHECKF(G.by_level[FX_LOG_DEBUG] == G.n, "%d of %d at DEBUG", G.by_level[FX_LOG_DEBUG],
-	       G.n);
+	CHECKF(G.by_level[FX_LOG_DEBUG] == G.n, "%d of %d at DEBUG", G.by_level[FX_LOG_DEBUG], G.n);
 	if (!any_from("libxdp: "))
 		SKIP("libbpf's part arrived at DEBUG; libxdp said nothing for a missing file "
-		     "(%d messages)", G.n);
+		     "(%d messages)",
+		     G.n);
 	fx_log_set_handler(NULL, NULL);
 	fx_log_set_level(FX_LOG_WARN);
 }

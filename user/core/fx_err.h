@@ -27,9 +27,9 @@
 
 /* One block per module that has its own codes, in this order. */
 enum fx_err_module {
-	FX_MOD_NONE = -2, /* 0 or a non-negative value: no error */
+	FX_MOD_NONE = -2,    /* 0 or a non-negative value: no error */
 	FX_MOD_UNKNOWN = -1, /* negative, but in no range below */
-	FX_MOD_ERRNO = 0, /* -errno */
+	FX_MOD_ERRNO = 0,    /* -errno */
 	FX_MOD_URL = 1,
 	FX_MOD_PKT_PARSE,
 	FX_MOD_TLS_RECORD,
@@ -41,14 +41,14 @@ enum fx_err_module {
 };
 
 /* First code of module m's block (m >= FX_MOD_URL). */
-#define FX_E_MODULE_BASE(m) (FX_E_BASE + ((m) - FX_MOD_URL) * FX_E_BLOCK)
+#define FX_E_MODULE_BASE(m) (FX_E_BASE + ((m)-FX_MOD_URL) * FX_E_BLOCK)
 
 enum fx_err_code {
 	/* url: url_parse() */
 	FX_E_URL_BASE = FX_E_MODULE_BASE(FX_MOD_URL),
 	FX_E_URL_SCHEME,    /* unknown or missing scheme */
 	FX_E_URL_NO_HOST,   /* no host */
-	FX_E_URL_PORT,      /* bad port */
+	FX_E_URL_PORT,	    /* bad port */
 	FX_E_URL_MALFORMED, /* bad IPv6 literal, userinfo, forbidden characters */
 	FX_E_URL_TOO_LONG,  /* host or path too long */
 
@@ -147,6 +147,6 @@ struct fx_error {
 /* Fill e (if not NULL) with code and the formatted message, truncated to
  * fit. Returns code, so `return fx_error_set(err, -ENOMEM, "...");` works. */
 int fx_error_set(struct fx_error *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

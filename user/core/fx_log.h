@@ -23,8 +23,8 @@ typedef void (*fx_log_fn)(void *user, enum fx_log_level level, const char *msg);
 #define FX_LOG_MSG_MAX 1024 /* bytes a message is cut to, with its NUL */
 
 void fx_log_set_handler(fx_log_fn fn, void *user); /* NULL: the default handler */
-void fx_log_set_level(enum fx_log_level max);       /* default FX_LOG_WARN */
-void fx_log_set_prefix(const char *prog);           /* default "feedrx" */
+void fx_log_set_level(enum fx_log_level max);	   /* default FX_LOG_WARN */
+void fx_log_set_prefix(const char *prog);	   /* default "feedrx" */
 bool fx_log_enabled(enum fx_log_level level);
 void fx_log(enum fx_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

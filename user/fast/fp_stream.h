@@ -31,11 +31,11 @@ enum fp_stage {
 	FP_STAGE_WS,
 };
 
-#define FP_E_HOLD_FULL (-FX_E_FP_HOLD_FULL)   /* secrets came too late: hold buffer full */
+#define FP_E_HOLD_FULL (-FX_E_FP_HOLD_FULL)	/* secrets came too late: hold buffer full */
 #define FP_E_HTTP_STATUS (-FX_E_FP_HTTP_STATUS) /* the response is not the expected status */
 #define FP_E_HTTP_TOO_LONG (-FX_E_FP_HTTP_TOO_LONG)
-#define FP_E_GAP (-FX_E_FP_GAP)         /* bytes missing from the stream */
-#define FP_E_ENDED (-FX_E_FP_ENDED)       /* stream ended (FIN/RST/close) before its end */
+#define FP_E_GAP (-FX_E_FP_GAP)	    /* bytes missing from the stream */
+#define FP_E_ENDED (-FX_E_FP_ENDED) /* stream ended (FIN/RST/close) before its end */
 
 struct fp_stream_opts {
 	int proxied;          /* a CONNECT response precedes TLS */

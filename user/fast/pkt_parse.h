@@ -32,8 +32,8 @@ struct pkt_tcp {
 enum pkt_parse_err {
 	PKT_OK = 0,
 	PKT_E_TRUNCATED = -FX_E_PKT_TRUNCATED, /* shorter than its headers say */
-	PKT_E_NOT_IP = -FX_E_PKT_NOT_IP,    /* not IPv4/IPv6 */
-	PKT_E_NOT_TCP = -FX_E_PKT_NOT_TCP,   /* another transport, or a non-first fragment */
+	PKT_E_NOT_IP = -FX_E_PKT_NOT_IP,       /* not IPv4/IPv6 */
+	PKT_E_NOT_TCP = -FX_E_PKT_NOT_TCP,     /* another transport, or a non-first fragment */
 	PKT_E_MALFORMED = -FX_E_PKT_MALFORMED, /* impossible header values */
 };
 

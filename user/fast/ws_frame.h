@@ -80,18 +80,18 @@ enum ws_close_code {
 enum ws_frame_err {
 	WS_FRAME_OK = 0,
 	/* protocol errors: close code 1002 */
-	WS_FRAME_E_MASKED = -FX_E_WS_MASKED,	    /* server frame has the MASK bit */
-	WS_FRAME_E_RSV = -FX_E_WS_RSV,		    /* RSV1-3 set without an extension */
-	WS_FRAME_E_OPCODE = -FX_E_WS_OPCODE,	    /* reserved opcode */
-	WS_FRAME_E_CTRL_FRAGMENTED = -FX_E_WS_CTRL_FRAGMENTED,  /* control frame without FIN */
-	WS_FRAME_E_CTRL_TOO_LONG = -FX_E_WS_CTRL_TOO_LONG,    /* control payload > 125 */
-	WS_FRAME_E_CLOSE_LEN = -FX_E_WS_CLOSE_LEN,	    /* CLOSE payload of 1 byte */
-	WS_FRAME_E_CLOSE_CODE = -FX_E_WS_CLOSE_CODE,	    /* CLOSE code not valid on the wire */
-	WS_FRAME_E_CONT_UNEXPECTED = -FX_E_WS_CONT_UNEXPECTED,  /* CONTINUATION outside a message */
+	WS_FRAME_E_MASKED = -FX_E_WS_MASKED,		       /* server frame has the MASK bit */
+	WS_FRAME_E_RSV = -FX_E_WS_RSV,			       /* RSV1-3 set without an extension */
+	WS_FRAME_E_OPCODE = -FX_E_WS_OPCODE,		       /* reserved opcode */
+	WS_FRAME_E_CTRL_FRAGMENTED = -FX_E_WS_CTRL_FRAGMENTED, /* control frame without FIN */
+	WS_FRAME_E_CTRL_TOO_LONG = -FX_E_WS_CTRL_TOO_LONG,     /* control payload > 125 */
+	WS_FRAME_E_CLOSE_LEN = -FX_E_WS_CLOSE_LEN,	       /* CLOSE payload of 1 byte */
+	WS_FRAME_E_CLOSE_CODE = -FX_E_WS_CLOSE_CODE, /* CLOSE code not valid on the wire */
+	WS_FRAME_E_CONT_UNEXPECTED = -FX_E_WS_CONT_UNEXPECTED, /* CONTINUATION outside a message */
 	WS_FRAME_E_DATA_IN_FRAGMENT = -FX_E_WS_DATA_IN_FRAGMENT, /* TEXT/BINARY inside a message */
-	WS_FRAME_E_LEN_MSB = -FX_E_WS_LEN_MSB,	    /* 64-bit length with the MSB set */
-	WS_FRAME_E_LEN_NONMINIMAL = -FX_E_WS_LEN_NONMINIMAL,   /* length not in its shortest form */
-	WS_FRAME_E_AFTER_CLOSE = -FX_E_WS_AFTER_CLOSE,	    /* bytes after the CLOSE frame */
+	WS_FRAME_E_LEN_MSB = -FX_E_WS_LEN_MSB,		     /* 64-bit length with the MSB set */
+	WS_FRAME_E_LEN_NONMINIMAL = -FX_E_WS_LEN_NONMINIMAL, /* length not in its shortest form */
+	WS_FRAME_E_AFTER_CLOSE = -FX_E_WS_AFTER_CLOSE,	     /* bytes after the CLOSE frame */
 	/* close code 1009 */
 	WS_FRAME_E_TOO_BIG = -FX_E_WS_TOO_BIG, /* message larger than max_msg */
 	/* close code 1007 (only with WS_FRAME_F_UTF8) */

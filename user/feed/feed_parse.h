@@ -43,22 +43,23 @@ enum feed_err {
 	FEED_OK = 0,
 	/* not valid JSON */
 	FEED_ERR_TRUNCATED = -FX_E_FEED_TRUNCATED, /* input ended inside a value */
-	FEED_ERR_SYNTAX = -FX_E_FEED_SYNTAX,    /* unexpected character */
-	FEED_ERR_STRING = -FX_E_FEED_STRING,    /* raw control character in a string */
-	FEED_ERR_ESCAPE = -FX_E_FEED_ESCAPE,    /* bad backslash escape */
-	FEED_ERR_NUMBER = -FX_E_FEED_NUMBER,    /* malformed number */
-	FEED_ERR_TRAILING = -FX_E_FEED_TRAILING,  /* something after the top-level value */
+	FEED_ERR_SYNTAX = -FX_E_FEED_SYNTAX,	   /* unexpected character */
+	FEED_ERR_STRING = -FX_E_FEED_STRING,	   /* raw control character in a string */
+	FEED_ERR_ESCAPE = -FX_E_FEED_ESCAPE,	   /* bad backslash escape */
+	FEED_ERR_NUMBER = -FX_E_FEED_NUMBER,	   /* malformed number */
+	FEED_ERR_TRAILING = -FX_E_FEED_TRAILING,   /* something after the top-level value */
 	/* limits */
-	FEED_ERR_DEPTH = -FX_E_FEED_DEPTH,    /* nesting deeper than FEED_JSON_MAX_DEPTH */
-	FEED_ERR_TOKENS = -FX_E_FEED_TOKENS,   /* token array too small */
-	FEED_ERR_LEVELS = -FX_E_FEED_LEVELS,   /* more depth levels than the level array holds */
+	FEED_ERR_DEPTH = -FX_E_FEED_DEPTH,	 /* nesting deeper than FEED_JSON_MAX_DEPTH */
+	FEED_ERR_TOKENS = -FX_E_FEED_TOKENS,	 /* token array too small */
+	FEED_ERR_LEVELS = -FX_E_FEED_LEVELS,	 /* more depth levels than the level array holds */
 	FEED_ERR_TOO_LONG = -FX_E_FEED_TOO_LONG, /* input of 4 GiB or more */
 	/* valid JSON, not a valid message */
-	FEED_ERR_NOT_OBJECT = -FX_E_FEED_NOT_OBJECT, /* top level (or "data", "error") not an object */
+	FEED_ERR_NOT_OBJECT =
+	    -FX_E_FEED_NOT_OBJECT,	       /* top level (or "data", "error") not an object */
 	FEED_ERR_TYPE = -FX_E_FEED_TYPE,       /* a known field has the wrong JSON type */
-	FEED_ERR_MISSING = -FX_E_FEED_MISSING,    /* a required field is absent */
-	FEED_ERR_RANGE = -FX_E_FEED_RANGE,      /* integer out of range (or negative) */
-	FEED_ERR_DECIMAL = -FX_E_FEED_DECIMAL,    /* price/qty string not a valid 8-decimal number */
+	FEED_ERR_MISSING = -FX_E_FEED_MISSING, /* a required field is absent */
+	FEED_ERR_RANGE = -FX_E_FEED_RANGE,     /* integer out of range (or negative) */
+	FEED_ERR_DECIMAL = -FX_E_FEED_DECIMAL, /* price/qty string not a valid 8-decimal number */
 };
 
 /* ---- the tokenizer ---- */
