@@ -57,7 +57,8 @@ int main(int argc, char **argv)
 	}
 	t1 = now_ns();
 	printf("lat_hist reset (narrow window): %.0f ns/op\n", (double)(t1 - t0) / q);
-	struct lat_stats *st = lat_stats__new();
+	struct lat_stats *st;
+	lat_stats__new(&st);
 	struct lat_stamps sp = { .send_ns = 1000000, .event_ms = 1700000000000ull };
 	if (!st)
 		return 1;

@@ -105,7 +105,7 @@ static double run(int mode, unsigned flags)
 				break;
 			}
 			if (rc < 0) {
-				fprintf(stderr, "feed: %s\n", ws_frame_strerror((int)rc));
+				fprintf(stderr, "feed: %s\n", fx_strerror((int)rc));
 				exit(1);
 			}
 		}

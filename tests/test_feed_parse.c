@@ -387,7 +387,7 @@ static void malformed_table(void)
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc = parse(cases[i].s);
 		CHECKF(rc == cases[i].rc, "case %u %s: got %d (%s), want %d", i, cases[i].s, rc,
-		       feed_parse_strerror(rc), cases[i].rc);
+		       fx_strerror(rc), cases[i].rc);
 		CHECKF(M.type == FEED_MSG_UNKNOWN || rc == 0, "case %u: type set on error", i);
 	}
 	/* trailing whitespace is fine */
@@ -473,14 +473,14 @@ static void tokenizer_layout(void)
 
 static void strerror_all(void)
 {
-	for (int e = 0; e >= -30; e--) {
-		const char *s = feed_parse_strerror(e);
+	for (int o = 0; o <= 30; o++) {
+		const char *s = fx_strerror(o ? -(FX_E_FEED_BASE + o) : 0);
 		CHECK(s && *s);
 	}
-	CHECK(!strcmp(feed_parse_strerror(FEED_ERR_TRUNCATED),
+	CHECK(!strcmp(fx_strerror(FEED_ERR_TRUNCATED),
 		      "JSON truncated: input ends inside a value"));
-	CHECK(strstr(feed_parse_strerror(-99), "unknown") != NULL);
-	CHECK(strstr(feed_parse_strerror(1), "unknown") != NULL);
+	CHECK(strstr(fx_strerror(-(FX_E_FEED_BASE + 99)), "unknown") != NULL);
+	CHECK(strstr(fx_strerror(1), "unknown") != NULL);
 }
 
 /* Parse from an exactly-sized heap copy: ASan flags any read past len. */
@@ -552,8 +552,9 @@ static uint64_t rnd(void)
 
 static int known_rc(int rc)
 {
-	return rc == 0 || (rc <= -1 && rc >= -6) || (rc <= -10 && rc >= -13) ||
-	       (rc <= -20 && rc >= -24);
+	int o = rc < 0 ? -rc - FX_E_FEED_BASE : 0; /* offset in feed_parse's block */
+
+	return rc == 0 || (o >= 1 && o <= 6) || (o >= 10 && o <= 13) || (o >= 20 && o <= 24);
 }
 
 static void random_mutations(void)
@@ -606,8 +607,8 @@ static void random_mutations(void)
 			ok++;
 		else
 			err++;
-		if (rc <= 0 && rc > -64)
-			seen[-rc] = 1;
+		if (rc < 0 && -rc - FX_E_FEED_BASE < 64)
+			seen[-rc - FX_E_FEED_BASE] = 1;
 	}
 	int kinds = 0;
 	for (int i = 1; i < 64; i++)
@@ -621,7 +622,8 @@ static void random_mutations(void)
 
 static void new_and_free(void)
 {
-	struct feed_parser *p = feed_parser__new(64, 8);
+	struct feed_parser *p;
+	feed_parser__new(&p, 64, 8);
 
 	REQUIRE(p);
 	CHECK(p->ntoks == 64 && p->nlevels == 8);

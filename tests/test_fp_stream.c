@@ -122,7 +122,8 @@ static int make_stream(const struct tl_case *cs, int proxied, uint8_t **out, siz
 {
 	static uint8_t payload[200000];
 	struct tl_session t;
-	struct tls_keys *k = tls_keys__new();
+	struct tls_keys *k;
+	tls_keys__new(&k);
 	size_t pn, off = 0;
 	int rc = -1;
 
@@ -180,7 +181,9 @@ static struct fp_stream *new_stream(struct got *g, int proxied)
 	struct fp_stream_opts o = {
 		.proxied = proxied, .ctx = g, .on_message = on_message, .on_control = on_control,
 	};
-	return fp_stream__new(&o);
+	struct fp_stream *s;
+
+	return fp_stream__new(&s, &o) == 0 ? s : NULL;
 }
 
 static void every_suite_every_split(void)
@@ -266,7 +269,8 @@ static void hold_is_bounded(void)
 {
 	struct got g = {0};
 	struct fp_stream_opts o = {.hold_bytes = 100, .ctx = &g, .on_message = on_message};
-	struct fp_stream *s = fp_stream__new(&o);
+	struct fp_stream *s;
+	fp_stream__new(&s, &o);
 	uint8_t junk[80] = {0};
 
 	REQUIRE(s);

@@ -296,7 +296,8 @@ static int run_client(struct client *c, struct server *sv, const char *path, dou
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct url url;
-	char u[128], err[256];
+	char u[128];
+	struct fx_error err;
 	struct kconn_opts o = {
 	    .url = &url,
 	    .tls = {.cafile = cafile},
@@ -314,7 +315,7 @@ static int run_client(struct client *c, struct server *sv, const char *path, dou
 	snprintf(u, sizeof(u), "wss://127.0.0.1:%u%s", sv->port, path);
 	if (url_parse(u, &url))
 		return -1;
-	r = kconn__new(&c->k, loop, &o, &h, err, sizeof(err));
+	r = kconn__new(&c->k, loop, &o, &h, &err);
 	if (r)
 		return r;
 	kconn__start(c->k);

@@ -320,7 +320,7 @@ static void json_report(void)
 
 int main(void)
 {
-	S = lat_stats__new();
+	lat_stats__new(&S);
 	if (!S) {
 		printf("FAIL lat_stats__new: out of memory\n");
 		return 1;

@@ -43,7 +43,8 @@ static const struct feed_msg *depth(uint64_t U, uint64_t u, const char *bids, co
 
 static struct order_book *snap100(uint32_t cap)
 {
-	struct order_book *ob = order_book__new("BTCUSDT", cap);
+	struct order_book *ob;
+	order_book__new(&ob, "BTCUSDT", cap);
 	/* out of order on purpose, and one zero quantity to skip */
 	struct feed_level b[] = { { PX(99), PX(1) }, { PX(100), PX(2) }, { PX(98), 0 },
 				  { PX(97), PX(3) } };
@@ -76,7 +77,8 @@ static void snapshot_sorted(void)
 
 static void sequencing_rules(void)
 {
-	struct order_book *ob = order_book__new("BTCUSDT", 16);
+	struct order_book *ob;
+	order_book__new(&ob, "BTCUSDT", 16);
 
 	REQUIRE(ob);
 	/* before a snapshot: buffer */
@@ -137,10 +139,10 @@ static void bad_input(void)
 	memset(&other, 0, sizeof(other));
 	other.type = FEED_MSG_TRADE;
 	EXPECT_APPLY(ob, &other, -EINVAL);
-	CHECK(order_book__new("", 4) == NULL);
-	CHECK(order_book__new("BTCUSDT", 0) == NULL);
-	CHECK(order_book__new("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 4) == NULL);
 	order_book__free(ob);
+	CHECK(order_book__new(&ob, "", 4) == -EINVAL && !ob);
+	CHECK(order_book__new(&ob, "BTCUSDT", 0) == -EINVAL && !ob);
+	CHECK(order_book__new(&ob, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 4) == -EINVAL && !ob);
 	order_book__free(NULL);
 }
 
@@ -231,7 +233,8 @@ static int ref_matches(const struct ref *r, const struct order_book_side *s)
 static void random_against_reference(void)
 {
 	static struct ref rb, ra;
-	struct order_book *ob = order_book__new("BTCUSDT", 512);
+	struct order_book *ob;
+	order_book__new(&ob, "BTCUSDT", 512);
 	uint64_t s = 42, id = 1000;
 	char bids[2048], asks[2048];
 

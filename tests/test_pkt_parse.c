@@ -231,7 +231,7 @@ static void impossible_headers(void)
 	p.b[14] = 0x45;
 	p.b[14 + 20 + 12] = 0x40; /* TCP data offset 16 bytes */
 	CHECK(pkt_parse_tcp(p.b, p.n, &t) == PKT_E_MALFORMED);
-	CHECK(strcmp(pkt_parse_strerror(PKT_E_MALFORMED), "malformed header") == 0);
+	CHECK(strcmp(fx_strerror(PKT_E_MALFORMED), "malformed header") == 0);
 }
 
 int main(void)

@@ -29,7 +29,7 @@ static void fresh(void)
 	feedgen__free(gen);
 	gen = NULL;
 	feedgen_config_default(&cfg);
-	if (feedgen__new(&cfg, &gen))
+	if (feedgen__new(&gen, &cfg))
 		abort();
 	combined = false;
 }

@@ -525,7 +525,7 @@ static void decode_expect(struct gen *g, int mode, uint64_t seed, unsigned flags
 	}
 	s.frames = &fr;
 	rc = feed_all(&d, &s, g->o.b, g->o.n, mode, seed);
-	CHECKF(rc == 0, "%s: feed returned %d (%s)", what, rc, ws_frame_strerror(rc));
+	CHECKF(rc == 0, "%s: feed returned %d (%s)", what, rc, fx_strerror(rc));
 	CHECKF(!s.bad, "%s: %s", what, s.why);
 	CHECKF(s.i == g->exp.n, "%s: %zu of %zu events delivered", what, s.i, g->exp.n);
 	CHECKF(fr.n == g->frames.n && fr_prefix(&fr, &g->frames), "%s: frame hook saw %zu of %zu",
@@ -1228,7 +1228,7 @@ static void violations(void)
 			}
 			rc = feed_all(&d, &s, g.o.b, g.o.n, mode, c + 1);
 			CHECKF(rc == v->err, "%s mode %d: got %d (%s), want %d (%s)", v->name, mode,
-			       rc, ws_frame_strerror(rc), v->err, ws_frame_strerror(v->err));
+			       rc, fx_strerror(rc), v->err, fx_strerror(v->err));
 			CHECKF(!s.bad && s.i == g.exp.n, "%s mode %d: %s (%zu of %zu events)",
 			       v->name, mode, s.why, s.i, g.exp.n);
 			CHECKF(ws_frame__error(&d) == v->err, "%s: error() %d", v->name,
@@ -1252,12 +1252,12 @@ static void close_code_mapping(void)
 
 		CHECKF(ws_frame_close_code(e) == want, "%s: %u", vcases[c].name,
 		       ws_frame_close_code(e));
-		CHECKF(strcmp(ws_frame_strerror(e), "unknown error") != 0, "%s", vcases[c].name);
+		CHECKF(strstr(fx_strerror(e), "unknown error") == NULL, "%s", vcases[c].name);
 	}
 	CHECK(ws_frame_close_code(0) == 1000);
 	CHECK(ws_frame_close_code(-ENOMEM) == 1011);
-	CHECK(strcmp(ws_frame_strerror(-ENOMEM), "unknown error") != 0);
-	CHECK(strcmp(ws_frame_strerror(-12345), "unknown error") == 0);
+	CHECK(strstr(fx_strerror(-ENOMEM), "unknown error") == NULL);
+	CHECK(strstr(fx_strerror(-12345), "unknown error") != NULL);
 }
 
 /* Invalid UTF-8 is delivered as is when validation is off (the default). */
@@ -1397,12 +1397,12 @@ static void allocation_counts(void)
 	CHECKF(rc == 0 && n_allocs == a0, "caller buffer: %lu allocations", n_allocs - a0);
 	ws_frame__fini(&d2);
 	a0 = n_allocs;
-	p = ws_frame__new(&o);
+	ws_frame__new(&p, &o);
 	CHECKF(p && n_allocs - a0 == 1, "new with caller buffer: %lu allocations", n_allocs - a0);
 	ws_frame__free(p);
 	o.buf = NULL;
 	a0 = n_allocs;
-	p = ws_frame__new(&o);
+	ws_frame__new(&p, &o);
 	CHECKF(p && n_allocs - a0 == 2, "new: %lu allocations", n_allocs - a0);
 	ws_frame__free(p);
 	gen_free(&g);
@@ -1419,10 +1419,10 @@ static void init_rejects_bad_opts(void)
 
 	CHECK(ws_frame__init(&d, &o) == -EINVAL);
 	CHECK(ws_frame__init(&d, NULL) == -EINVAL);
-	errno = 0;
-	CHECK(ws_frame__new(&o) == NULL && errno == EINVAL);
+	p = (void *)&d; /* must be cleared on failure */
+	CHECK(ws_frame__new(&p, &o) == -EINVAL && p == NULL);
 	o.max_msg = 64;
-	p = ws_frame__new(&o); /* callbacks are optional */
+	REQUIRE(ws_frame__new(&p, &o) == 0); /* callbacks are optional */
 	REQUIRE(p);
 	CHECK(ws_frame__feed(p, (const uint8_t *)"\x81\x02hi\x89\x00", 6) == 6);
 	CHECK(ws_frame__feed(p, (const uint8_t *)"\x82\x41", 2) == WS_FRAME_E_TOO_BIG);

@@ -823,12 +823,12 @@ static void tcp_through_xsk_and_tun(void)
 	uint64_t sent = 0, recvd = 0, bad = 0, deadline, k;
 	long long csum0, csum1;
 	int l = -1, cl = -1, ac = -1, one = 1;
-	char why[256] = "";
+	struct fx_error why = {0};
 	ssize_t n;
 
 	memset(&R, 0, sizeof(R));
 	tun_inject_defaults(&tc);
-	CHECKF(tun_inject__new(&R.tun, &tc, why, sizeof(why)) == 0, "tun: %s", why);
+	CHECKF(tun_inject__new(&R.tun, &tc, &why) == 0, "tun: %s", why.msg);
 	small_config(&c);
 	CHECK(xsk_rx__new(&rx, &c) == 0);
 	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);

@@ -18,6 +18,7 @@
 #include <ev.h>
 #include <openssl/sha.h>
 
+#include "core/fx_err.h"
 #include "core/fx_log.h"
 #include "fast/fastpath.h"
 #include "fast/iface.h"
@@ -47,7 +48,8 @@ struct feedrx_conf {
 	struct fastpath_opts fo;
 	int xdp_mode, poll, shadow; /* fo's enums, parsed as int */
 	char ifname[IF_NAMESIZE];
-	bool stats_live, verbose, help;
+	bool stats_live, help;
+	int verbose; /* -v: info; -v -v: debug, libbpf's and libxdp's lines too */
 	const char *stats_json;
 };
 
@@ -61,6 +63,7 @@ enum opt_type {
 	OT_UINT,    /* unsigned (int or unsigned long long by size), 1..max, or 0 when zero_ok */
 	OT_SIZE,    /* size_t bytes with K/M/G suffixes, 1 to 4G */
 	OT_FUNC,    /* fn(conf, arg) */
+	OT_LEVEL,   /* int, one more each time it is given */
 };
 
 struct opt_choice {
@@ -215,7 +218,9 @@ static const struct feedrx_opt feedrx_opts[] = {
 	     "fast-path failure reconnects and reports the gap"},
     {"test-desync-after", 0, OT_UINT, FIELD(desync_after), .max = ULLONG_MAX, .metavar = "N",
      .help = "test only: force a fast-path failure after N messages"},
-    {"verbose", 'v', OT_FLAG, FIELD(verbose), .help = "connection details and counters on stderr"},
+    {"verbose", 'v', OT_LEVEL, FIELD(verbose),
+     .help = "connection details and counters on stderr; twice:\n"
+	     "also debug lines, libbpf's and libxdp's included"},
     {"help", 'h', OT_FLAG, FIELD(help), .help = "this text"},
 };
 
@@ -312,6 +317,9 @@ static void opt_apply(struct feedrx_conf *c, const struct feedrx_opt *o, const c
 	case OT_FLAG:
 		*(bool *)field = true;
 		break;
+	case OT_LEVEL:
+		(*(int *)field)++;
+		break;
 	case OT_STRING:
 		*(const char **)field = arg;
 		break;
@@ -363,7 +371,7 @@ static void feedrx_parse_args(int argc, char **argv, struct feedrx_conf *c)
 
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct feedrx_opt *o = &feedrx_opts[i];
-		bool arg = o->type != OT_FLAG;
+		bool arg = o->type != OT_FLAG && o->type != OT_LEVEL;
 
 		longopts[i] = (struct option){o->name, arg ? required_argument : no_argument, NULL,
 					      256 + (int)i};
@@ -404,13 +412,13 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 	int r = url_parse(c->url, url);
 
 	if (r)
-		usage_error("bad URL '%s': %s", c->url, url_strerror(r));
+		usage_error("bad URL '%s': %s", c->url, fx_strerror(r));
 	if (url->scheme != URL_WSS)
 		usage_error("bad URL '%s': only wss:// is supported", c->url);
 	if (c->proxy) {
 		r = url_parse(c->proxy, proxy);
 		if (r)
-			usage_error("bad --proxy '%s': %s", c->proxy, url_strerror(r));
+			usage_error("bad --proxy '%s': %s", c->proxy, fx_strerror(r));
 		if (proxy->scheme != URL_HTTP)
 			usage_error("bad --proxy '%s': only http:// proxies are supported", c->proxy);
 		if (strcmp(proxy->path, "/") != 0)
@@ -543,7 +551,7 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 {
 	struct feedrx_conf *c = f->c;
 	const struct url *via = proxy ? proxy : url;
-	char err[512];
+	struct fx_error err;
 	int r = 0;
 
 	if (!c->ifname[0]) {
@@ -552,13 +560,12 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 		snprintf(port, sizeof(port), "%u", via->port);
 		r = iface_route_to(via->host, port, c->ifname);
 		if (r < 0)
-			snprintf(err, sizeof(err), "cannot find the interface towards %s: %s",
-				 via->host, strerror(-r));
+			fx_error_set(&err, r, "cannot find the interface towards %s: %s", via->host,
+				     strerror(-r));
 	}
 	if (r == 0 && iface_is_loopback(c->ifname)) {
-		snprintf(err, sizeof(err), "%s is a loopback device: re-injected loopback "
-					   "packets are dropped as martians", c->ifname);
-		r = -EOPNOTSUPP;
+		r = fx_error_set(&err, -EOPNOTSUPP, "%s is a loopback device: re-injected "
+				 "loopback packets are dropped as martians", c->ifname);
 	}
 	if (r == 0) {
 		c->fo.ifname = c->ifname;
@@ -568,17 +575,18 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 		c->fo.poll = (enum xsk_rx_poll)c->poll;
 		c->fo.stamps = f->stats != NULL;
 		c->fo.hash_streams = c->verbose; /* costs ~1 ns a byte: only when asked */
-		r = fastpath__new(&f->fp, f->loop, &c->fo, err, sizeof(err));
+		r = fastpath__new(&f->fp, f->loop, &c->fo, &err);
 	}
 	if (r == 0) {
 		fprintf(stderr, "feedrx: fast path: %s\n", fastpath__describe(f->fp));
 		return 0;
 	}
 	if (c->mode == MODE_XDP) {
-		fprintf(stderr, "feedrx: --mode xdp: %s\n", err);
+		fprintf(stderr, "feedrx: --mode xdp: %s\n", err.msg);
 		return 1;
 	}
-	fprintf(stderr, "feedrx: XDP fast path unavailable (%s); using the kernel path\n", err);
+	fprintf(stderr, "feedrx: XDP fast path unavailable (%s); using the kernel path\n",
+		err.msg);
 	return 0;
 }
 
@@ -693,7 +701,7 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	    .on_done = feedrx_on_done,
 	};
 	struct link_transport *t;
-	char err[512];
+	struct fx_error err;
 	int r;
 
 	if (feed_sink__open(&f->sink, sink, &sc)) {
@@ -706,8 +714,7 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 		return 1;
 	}
 	if (c->stats_live || c->stats_json) {
-		f->stats = lat_stats__new();
-		if (!f->stats) {
+		if (lat_stats__new(&f->stats) < 0) {
 			fprintf(stderr, "feedrx: out of memory\n");
 			return 1;
 		}
@@ -719,16 +726,16 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	c->ko.max_send = 64;
 	for (size_t i = 0; i < c->n_subs; i++)
 		c->ko.max_send += strlen(c->subs[i]) + venue->subscribe_per_stream;
-	r = link_kconn__new(&t, f->loop, &c->ko, f->fp, lo.discard, err, sizeof(err));
+	r = link_kconn__new(&t, f->loop, &c->ko, f->fp, lo.discard, &err);
 	if (r == 0) {
 		r = feed_link__new(&f->link, f->loop, &lo, &lh, t);
 		if (r) {
 			t->ops->free(t);
-			snprintf(err, sizeof(err), "cannot set up the connection: %s", strerror(-r));
+			fx_error_set(&err, r, "cannot set up the connection: %s", fx_strerror(r));
 		}
 	}
 	if (r) {
-		fprintf(stderr, "feedrx: %s\n", err);
+		fprintf(stderr, "feedrx: %s\n", err.msg);
 		return r == -EINVAL ? FEEDRX_EXIT_USAGE : 1;
 	}
 	return 0;
@@ -755,7 +762,7 @@ int main(int argc, char **argv)
 	if (c.ko.tls.insecure)
 		fprintf(stderr, "feedrx: warning: --insecure: the server's certificate is NOT "
 				"verified\n");
-	fx_log_set_level(c.verbose ? FX_LOG_INFO : FX_LOG_WARN);
+	fx_log_set_level(c.verbose > 1 ? FX_LOG_DEBUG : c.verbose ? FX_LOG_INFO : FX_LOG_WARN);
 	/* a closed stdout or socket is an error to report, not a signal */
 	signal(SIGPIPE, SIG_IGN);
 

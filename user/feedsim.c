@@ -17,6 +17,7 @@
 #include <ev.h>
 #include <openssl/ssl.h>
 
+#include "core/fx_log.h"
 #include "feedgen.h"
 #include "sim_server.h"
 
@@ -302,7 +303,7 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 			cfg->once = true;
 			break;
 		case 'v':
-			cfg->verbose = true;
+			fx_log_set_level(FX_LOG_INFO); /* one line per client event */
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -331,9 +332,10 @@ int main(int argc, char **argv)
 	struct sim_server *srv = NULL;
 	struct ev_loop *loop;
 	ev_signal sigint, sigterm;
-	char err[512];
+	struct fx_error err;
 	int rc;
 
+	fx_log_set_prefix("feedsim"); /* the library's messages say who speaks */
 	memset(&cfg, 0, sizeof(cfg));
 	feedgen_config_default(&cfg.gen);
 	cfg.rate = 1000;
@@ -362,10 +364,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedsim: cannot start the event loop\n");
 		return 1;
 	}
-	rc = sim_server__new(loop, &cfg, &srv, err, sizeof(err));
+	rc = sim_server__new(&srv, loop, &cfg, &err);
 	if (rc) {
-		fprintf(stderr, "feedsim: %s\n", err);
-		sim_server__free(srv);
+		fprintf(stderr, "feedsim: %s\n", err.msg);
 		return 1;
 	}
 	for (unsigned i = 0; sim_server_listen_text(srv, i); i++)

@@ -237,7 +237,7 @@ static long kernel_bio_cb(BIO *b, int oper, const char *argp, size_t len, int ar
 /* ---- lifecycle -------------------------------------------------------- */
 
 int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
-		  char *why, size_t why_len)
+		  struct fx_error *err)
 {
 	struct xsk_rx_config xc;
 	struct tun_inject_config tc;
@@ -246,11 +246,10 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	struct fastpath *fp;
 	int r;
 
+	*out = NULL;
 	fp = calloc(1, sizeof(*fp));
-	if (!fp) {
-		snprintf(why, why_len, "out of memory");
-		return -ENOMEM;
-	}
+	if (!fp)
+		return fx_error_set(err, -ENOMEM, "out of memory");
 	fp->o = *o;
 	fp->loop = loop;
 	lat_hist__init(&fp->service);
@@ -259,17 +258,13 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	if (!fp->stream_md || !fp->kernel_md ||
 	    !EVP_DigestInit_ex(fp->stream_md, EVP_sha256(), NULL) ||
 	    !EVP_DigestInit_ex(fp->kernel_md, EVP_sha256(), NULL)) {
-		snprintf(why, why_len, "cannot set up SHA-256");
-		r = -ENOMEM;
+		r = fx_error_set(err, -ENOMEM, "cannot set up SHA-256");
 		goto err;
 	}
 
-	r = xdp_steer__open(&fp->steer, o->ifname, o->xdp_mode);
-	if (r < 0) {
-		snprintf(why, why_len, "cannot attach XDP on %s: %s", o->ifname,
-			 xdp_steer_strerror(r));
+	r = xdp_steer__open(&fp->steer, o->ifname, o->xdp_mode, err);
+	if (r < 0)
 		goto err;
-	}
 	xsk_rx_defaults(&xc);
 	xc.ifname = o->ifname;
 	xc.queue = o->queue;
@@ -279,33 +274,32 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 		xc.batch = FP_BATCH_MAX;
 	r = xsk_rx__new(&fp->rx, &xc);
 	if (r < 0) {
-		snprintf(why, why_len, "cannot open AF_XDP sockets on %s: %s", o->ifname,
+		fx_error_set(err, r, "cannot open AF_XDP sockets on %s: %s", o->ifname,
 			 strerror(-r));
 		goto err;
 	}
 	r = xsk_rx__update_xskmap(fp->rx, xdp_steer__xsks_fd(fp->steer));
 	if (r < 0) {
-		snprintf(why, why_len, "cannot register AF_XDP sockets: %s", strerror(-r));
+		fx_error_set(err, r, "cannot register AF_XDP sockets: %s", strerror(-r));
 		goto err;
 	}
 	tun_inject_defaults(&tc);
-	r = tun_inject__new(&fp->tun, &tc, why, why_len);
+	r = tun_inject__new(&fp->tun, &tc, err);
 	if (r < 0)
 		goto err;
 
 	ro.deliver = on_stream_bytes;
 	ro.ctx = fp;
-	fp->reasm = tcp_reasm__new(&ro);
-	if (!fp->reasm) {
-		r = -errno;
-		snprintf(why, why_len, "cannot set up TCP reassembly: %s", strerror(errno));
+	r = tcp_reasm__new(&fp->reasm, &ro);
+	if (r < 0) {
+		fx_error_set(err, r, "cannot set up TCP reassembly: %s", fx_strerror(r));
 		goto err;
 	}
 	if (o->dump_path) {
 		fp->dump = fopen(o->dump_path, "wb");
 		if (!fp->dump) {
-			r = -errno;
-			snprintf(why, why_len, "cannot open %s: %s", o->dump_path, strerror(errno));
+			r = fx_error_set(err, -errno, "cannot open %s: %s", o->dump_path,
+					 strerror(errno));
 			goto err;
 		}
 		fp->dump_buf = malloc(1 << 20);
@@ -322,11 +316,11 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	so.on_record = on_record;
 	fp->so = so;
 	fp->ro = ro;
-	fp->stream = fp_stream__new(&so);
-	fp->keys = tls_keys__new();
-	if (!fp->stream || !fp->keys) {
-		r = -ENOMEM;
-		snprintf(why, why_len, "out of memory");
+	r = fp_stream__new(&fp->stream, &so);
+	if (!r)
+		r = tls_keys__new(&fp->keys);
+	if (r < 0) {
+		fx_error_set(err, r, "out of memory");
 		goto err;
 	}
 	if (o->stale_ms) {
@@ -342,7 +336,7 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	}
 	r = xsk_rx__start(fp->rx, loop, o->poll, &fastpath_handler, fp);
 	if (r < 0) {
-		snprintf(why, why_len, "cannot start draining AF_XDP: %s", strerror(-r));
+		fx_error_set(err, r, "cannot start draining AF_XDP: %s", strerror(-r));
 		goto err;
 	}
 	snprintf(fp->describe, sizeof(fp->describe), "%s XDP%s on %s, AF_XDP %s mode, %u queue%s, %s poll",
@@ -355,7 +349,8 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	return 0;
 err:
 	fastpath__free(fp);
-	return r < 0 ? r : -EINVAL;
+	/* every failure above sets r < 0 (and err) */
+	return r;
 }
 
 int fastpath__on_socket(struct fastpath *fp, const struct sockaddr *local,
@@ -431,19 +426,22 @@ void fastpath__unregister(struct fastpath *fp)
 
 int fastpath__reset(struct fastpath *fp)
 {
-	struct tcp_reasm *r;
-	struct fp_stream *s;
-	struct tls_keys *k;
+	struct tcp_reasm *r = NULL;
+	struct fp_stream *s = NULL;
+	struct tls_keys *k = NULL;
+	int err;
 
 	fastpath__unregister(fp);
-	r = tcp_reasm__new(&fp->ro);
-	s = fp_stream__new(&fp->so);
-	k = tls_keys__new();
-	if (!r || !s || !k) {
+	err = tcp_reasm__new(&r, &fp->ro);
+	if (!err)
+		err = fp_stream__new(&s, &fp->so);
+	if (!err)
+		err = tls_keys__new(&k);
+	if (err) {
 		tcp_reasm__free(r);
 		fp_stream__free(s);
 		tls_keys__free(k);
-		return -ENOMEM;
+		return err;
 	}
 	tcp_reasm__free(fp->reasm);
 	fp_stream__free(fp->stream);

@@ -26,6 +26,7 @@
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 
+#include "core/fx_err.h"
 #include "feedrx_bpf.h"
 #include "lat_stats.h"
 #include "tcp_reasm.h"
@@ -76,9 +77,9 @@ struct fastpath_stats {
 struct fastpath;
 
 /* Attach XDP, open the AF_XDP sockets and the TUN device, allocate every
- * buffer. 0, or negative with a one-line reason in why. */
+ * buffer. 0 and *out, or a negative code with a one-line reason in err. */
 int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
-		  char *why, size_t why_len);
+		  struct fx_error *err);
 
 /* Who hears the fast path's messages and events (copied). */
 void fastpath__set_hooks(struct fastpath *fp, const struct fastpath_hooks *h);

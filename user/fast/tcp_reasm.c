@@ -120,31 +120,28 @@ int tcp_reasm__init(struct tcp_reasm **out, void *mem, size_t size,
 	return 0;
 }
 
-struct tcp_reasm *tcp_reasm__new(const struct tcp_reasm_opts *opts)
+int tcp_reasm__new(struct tcp_reasm **out, const struct tcp_reasm_opts *opts)
 {
 	struct tcp_reasm *r;
 	size_t size;
 	void *mem;
 	int err;
 
+	*out = NULL;
 	size = tcp_reasm_mem_size(opts);
-	if (!size) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (!size)
+		return -EINVAL;
 	mem = malloc(size);
-	if (!mem) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!mem)
+		return -ENOMEM;
 	err = tcp_reasm__init(&r, mem, size, opts);
 	if (err) {
 		free(mem);
-		errno = -err;
-		return NULL;
+		return err;
 	}
 	r->alloc = mem;
-	return r;
+	*out = r;
+	return 0;
 }
 
 void tcp_reasm__free(struct tcp_reasm *r)
@@ -199,32 +196,6 @@ uint32_t tcp_reasm__next_seq(const struct tcp_reasm *r)
 void tcp_reasm__stats(const struct tcp_reasm *r, struct tcp_reasm_stats *out)
 {
 	*out = r->st;
-}
-
-const char *tcp_reasm_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "success";
-	case -EINVAL:
-		return "invalid argument";
-	case -ENOMEM:
-		return "out of memory";
-	case -ENOTCONN:
-		return "stream not started (no ISN yet)";
-	case -ERANGE:
-		return "segment outside the receive window";
-	case -ENOBUFS:
-		return "out-of-order store full (byte or segment cap)";
-	case -EPROTO:
-		return "TCP protocol violation (SYN with another ISN, data beyond FIN, moved FIN)";
-	case -EPIPE:
-		return "new data after the stream finished";
-	case -ECONNRESET:
-		return "stream was reset";
-	default:
-		return "unknown tcp_reasm error";
-	}
 }
 
 static void update_fast(struct tcp_reasm *r)

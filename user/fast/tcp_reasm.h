@@ -118,8 +118,8 @@ size_t tcp_reasm_mem_size(const struct tcp_reasm_opts *opts);
 int tcp_reasm__init(struct tcp_reasm **out, void *mem, size_t size,
 		    const struct tcp_reasm_opts *opts);
 
-/* Allocate and set up. NULL on error with errno (EINVAL, ENOMEM). */
-struct tcp_reasm *tcp_reasm__new(const struct tcp_reasm_opts *opts);
+/* Allocate and set up: 0 and *out, or -EINVAL / -ENOMEM. */
+int tcp_reasm__new(struct tcp_reasm **out, const struct tcp_reasm_opts *opts);
 
 /* Free what tcp_reasm__new() made; no-op for NULL and for __init memory. */
 void tcp_reasm__free(struct tcp_reasm *r);
@@ -158,8 +158,5 @@ uint64_t tcp_reasm__offset(const struct tcp_reasm *r);
 uint32_t tcp_reasm__next_seq(const struct tcp_reasm *r);
 
 void tcp_reasm__stats(const struct tcp_reasm *r, struct tcp_reasm_stats *out);
-
-/* Text for a code returned by this module. */
-const char *tcp_reasm_strerror(int err);
 
 #endif

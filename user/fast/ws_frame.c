@@ -63,22 +63,21 @@ void ws_frame__fini(struct ws_frame *d)
 	d->own_buf = false;
 }
 
-struct ws_frame *ws_frame__new(const struct ws_frame_opts *opts)
+int ws_frame__new(struct ws_frame **out, const struct ws_frame_opts *opts)
 {
 	struct ws_frame *d = malloc(sizeof(*d));
 	int err;
 
-	if (!d) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	*out = NULL;
+	if (!d)
+		return -ENOMEM;
 	err = ws_frame__init(d, opts);
 	if (err) {
 		free(d);
-		errno = -err;
-		return NULL;
+		return err;
 	}
-	return d;
+	*out = d;
+	return 0;
 }
 
 void ws_frame__free(struct ws_frame *d)
@@ -124,48 +123,6 @@ uint16_t ws_frame_close_code(int err)
 	if (err <= WS_FRAME_E_MASKED && err >= WS_FRAME_E_AFTER_CLOSE)
 		return WS_CLOSE_PROTOCOL;
 	return 1011;
-}
-
-const char *ws_frame_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "success";
-	case WS_FRAME_E_MASKED:
-		return "masked frame from the server";
-	case WS_FRAME_E_RSV:
-		return "reserved bits set (no extension negotiated)";
-	case WS_FRAME_E_OPCODE:
-		return "reserved opcode";
-	case WS_FRAME_E_CTRL_FRAGMENTED:
-		return "fragmented control frame";
-	case WS_FRAME_E_CTRL_TOO_LONG:
-		return "control frame payload over 125 bytes";
-	case WS_FRAME_E_CLOSE_LEN:
-		return "close frame with a 1-byte payload";
-	case WS_FRAME_E_CLOSE_CODE:
-		return "close code not valid on the wire";
-	case WS_FRAME_E_CONT_UNEXPECTED:
-		return "continuation frame outside a message";
-	case WS_FRAME_E_DATA_IN_FRAGMENT:
-		return "new data frame inside a fragmented message";
-	case WS_FRAME_E_LEN_MSB:
-		return "64-bit payload length with the top bit set";
-	case WS_FRAME_E_LEN_NONMINIMAL:
-		return "payload length not minimally encoded";
-	case WS_FRAME_E_AFTER_CLOSE:
-		return "data after the close frame";
-	case WS_FRAME_E_TOO_BIG:
-		return "message larger than the maximum size";
-	case WS_FRAME_E_UTF8:
-		return "invalid UTF-8 in a text message or close reason";
-	case -EINVAL:
-		return "invalid argument";
-	case -ENOMEM:
-		return "out of memory";
-	default:
-		return "unknown error";
-	}
 }
 
 /* RFC 3629 well-formedness with an 8-bytes-at-a-time ASCII skip. */

@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <xdp/xsk.h>
 
+#include "core/fx_log.h"
+
 #ifndef SO_PREFER_BUSY_POLL
 #define SO_PREFER_BUSY_POLL 69
 #endif
@@ -298,6 +300,7 @@ int xsk_rx__new(struct xsk_rx **out, const struct xsk_rx_config *cfg)
 	unsigned i, n;
 	int err, nq;
 
+	fx_log_route_bpf(); /* libxdp's messages about the sockets */
 	err = check_config(&c);
 	if (err)
 		return err;

@@ -2,31 +2,9 @@
  * of it. Nothing here allocates except feed_parser__new at set-up. */
 #include "feed_parse.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *feed_parse_strerror(int err)
-{
-	switch (err) {
-	case FEED_OK: return "ok";
-	case FEED_ERR_TRUNCATED: return "JSON truncated: input ends inside a value";
-	case FEED_ERR_SYNTAX: return "JSON syntax error: unexpected character";
-	case FEED_ERR_STRING: return "JSON string holds a raw control character";
-	case FEED_ERR_ESCAPE: return "JSON string holds an invalid escape";
-	case FEED_ERR_NUMBER: return "malformed JSON number";
-	case FEED_ERR_TRAILING: return "data after the JSON value";
-	case FEED_ERR_DEPTH: return "JSON nested too deeply";
-	case FEED_ERR_TOKENS: return "too many JSON tokens for the parser's token array";
-	case FEED_ERR_LEVELS: return "more depth levels than the parser's level array holds";
-	case FEED_ERR_TOO_LONG: return "message too long";
-	case FEED_ERR_NOT_OBJECT: return "message, data or error is not a JSON object";
-	case FEED_ERR_TYPE: return "field has the wrong JSON type";
-	case FEED_ERR_MISSING: return "required field missing";
-	case FEED_ERR_RANGE: return "integer field out of range";
-	case FEED_ERR_DECIMAL: return "price or quantity not a decimal with at most 8 places";
-	}
-	return "unknown feed_parse error";
-}
 
 const char *feed_msg_type_name(enum feed_msg_type t)
 {
@@ -771,23 +749,26 @@ void feed_parser__init(struct feed_parser *p, struct feed_tok *toks, uint32_t nt
 	p->nlevels = nlevels;
 }
 
-struct feed_parser *feed_parser__new(uint32_t ntoks, uint32_t nlevels)
+int feed_parser__new(struct feed_parser **out, uint32_t ntoks, uint32_t nlevels)
 {
 	struct feed_parser *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
 	if (!p)
 		goto err;
 	feed_parser__init(p, calloc(ntoks ? ntoks : 1, sizeof(struct feed_tok)), ntoks,
 			  calloc(nlevels ? nlevels : 1, sizeof(struct feed_level)), nlevels);
 	if (!p->toks || !p->levels)
 		goto err_arrays;
-	return p;
+	*out = p;
+	return 0;
 
 err_arrays:
 	free(p->levels);
 	free(p->toks);
 	free(p);
 err:
-	return NULL;
+	return -ENOMEM;
 }
 
 void feed_parser__free(struct feed_parser *p)

@@ -36,31 +36,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/fx_err.h"
+
 /* Errors: negative, grouped by class. */
 enum feed_err {
 	FEED_OK = 0,
 	/* not valid JSON */
-	FEED_ERR_TRUNCATED = -1, /* input ended inside a value */
-	FEED_ERR_SYNTAX = -2,    /* unexpected character */
-	FEED_ERR_STRING = -3,    /* raw control character in a string */
-	FEED_ERR_ESCAPE = -4,    /* bad backslash escape */
-	FEED_ERR_NUMBER = -5,    /* malformed number */
-	FEED_ERR_TRAILING = -6,  /* something after the top-level value */
+	FEED_ERR_TRUNCATED = -FX_E_FEED_TRUNCATED, /* input ended inside a value */
+	FEED_ERR_SYNTAX = -FX_E_FEED_SYNTAX,	   /* unexpected character */
+	FEED_ERR_STRING = -FX_E_FEED_STRING,	   /* raw control character in a string */
+	FEED_ERR_ESCAPE = -FX_E_FEED_ESCAPE,	   /* bad backslash escape */
+	FEED_ERR_NUMBER = -FX_E_FEED_NUMBER,	   /* malformed number */
+	FEED_ERR_TRAILING = -FX_E_FEED_TRAILING,   /* something after the top-level value */
 	/* limits */
-	FEED_ERR_DEPTH = -10,    /* nesting deeper than FEED_JSON_MAX_DEPTH */
-	FEED_ERR_TOKENS = -11,   /* token array too small */
-	FEED_ERR_LEVELS = -12,   /* more depth levels than the level array holds */
-	FEED_ERR_TOO_LONG = -13, /* input of 4 GiB or more */
+	FEED_ERR_DEPTH = -FX_E_FEED_DEPTH,	 /* nesting deeper than FEED_JSON_MAX_DEPTH */
+	FEED_ERR_TOKENS = -FX_E_FEED_TOKENS,	 /* token array too small */
+	FEED_ERR_LEVELS = -FX_E_FEED_LEVELS,	 /* more depth levels than the level array holds */
+	FEED_ERR_TOO_LONG = -FX_E_FEED_TOO_LONG, /* input of 4 GiB or more */
 	/* valid JSON, not a valid message */
-	FEED_ERR_NOT_OBJECT = -20, /* top level (or "data", "error") not an object */
-	FEED_ERR_TYPE = -21,       /* a known field has the wrong JSON type */
-	FEED_ERR_MISSING = -22,    /* a required field is absent */
-	FEED_ERR_RANGE = -23,      /* integer out of range (or negative) */
-	FEED_ERR_DECIMAL = -24,    /* price/qty string not a valid 8-decimal number */
+	FEED_ERR_NOT_OBJECT =
+	    -FX_E_FEED_NOT_OBJECT,	       /* top level (or "data", "error") not an object */
+	FEED_ERR_TYPE = -FX_E_FEED_TYPE,       /* a known field has the wrong JSON type */
+	FEED_ERR_MISSING = -FX_E_FEED_MISSING, /* a required field is absent */
+	FEED_ERR_RANGE = -FX_E_FEED_RANGE,     /* integer out of range (or negative) */
+	FEED_ERR_DECIMAL = -FX_E_FEED_DECIMAL, /* price/qty string not a valid 8-decimal number */
 };
-
-/* Text for an error code (or "ok"); never NULL. */
-const char *feed_parse_strerror(int err);
 
 /* ---- the tokenizer ---- */
 
@@ -173,9 +173,9 @@ struct feed_parser {
 /* Over caller-provided arrays. */
 void feed_parser__init(struct feed_parser *p, struct feed_tok *toks, uint32_t ntoks,
 		       struct feed_level *levels, uint32_t nlevels);
-/* Allocate the parser and both arrays (once); NULL on ENOMEM. __free is
- * only for parsers from __new. */
-struct feed_parser *feed_parser__new(uint32_t ntoks, uint32_t nlevels);
+/* Allocate the parser and both arrays (once): 0 and *out, or -ENOMEM.
+ * __free is only for parsers from __new. */
+int feed_parser__new(struct feed_parser **out, uint32_t ntoks, uint32_t nlevels);
 void feed_parser__free(struct feed_parser *p);
 
 /* Parse one message. Returns 0 (m filled; m->type may be FEED_MSG_UNKNOWN)

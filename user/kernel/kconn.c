@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fx_log.h"
 #include "http_response.h"
 #include "http_upgrade.h"
 #include "net_connect.h"
@@ -105,21 +106,6 @@ __attribute__((format(printf, 3, 4))) static void kconn__fail(struct kconn *k, i
 	kconn__finish(k);
 }
 
-static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
-{
-	char buf[384];
-	va_list ap;
-
-	if (!k->h.on_notice)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	k->h.on_notice(k->h.user, level, buf);
-}
-
 static const char *kconn__phase(enum kconn_state s)
 {
 	switch (s) {
@@ -158,8 +144,8 @@ static void kconn__drop_attempt(struct kconn *k, int err)
 {
 	k->last_err = err;
 	if (k->ai_next)
-		kconn__notice(k, KCONN_INFO, "%s: %s, trying the next address", k->peer,
-			      strerror(-err));
+		fx_log(FX_LOG_INFO, "%s: %s, trying the next address", k->peer,
+		       strerror(-err));
 	ev_timer_stop(k->loop, &k->attempt);
 	kconn__want(k, 0);
 	if (k->fd >= 0) {
@@ -260,6 +246,7 @@ static void kconn__deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* 1: advanced, 0: wait for I/O. */
 static int kconn__proxy_step(struct kconn *k)
 {
+	struct fx_error e;
 	ssize_t n;
 
 	while (k->hs_off < k->hs_len) {
@@ -299,8 +286,8 @@ static int kconn__proxy_step(struct kconn *k)
 		}
 		if (!k->proxy_resp.done)
 			return 1;
-		if ((r = net_connect_proxy_check(&k->proxy_resp, k->desc, sizeof(k->desc)))) {
-			kconn__fail(k, r, "%s", k->desc);
+		if ((r = net_connect_proxy_check(&k->proxy_resp, &e))) {
+			kconn__fail(k, r, "%s", e.msg);
 			return 0;
 		}
 		/* TLS speaks first from our side: nothing may follow the answer */
@@ -456,8 +443,8 @@ static void kconn__ws_closed(struct kconn *k)
 			 k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
 		k->status = -ECONNABORTED;
 	} else if (k->state == KCONN_OPEN) {
-		kconn__notice(k, KCONN_INFO, "server closed the connection (%u%s%s)", code,
-			      k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
+		fx_log(FX_LOG_INFO, "server closed the connection (%u%s%s)", code,
+		       k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
 	}
 	kconn__start_shutdown(k);
 }
@@ -727,7 +714,7 @@ static void kconn__io_cb(struct ev_loop *loop, ev_io *w, int revents)
 /* ---- public ---------------------------------------------------------------- */
 
 int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts *o,
-	       const struct kconn_hooks *h, char *err, size_t errcap)
+	       const struct kconn_hooks *h, struct fx_error *err)
 {
 	struct ws_client_opts wo = {
 	    .max_message = o->max_message,
@@ -738,10 +725,8 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 
 	*out = NULL;
 	k = calloc(1, sizeof(*k));
-	if (!k) {
-		snprintf(err, errcap, "out of memory");
-		return -ENOMEM;
-	}
+	if (!k)
+		return fx_error_set(err, -ENOMEM, "out of memory");
 	k->loop = loop;
 	k->o = *o;
 	if (h)
@@ -750,17 +735,17 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 	wo.out_cap = KCONN_OUT_BUF + o->max_send + 16;
 	r = ws_client__init(&k->ws, &wo, &kconn__ws_cbs, k);
 	if (r) {
-		snprintf(err, errcap, "cannot set up the WebSocket client: %s", strerror(-r));
+		fx_error_set(err, r, "cannot set up the WebSocket client: %s", strerror(-r));
 		goto err_free;
 	}
 	r = http_upgrade__init(&k->up, NULL);
 	if (r) {
-		snprintf(err, errcap, "cannot make a WebSocket key");
+		fx_error_set(err, r, "cannot make a WebSocket key");
 		goto err_ws;
 	}
 	r = tls_client__init(&k->tls, &o->tls);
 	if (r) {
-		snprintf(err, errcap, "%s", k->tls.err);
+		fx_error_set(err, r, "%s", k->tls.err);
 		goto err_ws;
 	}
 	ev_io_init(&k->io, kconn__io_cb, -1, 0);
@@ -780,17 +765,17 @@ err_free:
 void kconn__start(struct kconn *k)
 {
 	const struct url *to = k->o.proxy ? k->o.proxy : k->o.url;
-	const char *why = "";
+	struct fx_error e;
 	int r;
 
 	if (k->state != KCONN_IDLE)
 		return;
 	k->state = KCONN_CONNECTING;
 	snprintf(k->peer, sizeof(k->peer), "%s", to->host);
-	r = net_connect_resolve(to->host, to->port_str, &k->ai_list, &why);
+	r = net_connect_resolve(to->host, to->port_str, &k->ai_list, &e);
 	if (r) {
 		kconn__fail(k, r, "cannot resolve %s%s: %s", k->o.proxy ? "proxy " : "", to->host,
-			    why);
+			    e.msg);
 		return;
 	}
 	k->ai_next = k->ai_list;

@@ -22,6 +22,7 @@
 #include <ev.h>
 #include <openssl/ssl.h>
 
+#include "core/fx_err.h"
 #include "tls_client.h"
 #include "url.h"
 
@@ -35,11 +36,6 @@ enum kconn_state {
 	KCONN_CLOSING,	    /* our WebSocket close sent, waiting for theirs */
 	KCONN_TLS_SHUTDOWN, /* close_notify sent, waiting for the server's EOF */
 	KCONN_DONE,
-};
-
-enum kconn_notice {
-	KCONN_WARN, /* always worth showing */
-	KCONN_INFO, /* for a verbose user */
 };
 
 struct kconn_hooks {
@@ -57,9 +53,6 @@ struct kconn_hooks {
 	/* Finished: status 0 for a clean end, negative on error (see
 	 * kconn__error()). All watchers are stopped; the loop may end. */
 	void (*on_done)(void *user, int status);
-	/* A line for the user: warnings (a refused subscription) and details
-	 * (a failed address before the next one, the server's close reason). */
-	void (*on_notice)(void *user, enum kconn_notice level, const char *msg);
 	/* Discard mode: bytes were read and dropped; stream_bytes is how many
 	 * the socket has given since connect (proxy answer + TLS). */
 	void (*on_drained)(void *user, uint64_t stream_bytes);
@@ -86,10 +79,10 @@ struct kconn_stats {
 
 struct kconn;
 
-/* Allocate (all buffers at set-up) and validate options. 0, or negative
- * with *err pointing to a static/constant description or kconn-less text. */
+/* Allocate (all buffers at set-up) and validate options: 0 and *out, or a
+ * negative code with a one-line reason in err. */
 int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts *o,
-	       const struct kconn_hooks *h, char *err, size_t errcap);
+	       const struct kconn_hooks *h, struct fx_error *err);
 
 /* Resolve and start connecting. Errors are reported through on_done. */
 void kconn__start(struct kconn *k);

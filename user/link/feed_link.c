@@ -274,9 +274,10 @@ int feed_link__new(struct feed_link **out, struct ev_loop *loop, const struct fe
 	l->t = t;
 	t->link = l;
 	if (t->has_fast) {
-		l->dl = deliver__new(0);
-		if (!l->dl)
+		r = deliver__new(&l->dl, 0);
+		if (r)
 			goto err_free;
+		r = -ENOMEM;
 	}
 	if (o->n_streams) {
 		size_t cap = o->venue->subscribe_base;

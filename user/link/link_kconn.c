@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fx_err.h"
 #include "core/fx_log.h"
 #include "fast/fastpath.h"
 #include "fast/ws_frame.h"
@@ -19,7 +20,7 @@ struct link_kconn {
 	struct kconn *k;
 	struct fastpath *fp;
 	bool discard;
-	char err[256];
+	struct fx_error err;
 };
 
 static struct link_kconn *link_kconn__of(const struct link_transport *t)
@@ -79,12 +80,6 @@ static void on_done(void *user, int status)
 	struct link_kconn *c = user;
 
 	feed_link__on_done(c->t.link, status);
-}
-
-static void on_notice(void *user, enum kconn_notice level, const char *msg)
-{
-	(void)user;
-	fx_log(level == KCONN_WARN ? FX_LOG_WARN : FX_LOG_INFO, "%s", msg);
 }
 
 /* Discard mode: the kernel can only hold bytes the fast path re-injected, so
@@ -148,7 +143,6 @@ static const struct kconn_hooks link_kconn__hooks_fast = {
     .on_open = on_open,
     .on_message = on_message,
     .on_done = on_done,
-    .on_notice = on_notice,
     .on_drained = on_drained,
 };
 
@@ -156,7 +150,6 @@ static const struct kconn_hooks link_kconn__hooks_kernel = {
     .on_open = on_open,
     .on_message = on_message,
     .on_done = on_done,
-    .on_notice = on_notice,
 };
 
 static int link_kconn__open_kconn(struct link_kconn *c)
@@ -164,7 +157,7 @@ static int link_kconn__open_kconn(struct link_kconn *c)
 	struct kconn_hooks h = c->fp ? link_kconn__hooks_fast : link_kconn__hooks_kernel;
 
 	h.user = c;
-	return kconn__new(&c->k, c->loop, &c->ko, &h, c->err, sizeof(c->err));
+	return kconn__new(&c->k, c->loop, &c->ko, &h, &c->err);
 }
 
 static void op_start(struct link_transport *t)
@@ -179,10 +172,8 @@ static int op_reset(struct link_transport *t)
 
 	kconn__free(c->k);
 	c->k = NULL;
-	if (c->fp && fastpath__reset(c->fp)) {
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		return -ENOMEM;
-	}
+	if (c->fp && (r = fastpath__reset(c->fp)))
+		return fx_error_set(&c->err, r, "out of memory");
 	r = link_kconn__open_kconn(c);
 	if (r)
 		c->k = NULL;
@@ -230,7 +221,7 @@ static const char *op_error(const struct link_transport *t)
 {
 	const struct link_kconn *c = link_kconn__of(t);
 
-	return c->k ? kconn__error(c->k) : c->err;
+	return c->k ? kconn__error(c->k) : c->err.msg;
 }
 
 static const char *op_describe(const struct link_transport *t)
@@ -262,17 +253,15 @@ static const struct link_transport_ops link_kconn__ops = {
 };
 
 int link_kconn__new(struct link_transport **out, struct ev_loop *loop,
-		    const struct kconn_opts *ko, struct fastpath *fp, bool discard, char *err,
-		    size_t errcap)
+		    const struct kconn_opts *ko, struct fastpath *fp, bool discard,
+		    struct fx_error *err)
 {
 	struct link_kconn *c = calloc(1, sizeof(*c));
 	int r;
 
 	*out = NULL;
-	if (!c) {
-		snprintf(err, errcap, "out of memory");
-		return -ENOMEM;
-	}
+	if (!c)
+		return fx_error_set(err, -ENOMEM, "out of memory");
 	c->t.ops = &link_kconn__ops;
 	c->t.has_fast = fp != NULL;
 	c->loop = loop;
@@ -281,7 +270,8 @@ int link_kconn__new(struct link_transport **out, struct ev_loop *loop,
 	c->discard = discard;
 	r = link_kconn__open_kconn(c);
 	if (r) {
-		snprintf(err, errcap, "%s", c->err);
+		if (err)
+			*err = c->err;
 		free(c);
 		return r;
 	}

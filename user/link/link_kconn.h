@@ -16,13 +16,14 @@
 #include "kernel/kconn.h"
 
 struct fastpath;
+struct fx_error;
 struct link_transport;
 
 /* ko is copied (what it points to must outlive the transport); fp (NULL in
  * kernel mode) is used, not owned. 0, or a negative code with err filled. */
 int link_kconn__new(struct link_transport **out, struct ev_loop *loop,
-		    const struct kconn_opts *ko, struct fastpath *fp, bool discard, char *err,
-		    size_t errcap);
+		    const struct kconn_opts *ko, struct fastpath *fp, bool discard,
+		    struct fx_error *err);
 
 /* The kernel connection, for the exit report (NULL between reconnects). */
 struct kconn *link_kconn__kconn(const struct link_transport *t);

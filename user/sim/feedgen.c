@@ -389,10 +389,11 @@ static void symbol_depth_reset(struct symbol *s, int slot)
 
 /* ---- generator lifetime and subscriptions ---- */
 
-int feedgen__new(const struct feedgen_config *cfg, struct feedgen **out)
+int feedgen__new(struct feedgen **out, const struct feedgen_config *cfg)
 {
 	struct feedgen *g;
 
+	*out = NULL;
 	if (cfg->raw_min < FEEDGEN_RAW_MIN || cfg->raw_max > FEEDGEN_RAW_MAX ||
 	    cfg->raw_min > cfg->raw_max)
 		return -EINVAL;

@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "core/fx_log.h"
 #include "sim_http.h"
 #include "sim_rpc.h"
 #include "sim_tls.h"
@@ -128,19 +129,14 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void vlog(const struct sim_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void vlog(const struct sim_server *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!s->cfg.verbose)
-		return;
-	va_start(ap, fmt);
-	fputs("feedsim: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
+/* One line per client event, for a verbose run (FX_LOG_INFO); the
+ * arguments are not even computed otherwise. */
+#define vlog(s, ...)                                           \
+	do {                                                   \
+		(void)(s);                                     \
+		if (fx_log_enabled(FX_LOG_INFO))               \
+			fx_log(FX_LOG_INFO, __VA_ARGS__);      \
+	} while (0)
 
 static const char *ssl_reason(void)
 {
@@ -766,7 +762,7 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 		goto err_conn;
 	if ((rc = sim_ws_rx__init(&c->rx, s->cfg.max_msg)))
 		goto err_out;
-	if ((rc = feedgen__new(&s->cfg.gen, &c->gen)))
+	if ((rc = feedgen__new(&c->gen, &s->cfg.gen)))
 		goto err_rx;
 	rc = -ENOMEM;
 	c->ssl = SSL_new(s->ctx);
@@ -824,7 +820,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN)
-				fprintf(stderr, "feedsim: accept on %s: %s\n", l->text, strerror(errno));
+				fx_log(FX_LOG_ERROR, "accept on %s: %s", l->text, strerror(errno));
 			return;
 		}
 		if (s->shutting_down || s->nconns >= s->cfg.max_clients) {
@@ -835,17 +831,13 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		/* exchanges disable Nagle (DESIGN §5): no delayed small messages */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (conn_new(s, fd, &ss))
-			fprintf(stderr, "feedsim: out of memory for a new client\n");
+			fx_log(FX_LOG_ERROR, "out of memory for a new client");
 	}
 }
 
 /* ---- the server ---- */
 
-#define FAIL(code, ...)                                  \
-	do {                                             \
-		snprintf(err, errlen, __VA_ARGS__);      \
-		return (code);                           \
-	} while (0)
+#define FAIL(code, ...) return fx_error_set(err, code, __VA_ARGS__)
 
 static void addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
 {
@@ -864,7 +856,7 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
 	}
 }
 
-static int listen_one(struct sim_server *s, const struct sim_listen *la, char *err, size_t errlen)
+static int listen_one(struct sim_server *s, const struct sim_listen *la, struct fx_error *err)
 {
 	struct listener *l = &s->listeners[s->nlisteners];
 	struct sockaddr_storage got;
@@ -904,15 +896,15 @@ static void shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		conn_free(s->conns); /* the last one breaks the loop */
 }
 
-int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
-		    struct sim_server **out, char *err, size_t errlen)
+int sim_server__new(struct sim_server **out, struct ev_loop *loop,
+		    const struct sim_server_config *cfg, struct fx_error *err)
 {
 	struct sim_server *s = calloc(1, sizeof(*s));
 	int rc;
 
+	*out = NULL;
 	if (!s)
 		FAIL(-ENOMEM, "out of memory");
-	*out = s;
 	s->loop = loop;
 	s->cfg = *cfg;
 	if (!s->cfg.burst)
@@ -927,21 +919,31 @@ int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
 	s->out_cap = FLUSH_CHUNK + sim_ws_framed_len(s->msg_max, s->cfg.fragment) + s->reply_room;
 	s->scratch = malloc(s->msg_max);
 	s->reply = malloc(SIM_RPC_REPLY_MAX);
-	if (!s->scratch || !s->reply)
-		FAIL(-ENOMEM, "out of memory");
-	if ((rc = sim_tls_ctx__new(&cfg->tls, &s->ctx, err, errlen)))
-		return rc;
+	if (!s->scratch || !s->reply) {
+		rc = fx_error_set(err, -ENOMEM, "out of memory");
+		goto err_free;
+	}
+	if ((rc = sim_tls_ctx__new(&s->ctx, &cfg->tls, err)))
+		goto err_free;
 	if (cfg->log_path) {
 		s->log = fopen(cfg->log_path, "w");
-		if (!s->log)
-			FAIL(-errno, "--log %s: %s", cfg->log_path, strerror(errno));
+		if (!s->log) {
+			rc = fx_error_set(err, -errno, "--log %s: %s", cfg->log_path, strerror(errno));
+			goto err_free;
+		}
 		/* one write per 4 MiB, not per message */
 		setvbuf(s->log, NULL, _IOFBF, 4 << 20);
 	}
 	for (unsigned i = 0; i < cfg->nlisten; i++)
-		if ((rc = listen_one(s, &cfg->listen[i], err, errlen)))
-			return rc;
+		if ((rc = listen_one(s, &cfg->listen[i], err)))
+			goto err_free;
+	*out = s;
 	return 0;
+
+err_free:
+	/* sim_server__free undoes whatever part was set up */
+	sim_server__free(s);
+	return rc;
 }
 
 const char *sim_server_listen_text(const struct sim_server *s, unsigned i)

@@ -59,15 +59,14 @@ struct sim_server_config {
 	const char *log_path;   /* every data payload sent, one per line */
 	bool once;              /* shut down after the first client leaves */
 	unsigned max_clients;
-	bool verbose;
 };
 
 struct sim_server;
 
-/* Load certificates, open the log and bind every listener. On failure
- * returns a negative errno-style code and a one-line reason in err. */
-int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
-		    struct sim_server **out, char *err, size_t errlen);
+/* Load certificates, open the log and bind every listener: 0 and *out, or
+ * a negative code with a one-line reason in err (nothing left to free). */
+int sim_server__new(struct sim_server **out, struct ev_loop *loop,
+		    const struct sim_server_config *cfg, struct fx_error *err);
 
 /* Begin an orderly shutdown: stop listening, close every client with
  * `code` (1001). The loop is broken once every client is gone. */

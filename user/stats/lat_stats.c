@@ -2,6 +2,7 @@
  * exit table and the JSON report. */
 #include "lat_stats.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,13 +73,16 @@ void lat_stats__init(struct lat_stats *s, uint64_t now_ns)
 	s->start_ns = s->last_ns = now_ns;
 }
 
-struct lat_stats *lat_stats__new(void)
+int lat_stats__new(struct lat_stats **out)
 {
 	struct lat_stats *s = malloc(sizeof(*s));
 
-	if (s)
-		lat_stats__init(s, lat_stats_now_ns());
-	return s;
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	lat_stats__init(s, lat_stats_now_ns());
+	*out = s;
+	return 0;
 }
 
 void lat_stats__free(struct lat_stats *s)

@@ -43,8 +43,11 @@ static size_t binance_scan_stream(const uint8_t *p, size_t n, const char **name)
 
 static int binance_parser_new(void **out)
 {
-	*out = feed_parser__new(4096, 1024);
-	return *out ? 0 : -ENOMEM;
+	struct feed_parser *p;
+	int r = feed_parser__new(&p, 4096, 1024);
+
+	*out = p;
+	return r;
 }
 
 static void binance_parser_free(void *parser)
