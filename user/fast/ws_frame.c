@@ -222,15 +222,6 @@ bool ws_frame_utf8_valid(const uint8_t *s, size_t n)
 	return true;
 }
 
-static bool close_code_valid(uint16_t c)
-{
-	if (c >= 1000 && c <= 1003)
-		return true;
-	if (c >= 1007 && c <= 1014)
-		return true;
-	return c >= 3000 && c <= 4999;
-}
-
 static int fail(struct ws_frame *d, int err)
 {
 	d->state = ST_ERROR;
@@ -335,7 +326,7 @@ static inline void frame_hook(struct ws_frame *d)
 static int ctrl_done(struct ws_frame *d, const uint8_t *p, size_t n)
 {
 	if (d->op == WS_OP_CLOSE && n >= 2) {
-		if (!close_code_valid((uint16_t)(p[0] << 8 | p[1])))
+		if (!ws_close_code_valid((uint16_t)(p[0] << 8 | p[1])))
 			return WS_FRAME_E_CLOSE_CODE;
 		if ((d->flags & WS_FRAME_F_UTF8) && !ws_frame_utf8_valid(p + 2, n - 2))
 			return WS_FRAME_E_UTF8;

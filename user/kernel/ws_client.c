@@ -249,13 +249,6 @@ bool ws_client_utf8_valid(const uint8_t *p, size_t n)
 	return true;
 }
 
-static bool ws_client__close_code_ok(uint16_t c)
-{
-	if (c >= 3000 && c <= 4999)
-		return true;
-	return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014);
-}
-
 static int ws_client__deliver(struct ws_client *ws, bool text, const uint8_t *p, size_t n)
 {
 	if (text && ws->check_utf8 && !ws_client_utf8_valid(p, n))
@@ -295,7 +288,7 @@ static int ws_client__control(struct ws_client *ws, uint8_t op)
 					       "close frame with a 1-byte payload");
 		if (n >= 2) {
 			code = (uint16_t)(p[0] << 8 | p[1]);
-			if (!ws_client__close_code_ok(code))
+			if (!ws_close_code_valid(code))
 				return ws_client__fail(ws, -EPROTO, WS_CLOSE_PROTOCOL,
 						       "invalid close code %u", code);
 			if (ws->check_utf8 && !ws_client_utf8_valid(p + 2, n - 2))

@@ -17,7 +17,7 @@
 
 #include <wslay/wslay.h>
 
-#include "ws_frame.h" /* close codes WS_CLOSE_* and opcodes WS_OP_* */
+#include "proto/ws_proto.h" /* opcodes WS_OP_*, close codes WS_CLOSE_* */
 
 enum ws_client_state {
 	WS_CLIENT_OPEN,	      /* messages flow both ways */

@@ -88,11 +88,6 @@ void sim_ws_rx__fini(struct sim_ws_rx *rx)
 	rx->msg = NULL;
 }
 
-static bool close_code_valid(unsigned c)
-{
-	return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) || (c >= 3000 && c <= 4999);
-}
-
 /* Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
 static bool utf8_valid(const uint8_t *s, size_t n)
 {
@@ -217,7 +212,7 @@ static enum sim_ws_ev rx_frame_done(struct sim_ws_rx *rx)
 		if (rx->ctl_len == 1)
 			return rx_fail(rx, WS_CLOSE_PROTOCOL, "one-byte close payload");
 		rx->close_code = (uint16_t)(rx->ctl[0] << 8 | rx->ctl[1]);
-		if (!close_code_valid(rx->close_code))
+		if (!ws_close_code_valid(rx->close_code))
 			return rx_fail(rx, WS_CLOSE_PROTOCOL, "invalid close code");
 		if (!utf8_valid(rx->ctl + 2, rx->ctl_len - 2))
 			return rx_fail(rx, WS_CLOSE_BAD_DATA, "close reason not UTF-8");
