@@ -159,8 +159,4 @@ int ws_frame__error(const struct ws_frame *d);
 uint16_t ws_frame_close_code(int err);
 const char *ws_frame_strerror(int err);
 
-/* Is s[0..n) well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
- * code points above U+10FFFF)? */
-bool ws_frame_utf8_valid(const uint8_t *s, size_t n);
-
 #endif

@@ -115,7 +115,4 @@ void ws_client__consume(struct ws_client *ws, size_t n);
 /* What went wrong, for the last error. */
 const char *ws_client__error(const struct ws_client *ws);
 
-/* Whether p[0..n) is well-formed UTF-8 (RFC 3629). */
-bool ws_client_utf8_valid(const uint8_t *p, size_t n);
-
 #endif
