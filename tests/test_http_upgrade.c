@@ -48,7 +48,7 @@ static void fresh_keys(void)
 
 	REQUIRE(http_upgrade__init(&a, NULL) == 0);
 	REQUIRE(http_upgrade__init(&b, NULL) == 0);
-	CHECK(strlen(a.key) == WS_HANDSHAKE_KEY_LEN);
+	CHECK(strlen(a.key) == WS_KEY_LEN);
 	CHECK(strcmp(a.key, b.key) != 0);
 	CHECK(http_upgrade__init(&a, "short") == -EINVAL);
 }
