@@ -8,7 +8,7 @@
 
 #include <errno.h>
 
-static struct feed_tok toks[1024];
+static struct json_tok toks[1024];
 static struct feed_level levels[256];
 static struct feed_parser P;
 static struct feed_msg M;
