@@ -25,11 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Flag bits with their wire values: pass the TCP header's flag byte as is
- * (other bits are ignored). */
-#define TCP_REASM_FIN 0x01
-#define TCP_REASM_SYN 0x02
-#define TCP_REASM_RST 0x04
+#include "feedrx_bpf.h" /* FX_TCP_*: pass the TCP header's flag byte as is */
 
 #define TCP_REASM_DEF_MAX_OOO_BYTES (4u << 20)
 #define TCP_REASM_DEF_MAX_OOO_SEGS 1024u
@@ -56,7 +52,7 @@ static inline bool tcp_reasm_seq_leq(uint32_t a, uint32_t b)
 typedef void (*tcp_reasm_deliver_fn)(void *ctx, uint64_t off, const uint8_t *data, size_t len);
 
 /* The stream ended at offset off (all bytes before it delivered for FIN;
- * whatever was delivered so far for RST). how: TCP_REASM_FIN or TCP_REASM_RST. */
+ * whatever was delivered so far for RST). how: FX_TCP_FIN or FX_TCP_RST. */
 typedef void (*tcp_reasm_end_fn)(void *ctx, uint64_t off, int how);
 
 struct tcp_reasm_opts {
