@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define likely(x) __builtin_expect(!!(x), 1)
+#include "core/util.h"
 
 struct tcp_reasm_ivl {
 	uint64_t off;   /* stream offset of the first held byte */

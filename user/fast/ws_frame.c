@@ -8,9 +8,8 @@
 #include <string.h>
 
 #include "proto/utf8.h"
+#include "core/util.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 /* forced for the per-message helpers: -O2 keeps them out of line, which
  * costs ~2.5 ns of the ~8 ns per contiguous 150-byte message */
 #define always_inline inline __attribute__((always_inline))

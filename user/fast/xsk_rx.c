@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <xdp/xsk.h>
 
+#include "core/util.h"
+
 #ifndef SO_PREFER_BUSY_POLL
 #define SO_PREFER_BUSY_POLL 69
 #endif
@@ -31,8 +33,6 @@
 #define XSK_RX_COMP_SIZE 64 /* RX only: the completion ring stays unused */
 #define XSK_RX_BUSY_TRIES 200
 #define XSK_RX_BUSY_WAIT_US 10000
-
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 struct xsk_rx_q {
 	struct xsk_rx *rx;
