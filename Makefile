@@ -32,10 +32,11 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
-# user/ holds the two programs' main() files and one folder per part of the
-# pipeline (kernel, fast, feed, stats, sim); headers are found by name.
-USER_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c))))
-CPPFLAGS += -Iinclude -Iuser $(addprefix -I,$(USER_DIRS)) -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
+# user/ holds the two programs' main() files and one folder per part
+# (kernel, fast, proto, core, feed, stats, sim). A header from another
+# folder is included with its folder ("proto/utf8.h"), one from the same
+# folder bare; so only user/ itself is on the include path.
+CPPFLAGS += -Iinclude -Iuser -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lm -lpthread
 

@@ -1,7 +1,7 @@
 /* Benchmark feed_parse: ns per message for a typical ~150-byte trade (plain
  * and in a combined-stream envelope), a bookTicker and a 20-level depth
  * update; also the tokenizer alone. Prints numbers; asserts nothing. */
-#include "feed_parse.h"
+#include "feed/feed_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * and against a PROT_NONE guard page), and thousands of seeded random
  * mutations that must never crash or break the output's invariants. */
 #include "check.h"
-#include "feed_parse.h"
+#include "feed/feed_parse.h"
 
 #include <stdint.h>
 #include <sys/mman.h>

@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "http_upgrade.h"
+#include "kernel/http_upgrade.h"
 
 static const char key[] = "dGhlIHNhbXBsZSBub25jZQ==";
 static const char good[] = "HTTP/1.1 101 Switching Protocols\r\n"

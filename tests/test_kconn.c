@@ -16,7 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "check.h"
-#include "kconn.h"
+#include "kernel/kconn.h"
 #include "proto/ws_accept.h"
 
 enum scenario { SC_COUNT, SC_404, SC_SILENT };

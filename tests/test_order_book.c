@@ -3,8 +3,8 @@
  * level add/update/remove, capacity limits, and a long random run against
  * a brute-force reference book. Depth messages go through feed_parse. */
 #include "check.h"
-#include "feed_parse.h"
-#include "order_book.h"
+#include "feed/feed_parse.h"
+#include "feed/order_book.h"
 
 #include <errno.h>
 

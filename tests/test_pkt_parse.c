@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "pkt_parse.h"
+#include "fast/pkt_parse.h"
 
 struct pb {
 	uint8_t b[256];

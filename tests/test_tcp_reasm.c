@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "tcp_reasm.h"
+#include "fast/tcp_reasm.h"
 
 static const uint32_t isns[] = { 0, 1, 0xffffffffu, 0xfffffff6u /* 2^32 - 10 */ };
 #define N_ISNS (sizeof(isns) / sizeof(isns[0]))

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "ws_client.h"
+#include "kernel/ws_client.h"
 
 #define MAXMSG 100000
 

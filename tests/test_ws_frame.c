@@ -12,7 +12,7 @@
 #include <wslay/wslay.h>
 
 #include "check.h"
-#include "ws_frame.h"
+#include "fast/ws_frame.h"
 
 #define MIB (1u << 20)
 

@@ -19,16 +19,16 @@
 
 #include <ev.h>
 
-#include "deliver.h"
-#include "fastpath.h"
-#include "feed_parse.h"
-#include "iface.h"
-#include "kconn.h"
-#include "lat_stats.h"
-#include "output.h"
-#include "subscribe.h"
-#include "url.h"
-#include "ws_frame.h"
+#include "feed/deliver.h"
+#include "fast/fastpath.h"
+#include "feed/feed_parse.h"
+#include "fast/iface.h"
+#include "kernel/kconn.h"
+#include "stats/lat_stats.h"
+#include "feed/output.h"
+#include "kernel/subscribe.h"
+#include "kernel/url.h"
+#include "fast/ws_frame.h"
 
 #define FEEDRX_EXIT_USAGE 2
 #define FEEDRX_MAX_SUBSCRIBE 1024

@@ -17,8 +17,8 @@
 #include <ev.h>
 #include <openssl/ssl.h>
 
-#include "feedgen.h"
-#include "sim_server.h"
+#include "sim/feedgen.h"
+#include "sim/sim_server.h"
 
 static const char usage[] =
 	"usage: feedsim [options]\n"

@@ -27,7 +27,7 @@
 #include <openssl/ssl.h>
 
 #include "feedrx_bpf.h"
-#include "lat_stats.h"
+#include "stats/lat_stats.h"
 #include "tcp_reasm.h"
 #include "tls_record.h"
 #include "xdp_steer.h"
