@@ -867,9 +867,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "feedrx: %u gap%s: the fast path failed and --shadow discard "
 					"reconnected\n", f.gaps, f.gaps == 1 ? "" : "s");
 		if (f.verbose) {
-			char a[2 * SHA256_DIGEST_LENGTH + 1], b[2 * SHA256_DIGEST_LENGTH + 1];
+			char a[2 * FASTPATH_SHA256_LEN + 1], b[2 * FASTPATH_SHA256_LEN + 1];
 
-			for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+			for (int i = 0; i < FASTPATH_SHA256_LEN; i++) {
 				snprintf(a + 2 * i, 3, "%02x", fs.stream_sha256[i]);
 				snprintf(b + 2 * i, 3, "%02x", fs.kernel_sha256[i]);
 			}
