@@ -108,8 +108,8 @@ static void utf8_table(void)
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		CHECKF(utf8_valid((const uint8_t *)t[i].s, strlen(t[i].s)) == t[i].ok,
-		       "case %zu", i);
+		CHECKF(utf8_valid((const uint8_t *)t[i].s, strlen(t[i].s)) == t[i].ok, "case %zu",
+		       i);
 }
 
 int main(void)

@@ -28,7 +28,7 @@
 #include "feed/output.h"
 #include "kernel/subscribe.h"
 #include "kernel/url.h"
-#include "fast/ws_frame.h"
+#include "proto/ws_proto.h"
 
 #define FEEDRX_EXIT_USAGE 2
 #define FEEDRX_MAX_SUBSCRIBE 1024

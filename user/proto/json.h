@@ -21,14 +21,14 @@
 enum json_err {
 	/* not valid JSON */
 	JSON_ERR_TRUNCATED = -1, /* input ended inside a value */
-	JSON_ERR_SYNTAX = -2,    /* unexpected character */
-	JSON_ERR_STRING = -3,    /* raw control character in a string */
-	JSON_ERR_ESCAPE = -4,    /* bad backslash escape */
-	JSON_ERR_NUMBER = -5,    /* malformed number */
-	JSON_ERR_TRAILING = -6,  /* something after the top-level value */
+	JSON_ERR_SYNTAX = -2,	 /* unexpected character */
+	JSON_ERR_STRING = -3,	 /* raw control character in a string */
+	JSON_ERR_ESCAPE = -4,	 /* bad backslash escape */
+	JSON_ERR_NUMBER = -5,	 /* malformed number */
+	JSON_ERR_TRAILING = -6,	 /* something after the top-level value */
 	/* limits */
-	JSON_ERR_DEPTH = -10,    /* nesting deeper than JSON_MAX_DEPTH */
-	JSON_ERR_TOKENS = -11,   /* token array too small */
+	JSON_ERR_DEPTH = -10,	 /* nesting deeper than JSON_MAX_DEPTH */
+	JSON_ERR_TOKENS = -11,	 /* token array too small */
 	JSON_ERR_TOO_LONG = -13, /* input of 4 GiB or more */
 	/* valid JSON, not the value asked for */
 	JSON_ERR_TYPE = -21,  /* json_u64: not an integer number */
@@ -53,11 +53,11 @@ enum json_tok_type {
  * token, value subtree, key token, ...; arrays `size` value subtrees. */
 struct json_tok {
 	uint32_t start; /* offset of the first byte; strings: after the quote */
-	uint32_t len;   /* strings: without the quotes; containers: to the bracket */
-	uint32_t size;  /* containers: number of members */
-	uint32_t next;  /* index of the first token after this subtree */
-	uint8_t type;   /* enum json_tok_type */
-	uint8_t flags;  /* JSON_TOKF_* */
+	uint32_t len;	/* strings: without the quotes; containers: to the bracket */
+	uint32_t size;	/* containers: number of members */
+	uint32_t next;	/* index of the first token after this subtree */
+	uint8_t type;	/* enum json_tok_type */
+	uint8_t flags;	/* JSON_TOKF_* */
 };
 
 /* Tokenize one JSON value (any type) filling toks[0..]. Returns the number

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define WS_KEY_LEN 24    /* Sec-WebSocket-Key: base64 of 16 random bytes */
+#define WS_KEY_LEN 24	 /* Sec-WebSocket-Key: base64 of 16 random bytes */
 #define WS_ACCEPT_LEN 28 /* Sec-WebSocket-Accept: base64 of a SHA-1 digest */
 
 /* Fill out[WS_ACCEPT_LEN + 1] with the Sec-WebSocket-Accept value for the
