@@ -3,7 +3,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "output.h"
+#include "feed/output.h"
 
 static void raw_exact_bytes(void)
 {

@@ -21,16 +21,16 @@
 
 #include "core/fx_err.h"
 #include "core/fx_log.h"
-#include "deliver.h"
-#include "fastpath.h"
-#include "feed_parse.h"
-#include "iface.h"
-#include "kconn.h"
-#include "lat_stats.h"
-#include "output.h"
-#include "subscribe.h"
-#include "url.h"
-#include "ws_frame.h"
+#include "feed/deliver.h"
+#include "fast/fastpath.h"
+#include "feed/feed_parse.h"
+#include "fast/iface.h"
+#include "kernel/kconn.h"
+#include "stats/lat_stats.h"
+#include "feed/output.h"
+#include "kernel/subscribe.h"
+#include "kernel/url.h"
+#include "proto/ws_proto.h"
 
 #define FEEDRX_EXIT_USAGE 2
 #define FEEDRX_MAX_SUBSCRIBE 1024
@@ -860,9 +860,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "feedrx: %u gap%s: the fast path failed and --shadow discard "
 					"reconnected\n", f.gaps, f.gaps == 1 ? "" : "s");
 		if (f.verbose) {
-			char a[2 * SHA256_DIGEST_LENGTH + 1], b[2 * SHA256_DIGEST_LENGTH + 1];
+			char a[2 * FASTPATH_SHA256_LEN + 1], b[2 * FASTPATH_SHA256_LEN + 1];
 
-			for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+			for (int i = 0; i < FASTPATH_SHA256_LEN; i++) {
 				snprintf(a + 2 * i, 3, "%02x", fs.stream_sha256[i]);
 				snprintf(b + 2 * i, 3, "%02x", fs.kernel_sha256[i]);
 			}
