@@ -2,8 +2,8 @@
  * varies like real latencies do), ns per percentile query and per reset of a
  * one-second window; and lat_stats__record for a fully stamped message.
  * Prints numbers; asserts nothing. */
-#include "lat_hist.h"
-#include "lat_stats.h"
+#include "stats/lat_hist.h"
+#include "stats/lat_stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tcp_reasm.h"
+#include "fast/tcp_reasm.h"
 
 #define MSS 1448
 #define NSEG (2u << 20) /* ~3 GB of stream per run: the offsets pass 2^32 */

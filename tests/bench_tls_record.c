@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "tls_keys.h"
-#include "tls_record.h"
+#include "fast/tls_keys.h"
+#include "fast/tls_record.h"
 #include "tls_testlib.h"
 
 #define PAYLOAD 150

@@ -9,7 +9,7 @@
 
 #include <wslay/wslay.h>
 
-#include "ws_frame.h"
+#include "fast/ws_frame.h"
 
 #define NMSG 4096
 #define MSG_LEN 150

@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "fake_transport.h"
-#include "fast/ws_frame.h"
+#include "proto/ws_proto.h"
 #include "sink/sink.h"
 #include "venue/venue.h"
 

@@ -9,7 +9,7 @@
 #include "check.h"
 #include "core/fx_log.h"
 #include "fake_transport.h"
-#include "fast/ws_frame.h"
+#include "proto/ws_proto.h"
 #include "venue/venue.h"
 
 #define MAX_GOT 64

@@ -1,7 +1,7 @@
 /* Tests for feedgen: determinism, exact JSON shapes, depth id continuity and
  * book consistency, raw sizes, the combined envelope, subscriptions, --mix. */
 #include "check.h"
-#include "feedgen.h"
+#include "sim/feedgen.h"
 
 #include <ctype.h>
 #include <errno.h>

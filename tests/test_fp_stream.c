@@ -5,8 +5,8 @@
 #include "check.h"
 #include "tls_testlib.h"
 
-#include "fp_stream.h"
-#include "ws_frame.h"
+#include "fast/fp_stream.h"
+#include "fast/ws_frame.h"
 
 #define MAX_MSGS 64
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "http_upgrade.h"
+#include "kernel/http_upgrade.h"
 
 static const char key[] = "dGhlIHNhbXBsZSBub25jZQ==";
 static const char good[] = "HTTP/1.1 101 Switching Protocols\r\n"
@@ -48,7 +48,7 @@ static void fresh_keys(void)
 
 	REQUIRE(http_upgrade__init(&a, NULL) == 0);
 	REQUIRE(http_upgrade__init(&b, NULL) == 0);
-	CHECK(strlen(a.key) == WS_HANDSHAKE_KEY_LEN);
+	CHECK(strlen(a.key) == WS_KEY_LEN);
 	CHECK(strcmp(a.key, b.key) != 0);
 	CHECK(http_upgrade__init(&a, "short") == -EINVAL);
 }

@@ -16,9 +16,9 @@
 #include <openssl/x509v3.h>
 
 #include "check.h"
-#include "fast/ws_frame.h"
-#include "kconn.h"
-#include "ws_handshake.h"
+#include "kernel/kconn.h"
+#include "proto/ws_accept.h"
+#include "proto/ws_proto.h"
 
 enum scenario { SC_COUNT, SC_404, SC_SILENT };
 
@@ -112,7 +112,7 @@ static int read_frame(SSL *s, uint8_t *p, size_t *n)
 static void *server_main(void *arg)
 {
 	struct server *sv = arg;
-	char req[4096] = "", resp[512], acc[WS_HANDSHAKE_ACCEPT_LEN + 1];
+	char req[4096] = "", resp[512], acc[WS_ACCEPT_LEN + 1];
 	uint8_t p[200];
 	size_t got = 0, n;
 	int fd, op, len;
@@ -140,7 +140,7 @@ static void *server_main(void *arg)
 	}
 	{
 		const char *k = strstr(req, "Sec-WebSocket-Key: ");
-		if (!k || ws_handshake_accept(k + 19, WS_HANDSHAKE_KEY_LEN, acc))
+		if (!k || ws_accept_compute(k + 19, WS_KEY_LEN, acc))
 			goto out;
 	}
 	/* the 101 and the first message in one TLS record */

@@ -3,7 +3,7 @@
  * report (parsed by python3's json module when available, and checked
  * structurally here in any case). */
 #include "check.h"
-#include "lat_stats.h"
+#include "stats/lat_stats.h"
 
 #include <unistd.h>
 

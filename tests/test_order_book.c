@@ -3,12 +3,12 @@
  * level add/update/remove, capacity limits, and a long random run against
  * a brute-force reference book. Depth messages go through feed_parse. */
 #include "check.h"
-#include "feed_parse.h"
-#include "order_book.h"
+#include "feed/feed_parse.h"
+#include "feed/order_book.h"
 
 #include <errno.h>
 
-static struct feed_tok toks[1024];
+static struct json_tok toks[1024];
 static struct feed_level levels[256];
 static struct feed_parser P;
 static struct feed_msg M;

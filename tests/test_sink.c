@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "fast/ws_frame.h"
+#include "proto/ws_proto.h"
 #include "link/feed_link.h"
 #include "sink/sink.h"
 #include "venue/venue.h"

@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "subscribe.h"
+#include "kernel/subscribe.h"
 
 static enum subscribe_reply cls(const char *s, unsigned id)
 {

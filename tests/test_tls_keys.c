@@ -3,7 +3,7 @@
  * capture from real in-process OpenSSL sessions (secrets equal to the
  * server's own key log, hand-off refused while OpenSSL is mid-record). */
 #include "check.h"
-#include "tls_keys.h"
+#include "fast/tls_keys.h"
 #include "tls_testlib.h"
 
 #include <errno.h>

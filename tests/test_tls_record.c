@@ -4,8 +4,8 @@
  * input: bit flips, limits, types, versions, truncation, alerts, handshake
  * message rules, guard-page reads. */
 #include "check.h"
-#include "tls_keys.h"
-#include "tls_record.h"
+#include "fast/tls_keys.h"
+#include "fast/tls_record.h"
 #include "tls_testlib.h"
 
 #include <errno.h>

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tun_inject.h"
+#include "fast/tun_inject.h"
 
 #define DPORT 5001
 #define SPORT 4000

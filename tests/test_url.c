@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "url.h"
+#include "kernel/url.h"
 
 static void wss_defaults(void)
 {

@@ -12,7 +12,7 @@
 #include <wslay/wslay.h>
 
 #include "check.h"
-#include "ws_frame.h"
+#include "fast/ws_frame.h"
 
 #define MIB (1u << 20)
 
@@ -1429,75 +1429,6 @@ static void init_rejects_bad_opts(void)
 	ws_frame__free(p);
 }
 
-/* ---- UTF-8 validator ----------------------------------------------------- */
-
-/* Reference: decode by arithmetic and check the decoded value. */
-static int utf8_ref(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint32_t c = s[i], cp;
-		size_t len;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-			len = 2, cp = c & 0x1f;
-		else if ((c & 0xf0) == 0xe0)
-			len = 3, cp = c & 0x0f;
-		else if ((c & 0xf8) == 0xf0)
-			len = 4, cp = c & 0x07;
-		else
-			return 0;
-		if (i + len > n)
-			return 0;
-		for (size_t j = 1; j < len; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && cp < 0x10000))
-			return 0;
-		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
-static void utf8_validator(void)
-{
-	static const uint8_t alpha[] = {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
-					0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee,
-					0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff};
-	uint8_t b[32];
-	uint64_t rng = 77;
-
-	/* every 1-, 2- and 3-byte string */
-	for (uint32_t v = 0; v < (1u << 24); v++) {
-		b[0] = (uint8_t)(v >> 16), b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)v;
-		if (v < 256)
-			CHECKF(ws_frame_utf8_valid(b + 2, 1) == utf8_ref(b + 2, 1), "%02x", v);
-		if (v < 65536)
-			CHECKF(ws_frame_utf8_valid(b + 1, 2) == utf8_ref(b + 1, 2), "%04x", v);
-		CHECKF(ws_frame_utf8_valid(b, 3) == utf8_ref(b, 3), "%06x", v);
-	}
-	/* random strings, ASCII runs (the 8-byte skip) around interesting bytes */
-	for (int it = 0; it < 2000000; it++) {
-		size_t n = rnd_upto(&rng, sizeof(b));
-
-		for (size_t i = 0; i < n; i++)
-			b[i] = rnd(&rng) % 3 ? (uint8_t)(0x20 + rnd(&rng) % 90)
-					     : alpha[rnd(&rng) % sizeof(alpha)];
-		CHECKF(ws_frame_utf8_valid(b, n) == utf8_ref(b, n), "random string %d", it);
-	}
-	CHECK(ws_frame_utf8_valid((const uint8_t *)"\xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf", 9));
-	CHECK(ws_frame_utf8_valid(NULL, 0));
-}
 
 int main(void)
 {
@@ -1519,7 +1450,6 @@ int main(void)
 	RUN(oversize_bounded);
 	RUN(allocation_counts);
 	RUN(init_rejects_bad_opts);
-	RUN(utf8_validator);
 	if (w_ctx)
 		wslay_frame_context_free(w_ctx);
 	return check_exit();

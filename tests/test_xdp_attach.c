@@ -33,7 +33,7 @@
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
-#include "xdp_steer.h"
+#include "fast/xdp_steer.h"
 
 #define IF_RX "fxrx0" /* the receiver's side: XDP attached here */
 #define IF_WIRE "fxwire0" /* frames are injected from here */

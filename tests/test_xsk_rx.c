@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tun_inject.h"
-#include "xsk_rx.h"
+#include "fast/tun_inject.h"
+#include "fast/xsk_rx.h"
 
 #define RX_IF "veth-rx"
 #define NQ 2

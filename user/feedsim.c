@@ -18,8 +18,8 @@
 #include <openssl/ssl.h>
 
 #include "core/fx_log.h"
-#include "feedgen.h"
-#include "sim_server.h"
+#include "sim/feedgen.h"
+#include "sim/sim_server.h"
 
 static const char usage[] =
 	"usage: feedsim [options]\n"

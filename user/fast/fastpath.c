@@ -8,14 +8,22 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include <ev.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
 
 #include "fp_stream.h"
 #include "pkt_parse.h"
 #include "tcp_reasm.h"
 #include "tls_keys.h"
+#include "tls_record.h"
 #include "tun_inject.h"
+#include "xdp_steer.h"
+#include "xsk_rx.h"
+
+_Static_assert(FASTPATH_SHA256_LEN == SHA256_DIGEST_LENGTH, "fastpath_stats digest size");
 
 #define FP_BATCH_MAX 256 /* >= xsk_rx batch size */
 

@@ -22,17 +22,18 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <ev.h>
-#include <openssl/sha.h>
-#include <openssl/ssl.h>
+#include "fast_types.h" /* the option enums, TLS events, reassembler counters */
+#include "feedrx_bpf.h" /* FX_CNT__MAX */
+#include "stats/lat_stats.h"
 
 #include "core/fx_err.h"
-#include "feedrx_bpf.h"
-#include "lat_stats.h"
-#include "tcp_reasm.h"
-#include "tls_record.h"
-#include "xdp_steer.h"
-#include "xsk_rx.h"
+
+/* Declared, not included: the facade hands these through by pointer. */
+struct ev_loop;
+struct ssl_st;
+typedef struct ssl_st SSL;
+
+#define FASTPATH_SHA256_LEN 32 /* SHA256_DIGEST_LENGTH, checked in fastpath.c */
 
 struct fastpath_opts {
 	const char *ifname;          /* interface the feed arrives on */
@@ -69,8 +70,8 @@ struct fastpath_stats {
 	uint64_t stream_bytes;          /* reassembled */
 	uint64_t messages;
 	uint64_t kernel_bytes;          /* ciphertext read by OpenSSL on the kernel socket */
-	uint8_t stream_sha256[SHA256_DIGEST_LENGTH]; /* of the reassembled stream */
-	uint8_t kernel_sha256[SHA256_DIGEST_LENGTH]; /* of what the kernel socket gave */
+	uint8_t stream_sha256[FASTPATH_SHA256_LEN]; /* of the reassembled stream */
+	uint8_t kernel_sha256[FASTPATH_SHA256_LEN]; /* of what the kernel socket gave */
 	struct tcp_reasm_stats reasm;
 };
 
@@ -94,14 +95,13 @@ int fastpath__on_open(struct fastpath *fp, SSL *ssl);
 /* Stop steering (remove the flow); frames already in the rings are still
  * re-injected while the loop runs. */
 void fastpath__unregister(struct fastpath *fp);
-/* Give the fast path up from outside (the shadow found it had missed data):
- * unregisters the flow and calls on_failure with why, once. */
+/* Give the fast path up for a reason found outside it (the shadow found it
+ * had missed data): unregisters the flow and calls on_failure with why,
+ * once; delivery moves on. */
 void fastpath__fail(struct fastpath *fp, const char *why);
 /* Forget the connection (flow, stream, keys) so the next kconn attempt
  * starts clean: for a reconnect. 0 or -ENOMEM. */
 int fastpath__reset(struct fastpath *fp);
-/* Stop the fast path for a reason found outside it (delivery moves on). */
-void fastpath__fail(struct fastpath *fp, const char *why);
 /* Reassembled stream bytes of the current connection. */
 uint64_t fastpath__stream_bytes(const struct fastpath *fp);
 /* Test-only switch: make the fast path fail as a TLS desync would. */

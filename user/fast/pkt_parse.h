@@ -11,18 +11,12 @@
 #include "core/fx_err.h"
 #include "feedrx_bpf.h"
 
-#define PKT_TCP_FIN 0x01
-#define PKT_TCP_SYN 0x02
-#define PKT_TCP_RST 0x04
-#define PKT_TCP_PSH 0x08
-#define PKT_TCP_ACK 0x10
-
 struct pkt_tcp {
 	struct fx_flow_key key; /* saddr/sport = sender of this packet */
 	uint32_t seq;           /* host byte order */
 	uint32_t ack;
 	uint16_t window;        /* raw, unscaled */
-	uint8_t flags;          /* PKT_TCP_* */
+	uint8_t flags;          /* FX_TCP_* */
 	uint16_t l3_off;        /* IP header offset in the frame */
 	uint16_t l3_len;        /* IP packet length (from the IP header) */
 	const uint8_t *payload;

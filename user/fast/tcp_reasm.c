@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define likely(x) __builtin_expect(!!(x), 1)
+#include "core/util.h"
 
 struct tcp_reasm_ivl {
 	uint64_t off;   /* stream offset of the first held byte */
@@ -294,7 +294,7 @@ static void end_stream(struct tcp_reasm *r, enum tcp_reasm_state s, int how)
 static void check_fin(struct tcp_reasm *r)
 {
 	if (r->fin_known && r->next_off == r->fin_off)
-		end_stream(r, TCP_REASM_FINISHED, TCP_REASM_FIN);
+		end_stream(r, TCP_REASM_FINISHED, FX_TCP_FIN);
 }
 
 /* A segment starting exactly at the delivered edge: deliver its bytes from
@@ -437,19 +437,19 @@ refuse:
 static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uint8_t *p,
 		     uint32_t len)
 {
-	bool fin = flags & TCP_REASM_FIN;
+	bool fin = flags & FX_TCP_FIN;
 	uint32_t seen = 0, conflicts = 0, orig_len = len;
 	int64_t off, end, limit;
 	int err;
 
 	if (len && !p)
 		return -EINVAL;
-	if ((flags & TCP_REASM_SYN) && (flags & (TCP_REASM_FIN | TCP_REASM_RST))) {
+	if ((flags & FX_TCP_SYN) && (flags & (FX_TCP_FIN | FX_TCP_RST))) {
 		r->st.bad_syns++;
 		return -EPROTO;
 	}
 	if (r->state == TCP_REASM_IDLE) {
-		if (!(flags & TCP_REASM_SYN)) {
+		if (!(flags & FX_TCP_SYN)) {
 			r->st.not_started++;
 			return -ENOTCONN;
 		}
@@ -457,7 +457,7 @@ static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uin
 	} else if (r->state == TCP_REASM_RESET) {
 		r->st.after_end++;
 		return -ECONNRESET;
-	} else if (flags & TCP_REASM_SYN) {
+	} else if (flags & FX_TCP_SYN) {
 		if (seq != r->isn) {
 			r->st.bad_syns++;
 			return -EPROTO;
@@ -465,17 +465,17 @@ static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uin
 		r->st.syn_dups++;
 	}
 	/* The SYN occupies the ISN itself; its data (if any) starts after it. */
-	if (flags & TCP_REASM_SYN)
+	if (flags & FX_TCP_SYN)
 		seq++;
 	/* Pure ACKs and window probes carry no stream bytes, wherever their seq. */
-	if (!len && !(flags & (TCP_REASM_FIN | TCP_REASM_RST)))
+	if (!len && !(flags & (FX_TCP_FIN | FX_TCP_RST)))
 		return 0;
 
 	off = (int64_t)r->next_off + (int32_t)(seq - r->next_seq);
 	end = off + len;
 	limit = (int64_t)(r->next_off + r->window);
 
-	if (flags & TCP_REASM_RST) {
+	if (flags & FX_TCP_RST) {
 		if (r->state == TCP_REASM_FINISHED)
 			return 0; /* already complete; the kernel tears down */
 		/* RFC 5961 §3.2: only an exact match resets; the kernel answers
@@ -488,7 +488,7 @@ static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uin
 		r->st.ooo_bytes_now = 0;
 		r->st.ooo_segs_now = 0;
 		r->nivl = 0;
-		end_stream(r, TCP_REASM_RESET, TCP_REASM_RST);
+		end_stream(r, TCP_REASM_RESET, FX_TCP_RST);
 		return 0;
 	}
 
@@ -564,7 +564,7 @@ int tcp_reasm__push(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const void
 	/* In order, nothing held, no flags that matter, inside the window:
 	 * straight from the caller's buffer. len - 1 also rejects len == 0. */
 	if (likely(seq == r->next_seq && r->fast &&
-		   !(flags & (TCP_REASM_FIN | TCP_REASM_SYN | TCP_REASM_RST)) &&
+		   !(flags & (FX_TCP_FIN | FX_TCP_SYN | FX_TCP_RST)) &&
 		   len - 1 < r->window)) {
 		r->deliver(r->ctx, r->next_off, payload, len);
 		r->next_seq += len;

@@ -25,11 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Flag bits with their wire values: pass the TCP header's flag byte as is
- * (other bits are ignored). */
-#define TCP_REASM_FIN 0x01
-#define TCP_REASM_SYN 0x02
-#define TCP_REASM_RST 0x04
+#include "feedrx_bpf.h" /* FX_TCP_*: pass the TCP header's flag byte as is */
+#include "fast_types.h" /* struct tcp_reasm_stats */
 
 #define TCP_REASM_DEF_MAX_OOO_BYTES (4u << 20)
 #define TCP_REASM_DEF_MAX_OOO_SEGS 1024u
@@ -56,7 +53,7 @@ static inline bool tcp_reasm_seq_leq(uint32_t a, uint32_t b)
 typedef void (*tcp_reasm_deliver_fn)(void *ctx, uint64_t off, const uint8_t *data, size_t len);
 
 /* The stream ended at offset off (all bytes before it delivered for FIN;
- * whatever was delivered so far for RST). how: TCP_REASM_FIN or TCP_REASM_RST. */
+ * whatever was delivered so far for RST). how: FX_TCP_FIN or FX_TCP_RST. */
 typedef void (*tcp_reasm_end_fn)(void *ctx, uint64_t off, int how);
 
 struct tcp_reasm_opts {
@@ -79,32 +76,6 @@ enum tcp_reasm_state {
 	TCP_REASM_OPEN,     /* receiving */
 	TCP_REASM_FINISHED, /* FIN reached: every byte before it delivered */
 	TCP_REASM_RESET,    /* RST accepted: stream cut where it was */
-};
-
-struct tcp_reasm_stats {
-	uint64_t delivered_bytes;
-	uint64_t delivered_segs;   /* segments that contributed delivered bytes */
-	uint64_t ooo_segs;         /* segments stored out of order (total) */
-	uint64_t ooo_bytes;        /* bytes stored out of order (total) */
-	uint64_t ooo_bytes_now;    /* held now */
-	uint64_t ooo_segs_now;
-	uint64_t ooo_bytes_peak;
-	uint64_t ooo_segs_peak;
-	uint64_t dups;             /* segments with no new byte (all delivered or held) */
-	uint64_t overlaps;         /* segments partly new, partly already seen */
-	uint64_t dup_bytes;        /* already-seen bytes dropped (dups + overlaps) */
-	uint64_t overlap_conflicts;/* segments whose bytes differ from held ones */
-	uint64_t conflict_bytes;   /* the differing bytes (held copy kept) */
-	uint64_t out_of_window;    /* segments refused: beyond next + window */
-	uint64_t cap_refused;      /* segments refused: out-of-order caps */
-	uint64_t cap_refused_bytes;
-	uint64_t syn_dups;         /* retransmitted SYN(-ACK)s with the known ISN */
-	uint64_t bad_syns;         /* SYN with another ISN (refused) */
-	uint64_t fin_errors;       /* data beyond a FIN, or a FIN that moves (refused) */
-	uint64_t rst_ignored;      /* RST not at the next expected seq (ignored) */
-	uint64_t after_end;        /* new data after FIN/RST ended the stream */
-	uint64_t not_started;      /* segments before any ISN */
-	uint64_t discarded_bytes;  /* held bytes thrown away by RST */
 };
 
 struct tcp_reasm;

@@ -31,6 +31,7 @@
 
 #include "core/fx_err.h"
 #include "tls_keys.h"
+#include "fast_types.h" /* enum tls_record_event */
 
 #define TLS_RECORD_HEADER_LEN 5
 #define TLS_RECORD_MAX_PLAINTEXT 16384                 /* 2^14 */
@@ -61,13 +62,6 @@ enum tls_record_error {
 	    -FX_E_TLS_TRUNCATED, /* stream ended mid-record or without close_notify */
 };
 
-enum tls_record_event {
-	TLS_RECORD_EV_NEW_SESSION_TICKET, /* skipped */
-	TLS_RECORD_EV_KEY_UPDATE,   /* detail: 1 if update_requested (answer on the kernel path) */
-	TLS_RECORD_EV_CLOSE_NOTIFY, /* clean end */
-	TLS_RECORD_EV_ALERT,        /* detail: level << 8 | description; fatal ones also fail feed */
-	TLS_RECORD_EV_HANDSHAKE_DONE, /* stream mode: the server's Finished, app epoch begins */
-};
 
 /* Plaintext of one application_data record, valid during the call only.
  * Return 0 to go on; non-zero pauses: feed returns after this record. */

@@ -48,32 +48,12 @@
 #include <sys/types.h>
 
 #include "core/fx_err.h"
+#include "proto/ws_proto.h" /* opcodes WS_OP_*, close codes WS_CLOSE_* */
 
 #define WS_FRAME_DEFAULT_MAX_MSG (4u << 20) /* 4 MiB */
 #define WS_FRAME_LIMIT_MAX_MSG (1u << 30)   /* largest max_msg accepted */
 #define WS_FRAME_MAX_CTRL 125
 #define WS_FRAME_MAX_HDR 10 /* 2 + 8 (64-bit length); server frames carry no mask */
-
-enum ws_frame_opcode {
-	WS_OP_CONT = 0x0,
-	WS_OP_TEXT = 0x1,
-	WS_OP_BINARY = 0x2,
-	WS_OP_CLOSE = 0x8,
-	WS_OP_PING = 0x9,
-	WS_OP_PONG = 0xa,
-};
-
-/* Close status codes (RFC 6455 §7.4.1), for every WebSocket endpoint here. */
-enum ws_close_code {
-	WS_CLOSE_NORMAL = 1000,
-	WS_CLOSE_GOING_AWAY = 1001,
-	WS_CLOSE_PROTOCOL = 1002,
-	WS_CLOSE_UNSUPPORTED = 1003,
-	WS_CLOSE_NO_STATUS = 1005, /* never on the wire: "no code in the frame" */
-	WS_CLOSE_BAD_DATA = 1007,
-	WS_CLOSE_POLICY = 1008,
-	WS_CLOSE_TOO_BIG = 1009,
-};
 
 /* Decoding errors: ws_frame's block of core/fx_err.h, clear of the errno
  * values ws_frame__init returns; fx_strerror() has their texts. */
@@ -178,9 +158,5 @@ int ws_frame__error(const struct ws_frame *d);
 /* WebSocket close code to send for err: 1002, 1007, 1009; 1000 for 0;
  * 1011 for anything else. */
 uint16_t ws_frame_close_code(int err);
-
-/* Is s[0..n) well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
- * code points above U+10FFFF)? */
-bool ws_frame_utf8_valid(const uint8_t *s, size_t n);
 
 #endif

@@ -25,16 +25,7 @@
 
 #include "core/fx_err.h"
 #include "feedrx_bpf.h"
-
-enum xdp_steer_mode {
-	/* Native (driver) mode; if the driver refuses, generic (SKB) mode
-	 * with a loud warning. The default. */
-	XDP_STEER_MODE_AUTO = 0,
-	/* Native mode or fail. */
-	XDP_STEER_MODE_NATIVE,
-	/* Generic (SKB) mode: slow, works on any device. Only when asked. */
-	XDP_STEER_MODE_SKB,
-};
+#include "fast_types.h" /* enum xdp_steer_mode */
 
 struct xdp_steer;
 

@@ -1,5 +1,5 @@
-/* feed_parse — strict JSON tokenizer and the Binance message decoder on top
- * of it. Nothing here allocates except feed_parser__new at set-up. */
+/* feed_parse — the Binance message decoder on top of proto/json's
+ * tokenizer. Nothing here allocates except feed_parser__new at set-up. */
 #include "feed_parse.h"
 
 #include <errno.h>
@@ -20,259 +20,9 @@ const char *feed_msg_type_name(enum feed_msg_type t)
 	return "?";
 }
 
-/* ------------------------------------------------------------------ */
-/* Tokenizer                                                           */
-
-static inline int is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 static inline int is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static inline int is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* js[*pos] is the opening quote. */
-static int scan_string(const char *js, size_t len, size_t *pos, struct feed_tok *t)
-{
-	size_t i = *pos, j = i + 1;
-
-	t->type = FEED_TOK_STRING;
-	t->flags = 0;
-	t->size = 0;
-	while (j < len) {
-		unsigned char c = (unsigned char)js[j];
-		/* the common byte first; a 256-byte class table measured slower */
-		if (c != '"' && c != '\\' && c >= 0x20) {
-			j++;
-			continue;
-		}
-		if (c == '"') {
-			t->start = (uint32_t)(i + 1);
-			t->len = (uint32_t)(j - i - 1);
-			*pos = j + 1;
-			return 0;
-		}
-		if (c == '\\') {
-			t->flags |= FEED_TOKF_ESCAPED;
-			if (j + 1 >= len)
-				return FEED_ERR_TRUNCATED;
-			switch (js[j + 1]) {
-			case '"': case '\\': case '/': case 'b':
-			case 'f': case 'n': case 'r': case 't':
-				j += 2;
-				continue;
-			case 'u':
-				for (size_t k = j + 2; k < j + 6; k++) {
-					if (k >= len)
-						return FEED_ERR_TRUNCATED;
-					if (!is_hex(js[k]))
-						return FEED_ERR_ESCAPE;
-				}
-				j += 6;
-				continue;
-			default:
-				return FEED_ERR_ESCAPE;
-			}
-		}
-		return FEED_ERR_STRING; /* c < 0x20 */
-	}
-	return FEED_ERR_TRUNCATED;
-}
-
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int scan_number(const char *js, size_t len, size_t *pos, struct feed_tok *t)
-{
-	size_t i = *pos, j = i;
-
-	t->type = FEED_TOK_NUMBER;
-	t->flags = FEED_TOKF_INT;
-	t->size = 0;
-	if (js[j] == '-') {
-		t->flags |= FEED_TOKF_NEG;
-		j++;
-	}
-	if (j == len)
-		return FEED_ERR_TRUNCATED;
-	if (js[j] == '0')
-		j++;
-	else if (is_digit(js[j]))
-		while (j < len && is_digit(js[j]))
-			j++;
-	else
-		return FEED_ERR_NUMBER;
-	if (j < len && js[j] == '.') {
-		t->flags &= (uint8_t)~FEED_TOKF_INT;
-		if (++j == len)
-			return FEED_ERR_TRUNCATED;
-		if (!is_digit(js[j]))
-			return FEED_ERR_NUMBER;
-		while (j < len && is_digit(js[j]))
-			j++;
-	}
-	if (j < len && (js[j] == 'e' || js[j] == 'E')) {
-		t->flags &= (uint8_t)~FEED_TOKF_INT;
-		if (++j < len && (js[j] == '+' || js[j] == '-'))
-			j++;
-		if (j == len)
-			return FEED_ERR_TRUNCATED;
-		if (!is_digit(js[j]))
-			return FEED_ERR_NUMBER;
-		while (j < len && is_digit(js[j]))
-			j++;
-	}
-	t->start = (uint32_t)i;
-	t->len = (uint32_t)(j - i);
-	*pos = j;
-	return 0;
-}
-
-static int scan_literal(const char *js, size_t len, size_t *pos, struct feed_tok *t,
-			const char *lit, size_t n, uint8_t type)
-{
-	size_t avail = len - *pos;
-
-	if (memcmp(js + *pos, lit, avail < n ? avail : n) != 0)
-		return FEED_ERR_SYNTAX;
-	if (avail < n)
-		return FEED_ERR_TRUNCATED;
-	t->type = type;
-	t->flags = 0;
-	t->size = 0;
-	t->start = (uint32_t)*pos;
-	t->len = (uint32_t)n;
-	*pos += n;
-	return 0;
-}
-
-/* Skip whitespace; true when input remains. Most Binance payloads have no
- * whitespace at all, so test the common case (a byte above ' ') first. */
-static inline int skip_ws(const char *js, size_t len, size_t *i)
-{
-	while (*i < len && (unsigned char)js[*i] <= ' ' && is_ws(js[*i]))
-		(*i)++;
-	return *i < len;
-}
-
-/* Iterative, one explicit stack of open containers; each grammar position
- * is its own label so that the branch predictor sees the JSON's shape. */
-int feed_json_tokenize(const char *js, size_t len, struct feed_tok *toks, uint32_t ntoks)
-{
-	uint32_t stack[FEED_JSON_MAX_DEPTH];
-	uint32_t depth = 0, n = 0;
-	size_t i = 0;
-	int rc, in_obj = 0; /* the innermost open container is an object */
-	struct feed_tok *t;
-	char c;
-
-	if (len >= UINT32_MAX || ntoks > INT32_MAX)
-		return FEED_ERR_TOO_LONG;
-
-value:
-	if (!skip_ws(js, len, &i))
-		return FEED_ERR_TRUNCATED;
-	if (n == ntoks)
-		return FEED_ERR_TOKENS;
-	t = &toks[n];
-	c = js[i];
-	switch (c) {
-	case '{':
-	case '[':
-		if (depth == FEED_JSON_MAX_DEPTH)
-			return FEED_ERR_DEPTH;
-		in_obj = c == '{';
-		t->type = in_obj ? FEED_TOK_OBJECT : FEED_TOK_ARRAY;
-		t->flags = 0;
-		t->size = 0;
-		t->start = (uint32_t)i++;
-		stack[depth++] = n++;
-		if (!skip_ws(js, len, &i))
-			return FEED_ERR_TRUNCATED;
-		if (js[i] == (in_obj ? '}' : ']'))
-			goto close;
-		if (in_obj)
-			goto key;
-		toks[stack[depth - 1]].size++;
-		goto value;
-	case '"':
-		rc = scan_string(js, len, &i, t);
-		break;
-	case 't':
-		rc = scan_literal(js, len, &i, t, "true", 4, FEED_TOK_TRUE);
-		break;
-	case 'f':
-		rc = scan_literal(js, len, &i, t, "false", 5, FEED_TOK_FALSE);
-		break;
-	case 'n':
-		rc = scan_literal(js, len, &i, t, "null", 4, FEED_TOK_NULL);
-		break;
-	default:
-		if (c != '-' && !is_digit(c))
-			return FEED_ERR_SYNTAX;
-		rc = scan_number(js, len, &i, t);
-		break;
-	}
-	if (rc)
-		return rc;
-	t->next = ++n;
-
-after_value:
-	if (!depth)
-		goto done;
-	if (!skip_ws(js, len, &i))
-		return FEED_ERR_TRUNCATED;
-	c = js[i];
-	if (c == ',') {
-		i++;
-		if (in_obj) {
-			if (!skip_ws(js, len, &i))
-				return FEED_ERR_TRUNCATED;
-			goto key;
-		}
-		toks[stack[depth - 1]].size++;
-		goto value;
-	}
-	if (c == (in_obj ? '}' : ']'))
-		goto close;
-	return FEED_ERR_SYNTAX;
-
-key: /* js[i] is the first non-blank byte where a key must start */
-	if (js[i] != '"')
-		return FEED_ERR_SYNTAX;
-	if (n == ntoks)
-		return FEED_ERR_TOKENS;
-	t = &toks[n];
-	rc = scan_string(js, len, &i, t);
-	if (rc)
-		return rc;
-	t->next = ++n;
-	toks[stack[depth - 1]].size++;
-	if (!skip_ws(js, len, &i))
-		return FEED_ERR_TRUNCATED;
-	if (js[i] != ':')
-		return FEED_ERR_SYNTAX;
-	i++;
-	goto value;
-
-close: /* js[i] is the bracket matching the innermost container */
-	t = &toks[stack[--depth]];
-	t->len = (uint32_t)(i + 1 - t->start);
-	t->next = n;
-	i++;
-	if (depth)
-		in_obj = toks[stack[depth - 1]].type == FEED_TOK_OBJECT;
-	goto after_value;
-
-done:
-	if (skip_ws(js, len, &i))
-		return FEED_ERR_TRAILING;
-	return (int)n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -319,35 +69,12 @@ int feed_parse_decimal(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
-int feed_json_u64(const char *js, const struct feed_tok *t, uint64_t *out)
+static int get_i64(const char *js, const struct json_tok *t, int64_t *out)
 {
 	uint64_t v = 0;
+	int neg = (t->flags & JSON_TOKF_NEG) != 0;
 
-	if (t->type != FEED_TOK_NUMBER || !(t->flags & FEED_TOKF_INT))
-		return FEED_ERR_TYPE;
-	if (t->flags & FEED_TOKF_NEG)
-		return FEED_ERR_RANGE;
-	const char *d = js + t->start;
-	if (t->len <= 19) { /* cannot overflow */
-		for (uint32_t k = 0; k < t->len; k++)
-			v = v * 10 + (uint64_t)(d[k] - '0');
-		*out = v;
-		return 0;
-	}
-	for (uint32_t k = 0; k < t->len; k++)
-		if (__builtin_mul_overflow(v, 10, &v) ||
-		    __builtin_add_overflow(v, (uint64_t)(js[t->start + k] - '0'), &v))
-			return FEED_ERR_RANGE;
-	*out = v;
-	return 0;
-}
-
-static int get_i64(const char *js, const struct feed_tok *t, int64_t *out)
-{
-	uint64_t v = 0;
-	int neg = (t->flags & FEED_TOKF_NEG) != 0;
-
-	if (t->type != FEED_TOK_NUMBER || !(t->flags & FEED_TOKF_INT))
+	if (t->type != JSON_TOK_NUMBER || !(t->flags & JSON_TOKF_INT))
 		return FEED_ERR_TYPE;
 	for (uint32_t k = neg; k < t->len; k++)
 		if (__builtin_mul_overflow(v, 10, &v) ||
@@ -359,18 +86,18 @@ static int get_i64(const char *js, const struct feed_tok *t, int64_t *out)
 	return 0;
 }
 
-static int get_dec(const char *js, const struct feed_tok *t, int64_t *out)
+static int get_dec(const char *js, const struct json_tok *t, int64_t *out)
 {
-	if (t->type != FEED_TOK_STRING)
+	if (t->type != JSON_TOK_STRING)
 		return FEED_ERR_TYPE;
 	return feed_parse_decimal(js + t->start, t->len, out);
 }
 
-static int get_bool(const struct feed_tok *t, bool *out)
+static int get_bool(const struct json_tok *t, bool *out)
 {
-	if (t->type == FEED_TOK_TRUE)
+	if (t->type == JSON_TOK_TRUE)
 		*out = true;
-	else if (t->type == FEED_TOK_FALSE)
+	else if (t->type == JSON_TOK_FALSE)
 		*out = false;
 	else
 		return FEED_ERR_TYPE;
@@ -379,18 +106,18 @@ static int get_bool(const struct feed_tok *t, bool *out)
 
 /* A symbol or stream name: a string without escapes, so the bytes in the
  * input are its value. */
-static int get_ident(const char *js, const struct feed_tok *t, struct feed_str *out)
+static int get_ident(const char *js, const struct json_tok *t, struct feed_str *out)
 {
-	if (t->type != FEED_TOK_STRING || (t->flags & FEED_TOKF_ESCAPED))
+	if (t->type != JSON_TOK_STRING || (t->flags & JSON_TOKF_ESCAPED))
 		return FEED_ERR_TYPE;
 	out->ptr = js + t->start;
 	out->len = t->len;
 	return 0;
 }
 
-static int get_str(const char *js, const struct feed_tok *t, struct feed_str *out)
+static int get_str(const char *js, const struct json_tok *t, struct feed_str *out)
 {
-	if (t->type != FEED_TOK_STRING)
+	if (t->type != JSON_TOK_STRING)
 		return FEED_ERR_TYPE;
 	out->ptr = js + t->start;
 	out->len = t->len;
@@ -398,9 +125,9 @@ static int get_str(const char *js, const struct feed_tok *t, struct feed_str *ou
 }
 
 /* Raw JSON text of any value (strings with their quotes). */
-static void get_raw(const char *js, const struct feed_tok *t, struct feed_str *out)
+static void get_raw(const char *js, const struct json_tok *t, struct feed_str *out)
 {
-	int q = t->type == FEED_TOK_STRING;
+	int q = t->type == JSON_TOK_STRING;
 
 	out->ptr = js + t->start - q;
 	out->len = t->len + 2 * (uint32_t)q;
@@ -471,14 +198,14 @@ static int field_of(const char *k, uint32_t len)
 
 /* slot[f] = token index of field f's value, 0 when absent (token 0 is the
  * root object, never a member value). Later duplicates overwrite. */
-static void collect(const char *js, const struct feed_tok *toks, uint32_t obj, uint32_t *slot)
+static void collect(const char *js, const struct json_tok *toks, uint32_t obj, uint32_t *slot)
 {
 	uint32_t k = obj + 1;
 
 	memset(slot, 0, F__MAX * sizeof(*slot));
 	for (uint32_t m = 0; m < toks[obj].size; m++) {
-		const struct feed_tok *key = &toks[k];
-		if (!(key->flags & FEED_TOKF_ESCAPED)) {
+		const struct json_tok *key = &toks[k];
+		if (!(key->flags & JSON_TOKF_ESCAPED)) {
 			int f = field_of(js + key->start, key->len);
 			if (f >= 0)
 				slot[f] = k + 1;
@@ -489,7 +216,7 @@ static void collect(const char *js, const struct feed_tok *toks, uint32_t obj, u
 
 struct ctx {
 	const char *js;
-	const struct feed_tok *toks;
+	const struct json_tok *toks;
 	const uint32_t *slot;
 	struct feed_msg *m;
 };
@@ -505,7 +232,7 @@ static int need_u64(const struct ctx *c, int f, uint64_t *out)
 {
 	if (!c->slot[f])
 		return FEED_ERR_MISSING;
-	return feed_json_u64(c->js, &c->toks[c->slot[f]], out);
+	return json_u64(c->js, &c->toks[c->slot[f]], out);
 }
 
 static int need_dec(const struct ctx *c, int f, int64_t *out)
@@ -534,7 +261,7 @@ static int opt_u64(const struct ctx *c, int f, uint64_t *out, uint32_t bit)
 {
 	if (!c->slot[f])
 		return 0;
-	TRY(feed_json_u64(c->js, &c->toks[c->slot[f]], out));
+	TRY(json_u64(c->js, &c->toks[c->slot[f]], out));
 	c->m->fields |= bit;
 	return 0;
 }
@@ -588,17 +315,17 @@ static int parse_book_ticker(const struct ctx *c)
 static int parse_levels(const struct ctx *c, uint32_t arr, struct feed_level *levels,
 			uint32_t cap, uint32_t *used, uint32_t *count)
 {
-	const struct feed_tok *toks = c->toks;
-	const struct feed_tok *a = &toks[arr];
+	const struct json_tok *toks = c->toks;
+	const struct json_tok *a = &toks[arr];
 
-	if (a->type != FEED_TOK_ARRAY)
+	if (a->type != JSON_TOK_ARRAY)
 		return FEED_ERR_TYPE;
 	if (a->size > cap - *used)
 		return FEED_ERR_LEVELS;
 	uint32_t k = arr + 1;
 	for (uint32_t i = 0; i < a->size; i++) {
-		const struct feed_tok *lv = &toks[k];
-		if (lv->type != FEED_TOK_ARRAY || lv->size != 2)
+		const struct json_tok *lv = &toks[k];
+		if (lv->type != JSON_TOK_ARRAY || lv->size != 2)
 			return FEED_ERR_TYPE;
 		struct feed_level *out = &levels[*used + i];
 		TRY(get_dec(c->js, &toks[k + 1], &out->price));
@@ -638,17 +365,17 @@ static int reply_id(const struct ctx *c)
 {
 	if (!c->slot[F_ID])
 		return 0;
-	const struct feed_tok *t = &c->toks[c->slot[F_ID]];
+	const struct json_tok *t = &c->toks[c->slot[F_ID]];
 	switch (t->type) {
-	case FEED_TOK_NUMBER:
-		TRY(feed_json_u64(c->js, t, &c->m->id));
+	case JSON_TOK_NUMBER:
+		TRY(json_u64(c->js, t, &c->m->id));
 		c->m->fields |= FEED_F_ID;
 		return 0;
-	case FEED_TOK_STRING:
+	case JSON_TOK_STRING:
 		TRY(get_str(c->js, t, &c->m->id_str));
 		c->m->fields |= FEED_F_ID_STR;
 		return 0;
-	case FEED_TOK_NULL:
+	case JSON_TOK_NULL:
 		return 0;
 	}
 	return FEED_ERR_TYPE;
@@ -659,7 +386,7 @@ static int parse_error_reply(const struct ctx *c)
 	uint32_t eslot[F__MAX];
 	uint32_t e = c->slot[F_ERROR];
 
-	if (c->toks[e].type != FEED_TOK_OBJECT)
+	if (c->toks[e].type != JSON_TOK_OBJECT)
 		return FEED_ERR_NOT_OBJECT;
 	collect(c->js, c->toks, e, eslot);
 	if (!eslot[F_CODE] || !eslot[F_MSG])
@@ -681,13 +408,13 @@ static int parse_object(struct feed_parser *p, const char *js, uint32_t obj, str
 
 	if (!in_envelope && slot[F_STREAM] && slot[F_DATA]) {
 		TRY(get_ident(js, &p->toks[slot[F_STREAM]], &m->stream));
-		if (p->toks[slot[F_DATA]].type != FEED_TOK_OBJECT)
+		if (p->toks[slot[F_DATA]].type != JSON_TOK_OBJECT)
 			return FEED_ERR_NOT_OBJECT;
 		m->fields |= FEED_F_STREAM;
 		return parse_object(p, js, slot[F_DATA], m, 1);
 	}
 	if (slot[F_e]) {
-		const struct feed_tok *e = &p->toks[slot[F_e]];
+		const struct json_tok *e = &p->toks[slot[F_e]];
 		TRY(get_ident(js, e, &m->event));
 		const char *v = js + e->start;
 		switch (e->len) {
@@ -729,10 +456,10 @@ static int parse_object(struct feed_parser *p, const char *js, uint32_t obj, str
 int feed_parse(struct feed_parser *p, const char *buf, size_t len, struct feed_msg *m)
 {
 	memset(m, 0, sizeof(*m));
-	int n = feed_json_tokenize(buf, len, p->toks, p->ntoks);
+	int n = json_tokenize(buf, len, p->toks, p->ntoks);
 	if (n < 0)
 		return n;
-	if (p->toks[0].type != FEED_TOK_OBJECT)
+	if (p->toks[0].type != JSON_TOK_OBJECT)
 		return FEED_ERR_NOT_OBJECT;
 	int rc = parse_object(p, buf, 0, m, 0);
 	if (rc)
@@ -740,7 +467,7 @@ int feed_parse(struct feed_parser *p, const char *buf, size_t len, struct feed_m
 	return rc;
 }
 
-void feed_parser__init(struct feed_parser *p, struct feed_tok *toks, uint32_t ntoks,
+void feed_parser__init(struct feed_parser *p, struct json_tok *toks, uint32_t ntoks,
 		       struct feed_level *levels, uint32_t nlevels)
 {
 	p->toks = toks;
@@ -756,7 +483,7 @@ int feed_parser__new(struct feed_parser **out, uint32_t ntoks, uint32_t nlevels)
 	*out = NULL;
 	if (!p)
 		goto err;
-	feed_parser__init(p, calloc(ntoks ? ntoks : 1, sizeof(struct feed_tok)), ntoks,
+	feed_parser__init(p, calloc(ntoks ? ntoks : 1, sizeof(struct json_tok)), ntoks,
 			  calloc(nlevels ? nlevels : 1, sizeof(struct feed_level)), nlevels);
 	if (!p->toks || !p->levels)
 		goto err_arrays;

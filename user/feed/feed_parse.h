@@ -1,7 +1,7 @@
 /* feed_parse — Binance market-data messages (one WebSocket text payload)
- * into a tagged struct, without allocating: a strict JSON tokenizer in the
- * style of jsmn writes into a caller-provided token array, then the fields
- * of the known message types are picked out of it. Strings (symbol, stream,
+ * into a tagged struct, without allocating: proto/json's strict tokenizer
+ * writes into a caller-provided token array, then the fields of the known
+ * message types are picked out of it. Strings (symbol, stream,
  * error text) point into the input; prices and quantities become int64
  * fixed point with 8 decimals, parsed exactly.
  *
@@ -28,7 +28,7 @@
  * strings: [-]digits[.digits], at most 8 decimals, |value| <= INT64_MAX
  * units of 1e-8; leading zeros are accepted. Depth levels: exactly
  * ["price","qty"] each; bids and asks together share the caller's level
- * array. Nesting deeper than FEED_JSON_MAX_DEPTH is refused. */
+ * array. Nesting deeper than JSON_MAX_DEPTH is refused. */
 #ifndef FEEDRX_FEED_PARSE_H
 #define FEEDRX_FEED_PARSE_H
 
@@ -37,67 +37,31 @@
 #include <stdint.h>
 
 #include "core/fx_err.h"
+#include "proto/json.h"
 
-/* Errors: negative, grouped by class. */
+/* Errors: negative, grouped by class; the JSON ones are proto/json's. */
 enum feed_err {
 	FEED_OK = 0,
 	/* not valid JSON */
-	FEED_ERR_TRUNCATED = -FX_E_FEED_TRUNCATED, /* input ended inside a value */
-	FEED_ERR_SYNTAX = -FX_E_FEED_SYNTAX,	   /* unexpected character */
-	FEED_ERR_STRING = -FX_E_FEED_STRING,	   /* raw control character in a string */
-	FEED_ERR_ESCAPE = -FX_E_FEED_ESCAPE,	   /* bad backslash escape */
-	FEED_ERR_NUMBER = -FX_E_FEED_NUMBER,	   /* malformed number */
-	FEED_ERR_TRAILING = -FX_E_FEED_TRAILING,   /* something after the top-level value */
+	FEED_ERR_TRUNCATED = JSON_ERR_TRUNCATED, /* input ended inside a value */
+	FEED_ERR_SYNTAX = JSON_ERR_SYNTAX,       /* unexpected character */
+	FEED_ERR_STRING = JSON_ERR_STRING,       /* raw control character in a string */
+	FEED_ERR_ESCAPE = JSON_ERR_ESCAPE,       /* bad backslash escape */
+	FEED_ERR_NUMBER = JSON_ERR_NUMBER,       /* malformed number */
+	FEED_ERR_TRAILING = JSON_ERR_TRAILING,   /* something after the top-level value */
 	/* limits */
-	FEED_ERR_DEPTH = -FX_E_FEED_DEPTH,	 /* nesting deeper than FEED_JSON_MAX_DEPTH */
-	FEED_ERR_TOKENS = -FX_E_FEED_TOKENS,	 /* token array too small */
-	FEED_ERR_LEVELS = -FX_E_FEED_LEVELS,	 /* more depth levels than the level array holds */
-	FEED_ERR_TOO_LONG = -FX_E_FEED_TOO_LONG, /* input of 4 GiB or more */
+	FEED_ERR_DEPTH = JSON_ERR_DEPTH,       /* nesting deeper than JSON_MAX_DEPTH */
+	FEED_ERR_TOKENS = JSON_ERR_TOKENS,     /* token array too small */
+	FEED_ERR_LEVELS = -FX_E_FEED_LEVELS,   /* more depth levels than the level array holds */
+	FEED_ERR_TOO_LONG = JSON_ERR_TOO_LONG, /* input of 4 GiB or more */
 	/* valid JSON, not a valid message */
-	FEED_ERR_NOT_OBJECT =
-	    -FX_E_FEED_NOT_OBJECT,	       /* top level (or "data", "error") not an object */
-	FEED_ERR_TYPE = -FX_E_FEED_TYPE,       /* a known field has the wrong JSON type */
-	FEED_ERR_MISSING = -FX_E_FEED_MISSING, /* a required field is absent */
-	FEED_ERR_RANGE = -FX_E_FEED_RANGE,     /* integer out of range (or negative) */
-	FEED_ERR_DECIMAL = -FX_E_FEED_DECIMAL, /* price/qty string not a valid 8-decimal number */
+	FEED_ERR_NOT_OBJECT = -FX_E_FEED_NOT_OBJECT,/* top level (or "data", "error") not an object */
+	FEED_ERR_TYPE = JSON_ERR_TYPE,     /* a known field has the wrong JSON type */
+	FEED_ERR_MISSING = -FX_E_FEED_MISSING,/* a required field is absent */
+	FEED_ERR_RANGE = JSON_ERR_RANGE,   /* integer out of range (or negative) */
+	FEED_ERR_DECIMAL = -FX_E_FEED_DECIMAL,/* price/qty string not a valid 8-decimal number */
 };
 
-/* ---- the tokenizer ---- */
-
-#define FEED_JSON_MAX_DEPTH 16
-
-enum feed_tok_type {
-	FEED_TOK_OBJECT = 1,
-	FEED_TOK_ARRAY,
-	FEED_TOK_STRING,
-	FEED_TOK_NUMBER,
-	FEED_TOK_TRUE,
-	FEED_TOK_FALSE,
-	FEED_TOK_NULL,
-};
-
-#define FEED_TOKF_ESCAPED 1u /* string holds a backslash escape */
-#define FEED_TOKF_INT 2u     /* number without fraction or exponent */
-#define FEED_TOKF_NEG 4u     /* number with a minus sign */
-
-/* One JSON value. Objects hold `size` key/value pairs laid out as key
- * token, value subtree, key token, ...; arrays `size` value subtrees. */
-struct feed_tok {
-	uint32_t start; /* offset of the first byte; strings: after the quote */
-	uint32_t len;   /* strings: without the quotes; containers: to the bracket */
-	uint32_t size;  /* containers: number of members */
-	uint32_t next;  /* index of the first token after this subtree */
-	uint8_t type;   /* enum feed_tok_type */
-	uint8_t flags;  /* FEED_TOKF_* */
-};
-
-/* Tokenize one JSON value (any type) filling toks[0..]. Returns the number
- * of tokens used or a negative enum feed_err. Reads only js[0..len). */
-int feed_json_tokenize(const char *js, size_t len, struct feed_tok *toks, uint32_t ntoks);
-
-/* A number token as an unsigned 64-bit integer: 0, FEED_ERR_TYPE (not a
- * number or not an integer) or FEED_ERR_RANGE (negative or too large). */
-int feed_json_u64(const char *js, const struct feed_tok *t, uint64_t *out);
 
 /* ---- the message ---- */
 
@@ -164,14 +128,14 @@ struct feed_msg {
 /* Working memory, set up once: tokens and depth levels. A 150-byte trade
  * needs ~25 tokens; a depth update 3 per level plus ~20. */
 struct feed_parser {
-	struct feed_tok *toks;
+	struct json_tok *toks;
 	uint32_t ntoks;
 	struct feed_level *levels;
 	uint32_t nlevels;
 };
 
 /* Over caller-provided arrays. */
-void feed_parser__init(struct feed_parser *p, struct feed_tok *toks, uint32_t ntoks,
+void feed_parser__init(struct feed_parser *p, struct json_tok *toks, uint32_t ntoks,
 		       struct feed_level *levels, uint32_t nlevels);
 /* Allocate the parser and both arrays (once): 0 and *out, or -ENOMEM.
  * __free is only for parsers from __new. */

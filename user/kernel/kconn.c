@@ -14,7 +14,8 @@
 #include "http_upgrade.h"
 #include "net_connect.h"
 #include "ws_client.h"
-#include "fast/ws_frame.h"
+#include "core/util.h"
+#include "proto/ws_proto.h"
 
 #define KCONN_RX_BUF (32 * 1024)  /* > one TLS record's plaintext (16 KiB) */
 #define KCONN_HS_BUF 8192	  /* CONNECT or GET request */
@@ -63,8 +64,6 @@ struct kconn {
 };
 
 static void kconn__drive(struct kconn *k);
-
-#define kconn__of(ptr, member) ((struct kconn *)((char *)(ptr)-offsetof(struct kconn, member)))
 
 /* ---- ending ---------------------------------------------------------- */
 
@@ -219,7 +218,7 @@ static void kconn__try_next(struct kconn *k)
 
 static void kconn__attempt_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct kconn *k = kconn__of(w, attempt);
+	struct kconn *k = container_of(w, struct kconn, attempt);
 
 	(void)loop;
 	(void)revents;
@@ -229,7 +228,7 @@ static void kconn__attempt_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void kconn__deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct kconn *k = kconn__of(w, deadline);
+	struct kconn *k = container_of(w, struct kconn, deadline);
 
 	(void)loop;
 	(void)revents;
@@ -495,7 +494,7 @@ static int kconn__ws_input(struct kconn *k, const uint8_t *p, size_t n)
 
 static void kconn__idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct kconn *k = kconn__of(w, idle);
+	struct kconn *k = container_of(w, struct kconn, idle);
 	ev_tstamp now = ev_now(loop), silent = now - k->last_rx;
 	ev_tstamp s = k->o.idle_timeout, next;
 
@@ -693,7 +692,7 @@ static void kconn__drive(struct kconn *k)
 
 static void kconn__io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct kconn *k = kconn__of(w, io);
+	struct kconn *k = container_of(w, struct kconn, io);
 	int r;
 
 	(void)loop;

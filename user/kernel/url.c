@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/util.h"
+
 static const struct {
 	const char *name;
 	enum url_scheme scheme;
@@ -20,7 +22,7 @@ static const struct {
 
 const char *url_scheme_name(enum url_scheme s)
 {
-	for (size_t i = 0; i < sizeof(url_schemes) / sizeof(url_schemes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(url_schemes); i++)
 		if (url_schemes[i].scheme == s)
 			return url_schemes[i].name;
 	return "?";
@@ -49,7 +51,7 @@ int url_parse(const char *s, struct url *u)
 	if (!sep)
 		return -FX_E_URL_SCHEME;
 	n = (size_t)(sep - s);
-	for (i = 0; i < sizeof(url_schemes) / sizeof(url_schemes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(url_schemes); i++) {
 		if (strlen(url_schemes[i].name) == n &&
 		    strncasecmp(s, url_schemes[i].name, n) == 0) {
 			u->scheme = url_schemes[i].scheme;

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "core/fx_log.h"
-#include "fast/ws_frame.h"
+#include "proto/ws_proto.h"
 #include "feed/deliver.h"
 #include "link_transport.h"
 #include "venue/venue.h"

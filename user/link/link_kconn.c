@@ -10,7 +10,7 @@
 #include "core/fx_err.h"
 #include "core/fx_log.h"
 #include "fast/fastpath.h"
-#include "fast/ws_frame.h"
+#include "proto/ws_proto.h"
 #include "link_transport.h"
 
 struct link_kconn {

@@ -28,6 +28,7 @@
 #include "sim_rpc.h"
 #include "sim_tls.h"
 #include "sim_ws.h"
+#include "core/util.h"
 
 #define FLUSH_CHUNK 16384 /* one TLS record of data per SSL_write */
 #define RBUF_SIZE 16384
@@ -650,17 +651,15 @@ static void conn_run(struct conn *c, int revents)
 		conn_arm(c);
 }
 
-#define CONN_OF(w, member) ((struct conn *)((char *)(w) - offsetof(struct conn, member)))
-
 static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
-	conn_run(CONN_OF(w, io), revents);
+	conn_run(container_of(w, struct conn, io), revents);
 }
 
 static void conn_gen_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = CONN_OF(w, gen_timer);
+	struct conn *c = container_of(w, struct conn, gen_timer);
 	const struct sim_server_config *cfg = &c->srv->cfg;
 	uint64_t due, cap;
 
@@ -682,7 +681,7 @@ static void conn_gen_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void conn_ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = CONN_OF(w, ping_timer);
+	struct conn *c = container_of(w, struct conn, ping_timer);
 	char payload[24];
 	int n;
 
@@ -701,7 +700,7 @@ static void conn_ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void conn_pong_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = CONN_OF(w, pong_timer);
+	struct conn *c = container_of(w, struct conn, pong_timer);
 
 	(void)loop;
 	(void)revents;
@@ -711,7 +710,7 @@ static void conn_pong_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void conn_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = CONN_OF(w, deadline);
+	struct conn *c = container_of(w, struct conn, deadline);
 
 	(void)loop;
 	(void)revents;
@@ -805,7 +804,7 @@ err_close:
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct listener *l = (struct listener *)((char *)w - offsetof(struct listener, io));
+	struct listener *l = container_of(w, struct listener, io);
 	struct sim_server *s = l->srv;
 
 	(void)loop;
@@ -887,7 +886,7 @@ static int listen_one(struct sim_server *s, const struct sim_listen *la, struct 
 
 static void shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct sim_server *s = (struct sim_server *)((char *)w - offsetof(struct sim_server, shutdown_timer));
+	struct sim_server *s = container_of(w, struct sim_server, shutdown_timer);
 
 	(void)loop;
 	(void)revents;

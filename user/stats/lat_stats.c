@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/util.h"
+
 static const struct {
 	const char *name;
 	const char *label;
@@ -38,8 +40,8 @@ static const double report_ps[] = { 50, 90, 99, 99.9 };
 static const double grid_ps[] = { 0,  1,  5,  10, 20, 30,   40,   50,    60,    70,  75,
 				  80, 85, 90, 95, 97, 98.5, 99.0, 99.5, 99.7, 99.9, 99.95,
 				  99.99 };
-#define N_GRID (sizeof(grid_ps) / sizeof(grid_ps[0]))
-#define N_PS (sizeof(report_ps) / sizeof(report_ps[0]))
+#define N_GRID ARRAY_SIZE(grid_ps)
+#define N_PS ARRAY_SIZE(report_ps)
 
 uint64_t lat_stats_now_ns(void)
 {
