@@ -324,7 +324,7 @@ static bool conn_hostile_step(struct conn *c)
 	uint8_t *dst;
 	size_t n;
 
-	if (c->hostile_done || ev_is_active(&c->hostile_timer))
+	if (c->hostile_done || ev_is_active(&c->hostile_timer) || out_pending(c) >= FLUSH_CHUNK)
 		return false;
 	dst = out_reserve(c, SIM_HOSTILE_PUMP_MIN);
 	if (!dst)
@@ -480,7 +480,8 @@ static void conn_consume(struct conn *c)
 	       (c->state == CS_OPEN || c->state == CS_CLOSE_SENT || c->state == CS_HOSTILE)) {
 		enum sim_ws_ev ev;
 
-		if (out_free(c) < c->srv->reply_room) {
+		/* an attack sends no replies: the client's close must get through */
+		if (out_free(c) < c->srv->reply_room && c->state != CS_HOSTILE) {
 			c->in_paused = true;
 			return;
 		}
