@@ -779,6 +779,7 @@ int main(int argc, char **argv)
 			fo.ifname = ifname;
 			fo.proxied = ko.proxy != NULL;
 			fo.max_message = ko.max_message;
+			fo.check_utf8 = ko.check_utf8;
 			fo.ctx = &f;
 			fo.on_message = feedrx_on_fast_message;
 			fo.on_failure = feedrx_on_fast_failure;

@@ -313,6 +313,7 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	}
 	so.proxied = o->proxied;
 	so.max_message = o->max_message;
+	so.check_utf8 = o->check_utf8;
 	so.dump = fp->dump;
 	so.ctx = fp;
 	so.on_message = on_ws_message;

@@ -42,6 +42,7 @@ struct fastpath_opts {
 	int busy_poll_usecs;         /* busy mode: SO_PREFER_BUSY_POLL etc. (0: off) */
 	bool proxied;                /* an HTTP CONNECT answer precedes TLS */
 	size_t max_message;
+	bool check_utf8;             /* deliver only UTF-8 text messages, as kconn does */
 	const char *dump_path;       /* write the reassembled stream here, or NULL */
 	bool stamps;                 /* take per-stage latency stamps (--stats) */
 	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */

@@ -135,6 +135,7 @@ struct fp_stream *fp_stream__new(const struct fp_stream_opts *o)
 	if (!s->tls)
 		goto err_hold;
 	wo.max_msg = o->max_message;
+	wo.flags = o->check_utf8 ? WS_FRAME_F_UTF8 : 0;
 	wo.ctx = o->ctx;
 	wo.on_message = o->on_message;
 	wo.on_control = o->on_control;

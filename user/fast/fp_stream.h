@@ -40,6 +40,7 @@ struct fp_stream_opts {
 	int proxied;          /* a CONNECT response precedes TLS */
 	size_t hold_bytes;    /* 0: 1 MiB */
 	size_t max_message;   /* 0: ws_frame default */
+	int check_utf8;       /* text messages must be UTF-8 (the kernel path's rule) */
 	FILE *dump;           /* raw stream copy, or NULL */
 	void *ctx;
 	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n);
