@@ -322,8 +322,21 @@ static void feedrx_on_fast_failure(void *ctx, const char *why)
 	struct feedrx *f = ctx;
 	struct deliver_stats ds;
 
+	if (f->done)
+		return; /* the connection is over: nothing left to take over */
 	deliver__fast_failed(f->dl);
 	deliver__stats(f->dl, &ds);
+	if (fastpath__violation(f->fp) && f->conn && !kconn__discarding(f->conn))
+		return; /* the server broke the protocol: the shadow, decoding the same
+			 * bytes, closes with the code and says so, once */
+	if (fastpath__violation(f->fp) && f->conn) {
+		/* --shadow discard: no other decoder; close with the code */
+		fprintf(stderr, "feedrx: WebSocket protocol error from the server: %s (closed "
+				"with %u)\n", why, fastpath__violation(f->fp));
+		f->status = 1;
+		kconn__close(f->conn, fastpath__violation(f->fp));
+		return;
+	}
 	if (f->discard && kconn__discarding(f->conn)) {
 		f->gaps++;
 		fprintf(stderr, "feedrx: fast path stopped after %llu messages (%s); with --shadow "

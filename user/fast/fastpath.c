@@ -11,6 +11,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 
+#include "fast/ws_frame.h"
 #include "fp_stream.h"
 #include "pkt_parse.h"
 #include "tcp_reasm.h"
@@ -63,6 +64,13 @@ void fastpath__fail(struct fastpath *fp, const char *why)
 	fastpath__unregister(fp);
 	if (fp->o.on_failure)
 		fp->o.on_failure(fp->o.ctx, why);
+}
+
+uint16_t fastpath__violation(const struct fastpath *fp)
+{
+	if (!fp->failed || !fp->stream || fp_stream__error_stage(fp->stream) != FP_STAGE_WS)
+		return 0;
+	return ws_frame_close_code(fp_stream__error(fp->stream));
 }
 
 /* ---- stream stages ---------------------------------------------------- */

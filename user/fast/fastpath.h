@@ -54,7 +54,8 @@ struct fastpath_opts {
 	/* ping, pong, close seen on the fast path */
 	void (*on_control)(void *ctx, int opcode, const uint8_t *p, size_t n);
 	void (*on_tls_event)(void *ctx, enum tls_record_event ev, unsigned detail);
-	/* the fast path stopped delivering (once): why, for the log */
+	/* the fast path stopped delivering (once): why, for the log;
+	 * fastpath__violation() tells a broken protocol from a broken path */
 	void (*on_failure)(void *ctx, const char *why);
 };
 
@@ -101,6 +102,10 @@ uint64_t fastpath__stream_bytes(const struct fastpath *fp);
 void fastpath__force_desync(struct fastpath *fp);
 
 bool fastpath__failed(const struct fastpath *fp);
+/* After a failure: the close code (1002, 1007, 1009) when it was the
+ * server's WebSocket stream that broke the protocol, which any decoder of
+ * the same bytes finds too; 0 when the fast path itself failed. */
+uint16_t fastpath__violation(const struct fastpath *fp);
 const char *fastpath__describe(const struct fastpath *fp); /* "native XDP, copy mode, 2 queues" */
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX]);
