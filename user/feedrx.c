@@ -271,6 +271,8 @@ static void feedrx_on_fast_message(void *ctx, int opcode, const uint8_t *p, size
 		return;
 	if (f->count && f->delivered >= f->count)
 		return; /* closing: so the counts add up to what went out */
+	if (f->discard && kconn__discarding(f->conn))
+		kconn__frame_seen(f->conn); /* its only decoder is here */
 	if (f->fast_sub_pending) {
 		/* the same filter kconn applies, so both paths count alike */
 		if (subscribe_classify(p, n, 1) != SUBSCRIBE_NOT_REPLY) {
@@ -369,6 +371,7 @@ static void feedrx_on_fast_control(void *ctx, int opcode, const uint8_t *p, size
 
 	if (!f->conn || !kconn__discarding(f->conn))
 		return; /* the kernel path decodes and answers itself */
+	kconn__frame_seen(f->conn);
 	if (opcode == WS_OP_PING) {
 		kconn__pong(f->conn, p, n);
 	} else if (opcode == WS_OP_CLOSE) {

@@ -70,7 +70,7 @@ struct kconn_opts {
 	const struct url *proxy; /* http:// proxy, or NULL */
 	struct tls_client_opts tls;
 	double connect_timeout;	      /* seconds, TCP + proxy + TLS + upgrade */
-	double idle_timeout;	      /* seconds without any byte; 0 = off */
+	double idle_timeout;	      /* seconds without a complete frame; 0 = off */
 	double close_timeout;	      /* bounded wait for the close handshake */
 	size_t max_message;	      /* WebSocket reassembly limit */
 	const char *const *subscribe; /* streams for one SUBSCRIBE, or NULL */
@@ -122,6 +122,9 @@ void kconn__set_discard(struct kconn *k);
 bool kconn__discarding(const struct kconn *k);
 /* Bytes the socket has given since connect: proxy answer, TLS, discarded. */
 uint64_t kconn__stream_bytes(const struct kconn *k);
+/* Discard mode: the fast path decoded a whole message or control frame
+ * (the idle timeout counts from the last one). */
+void kconn__frame_seen(struct kconn *k);
 /* The fast path saw a ping: answer it. 0 or negative. */
 int kconn__pong(struct kconn *k, const uint8_t *p, size_t n);
 /* The fast path saw a KeyUpdate that requests ours: update our sending key. */
