@@ -652,6 +652,14 @@ static void conn_write(struct conn *c)
 		if (c->state == CS_TLS || c->state == CS_LINGER)
 			return;
 		r = conn_flush(c);
+		if (r < 0 && c->state == CS_HOSTILE && !c->peer_closed) {
+			/* a client that failed the connection closes at once, and
+			 * its reset can break a write before its close frame was
+			 * read: read what arrived, to log the code */
+			c->hostile_raw = c->hostile_done = true; /* no more writes */
+			c->out_off = c->out_len = 0;
+			conn_read(c);
+		}
 		if (r < 0)
 			c->state = CS_DEAD;
 		if (r <= 0)
