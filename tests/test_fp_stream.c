@@ -322,7 +322,8 @@ static int hostile_stream(const char *head, const uint8_t *attack, size_t an, in
 
 	memcpy(pl, head, n);
 	n += frame(pl + n, 1, WS_OP_TEXT, (const uint8_t *)"{\"ok\":1}", 8);
-	memcpy(pl + n, attack, an);
+	if (an)
+		memcpy(pl + n, attack, an);
 	n += an;
 	if (make_stream_of(&tl_cases[0], 0, pl, n, &st, &len, &hs, &app, &has_hs))
 		return err;
