@@ -371,6 +371,20 @@ static void body_after_101_is_frames(void)
 	CHECK(got == 0);
 }
 
+/* What the server sends after its close is dropped, not an error: the
+ * kernel path drops it too, and the close handshake ends the connection
+ * normally (it_hostile after-close, --shadow discard). */
+static void data_after_close_is_dropped(void)
+{
+	uint8_t f[64];
+	size_t n = frame(f, 1, WS_OP_CLOSE, (const uint8_t *)"\x03\xe8" "bye", 5);
+	int got;
+
+	n += frame(f + n, 1, WS_OP_TEXT, (const uint8_t *)"{\"after\":1}", 11);
+	CHECK(hostile_stream(http101, f, n, 1, &got) == 0);
+	CHECK(got == 1);
+}
+
 int main(void)
 {
 	RUN(every_suite_every_split);
@@ -380,6 +394,7 @@ int main(void)
 	RUN(desync_switch);
 	RUN(bad_utf8_text);
 	RUN(body_after_101_is_frames);
+	RUN(data_after_close_is_dropped);
 	tl_identity_free();
 	return check_exit();
 }

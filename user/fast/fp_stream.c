@@ -103,7 +103,10 @@ static int on_plaintext(void *arg, const uint8_t *p, size_t n)
 	}
 	if (n) {
 		r = ws_frame__feed(&s->ws, p, n);
-		if (r < 0)
+		/* after the server's close nothing more is read (RFC 6455 §1.4):
+		 * what it still sends is dropped, as the kernel path drops it,
+		 * and the close handshake ends the connection normally */
+		if (r < 0 && r != WS_FRAME_E_AFTER_CLOSE)
 			return fail(s, FP_STAGE_WS, (int)r), 1;
 	}
 	return 0;

@@ -7,7 +7,8 @@
  *           over the secrets, kept in a bounded buffer;
  *   tls     tls_record following the stream from its first byte;
  *   http    the HTTP 101 upgrade response skipped to the byte;
- *   ws      ws_frame decoding; messages and control frames to callbacks.
+ *   ws      ws_frame decoding; messages and control frames to callbacks;
+ *           bytes after the server's CLOSE frame are dropped.
  *
  * Everything is allocated in fp_stream__new(); feeding allocates nothing.
  * The first error of any stage is sticky and reported with the stage's name.
