@@ -86,13 +86,13 @@ fi
 
 PORT=9600
 SIM_PID=
-# sim NAME KIND: one feedsim per case (--once), its log in $TMP/NAME.log
+# sim NAME KIND [ARGS]: one feedsim per case (--once), its log in $TMP/NAME.log
 sim() {
   local n=$1 kind=$2
   PORT=$((PORT + 1))
   ip netns exec "$NS_EX" "$FEEDSIM" --once --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
     --listen "$NETNS_EX_IP4:$PORT" --rate 0 --count $PREFIX --ping-interval 0 --hostile "$kind" \
-    --log "$TMP/$n.log" >"$TMP/$n.sim.out" 2>"$TMP/$n.sim.err" &
+    --log "$TMP/$n.log" "${@:3}" >"$TMP/$n.sim.out" 2>"$TMP/$n.sim.err" &
   SIM_PID=$!
   netns_track $SIM_PID
   wait_listen "$NS_EX" "$PORT" || { fail "$n" "feedsim did not listen on $PORT"; return 1; }
@@ -104,11 +104,11 @@ rx_lines() {
   grep -v -e '^feedrx: fast path: ' -e '^feedrx: XDP program ' -e '^feedrx: delivered [0-9]* messages: ' "$1"
 }
 
-# hostile_case KIND MODE
+# hostile_case KIND MODE [SUFFIX FEEDSIM ARGS]
 hostile_case() {
-  local kind=$1 mode=$2 n=h_${1}_$2 want rc code re why= t0 t1 secs rss lines
+  local kind=$1 mode=$2 n=h_${1}_$2${3:-} want rc code re why= t0 t1 secs rss lines
   read -r want code re <<<"${WANT[$kind]}"
-  sim "$n" "$kind" || return
+  sim "$n" "$kind" "${@:4}" || return
   t0=$(date +%s.%N)
   local mopts=(--mode "$mode")
   [[ $mode == xdp-discard ]] && mopts=(--mode xdp --shadow discard)
@@ -168,6 +168,20 @@ for kind in "${KINDS[@]}"; do
     else skip "h_${kind}_$mode" "XDP/AF_XDP unavailable: $XDP_WHY"; fi
   done
 done
+
+# The attack at once after the valid messages (feedsim's default pauses
+# 0.1 s): in xdp mode it then often arrives before the fast path has its
+# keys, so the fast path meets it replaying its held bytes.
+if [[ -z ${HOSTILE_KINDS:-} ]]; then
+  for kind in rsv bad-utf8 oversize after-close; do
+    for mode in $MODES; do
+      [[ $mode != kernel ]] || continue
+      if [[ $XDP_OK -eq 1 ]]; then hostile_case "$kind" "$mode" _nodelay --hostile-delay 0
+      elif [[ $XDP_OK -eq 2 ]]; then fail "h_${kind}_${mode}_nodelay" "$XDP_WHY"
+      else skip "h_${kind}_${mode}_nodelay" "XDP/AF_XDP unavailable: $XDP_WHY"; fi
+    done
+  done
+fi
 
 # the table, for the log: case | one column per mode
 {

@@ -328,9 +328,14 @@ static void feedrx_on_fast_failure(void *ctx, const char *why)
 		return; /* the connection is over: nothing left to take over */
 	deliver__fast_failed(f->dl);
 	deliver__stats(f->dl, &ds);
-	if (fastpath__violation(f->fp) && f->conn && !kconn__discarding(f->conn))
-		return; /* the server broke the protocol: the shadow, decoding the same
-			 * bytes, closes with the code and says so, once */
+	if (fastpath__violation(f->fp) && f->conn && !kconn__discarding(f->conn)) {
+		/* the server broke the protocol: the shadow, decoding the same
+		 * bytes, closes with the code and says so, once */
+		if (f->verbose)
+			fprintf(stderr, "feedrx: fast path: %s; the kernel path ends the "
+					"connection\n", why);
+		return;
+	}
 	if (fastpath__violation(f->fp) && f->conn) {
 		/* --shadow discard: no other decoder; close with the code */
 		fprintf(stderr, "feedrx: WebSocket protocol error from the server: %s (closed "

@@ -58,6 +58,8 @@ static const char usage[] =
 	"                         the upgrade, send one attack; KIND is one of\n"
 	"%s\n"
 	"  --hostile-size BYTES   oversize: the message's length (default 4 MiB + 1)\n"
+	"  --hostile-delay S      pause between the valid messages and the attack\n"
+	"                         (default 0.1)\n"
 	"  --once                 exit after the first client disconnects (any\n"
 	"                         connection, even a refused one)\n"
 	"  -v, --verbose          one line per client event on stderr\n"
@@ -72,7 +74,7 @@ enum {
 	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
 	OPT_RATE, OPT_BURST, OPT_COUNT, OPT_MIX, OPT_SEED, OPT_SIZES, OPT_FRAGMENT,
 	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
-	OPT_HOSTILE, OPT_HOSTILE_SIZE,
+	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY,
 };
 
 static const struct option options[] = {
@@ -100,6 +102,7 @@ static const struct option options[] = {
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "hostile", required_argument, NULL, OPT_HOSTILE },
 	{ "hostile-size", required_argument, NULL, OPT_HOSTILE_SIZE },
+	{ "hostile-delay", required_argument, NULL, OPT_HOSTILE_DELAY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -336,6 +339,9 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 		case OPT_HOSTILE_SIZE:
 			cfg->hostile_size = parse_u64("--hostile-size", a, 1, UINT64_MAX >> 1);
 			break;
+		case OPT_HOSTILE_DELAY:
+			cfg->hostile_delay = parse_secs("--hostile-delay", a, 60);
+			break;
 		case 'v':
 			cfg->verbose = true;
 			break;
@@ -377,6 +383,7 @@ int main(int argc, char **argv)
 	cfg.pong_timeout = 60;
 	cfg.max_msg = 65536;
 	cfg.max_clients = 256;
+	cfg.hostile_delay = 0.1;
 	parse_args(argc, argv, &cfg);
 	if (cfg.hostile && !cfg.count)
 		cfg.count = 3; /* the valid messages before the attack */

@@ -299,6 +299,12 @@ static void conn_hostile_begin(struct conn *c)
 	conn_stop_session_timers(c);
 	c->state = CS_HOSTILE;
 	deadline_set(c, HOSTILE_SECS);
+	/* a pause lets the client take in the valid messages first (the XDP
+	 * fast path keyed and decoding), as when a live feed turns bad */
+	if (c->srv->cfg.hostile_delay > 0 && !sim_hostile_in_handshake(c->hostile.kind)) {
+		ev_timer_set(&c->hostile_timer, c->srv->cfg.hostile_delay, 0);
+		ev_timer_start(c->srv->loop, &c->hostile_timer);
+	}
 	vlog(c->srv, "client %u: hostile %s after %llu messages", c->id,
 	     sim_hostile_kind_name(c->hostile.kind), (unsigned long long)c->sent);
 }

@@ -68,6 +68,7 @@ struct sim_server_config {
 	 * of the upgrade's answer), write this attack (sim_hostile.h) */
 	enum sim_hostile_kind hostile;
 	uint64_t hostile_size;
+	double hostile_delay; /* s between the valid messages and the attack */
 };
 
 struct sim_server;
