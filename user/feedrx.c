@@ -55,6 +55,7 @@ struct feedrx {
 	unsigned long long mismatches;
 	unsigned long long fast_delivered;
 	bool discard;                    /* --shadow discard */
+	bool fast_opening;               /* in fastpath__on_open: held bytes replayed */
 	bool reconnecting;
 	unsigned gaps;                   /* reconnects after a fast-path failure */
 	ev_timer reconnect;
@@ -374,7 +375,9 @@ static void feedrx_on_fast_control(void *ctx, int opcode, const uint8_t *p, size
 {
 	struct feedrx *f = ctx;
 
-	if (!f->conn || !kconn__discarding(f->conn))
+	/* while the fast path replays what it held before its keys, the
+	 * socket is about to be drained: only the fast path sees these frames */
+	if (!f->conn || !(kconn__discarding(f->conn) || (f->discard && f->fast_opening)))
 		return; /* the kernel path decodes and answers itself */
 	kconn__frame_seen(f->conn);
 	if (opcode == WS_OP_PING) {
@@ -430,7 +433,12 @@ static void feedrx_on_open(void *user)
 {
 	struct feedrx *f = user;
 
-	if (f->fp && fastpath__on_open(f->fp, kconn__ssl(f->conn)) == 0 && f->discard) {
+	int r;
+
+	f->fast_opening = true;
+	r = f->fp ? fastpath__on_open(f->fp, kconn__ssl(f->conn)) : -1;
+	f->fast_opening = false;
+	if (r == 0 && f->discard) {
 		kconn__set_discard(f->conn); /* the fast path decodes; the socket is drained */
 		deliver__no_compare(f->dl);
 	}
