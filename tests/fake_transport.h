@@ -18,6 +18,7 @@ struct fake_transport {
 	struct link_transport t;
 	int starts, resets, closes, aborts, fast_fails, desyncs, frees;
 	uint16_t close_code;
+	uint16_t violation; /* fail_fast reports this close code */
 	int abort_status;
 	int reset_ret, send_ret;
 	bool fast_failed, ended;
@@ -93,7 +94,7 @@ static void fake_fail_fast(struct link_transport *t, const char *why)
 	f->fast_failed = true;
 	f->fast_fails++;
 	snprintf(f->fail_why, sizeof(f->fail_why), "%s", why);
-	feed_link__on_fast_failed(t->link, why);
+	feed_link__on_fast_failed(t->link, why, f->violation);
 }
 
 static void fake_force_desync(struct link_transport *t)

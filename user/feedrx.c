@@ -185,7 +185,8 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"connect-timeout", 0, OT_SECONDS, FIELD(ko.connect_timeout), .metavar = "S",
      .help = "TCP+proxy+TLS+upgrade time limit (default 10)"},
     {"idle-timeout", 0, OT_SECONDS, FIELD(ko.idle_timeout), .zero_ok = true, .metavar = "S",
-     .help = "ping after S/2 s of silence, fail after S s\n(default 60, 0 = off)"},
+     .help = "ping after S/2 s without a complete frame (silence\n"
+	     "or a trickle), fail after S s (default 60, 0 = off)"},
     {"max-message", 0, OT_SIZE, FIELD(ko.max_message), .metavar = "BYTES",
      .help = "largest message, K/M suffixes (default 4M)"},
     {"stats", 0, OT_FLAG, FIELD(stats_live),
@@ -489,7 +490,7 @@ static void feedrx_on_done(void *user, int status, const char *why)
 	f->done = true;
 	if (status && f->status == 0)
 		f->status = 1;
-	if (status)
+	if (status && why)
 		fprintf(stderr, "feedrx: %s\n", why);
 	ev_signal_stop(f->loop, &f->sigint);
 	ev_signal_stop(f->loop, &f->sigterm);
@@ -571,6 +572,7 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 		c->fo.ifname = c->ifname;
 		c->fo.proxied = proxy != NULL;
 		c->fo.max_message = c->ko.max_message;
+		c->fo.check_utf8 = c->ko.check_utf8;
 		c->fo.xdp_mode = (enum xdp_steer_mode)c->xdp_mode;
 		c->fo.poll = (enum xsk_rx_poll)c->poll;
 		c->fo.stamps = f->stats != NULL;

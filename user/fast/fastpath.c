@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 
+#include "fast/ws_frame.h"
 #include "fp_stream.h"
 #include "pkt_parse.h"
 #include "tcp_reasm.h"
@@ -72,6 +73,13 @@ void fastpath__fail(struct fastpath *fp, const char *why)
 	fastpath__unregister(fp);
 	if (fp->h.on_failure)
 		fp->h.on_failure(fp->h.user, why);
+}
+
+uint16_t fastpath__violation(const struct fastpath *fp)
+{
+	if (!fp->failed || !fp->stream || fp_stream__error_stage(fp->stream) != FP_STAGE_WS)
+		return 0;
+	return ws_frame_close_code(fp_stream__error(fp->stream));
 }
 
 /* ---- stream stages ---------------------------------------------------- */
@@ -316,6 +324,7 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	}
 	so.proxied = o->proxied;
 	so.max_message = o->max_message;
+	so.check_utf8 = o->check_utf8;
 	so.dump = fp->dump;
 	so.ctx = fp;
 	so.on_message = on_ws_message;

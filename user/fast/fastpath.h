@@ -44,6 +44,7 @@ struct fastpath_opts {
 	int busy_poll_usecs;         /* busy mode: SO_PREFER_BUSY_POLL etc. (0: off) */
 	bool proxied;                /* an HTTP CONNECT answer precedes TLS */
 	size_t max_message;
+	bool check_utf8;             /* deliver only UTF-8 text messages, as kconn does */
 	const char *dump_path;       /* write the reassembled stream here, or NULL */
 	bool stamps;                 /* take per-stage latency stamps (--stats) */
 	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */
@@ -59,7 +60,8 @@ struct fastpath_hooks {
 	/* ping, pong, close seen on the fast path */
 	void (*on_control)(void *user, uint8_t opcode, const uint8_t *p, size_t n);
 	void (*on_tls_event)(void *user, enum tls_record_event ev, unsigned detail);
-	/* the fast path stopped delivering (once): why, for the log */
+	/* the fast path stopped delivering (once): why, for the log;
+	 * fastpath__violation() tells a broken protocol from a broken path */
 	void (*on_failure)(void *user, const char *why);
 };
 
@@ -108,6 +110,10 @@ uint64_t fastpath__stream_bytes(const struct fastpath *fp);
 void fastpath__force_desync(struct fastpath *fp);
 
 bool fastpath__failed(const struct fastpath *fp);
+/* After a failure: the close code (1002, 1007, 1009) when it was the
+ * server's WebSocket stream that broke the protocol, which any decoder of
+ * the same bytes finds too; 0 when the fast path itself failed. */
+uint16_t fastpath__violation(const struct fastpath *fp);
 const char *fastpath__describe(const struct fastpath *fp); /* "native XDP, copy mode, 2 queues" */
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX]);

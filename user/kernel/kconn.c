@@ -40,7 +40,11 @@ struct kconn {
 	ev_timer deadline; /* connect timeout, then close timeout */
 	ev_timer attempt;  /* one address's share of the connect timeout */
 	ev_timer idle;
+	/* Idle means no complete frame once open (in discard mode the fast
+	 * path reports them: kconn__frame_seen): a server that trickles a
+	 * frame a byte at a time (slowloris) is as dead as a silent one. */
 	ev_tstamp last_rx;
+	ev_tstamp last_byte; /* open: the last plaintext byte, for the message */
 	bool ping_sent;
 
 	struct tls_client tls;
@@ -500,7 +504,11 @@ static void kconn__idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	if (silent >= s) {
-		kconn__fail(k, -ETIMEDOUT, "no data from server for %g s", s);
+		if (k->last_byte > k->last_rx)
+			kconn__fail(k, -ETIMEDOUT, "no complete frame from server for %g s (its "
+				    "bytes trickle in: a stuck or hostile server)", s);
+		else
+			kconn__fail(k, -ETIMEDOUT, "no data from server for %g s", s);
 		return;
 	}
 	if (silent >= s / 2 && !k->ping_sent) {
@@ -546,8 +554,7 @@ static int kconn__discard_read(struct kconn *k)
 	for (;;) {
 		n = recv(k->fd, k->rx, sizeof(k->rx), MSG_DONTWAIT);
 		if (n > 0) {
-			k->last_rx = ev_now(k->loop);
-			k->ping_sent = false;
+			k->last_byte = ev_now(k->loop); /* frames: kconn__frame_seen() */
 			k->rx_bytes += (uint64_t)n;
 			k->raw_rx += (uint64_t)n;
 			got = true;
@@ -588,11 +595,16 @@ static void kconn__open_step(struct kconn *k)
 	for (i = 0; i < KCONN_READS_PER_WAKEUP; i++) {
 		n = tls_client__read(&k->tls, k->rx, sizeof(k->rx));
 		if (n > 0) {
-			k->last_rx = ev_now(k->loop);
-			k->ping_sent = false;
+			uint64_t frames = k->ws.stats.frames_done;
+
+			k->last_byte = ev_now(k->loop);
 			k->rx_bytes += (uint64_t)n;
 			if (kconn__ws_input(k, k->rx, (size_t)n))
 				return;
+			if (k->ws.stats.frames_done != frames) {
+				k->last_rx = k->last_byte;
+				k->ping_sent = false;
+			}
 			continue;
 		}
 		if (n == -EAGAIN) {
@@ -882,6 +894,12 @@ bool kconn__discarding(const struct kconn *k)
 uint64_t kconn__stream_bytes(const struct kconn *k)
 {
 	return k->raw_rx + tls_client__rx_bytes(&k->tls);
+}
+
+void kconn__frame_seen(struct kconn *k)
+{
+	k->last_rx = ev_now(k->loop);
+	k->ping_sent = false;
 }
 
 int kconn__pong(struct kconn *k, const uint8_t *p, size_t n)

@@ -63,7 +63,7 @@ struct kconn_opts {
 	const struct url *proxy; /* http:// proxy, or NULL */
 	struct tls_client_opts tls;
 	double connect_timeout;	      /* seconds, TCP + proxy + TLS + upgrade */
-	double idle_timeout;	      /* seconds without any byte; 0 = off */
+	double idle_timeout;	      /* seconds without a complete frame; 0 = off */
 	double close_timeout;	      /* bounded wait for the close handshake */
 	size_t max_message;	      /* WebSocket reassembly limit */
 	size_t max_send;	      /* largest text the caller sends (send_text) */
@@ -115,6 +115,9 @@ bool kconn__discarding(const struct kconn *k);
 uint64_t kconn__stream_bytes(const struct kconn *k);
 /* Send one text message (a subscription request). 0 or negative. */
 int kconn__send_text(struct kconn *k, const void *p, size_t n);
+/* Discard mode: the fast path decoded a whole message or control frame
+ * (the idle timeout counts from the last one). */
+void kconn__frame_seen(struct kconn *k);
 /* The fast path saw a ping: answer it. 0 or negative. */
 int kconn__pong(struct kconn *k, const uint8_t *p, size_t n);
 /* The fast path saw a KeyUpdate that requests ours: update our sending key. */

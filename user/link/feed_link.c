@@ -29,6 +29,7 @@ struct feed_link {
 	bool reply_seen;
 	bool discarding;   /* the kernel socket's bytes are dropped unread */
 	bool reconnecting; /* a reconnect is scheduled: ignore the old one's end */
+	bool violated;     /* we closed for the server's protocol error (reported) */
 	bool done;
 	uint64_t fast_delivered; /* for desync_after: once over the whole run */
 	/* all connections */
@@ -184,15 +185,29 @@ void feed_link__on_fast_msg(struct feed_link *l, uint8_t opcode, const uint8_t *
 		l->t->ops->force_desync(l->t);
 }
 
-void feed_link__on_fast_failed(struct feed_link *l, const char *why)
+void feed_link__on_fast_failed(struct feed_link *l, const char *why, uint16_t violation)
 {
 	struct link_transport *t = l->t;
 	struct deliver_stats ds;
 
-	if (!l->dl)
-		return;
+	if (!l->dl || l->done)
+		return; /* the connection is over: nothing left to take over */
 	deliver__fast_failed(l->dl);
 	deliver__stats(l->dl, &ds);
+	if (violation && !l->discarding) {
+		/* the server broke the protocol: the shadow, decoding the same
+		 * bytes, closes with the code and says so, once */
+		fx_log(FX_LOG_INFO, "fast path: %s; the kernel path ends the connection", why);
+		return;
+	}
+	if (violation) {
+		/* --shadow discard: no other decoder; close with the code */
+		fx_log(FX_LOG_ERROR, "WebSocket protocol error from the server: %s (closed with %u)",
+		       why, violation);
+		l->violated = true;
+		t->ops->close(t, violation);
+		return;
+	}
 	if (l->o.discard && l->discarding) {
 		l->gaps++;
 		fx_log(FX_LOG_WARN,
@@ -219,14 +234,20 @@ void feed_link__on_fast_failed(struct feed_link *l, const char *why)
 
 void feed_link__on_done(struct feed_link *l, int status)
 {
+	const char *why = NULL;
+
 	if (l->reconnecting)
 		return; /* the reconnect timer takes it from here */
 	if (l->done)
 		return;
 	l->done = true;
 	ev_timer_stop(l->loop, &l->reconnect);
+	if (l->violated && status == 0)
+		status = -EPROTO; /* an error end, already reported */
+	else if (status)
+		why = l->t->ops->error(l->t);
 	if (l->h.on_done)
-		l->h.on_done(l->h.user, status, status ? l->t->ops->error(l->t) : NULL);
+		l->h.on_done(l->h.user, status, why);
 }
 
 /* Discard mode after a fast-path failure: a new connection, at the loop's

@@ -54,7 +54,8 @@ struct feed_link_hooks {
 	void (*on_message)(void *user, const struct feed_link_msg *m);
 	/* The connection is up (again) and its upgrade verified. */
 	void (*on_open)(void *user, const char *describe);
-	/* The link ended: 0 for a clean end, else a negative code and one line. */
+	/* The link ended: 0 for a clean end, else a negative code and one line
+	 * (NULL when the reason was already logged). */
 	void (*on_done)(void *user, int status, const char *why);
 };
 

@@ -20,6 +20,7 @@ struct link_kconn {
 	struct kconn *k;
 	struct fastpath *fp;
 	bool discard;
+	bool fast_opening; /* in fastpath__on_open: held bytes replayed */
 	struct fx_error err;
 };
 
@@ -57,8 +58,10 @@ static void on_open(void *user)
 	struct link_kconn *c = user;
 	bool fast = false, discarding = false;
 
-	if (c->fp && fastpath__on_open(c->fp, kconn__ssl(c->k)) == 0) {
-		fast = true;
+	c->fast_opening = true;
+	fast = c->fp && fastpath__on_open(c->fp, kconn__ssl(c->k)) == 0;
+	c->fast_opening = false;
+	if (fast) {
 		if (c->discard) {
 			kconn__set_discard(c->k); /* the fast path decodes; the socket is drained */
 			discarding = true;
@@ -101,6 +104,8 @@ static void on_fast_message(void *user, uint8_t opcode, const uint8_t *p, size_t
 {
 	struct link_kconn *c = user;
 
+	if (c->k && kconn__discarding(c->k))
+		kconn__frame_seen(c->k); /* its only decoder is here */
 	feed_link__on_fast_msg(c->t.link, opcode, p, n, st);
 }
 
@@ -108,7 +113,7 @@ static void on_fast_failure(void *user, const char *why)
 {
 	struct link_kconn *c = user;
 
-	feed_link__on_fast_failed(c->t.link, why);
+	feed_link__on_fast_failed(c->t.link, why, fastpath__violation(c->fp));
 }
 
 /* Control frames the fast path saw: in discard mode only it sees them. */
@@ -116,8 +121,11 @@ static void on_fast_control(void *user, uint8_t opcode, const uint8_t *p, size_t
 {
 	struct link_kconn *c = user;
 
-	if (!c->k || !kconn__discarding(c->k))
+	/* while the fast path replays what it held before its keys, the
+	 * socket is about to be drained: only the fast path sees these frames */
+	if (!c->k || !(kconn__discarding(c->k) || (c->discard && c->fast_opening)))
 		return; /* the kernel path decodes and answers itself */
+	kconn__frame_seen(c->k);
 	if (opcode == WS_OP_PING) {
 		kconn__pong(c->k, p, n);
 	} else if (opcode == WS_OP_CLOSE) {

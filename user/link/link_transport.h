@@ -60,8 +60,10 @@ void feed_link__on_kernel_msg(struct feed_link *l, uint8_t opcode, const uint8_t
 /* A data message decoded by the fast path. */
 void feed_link__on_fast_msg(struct feed_link *l, uint8_t opcode, const uint8_t *p, size_t n,
 			    const struct lat_stamps *st);
-/* The fast path stopped (once per connection): why, for the log. */
-void feed_link__on_fast_failed(struct feed_link *l, const char *why);
+/* The fast path stopped (once per connection): why, for the log; violation
+ * is the WebSocket close code when the server broke the protocol (the
+ * shadow, decoding the same bytes, will find it too), else 0. */
+void feed_link__on_fast_failed(struct feed_link *l, const char *why, uint16_t violation);
 /* The connection ended: 0 clean, negative on error (ops->error says why). */
 void feed_link__on_done(struct feed_link *l, int status);
 
