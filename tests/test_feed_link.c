@@ -490,6 +490,41 @@ static void stamps_and_stream(void)
 	feed_link__free(l);
 }
 
+/* The server broke the protocol. Decode mode: the shadow found it too and
+ * will close and report it, so the fast path's failure says nothing more.
+ * Discard mode: the link closes with the code itself, and the end is an
+ * error already reported. */
+static void violation_reported_once(void)
+{
+	struct rec r;
+	struct fake_transport t;
+	struct feed_link *l = mk(&r, &t, true, (struct feed_link_opts){0});
+
+	REQUIRE(l);
+	feed_link__start(l);
+	feed_link__on_open(l, true, false);
+	fmsg(l, "m0");
+	t.violation = 1002;
+	t.t.ops->fail_fast(&t.t, "ws: reserved opcode");
+	CHECK(warnings == 0 && t.closes == 0);
+	kmsg(l, "m0"); /* the shadow's copy, compared */
+	CHECK(r.n == 1);
+	feed_link__free(l);
+
+	l = mk(&r, &t, true, (struct feed_link_opts){.discard = true});
+	REQUIRE(l);
+	feed_link__start(l);
+	feed_link__on_open(l, true, true);
+	t.violation = 1007;
+	t.t.ops->fail_fast(&t.t, "ws: invalid UTF-8");
+	CHECK(warnings == 1 && strstr(logbuf, "WebSocket protocol error from the server: ws: "
+					      "invalid UTF-8 (closed with 1007)"));
+	CHECK(t.closes == 1 && t.close_code == 1007 && t.resets == 0);
+	feed_link__on_done(l, 0);
+	CHECK(r.dones == 1 && r.done_status == -EPROTO && r.done_why[0] == 0);
+	feed_link__free(l);
+}
+
 int main(void)
 {
 	loop = ev_default_loop(0);
@@ -510,5 +545,6 @@ int main(void)
 	RUN(error_end_reported);
 	RUN(desync_after_is_forced_once);
 	RUN(stamps_and_stream);
+	RUN(violation_reported_once);
 	return check_exit();
 }
