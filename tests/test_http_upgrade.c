@@ -130,6 +130,30 @@ static void good_answer_all_splits(void)
 	}
 }
 
+/* A 101 ends with its header section whatever Content-Length says (RFC
+ * 9112 §6.3: no 1xx response has content): the "body" is the first bytes of
+ * the WebSocket stream, for the frame decoder to refuse (it-hostile
+ * body-101), never skipped as a body. */
+static void content_length_on_101_is_not_a_body(void)
+{
+	static const char head[] = "HTTP/1.1 101 Switching Protocols\r\n"
+				   "Upgrade: websocket\r\n"
+				   "Connection: Upgrade\r\n"
+				   "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+				   "Content-Length: 4\r\n"
+				   "\r\n";
+	char msg[512], left[512];
+	size_t len, nleft, cut;
+	struct http_upgrade u;
+
+	len = (size_t)snprintf(msg, sizeof(msg), "%sbody%s", head, tail);
+	for (cut = 0; cut <= len; cut++) {
+		CHECKF(feed_split(&u, msg, len, &cut, 1, left, &nleft) == 0, "cut %zu", cut);
+		CHECKF(nleft == 8 && memcmp(left, "body", 4) == 0, "cut %zu: %zu left", cut, nleft);
+	}
+	CHECK(u.resp.status == 101);
+}
+
 static void header_case_and_lists(void)
 {
 	static const char msg[] = "HTTP/1.1 101 Switching Protocols\r\n"
@@ -289,6 +313,7 @@ int main(void)
 	RUN(request_bytes);
 	RUN(fresh_keys);
 	RUN(good_answer_all_splits);
+	RUN(content_length_on_101_is_not_a_body);
 	RUN(header_case_and_lists);
 	RUN(accept_mismatch);
 	RUN(missing_upgrade_headers);

@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 
+#include "fast/ws_frame.h"
 #include "fp_stream.h"
 #include "pkt_parse.h"
 #include "tcp_reasm.h"
@@ -29,6 +30,7 @@ _Static_assert(FASTPATH_SHA256_LEN == SHA256_DIGEST_LENGTH, "fastpath_stats dige
 
 struct fastpath {
 	struct fastpath_opts o;
+	struct fastpath_hooks h;
 	struct ev_loop *loop;
 	struct xdp_steer *steer;
 	struct xsk_rx *rx;
@@ -69,8 +71,15 @@ void fastpath__fail(struct fastpath *fp, const char *why)
 		return;
 	fp->failed = true;
 	fastpath__unregister(fp);
-	if (fp->o.on_failure)
-		fp->o.on_failure(fp->o.ctx, why);
+	if (fp->h.on_failure)
+		fp->h.on_failure(fp->h.user, why);
+}
+
+uint16_t fastpath__violation(const struct fastpath *fp)
+{
+	if (!fp->failed || !fp->stream || fp_stream__error_stage(fp->stream) != FP_STAGE_WS)
+		return 0;
+	return ws_frame_close_code(fp_stream__error(fp->stream));
 }
 
 /* ---- stream stages ---------------------------------------------------- */
@@ -82,24 +91,24 @@ static void on_ws_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 	if (fp->o.stamps)
 		fp->cur.at[LAT_PT_FRAME] = lat_stats_now_ns();
 	fp->st.messages++;
-	if (fp->o.on_message)
-		fp->o.on_message(fp->o.ctx, opcode, p, n, &fp->cur);
+	if (fp->h.on_message)
+		fp->h.on_message(fp->h.user, (uint8_t)opcode, p, n, &fp->cur);
 }
 
 static void on_ws_control(void *ctx, int opcode, const uint8_t *p, size_t n)
 {
 	struct fastpath *fp = ctx;
 
-	if (fp->o.on_control)
-		fp->o.on_control(fp->o.ctx, opcode, p, n);
+	if (fp->h.on_control)
+		fp->h.on_control(fp->h.user, (uint8_t)opcode, p, n);
 }
 
 static void on_tls_event(void *ctx, enum tls_record_event ev, unsigned detail)
 {
 	struct fastpath *fp = ctx;
 
-	if (fp->o.on_tls_event)
-		fp->o.on_tls_event(fp->o.ctx, ev, detail);
+	if (fp->h.on_tls_event)
+		fp->h.on_tls_event(fp->h.user, ev, detail);
 }
 
 static void on_record(void *ctx)
@@ -315,6 +324,7 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	}
 	so.proxied = o->proxied;
 	so.max_message = o->max_message;
+	so.check_utf8 = o->check_utf8;
 	so.dump = fp->dump;
 	so.ctx = fp;
 	so.on_message = on_ws_message;
@@ -394,6 +404,11 @@ int fastpath__on_tls(struct fastpath *fp, SSL *ssl)
 		BIO_set_callback_ex(rb, kernel_bio_cb);
 	}
 	return 0;
+}
+
+void fastpath__set_hooks(struct fastpath *fp, const struct fastpath_hooks *h)
+{
+	fp->h = *h;
 }
 
 int fastpath__on_open(struct fastpath *fp, SSL *ssl)

@@ -44,19 +44,25 @@ struct fastpath_opts {
 	int busy_poll_usecs;         /* busy mode: SO_PREFER_BUSY_POLL etc. (0: off) */
 	bool proxied;                /* an HTTP CONNECT answer precedes TLS */
 	size_t max_message;
+	bool check_utf8;             /* deliver only UTF-8 text messages, as kconn does */
 	const char *dump_path;       /* write the reassembled stream here, or NULL */
 	bool stamps;                 /* take per-stage latency stamps (--stats) */
 	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */
 	unsigned stale_ms;           /* hung receiver: kernel gets the feed after this (0: never) */
-	void *ctx;
+};
+
+/* What the fast path reports, to whoever drives the connection. */
+struct fastpath_hooks {
+	void *user;
 	/* one WebSocket data message, with the stamps taken so far */
-	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n,
+	void (*on_message)(void *user, uint8_t opcode, const uint8_t *p, size_t n,
 			   const struct lat_stamps *st);
 	/* ping, pong, close seen on the fast path */
-	void (*on_control)(void *ctx, int opcode, const uint8_t *p, size_t n);
-	void (*on_tls_event)(void *ctx, enum tls_record_event ev, unsigned detail);
-	/* the fast path stopped delivering (once): why, for the log */
-	void (*on_failure)(void *ctx, const char *why);
+	void (*on_control)(void *user, uint8_t opcode, const uint8_t *p, size_t n);
+	void (*on_tls_event)(void *user, enum tls_record_event ev, unsigned detail);
+	/* the fast path stopped delivering (once): why, for the log;
+	 * fastpath__violation() tells a broken protocol from a broken path */
+	void (*on_failure)(void *user, const char *why);
 };
 
 struct fastpath_stats {
@@ -77,6 +83,9 @@ struct fastpath;
  * buffer. 0 and *out, or a negative code with a one-line reason in err. */
 int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
 		  struct fx_error *err);
+
+/* Who hears the fast path's messages and events (copied). */
+void fastpath__set_hooks(struct fastpath *fp, const struct fastpath_hooks *h);
 
 /* Hooks for kconn: the socket is bound (register its flow before connect),
  * the SSL session exists (capture secrets), the upgrade is done. */
@@ -101,6 +110,10 @@ uint64_t fastpath__stream_bytes(const struct fastpath *fp);
 void fastpath__force_desync(struct fastpath *fp);
 
 bool fastpath__failed(const struct fastpath *fp);
+/* After a failure: the close code (1002, 1007, 1009) when it was the
+ * server's WebSocket stream that broke the protocol, which any decoder of
+ * the same bytes finds too; 0 when the fast path itself failed. */
+uint16_t fastpath__violation(const struct fastpath *fp);
 const char *fastpath__describe(const struct fastpath *fp); /* "native XDP, copy mode, 2 queues" */
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX]);

@@ -103,7 +103,10 @@ static int on_plaintext(void *arg, const uint8_t *p, size_t n)
 	}
 	if (n) {
 		r = ws_frame__feed(&s->ws, p, n);
-		if (r < 0)
+		/* after the server's close nothing more is read (RFC 6455 §1.4):
+		 * what it still sends is dropped, as the kernel path drops it,
+		 * and the close handshake ends the connection normally */
+		if (r < 0 && r != WS_FRAME_E_AFTER_CLOSE)
 			return fail(s, FP_STAGE_WS, (int)r), 1;
 	}
 	return 0;
@@ -137,6 +140,7 @@ int fp_stream__new(struct fp_stream **out, const struct fp_stream_opts *o)
 	if (err)
 		goto err_hold;
 	wo.max_msg = o->max_message;
+	wo.flags = o->check_utf8 ? WS_FRAME_F_UTF8 : 0;
 	wo.ctx = o->ctx;
 	wo.on_message = o->on_message;
 	wo.on_control = o->on_control;

@@ -7,7 +7,8 @@
  *           over the secrets, kept in a bounded buffer;
  *   tls     tls_record following the stream from its first byte;
  *   http    the HTTP 101 upgrade response skipped to the byte;
- *   ws      ws_frame decoding; messages and control frames to callbacks.
+ *   ws      ws_frame decoding; messages and control frames to callbacks;
+ *           bytes after the server's CLOSE frame are dropped.
  *
  * Everything is allocated in fp_stream__new(); feeding allocates nothing.
  * The first error of any stage is sticky and reported with the stage's name.
@@ -41,6 +42,7 @@ struct fp_stream_opts {
 	int proxied;          /* a CONNECT response precedes TLS */
 	size_t hold_bytes;    /* 0: 1 MiB */
 	size_t max_message;   /* 0: ws_frame default */
+	int check_utf8;       /* text messages must be UTF-8 (the kernel path's rule) */
 	FILE *dump;           /* raw stream copy, or NULL */
 	void *ctx;
 	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n);

@@ -13,15 +13,14 @@
 #include "http_response.h"
 #include "http_upgrade.h"
 #include "net_connect.h"
-#include "subscribe.h"
 #include "ws_client.h"
 #include "core/util.h"
+#include "proto/ws_proto.h"
 
 #define KCONN_RX_BUF (32 * 1024)  /* > one TLS record's plaintext (16 KiB) */
 #define KCONN_HS_BUF 8192	  /* CONNECT or GET request */
 #define KCONN_OUT_BUF 4096	  /* WebSocket output beyond the SUBSCRIBE */
 #define KCONN_READS_PER_WAKEUP 64 /* then let timers and signals run */
-#define KCONN_SUB_ID 1
 
 struct kconn {
 	struct ev_loop *loop;
@@ -41,7 +40,11 @@ struct kconn {
 	ev_timer deadline; /* connect timeout, then close timeout */
 	ev_timer attempt;  /* one address's share of the connect timeout */
 	ev_timer idle;
+	/* Idle means no complete frame once open (in discard mode the fast
+	 * path reports them: kconn__frame_seen): a server that trickles a
+	 * frame a byte at a time (slowloris) is as dead as a silent one. */
 	ev_tstamp last_rx;
+	ev_tstamp last_byte; /* open: the last plaintext byte, for the message */
 	bool ping_sent;
 
 	struct tls_client tls;
@@ -55,13 +58,10 @@ struct kconn {
 	bool read_wants_write;
 	bool shut_sent; /* our close_notify is out */
 
-	bool sub_pending;
 	bool discard;   /* after open: bytes dropped unread (the fast path decodes) */
 	uint64_t raw_rx; /* socket bytes read outside OpenSSL (proxy answer, discard) */
-	char *sub_req; /* the SUBSCRIBE text, built at set-up */
-	int sub_len;
 
-	uint64_t rx_bytes, replies, reply_bytes;
+	uint64_t rx_bytes;
 	char err[URL_HOST_MAX * 2 + 256];
 	char desc[URL_HOST_MAX * 2 + 128];
 	uint8_t rx[KCONN_RX_BUF];
@@ -470,20 +470,8 @@ static void kconn__on_ws_message(void *user, bool text, const uint8_t *p, size_t
 {
 	struct kconn *k = user;
 
-	if (k->sub_pending) {
-		enum subscribe_reply r = subscribe_classify(p, n, KCONN_SUB_ID);
-		if (r != SUBSCRIBE_NOT_REPLY) {
-			k->sub_pending = false;
-			k->replies++;
-			k->reply_bytes += n;
-			if (r == SUBSCRIBE_ERROR)
-				fx_log(FX_LOG_WARN, "subscription refused: %.*s",
-				       (int)(n > 200 ? 200 : n), (const char *)p);
-			return;
-		}
-	}
 	if (k->h.on_message)
-		k->h.on_message(k->h.user, text, p, n);
+		k->h.on_message(k->h.user, text ? WS_OP_TEXT : WS_OP_BINARY, p, n);
 }
 
 static const struct ws_client_cbs kconn__ws_cbs = {
@@ -516,7 +504,11 @@ static void kconn__idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	if (silent >= s) {
-		kconn__fail(k, -ETIMEDOUT, "no data from server for %g s", s);
+		if (k->last_byte > k->last_rx)
+			kconn__fail(k, -ETIMEDOUT, "no complete frame from server for %g s (its "
+				    "bytes trickle in: a stuck or hostile server)", s);
+		else
+			kconn__fail(k, -ETIMEDOUT, "no data from server for %g s", s);
 		return;
 	}
 	if (silent >= s / 2 && !k->ping_sent) {
@@ -538,14 +530,6 @@ static void kconn__open(struct kconn *k, const uint8_t *rest, size_t n)
 		k->h.on_open(k->h.user);
 	if (k->state != KCONN_OPEN)
 		return; /* closed or aborted by the hook */
-	if (k->sub_req) {
-		int r = ws_client__send(&k->ws, true, k->sub_req, (size_t)k->sub_len);
-		if (r) {
-			kconn__fail(k, r, "cannot queue the SUBSCRIBE request");
-			return;
-		}
-		k->sub_pending = true;
-	}
 	if (k->o.idle_timeout > 0) {
 		k->idle.repeat = k->o.idle_timeout / 2;
 		ev_timer_again(k->loop, &k->idle);
@@ -570,8 +554,7 @@ static int kconn__discard_read(struct kconn *k)
 	for (;;) {
 		n = recv(k->fd, k->rx, sizeof(k->rx), MSG_DONTWAIT);
 		if (n > 0) {
-			k->last_rx = ev_now(k->loop);
-			k->ping_sent = false;
+			k->last_byte = ev_now(k->loop); /* frames: kconn__frame_seen() */
 			k->rx_bytes += (uint64_t)n;
 			k->raw_rx += (uint64_t)n;
 			got = true;
@@ -612,11 +595,16 @@ static void kconn__open_step(struct kconn *k)
 	for (i = 0; i < KCONN_READS_PER_WAKEUP; i++) {
 		n = tls_client__read(&k->tls, k->rx, sizeof(k->rx));
 		if (n > 0) {
-			k->last_rx = ev_now(k->loop);
-			k->ping_sent = false;
+			uint64_t frames = k->ws.stats.frames_done;
+
+			k->last_byte = ev_now(k->loop);
 			k->rx_bytes += (uint64_t)n;
 			if (kconn__ws_input(k, k->rx, (size_t)n))
 				return;
+			if (k->ws.stats.frames_done != frames) {
+				k->last_rx = k->last_byte;
+				k->ping_sent = false;
+			}
 			continue;
 		}
 		if (n == -EAGAIN) {
@@ -755,29 +743,11 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 	if (h)
 		k->h = *h;
 	k->fd = -1;
-	if (o->n_subscribe) {
-		size_t cap = 64;
-		for (size_t i = 0; i < o->n_subscribe; i++)
-			cap += strlen(o->subscribe[i]) + 3;
-		k->sub_req = malloc(cap);
-		if (!k->sub_req) {
-			r = -ENOMEM;
-			fx_error_set(err, r, "out of memory");
-			goto err_sub;
-		}
-		k->sub_len =
-		    subscribe_request(o->subscribe, o->n_subscribe, KCONN_SUB_ID, k->sub_req, cap);
-		if (k->sub_len < 0) {
-			r = k->sub_len;
-			fx_error_set(err, r, "bad --subscribe stream name");
-			goto err_sub;
-		}
-	}
-	wo.out_cap = KCONN_OUT_BUF + (size_t)(k->sub_len > 0 ? k->sub_len : 0) + 16;
+	wo.out_cap = KCONN_OUT_BUF + o->max_send + 16;
 	r = ws_client__init(&k->ws, &wo, &kconn__ws_cbs, k);
 	if (r) {
 		fx_error_set(err, r, "cannot set up the WebSocket client: %s", strerror(-r));
-		goto err_sub;
+		goto err_free;
 	}
 	r = http_upgrade__init(&k->up, NULL);
 	if (r) {
@@ -798,8 +768,7 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 
 err_ws:
 	ws_client__free(&k->ws);
-err_sub:
-	free(k->sub_req);
+err_free:
 	free(k);
 	return r;
 }
@@ -903,12 +872,11 @@ const char *kconn__describe(const struct kconn *k)
 void kconn__stats(const struct kconn *k, struct kconn_stats *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->messages = k->ws.stats.messages - k->replies;
-	s->bytes = k->ws.stats.bytes - k->reply_bytes;
+	s->messages = k->ws.stats.messages;
+	s->bytes = k->ws.stats.bytes;
 	s->rx_bytes = k->rx_bytes;
 	s->pings = k->ws.stats.pings;
 	s->pongs = k->ws.stats.pongs;
-	s->replies = k->replies;
 	s->close_sent = k->ws.close_sent;
 	s->close_received = k->ws.close_received;
 }
@@ -916,7 +884,6 @@ void kconn__stats(const struct kconn *k, struct kconn_stats *s)
 void kconn__set_discard(struct kconn *k)
 {
 	k->discard = true;
-	k->sub_pending = false; /* the fast path filters the reply now */
 }
 
 bool kconn__discarding(const struct kconn *k)
@@ -929,6 +896,12 @@ uint64_t kconn__stream_bytes(const struct kconn *k)
 	return k->raw_rx + tls_client__rx_bytes(&k->tls);
 }
 
+void kconn__frame_seen(struct kconn *k)
+{
+	k->last_rx = ev_now(k->loop);
+	k->ping_sent = false;
+}
+
 int kconn__pong(struct kconn *k, const uint8_t *p, size_t n)
 {
 	int r;
@@ -936,6 +909,18 @@ int kconn__pong(struct kconn *k, const uint8_t *p, size_t n)
 	if (k->state != KCONN_OPEN)
 		return -EPIPE;
 	r = ws_client__pong(&k->ws, p, n);
+	if (r == 0 && (r = kconn__flush(k)) == 0)
+		kconn__update_io(k);
+	return r;
+}
+
+int kconn__send_text(struct kconn *k, const void *p, size_t n)
+{
+	int r;
+
+	if (k->state != KCONN_OPEN)
+		return -EPIPE;
+	r = ws_client__send(&k->ws, true, p, n);
 	if (r == 0 && (r = kconn__flush(k)) == 0)
 		kconn__update_io(k);
 	return r;
@@ -975,6 +960,5 @@ void kconn__free(struct kconn *k)
 	ws_client__free(&k->ws);
 	if (k->ai_list)
 		freeaddrinfo(k->ai_list);
-	free(k->sub_req);
 	free(k);
 }

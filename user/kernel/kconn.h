@@ -48,8 +48,8 @@ struct kconn_hooks {
 	void (*on_tls)(void *user, SSL *ssl);
 	/* The upgrade is verified; messages follow. */
 	void (*on_open)(void *user);
-	/* One data message (subscription replies are filtered out). */
-	void (*on_message)(void *user, bool text, const uint8_t *p, size_t n);
+	/* One data message: opcode WS_OP_TEXT or WS_OP_BINARY. */
+	void (*on_message)(void *user, uint8_t opcode, const uint8_t *p, size_t n);
 	/* Finished: status 0 for a clean end, negative on error (see
 	 * kconn__error()). All watchers are stopped; the loop may end. */
 	void (*on_done)(void *user, int status);
@@ -63,11 +63,10 @@ struct kconn_opts {
 	const struct url *proxy; /* http:// proxy, or NULL */
 	struct tls_client_opts tls;
 	double connect_timeout;	      /* seconds, TCP + proxy + TLS + upgrade */
-	double idle_timeout;	      /* seconds without any byte; 0 = off */
+	double idle_timeout;	      /* seconds without a complete frame; 0 = off */
 	double close_timeout;	      /* bounded wait for the close handshake */
 	size_t max_message;	      /* WebSocket reassembly limit */
-	const char *const *subscribe; /* streams for one SUBSCRIBE, or NULL */
-	size_t n_subscribe;
+	size_t max_send;	      /* largest text the caller sends (send_text) */
 	bool check_utf8; /* 1007 on invalid text */
 };
 
@@ -75,7 +74,6 @@ struct kconn_stats {
 	uint64_t messages, bytes; /* delivered data messages, payload bytes */
 	uint64_t rx_bytes;	  /* plaintext bytes after the upgrade */
 	uint64_t pings, pongs;	  /* received */
-	uint64_t replies;	  /* subscription replies filtered */
 	uint16_t close_sent, close_received;
 };
 
@@ -115,6 +113,11 @@ void kconn__set_discard(struct kconn *k);
 bool kconn__discarding(const struct kconn *k);
 /* Bytes the socket has given since connect: proxy answer, TLS, discarded. */
 uint64_t kconn__stream_bytes(const struct kconn *k);
+/* Send one text message (a subscription request). 0 or negative. */
+int kconn__send_text(struct kconn *k, const void *p, size_t n);
+/* Discard mode: the fast path decoded a whole message or control frame
+ * (the idle timeout counts from the last one). */
+void kconn__frame_seen(struct kconn *k);
 /* The fast path saw a ping: answer it. 0 or negative. */
 int kconn__pong(struct kconn *k, const uint8_t *p, size_t n);
 /* The fast path saw a KeyUpdate that requests ours: update our sending key. */

@@ -313,8 +313,10 @@ static int ws_client__chunk(struct ws_client *ws, const struct wslay_frame_iocb 
 		return r;
 	ws->frame_got += io->data_length;
 	end = ws->frame_got == io->payload_length;
-	if (end)
+	if (end) {
 		ws->frame_active = false;
+		ws->stats.frames_done++;
+	}
 
 	if (ws->frame_op >= WS_OP_CLOSE) {
 		if (io->data_length)

@@ -34,7 +34,8 @@ struct ws_client_cbs {
 
 struct ws_client_stats {
 	uint64_t messages, bytes; /* data messages and their payload bytes */
-	uint64_t frames;	  /* all frames received */
+	uint64_t frames;	  /* all frames received (counted at their header) */
+	uint64_t frames_done;	  /* ... and complete (their last payload byte in) */
 	uint64_t pings, pongs;	  /* received */
 	uint64_t pongs_dropped;	  /* pings not answered: output buffer full */
 };

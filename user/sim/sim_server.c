@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "core/fx_log.h"
+#include "sim_hostile.h"
 #include "sim_http.h"
 #include "sim_rpc.h"
 #include "sim_tls.h"
@@ -37,12 +38,14 @@
 #define CLOSE_WAIT_SECS 5.0 /* for the client's close frame */
 #define LINGER_SECS 2.0     /* for the client's EOF after close_notify */
 #define SHUTDOWN_SECS 5.0   /* whole-server grace period */
+#define HOSTILE_SECS 60.0   /* an attack ends after this at the latest */
 
 enum conn_state {
 	CS_TLS,          /* TLS handshake */
 	CS_HTTP,         /* reading the upgrade request */
 	CS_HTTP_REPLY,   /* sending an error response, then close */
 	CS_OPEN,         /* WebSocket session */
+	CS_HOSTILE,      /* --hostile: writing the attack, then waiting */
 	CS_CLOSE_SENT,   /* our close frame is queued; waiting for the client's */
 	CS_TLS_SHUTDOWN, /* sending close_notify */
 	CS_LINGER,       /* close_notify sent, write side shut: wait for EOF */
@@ -59,6 +62,10 @@ struct conn {
 	char peer[64];
 	ev_io io;
 	ev_timer gen_timer, ping_timer, pong_timer, deadline;
+	ev_timer hostile_timer; /* --hostile slowloris: the next byte */
+	struct sim_hostile hostile;
+	bool hostile_done;      /* the attack is written */
+	bool hostile_raw;       /* bytes went around TLS: never SSL_write again */
 	int tls_want;           /* EV_READ/EV_WRITE the handshake waits for */
 	bool read_wants_write;  /* SSL_read returned WANT_WRITE */
 	bool write_wants_read;  /* SSL_write returned WANT_READ */
@@ -193,6 +200,7 @@ static void conn_free(struct conn *c)
 	ev_timer_stop(s->loop, &c->ping_timer);
 	ev_timer_stop(s->loop, &c->pong_timer);
 	ev_timer_stop(s->loop, &c->deadline);
+	ev_timer_stop(s->loop, &c->hostile_timer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -281,6 +289,68 @@ static void conn_close(struct conn *c, uint16_t code, const char *why)
 			      : sim_ws_close_write(dst, code, why);
 }
 
+/* ---- --hostile ---- */
+
+static void conn_hostile_begin(struct conn *c)
+{
+	conn_stop_session_timers(c);
+	c->state = CS_HOSTILE;
+	deadline_set(c, HOSTILE_SECS);
+	/* a pause lets the client take in the valid messages first (the XDP
+	 * fast path keyed and decoding), as when a live feed turns bad */
+	if (c->srv->cfg.hostile_delay > 0 && !sim_hostile_in_handshake(c->hostile.kind)) {
+		ev_timer_set(&c->hostile_timer, c->srv->cfg.hostile_delay, 0);
+		ev_timer_start(c->srv->loop, &c->hostile_timer);
+	}
+	vlog(c->srv, "client %u: hostile %s after %llu messages", c->id,
+	     sim_hostile_kind_name(c->hostile.kind), (unsigned long long)c->sent);
+}
+
+/* The client's close frame or EOF ends an attack: no echo, close_notify
+ * unless TLS was broken on purpose. */
+static void conn_hostile_end(struct conn *c)
+{
+	c->hostile_done = true;
+	ev_timer_stop(c->srv->loop, &c->hostile_timer);
+	if (c->hostile_raw) {
+		c->state = CS_DEAD;
+		return;
+	}
+	c->out_off = c->out_len = 0; /* the rest of the attack is moot */
+	conn_tls_shutdown(c);
+}
+
+/* Write the next piece of the attack. True when bytes wait to be flushed. */
+static bool conn_hostile_step(struct conn *c)
+{
+	enum sim_hostile_next next;
+	uint8_t *dst;
+	size_t n;
+
+	if (c->hostile_done || ev_is_active(&c->hostile_timer) || out_pending(c) >= FLUSH_CHUNK)
+		return false;
+	dst = out_reserve(c, SIM_HOSTILE_PUMP_MIN);
+	if (!dst)
+		return false;
+	n = sim_hostile__pump(&c->hostile, dst, c->out_cap - c->out_len, &next);
+	if (next == SIM_HOSTILE_RAW) {
+		/* TLS output is all written (conn_flush returned 1): these bytes
+		 * follow its last record on the wire */
+		c->hostile_raw = c->hostile_done = true;
+		if (send(c->fd, dst, n, MSG_NOSIGNAL) != (ssize_t)n)
+			c->state = CS_DEAD;
+		return false;
+	}
+	c->out_len += n;
+	if (next == SIM_HOSTILE_DONE) {
+		c->hostile_done = true;
+	} else if (next == SIM_HOSTILE_WAIT) {
+		ev_timer_set(&c->hostile_timer, c->hostile.wait, 0);
+		ev_timer_start(c->srv->loop, &c->hostile_timer);
+	}
+	return n > 0;
+}
+
 /* ---- the upgrade ---- */
 
 static void conn_http_done(struct conn *c)
@@ -295,7 +365,10 @@ static void conn_http_done(struct conn *c)
 
 	if (status == 101 && sim_http_target_parse(c->http.target, c->http.target_len, t, &why))
 		status = 400; /* checked once already by the request parser */
-	n = sim_http_response(resp, sizeof(resp), status, c->http.key, c->http.key_len, why);
+	if (status == 101 && sim_hostile_in_handshake(c->hostile.kind))
+		n = sim_hostile_answer(&c->hostile, resp, sizeof(resp), c->http.key, c->http.key_len);
+	else
+		n = sim_http_response(resp, sizeof(resp), status, c->http.key, c->http.key_len, why);
 	dst = n ? out_reserve(c, n) : NULL;
 	if (!dst) {
 		c->state = CS_DEAD;
@@ -307,6 +380,10 @@ static void conn_http_done(struct conn *c)
 	     why ? why : "");
 	if (status != 101) {
 		c->state = CS_HTTP_REPLY;
+		return;
+	}
+	if (sim_hostile_in_handshake(c->hostile.kind)) {
+		conn_hostile_begin(c);
 		return;
 	}
 	for (const char *name = t->names; t->nstreams--; name += strlen(name) + 1)
@@ -339,6 +416,13 @@ static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
 	p = sim_ws_rx_payload(&c->rx, ev, &n);
 	if (ev == SIM_WS_EV_ERROR) {
 		conn_close(c, c->rx.close_code, c->rx.why);
+		return;
+	}
+	if (ev == SIM_WS_EV_CLOSE && c->state == CS_HOSTILE) {
+		fprintf(stderr, "feedsim: client %u: close received %u (hostile %s)\n", c->id,
+			c->rx.close_code, sim_hostile_kind_name(c->hostile.kind));
+		c->peer_closed = true;
+		conn_hostile_end(c);
 		return;
 	}
 	if (ev == SIM_WS_EV_CLOSE) {
@@ -395,10 +479,12 @@ static void conn_consume(struct conn *c)
 		}
 		conn_http_done(c);
 	}
-	while (c->rpos < c->rlen && (c->state == CS_OPEN || c->state == CS_CLOSE_SENT)) {
+	while (c->rpos < c->rlen &&
+	       (c->state == CS_OPEN || c->state == CS_CLOSE_SENT || c->state == CS_HOSTILE)) {
 		enum sim_ws_ev ev;
 
-		if (out_free(c) < c->srv->reply_room) {
+		/* an attack sends no replies: the client's close must get through */
+		if (out_free(c) < c->srv->reply_room && c->state != CS_HOSTILE) {
 			c->in_paused = true;
 			return;
 		}
@@ -437,6 +523,9 @@ static void conn_read(struct conn *c)
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			return;
 		/* close_notify, EOF or a TLS error: the client is gone */
+		if (c->state == CS_HOSTILE && !c->peer_closed)
+			fprintf(stderr, "feedsim: client %u: left without a close frame (hostile %s)\n",
+				c->id, sim_hostile_kind_name(c->hostile.kind));
 		if (c->state < CS_TLS_SHUTDOWN)
 			vlog(c->srv, "client %u: %s", c->id,
 			     e == SSL_ERROR_ZERO_RETURN ? "close_notify" : ssl_reason());
@@ -496,7 +585,10 @@ static size_t conn_generate(struct conn *c)
 		uint8_t *dst;
 
 		if (cfg->count && c->sent >= cfg->count) {
-			conn_close(c, WS_CLOSE_NORMAL, "count reached");
+			if (c->hostile.kind)
+				conn_hostile_begin(c);
+			else
+				conn_close(c, WS_CLOSE_NORMAL, "count reached");
 			break;
 		}
 		if (cfg->key_update && c->tls13 && c->sent >= c->ku_next)
@@ -563,6 +655,14 @@ static void conn_write(struct conn *c)
 		if (c->state == CS_TLS || c->state == CS_LINGER)
 			return;
 		r = conn_flush(c);
+		if (r < 0 && c->state == CS_HOSTILE && !c->peer_closed) {
+			/* a client that failed the connection closes at once, and
+			 * its reset can break a write before its close frame was
+			 * read: read what arrived, to log the code */
+			c->hostile_raw = c->hostile_done = true; /* no more writes */
+			c->out_off = c->out_len = 0;
+			conn_read(c);
+		}
 		if (r < 0)
 			c->state = CS_DEAD;
 		if (r <= 0)
@@ -570,6 +670,11 @@ static void conn_write(struct conn *c)
 		if (c->state == CS_HTTP_REPLY || (c->state == CS_CLOSE_SENT && c->peer_closed)) {
 			conn_tls_shutdown(c);
 			return;
+		}
+		if (c->state == CS_HOSTILE) {
+			if (!conn_hostile_step(c))
+				return;
+			continue;
 		}
 		if (c->state != CS_OPEN)
 			return;
@@ -614,7 +719,9 @@ static void conn_arm(struct conn *c)
 		if ((!c->in_paused && !c->eof) || c->write_wants_read)
 			ev |= EV_READ;
 		if (out_pending(c) || c->read_wants_write || c->state == CS_TLS_SHUTDOWN ||
-		    (conn_may_generate(c) && (cfg->rate <= 0 || c->owed)))
+		    (conn_may_generate(c) && (cfg->rate <= 0 || c->owed)) ||
+		    (c->state == CS_HOSTILE && !c->hostile_done &&
+		     !ev_is_active(&c->hostile_timer)))
 			ev |= EV_WRITE;
 	}
 	if (ev_is_active(&c->io) && ev == (c->io.events & (EV_READ | EV_WRITE)))
@@ -708,6 +815,13 @@ static void conn_pong_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	conn_run(c, 0);
 }
 
+static void conn_hostile_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	conn_run(container_of(w, struct conn, hostile_timer), 0);
+}
+
 static void conn_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = container_of(w, struct conn, deadline);
@@ -778,6 +892,8 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 	ev_timer_init(&c->ping_timer, conn_ping_cb, 0, 0);
 	ev_timer_init(&c->pong_timer, conn_pong_cb, 0, 0);
 	ev_timer_init(&c->deadline, conn_deadline_cb, HANDSHAKE_SECS, 0);
+	ev_timer_init(&c->hostile_timer, conn_hostile_cb, 0, 0);
+	sim_hostile__init(&c->hostile, s->cfg.hostile, s->cfg.hostile_size);
 	ev_timer_start(s->loop, &c->deadline);
 	c->next = s->conns;
 	if (s->conns)

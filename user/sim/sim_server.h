@@ -18,6 +18,9 @@
  *   client's close code is echoed.
  * - --once ends the server after the first connection of any kind (even a
  *   refused upgrade) is gone.
+ * - --hostile KIND: the --count valid messages (logged), then the attack
+ *   (never logged); a handshake kind answers the upgrade with it. The
+ *   client's close code is printed ("close received N") on stderr.
  * - The cadence of every stream, depth@100ms included, is set by --rate and
  *   --mix, not by the stream's name.
  */
@@ -32,6 +35,7 @@
 #include <ev.h>
 
 #include "feedgen.h"
+#include "sim_hostile.h"
 #include "sim_tls.h"
 
 #define SIM_SERVER_MAX_LISTEN 16
@@ -59,6 +63,11 @@ struct sim_server_config {
 	const char *log_path;   /* every data payload sent, one per line */
 	bool once;              /* shut down after the first client leaves */
 	unsigned max_clients;
+	/* --hostile: after the upgrade and `count` valid messages (or instead
+	 * of the upgrade's answer), write this attack (sim_hostile.h) */
+	enum sim_hostile_kind hostile;
+	uint64_t hostile_size;
+	double hostile_delay; /* s between the valid messages and the attack */
 };
 
 struct sim_server;

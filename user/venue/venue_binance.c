@@ -1,0 +1,81 @@
+/* venue_binance — Binance's public market-data streams, spot
+ * (wss://stream.binance.com:9443) and USD-M futures
+ * (wss://fstream.binance.com): stream names and the SUBSCRIBE request and
+ * its reply (subscribe.c), message parsing (feed_parse.c), and where the
+ * times are. The two differ in their REST endpoints and in the depth
+ * continuity rule (futures chain "pu"), not in anything used here yet. */
+#include "venue.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed/feed_parse.h"
+#include "kernel/subscribe.h"
+
+static enum venue_reply binance_classify(const uint8_t *p, size_t n, unsigned id)
+{
+	switch (subscribe_classify(p, n, id)) {
+	case SUBSCRIBE_OK:
+		return VENUE_REPLY_OK;
+	case SUBSCRIBE_ERROR:
+		return VENUE_REPLY_ERROR;
+	default:
+		return VENUE_DATA;
+	}
+}
+
+/* Combined streams come as {"stream":"<name>","data":{...}}, the name first. */
+static size_t binance_scan_stream(const uint8_t *p, size_t n, const char **name)
+{
+	static const char pre[] = "{\"stream\":\"";
+	const size_t k = sizeof(pre) - 1;
+	const uint8_t *q;
+
+	if (n <= k || memcmp(p, pre, k) != 0)
+		return 0;
+	q = memchr(p + k, '"', n - k);
+	if (!q || q == p + k)
+		return 0;
+	*name = (const char *)p + k;
+	return (size_t)(q - (p + k));
+}
+
+static int binance_parser_new(void **out)
+{
+	struct feed_parser *p;
+	int r = feed_parser__new(&p, 4096, 1024);
+
+	*out = p;
+	return r;
+}
+
+static void binance_parser_free(void *parser)
+{
+	feed_parser__free(parser);
+}
+
+static int binance_parse(void *parser, const uint8_t *p, size_t n, struct feed_msg *m)
+{
+	return feed_parse(parser, (const char *)p, n, m);
+}
+
+#define BINANCE_COMMON                                                                     \
+	.stream_ok = subscribe_stream_ok, .subscribe_request = subscribe_request,          \
+	.subscribe_per_stream = 3, .subscribe_base = 64, .classify = binance_classify,    \
+	.idle_timeout = 60, .scan_event_ms = feed_scan_event_ms,                          \
+	.scan_send_ns = feed_scan_ts_ns, .scan_stream = binance_scan_stream,              \
+	.parser_new = binance_parser_new, .parser_free = binance_parser_free,             \
+	.parse = binance_parse
+
+const struct venue venue_binance = {
+    .name = "binance",
+    .help = "Binance spot streams (default)",
+    BINANCE_COMMON,
+};
+
+const struct venue venue_binance_usdm = {
+    .name = "binance-usdm",
+    .help = "Binance USD-M futures streams",
+    BINANCE_COMMON,
+};
