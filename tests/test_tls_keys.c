@@ -3,10 +3,15 @@
  * capture from real in-process OpenSSL sessions (secrets equal to the
  * server's own key log, hand-off refused while OpenSSL is mid-record). */
 #include "check.h"
+#include "core/secmem.h"
 #include "fast/tls_keys.h"
+#include "fast/tls_record.h"
 #include "tls_testlib.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include <openssl/hmac.h>
 
@@ -438,8 +443,85 @@ static void restricted_client_ctx(void)
 	}
 }
 
+/* The VmFlags of the mapping of /proc/self/smaps that holds p, into flags;
+ * false when no mapping holds it. */
+static bool smaps_vmflags(const void *p, char *flags, size_t cap)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false, found = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			size_t n = strlen(line + 8);
+
+			n = n < cap ? n : cap - 1;
+			memcpy(flags, line + 8, n);
+			flags[n] = 0;
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static bool has_flag(const char *flags, const char *flag)
+{
+	char pad[300];
+
+	snprintf(pad, sizeof(pad), " %.256s ", flags);
+	for (char *c = pad; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	char want[8];
+	snprintf(want, sizeof(want), " %s ", flag);
+	return strstr(pad, want) != NULL;
+}
+
+/* Key material lives on pages marked "dd" (MADV_DONTDUMP): a core dump of
+ * the receiver never holds a traffic secret; freed, the pages are gone. */
+static void secrets_not_in_core_dumps(void)
+{
+	struct tls_keys *k = NULL;
+	struct tls_record *r = NULL;
+	char flags[256];
+	void *p;
+
+	REQUIRE(tls_keys__new(&k) == 0);
+	CHECKF(smaps_vmflags(k, flags, sizeof(flags)) && has_flag(flags, "dd"),
+	       "tls_keys pages: VmFlags%s", flags);
+	CHECKF(((uintptr_t)k & 4095) == 0, "tls_keys not page-aligned: %p", (void *)k);
+	REQUIRE(tls_record__new(&r, NULL, NULL, NULL) == 0);
+	CHECKF(smaps_vmflags(r, flags, sizeof(flags)) && has_flag(flags, "dd"),
+	       "tls_record pages: VmFlags%s", flags);
+	p = k;
+	tls_keys__free(k);
+	CHECK(!smaps_vmflags(p, flags, sizeof(flags)) || !has_flag(flags, "dd"));
+	tls_record__free(r);
+
+	/* a plain allocation is not marked: the check can fail */
+	p = malloc(64);
+	REQUIRE(p);
+	CHECK(smaps_vmflags(p, flags, sizeof(flags)) && !has_flag(flags, "dd"));
+	free(p);
+	p = secmem_alloc(10000);
+	REQUIRE(p);
+	CHECK(smaps_vmflags((char *)p + 9999, flags, sizeof(flags)) && has_flag(flags, "dd"));
+	secmem_free(p, 10000);
+}
+
 int main(void)
 {
+	RUN(secrets_not_in_core_dumps);
 	RUN(rfc8448_server_app_keys);
 	RUN(rfc8448_server_handshake_keys);
 	RUN(rfc8448_client_app_keys);

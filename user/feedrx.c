@@ -3,6 +3,7 @@
  * report. One feed_link is the connection and its delivery policy; it hands
  * every message to the chosen sink (docs/ARCHITECTURE.md). */
 #include <errno.h>
+#include <linux/capability.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 
 #include "core/fx_err.h"
 #include "core/fx_log.h"
+#include "core/privs.h"
 #include "fast/fastpath.h"
 #include "fast/iface.h"
 #include "kernel/kconn.h"
@@ -441,6 +443,7 @@ struct feedrx {
 	struct feed_sink *sink;
 	struct fastpath *fp;
 	struct lat_stats *stats;
+	FILE *stats_json; /* opened at set-up: the exit may lack the rights */
 	ev_signal sigint, sigterm;
 	ev_idle flush;
 	ev_timer stats_timer;
@@ -564,6 +567,13 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 			fx_error_set(&err, r, "cannot find the interface towards %s: %s", via->host,
 				     strerror(-r));
 	}
+	if (r == 0) {
+		const char *miss = privs_missing_xdp();
+
+		if (miss)
+			r = fx_error_set(&err, -EPERM, "missing capability %s (XDP needs CAP_BPF, "
+					 "CAP_PERFMON, CAP_NET_ADMIN and CAP_NET_RAW)", miss);
+	}
 	if (r == 0 && iface_is_loopback(c->ifname)) {
 		r = fx_error_set(&err, -EOPNOTSUPP, "%s is a loopback device: re-injected "
 				 "loopback packets are dropped as martians", c->ifname);
@@ -664,17 +674,14 @@ static void feedrx_report(struct feedrx *f)
 		return;
 	if (c->stats_live)
 		lat_stats__summary(f->stats, stderr);
-	if (c->stats_json) {
-		FILE *jf = fopen(c->stats_json, "w");
-
-		if (!jf) {
+	if (f->stats_json) {
+		lat_stats__json(f->stats, f->stats_json);
+		if (fclose(f->stats_json)) {
 			fprintf(stderr, "feedrx: cannot write %s: %s\n", c->stats_json,
 				strerror(errno));
 			f->status = 1;
-		} else {
-			lat_stats__json(f->stats, jf);
-			fclose(jf);
 		}
+		f->stats_json = NULL;
 	}
 }
 
@@ -721,6 +728,14 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 			return 1;
 		}
 	}
+	if (c->stats_json) {
+		f->stats_json = fopen(c->stats_json, "w");
+		if (!f->stats_json) {
+			fprintf(stderr, "feedrx: cannot write %s: %s\n", c->stats_json,
+				strerror(errno));
+			return 1;
+		}
+	}
 	if (c->mode != MODE_KERNEL && feedrx_setup_fast(f, url, proxy))
 		return 1;
 	c->ko.url = url;
@@ -740,6 +755,32 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 		fprintf(stderr, "feedrx: %s\n", err.msg);
 		return r == -EINVAL ? FEEDRX_EXIT_USAGE : 1;
 	}
+	return 0;
+}
+
+/* Everything that needs a capability is done: the XDP program is attached,
+ * its maps are open (updating them through these fds needs none on 5.19+
+ * kernels, so a reconnect can register its flow), the AF_XDP sockets and the
+ * TUN device exist, rp_filter is set. Nothing stays effective; only
+ * CAP_NET_ADMIN stays permitted in XDP mode, for the netlink request that
+ * detaches the program at exit. 0, or 1 when the capabilities cannot be
+ * dropped (a receiver that meant to drop them does not run with them). */
+static int feedrx_drop_privs(struct feedrx *f)
+{
+	uint64_t keep = !f->fp ? 0
+			: fastpath__multiprog(f->fp) ? PRIVS_BIT(CAP_NET_ADMIN) | PRIVS_BIT(CAP_SYS_ADMIN)
+						     : PRIVS_BIT(CAP_NET_ADMIN);
+	struct privs_caps pc;
+	int r = privs_drop(keep);
+
+	if (r) {
+		fprintf(stderr, "feedrx: cannot drop capabilities: %s\n", strerror(-r));
+		return 1;
+	}
+	if (privs_get(&pc) == 0)
+		fx_log(FX_LOG_INFO, "capabilities dropped: effective %#llx, permitted %#llx%s",
+		       (unsigned long long)pc.effective, (unsigned long long)pc.permitted,
+		       pc.permitted ? " (to detach XDP at exit)" : "");
 	return 0;
 }
 
@@ -769,8 +810,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	r = feedrx_setup(&f, &url, c.proxy ? &proxy : NULL);
+	if (r == 0)
+		r = feedrx_drop_privs(&f);
 	if (r) {
 		fastpath__free(f.fp); /* detach XDP on this exit too */
+		if (f.stats_json)
+			fclose(f.stats_json);
 		return r;
 	}
 	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
@@ -798,6 +843,11 @@ int main(int argc, char **argv)
 	}
 	feedrx_report(&f);
 	feed_link__free(f.link);
+	/* the one capability kept (feedrx_drop_privs): detaching is a netlink
+	 * request that needs it; without it the next start removes the program */
+	if (f.fp && (privs_raise(CAP_NET_ADMIN) ||
+		     (fastpath__multiprog(f.fp) && privs_raise(CAP_SYS_ADMIN))))
+		fx_log(FX_LOG_INFO, "cannot raise the capabilities kept to detach XDP");
 	fastpath__free(f.fp);
 	feed_sink__close(f.sink);
 	lat_stats__free(f.stats);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 
 #include <ev.h>
@@ -289,6 +290,17 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	if (xc.batch > FP_BATCH_MAX)
 		xc.batch = FP_BATCH_MAX;
 	r = xsk_rx__new(&fp->rx, &xc);
+	if (r == -ENOBUFS) {
+		/* the UMEM is pinned memory, charged to RLIMIT_MEMLOCK unless the
+		 * process has CAP_IPC_LOCK */
+		struct rlimit rl = {0};
+
+		getrlimit(RLIMIT_MEMLOCK, &rl);
+		fx_error_set(err, r, "cannot open AF_XDP sockets on %s: the UMEM does not fit in "
+			     "RLIMIT_MEMLOCK (%llu KiB): needs CAP_IPC_LOCK or a higher limit "
+			     "(LimitMEMLOCK=)", o->ifname, (unsigned long long)rl.rlim_cur >> 10);
+		goto err;
+	}
 	if (r < 0) {
 		fx_error_set(err, r, "cannot open AF_XDP sockets on %s: %s", o->ifname,
 			 strerror(-r));
@@ -479,6 +491,11 @@ void fastpath__force_desync(struct fastpath *fp)
 bool fastpath__failed(const struct fastpath *fp)
 {
 	return fp->failed;
+}
+
+bool fastpath__multiprog(const struct fastpath *fp)
+{
+	return xdp_steer__multiprog(fp->steer);
 }
 
 const char *fastpath__describe(const struct fastpath *fp)

@@ -114,6 +114,9 @@ bool fastpath__failed(const struct fastpath *fp);
  * server's WebSocket stream that broke the protocol, which any decoder of
  * the same bytes finds too; 0 when the fast path itself failed. */
 uint16_t fastpath__violation(const struct fastpath *fp);
+/* True when the XDP program sits under libxdp's dispatcher: detaching it
+ * then needs CAP_SYS_ADMIN as well as CAP_NET_ADMIN. */
+bool fastpath__multiprog(const struct fastpath *fp);
 const char *fastpath__describe(const struct fastpath *fp); /* "native XDP, copy mode, 2 queues" */
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX]);

@@ -13,6 +13,8 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "core/secmem.h"
+
 /* --- suites ------------------------------------------------------------ */
 
 static const struct tls_suite_info suites[TLS_SUITE__COUNT] = {
@@ -360,7 +362,8 @@ int tls_keys_install(SSL_CTX *ctx)
 
 int tls_keys__new(struct tls_keys **out)
 {
-	*out = calloc(1, sizeof(struct tls_keys));
+	/* secrets on pages of their own, left out of core dumps */
+	*out = secmem_alloc(sizeof(struct tls_keys));
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -369,7 +372,7 @@ void tls_keys__free(struct tls_keys *k)
 	if (!k)
 		return;
 	OPENSSL_cleanse(k, sizeof(*k));
-	free(k);
+	secmem_free(k, sizeof(*k));
 }
 
 /* Follows the records OpenSSL reads from the server: counts record headers

@@ -11,6 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "core/secmem.h"
+
 #define HDR TLS_RECORD_HEADER_LEN
 #define TAG_LEN 16
 
@@ -95,7 +97,8 @@ static void wipe_keys(struct tls_record *r)
 int tls_record__new(struct tls_record **out, tls_record_data_fn on_data,
 		    tls_record_event_fn on_event, void *arg)
 {
-	struct tls_record *r = calloc(1, sizeof(*r));
+	/* it holds the traffic secret, keys and IVs: out of core dumps */
+	struct tls_record *r = secmem_alloc(sizeof(*r));
 
 	*out = NULL;
 	if (!r)
@@ -121,7 +124,7 @@ free_pt:
 free_rec:
 	free(r->rec);
 free_r:
-	free(r);
+	secmem_free(r, sizeof(*r));
 	return -ENOMEM;
 }
 
@@ -135,7 +138,7 @@ void tls_record__free(struct tls_record *r)
 	OPENSSL_cleanse(r->pt, PT_CAP);
 	free(r->pt);
 	free(r->rec);
-	free(r);
+	secmem_free(r, sizeof(*r));
 }
 
 static int fail(struct tls_record *r, int err)

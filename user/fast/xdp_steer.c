@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -56,7 +57,8 @@ static const char *xdp_steer_explain(int err)
 		return "no such network interface";
 	case -EPERM:
 	case -EACCES:
-		return "not allowed to load or attach BPF programs (needs CAP_BPF and CAP_NET_ADMIN)";
+		return "not allowed to load or attach BPF programs (needs CAP_BPF, CAP_PERFMON and "
+		       "CAP_NET_ADMIN; CAP_SYS_ADMIN to remove a leftover)";
 	case -EOPNOTSUPP:
 		return "XDP mode not supported by this device";
 	case -EEXIST:
@@ -184,6 +186,15 @@ static int xdp_steer_remove_one_leftover(int ifindex, const char *ifname)
 	err = (int)libxdp_get_error(mp);
 	if (err == -ENOENT || (!err && !mp))
 		return 0;
+	if (err == -EPERM || err == -EACCES) {
+		/* a program is attached; naming it takes BPF_PROG_GET_FD_BY_ID */
+		fx_log(FX_LOG_ERROR,
+		       "%s already has an XDP program and telling whether it is a leftover "
+		       "of a killed feedrx needs CAP_SYS_ADMIN (or remove it: ip link set "
+		       "dev %s xdp off)",
+		       ifname, ifname);
+		return err;
+	}
 	if (err) {
 		fx_log(FX_LOG_ERROR, "cannot inspect XDP programs on %s: %s", ifname,
 		       strerror(-err));
@@ -419,6 +430,24 @@ void xdp_steer__close(struct xdp_steer *s)
 
 	if (!s)
 		return;
+	if (s->attached && !s->multiprog) {
+		/* Directly attached: one netlink request, allowed by CAP_NET_ADMIN
+		 * alone (libxdp's detach first reads the program by id, which
+		 * needs CAP_SYS_ADMIN), and only if our program is still the
+		 * one attached. */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = xdp_program__fd(s->prog));
+
+		err = bpf_xdp_detach(s->ifindex,
+				     s->attach_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE
+								    : XDP_FLAGS_DRV_MODE,
+				     &xo);
+		if (err)
+			fx_log(FX_LOG_ERROR,
+			       "cannot detach XDP program from %s: %s (the next start "
+			       "removes it)",
+			       s->ifname, strerror(-err));
+		s->attached = false;
+	}
 	if (s->attached) {
 		err = xdp_program__detach(s->prog, s->ifindex, s->attach_mode, 0);
 		if (err)
