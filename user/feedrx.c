@@ -816,6 +816,8 @@ int main(int argc, char **argv)
 		fastpath__free(f.fp); /* detach XDP on this exit too */
 		if (f.stats_json)
 			fclose(f.stats_json);
+		feed_sink__close(f.sink);
+		lat_stats__free(f.stats);
 		return r;
 	}
 	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
