@@ -651,7 +651,9 @@ static void feedrx_report(struct feedrx *f)
 				"%llu duplicates, %llu overlaps (%llu conflicting), %llu out of window, "
 				"%llu over the caps\n"
 				"feedrx: stream: fast %llu bytes sha256 %s\n"
-				"feedrx: stream: kernel %llu bytes sha256 %s\n",
+				"feedrx: stream: kernel %llu bytes sha256 %s\n"
+				"feedrx: rings: %llu dropped, %llu with the ring full, %llu with the fill "
+				"ring empty\n",
 				(unsigned long long)fs.frames, (unsigned long long)fs.frames_other,
 				(unsigned long long)fs.segments_refused,
 				(unsigned long long)fs.reinjected,
@@ -663,7 +665,19 @@ static void feedrx_report(struct feedrx *f)
 				(unsigned long long)fs.reasm.out_of_window,
 				(unsigned long long)fs.reasm.cap_refused,
 				(unsigned long long)fs.stream_bytes, a,
-				(unsigned long long)fs.kernel_bytes, b);
+				(unsigned long long)fs.kernel_bytes, b,
+				(unsigned long long)fs.ring_dropped, (unsigned long long)fs.ring_full,
+				(unsigned long long)fs.fill_ring_empty);
+			uint64_t x[FX_CNT__MAX];
+
+			if (fastpath__xdp_counters(f->fp, x) == 0)
+				fprintf(stderr,
+					"feedrx: xdp program: %llu steered, %llu passed, %llu stale "
+					"(receiver not draining), %llu redirect failures\n",
+					(unsigned long long)x[FX_CNT_STEERED],
+					(unsigned long long)x[FX_CNT_PASSED],
+					(unsigned long long)x[FX_CNT_STALE],
+					(unsigned long long)x[FX_CNT_REDIRECT_FAIL]);
 		}
 		if (f->stats) {
 			lat_hist__merge(&f->stats->service, fastpath__service(f->fp));

@@ -61,6 +61,9 @@ static const char usage[] =
 	"  --hostile-size BYTES   oversize: the message's length (default 4 MiB + 1)\n"
 	"  --hostile-delay S      pause between the valid messages and the attack\n"
 	"                         (default 0.1)\n"
+	"  --cut-after N          after N data messages, end the TCP connection\n"
+	"                         mid-stream: no close frame, no close_notify\n"
+	"  --cut-with fin|rst     ... with a FIN (default) or an RST\n"
 	"  --once                 exit after the first client disconnects (any\n"
 	"                         connection, even a refused one)\n"
 	"  -v, --verbose          one line per client event on stderr\n"
@@ -75,7 +78,7 @@ enum {
 	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
 	OPT_RATE, OPT_BURST, OPT_COUNT, OPT_MIX, OPT_SEED, OPT_SIZES, OPT_FRAGMENT,
 	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
-	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY,
+	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY, OPT_CUT_AFTER, OPT_CUT_WITH,
 };
 
 static const struct option options[] = {
@@ -101,6 +104,8 @@ static const struct option options[] = {
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "cut-after", required_argument, NULL, OPT_CUT_AFTER },
+	{ "cut-with", required_argument, NULL, OPT_CUT_WITH },
 	{ "hostile", required_argument, NULL, OPT_HOSTILE },
 	{ "hostile-size", required_argument, NULL, OPT_HOSTILE_SIZE },
 	{ "hostile-delay", required_argument, NULL, OPT_HOSTILE_DELAY },
@@ -342,6 +347,14 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 			break;
 		case OPT_HOSTILE_DELAY:
 			cfg->hostile_delay = parse_secs("--hostile-delay", a, 60);
+			break;
+		case OPT_CUT_AFTER:
+			cfg->cut_after = parse_u64("--cut-after", a, 1, UINT64_MAX >> 1);
+			break;
+		case OPT_CUT_WITH:
+			if (strcmp(a, "fin") && strcmp(a, "rst"))
+				die_usage("--cut-with: fin or rst, not '%s'", a);
+			cfg->cut_rst = !strcmp(a, "rst");
 			break;
 		case 'v':
 			fx_log_set_level(FX_LOG_INFO); /* one line per client event */

@@ -507,6 +507,7 @@ void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	struct tun_inject_stats ts;
+	struct xsk_rx_stats xs;
 
 	*st = fp->st;
 	/* digests of what was seen so far, without finishing the running ones */
@@ -518,6 +519,11 @@ void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st)
 	tun_inject__stats(fp->tun, &ts);
 	(void)ts;
 	tcp_reasm__stats(fp->reasm, &st->reasm);
+	if (xsk_rx__stats(fp->rx, -1, &xs) == 0) {
+		st->ring_dropped = xs.rx_dropped;
+		st->ring_full = xs.rx_ring_full;
+		st->fill_ring_empty = xs.rx_fill_ring_empty_descs;
+	}
 }
 
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX])

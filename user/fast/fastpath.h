@@ -75,6 +75,10 @@ struct fastpath_stats {
 	uint8_t stream_sha256[FASTPATH_SHA256_LEN]; /* of the reassembled stream */
 	uint8_t kernel_sha256[FASTPATH_SHA256_LEN]; /* of what the kernel socket gave */
 	struct tcp_reasm_stats reasm;
+	/* the AF_XDP sockets' kernel counters (XDP_STATISTICS), all queues */
+	uint64_t ring_dropped;     /* frames the kernel dropped (no UMEM frame, ring full) */
+	uint64_t ring_full;        /* ... because the RX ring was full */
+	uint64_t fill_ring_empty;  /* ... found the fill ring empty */
 };
 
 struct fastpath;

@@ -66,6 +66,7 @@ struct conn {
 	struct sim_hostile hostile;
 	bool hostile_done;      /* the attack is written */
 	bool hostile_raw;       /* bytes went around TLS: never SSL_write again */
+	bool cut;               /* --cut-after reached: cut once flushed */
 	int tls_want;           /* EV_READ/EV_WRITE the handshake waits for */
 	bool read_wants_write;  /* SSL_read returned WANT_WRITE */
 	bool write_wants_read;  /* SSL_write returned WANT_READ */
@@ -287,6 +288,25 @@ static void conn_close(struct conn *c, uint16_t code, const char *why)
 	c->out_len += code == WS_CLOSE_NO_STATUS
 			      ? sim_ws_hdr_write(dst, WS_OP_CLOSE, true, 0)
 			      : sim_ws_close_write(dst, code, why);
+}
+
+/* --cut-after: the exchange's connection ends mid-stream, as when its
+ * process dies (FIN) or a middlebox resets it (RST). */
+static void conn_cut(struct conn *c)
+{
+	struct linger l = {.l_onoff = 1, .l_linger = 0};
+
+	vlog(c->srv, "client %u: cutting the connection after %llu messages with %s", c->id,
+	     (unsigned long long)c->sent, c->srv->cfg.cut_rst ? "RST" : "FIN");
+	conn_stop_session_timers(c);
+	if (c->srv->cfg.cut_rst) {
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		c->state = CS_DEAD; /* the close sends the RST */
+		return;
+	}
+	shutdown(c->fd, SHUT_WR);
+	c->state = CS_LINGER;
+	deadline_set(c, LINGER_SECS);
 }
 
 /* ---- --hostile ---- */
@@ -584,6 +604,10 @@ static size_t conn_generate(struct conn *c)
 		size_t fl;
 		uint8_t *dst;
 
+		if (cfg->cut_after && c->sent >= cfg->cut_after) {
+			c->cut = true; /* once all of it is written out */
+			break;
+		}
 		if (cfg->count && c->sent >= cfg->count) {
 			if (c->hostile.kind)
 				conn_hostile_begin(c);
@@ -667,6 +691,10 @@ static void conn_write(struct conn *c)
 			c->state = CS_DEAD;
 		if (r <= 0)
 			return;
+		if (c->state == CS_OPEN && c->cut) {
+			conn_cut(c);
+			return;
+		}
 		if (c->state == CS_HTTP_REPLY || (c->state == CS_CLOSE_SENT && c->peer_closed)) {
 			conn_tls_shutdown(c);
 			return;

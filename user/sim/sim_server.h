@@ -68,6 +68,11 @@ struct sim_server_config {
 	enum sim_hostile_kind hostile;
 	uint64_t hostile_size;
 	double hostile_delay; /* s between the valid messages and the attack */
+	/* --cut-after: after this many data messages (all written out), end
+	 * the TCP connection with neither a close frame nor close_notify: a
+	 * FIN, or with cut_rst an RST (SO_LINGER 0, unsent data discarded) */
+	uint64_t cut_after;
+	bool cut_rst;
 };
 
 struct sim_server;
