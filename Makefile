@@ -6,6 +6,9 @@
 #                   build; last line "N passed, N failed, N skipped"
 #   make demo       deps + build + the embedded default (feedsim in namespaces)
 #   make bench      deps + build + side-by-side benchmarks into build/bench/
+#   make soak       deps + build + 30 min per mode at 20,000 msgs/s: RSS, fds,
+#                   flow map entries over time into build/soak/ (SOAK_MINUTES,
+#                   SOAK_MODES="kernel xdp"); not part of make test
 #   make SAN=1 ...  ASan/UBSan build (into build-san/)
 #   make V=1 ...    show every command
 
@@ -67,7 +70,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
 TOOL_SRCS  := $(wildcard tests/tool_*.c)
 TOOL_BINS  := $(TOOL_SRCS:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test demo bench clean format check-tools
+.PHONY: all deps test demo bench soak clean format check-tools
 all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) \
      $(BUILD)/certs/server.pem $(TOOL_BINS)
 
@@ -91,6 +94,11 @@ bench:
 	$(Q)bash scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) bash scripts/bench.sh
+
+soak:
+	$(Q)bash scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) bash scripts/soak.sh
 
 check-tools:
 	$(Q)for tp in $(CC):gcc $(CLANG):clang $(BPFTOOL):bpftool pkg-config:pkg-config; do \
