@@ -173,5 +173,5 @@ GP
 else
   say "gnuplot not installed (gnuplot-nox; make deps): no plot"
 fi
-X
+say "figures: $(for m in $MODES; do printf '%s ' "$OUT/$m.csv"; done)$OUT/summary.txt"
 exit $rc
