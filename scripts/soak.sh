@@ -32,19 +32,21 @@ mkdir -p "$OUT"
 netns_up || { say "cannot create network namespaces"; exit 1; }
 SECS=$((MINUTES * 60))
 
-# The flow map of the XDP program on the receiver's device: its entries.
+# The flow map of the XDP program on the receiver's device: its entries, or
+# NA when it cannot be read (three tries: a sample must not invent a drop).
 flow_entries() {
-  local prog mid
-  prog=$(ip -n "$NS_RX" -d link show "$NETNS_RX_DEV" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -1)
-  [[ -n $prog ]] || { echo 0; return; }
-  for mid in $(bpftool prog show id "$prog" 2>/dev/null | sed -n 's/.*map_ids \([0-9,]*\).*/\1/p' | tr ',' ' '); do
-    if bpftool map show id "$mid" 2>/dev/null | grep -q ' name fx_flows '; then
-      bpftool -j map dump id "$mid" 2>/dev/null |
-        python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0
-      return
-    fi
+  local prog mid try n
+  for try in 1 2 3; do
+    prog=$(ip -n "$NS_RX" -d link show "$NETNS_RX_DEV" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -1)
+    for mid in $(bpftool prog show id "${prog:-0}" 2>/dev/null | sed -n 's/.*map_ids \([0-9,]*\).*/\1/p' | tr ',' ' '); do
+      bpftool map show id "$mid" 2>/dev/null | grep -q ' name fx_flows ' || continue
+      n=$(bpftool -j map dump id "$mid" 2>/dev/null |
+        python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null)
+      [[ -n $n ]] && { echo "$n"; return; }
+    done
+    sleep 0.2
   done
-  echo 0
+  echo NA
 }
 
 run_mode() {
@@ -81,7 +83,8 @@ run_mode() {
     fds=$(ls "/proc/$rx/fd" | wc -l)
     ent=0
     [[ $mode == xdp ]] && ent=$(flow_entries)
-    n=$(cat "$cnt")
+    # the counter rewrites the file: an empty read is one caught mid-write
+    for _ in 1 2 3 4 5; do n=$(cat "$cnt"); [[ -n $n ]] && break; sleep 0.02; done
     echo "$t,$rss,$fds,$ent,$n" >>"$csv"
     ((t >= SECS)) && break
     sleep $((INTERVAL - (SECONDS - t0) % INTERVAL))
@@ -113,7 +116,8 @@ WARM=$((SECS / 3 < 120 ? SECS / 3 : 120))
         end = t[last]
         rmax = fmax = emax = 0
         for (i = 2; i <= last; i++) if (t[i] >= end - 60 && t[i] > warm) {
-          if (r[i] > rmax) rmax = r[i]; if (f[i] > fmax) fmax = f[i]; if (e[i] > emax) emax = e[i]
+          if (r[i] > rmax) rmax = r[i]; if (f[i] > fmax) fmax = f[i]
+          if (e[i] != "NA" && e[i] + 0 > emax) emax = e[i] + 0
         }
         bad = 0
         ok = rmax - r[w] <= tol; bad += !ok
@@ -151,8 +155,9 @@ if command -v gnuplot >/dev/null; then
 set terminal pngcairo size 1100,900 noenhanced font 'sans,10'
 set output '$OUT/soak.png'
 set datafile separator ','
+set datafile missing 'NA'
 set key autotitle columnhead
-set multiplot layout 4,1 title 'feedrx soak: $RATE msgs/s, $MINUTES min per mode (warm-up ends at $((WARM / 60)).$((WARM % 60 * 10 / 60)) min)'
+set multiplot layout 4,1 title 'feedrx soak: $RATE msgs/s, $MINUTES min per mode (dashed: the end of warm-up, $WARM s)'
 set grid
 set xlabel 'minutes'
 set arrow from $WARM/60.0, graph 0 to $WARM/60.0, graph 1 nohead dt 2
