@@ -182,10 +182,16 @@ if want rx_stopped; then
   wmem=$(ip netns exec "$NS_EX" sysctl -n net.ipv4.tcp_wmem)
   ip netns exec "$NS_RX" sysctl -qw net.ipv4.tcp_rmem="4096 16777216 33554432"
   ip netns exec "$NS_EX" sysctl -qw net.ipv4.tcp_wmem="4096 16777216 33554432"
-  ip -n "$NS_EX" route change 198.18.0.0/24 dev "$NETNS_EX_DEV" initcwnd 8000
-  ip -n "$NS_RX" route change 198.18.0.0/24 dev "$NETNS_RX_DEV" initrwnd 8000
+  ip -n "$NS_EX" route change 198.18.0.0/24 dev "$NETNS_EX_DEV" initcwnd 12000
+  ip -n "$NS_RX" route change 198.18.0.0/24 dev "$NETNS_RX_DEV" initrwnd 12000
+  # shaped, so that no burst overruns the middle's one backlog (1000 frames):
+  # a loss there would shrink the window below the ring
+  ip netns exec "$NS_EX" tc qdisc replace dev "$NETNS_EX_DEV" root tbf rate 400mbit burst 64kb latency 100ms ||
+    echo "$n: no tbf shaping; the middle may shrink the window" >&2
   # three times the count: what is still to come when it stops must exceed the ring
-  if sim $n --rate 0 --count $((3 * N)); then
+  # larger messages too (64..128 bytes): what is still to come when it
+  # stops is the window, not the end of the feed
+  if sim $n --rate 0 --count $((3 * N)) --sizes 64:128; then
     rx_bg $n --count $((3 * N)) --stale-ms 1000
     # (the output comes in 1 MB flushes: wait for the connection, not lines)
     for _ in $(seq 200); do grep -q '^feedrx: connected' "$TMP/$n.err" && break; sleep 0.05; done
@@ -205,6 +211,7 @@ if want rx_stopped; then
   ip netns exec "$NS_EX" sysctl -qw net.ipv4.tcp_wmem="$wmem"
   ip -n "$NS_EX" route change 198.18.0.0/24 dev "$NETNS_EX_DEV"
   ip -n "$NS_RX" route change 198.18.0.0/24 dev "$NETNS_RX_DEV"
+  ip netns exec "$NS_EX" tc qdisc del dev "$NETNS_EX_DEV" root 2>/dev/null
 fi
 
 # ---- the exchange stalls with the connection open ----------------------------

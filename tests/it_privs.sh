@@ -23,6 +23,9 @@ chmod 755 "$TMP"
 # the user must read the CA and write its output
 chmod 644 "$CERTS/ca.pem"
 
+if ! setpriv --reuid=$USR --regid=$USR --clear-groups test -x "$FEEDRX" -a -r "$CERTS/ca.pem"; then
+  skip $NAME "uid $USR cannot run $FEEDRX or read the CA (a private directory on the way)"; exit 0
+fi
 TUN_NODE=
 if ! setpriv --reuid=$USR --regid=$USR --clear-groups sh -c 'exec 3<>/dev/net/tun' 2>/dev/null; then
   TUN_NODE=$TMP/tun
