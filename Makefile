@@ -82,10 +82,14 @@ test:
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)BUILDS="build build-san" bash tests/run.sh
 
+# The demo builds only what it runs, in parallel (not the tests and benches).
+DEMO_NEEDS := $(addprefix $(BUILD)/,$(PROGS)) $(BUILD)/certs/server.pem
+NPROC      := $(shell nproc 2>/dev/null || echo 2)
+
 demo:
 	$(Q)bash scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) bash scripts/demo.sh
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) $(DEMO_NEEDS)
+	$(Q)BUILD=$(BUILD) exec bash scripts/demo.sh
 
 bench:
 	$(Q)bash scripts/deps.sh

@@ -29,6 +29,7 @@
 #include "link/link_transport.h"
 #include "sink/sink.h"
 #include "stats/lat_stats.h"
+#include "stats/status_line.h"
 #include "venue/venue.h"
 
 #define FEEDRX_EXIT_USAGE 2
@@ -444,6 +445,7 @@ struct feedrx {
 	ev_signal sigint, sigterm;
 	ev_idle flush;
 	ev_timer stats_timer;
+	struct status_line status_line; /* --stats on a terminal: the live line stays put */
 	int status;
 	bool done;
 };
@@ -543,7 +545,14 @@ static void feedrx_stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop, (void)revents;
 	if (f->fp)
 		feedrx_fast_counters(f);
-	lat_stats__live_line(f->stats, stderr);
+	if (f->status_line.rows) {
+		char line[LAT_STATS_LIVE_MAX];
+
+		lat_stats__live_format(f->stats, line, sizeof(line), lat_stats_now_ns());
+		status_line__draw(&f->status_line, line);
+	} else {
+		lat_stats__live_line(f->stats, stderr); /* lines, as scripts read them */
+	}
 }
 
 /* XDP or auto mode: the fast path, or why not. 0, or 1 when --mode xdp
@@ -785,6 +794,9 @@ int main(int argc, char **argv)
 		f.stats_timer.data = &f;
 		ev_timer_start(f.loop, &f.stats_timer);
 		ev_unref(f.loop); /* the timer alone must not keep the loop running */
+		/* on a terminal the live line is a status row under the scrolling
+		 * output (-ENOTTY otherwise: one line per second, as before) */
+		status_line__open(&f.status_line, STDERR_FILENO);
 	}
 
 	feed_link__start(f.link);
@@ -796,6 +808,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f.sink->err));
 		f.status = 1;
 	}
+	status_line__close(&f.status_line);
 	feedrx_report(&f);
 	feed_link__free(f.link);
 	fastpath__free(f.fp);

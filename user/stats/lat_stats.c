@@ -3,6 +3,7 @@
 #include "lat_stats.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -136,50 +137,78 @@ static void roll_window(struct lat_stats *s)
 	}
 }
 
-/* Print "p50/p99" of a histogram in us, or "-" when it is empty. */
-static void print_p50_p99(FILE *f, const char *what, const struct lat_hist *h)
+/* Append to a fixed buffer, truncating: *len counts what fits. */
+__attribute__((format(printf, 4, 5))) static void bput(char *buf, size_t size, size_t *len,
+							const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
+}
+
+/* "p50/p99" of a histogram in us, or "-" when it is empty. */
+static void put_p50_p99(char *buf, size_t size, size_t *len, const char *what,
+			const struct lat_hist *h)
 {
 	static const double ps[] = { 50, 99 };
 	uint64_t v[2];
 
 	if (!h->count) {
-		fprintf(f, "  %s -", what);
+		bput(buf, size, len, "  %s -", what);
 		return;
 	}
 	lat_hist__percentiles(h, ps, v, 2);
-	fprintf(f, "  %s p50 %.1f p99 %.1f us", what, v[0] / 1e3, v[1] / 1e3);
+	bput(buf, size, len, "  %s p50 %.1f p99 %.1f us", what, v[0] / 1e3, v[1] / 1e3);
 }
 
-void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns)
+size_t lat_stats__live_format(struct lat_stats *s, char *buf, size_t size, uint64_t now_ns)
 {
 	double dt = now_ns > s->last_ns ? (double)(now_ns - s->last_ns) / 1e9 : 0;
 	double el = now_ns > s->start_ns ? (double)(now_ns - s->start_ns) / 1e9 : 0;
 	const struct lat_counters *c = &s->c, *p = &s->prev;
 	double inv = dt > 0 ? 1.0 / dt : 0;
+	size_t len = 0;
 
-	fprintf(f, "[%7.1fs] %.0f msg/s %.2f MB/s", el, (double)(c->msgs - p->msgs) * inv,
-		(double)(c->bytes - p->bytes) * inv / 1e6);
-	print_p50_p99(f, "e2e", &s->win[LAT_ST_E2E]);
-	print_p50_p99(f, "rx", &s->win[LAT_ST_RX]);
-	fprintf(f, "  drops %llu  fast %llu shadow %llu",
-		(unsigned long long)(c->drops - p->drops), (unsigned long long)(c->fast - p->fast),
-		(unsigned long long)(c->shadow - p->shadow));
+	if (size)
+		buf[0] = 0;
+	bput(buf, size, &len, "[%7.1fs] %.0f msg/s %.2f MB/s", el,
+	     (double)(c->msgs - p->msgs) * inv, (double)(c->bytes - p->bytes) * inv / 1e6);
+	put_p50_p99(buf, size, &len, "e2e", &s->win[LAT_ST_E2E]);
+	put_p50_p99(buf, size, &len, "rx", &s->win[LAT_ST_RX]);
+	bput(buf, size, &len, "  drops %llu  fast %llu shadow %llu",
+	     (unsigned long long)(c->drops - p->drops), (unsigned long long)(c->fast - p->fast),
+	     (unsigned long long)(c->shadow - p->shadow));
 	/* the XDP program's counters, in XDP mode only */
 	uint64_t any = 0;
 	for (int i = 0; i < FX_CNT__MAX; i++)
 		any |= c->xdp[i];
 	if (any) {
-		fprintf(f, "  xdp");
+		bput(buf, size, &len, "  xdp");
 		for (int i = 0; i < FX_CNT__MAX; i++)
 			if (c->xdp[i] != p->xdp[i] || i == FX_CNT_STEERED)
-				fprintf(f, " %s %llu", xdp_names[i],
-					(unsigned long long)(c->xdp[i] - p->xdp[i]));
+				bput(buf, size, &len, " %s %llu", xdp_names[i],
+				     (unsigned long long)(c->xdp[i] - p->xdp[i]));
 	}
-	fputc('\n', f);
-	fflush(f);
 	s->prev = s->c;
 	s->last_ns = now_ns;
 	roll_window(s);
+	return len;
+}
+
+void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns)
+{
+	char line[LAT_STATS_LIVE_MAX];
+
+	lat_stats__live_format(s, line, sizeof(line), now_ns);
+	fprintf(f, "%s\n", line);
+	fflush(f);
 }
 
 void lat_stats__live_line(struct lat_stats *s, FILE *f)

@@ -14,6 +14,7 @@
 #ifndef FEEDRX_LAT_STATS_H
 #define FEEDRX_LAT_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -98,6 +99,10 @@ const char *lat_stats_stage_label(enum lat_stage st);
  * of the window, drops, fast/shadow deliveries. Then rolls the window into
  * the total and starts a new one. _at takes the CLOCK_MONOTONIC time. */
 void lat_stats__live_line(struct lat_stats *s, FILE *f);
+/* The same line into buf (no newline, truncated to size - 1): its length.
+ * Rolls the window like the two above. LAT_STATS_LIVE_MAX always fits. */
+#define LAT_STATS_LIVE_MAX 512
+size_t lat_stats__live_format(struct lat_stats *s, char *buf, size_t size, uint64_t now_ns);
 void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns);
 
 /* Table of every stage (count, p50, p90, p99, p99.9, max in us) plus the
