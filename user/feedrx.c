@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@
 #include "link/link_transport.h"
 #include "sink/sink.h"
 #include "stats/lat_stats.h"
+#include "stats/metrics.h"
 #include "stats/status_line.h"
 #include "venue/venue.h"
 
@@ -52,6 +54,7 @@ struct feedrx_conf {
 	bool stats_live, help;
 	int verbose; /* -v: info; -v -v: debug, libbpf's and libxdp's lines too */
 	const char *stats_json;
+	const char *metrics; /* --metrics ADDR:PORT */
 };
 
 /* ---- the option table ------------------------------------------------------ */
@@ -139,6 +142,19 @@ static void opt_venue(struct feedrx_conf *c, const char *opt, const char *arg)
 	usage_error("unknown --venue '%s' (%s)", arg, names);
 }
 
+static void opt_metrics(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (metrics_parse_addr(arg, &ss, &len) ||
+	    (ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+				     : ((struct sockaddr_in6 *)&ss)->sin6_port) == 0)
+		usage_error("bad %s '%s' (IPv4:PORT or [IPv6]:PORT, numeric, port 1-65535)", opt,
+			    arg);
+	c->metrics = arg;
+}
+
 static const struct opt_choice mode_choices[] = {
     {"kernel", MODE_KERNEL}, {"auto", MODE_AUTO}, {"xdp", MODE_XDP}, {NULL, 0}};
 static const struct opt_choice tls_choices[] = {{"1.2", 12}, {"1.3", 13}, {NULL, 0}};
@@ -194,6 +210,10 @@ static const struct feedrx_opt feedrx_opts[] = {
      .help = "live line per second on stderr, summary at exit"},
     {"stats-json", 0, OT_STRING, FIELD(stats_json), .metavar = "FILE",
      .help = "latency summary as JSON at exit"},
+    {"metrics", 0, OT_FUNC, .fn = opt_metrics, .metavar = "ADDR:PORT",
+     .help = "serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	     "(counters, deliveries by path, XDP counters, latency\n"
+	     "histograms), e.g. 127.0.0.1:9100 or [::1]:9100"},
     {"iface", 0, OT_FUNC, .fn = opt_iface, .metavar = "IF", .group = "XDP mode:",
      .help = "interface the feed arrives on (default: the route's)"},
     {"xdp-mode", 0, OT_CHOICE, FIELD(xdp_mode), .choices = xdp_mode_choices,
@@ -442,6 +462,7 @@ struct feedrx {
 	struct feed_sink *sink;
 	struct fastpath *fp;
 	struct lat_stats *stats;
+	struct metrics *metrics;
 	ev_signal sigint, sigterm;
 	ev_idle flush;
 	ev_timer stats_timer;
@@ -553,6 +574,61 @@ static void feedrx_stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	} else {
 		lat_stats__live_line(f->stats, stderr); /* lines, as scripts read them */
 	}
+}
+
+/* GET /metrics: the counters and histograms in Prometheus' text format. */
+static void feedrx_metrics_render(void *user, struct metrics_out *o)
+{
+	struct feedrx *f = user;
+	struct lat_stats *s = f->stats;
+	struct feed_link_stats ls;
+	char lab[64];
+
+	feed_link__stats(f->link, &ls);
+	if (f->fp)
+		feedrx_fast_counters(f);
+	metrics_out__head(o, "feedrx_messages_total", "counter", "Data messages delivered.");
+	metrics_out__sample(o, "feedrx_messages_total", NULL, s->c.msgs);
+	metrics_out__head(o, "feedrx_bytes_total", "counter", "Payload bytes delivered.");
+	metrics_out__sample(o, "feedrx_bytes_total", NULL, s->c.bytes);
+	metrics_out__head(o, "feedrx_drops_total", "counter",
+			  "Frames the fast path refused or could not re-inject (TCP resends "
+			  "them; 0 in kernel mode).");
+	metrics_out__sample(o, "feedrx_drops_total", NULL, s->c.drops);
+	metrics_out__head(o, "feedrx_gaps_total", "counter",
+			  "Fast-path failures in --shadow discard mode: messages lost, "
+			  "connection reopened.");
+	metrics_out__sample(o, "feedrx_gaps_total", NULL, ls.gaps);
+	metrics_out__head(o, "feedrx_reconnects_total", "counter",
+			  "Connections reopened. Only --shadow discard reconnects (once per "
+			  "gap); a lost connection ends feedrx, so this is 0 otherwise.");
+	metrics_out__sample(o, "feedrx_reconnects_total", NULL, ls.gaps);
+	metrics_out__head(o, "feedrx_delivered_total", "counter",
+			  "Messages delivered by path: fast (XDP), shadow (kernel socket after a "
+			  "fast-path failure), kernel (--mode kernel or no fast path).");
+	metrics_out__sample(o, "feedrx_delivered_total", "path=\"fast\"", ls.fast);
+	metrics_out__sample(o, "feedrx_delivered_total", "path=\"shadow\"", ls.shadow);
+	metrics_out__sample(o, "feedrx_delivered_total", "path=\"kernel\"",
+			    ls.delivered - ls.fast - ls.shadow);
+	if (f->fp) {
+		metrics_out__head(o, "feedrx_xdp_frames_total", "counter",
+				  "The XDP program's verdicts and events, summed over CPUs.");
+		for (int i = 0; i < FX_CNT__MAX; i++) {
+			snprintf(lab, sizeof(lab), "counter=\"%s\"", lat_stats_xdp_name(i));
+			metrics_out__sample(o, "feedrx_xdp_frames_total", lab, s->c.xdp[i]);
+		}
+	}
+	metrics_out__head(o, "feedrx_latency_seconds", "histogram",
+			  "Per-message latency by stage (CLOCK_MONOTONIC; exchange: "
+			  "CLOCK_REALTIME across hosts; service: fast-path time per message "
+			  "after the ring).");
+	for (int i = 0; i < LAT_ST__MAX; i++) {
+		snprintf(lab, sizeof(lab), "stage=\"%s\"", lat_stats_stage_name(i));
+		metrics_out__hist(o, "feedrx_latency_seconds", lab, lat_stats__combined(s, i));
+	}
+	if (f->fp)
+		metrics_out__hist(o, "feedrx_latency_seconds", "stage=\"service\"",
+				  fastpath__service(f->fp));
 }
 
 /* XDP or auto mode: the fast path, or why not. 0, or 1 when --mode xdp
@@ -701,7 +777,7 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	    .n_streams = c->n_subs,
 	    .count = c->count,
 	    .discard = c->shadow == 1,
-	    .stamps = c->stats_live || c->stats_json || sink == &feed_sink_pretty,
+	    .stamps = c->stats_live || c->stats_json || c->metrics || sink == &feed_sink_pretty,
 	    .max_gaps = FEEDRX_MAX_GAPS,
 	    .desync_after = c->desync_after,
 	};
@@ -724,7 +800,7 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 		fprintf(stderr, "feedrx: cannot create the event loop\n");
 		return 1;
 	}
-	if (c->stats_live || c->stats_json) {
+	if (c->stats_live || c->stats_json || c->metrics) {
 		if (lat_stats__new(&f->stats) < 0) {
 			fprintf(stderr, "feedrx: out of memory\n");
 			return 1;
@@ -748,6 +824,17 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	if (r) {
 		fprintf(stderr, "feedrx: %s\n", err.msg);
 		return r == -EINVAL ? FEEDRX_EXIT_USAGE : 1;
+	}
+	if (c->metrics) {
+		const struct metrics_opts mo = {
+		    .listen = c->metrics, .render = feedrx_metrics_render, .user = f};
+
+		if (metrics__new(&f->metrics, f->loop, &mo, &err)) {
+			fprintf(stderr, "feedrx: %s\n", err.msg);
+			return 1;
+		}
+		if (c->verbose)
+			fprintf(stderr, "feedrx: metrics at http://%s/metrics\n", c->metrics);
 	}
 	return 0;
 }
@@ -779,6 +866,7 @@ int main(int argc, char **argv)
 
 	r = feedrx_setup(&f, &url, c.proxy ? &proxy : NULL);
 	if (r) {
+		feed_link__free(f.link);
 		fastpath__free(f.fp); /* detach XDP on this exit too */
 		return r;
 	}
@@ -810,6 +898,7 @@ int main(int argc, char **argv)
 	}
 	status_line__close(&f.status_line);
 	feedrx_report(&f);
+	metrics__free(f.metrics);
 	feed_link__free(f.link);
 	fastpath__free(f.fp);
 	feed_sink__close(f.sink);

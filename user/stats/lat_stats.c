@@ -224,6 +224,16 @@ static const struct lat_hist *combined(struct lat_stats *s, int st)
 	return &s->scratch;
 }
 
+const struct lat_hist *lat_stats__combined(struct lat_stats *s, enum lat_stage st)
+{
+	return combined(s, (int)st);
+}
+
+const char *lat_stats_xdp_name(int counter)
+{
+	return counter >= 0 && counter < FX_CNT__MAX ? xdp_names[counter] : "?";
+}
+
 void lat_stats__summary(struct lat_stats *s, FILE *f)
 {
 	double el = (double)(lat_stats_now_ns() - s->start_ns) / 1e9;

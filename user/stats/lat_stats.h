@@ -111,6 +111,12 @@ void lat_stats__summary(struct lat_stats *s, FILE *f);
 /* The same as one JSON object (latencies in us, null when a stage is empty). */
 void lat_stats__json(struct lat_stats *s, FILE *f);
 
+/* Everything recorded for one stage so far (the running total and the
+ * window not yet rolled), in s->scratch: valid until the next call. */
+const struct lat_hist *lat_stats__combined(struct lat_stats *s, enum lat_stage st);
+/* Name of an XDP program counter (enum fx_counter): "steered", ... */
+const char *lat_stats_xdp_name(int counter);
+
 /* Monotonic now in ns (CLOCK_MONOTONIC), for callers stamping points. */
 uint64_t lat_stats_now_ns(void);
 
