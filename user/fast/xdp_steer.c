@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -56,7 +57,8 @@ static const char *xdp_steer_explain(int err)
 		return "no such network interface";
 	case -EPERM:
 	case -EACCES:
-		return "not allowed to load or attach BPF programs (needs CAP_BPF and CAP_NET_ADMIN)";
+		return "not allowed to load or attach BPF programs (needs CAP_BPF, CAP_PERFMON "
+		       "and CAP_NET_ADMIN)";
 	case -EOPNOTSUPP:
 		return "XDP mode not supported by this device";
 	case -EEXIST:
@@ -185,8 +187,11 @@ static int xdp_steer_remove_one_leftover(int ifindex, const char *ifname)
 	if (err == -ENOENT || (!err && !mp))
 		return 0;
 	if (err) {
-		fx_log(FX_LOG_ERROR, "cannot inspect XDP programs on %s: %s", ifname,
-		       strerror(-err));
+		fx_log(FX_LOG_ERROR, "cannot inspect XDP programs on %s: %s%s", ifname,
+		       strerror(-err),
+		       err == -EPERM ? " (a program is attached; looking at it takes "
+				       "CAP_SYS_ADMIN: remove it with ip link set dev IF xdp off)"
+				     : "");
 		return err;
 	}
 	legacy = xdp_multiprog__is_legacy(mp);
@@ -413,6 +418,20 @@ err_free:
 	return err;
 }
 
+static int xdp_steer_detach_direct(struct xdp_steer *s)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(s->prog));
+	__u32 flags = XDP_FLAGS_REPLACE;
+
+	if (s->attach_mode == XDP_MODE_NATIVE)
+		flags |= XDP_FLAGS_DRV_MODE;
+	else if (s->attach_mode == XDP_MODE_SKB)
+		flags |= XDP_FLAGS_SKB_MODE;
+	else if (s->attach_mode == XDP_MODE_HW)
+		flags |= XDP_FLAGS_HW_MODE;
+	return bpf_xdp_detach(s->ifindex, flags, &opts);
+}
+
 void xdp_steer__close(struct xdp_steer *s)
 {
 	int err;
@@ -421,6 +440,12 @@ void xdp_steer__close(struct xdp_steer *s)
 		return;
 	if (s->attached) {
 		err = xdp_program__detach(s->prog, s->ifindex, s->attach_mode, 0);
+		/* libxdp looks the attached program up by id, which takes
+		 * CAP_SYS_ADMIN (it then fails with -ENOENT or -EPERM); without
+		 * a dispatcher, netlink detaches it by its fd with CAP_NET_ADMIN
+		 * alone, and only if it is still the one attached */
+		if (err && !s->multiprog)
+			err = xdp_steer_detach_direct(s);
 		if (err)
 			fx_log(FX_LOG_ERROR,
 			       "cannot detach XDP program from %s: %s (the next start "
