@@ -6,6 +6,8 @@
 #                   build; last line "N passed, N failed, N skipped"
 #   make demo       deps + build + the embedded default (feedsim in namespaces)
 #   make bench      deps + build + side-by-side benchmarks into build/bench/
+#   make install    PREFIX=/usr/local DESTDIR=: programs, libfeedrx.a/.so,
+#                   public headers, feedrx.pc, man pages, bash completion
 #   make SAN=1 ...  ASan/UBSan build (into build-san/)
 #   make V=1 ...    show every command
 
@@ -51,6 +53,28 @@ MOD_OBJS   := $(MOD_SRCS:user/%.c=$(BUILD)/user/%.o)
 LLHTTP_OBJS:= $(addprefix $(BUILD)/llhttp/,api.o http.o llhttp.o)
 LIB        := $(BUILD)/libfeedrx.a
 
+# make install: libfeedrx.so.$(VERSION) with soname libfeedrx.so.$(SOVER).
+VERSION    := 0.1.0
+SOVER      := 0
+SONAME     := libfeedrx.so.$(SOVER)
+SHLIB      := $(BUILD)/libfeedrx.so.$(VERSION)
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+bindir     := $(PREFIX)/bin
+libdir     := $(PREFIX)/lib
+includedir := $(PREFIX)/include
+man1dir    := $(PREFIX)/share/man/man1
+complDir   := $(PREFIX)/share/bash-completion/completions
+MAN_PAGES  := $(PROGS:%=$(BUILD)/man/%.1)
+COMPLETIONS:= $(PROGS:%=$(BUILD)/completion/%)
+# What a program on the library includes (include/feedrx.h says what each
+# is for); installed under $(includedir)/feedrx/ with their folders.
+PUBLIC_HDRS:= include/feedrx.h include/feedrx_bpf.h \
+	      $(addprefix user/,core/fx_err.h core/fx_log.h fast/fastpath.h fast/fast_types.h \
+	        feed/feed_parse.h feed/order_book.h kernel/kconn.h kernel/tls_client.h kernel/url.h \
+	        link/feed_link.h link/link_kconn.h link/link_transport.h proto/json.h sink/sink.h \
+	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h)
+
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
@@ -67,7 +91,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
 TOOL_SRCS  := $(wildcard tests/tool_*.c)
 TOOL_BINS  := $(TOOL_SRCS:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test demo bench clean format check-tools
+.PHONY: all deps test demo bench clean format check-tools install uninstall
 all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) \
      $(BUILD)/certs/server.pem $(TOOL_BINS)
 
@@ -119,7 +143,17 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c | check-tools
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) -O2 -g $(SANFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
+	$(Q)$(CC) -O2 -g -fPIC $(SANFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
+
+# The library's objects go into libfeedrx.a and libfeedrx.so alike. A tree
+# built before they were position-independent has no stamp (written with
+# the archive): its objects are rebuilt once.
+$(MOD_OBJS): CFLAGS += -fPIC
+ifeq ($(wildcard $(BUILD)/.pic-objects),)
+$(MOD_OBJS) $(LLHTTP_OBJS): pic-rebuild
+endif
+.PHONY: pic-rebuild
+pic-rebuild:
 
 $(BUILD)/user/%.o: user/%.c | check-tools
 	@mkdir -p $(@D)
@@ -130,7 +164,11 @@ $(SKEL_OBJS): $(BPF_SKELS)
 
 $(LIB): $(MOD_OBJS) $(LLHTTP_OBJS)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^ && touch $(BUILD)/.pic-objects
+
+$(SHLIB): $(MOD_OBJS) $(LLHTTP_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(addprefix $(BUILD)/,$(PROGS)): $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
 	@echo "  LD      $@"
@@ -149,6 +187,50 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 $(BUILD)/certs/server.pem: scripts/certs.sh
 	@echo "  CERTS   $(@D)"
 	$(Q)bash scripts/certs.sh $(@D)
+
+# ---- install -----------------------------------------------------------------
+# Man pages and bash completions are made from the programs' --help (one
+# option table each), so neither can drift from the options.
+$(BUILD)/man/%.1: $(BUILD)/% scripts/man/%.h2m
+	@mkdir -p $(@D)
+	@echo "  MAN     $@"
+	$(Q)command -v help2man >/dev/null || { echo "missing help2man (apt-get install help2man, or: make deps)" >&2; exit 1; }
+	$(Q)help2man -N --no-info --version-string=$(VERSION) --include=scripts/man/$*.h2m \
+	  -n "$(if $(filter feedrx,$*),receive WebSocket-over-TLS market-data feeds through XDP/AF_XDP,a TLS WebSocket exchange simulator for testing feedrx)" \
+	  -o $@.tmp $< && mv $@.tmp $@
+
+$(BUILD)/completion/%: $(BUILD)/% scripts/completion.sh
+	@mkdir -p $(@D)
+	@echo "  COMPL   $@"
+	$(Q)bash scripts/completion.sh $< $* > $@.tmp && mv $@.tmp $@
+
+install: $(addprefix $(BUILD)/,$(PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETIONS)
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(man1dir) \
+	  $(DESTDIR)$(complDir) $(DESTDIR)$(includedir)/feedrx
+	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(PROGS)) $(DESTDIR)$(bindir)/
+	$(Q)install -m 0644 $(LIB) $(DESTDIR)$(libdir)/
+	$(Q)install -m 0755 $(SHLIB) $(DESTDIR)$(libdir)/
+	$(Q)ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(libdir)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(DESTDIR)$(libdir)/libfeedrx.so
+	$(Q)for h in $(PUBLIC_HDRS); do d=$${h#user/}; d=$${d#include/}; \
+	  install -D -m 0644 $$h $(DESTDIR)$(includedir)/feedrx/$$d || exit 1; done
+	$(Q)install -m 0644 $(MAN_PAGES) $(DESTDIR)$(man1dir)/
+	$(Q)install -m 0644 $(COMPLETIONS) $(DESTDIR)$(complDir)/
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' 'libdir=$(libdir)' \
+	  'includedir=$(includedir)' '' 'Name: feedrx' \
+	  'Description: market-data feed receiver: WebSocket over TLS through XDP/AF_XDP' \
+	  'Version: $(VERSION)' 'Requires.private: libxdp libbpf libelf zlib openssl' \
+	  'Cflags: -I$${includedir}/feedrx' 'Libs: -L$${libdir} -lfeedrx' \
+	  'Libs.private: -lev -lwslay -lm -lpthread' \
+	  > $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(PROGS)) $(DESTDIR)$(libdir)/libfeedrx.a \
+	  $(DESTDIR)$(libdir)/libfeedrx.so* $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc \
+	  $(addprefix $(DESTDIR)$(man1dir)/,$(notdir $(MAN_PAGES))) \
+	  $(addprefix $(DESTDIR)$(complDir)/,$(PROGS))
+	rm -rf $(DESTDIR)$(includedir)/feedrx
 
 format:
 	clang-format -i $(wildcard user/*.[ch] user/*/*.[ch] tests/*.[ch] include/*.h bpf/*.c)

@@ -9,7 +9,7 @@ PKGS=(
   libssl-dev openssl libnghttp2-dev node-llhttp linux-libc-dev
   iproute2 ethtool nftables iputils-ping procps kmod psmisc
   tinyproxy python3 python3-websockets coreutils
-  time gnuplot-nox
+  time gnuplot-nox help2man man-db
 )
 
 missing=()

@@ -251,7 +251,7 @@ static const struct feedrx_opt feedrx_opts[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: feedrx [options] wss://host[:port]/path\n"
+	fputs("Usage: feedrx [options] wss://host[:port]/path\n"
 	      "\n"
 	      "Receive a WebSocket-over-TLS market-data feed and print its messages.\n"
 	      "\n",
@@ -269,7 +269,12 @@ static void usage(FILE *f)
 		else
 			n = snprintf(head, sizeof(head), "  --%s%s%s", o->name, o->metavar ? " " : "",
 				     o->metavar ? o->metavar : "");
-		fprintf(f, "%s%*s", head, n < HELP_COL ? HELP_COL - n : 2, "");
+		/* two spaces at least between an option and its text (help2man
+		 * reads them as the separator); a long head gets its own line */
+		if (n <= HELP_COL - 2)
+			fprintf(f, "%s%*s", head, HELP_COL - n, "");
+		else
+			fprintf(f, "%s\n%*s", head, HELP_COL, "");
 		while ((nl = strchr(h, '\n'))) {
 			fprintf(f, "%.*s\n%*s", (int)(nl - h), h, HELP_COL, "");
 			h = nl + 1;

@@ -22,12 +22,13 @@
 #include "sim/sim_server.h"
 
 static const char usage[] =
-	"usage: feedsim [options]\n"
+	"Usage: feedsim [options]\n"
 	"A TLS WebSocket server with Binance-style market data, for testing feedrx.\n"
 	"\n"
 	"  --listen ADDR:PORT     listen here; IPv6 as [ADDR]:PORT; repeatable\n"
 	"                         (default 127.0.0.1:9443; port 0 picks one)\n"
-	"  --cert FILE --key FILE server certificate chain and key, PEM (default:\n"
+	"  --cert FILE --key FILE\n"
+	"                         server certificate chain and key, PEM (default:\n"
 	"                         certs/server.pem and .key beside the binary)\n"
 	"  --tls 1.2|1.3|any      TLS versions offered (default any)\n"
 	"  --ciphers LIST         TLS 1.2 cipher list, as OpenSSL takes it\n"
