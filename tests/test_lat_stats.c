@@ -287,6 +287,9 @@ static void json_report(void)
 		 "assert d[\"counters\"][\"xdp\"][\"meta_fail\"]==5; "
 		 "g=e[\"percentiles\"]; assert g[0]==[0,25.0] and g[-1][0]==99.99; "
 		 "assert all(a[1]<=b[1] for a,b in zip(g,g[1:])); "
+		 "b=e[\"buckets\"]; assert sum(c for _,_,c in b)==e[\"count\"]; "
+		 "assert b[0][0]<=e[\"min\"]<=b[0][1] and b[-1][0]<=e[\"max\"]<=b[-1][1]; "
+		 "assert all(l<=h<q for (l,h,_),(q,_,_) in zip(b,b[1:])); "
 		 "assert d[\"stages\"][\"service\"][\"p50\"]==0.4; "
 		 "assert len(d[\"stages\"])==%d+1' < %s",
 		 LAT_ST__MAX, path);

@@ -329,6 +329,24 @@ static void json_stage(FILE *f, const char *sep, const char *name, const char *l
 				(unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000));
 		}
 		fprintf(f, "]");
+		/* the histogram itself, for plots of the real tail: every bucket
+		 * that holds samples, [low us, high us, count], ascending */
+		fprintf(f, ",\"buckets\":[");
+		const char *sep2 = "";
+		for (uint32_t i = lat_hist_index(h->min); i <= lat_hist_index(h->max); i++) {
+			uint64_t lo, hi;
+
+			if (!h->counts[i])
+				continue;
+			lo = lat_hist_bucket_low(i);
+			hi = lat_hist_bucket_high(i);
+			fprintf(f, "%s[%llu.%03llu,%llu.%03llu,%llu]", sep2,
+				(unsigned long long)(lo / 1000), (unsigned long long)(lo % 1000),
+				(unsigned long long)(hi / 1000), (unsigned long long)(hi % 1000),
+				(unsigned long long)h->counts[i]);
+			sep2 = ",";
+		}
+		fprintf(f, "]");
 	} else {
 		fprintf(f, ",\"min\":null,\"p50\":null,\"p90\":null,\"p99\":null,"
 			   "\"p99_9\":null,\"max\":null,\"mean\":null");
