@@ -871,8 +871,14 @@ int main(int argc, char **argv)
 
 	r = feedrx_setup(&f, &url, c.proxy ? &proxy : NULL);
 	if (r) {
+		/* detach XDP on this exit too, and free what setup made */
+		metrics__free(f.metrics);
 		feed_link__free(f.link);
-		fastpath__free(f.fp); /* detach XDP on this exit too */
+		fastpath__free(f.fp);
+		feed_sink__close(f.sink);
+		lat_stats__free(f.stats);
+		if (f.loop)
+			ev_loop_destroy(f.loop);
 		return r;
 	}
 	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
