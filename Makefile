@@ -124,6 +124,19 @@ $(BUILD)/user/%.o: user/%.c | check-tools
 
 $(SKEL_OBJS): $(BPF_SKELS)
 
+# feedrx --version: `git describe` of the tree it was built from, or
+# FEEDRX_VERSION from the command line (a tarball has no git). The header is
+# rewritten only when the text changes, so a commit rebuilds one object.
+FEEDRX_VERSION ?= $(shell git -C $(CURDIR) describe --tags --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	$(Q)printf '#define FEEDRX_VERSION "%s"\n' '$(FEEDRX_VERSION)' >$@.tmp; \
+	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/user/feedrx.o: $(BUILD)/version.h
+$(BUILD)/user/feedrx.o: CPPFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
+
 $(LIB): $(MOD_OBJS) $(LLHTTP_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^

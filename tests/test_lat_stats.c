@@ -318,6 +318,29 @@ static void json_report(void)
 	free(buf);
 }
 
+/* A run that ended in an error says so in its JSON: "error" is the line
+ * (escaped), null on a clean end. */
+static void json_error_field(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	fresh();
+	f = open_memstream(&buf, &len);
+	REQUIRE(f);
+	lat_stats__json_error(S, f, "cannot connect to \"x\": refused\\\n");
+	fclose(f);
+	CHECKF(json_shape_ok(buf), "%s", buf);
+	CHECKF(strstr(buf, "\"error\":\"cannot connect to \\\"x\\\": refused\\\\\\u000a\",") != NULL,
+	       "%s", buf);
+	free(buf);
+	buf = capture(lat_stats__json, &len);
+	REQUIRE(buf);
+	CHECKF(strstr(buf, "\"error\":null,") != NULL, "%s", buf);
+	free(buf);
+}
+
 int main(void)
 {
 	lat_stats__new(&S);
@@ -331,6 +354,7 @@ int main(void)
 	RUN(live_line_rates_and_roll);
 	RUN(summary_table);
 	RUN(json_report);
+	RUN(json_error_field);
 	lat_stats__free(S);
 	return check_exit();
 }

@@ -297,13 +297,38 @@ static void json_stage(FILE *f, const char *sep, const char *name, const char *l
 	fprintf(f, "}");
 }
 
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void json_string(FILE *f, const char *str)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
 void lat_stats__json(struct lat_stats *s, FILE *f)
+{
+	lat_stats__json_error(s, f, NULL);
+}
+
+void lat_stats__json_error(struct lat_stats *s, FILE *f, const char *error)
 {
 	const struct lat_counters *c = &s->c;
 
 	fprintf(f, "{\"clock\":\"CLOCK_MONOTONIC\",\"exchange_clock\":\"CLOCK_REALTIME_MS\","
-		   "\"unit\":\"us\",\"elapsed_s\":%.3f,",
+		   "\"unit\":\"us\",\"elapsed_s\":%.3f,\"error\":",
 		(double)(lat_stats_now_ns() - s->start_ns) / 1e9);
+	if (error)
+		json_string(f, error);
+	else
+		fputs("null", f);
+	fputc(',', f);
 	fprintf(f, "\"counters\":{\"msgs\":%llu,\"bytes\":%llu,\"drops\":%llu,\"fast\":%llu,"
 		   "\"shadow\":%llu,\"xdp\":{",
 		(unsigned long long)c->msgs, (unsigned long long)c->bytes,

@@ -105,6 +105,10 @@ void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns);
 void lat_stats__summary(struct lat_stats *s, FILE *f);
 /* The same as one JSON object (latencies in us, null when a stage is empty). */
 void lat_stats__json(struct lat_stats *s, FILE *f);
+/* The same with "error": the line the run ended with, or null (error NULL:
+ * a clean end). A run that failed before measuring anything still writes
+ * its file, with zero counts and the reason. */
+void lat_stats__json_error(struct lat_stats *s, FILE *f, const char *error);
 
 /* Monotonic now in ns (CLOCK_MONOTONIC), for callers stamping points. */
 uint64_t lat_stats_now_ns(void);

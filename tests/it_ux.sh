@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# it_ux — what a user of feedrx sees, against feedsim in namespaces: errors
+# are one line in every mode (root and not), option errors name what exists,
+# subscriptions that cannot deliver end the run, the depth line says it is a
+# diff, reports show what the mode measures, latency against a server
+# without feedsim's send time, --version and --stats-json -.
+source "$(dirname "$0")/lib.sh"
+NAME=it_ux
+[[ -x $FEEDRX && -x $FEEDSIM ]] || { fail $NAME "build $FEEDRX and $FEEDSIM first"; exit 1; }
+it_setup $NAME 2
+
+PORT=9600
+SIM_PID=
+# sim NAME ARGS...: one feedsim (--once) on a fresh port
+sim() {
+  local n=$1; shift
+  PORT=$((PORT + 1))
+  ip netns exec "$NS_EX" "$FEEDSIM" --once --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
+    --listen "$NETNS_EX_IP4:$PORT" --log "$TMP/$n.log" "$@" >"$TMP/$n.sim.out" 2>"$TMP/$n.sim.err" &
+  SIM_PID=$!
+  netns_track $SIM_PID
+  wait_listen "$NS_EX" "$PORT" || { fail "$n" "feedsim did not listen on $PORT"; return 1; }
+}
+sim_stop() { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; }
+
+# rx NAME ARGS...: feedrx as root in NS_RX; stdout/stderr in $TMP/NAME.{out,err}, RC
+rx() {
+  local n=$1; shift
+  ip netns exec "$NS_RX" timeout 30 "$FEEDRX" --cafile "$CERTS/ca.pem" "$@" >"$TMP/$n.out" 2>"$TMP/$n.err"
+  RC=$?
+}
+# rx_user NAME ARGS...: the same as an unprivileged user (nobody)
+rx_user() {
+  local n=$1; shift
+  chmod a+r "$CERTS/ca.pem"
+  ip netns exec "$NS_RX" timeout 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$FEEDRX" --cafile "$CERTS/ca.pem" "$@" >"$TMP/$n.out" 2>"$TMP/$n.err"
+  RC=$?
+}
+# one_line NAME RC REGEX: exit status RC and stderr exactly one line matching REGEX
+one_line() {
+  local n=$1 want=$2 re=$3 lines
+  lines=$(wc -l <"$TMP/$n.err")
+  if [[ $RC -eq $want && $lines -eq 1 ]] && grep -Eq "$re" "$TMP/$n.err"; then pass "$n"
+  else fail "$n" "rc=$RC (want $want), $lines lines: $(head -c 400 "$TMP/$n.err")"; fi
+}
+# has NAME REGEX [FILE]: a line matches
+has() {
+  if grep -Eq -- "$2" "${3:-$TMP/$1.err}"; then pass "$1"
+  else fail "$1" "no /$2/ in: $(head -c 400 "${3:-$TMP/$1.err}")"; fi
+}
+# hasnt NAME REGEX [FILE]: no line matches
+hasnt() {
+  if ! grep -Eq -- "$2" "${3:-$TMP/$1.err}"; then pass "$1"
+  else fail "$1" "unexpected /$2/: $(grep -Em1 -- "$2" "${3:-$TMP/$1.err}")"; fi
+}
+XDP=1
+ip netns exec "$NS_RX" "$FEEDRX" --mode xdp --iface "$NETNS_RX_DEV" --count 1 \
+  "wss://$NETNS_EX_IP4:9/ws/x" 2>"$TMP/probe.err" >/dev/null
+grep -q '^feedrx: --mode xdp: cannot attach' "$TMP/probe.err" && XDP=0
+REFUSED="wss://$NETNS_EX_IP4:9/ws/btcusdt@trade"
+
+# ---- 2. errors are one line -------------------------------------------------
+for who in rx rx_user; do
+  for mode in auto xdp kernel; do
+    n=ux_err_refused_${mode}_${who}
+    $who $n --mode $mode "$REFUSED"
+    if [[ $mode == xdp && ( $who == rx_user || $XDP == 0 ) ]]; then
+      one_line $n 1 '^feedrx: --mode xdp: .*needs CAP_BPF and CAP_NET_ADMIN|^feedrx: --mode xdp: '
+    else
+      one_line $n 1 "^feedrx: cannot connect to $NETNS_EX_IP4:9: Connection refused\$"
+    fi
+  done
+  n=ux_err_dns_auto_$who
+  $who $n --mode auto "wss://nosuch.invalid:9443/ws/btcusdt@trade"
+  one_line $n 1 '^feedrx: cannot resolve nosuch\.invalid: '
+done
+# without privileges auto mode says once, in one line, why XDP is not used
+if sim ux_auto_user_fallback --count 3; then
+  rx_user ux_auto_user_fallback --mode auto "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade"
+  one_line ux_auto_user_fallback 0 \
+    '^feedrx: XDP fast path unavailable \(.*needs CAP_BPF and CAP_NET_ADMIN.*\); using the kernel path$'
+  sim_stop
+fi
+# --stats after a connection error: the error only; the JSON says it
+rx ux_err_stats --mode kernel --stats --stats-json "$TMP/ux_err_stats.json" "$REFUSED"
+one_line ux_err_stats 1 '^feedrx: cannot connect to '
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["error"].startswith("cannot connect to "), d["error"]; assert d["counters"]["msgs"]==0' \
+  "$TMP/ux_err_stats.json" 2>"$TMP/ux_err_stats.py"; then pass ux_err_stats_json
+else fail ux_err_stats_json "$(cat "$TMP/ux_err_stats.py")"; fi
+
+# ---- 6. XDP options, --version, --stats-json - -------------------------------
+rx ux_version --version
+if [[ $RC -eq 0 ]] && grep -Eq '^feedrx [^ ]+$' "$TMP/ux_version.out"; then pass ux_version
+else fail ux_version "rc=$RC: $(cat "$TMP/ux_version.out" "$TMP/ux_version.err")"; fi
+if "$FEEDRX" --help | grep -q -- '--version'; then pass ux_version_in_help; else fail ux_version_in_help "not in --help"; fi
+rx ux_busy_cpu_without_busy --busy-cpu 0 "$REFUSED"
+one_line ux_busy_cpu_without_busy 2 '^feedrx: --busy-cpu and --busy-poll-usecs need --poll busy'
+rx ux_busy_cpu_missing --poll busy --busy-cpu 4000 "$REFUSED"
+one_line ux_busy_cpu_missing 2 "^feedrx: --busy-cpu 4000: no such CPU for this process \\(it may run on CPUs 0(-$(($(nproc) - 1)))?\\)"
+if sim ux_stats_json_stdout --count 3; then
+  ( cd "$TMP" && ip netns exec "$NS_RX" "$FEEDRX" --cafile "$CERTS/ca.pem" --mode kernel --output none \
+      --stats-json - "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" >"$TMP/ux_stats_json_stdout.out" 2>"$TMP/ux_stats_json_stdout.err" )
+  if [[ ! -e $TMP/- ]] && python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["counters"]["msgs"]==3 and d["error"] is None' \
+    <"$TMP/ux_stats_json_stdout.out"; then pass ux_stats_json_stdout
+  else fail ux_stats_json_stdout "$(head -c 300 "$TMP/ux_stats_json_stdout.out")"; fi
+  sim_stop
+fi
+if [[ $XDP == 1 ]]; then
+  rx ux_queue_missing --mode xdp --iface "$NETNS_RX_DEV" --queue 5 "$REFUSED"
+  one_line ux_queue_missing 2 "^feedrx: --queue 5: $NETNS_RX_DEV has 2 RX queues \\(0-1\\)\$"
+  rx ux_queue_missing_auto --mode auto --queue 5 "$REFUSED"
+  one_line ux_queue_missing_auto 2 "^feedrx: --queue 5: $NETNS_RX_DEV has 2 RX queues \\(0-1\\)\$"
+  if sim ux_attach_line --count 3; then
+    rx ux_attach_line --mode xdp --output none "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade"
+    hasnt ux_attach_line_quiet '^feedrx: XDP program fx_xdp_steer'
+    sim_stop
+  fi
+  if sim ux_attach_line_v --count 3; then
+    rx ux_attach_line_v -v --mode xdp --output none "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade"
+    has ux_attach_line_v '^feedrx: XDP program fx_xdp_steer \(id [0-9]+\) attached to .*directly \(no bpffs'
+    sim_stop
+  fi
+  # bpffs mounted: libxdp tries its dispatcher; say why it is not used
+  BPFFS=$TMP/bpffs
+  mkdir -p "$BPFFS"
+  if sim ux_bpffs_dispatcher --count 3 && ip netns exec "$NS_RX" sh -c "mount -t bpf bpf $BPFFS && \
+      LIBXDP_BPFFS=$BPFFS timeout 30 $FEEDRX --cafile $CERTS/ca.pem -v --mode xdp --output none \
+      wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade; umount $BPFFS" >/dev/null 2>"$TMP/ux_bpffs_dispatcher.err"; then
+    if grep -q "under libxdp's multiprog dispatcher" "$TMP/ux_bpffs_dispatcher.err"; then pass ux_bpffs_dispatcher
+    else has ux_bpffs_dispatcher "attached to .*directly \\((libxdp's dispatcher failed its check on this kernel: [^;]+|LIBXDP_SKIP_DISPATCHER is set); "; fi
+  else skip ux_bpffs_dispatcher "cannot mount bpffs or run: $(head -c 200 "$TMP/ux_bpffs_dispatcher.err")"; fi
+  sim_stop
+else
+  skip ux_xdp_options "XDP unavailable: $(head -c 200 "$TMP/probe.err")"
+fi
