@@ -134,3 +134,12 @@ if [[ $XDP == 1 ]]; then
 else
   skip ux_xdp_options "XDP unavailable: $(head -c 200 "$TMP/probe.err")"
 fi
+
+# ---- 4. the depth line is a diff ---------------------------------------------
+if sim ux_depth_diff --count 50 --rate 0; then
+  rx ux_depth_diff --mode kernel --output pretty "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@depth"
+  if [[ $RC -eq 0 && $(grep -Ec '^BTCUSDT +depth +diff [0-9]+\.\.[0-9]+  bids [0-9]+ set [0-9]+ removed  asks [0-9]+ set [0-9]+ removed' "$TMP/ux_depth_diff.out") -eq 50 ]]
+  then pass ux_depth_diff; else fail ux_depth_diff "rc=$RC: $(head -c 300 "$TMP/ux_depth_diff.out")"; fi
+  hasnt ux_depth_no_top 'top (bid|ask)' "$TMP/ux_depth_diff.out"
+  sim_stop
+fi

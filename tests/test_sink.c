@@ -147,6 +147,11 @@ static void pretty_decodes(void)
 			    "\"q\":\"0.012\",\"T\":1,\"m\":true,\"M\":true,\"ts_ns\":5}";
 	const char *quote = "{\"u\":9,\"s\":\"ETHUSDT\",\"b\":\"2000.5\",\"B\":\"3\","
 			    "\"a\":\"2000.75\",\"A\":\"1.25\"}";
+	/* a diff that removes the best ask and sets a bid at the same price:
+	 * not a locked book, and not a "top" of anything */
+	const char *depth = "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BTCUSDT\",\"U\":5,\"u\":7,"
+			    "\"b\":[[\"37000.66\",\"0.5\"],[\"37000.10\",\"0\"]],"
+			    "\"a\":[[\"37000.66\",\"0.00000000\"]]}";
 	struct lat_stamps st = {.send_ns = 1000};
 
 	st.at[LAT_PT_HANDLER] = 1000 + 84200;
@@ -156,6 +161,7 @@ static void pretty_decodes(void)
 	CHECK(put(s, trade, strlen(trade), &st) == 0);
 	CHECK(put(s, quote, strlen(quote), NULL) == 0);
 	CHECK(put(s, "not json", 8, NULL) == 0);
+	CHECK(put(s, depth, strlen(depth), NULL) == 0);
 	CHECK(feed_sink__flush(s) == 0);
 	slurp(f, buf, sizeof(buf));
 	CHECKF(strstr(buf, "BTCUSDT   trade    sell 0.012 @ 37000.10   latency 84.2 us\n") != NULL,
@@ -163,7 +169,10 @@ static void pretty_decodes(void)
 	CHECKF(strstr(buf, "ETHUSDT   quote    bid 3.00 @ 2000.50  ask 1.25 @ 2000.75\n") != NULL,
 	       "got: %.300s", buf);
 	CHECK(strstr(buf, "message   not json\n") != NULL);
-	CHECK(s->messages == 3);
+	CHECKF(strstr(buf, "BTCUSDT   depth    diff 5..7  bids 1 set 1 removed  asks 0 set 1 removed\n") !=
+		   NULL, "got: %.400s", buf);
+	CHECK(strstr(buf, "top ") == NULL);
+	CHECK(s->messages == 4);
 	feed_sink__close(s);
 	fclose(f);
 }

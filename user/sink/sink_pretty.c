@@ -1,6 +1,7 @@
 /* sink_pretty — one decoded line per message for people: trades, quotes and
  * depth diffs through the venue's parser, anything else as its first 100
- * bytes; with the end-to-end latency when the message carries a send time. */
+ * bytes; with the end-to-end latency when the message carries a send time.
+ * A depth message is a diff (levels set, levels removed), not the book. */
 #include "sink.h"
 
 #include <errno.h>
@@ -94,18 +95,21 @@ static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 			sink_buf__put(b, "  ask ", 6);
 			put_qty_px(b, m.ask_qty, m.ask_px);
 			break;
-		case FEED_MSG_DEPTH:
-			sink_buf__printf(b, "%-8s %" PRIu64 "..%" PRIu64 " %u bids %u asks", "depth",
-					 m.first_id, m.last_id, m.n_bids, m.n_asks);
-			if (m.n_bids) {
-				sink_buf__put(b, "  top bid ", 10);
-				put_fixed(b, m.bids[0].price);
-			}
-			if (m.n_asks) {
-				sink_buf__put(b, "  top ask ", 10);
-				put_fixed(b, m.asks[0].price);
-			}
+		case FEED_MSG_DEPTH: {
+			/* a diff, not the book: levels set to a new quantity and
+			 * levels removed (quantity 0); the book's top needs the
+			 * snapshot an order book keeps */
+			uint32_t bid_gone = 0, ask_gone = 0;
+
+			for (uint32_t i = 0; i < m.n_bids; i++)
+				bid_gone += m.bids[i].qty == 0;
+			for (uint32_t i = 0; i < m.n_asks; i++)
+				ask_gone += m.asks[i].qty == 0;
+			sink_buf__printf(b, "%-8s diff %" PRIu64 "..%" PRIu64 "  bids %u set %u removed"
+					 "  asks %u set %u removed", "depth", m.first_id, m.last_id,
+					 m.n_bids - bid_gone, bid_gone, m.n_asks - ask_gone, ask_gone);
 			break;
+		}
 		default:
 			break;
 		}
