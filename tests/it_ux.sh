@@ -143,3 +143,37 @@ if sim ux_depth_diff --count 50 --rate 0; then
   hasnt ux_depth_no_top 'top (bid|ask)' "$TMP/ux_depth_diff.out"
   sim_stop
 fi
+
+# ---- 3. subscriptions ----------------------------------------------------------
+for who in rx rx_user; do
+  n=ux_sub_refused_$who
+  if sim $n --rate 100; then
+    $who $n --subscribe nosuch "wss://$NETNS_EX_IP4:$PORT/ws"
+    one_line $n 1 '^feedrx: subscription refused: \{"error":'
+    sim_stop
+  fi
+done
+if sim ux_sub_refused_url_streams --rate 1000 --count 400; then
+  rx ux_sub_refused_url_streams --mode kernel --subscribe nosuch "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade"
+  if [[ $RC -eq 0 && $(wc -l <"$TMP/ux_sub_refused_url_streams.out") -ge 300 ]] &&
+    grep -q 'subscription refused: .*(the URL.s streams stay)$' "$TMP/ux_sub_refused_url_streams.err"
+  then pass ux_sub_refused_url_streams
+  else fail ux_sub_refused_url_streams "rc=$RC $(wc -l <"$TMP/ux_sub_refused_url_streams.out") lines: $(head -c 300 "$TMP/ux_sub_refused_url_streams.err")"; fi
+  sim_stop
+fi
+if sim ux_sub_comma --rate 0 --count 2000; then
+  rx ux_sub_comma --mode kernel --subscribe btcusdt@trade,ethusdt@bookTicker "wss://$NETNS_EX_IP4:$PORT/ws"
+  if [[ $RC -eq 0 ]] && cmp -s "$TMP/ux_sub_comma.out" "$TMP/ux_sub_comma.log" &&
+    grep -q '"s":"ETHUSDT"' "$TMP/ux_sub_comma.out" && grep -q '"e":"trade"' "$TMP/ux_sub_comma.out"
+  then pass ux_sub_comma
+  else fail ux_sub_comma "rc=$RC: $(head -c 300 "$TMP/ux_sub_comma.err")"; fi
+  sim_stop
+fi
+rx ux_sub_comma_bad --subscribe 'a@trade,b"x' "wss://$NETNS_EX_IP4:9/ws"
+one_line ux_sub_comma_bad 2 "^feedrx: bad --subscribe stream name 'b\"x'"
+rx ux_sub_comma_empty --subscribe 'a@trade,' "wss://$NETNS_EX_IP4:9/ws"
+one_line ux_sub_comma_empty 2 "^feedrx: empty stream name in --subscribe"
+rx ux_ws_no_stream --idle-timeout 1 "wss://$NETNS_EX_IP4:9/ws"
+one_line ux_ws_no_stream 2 "names no stream: add --subscribe STREAM"
+rx ux_stream_no_stream "wss://$NETNS_EX_IP4:9/stream?streams="
+one_line ux_stream_no_stream 2 "names no stream"

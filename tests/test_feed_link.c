@@ -168,13 +168,15 @@ static void subscription_reply_filtered(void)
 	feed_link__free(l);
 }
 
+/* The URL names streams of its own: a refused subscription leaves them live. */
 static void subscription_refused_warns(void)
 {
 	struct rec r;
 	struct fake_transport t;
 	const char *streams[] = {"nosuch"};
 	struct feed_link *l = mk(&r, &t, true,
-				 (struct feed_link_opts){.streams = streams, .n_streams = 1});
+				 (struct feed_link_opts){.streams = streams, .n_streams = 1,
+							 .url_streams = true});
 	struct feed_link_stats st;
 	const char *refusal = "{\"error\":{\"code\":2,\"msg\":\"Invalid request\"},\"id\":1}";
 
@@ -190,6 +192,31 @@ static void subscription_refused_warns(void)
 	CHECK(warnings == 1 && strstr(logbuf, "subscription refused: {\"error\""));
 	feed_link__stats(l, &st);
 	CHECK(st.replies == 1 && st.refused == 1 && st.compared == 1 && st.mismatched == 0);
+	feed_link__free(l);
+}
+
+/* No stream but the subscribed ones: a refusal ends the link with an error
+ * and the exchange's words, once, whichever path saw it first. */
+static void subscription_refused_ends_link(void)
+{
+	struct rec r;
+	struct fake_transport t;
+	const char *streams[] = {"nosuch"};
+	struct feed_link *l = mk(&r, &t, true,
+				 (struct feed_link_opts){.streams = streams, .n_streams = 1});
+	const char *refusal = "{\"error\":{\"code\":2,\"msg\":\"Invalid request\"},\"id\":1}";
+
+	REQUIRE(l);
+	feed_link__start(l);
+	feed_link__on_open(l, true, false);
+	fmsg(l, refusal);
+	kmsg(l, refusal);
+	CHECK(r.n == 0);
+	CHECK(t.aborts == 1 && t.abort_status == -EPROTO);
+	CHECKF(r.dones == 1 && r.done_status == -EPROTO &&
+		       strstr(r.done_why, "subscription refused: {\"error\"") == r.done_why,
+	       "dones %d status %d why %s", r.dones, r.done_status, r.done_why ? r.done_why : "-");
+	CHECK(warnings == 0);
 	feed_link__free(l);
 }
 
@@ -532,6 +559,7 @@ int main(void)
 	RUN(kernel_delivers_in_order);
 	RUN(subscription_reply_filtered);
 	RUN(subscription_refused_warns);
+	RUN(subscription_refused_ends_link);
 	RUN(subscription_send_failure_aborts);
 	RUN(bad_stream_refused_at_new);
 	RUN(fast_delivers_shadow_compares);

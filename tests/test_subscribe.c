@@ -3,6 +3,7 @@
 
 #include "check.h"
 #include "kernel/subscribe.h"
+#include "venue/venue.h"
 
 static enum subscribe_reply cls(const char *s, unsigned id)
 {
@@ -81,8 +82,23 @@ static void every_prefix_is_safe(void)
 	}
 }
 
+/* Which Binance URLs name streams: /ws and /stream alone carry nothing. */
+static void url_streams(void)
+{
+	int (*f)(const char *) = venue_binance.url_streams;
+
+	REQUIRE(f && venue_binance_usdm.url_streams == f);
+	CHECK(f("/ws") == 0 && f("/ws/") == 0 && f("/ws?timeUnit=MICROSECOND") == 0);
+	CHECK(f("/stream") == 0 && f("/stream?streams=") == 0 && f("/stream?x=1") == 0);
+	CHECK(f("/ws/btcusdt@trade") == 1 && f("/ws/btcusdt@trade?timeUnit=MICROSECOND") == 1);
+	CHECK(f("/stream?streams=a@trade/b@trade") == 1);
+	CHECK(f("/stream?timeUnit=MICROSECOND&streams=a@trade") == 1);
+	CHECK(f("/") == -1 && f("/nope") == -1 && f("/wsx") == -1);
+}
+
 int main(void)
 {
+	RUN(url_streams);
 	RUN(request_bytes);
 	RUN(replies);
 	RUN(data_is_not_a_reply);

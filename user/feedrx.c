@@ -21,6 +21,7 @@
 
 #include "core/fx_err.h"
 #include "core/fx_log.h"
+#include "core/util.h"
 #include "fast/fastpath.h"
 #include "fast/iface.h"
 #include "fast/xsk_rx.h"
@@ -102,13 +103,27 @@ __attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const ch
 	exit(FEEDRX_EXIT_USAGE);
 }
 
-/* Stream names are checked once the venue is known (after all options). */
+/* Stream names are checked once the venue is known (after all options).
+ * A comma list is several streams, as if each had its own --subscribe. */
 static void opt_subscribe(struct feedrx_conf *c, const char *opt, const char *arg)
 {
-	(void)opt;
-	if (c->n_subs == FEEDRX_MAX_SUBSCRIBE)
-		usage_error("too many --subscribe (at most %d)", FEEDRX_MAX_SUBSCRIBE);
-	c->subs[c->n_subs++] = arg;
+	char *s = (char *)arg; /* argv's own storage: split in place */
+
+	for (;;) {
+		char *comma = strchr(s, ',');
+
+		if (comma)
+			*comma = 0;
+		if (!*s)
+			usage_error("empty stream name in %s '%s'", opt, arg);
+		if (c->n_subs == FEEDRX_MAX_SUBSCRIBE)
+			usage_error("too many --subscribe streams (at most %d)",
+				    FEEDRX_MAX_SUBSCRIBE);
+		c->subs[c->n_subs++] = s;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
 }
 
 static void opt_iface(struct feedrx_conf *c, const char *opt, const char *arg)
@@ -166,8 +181,10 @@ static const struct feedrx_opt feedrx_opts[] = {
      .help = "the exchange's dialect: binance (default), binance-usdm"},
     {"count", 0, OT_UINT, FIELD(count), .max = ULLONG_MAX, .metavar = "N",
      .help = "exit after N data messages (clean close)"},
-    {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM",
-     .help = "send one SUBSCRIBE for these streams after the\nupgrade (repeatable)"},
+    {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM[,STREAM]",
+     .help = "send one SUBSCRIBE for these streams after the\n"
+	     "upgrade (repeatable); a refusal ends the run unless\n"
+	     "the URL names streams of its own"},
     {"proxy", 0, OT_STRING, FIELD(proxy), .metavar = "http://host:port",
      .help = "tunnel through an HTTP CONNECT proxy"},
     {"cafile", 0, OT_STRING, FIELD(ko.tls.cafile), .metavar = "FILE",
@@ -468,9 +485,15 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 		if (strcmp(proxy->path, "/") != 0)
 			usage_error("bad --proxy '%s': a proxy URL has no path", c->proxy);
 	}
+	const struct venue *v = venue_find(venues, c->venue) ?: venues[0];
+
 	for (size_t i = 0; i < c->n_subs; i++)
-		if (!(venue_find(venues, c->venue) ?: venues[0])->stream_ok(c->subs[i]))
+		if (!v->stream_ok(c->subs[i]))
 			usage_error("bad --subscribe stream name '%s'", c->subs[i]);
+	/* a path that carries nothing without a subscription would wait forever */
+	if (!c->n_subs && v->url_streams && v->url_streams(url->path) == 0)
+		usage_error("'%s' names no stream: add --subscribe STREAM, or name streams in "
+			    "the URL (/ws/STREAM, /stream?streams=A/B)", c->url);
 	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))
 		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
 	if (c->poll != XSK_RX_POLL_BUSY && (c->fo.busy_cpu >= 0 || c->fo.busy_poll_usecs))
@@ -491,12 +514,12 @@ struct feedrx {
 	ev_signal sigint, sigterm;
 	ev_idle flush;
 	ev_timer stats_timer;
-	/* how the feed is received (fast path, or why not): said once the
-	 * connection is up, so that an error stays one line */
+	/* how the feed is received (fast path, or why not): said with the
+	 * first message, so that an error before it stays one line */
 	char path_note[400];
 	char error[300]; /* the line an error end printed, for --stats-json */
 	int status;
-	bool done, opened;
+	bool done, opened, delivering;
 };
 
 static void feedrx_on_message(void *user, const struct feed_link_msg *m)
@@ -504,6 +527,11 @@ static void feedrx_on_message(void *user, const struct feed_link_msg *m)
 	struct feedrx *f = user;
 	int r;
 
+	if (unlikely(!f->delivering)) {
+		f->delivering = true;
+		if (f->path_note[0])
+			fprintf(stderr, "feedrx: %s\n", f->path_note);
+	}
 	if (f->stats) {
 		lat_stats__record(f->stats, m->st);
 		f->stats->c.msgs++;
@@ -530,8 +558,6 @@ static void feedrx_on_open(void *user, const char *describe)
 {
 	struct feedrx *f = user;
 
-	if (!f->opened && f->path_note[0])
-		fprintf(stderr, "feedrx: %s\n", f->path_note);
 	f->opened = true;
 	if (f->c->verbose)
 		fprintf(stderr, "feedrx: connected: %s\n", describe);
@@ -687,7 +713,7 @@ static void feedrx_report(struct feedrx *f)
 			(unsigned long long)s.pongs, (unsigned long long)ls.kernel_replies,
 			s.close_sent, s.close_received);
 	}
-	if (f->fp && f->opened) {
+	if (f->fp && (f->delivering || f->status == 0)) {
 		struct fastpath_stats fs;
 
 		fastpath__stats(f->fp, &fs);
@@ -736,7 +762,7 @@ static void feedrx_report(struct feedrx *f)
 	if (!f->stats)
 		return;
 	/* a connection that never came up measured nothing: its error is the report */
-	if (c->stats_live && (f->opened || f->status == 0))
+	if (c->stats_live && (f->delivering || f->status == 0))
 		lat_stats__summary(f->stats, stderr);
 	if (c->stats_json) {
 		bool std = strcmp(c->stats_json, "-") == 0;
@@ -769,6 +795,7 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	    .venue = venue,
 	    .streams = c->n_subs ? c->subs : NULL,
 	    .n_streams = c->n_subs,
+	    .url_streams = venue->url_streams && venue->url_streams(url->path) == 1,
 	    .count = c->count,
 	    .discard = c->shadow == 1,
 	    .stamps = c->stats_live || c->stats_json || sink == &feed_sink_pretty,

@@ -114,8 +114,17 @@ static bool feed_link__is_reply(struct feed_link *l, bool *pending, const uint8_
 	l->replies++;
 	if (r == VENUE_REPLY_ERROR) {
 		l->refused++;
-		fx_log(FX_LOG_WARN, "subscription refused: %.*s", (int)(n > 200 ? 200 : n),
-		       (const char *)p);
+		if (!l->o.url_streams) {
+			/* nothing else can ever arrive on this connection */
+			static char why[260];
+
+			snprintf(why, sizeof(why), "subscription refused: %.*s",
+				 (int)(n > 200 ? 200 : n), (const char *)p);
+			l->t->ops->abort(l->t, -EPROTO, why);
+			return true;
+		}
+		fx_log(FX_LOG_WARN, "subscription refused: %.*s (the URL's streams stay)",
+		       (int)(n > 200 ? 200 : n), (const char *)p);
 	}
 	return true;
 }

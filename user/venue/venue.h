@@ -35,6 +35,10 @@ struct venue {
 				 size_t cap);
 	/* Bytes per stream a request needs beyond subscribe_base. */
 	size_t subscribe_per_stream, subscribe_base;
+	/* Whether a URL path (with its query) names streams: 1 yes, 0 it names
+	 * none (nothing arrives without a subscription), -1 cannot tell.
+	 * Optional (NULL: cannot tell). */
+	int (*url_streams)(const char *path);
 	/* Whether a message is the reply to request id. */
 	enum venue_reply (*classify)(const uint8_t *p, size_t n, unsigned id);
 

@@ -25,6 +25,26 @@ static enum venue_reply binance_classify(const uint8_t *p, size_t n, unsigned id
 	}
 }
 
+/* /ws/<stream> and /stream?streams=<a>/<b> name streams; /ws and /stream
+ * alone carry nothing until a SUBSCRIBE. */
+static int binance_url_streams(const char *path)
+{
+	size_t n = strcspn(path, "?");
+	const char *q = path[n] ? path + n + 1 : NULL;
+
+	if ((n == 3 && !strncmp(path, "/ws", 3)) || (n == 4 && !strncmp(path, "/ws/", 4)))
+		return 0;
+	if (n > 4 && !strncmp(path, "/ws/", 4))
+		return 1;
+	if ((n == 7 && !strncmp(path, "/stream", 7)) || (n == 8 && !strncmp(path, "/stream/", 8))) {
+		for (const char *p = q; p && *p; p += strcspn(p, "&"), p += *p == '&')
+			if (!strncmp(p, "streams=", 8) && p[8] && p[8] != '&')
+				return 1;
+		return 0;
+	}
+	return -1;
+}
+
 /* Combined streams come as {"stream":"<name>","data":{...}}, the name first. */
 static size_t binance_scan_stream(const uint8_t *p, size_t n, const char **name)
 {
@@ -63,6 +83,7 @@ static int binance_parse(void *parser, const uint8_t *p, size_t n, struct feed_m
 #define BINANCE_COMMON                                                                     \
 	.stream_ok = subscribe_stream_ok, .subscribe_request = subscribe_request,          \
 	.subscribe_per_stream = 3, .subscribe_base = 64, .classify = binance_classify,    \
+	.url_streams = binance_url_streams,                                                \
 	.idle_timeout = 60, .scan_event_ms = feed_scan_event_ms,                          \
 	.scan_send_ns = feed_scan_ts_ns, .scan_stream = binance_scan_stream,              \
 	.parser_new = binance_parser_new, .parser_free = binance_parser_free,             \
