@@ -142,7 +142,7 @@ static void pretty_decodes(void)
 	FILE *f = tmpfile();
 	struct feed_sink_conf c;
 	struct feed_sink *s;
-	char buf[1024];
+	char buf[2048];
 	const char *trade = "{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":7,\"p\":\"37000.10\","
 			    "\"q\":\"0.012\",\"T\":1,\"m\":true,\"M\":true,\"ts_ns\":5}";
 	const char *quote = "{\"u\":9,\"s\":\"ETHUSDT\",\"b\":\"2000.5\",\"B\":\"3\","
@@ -173,6 +173,27 @@ static void pretty_decodes(void)
 		   NULL, "got: %.400s", buf);
 	CHECK(strstr(buf, "top ") == NULL);
 	CHECK(s->messages == 4);
+	/* no send time: exchange time to arrival and handler, arrival to handler */
+	{
+		struct lat_stamps ex = {0};
+		const char *t2 = "{\"e\":\"trade\",\"E\":1,\"s\":\"ETHUSDT\",\"t\":7,\"p\":\"1.0\","
+				 "\"q\":\"2.0\",\"T\":1,\"m\":false,\"M\":true}";
+
+		ex.at[LAT_PT_XDP] = 1000000;
+		ex.at[LAT_PT_HANDLER] = 1040000;
+		ex.event_ns = 1700000000000000000ull;
+		ex.real_ns = ex.event_ns + 900000;
+		CHECK(put(s, t2, strlen(t2), &ex) == 0);
+		ex.at[LAT_PT_XDP] = 0; /* the kernel path: no arrival stamp */
+		CHECK(put(s, t2, strlen(t2), &ex) == 0);
+		CHECK(feed_sink__flush(s) == 0);
+		slurp(f, buf, sizeof(buf));
+		CHECKF(strstr(buf, "ETHUSDT   trade    buy  2.00 @ 1.00   exch->rx 860.0 exch->handler "
+				   "900.0 us (two clocks)  rx->handler 40.0 us\n") != NULL,
+		       "got: %.400s", buf);
+		CHECKF(strstr(buf, "@ 1.00   exch->handler 900.0 us (two clocks)\n") != NULL,
+		       "got: %.400s", buf);
+	}
 	feed_sink__close(s);
 	fclose(f);
 }

@@ -832,6 +832,19 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 		if (r)
 			return r;
 	}
+	if (f->stats)
+		f->stats->kernel_only = !f->fp;
+	/* measuring latency: ask for the exchange's finest time unit */
+	if (lo.stamps && venue->precise_time_query && !strstr(url->path, "timeUnit=") &&
+	    strlen(url->path) + strlen(venue->precise_time_query) + 1 < sizeof(url->path)) {
+		size_t len = strlen(url->path);
+
+		snprintf(url->path + len, sizeof(url->path) - len, "%c%s",
+			 strchr(url->path, '?') ? '&' : '?', venue->precise_time_query);
+		if (c->verbose)
+			fprintf(stderr, "feedrx: asking for exchange times in a finer unit: %s\n",
+				url->path);
+	}
 	c->ko.url = url;
 	c->ko.proxy = proxy;
 	c->ko.max_send = 64;

@@ -75,6 +75,8 @@ static void feed_link__deliver(struct feed_link *l, enum feed_path path, uint8_t
 		st.at[LAT_PT_HANDLER] = lat_stats_now_ns();
 		st.send_ns = v->scan_send_ns(p, n);
 		st.event_ms = v->scan_event_ms(p, n);
+		/* ms, or us when the venue was asked for them (venue.precise_time_query) */
+		st.event_ns = lat_stats_epoch_ns(st.event_ms);
 		if (st.event_ms) {
 			struct timespec ts;
 

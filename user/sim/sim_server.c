@@ -594,7 +594,7 @@ static size_t conn_generate(struct conn *c)
 		if (cfg->key_update && c->tls13 && c->sent >= c->ku_next)
 			break; /* flush first: the KeyUpdate goes between messages */
 		/* ts_ns: the message reaches SSL_write in this same pass */
-		clk.mono_ns = clock_ns(CLOCK_MONOTONIC);
+		clk.mono_ns = cfg->no_ts ? -1 : clock_ns(CLOCK_MONOTONIC);
 		clk.wall_ms = clock_ns(CLOCK_REALTIME) / 1000000;
 		n = feedgen__next(c->gen, s->scratch, s->msg_max, c->combined, &clk, NULL);
 		if (n <= 0)

@@ -1,6 +1,8 @@
 /* sink_pretty — one decoded line per message for people: trades, quotes and
  * depth diffs through the venue's parser, anything else as its first 100
  * bytes; with the end-to-end latency when the message carries a send time.
+ * Without a send time (a real exchange): the exchange's event time to
+ * arrival and to the handler (two clocks) and arrival to handler (exact).
  * A depth message is a diff (levels set, levels removed), not the book. */
 #include "sink.h"
 
@@ -66,6 +68,29 @@ static void put_qty_px(struct sink_buf *b, int64_t qty, int64_t px)
 	put_fixed(b, px);
 }
 
+/* Against an exchange (no simulator send time): its event time to our
+ * arrival and to the handler, across two clocks, and arrival to handler on
+ * one clock (exact); the kernel path has no arrival stamp. */
+static void put_exchange_latency(struct sink_buf *b, const struct lat_stamps *st)
+{
+	uint64_t h = st->at[LAT_PT_HANDLER], first = 0;
+
+	for (int p = 0; p < LAT_PT_HANDLER && !first; p++)
+		first = st->at[p];
+	if (st->event_ns && st->real_ns) {
+		/* the difference first: doubles lose ns at epoch magnitudes */
+		double eh = (double)(int64_t)(st->real_ns - st->event_ns) / 1e3;
+
+		if (first && first <= h)
+			sink_buf__printf(b, "   exch->rx %.1f exch->handler %.1f us (two clocks)",
+					 eh - (double)(h - first) / 1e3, eh);
+		else
+			sink_buf__printf(b, "   exch->handler %.1f us (two clocks)", eh);
+	}
+	if (first && first <= h)
+		sink_buf__printf(b, "  rx->handler %.1f us", (double)(h - first) / 1e3);
+}
+
 static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 {
 	struct sink_pretty *sp = s->priv;
@@ -117,6 +142,8 @@ static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 	if (st && st->send_ns && st->send_ns < st->at[LAT_PT_HANDLER])
 		sink_buf__printf(b, "   latency %.1f us",
 				 (double)(st->at[LAT_PT_HANDLER] - st->send_ns) / 1e3);
+	else if (st && st->at[LAT_PT_HANDLER])
+		put_exchange_latency(b, st);
 	/* the last put reports a failed write of anything before it */
 	return sink_buf__put(b, "\n", 1);
 }

@@ -14,6 +14,7 @@
 #ifndef FEEDRX_LAT_STATS_H
 #define FEEDRX_LAT_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,7 +42,8 @@ enum lat_stage {
 	LAT_ST_FRAME_HANDLER,
 	LAT_ST_RX,             /* first stamped point -> handler: time inside feedrx */
 	LAT_ST_E2E,            /* send_ns -> handler */
-	LAT_ST_EXCHANGE,       /* E (realtime ms) -> real_ns at handler */
+	LAT_ST_EXCHANGE,       /* exchange event time -> handler (realtime, two clocks) */
+	LAT_ST_EXCH_ARRIVAL,   /* exchange event time -> first rx stamp (two clocks) */
 	LAT_ST__MAX,
 };
 
@@ -52,8 +54,18 @@ struct lat_stamps {
 	uint64_t send_ns;         /* feedsim "ts_ns" (CLOCK_MONOTONIC, same host) */
 	uint64_t at[LAT_PT__MAX]; /* CLOCK_MONOTONIC ns */
 	uint64_t event_ms;        /* exchange "E" (CLOCK_REALTIME ms) */
+	uint64_t event_ns;        /* the same in ns, any unit (lat_stats_epoch_ns);
+				   * used instead of event_ms when set */
 	uint64_t real_ns;         /* CLOCK_REALTIME ns when the handler ran */
 };
+
+/* An exchange time in ms, us or ns since the epoch (told apart by size, as
+ * venues send any of them) in ns; 0 for a value that is not an epoch time
+ * of this century. */
+uint64_t lat_stats_epoch_ns(uint64_t v);
+/* Exchange times further than this from the local clock are not recorded
+ * (counted as "implausible"): not an epoch time, or a clock that is off. */
+#define LAT_STATS_EXCH_MAX_NS (3600ull * 1000000000ull)
 
 /* Cumulative counters, plain numbers the caller keeps current. */
 struct lat_counters {
@@ -71,6 +83,11 @@ struct lat_stats {
 	uint64_t start_ns;        /* CLOCK_MONOTONIC at new/init */
 	uint64_t last_ns;         /* at the last live line */
 	uint64_t negative[LAT_ST__MAX]; /* deltas < 0: clock trouble, not recorded */
+	uint64_t implausible;     /* exchange times over LAT_STATS_EXCH_MAX_NS off */
+	/* The kernel path alone (--mode kernel, or auto without XDP): it has no
+	 * arrival stamp and no fast path, so the reports leave out what it does
+	 * not measure instead of showing zeros. */
+	bool kernel_only;
 	struct lat_hist win[LAT_ST__MAX];   /* since the last live line */
 	struct lat_hist total[LAT_ST__MAX]; /* everything rolled in from windows */
 	struct lat_hist scratch;            /* total + window, for the reports */

@@ -93,6 +93,8 @@ const struct venue venue_binance = {
     .name = "binance",
     .help = "Binance spot streams (default)",
     BINANCE_COMMON,
+    /* spot streams take it (E and T in us); USD-M futures do not */
+    .precise_time_query = "timeUnit=MICROSECOND",
 };
 
 const struct venue venue_binance_usdm = {
