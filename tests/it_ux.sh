@@ -205,3 +205,15 @@ if sim ux_lat_time_unit --no-ts --count 3; then
   has ux_lat_time_unit '^feedrx: asking for exchange times in a finer unit: /ws/btcusdt@trade\?timeUnit=MICROSECOND$' "$TMP/ux_lat_time_unit.err"
   sim_stop
 fi
+
+# ---- 5. a reader that goes away: the counts add up --------------------------------
+if [[ $XDP == 1 ]] && sim ux_head_1 --rate 0; then
+  ip netns exec "$NS_RX" timeout 30 "$FEEDRX" --cafile "$CERTS/ca.pem" --mode xdp \
+    "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" 2>"$TMP/ux_head_1.err" | head -1 >"$TMP/ux_head_1.out"
+  rc=${PIPESTATUS[0]}
+  read -r d f k < <(sed -n 's/^feedrx: delivered \([0-9]*\) messages: \([0-9]*\) from the fast path, \([0-9]*\) from the kernel path.*/\1 \2 \3/p' "$TMP/ux_head_1.err")
+  if [[ $rc -eq 0 && -n $d && $((f + k)) -eq $d ]] && grep -q '^feedrx: the reader closed stdout: stopped' "$TMP/ux_head_1.err"
+  then pass ux_head_1_counts_add_up
+  else fail ux_head_1_counts_add_up "rc=$rc: $(tr '\n' '|' <"$TMP/ux_head_1.err")"; fi
+  sim_stop
+fi

@@ -338,6 +338,56 @@ static void shadow_overtaking_fails_fast(void)
 	feed_link__free(l);
 }
 
+/* The same after a stall: the transport knows the XDP program handed the
+ * flow over as stale, and the reason says so instead of guessing. */
+static void shadow_overtaking_names_stale_handoff(void)
+{
+	struct rec r;
+	struct fake_transport t;
+	struct feed_link *l = mk(&r, &t, true, (struct feed_link_opts){0});
+
+	REQUIRE(l);
+	t.passed = "feedrx stopped draining for longer than --stale-ms: 756 stale frames";
+	feed_link__start(l);
+	feed_link__on_open(l, true, false);
+	fmsg(l, "m0");
+	kmsg(l, "m0");
+	kmsg(l, "m1");
+	CHECKF(t.fast_fails == 1 && strstr(t.fail_why, "756 stale frames") &&
+		       !strstr(t.fail_why, "no AF_XDP socket"),
+	       "%.400s", t.fail_why);
+	feed_link__free(l);
+}
+
+/* The user closes the link (a signal, a reader gone): what still arrives on
+ * either path is not delivered, and fast + shadow add up to delivered. */
+static void close_stops_delivery(void)
+{
+	struct rec r;
+	struct fake_transport t;
+	struct feed_link *l = mk(&r, &t, true, (struct feed_link_opts){0});
+	struct feed_link_stats st;
+
+	REQUIRE(l);
+	feed_link__start(l);
+	feed_link__on_open(l, true, false);
+	fmsg(l, "m0");
+	fmsg(l, "m1");
+	kmsg(l, "m0");
+	feed_link__close(l, 1000);
+	fmsg(l, "m2");
+	kmsg(l, "m1");
+	kmsg(l, "m2");
+	kmsg(l, "m3");
+	CHECK(r.n == 2);
+	feed_link__stats(l, &st);
+	CHECKF(st.delivered == 2 && st.fast + st.shadow == st.delivered,
+	       "delivered %llu fast %llu shadow %llu", (unsigned long long)st.delivered,
+	       (unsigned long long)st.fast, (unsigned long long)st.shadow);
+	CHECK(t.fast_fails == 0);
+	feed_link__free(l);
+}
+
 /* --count: a clean close after N, and nothing beyond N on either path. */
 static void count_closes_cleanly(void)
 {
@@ -565,6 +615,8 @@ int main(void)
 	RUN(fast_delivers_shadow_compares);
 	RUN(failover_from_first_undelivered);
 	RUN(shadow_overtaking_fails_fast);
+	RUN(shadow_overtaking_names_stale_handoff);
+	RUN(close_stops_delivery);
 	RUN(count_closes_cleanly);
 	RUN(close_from_callback);
 	RUN(discard_reconnects_then_gives_up);

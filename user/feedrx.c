@@ -717,6 +717,9 @@ static void feedrx_report(struct feedrx *f)
 		struct fastpath_stats fs;
 
 		fastpath__stats(f->fp, &fs);
+		if (f->sink->err == -EPIPE)
+			fprintf(stderr, "feedrx: the reader closed stdout: stopped (messages "
+					"written before it may be unread)\n");
 		fprintf(stderr,
 			"feedrx: delivered %llu messages: %llu from the fast path, %llu from the "
 			"kernel path; shadow compared %llu, %llu different\n",
