@@ -217,3 +217,14 @@ if [[ $XDP == 1 ]] && sim ux_head_1 --rate 0; then
   else fail ux_head_1_counts_add_up "rc=$rc: $(tr '\n' '|' <"$TMP/ux_head_1.err")"; fi
   sim_stop
 fi
+
+# feedsim honours timeUnit=MICROSECOND as Binance spot does: E in us, and the
+# exchange rows have us resolution
+if sim ux_lat_us --no-ts --rate 200 --count 200; then
+  rx ux_lat_us --mode kernel --output raw --stats "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade"
+  if [[ $RC -eq 0 ]] && cmp -s "$TMP/ux_lat_us.out" "$TMP/ux_lat_us.log" &&
+    [[ $(grep -Ec '"E":[0-9]{16},' "$TMP/ux_lat_us.out") -eq 200 ]]; then pass ux_lat_us_raw
+  else fail ux_lat_us_raw "rc=$RC: $(head -c 200 "$TMP/ux_lat_us.out")"; fi
+  has ux_lat_us_row '^exchange E -> handler \(realtime\) +200 ' "$TMP/ux_lat_us.err"
+  sim_stop
+fi

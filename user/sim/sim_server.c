@@ -75,6 +75,7 @@ struct conn {
 	bool ping_outstanding;
 	bool tls13;
 	bool combined;
+	bool time_us; /* the client asked for timeUnit=MICROSECOND */
 	uint16_t close_code;
 	/* input */
 	uint8_t rbuf[RBUF_SIZE];
@@ -389,6 +390,7 @@ static void conn_http_done(struct conn *c)
 	for (const char *name = t->names; t->nstreams--; name += strlen(name) + 1)
 		feedgen__subscribe(c->gen, name, strlen(name));
 	c->combined = t->combined;
+	c->time_us = t->time_us;
 	c->state = CS_OPEN;
 	ev_timer_stop(s->loop, &c->deadline);
 	c->t0 = ev_now(s->loop);
@@ -595,7 +597,7 @@ static size_t conn_generate(struct conn *c)
 			break; /* flush first: the KeyUpdate goes between messages */
 		/* ts_ns: the message reaches SSL_write in this same pass */
 		clk.mono_ns = cfg->no_ts ? -1 : clock_ns(CLOCK_MONOTONIC);
-		clk.wall_ms = clock_ns(CLOCK_REALTIME) / 1000000;
+		clk.wall_ms = clock_ns(CLOCK_REALTIME) / (c->time_us ? 1000 : 1000000);
 		n = feedgen__next(c->gen, s->scratch, s->msg_max, c->combined, &clk, NULL);
 		if (n <= 0)
 			break;
