@@ -7,10 +7,11 @@
  * program's bpf_ktime_get_ns() and user-space clock_gettime(CLOCK_MONOTONIC)
  * are the same clock, and feedsim's "ts_ns" is too when it runs on the same
  * host (the veth test topology), which is what makes send->handler a true
- * end-to-end figure. The exchange's event time E is CLOCK_REALTIME in ms on
- * another machine: "exchange->us" is kept apart, is only as good as the two
- * hosts' clock synchronisation (negative deltas are counted, not recorded)
- * and has 1 ms resolution. */
+ * end-to-end figure. The exchange's event time E is CLOCK_REALTIME in ms (or
+ * us, when asked for) on another machine: the exchange rows (E -> arrival,
+ * E -> handler) are kept apart, are only as good as the two hosts' clock
+ * synchronisation (negative deltas are counted, not recorded; deltas over
+ * an hour are counted as implausible) and have E's resolution. */
 #ifndef FEEDRX_LAT_STATS_H
 #define FEEDRX_LAT_STATS_H
 
