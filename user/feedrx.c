@@ -896,6 +896,10 @@ int main(int argc, char **argv)
 	r = feedrx_setup(&f, &url, c.proxy ? &proxy : NULL);
 	if (r) {
 		fastpath__free(f.fp); /* detach XDP on this exit too */
+		feed_sink__close(f.sink);
+		lat_stats__free(f.stats);
+		if (f.loop)
+			ev_loop_destroy(f.loop);
 		return r;
 	}
 	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
