@@ -656,9 +656,46 @@ static void scans_agree_with_parse(void)
 	}
 }
 
+/* The scans read nothing past n, however short the message: every prefix
+ * of real messages (and keys cut anywhere) ends against a PROT_NONE page,
+ * as a 1-byte text frame ends a full TLS record's plaintext buffer. */
+static void scans_guard_page(void)
+{
+	static const char *in[] = {
+		"1", "{", "\"", "\"ts_ns\":", "\"ts_ns\":7", "\"E\":", "\"E\":12", "\"ts_n",
+		"{\"e\":\"trade\",\"E\":1700000000123,\"s\":\"BTCUSDT\",\"t\":1,"
+		"\"p\":\"1.0\",\"q\":\"2.0\",\"T\":1,\"m\":true,\"M\":true,\"ts_ns\":987654321}",
+	};
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	REQUIRE(map != MAP_FAILED);
+	REQUIRE(mprotect(map + pg, (size_t)pg, PROT_NONE) == 0);
+	uint8_t *end = map + pg;
+	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
+		size_t len = strlen(in[k]);
+		for (size_t n = 0; n <= len; n++) {
+			memcpy(end - n, in[k], n);
+			(void)feed_scan_ts_ns(end - n, n);
+			(void)feed_scan_event_ms(end - n, n);
+		}
+	}
+	memcpy(end - 10, "\"ts_ns\":42", 10);
+	CHECK(feed_scan_ts_ns(end - 10, 10) == 42);
+	memcpy(end - 6, "\"E\":12", 6);
+	CHECK(feed_scan_event_ms(end - 6, 6) == 12);
+	/* "E" ending exactly at byte 64 is inside "the first 64" */
+	memset(end - 70, ' ', 60);
+	memcpy(end - 10, "\"E\":123456", 10);
+	CHECK(feed_scan_event_ms(end - 70, 70) == 123456);
+	munmap(map, (size_t)pg * 2);
+}
+
 int main(void)
 {
 	RUN(scans_agree_with_parse);
+	RUN(scans_guard_page);
 	feed_parser__init(&P, toks, NTOKS, levels, NLEVELS);
 	RUN(trade);
 	RUN(agg_trade);

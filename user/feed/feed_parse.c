@@ -808,7 +808,11 @@ uint64_t feed_scan_ts_ns(const uint8_t *p, size_t n)
 	size_t klen = sizeof(key) - 1, i, lo = n > 64 ? n - 64 : 0;
 	uint64_t v = 0;
 
-	for (i = n >= klen ? n - klen : 0; i + 1 > lo; i--) {
+	/* a message shorter than the key cannot hold it, and the key is
+	 * compared whole: it must fit in p[i, n) */
+	if (n < klen)
+		return 0;
+	for (i = n - klen; i + 1 > lo; i--) {
 		if (memcmp(p + i, key, klen) == 0) {
 			for (i += klen; i < n && p[i] >= '0' && p[i] <= '9'; i++)
 				v = v * 10 + (uint64_t)(p[i] - '0');
@@ -826,7 +830,8 @@ uint64_t feed_scan_event_ms(const uint8_t *p, size_t n)
 	size_t i, lim = n < 64 ? n : 64;
 	uint64_t v = 0;
 
-	for (i = 0; i + 4 < lim; i++) {
+	/* p[i .. i + 3] must lie inside the first lim bytes */
+	for (i = 0; i + 4 <= lim; i++) {
 		if (p[i] == '"' && p[i + 1] == 'E' && p[i + 2] == '"' && p[i + 3] == ':') {
 			for (i += 4; i < n && p[i] >= '0' && p[i] <= '9'; i++)
 				v = v * 10 + (uint64_t)(p[i] - '0');
