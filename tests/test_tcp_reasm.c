@@ -737,6 +737,34 @@ static void syn_handling(void)
 	free(s.buf);
 }
 
+/* A SYN refused for the window must not take its ISN: the stream stays
+ * idle and the next SYN (the real one, say) starts it. */
+static void refused_syn_takes_nothing(void)
+{
+	struct sink s;
+	struct tcp_reasm *r;
+	struct tcp_reasm_stats st;
+	const uint8_t data[] = "0123456789";
+
+	sink_init(&s, 64);
+	r = new_reasm(&s, 0, 0, 4);
+	REQUIRE(r);
+	EXPECT_RC(tcp_reasm__push(r, 1000, TCP_REASM_SYN | 0x10, data, 10), -ERANGE);
+	CHECK(tcp_reasm__state(r) == TCP_REASM_IDLE);
+	CHECK(s.len == 0 && s.calls == 0);
+	EXPECT_RC(tcp_reasm__push(r, 1001, 0x10, data, 3), -ENOTCONN);
+	EXPECT_RC(tcp_reasm__push(r, 5000, TCP_REASM_SYN | 0x10, data, 3), 0);
+	CHECK(tcp_reasm__state(r) == TCP_REASM_OPEN);
+	CHECK(tcp_reasm__next_seq(r) == 5004);
+	CHECK(s.len == 3 && !memcmp(s.buf, "012", 3));
+	EXPECT_RC(tcp_reasm__push(r, 5004, 0x18, data + 3, 4), 0);
+	CHECK(s.len == 7 && !memcmp(s.buf, "0123456", 7) && s.bad == 0);
+	tcp_reasm__stats(r, &st);
+	CHECK(st.out_of_window == 1 && st.bad_syns == 0 && st.not_started == 1);
+	tcp_reasm__free(r);
+	free(s.buf);
+}
+
 /* ---- fast path, 64-bit offsets, set-up --------------------------------- */
 
 static void in_order_is_zero_copy(void)
@@ -879,6 +907,7 @@ int main(void)
 	RUN(fin_on_data_and_conflicts);
 	RUN(rst_ends_at_once);
 	RUN(syn_handling);
+	RUN(refused_syn_takes_nothing);
 	RUN(in_order_is_zero_copy);
 	RUN(offsets_beyond_4gib);
 	RUN(setup_in_caller_memory);

@@ -482,6 +482,12 @@ static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uin
 			r->st.not_started++;
 			return -ENOTCONN;
 		}
+		/* A refused segment takes nothing, not even its ISN: the SYN's
+		 * data would start at offset 0, where only the window refuses. */
+		if (len > r->window) {
+			r->st.out_of_window++;
+			return -ERANGE;
+		}
 		stream_reset(r, seq);
 	} else if (r->state == TCP_REASM_RESET) {
 		r->st.after_end++;
