@@ -14,7 +14,8 @@
 ifeq ($(FUZZ),1)
 # The fuzz tree: every module compiled by clang with coverage for libFuzzer
 # and ASan/UBSan; only the fuzz targets are linked with the fuzzer's main().
-BUILD    ?= build-fuzz
+# Never a tree from the environment (tests/run.sh exports BUILD=build).
+BUILD    := build-fuzz
 CC       := $(or $(CLANG),clang)
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=undefined

@@ -11,13 +11,13 @@
 #                   the input that caused it is kept in
 #                   $BUILD/fuzz/artifacts/<target>/ (copy it into
 #                   tests/fuzz/<target>/ to keep it as a regression seed).
-#                   ONLY=<substring> selects targets.
+#                   FUZZ_ONLY=<substring> selects targets.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-fuzz}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 CLANG=${CLANG:-clang}
-ONLY=${ONLY:-}
+FUZZ_ONLY=${FUZZ_ONLY:-}
 
 check() {
   local tmp rc
@@ -53,7 +53,7 @@ run() {
   for bin in "$BUILD"/tests/fuzz_*; do
     [[ -x $bin && $bin != *.o && $bin != *.d ]] || continue
     name=${bin##*/fuzz_}
-    [[ -z $ONLY || $name == *$ONLY* ]] || continue
+    [[ -z $FUZZ_ONLY || $name == *$FUZZ_ONLY* ]] || continue
     n=$((n + 1))
     seeds=tests/fuzz/$name
     corpus=$BUILD/fuzz/corpus/$name   # new inputs land here, never in the repository
