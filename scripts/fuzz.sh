@@ -81,12 +81,12 @@ run() {
       echo "FAIL fuzz_$name: $res after ${execs:-?} execs, cov ${cov:-?}; reproducer in $art/, log $log"
       grep -E 'ERROR|SUMMARY|runtime error|FUZZ_ASSERT|Test unit written' "$log" | head -n 8 | sed 's/^/  | /' >&2
     fi
-    rows+=("$(printf '%-16s %12s %8s  %s' "fuzz_$name" "${execs:-?}" "${cov:-?}" "$res")")
+    rows+=("$(printf '%-20s %12s %8s  %s' "fuzz_$name" "${execs:-?}" "${cov:-?}" "$res")")
   done
   if [[ $n -eq 0 ]]; then
     echo "FAIL fuzz: no fuzz targets in $BUILD/tests (make FUZZ=1 fuzz-bins)"; return 1
   fi
-  printf '%-16s %12s %8s  %s\n' target execs cov result
+  printf '%-20s %12s %8s  %s\n' target execs cov result
   printf '%s\n' "${rows[@]}"
   [[ $fails -eq 0 ]]
 }

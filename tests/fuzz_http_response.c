@@ -91,7 +91,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a = feed(&whole, upgrade, p, n, 0, 0);
 	b = feed(&split, upgrade, p, n, mode, seed);
 
-	FUZZ_ASSERT(a.err == b.err && a.done == b.done);
+	/* llhttp hands a header name to its callback when the name ends or
+	 * the piece does: a split can meet the header limit before the bad
+	 * byte that whole input stops at. Both refuse; the reason may differ. */
+	FUZZ_ASSERT(!a.err == !b.err && a.done == b.done);
+	if (a.err != b.err)
+		FUZZ_ASSERT(a.err == -ENOBUFS || b.err == -ENOBUFS || a.err == -E2BIG ||
+			    b.err == -E2BIG);
 	FUZZ_ASSERT(a.used <= n);
 	if (a.done && !a.err) {
 		FUZZ_ASSERT(a.used == b.used && whole.resp.head_bytes == a.used);

@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		int16_t delta = (int16_t)fz_u16(&f);
 		uint32_t len = op & 0x10 ? fz_u16(&f) % 4096 : fz_u8(&f);
-		uint8_t v = fz_u8(&f), flags = op & 0x7 ? (uint8_t)(op & 0x7) : 0;
+		uint8_t v = fz_u8(&f), flags = (uint8_t)(op & 0x7); /* FIN, SYN, RST */
 		int syn = flags & TCP_REASM_SYN;
 		int64_t off = (int64_t)tcp_reasm__offset(r) + delta;
 		uint32_t seq;
