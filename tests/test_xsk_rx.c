@@ -807,7 +807,7 @@ static uint8_t pattern(uint64_t i)
 
 /* A TCP connection whose every segment towards the receiver goes through
  * XDP into AF_XDP and is then re-injected: the kernel socket still gets
- * the whole stream, in order, checksums intact (DESIGN §1). */
+ * the whole stream, in order, checksums intact (docs/ARCHITECTURE.md §3). */
 static void tcp_through_xsk_and_tun(void)
 {
 	static struct reinject R;

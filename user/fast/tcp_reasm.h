@@ -5,7 +5,7 @@
  * 64-bit stream offsets), a bounded out-of-order store allocated once at
  * creation, FIN/RST end-of-stream tracking and the counters describing all
  * of it. It does not send, ACK or re-inject anything: the kernel socket does
- * (DESIGN §1).
+ * (docs/ARCHITECTURE.md §3).
  *
  * Contract with the caller (the AF_XDP drain):
  *  - In-order bytes are delivered straight from the caller's buffer; held
