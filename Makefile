@@ -42,10 +42,11 @@ ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
-# user/ holds the two programs' main() files and one folder per part of the
-# pipeline (kernel, fast, feed, stats, sim); headers are found by name.
-USER_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c))))
-CPPFLAGS += -Iinclude -Iuser $(addprefix -I,$(USER_DIRS)) -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
+# user/ holds the two programs' main() files and one folder per part
+# (kernel, fast, proto, core, feed, stats, sim). A header from another
+# folder is included with its folder ("proto/utf8.h"), one from the same
+# folder bare; so only user/ itself is on the include path.
+CPPFLAGS += -Iinclude -Iuser -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lm -lpthread
 
@@ -63,6 +64,10 @@ LIB        := $(BUILD)/libfeedrx.a
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+# Only the sources that include a skeleton wait for it (and rebuild when the
+# BPF program changes); -MMD keeps the rest of the header dependencies.
+SKEL_USERS := $(shell grep -l '\.skel\.h"' user/*.c user/*/*.c tests/*.c 2>/dev/null)
+SKEL_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(SKEL_USERS))
 
 TEST_SRCS  := $(wildcard tests/test_*.c)
 TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -140,10 +145,12 @@ $(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c | check-tools
 	@echo "  CC      $@"
 	$(Q)$(CC) -O2 -g $(SANFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
 
-$(BUILD)/user/%.o: user/%.c $(BPF_SKELS) | check-tools
+$(BUILD)/user/%.o: user/%.c | check-tools
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(SKEL_OBJS): $(BPF_SKELS)
 
 $(LIB): $(MOD_OBJS) $(LLHTTP_OBJS)
 	@echo "  AR      $@"
@@ -153,7 +160,7 @@ $(addprefix $(BUILD)/,$(PROGS)): $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%.o: tests/%.c $(BPF_SKELS) | check-tools
+$(BUILD)/tests/%.o: tests/%.c | check-tools
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c $< -o $@

@@ -261,11 +261,6 @@ static __always_inline int fx_parse_tcp(struct fx_cursor *c, struct fx_pkt *p,
 	return ((__u8 *)th)[13];
 }
 
-#define FX_TCP_FIN 0x01
-#define FX_TCP_SYN 0x02
-#define FX_TCP_RST 0x04
-#define FX_TCP_ACK 0x10
-
 static __always_inline void fx_count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&fx_counters, &idx);

@@ -69,6 +69,14 @@ struct fx_health {
 	__u64 stale_ns;
 };
 
+/* TCP header flag bits (byte 13 of the header, RFC 9293 §3.1), for the
+ * program's SYN-ACK check and user space's parser and reassembler. */
+#define FX_TCP_FIN 0x01
+#define FX_TCP_SYN 0x02
+#define FX_TCP_RST 0x04
+#define FX_TCP_PSH 0x08
+#define FX_TCP_ACK 0x10
+
 #define FX_MAX_FLOWS 256
 #define FX_MAX_QUEUES 64
 

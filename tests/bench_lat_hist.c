@@ -2,8 +2,8 @@
  * varies like real latencies do), ns per percentile query and per reset of a
  * one-second window; and lat_stats__record for a fully stamped message.
  * Prints numbers; asserts nothing. */
-#include "lat_hist.h"
-#include "lat_stats.h"
+#include "stats/lat_hist.h"
+#include "stats/lat_stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +57,8 @@ int main(int argc, char **argv)
 	}
 	t1 = now_ns();
 	printf("lat_hist reset (narrow window): %.0f ns/op\n", (double)(t1 - t0) / q);
-	struct lat_stats *st = lat_stats__new();
+	struct lat_stats *st;
+	lat_stats__new(&st);
 	struct lat_stamps sp = { .send_ns = 1000000, .event_ms = 1700000000000ull };
 	if (!st)
 		return 1;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tcp_reasm.h"
+#include "fast/tcp_reasm.h"
 
 #define MSS 1448
 #define NSEG (2u << 20) /* ~3 GB of stream per run: the offsets pass 2^32 */
@@ -95,7 +95,8 @@ int main(void)
 	static uint8_t pool[POOL][MSS];
 	struct counter c;
 	struct tcp_reasm_opts o = { .deliver = on_data, .ctx = &c };
-	struct tcp_reasm *r = tcp_reasm__new(&o);
+	struct tcp_reasm *r;
+	tcp_reasm__new(&r, &o);
 	uint32_t *order = malloc(NSEG * sizeof(*order));
 	struct tcp_reasm_stats st;
 	double ns;

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "tls_keys.h"
-#include "tls_record.h"
+#include "fast/tls_keys.h"
+#include "fast/tls_record.h"
 #include "tls_testlib.h"
 
 #define PAYLOAD 150
@@ -89,7 +89,8 @@ static double bare_evp(const struct tls_epoch *ep, const uint8_t *buf, size_t nr
 static double through_reader(const struct tls_epoch *ep, const uint8_t *buf, size_t len,
 			     size_t nrec, size_t rec_len, int rounds, int split)
 {
-	struct tls_record *r = tls_record__new(on_data, NULL, NULL);
+	struct tls_record *r;
+	tls_record__new(&r, on_data, NULL, NULL);
 	uint64_t t0, total = 0;
 
 	for (int i = 0; i < rounds; i++) {

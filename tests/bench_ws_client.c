@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ws_client.h"
+#include "kernel/ws_client.h"
 
 #define NMSG 4096
 #define MSG_LEN 150

@@ -9,7 +9,7 @@
 
 #include <wslay/wslay.h>
 
-#include "ws_frame.h"
+#include "fast/ws_frame.h"
 
 #define NMSG 4096
 #define MSG_LEN 150
@@ -105,7 +105,7 @@ static double run(int mode, unsigned flags)
 				break;
 			}
 			if (rc < 0) {
-				fprintf(stderr, "feed: %s\n", ws_frame_strerror((int)rc));
+				fprintf(stderr, "feed: %s\n", fx_strerror((int)rc));
 				exit(1);
 			}
 		}

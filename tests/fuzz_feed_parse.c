@@ -8,7 +8,8 @@
 
 #include <inttypes.h>
 
-#include "feed/feed_parse.h"
+#include "core/fx_err.h"
+#include "venue/binance_parse.h"
 
 #define MAX_TOKS 512
 #define MAX_LEVELS 64
@@ -19,13 +20,13 @@ static void in_buf(const char *b, size_t n, const struct feed_str *s)
 		FUZZ_ASSERT(s->ptr >= b && s->ptr + s->len <= b + n);
 }
 
-static void check_tokens(const struct feed_tok *t, int nt, size_t n)
+static void check_tokens(const struct json_tok *t, int nt, size_t n)
 {
 	for (int i = 0; i < nt; i++) {
-		FUZZ_ASSERT(t[i].type >= FEED_TOK_OBJECT && t[i].type <= FEED_TOK_NULL);
+		FUZZ_ASSERT(t[i].type >= JSON_TOK_OBJECT && t[i].type <= JSON_TOK_NULL);
 		FUZZ_ASSERT((size_t)t[i].start + t[i].len <= n);
 		FUZZ_ASSERT(t[i].next > (uint32_t)i && t[i].next <= (uint32_t)nt);
-		if (t[i].type == FEED_TOK_OBJECT || t[i].type == FEED_TOK_ARRAY) {
+		if (t[i].type == JSON_TOK_OBJECT || t[i].type == JSON_TOK_ARRAY) {
 			uint32_t k = (uint32_t)i + 1, members = 0;
 
 			/* children tile the subtree exactly */
@@ -34,7 +35,7 @@ static void check_tokens(const struct feed_tok *t, int nt, size_t n)
 				members++;
 			}
 			FUZZ_ASSERT(k == t[i].next);
-			FUZZ_ASSERT(members == (t[i].type == FEED_TOK_OBJECT ? 2 * t[i].size
+			FUZZ_ASSERT(members == (t[i].type == JSON_TOK_OBJECT ? 2 * t[i].size
 									  : t[i].size));
 		} else {
 			FUZZ_ASSERT(t[i].next == (uint32_t)i + 1);
@@ -46,25 +47,25 @@ static void check_tokens(const struct feed_tok *t, int nt, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct feed_tok toks[MAX_TOKS];
+	static struct json_tok toks[MAX_TOKS];
 	static struct feed_level levels[MAX_LEVELS];
 	struct fz f = { data, size };
 	uint32_t ntoks = 1 + fz_u8(&f) % MAX_TOKS, nlev = fz_u8(&f) % MAX_LEVELS;
-	struct feed_parser p;
+	struct binance_parser p;
 	struct feed_msg m;
 	size_t n;
 	const uint8_t *in = fz_bytes(&f, f.n, &n);
 	char *b = (char *)fz_dup(in, n);
 	int nt, rc;
 
-	nt = feed_json_tokenize(b, n, toks, ntoks);
+	nt = json_tokenize(b, n, toks, ntoks);
 	FUZZ_ASSERT(nt != 0 && nt <= (int)ntoks);
 	if (nt > 0)
 		check_tokens(toks, nt, n);
 
-	feed_parser__init(&p, toks, ntoks, levels, nlev);
-	rc = feed_parse(&p, b, n, &m);
-	FUZZ_ASSERT(feed_parse_strerror(rc) != NULL && rc <= 0);
+	binance_parser__init(&p, toks, ntoks, levels, nlev);
+	rc = binance_parse(&p, b, n, &m);
+	FUZZ_ASSERT(fx_strerror(rc) != NULL && rc <= 0);
 	FUZZ_ASSERT(feed_msg_type_name(m.type) != NULL);
 	if (rc == 0) {
 		FUZZ_ASSERT(nt > 0);
@@ -79,17 +80,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(m.bids == levels && m.asks == levels + m.n_bids);
 		}
 	}
-	(void)feed_scan_ts_ns((const uint8_t *)b, n);
-	(void)feed_scan_event_ms((const uint8_t *)b, n);
+	(void)binance_scan_ts_ns((const uint8_t *)b, n);
+	(void)binance_scan_event_ms((const uint8_t *)b, n);
 
 	/* decimals: a value that parses prints back to itself */
 	int64_t v, w;
-	if (feed_parse_decimal(b, n < 32 ? n : 32, &v) == 0) {
+	if (feed_decimal_parse(b, n < 32 ? n : 32, &v) == 0) {
 		char s[48];
 		uint64_t a = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 		int k = snprintf(s, sizeof(s), "%s%" PRIu64 ".%08" PRIu64, v < 0 ? "-" : "",
 				 a / (uint64_t)FEED_SCALE, a % (uint64_t)FEED_SCALE);
-		FUZZ_ASSERT(feed_parse_decimal(s, (size_t)k, &w) == 0 && w == v);
+		FUZZ_ASSERT(feed_decimal_parse(s, (size_t)k, &w) == 0 && w == v);
 	}
 	free(b);
 	return 0;

@@ -10,7 +10,7 @@
 
 #include "fast/fp_stream.h"
 #include "fast/ws_frame.h"
-#include "feed/feed_parse.h"
+#include "venue/binance_parse.h"
 
 #define MAX_EV 512
 
@@ -19,9 +19,9 @@ struct evlog {
 	uint64_t ev[MAX_EV]; /* opcode, length and a hash of the bytes */
 };
 
-static struct feed_tok toks[256];
+static struct json_tok toks[256];
 static struct feed_level levels[64];
-static struct feed_parser parser;
+static struct binance_parser parser;
 
 static uint64_t ev_of(int opcode, const uint8_t *p, size_t n)
 {
@@ -44,9 +44,9 @@ static void on_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 	struct feed_msg m;
 
 	/* what feedrx does with every delivered message */
-	(void)feed_scan_ts_ns(p, n);
-	(void)feed_scan_event_ms(p, n);
-	(void)feed_parse(&parser, (const char *)p, n, &m);
+	(void)binance_scan_ts_ns(p, n);
+	(void)binance_scan_event_ms(p, n);
+	(void)binance_parse(&parser, (const char *)p, n, &m);
 	log_ev(ctx, opcode, p, n);
 }
 
@@ -96,12 +96,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[200];
 	int rc = 0, keyed = 0;
 
-	feed_parser__init(&parser, toks, 256, levels, 64);
+	binance_parser__init(&parser, toks, 256, levels, 64);
 	got.n = want.n = 0;
 	ft_init(&t, cfg & 7, 1, 0);
 	ft_build(&t, &f);
-	s = fp_stream__new(&o);
-	FUZZ_ASSERT(s);
+	FUZZ_ASSERT(fp_stream__new(&s, &o) == 0);
 
 	fz_split_init(&sp, mode, seed);
 	while (off < t.out.len || !keyed) {

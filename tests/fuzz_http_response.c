@@ -123,8 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (whole.done)
 			FUZZ_ASSERT(whole.resp.status == 101);
 	} else if (a.done && !a.err) {
-		char detail[160];
-		int rc = net_connect_proxy_check(&whole.resp, detail, sizeof(detail));
+		struct fx_error detail;
+		int rc = net_connect_proxy_check(&whole.resp, &detail);
 
 		FUZZ_ASSERT(rc == 0 || rc == -ECONNREFUSED);
 		FUZZ_ASSERT(rc == -ECONNREFUSED || whole.resp.status / 100 == 2);

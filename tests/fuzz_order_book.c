@@ -68,13 +68,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { data, size };
 	uint32_t cap = 1 + fz_u8(&f) % 40;
-	struct order_book *ob = order_book__new("BTCUSDT", cap);
+	struct order_book *ob = NULL;
 	struct feed_level lv[MAX_LV];
 	uint64_t last = 0;
 	int state = 0; /* 0 no snapshot, 1 synced, 2 gap */
 	uint64_t drops_base = 0;
 
-	FUZZ_ASSERT(ob);
+	FUZZ_ASSERT(order_book__new(&ob, "BTCUSDT", cap) == 0);
 	memset(model, 0, sizeof(model));
 	for (int ops = 0; f.n && ops < 200; ops++) {
 		uint8_t op = fz_u8(&f);

@@ -5,6 +5,7 @@
  * payload lies inside the IP packet, which lies inside the frame. */
 #include "fuzz.h"
 
+#include "core/fx_err.h"
 #include "fast/pkt_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -26,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rc = pkt_parse_tcp(frame, n, &t);
 	l3 = pkt_parse_l3_offset(frame, n);
-	FUZZ_ASSERT(pkt_parse_strerror(rc) != NULL);
+	FUZZ_ASSERT(fx_strerror(rc) != NULL);
 	if (rc == PKT_OK) {
 		const uint8_t *ip = frame + t.l3_off, *end = frame + n;
 

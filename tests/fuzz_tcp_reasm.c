@@ -12,6 +12,7 @@
 
 #include <errno.h>
 
+#include "core/fx_err.h"
 #include "fast/tcp_reasm.h"
 
 #define MODEL_MAX (1u << 20) /* stream bytes modelled */
@@ -48,7 +49,7 @@ static void on_end(void *ctx, uint64_t off, int how)
 	struct sink *s = ctx;
 
 	FUZZ_ASSERT(!s->ended && off == s->len);
-	FUZZ_ASSERT(how == TCP_REASM_FIN || how == TCP_REASM_RST);
+	FUZZ_ASSERT(how == FX_TCP_FIN || how == FX_TCP_RST);
 	s->ended = 1;
 	s->how = how;
 	s->end_off = off;
@@ -95,8 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.max_ooo_segs = 1 + fz_u8(&f) % 64;
 	o.window = cfg & 1 ? 1u + fz_u16(&f) : 0;
 	isn = fz_u32(&f);
-	r = tcp_reasm__new(&o);
-	FUZZ_ASSERT(r);
+	FUZZ_ASSERT(tcp_reasm__new(&r, &o) == 0);
 	memset(M.have, 0, sizeof(M.have));
 	M.next = 0;
 	S.len = 0;
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int16_t delta = (int16_t)fz_u16(&f);
 		uint32_t len = op & 0x10 ? fz_u16(&f) % 4096 : fz_u8(&f);
 		uint8_t v = fz_u8(&f), flags = (uint8_t)(op & 0x7); /* FIN, SYN, RST */
-		int syn = flags & TCP_REASM_SYN;
+		int syn = flags & FX_TCP_SYN;
 		int64_t off = (int64_t)tcp_reasm__offset(r) + delta;
 		uint32_t seq;
 
@@ -147,19 +147,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		FUZZ_ASSERT(rc == 0 || rc == -ENOTCONN || rc == -ERANGE || rc == -ENOBUFS ||
 			    rc == -EPROTO || rc == -EPIPE || rc == -ECONNRESET);
-		FUZZ_ASSERT(tcp_reasm_strerror(rc) != NULL);
+		FUZZ_ASSERT(fx_strerror(rc) != NULL);
 		if (rc) {
 			/* nothing of a refused segment is taken */
 			FUZZ_ASSERT(S.len == delivered);
 			FUZZ_ASSERT(after == before);
-		} else if (flags & TCP_REASM_RST) {
+		} else if (flags & FX_TCP_RST) {
 			if (after == TCP_REASM_RESET && before != TCP_REASM_RESET) {
 				model_drop_held(&M);
 				reset = 1;
 			}
 		} else if (before != TCP_REASM_FINISHED) {
 			model_take(&M, off, p, len);
-			if ((flags & TCP_REASM_FIN) && fin_end < 0)
+			if ((flags & FX_TCP_FIN) && fin_end < 0)
 				fin_end = off + len;
 		}
 		free(p);
@@ -174,9 +174,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(tcp_reasm__next_seq(r) == isn + 1 + (uint32_t)S.len || after == TCP_REASM_IDLE);
 		FUZZ_ASSERT(memcmp(S.buf, M.val, S.len) == 0);
 		if (after == TCP_REASM_FINISHED)
-			FUZZ_ASSERT(S.ended && S.how == TCP_REASM_FIN && (int64_t)S.len == fin_end);
+			FUZZ_ASSERT(S.ended && S.how == FX_TCP_FIN && (int64_t)S.len == fin_end);
 		if (after == TCP_REASM_RESET)
-			FUZZ_ASSERT(S.ended && S.how == TCP_REASM_RST && reset);
+			FUZZ_ASSERT(S.ended && S.how == FX_TCP_RST && reset);
 	}
 	struct tcp_reasm_stats st;
 	tcp_reasm__stats(r, &st);

@@ -8,6 +8,7 @@
  * split; errors are sticky; feed never claims more bytes than it got. */
 #include "fuzz_tls.h"
 
+#include "core/fx_err.h"
 #include "fast/tls_record.h"
 
 struct sink {
@@ -49,8 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ft_init(&t, cfg & 7, stream, seq);
 	ft_build(&t, &f);
-	r = tls_record__new(on_data, on_event, &s);
-	FUZZ_ASSERT(r);
+	FUZZ_ASSERT(tls_record__new(&r, on_data, on_event, &s) == 0);
 	if (stream)
 		FUZZ_ASSERT(tls_record__start_stream(r, t.v13 ? &t.hs : NULL, &t.app) == 0);
 	else
@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		off += k;
 	}
-	FUZZ_ASSERT(tls_record_strerror((int)(rc < 0 ? rc : 0)) != NULL);
+	FUZZ_ASSERT(fx_strerror((int)(rc < 0 ? rc : 0)) != NULL);
 	FUZZ_ASSERT(s.got.len <= t.app_data.len);
 	FUZZ_ASSERT(s.got.len == 0 || memcmp(s.got.p, t.app_data.p, s.got.len) == 0);
 	FUZZ_ASSERT(tls_record__stats(r)->app_bytes == s.got.len);

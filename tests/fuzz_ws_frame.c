@@ -15,6 +15,8 @@
 
 #include <wslay/wslay.h>
 
+#include "core/fx_err.h"
+#include "proto/utf8.h"
 #include "fast/ws_frame.h"
 
 /* One event of the differential: a frame, a message or a control frame. */
@@ -73,7 +75,7 @@ static void on_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 	FUZZ_ASSERT(opcode == WS_OP_TEXT || opcode == WS_OP_BINARY);
 	FUZZ_ASSERT(n <= l->max_msg);
 	if ((l->flags & WS_FRAME_F_UTF8) && opcode == WS_OP_TEXT)
-		FUZZ_ASSERT(ws_frame_utf8_valid(p, n));
+		FUZZ_ASSERT(utf8_valid(p, n));
 	record(l, 1, opcode, p, n);
 	if (l->dl)
 		dev_add(l->dl, 'M', (uint8_t)opcode, 1, n, fnv(FNV0, p, n));
@@ -200,7 +202,7 @@ static int run(struct log *l, const uint8_t *p, size_t n, uint8_t mode, uint8_t 
 		off += k;
 	}
 	FUZZ_ASSERT(ws_frame__closed(d) == (l->closed != 0));
-	FUZZ_ASSERT(ws_frame_strerror((int)(r < 0 ? r : 0)) != NULL);
+	FUZZ_ASSERT(fx_strerror((int)(r < 0 ? r : 0)) != NULL);
 	FUZZ_ASSERT(ws_frame_close_code((int)(r < 0 ? r : 0)) >= 1000);
 	return r < 0 ? (int)r : 0;
 }

@@ -1,7 +1,7 @@
 /* Tests for deliver: exactly-once delivery across a fast-path failover at
  * every point, comparison of the two paths, and the bounded ring. */
 #include "check.h"
-#include "deliver.h"
+#include "link/deliver.h"
 
 #define N 200
 
@@ -14,7 +14,8 @@ static void msg(int i, uint8_t *buf, size_t *n)
  * `fail_at` messages; the output must be 0..N-1 exactly once, in order. */
 static int run(int fail_at, int lead, int *mismatches)
 {
-	struct deliver *d = deliver__new(64);
+	struct deliver *d;
+	deliver__new(&d, 64);
 	int out[2 * N], nout = 0, f = 0, s = 0;
 	uint8_t buf[64];
 	size_t n;
@@ -60,7 +61,8 @@ static void failover_at_every_point(void)
 
 static void mismatch_is_detected(void)
 {
-	struct deliver *d = deliver__new(0);
+	struct deliver *d;
+	deliver__new(&d, 0);
 	struct deliver_stats st;
 	bool mm;
 
@@ -80,7 +82,8 @@ static void mismatch_is_detected(void)
  * ahead. That message and every later one come from the shadow, once. */
 static void overtaking_fails_over(void)
 {
-	struct deliver *d = deliver__new(0);
+	struct deliver *d;
+	deliver__new(&d, 0);
 	struct deliver_stats st;
 	bool mm;
 
@@ -97,7 +100,7 @@ static void overtaking_fails_over(void)
 	deliver__free(d);
 
 	/* from the very first message (the fast path saw nothing) */
-	d = deliver__new(0);
+	deliver__new(&d, 0);
 	REQUIRE(d);
 	CHECK(deliver__shadow(d, (const uint8_t *)"abc", 3, &mm) && !mm);
 	CHECK(deliver__failed_over(d));
@@ -106,7 +109,8 @@ static void overtaking_fails_over(void)
 
 static void ring_bounds_comparison(void)
 {
-	struct deliver *d = deliver__new(4);
+	struct deliver *d;
+	deliver__new(&d, 4);
 	struct deliver_stats st;
 	bool mm;
 
@@ -135,7 +139,8 @@ static void hash_separates_lengths_and_bytes(void)
 
 static void no_compare_still_counts_and_fails_over(void)
 {
-	struct deliver *d = deliver__new(4);
+	struct deliver *d;
+	deliver__new(&d, 4);
 	struct deliver_stats st;
 	bool mm;
 

@@ -1,7 +1,7 @@
 /* Tests for feedgen: determinism, exact JSON shapes, depth id continuity and
  * book consistency, raw sizes, the combined envelope, subscriptions, --mix. */
 #include "check.h"
-#include "feedgen.h"
+#include "sim/feedgen.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -231,7 +231,7 @@ static struct feedgen *gen_new(uint64_t seed, const char *const *streams)
 
 	feedgen_config_default(&cfg);
 	cfg.seed = seed;
-	if (feedgen__new(&cfg, &g))
+	if (feedgen__new(&g, &cfg))
 		return NULL;
 	for (; *streams; streams++)
 		if (feedgen__subscribe(g, *streams, strlen(*streams)) != 0) {
@@ -536,7 +536,7 @@ static void raw_sizes_within_bounds(void)
 		cap = feedgen_msg_max(&cfg);
 		REQUIRE(cap >= cfg.raw_max);
 		big = malloc(cap);
-		rc = big ? feedgen__new(&cfg, &g) : -ENOMEM;
+		rc = big ? feedgen__new(&g, &cfg) : -ENOMEM;
 		REQUIRE(rc == 0);
 		rc = feedgen__subscribe(g, "raw", 3);
 		REQUIRE(rc == 0);
@@ -669,7 +669,7 @@ static void mix_weights(void)
 	feedgen_config_default(&cfg);
 	rc = feedgen_parse_mix("trade=3,bookTicker=1,aggTrade=0", cfg.weight);
 	REQUIRE(rc == 0);
-	rc = feedgen__new(&cfg, &g);
+	rc = feedgen__new(&g, &cfg);
 	REQUIRE(rc == 0);
 	feedgen__subscribe(g, "btcusdt@trade", 13);
 	feedgen__subscribe(g, "btcusdt@aggTrade", 16);
@@ -699,12 +699,12 @@ static void config_is_checked(void)
 
 	feedgen_config_default(&cfg);
 	cfg.raw_min = 1;
-	EXPECT_EQ(feedgen__new(&cfg, &g), -EINVAL);
+	EXPECT_EQ(feedgen__new(&g, &cfg), -EINVAL);
 	cfg.raw_min = 10;
 	cfg.raw_max = 9;
-	EXPECT_EQ(feedgen__new(&cfg, &g), -EINVAL);
+	EXPECT_EQ(feedgen__new(&g, &cfg), -EINVAL);
 	cfg.raw_max = FEEDGEN_RAW_MAX + 1;
-	EXPECT_EQ(feedgen__new(&cfg, &g), -EINVAL);
+	EXPECT_EQ(feedgen__new(&g, &cfg), -EINVAL);
 	feedgen_config_default(&cfg);
 	CHECK(feedgen_msg_max(&cfg) == FEEDGEN_JSON_MAX);
 	cfg.raw_max = FEEDGEN_RAW_MAX;

@@ -5,8 +5,8 @@
 #include "check.h"
 #include "tls_testlib.h"
 
-#include "fp_stream.h"
-#include "ws_frame.h"
+#include "fast/fp_stream.h"
+#include "fast/ws_frame.h"
 
 #define MAX_MSGS 64
 
@@ -117,20 +117,20 @@ static void check_got(struct got *g)
 
 /* Build one session's server->client stream: proxy answer (optional) +
  * handshake + application bytes. */
-static int make_stream(const struct tl_case *cs, int proxied, uint8_t **out, size_t *len,
-		       struct tls_epoch *hs, struct tls_epoch *app, int *has_hs)
+static int make_stream_of(const struct tl_case *cs, int proxied, const uint8_t *payload,
+			  size_t pn, uint8_t **out, size_t *len, struct tls_epoch *hs,
+			  struct tls_epoch *app, int *has_hs)
 {
-	static uint8_t payload[200000];
 	struct tl_session t;
-	struct tls_keys *k = tls_keys__new();
-	size_t pn, off = 0;
+	struct tls_keys *k;
+	tls_keys__new(&k);
+	size_t off = 0;
 	int rc = -1;
 
 	if (!k || tl_session_new(&t, cs, k))
 		goto out;
 	if (tl_handshake(&t))
 		goto out_t;
-	pn = server_payload(payload, http101);
 	if (tl_server_write(&t, payload, pn))
 		goto out_t;
 	if (tls_keys__stream_epochs(k, t.c, hs, app) != 0)
@@ -149,6 +149,15 @@ out_t:
 out:
 	tls_keys__free(k);
 	return rc;
+}
+
+static int make_stream(const struct tl_case *cs, int proxied, uint8_t **out, size_t *len,
+		       struct tls_epoch *hs, struct tls_epoch *app, int *has_hs)
+{
+	static uint8_t payload[200000];
+	size_t pn = server_payload(payload, http101);
+
+	return make_stream_of(cs, proxied, payload, pn, out, len, hs, app, has_hs);
 }
 
 /* Feed [0, len) in pieces; keys are given once `keyed_at` bytes are in. */
@@ -180,7 +189,9 @@ static struct fp_stream *new_stream(struct got *g, int proxied)
 	struct fp_stream_opts o = {
 		.proxied = proxied, .ctx = g, .on_message = on_message, .on_control = on_control,
 	};
-	return fp_stream__new(&o);
+	struct fp_stream *s;
+
+	return fp_stream__new(&s, &o) == 0 ? s : NULL;
 }
 
 static void every_suite_every_split(void)
@@ -266,7 +277,8 @@ static void hold_is_bounded(void)
 {
 	struct got g = {0};
 	struct fp_stream_opts o = {.hold_bytes = 100, .ctx = &g, .on_message = on_message};
-	struct fp_stream *s = fp_stream__new(&o);
+	struct fp_stream *s;
+	fp_stream__new(&s, &o);
 	uint8_t junk[80] = {0};
 
 	REQUIRE(s);
@@ -296,6 +308,86 @@ static void desync_switch(void)
 	free(st);
 }
 
+/* One valid message, then what the hostile exchange sends (it_hostile):
+ * returns the error fp_stream ends with, and the messages delivered. */
+static int hostile_stream(const char *head, const uint8_t *attack, size_t an, int check_utf8,
+			  int *delivered)
+{
+	uint8_t pl[1024], *st;
+	size_t n = strlen(head), len;
+	struct tls_epoch hs, app;
+	struct got g = {0};
+	struct fp_stream_opts o = {
+		.check_utf8 = check_utf8, .ctx = &g, .on_message = on_message,
+		.on_control = on_control,
+	};
+	struct fp_stream *s;
+	int has_hs, err = -999;
+
+	memcpy(pl, head, n);
+	n += frame(pl + n, 1, WS_OP_TEXT, (const uint8_t *)"{\"ok\":1}", 8);
+	if (an)
+		memcpy(pl + n, attack, an);
+	n += an;
+	if (make_stream_of(&tl_cases[0], 0, pl, n, &st, &len, &hs, &app, &has_hs))
+		return err;
+	if (fp_stream__new(&s, &o) == 0) {
+		err = feed(s, st, len, 2, len / 2, has_hs ? &hs : NULL, &app);
+		if (err)
+			err = fp_stream__error_stage(s) == FP_STAGE_WS ? err : -998;
+		fp_stream__free(s);
+	}
+	*delivered = g.n;
+	got_free(&g);
+	tls_keys_epoch_wipe(&hs);
+	tls_keys_epoch_wipe(&app);
+	free(st);
+	return err;
+}
+
+/* Text that is not UTF-8: the kernel path refuses it (1007), so with
+ * check_utf8 the fast path must not deliver it either. */
+static void bad_utf8_text(void)
+{
+	static const char bad[] = "{\"bad\":\"\xc3\x28\"}";
+	uint8_t f[64];
+	size_t n = frame(f, 1, WS_OP_TEXT, (const uint8_t *)bad, sizeof(bad) - 1);
+	int got;
+
+	CHECK(hostile_stream(http101, f, n, 1, &got) == WS_FRAME_E_UTF8);
+	CHECK(got == 1);
+	CHECK(ws_frame_close_code(WS_FRAME_E_UTF8) == 1007);
+	CHECK(hostile_stream(http101, f, n, 0, &got) == 0); /* the check is the switch */
+	CHECK(got == 2);
+}
+
+/* A 101 with Content-Length: what follows the head is the WebSocket stream
+ * (no 1xx has content), here a 't' with RSV1-3 set; nothing is delivered. */
+static void body_after_101_is_frames(void)
+{
+	static const char head[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+				   "Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n"
+				   "Content-Length: 24\r\n\r\nthis is not a frame 101\n";
+	int got = -1;
+
+	CHECK(hostile_stream(head, NULL, 0, 1, &got) == WS_FRAME_E_RSV);
+	CHECK(got == 0);
+}
+
+/* What the server sends after its close is dropped, not an error: the
+ * kernel path drops it too, and the close handshake ends the connection
+ * normally (it_hostile after-close, --shadow discard). */
+static void data_after_close_is_dropped(void)
+{
+	uint8_t f[64];
+	size_t n = frame(f, 1, WS_OP_CLOSE, (const uint8_t *)"\x03\xe8" "bye", 5);
+	int got;
+
+	n += frame(f + n, 1, WS_OP_TEXT, (const uint8_t *)"{\"after\":1}", 11);
+	CHECK(hostile_stream(http101, f, n, 1, &got) == 0);
+	CHECK(got == 1);
+}
+
 int main(void)
 {
 	RUN(every_suite_every_split);
@@ -303,6 +395,9 @@ int main(void)
 	RUN(bad_proxy_answer_and_gap);
 	RUN(hold_is_bounded);
 	RUN(desync_switch);
+	RUN(bad_utf8_text);
+	RUN(body_after_101_is_frames);
+	RUN(data_after_close_is_dropped);
 	tl_identity_free();
 	return check_exit();
 }

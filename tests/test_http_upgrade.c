@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "http_upgrade.h"
+#include "kernel/http_upgrade.h"
 
 static const char key[] = "dGhlIHNhbXBsZSBub25jZQ==";
 static const char good[] = "HTTP/1.1 101 Switching Protocols\r\n"
@@ -48,7 +48,7 @@ static void fresh_keys(void)
 
 	REQUIRE(http_upgrade__init(&a, NULL) == 0);
 	REQUIRE(http_upgrade__init(&b, NULL) == 0);
-	CHECK(strlen(a.key) == WS_HANDSHAKE_KEY_LEN);
+	CHECK(strlen(a.key) == WS_KEY_LEN);
 	CHECK(strcmp(a.key, b.key) != 0);
 	CHECK(http_upgrade__init(&a, "short") == -EINVAL);
 }
@@ -128,6 +128,30 @@ static void good_answer_all_splits(void)
 		CHECKF(feed_split(&u, msg, len, cuts, k, left, &nleft) == 0, "try %d", t);
 		CHECKF(nleft == 4 && memcmp(left, tail, 4) == 0, "try %d", t);
 	}
+}
+
+/* A 101 ends with its header section whatever Content-Length says (RFC
+ * 9112 §6.3: no 1xx response has content): the "body" is the first bytes of
+ * the WebSocket stream, for the frame decoder to refuse (it-hostile
+ * body-101), never skipped as a body. */
+static void content_length_on_101_is_not_a_body(void)
+{
+	static const char head[] = "HTTP/1.1 101 Switching Protocols\r\n"
+				   "Upgrade: websocket\r\n"
+				   "Connection: Upgrade\r\n"
+				   "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+				   "Content-Length: 4\r\n"
+				   "\r\n";
+	char msg[512], left[512];
+	size_t len, nleft, cut;
+	struct http_upgrade u;
+
+	len = (size_t)snprintf(msg, sizeof(msg), "%sbody%s", head, tail);
+	for (cut = 0; cut <= len; cut++) {
+		CHECKF(feed_split(&u, msg, len, &cut, 1, left, &nleft) == 0, "cut %zu", cut);
+		CHECKF(nleft == 8 && memcmp(left, "body", 4) == 0, "cut %zu: %zu left", cut, nleft);
+	}
+	CHECK(u.resp.status == 101);
 }
 
 static void header_case_and_lists(void)
@@ -311,6 +335,7 @@ int main(void)
 	RUN(request_bytes);
 	RUN(fresh_keys);
 	RUN(good_answer_all_splits);
+	RUN(content_length_on_101_is_not_a_body);
 	RUN(header_case_and_lists);
 	RUN(accept_mismatch);
 	RUN(missing_upgrade_headers);

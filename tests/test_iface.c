@@ -3,7 +3,7 @@
 #include <net/if.h>
 
 #include "check.h"
-#include "iface.h"
+#include "fast/iface.h"
 
 static void route_to_loopback_is_lo(void)
 {

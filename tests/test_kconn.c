@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,10 +17,11 @@
 #include <openssl/x509v3.h>
 
 #include "check.h"
-#include "kconn.h"
-#include "ws_handshake.h"
+#include "kernel/kconn.h"
+#include "proto/ws_accept.h"
+#include "proto/ws_proto.h"
 
-enum scenario { SC_COUNT, SC_404, SC_SILENT };
+enum scenario { SC_COUNT, SC_404, SC_SILENT, SC_TRICKLE };
 
 struct server {
 	SSL_CTX *ctx;
@@ -111,7 +113,7 @@ static int read_frame(SSL *s, uint8_t *p, size_t *n)
 static void *server_main(void *arg)
 {
 	struct server *sv = arg;
-	char req[4096] = "", resp[512], acc[WS_HANDSHAKE_ACCEPT_LEN + 1];
+	char req[4096] = "", resp[512], acc[WS_ACCEPT_LEN + 1];
 	uint8_t p[200];
 	size_t got = 0, n;
 	int fd, op, len;
@@ -139,7 +141,7 @@ static void *server_main(void *arg)
 	}
 	{
 		const char *k = strstr(req, "Sec-WebSocket-Key: ");
-		if (!k || ws_handshake_accept(k + 19, WS_HANDSHAKE_KEY_LEN, acc))
+		if (!k || ws_accept_compute(k + 19, WS_KEY_LEN, acc))
 			goto out;
 	}
 	/* the 101 and the first message in one TLS record */
@@ -149,6 +151,14 @@ static void *server_main(void *arg)
 		       "\x81\x05hello",
 		       acc);
 	SSL_write(s, resp, len);
+	if (sv->sc == SC_TRICKLE) {
+		/* slowloris: a 256-byte text frame, a byte (a TLS record) every
+		 * 20 ms, until the client gives up (the write fails) */
+		SSL_write(s, "\x81\x7e\x01\x00", 4);
+		for (int i = 0; i < 256 && SSL_write(s, "z", 1) == 1; i++)
+			usleep(20000);
+		goto out;
+	}
 	if (sv->sc == SC_SILENT) {
 		/* read the client's ping, never answer, wait for it to give up */
 		while ((op = read_frame(s, p, &n)) >= 0)
@@ -261,12 +271,12 @@ static void on_open(void *user)
 		     SSL_is_init_finished(kconn__ssl(c->k)) && kconn__fd(c->k) >= 0;
 }
 
-static void on_message(void *user, bool text, const uint8_t *p, size_t n)
+static void on_message(void *user, uint8_t opcode, const uint8_t *p, size_t n)
 {
 	struct client *c = user;
 
 	mark(c, 'm');
-	if (c->n++ == 0 && text && n < sizeof(c->first)) {
+	if (c->n++ == 0 && opcode == WS_OP_TEXT && n < sizeof(c->first)) {
 		memcpy(c->first, p, n);
 		c->first[n] = 0;
 	}
@@ -295,7 +305,8 @@ static int run_client(struct client *c, struct server *sv, const char *path, dou
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct url url;
-	char u[128], err[256];
+	char u[128];
+	struct fx_error err;
 	struct kconn_opts o = {
 	    .url = &url,
 	    .tls = {.cafile = cafile},
@@ -313,7 +324,7 @@ static int run_client(struct client *c, struct server *sv, const char *path, dou
 	snprintf(u, sizeof(u), "wss://127.0.0.1:%u%s", sv->port, path);
 	if (url_parse(u, &url))
 		return -1;
-	r = kconn__new(&c->k, loop, &o, &h, err, sizeof(err));
+	r = kconn__new(&c->k, loop, &o, &h, &err);
 	if (r)
 		return r;
 	kconn__start(c->k);
@@ -379,10 +390,30 @@ static void idle_ping_then_timeout(void)
 	CHECK(c.n == 1);
 }
 
+/* Bytes that trickle in without completing a frame are no sign of life:
+ * the idle timeout fires as for silence, and says why (it_hostile
+ * slowloris). */
+static void trickle_is_idle(void)
+{
+	struct server sv;
+	struct client c;
+
+	REQUIRE(server_start(&sv, SC_TRICKLE) == 0);
+	REQUIRE(run_client(&c, &sv, "/ws/x", 0.4) == 0);
+	CHECKF(c.status == -ETIMEDOUT, "status %d: %s", c.status, kconn__error(c.k));
+	CHECKF(strncmp(kconn__error(c.k), "no complete frame from server for 0.4 s", 39) == 0,
+	       "error '%s'", kconn__error(c.k));
+	kconn__free(c.k);
+	server_stop(&sv);
+	CHECK(c.n == 1); /* "hello", and nothing of the trickled frame */
+}
+
 int main(void)
 {
+	signal(SIGPIPE, SIG_IGN); /* the trickling server writes until the client is gone */
 	RUN(count_and_close);
 	RUN(non_101);
 	RUN(idle_ping_then_timeout);
+	RUN(trickle_is_idle);
 	return check_exit();
 }

@@ -2,7 +2,7 @@
  * distributions, the relative-error bound against a sorted array, merge,
  * reset and clamping. */
 #include "check.h"
-#include "lat_hist.h"
+#include "stats/lat_hist.h"
 
 #include <math.h>
 #include <stdint.h>

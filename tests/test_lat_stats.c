@@ -3,7 +3,7 @@
  * report (parsed by python3's json module when available, and checked
  * structurally here in any case). */
 #include "check.h"
-#include "lat_stats.h"
+#include "stats/lat_stats.h"
 
 #include <unistd.h>
 
@@ -320,7 +320,7 @@ static void json_report(void)
 
 int main(void)
 {
-	S = lat_stats__new();
+	lat_stats__new(&S);
 	if (!S) {
 		printf("FAIL lat_stats__new: out of memory\n");
 		return 1;

@@ -1,16 +1,16 @@
 /* Tests for order_book: snapshot loading and ordering, Binance's
  * sequencing rules (stale, straddling first event, gaps, no snapshot),
  * level add/update/remove, capacity limits, and a long random run against
- * a brute-force reference book. Depth messages go through feed_parse. */
+ * a brute-force reference book. Depth messages go through binance_parse. */
 #include "check.h"
-#include "feed_parse.h"
-#include "order_book.h"
+#include "venue/binance_parse.h"
+#include "feed/order_book.h"
 
 #include <errno.h>
 
-static struct feed_tok toks[1024];
+static struct json_tok toks[1024];
 static struct feed_level levels[256];
-static struct feed_parser P;
+static struct binance_parser P;
 static struct feed_msg M;
 
 #define PX(x) ((int64_t)(x) * FEED_SCALE)
@@ -36,14 +36,15 @@ static const struct feed_msg *depth(uint64_t U, uint64_t u, const char *bids, co
 			 "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BTCUSDT\",\"U\":%llu,\"u\":%llu,"
 			 "\"b\":[%s],\"a\":[%s]}",
 			 (unsigned long long)U, (unsigned long long)u, bids, asks);
-	if (feed_parse(&P, buf, (size_t)n, &M) != 0)
+	if (binance_parse(&P, buf, (size_t)n, &M) != 0)
 		M.type = FEED_MSG_UNKNOWN;
 	return &M;
 }
 
 static struct order_book *snap100(uint32_t cap)
 {
-	struct order_book *ob = order_book__new("BTCUSDT", cap);
+	struct order_book *ob;
+	order_book__new(&ob, "BTCUSDT", cap);
 	/* out of order on purpose, and one zero quantity to skip */
 	struct feed_level b[] = { { PX(99), PX(1) }, { PX(100), PX(2) }, { PX(98), 0 },
 				  { PX(97), PX(3) } };
@@ -76,7 +77,8 @@ static void snapshot_sorted(void)
 
 static void sequencing_rules(void)
 {
-	struct order_book *ob = order_book__new("BTCUSDT", 16);
+	struct order_book *ob;
+	order_book__new(&ob, "BTCUSDT", 16);
 
 	REQUIRE(ob);
 	/* before a snapshot: buffer */
@@ -137,10 +139,10 @@ static void bad_input(void)
 	memset(&other, 0, sizeof(other));
 	other.type = FEED_MSG_TRADE;
 	EXPECT_APPLY(ob, &other, -EINVAL);
-	CHECK(order_book__new("", 4) == NULL);
-	CHECK(order_book__new("BTCUSDT", 0) == NULL);
-	CHECK(order_book__new("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 4) == NULL);
 	order_book__free(ob);
+	CHECK(order_book__new(&ob, "", 4) == -EINVAL && !ob);
+	CHECK(order_book__new(&ob, "BTCUSDT", 0) == -EINVAL && !ob);
+	CHECK(order_book__new(&ob, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 4) == -EINVAL && !ob);
 	order_book__free(NULL);
 }
 
@@ -231,7 +233,8 @@ static int ref_matches(const struct ref *r, const struct order_book_side *s)
 static void random_against_reference(void)
 {
 	static struct ref rb, ra;
-	struct order_book *ob = order_book__new("BTCUSDT", 512);
+	struct order_book *ob;
+	order_book__new(&ob, "BTCUSDT", 512);
 	uint64_t s = 42, id = 1000;
 	char bids[2048], asks[2048];
 
@@ -272,7 +275,7 @@ static void random_against_reference(void)
 
 int main(void)
 {
-	feed_parser__init(&P, toks, 1024, levels, 256);
+	binance_parser__init(&P, toks, 1024, levels, 256);
 	RUN(snapshot_sorted);
 	RUN(sequencing_rules);
 	RUN(first_event_after_snapshot_too_new);

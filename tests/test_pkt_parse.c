@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "pkt_parse.h"
+#include "fast/pkt_parse.h"
 
 struct pb {
 	uint8_t b[256];
@@ -92,7 +92,7 @@ static void ipv4_plain(void)
 
 	eth(&p, 0x0800, 0);
 	at = ipv4(&p, 0, 0x4000, 6);
-	tcp(&p, 0xfffffff0u, PKT_TCP_ACK | PKT_TCP_PSH, 0);
+	tcp(&p, 0xfffffff0u, FX_TCP_ACK | FX_TCP_PSH, 0);
 	fix_ipv4_len(&p, at);
 	REQUIRE(pkt_parse_tcp(p.b, p.n, &t) == PKT_OK);
 	CHECK(t.key.family == FX_FAMILY_IPV4);
@@ -100,7 +100,7 @@ static void ipv4_plain(void)
 	CHECK(memcmp(t.key.saddr, "\xc6\x12\x00\x01", 4) == 0);
 	CHECK(t.key.saddr[4] == 0 && t.key.daddr[15] == 0);
 	CHECK(t.seq == 0xfffffff0u);
-	CHECK(t.flags == (PKT_TCP_ACK | PKT_TCP_PSH));
+	CHECK(t.flags == (FX_TCP_ACK | FX_TCP_PSH));
 	CHECK(t.payload_len == 5 && memcmp(t.payload, "hello", 5) == 0);
 	CHECK(t.l3_off == 14 && t.l3_len == p.n - 14);
 	CHECK(pkt_parse_l3_offset(p.b, p.n) == 14);
@@ -114,7 +114,7 @@ static void ipv4_vlan_options_padding(void)
 
 	eth(&p, 0x0800, 1);
 	at = ipv4(&p, 2, 0, 6);
-	tcp(&p, 7, PKT_TCP_ACK, 3);
+	tcp(&p, 7, FX_TCP_ACK, 3);
 	fix_ipv4_len(&p, at);
 	memset(p.b + p.n, 0xee, 20); /* Ethernet padding after the IP packet */
 	p.n += 20;
@@ -134,7 +134,7 @@ static void ipv4_fragments_and_other_protocols(void)
 		p.n = 0;
 		eth(&p, 0x0800, 0);
 		at = ipv4(&p, 0, frags[i], 6);
-		tcp(&p, 1, PKT_TCP_ACK, 0);
+		tcp(&p, 1, FX_TCP_ACK, 0);
 		fix_ipv4_len(&p, at);
 		CHECK(pkt_parse_tcp(p.b, p.n, &t) == PKT_E_NOT_TCP);
 	}
@@ -165,18 +165,18 @@ static void ipv6_with_extension_headers(void)
 	put(&p, hbh, 8);
 	put(&p, dst, 16);
 	put(&p, frag_atomic, 8);
-	tcp(&p, 99, PKT_TCP_SYN | PKT_TCP_ACK, 1);
+	tcp(&p, 99, FX_TCP_SYN | FX_TCP_ACK, 1);
 	fix_ipv6_len(&p, at);
 	REQUIRE(pkt_parse_tcp(p.b, p.n, &t) == PKT_OK);
 	CHECK(t.key.family == FX_FAMILY_IPV6);
-	CHECK(t.seq == 99 && t.flags == (PKT_TCP_SYN | PKT_TCP_ACK));
+	CHECK(t.seq == 99 && t.flags == (FX_TCP_SYN | FX_TCP_ACK));
 	CHECK(t.payload_len == 5 && memcmp(t.payload, "hello", 5) == 0);
 
 	p.n = 0;
 	eth(&p, 0x86dd, 0);
 	at = ipv6(&p, 44);
 	put(&p, frag_later, 8);
-	tcp(&p, 1, PKT_TCP_ACK, 0);
+	tcp(&p, 1, FX_TCP_ACK, 0);
 	fix_ipv6_len(&p, at);
 	CHECK(pkt_parse_tcp(p.b, p.n, &t) == PKT_E_NOT_TCP);
 }
@@ -191,13 +191,13 @@ static void truncation_at_every_length(void)
 
 	eth(&p4, 0x0800, 1);
 	at = ipv4(&p4, 1, 0, 6);
-	tcp(&p4, 1, PKT_TCP_ACK, 1);
+	tcp(&p4, 1, FX_TCP_ACK, 1);
 	fix_ipv4_len(&p4, at);
 	full4 = p4.n;
 	eth(&p6, 0x86dd, 0);
 	at = ipv6(&p6, 0);
 	put(&p6, "\x06\x00\x01\x04\x00\x00\x00\x00", 8);
-	tcp(&p6, 1, PKT_TCP_ACK, 0);
+	tcp(&p6, 1, FX_TCP_ACK, 0);
 	fix_ipv6_len(&p6, at);
 	full6 = p6.n;
 	for (size_t n = 0; n < full4; n++) {
@@ -224,14 +224,14 @@ static void impossible_headers(void)
 
 	eth(&p, 0x0800, 0);
 	at = ipv4(&p, 0, 0, 6);
-	tcp(&p, 1, PKT_TCP_ACK, 0);
+	tcp(&p, 1, FX_TCP_ACK, 0);
 	fix_ipv4_len(&p, at);
 	p.b[14] = 0x44; /* IHL 16 bytes */
 	CHECK(pkt_parse_tcp(p.b, p.n, &t) == PKT_E_MALFORMED);
 	p.b[14] = 0x45;
 	p.b[14 + 20 + 12] = 0x40; /* TCP data offset 16 bytes */
 	CHECK(pkt_parse_tcp(p.b, p.n, &t) == PKT_E_MALFORMED);
-	CHECK(strcmp(pkt_parse_strerror(PKT_E_MALFORMED), "malformed header") == 0);
+	CHECK(strcmp(fx_strerror(PKT_E_MALFORMED), "malformed header") == 0);
 }
 
 /* IPv6 payload lengths near 65,535: the packet (40 + plen bytes) is longer
@@ -255,7 +255,7 @@ static void ipv6_jumbo_sized_payload(void)
 			ipv6(&h, ext ? 0 : 6);
 			if (ext) /* hop-by-hop options, 8 bytes, then TCP */
 				put(&h, "\x06\x00\x01\x04\x00\x00\x00\x00", 8);
-			tcp(&h, 1, PKT_TCP_ACK, 0);
+			tcp(&h, 1, FX_TCP_ACK, 0);
 			h.n -= 5; /* the payload is the 'x' filling the frame */
 			h.b[18] = (uint8_t)(plen >> 8), h.b[19] = (uint8_t)plen;
 			memcpy(f, h.b, h.n);

@@ -1,7 +1,7 @@
 /* Tests for sim_http: the upgrade request fed whole and byte by byte, every
  * refusal with its status, path-to-stream mapping and the responses. */
 #include "check.h"
-#include "sim_http.h"
+#include "sim/sim_http.h"
 
 #define GOOD_HEADERS                                                                    \
 	"Host: 198.18.0.1:9443\r\n"                                                     \

@@ -1,8 +1,8 @@
 /* Tests for sim_rpc: every method's reply text, Binance's error codes, ids,
  * and that requests change the generator's subscriptions exactly. */
 #include "check.h"
-#include "feedgen.h"
-#include "sim_rpc.h"
+#include "sim/feedgen.h"
+#include "sim/sim_rpc.h"
 
 static char out[SIM_RPC_REPLY_MAX];
 static struct feedgen *gen;
@@ -29,7 +29,7 @@ static void fresh(void)
 	feedgen__free(gen);
 	gen = NULL;
 	feedgen_config_default(&cfg);
-	if (feedgen__new(&cfg, &gen))
+	if (feedgen__new(&gen, &cfg))
 		abort();
 	combined = false;
 }

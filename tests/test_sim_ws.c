@@ -2,7 +2,7 @@
  * frame decoder fed whole, byte by byte and in random pieces, with every
  * protocol error it must catch. */
 #include "check.h"
-#include "sim_ws.h"
+#include "sim/sim_ws.h"
 
 #include <stdint.h>
 

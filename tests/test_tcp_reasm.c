@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "tcp_reasm.h"
+#include "core/fx_err.h"
+#include "fast/tcp_reasm.h"
 
 static const uint32_t isns[] = { 0, 1, 0xffffffffu, 0xfffffff6u /* 2^32 - 10 */ };
 #define N_ISNS (sizeof(isns) / sizeof(isns[0]))
@@ -72,7 +73,9 @@ static struct tcp_reasm *new_reasm(struct sink *s, uint32_t max_bytes, uint32_t 
 		.end = sink_end,
 		.ctx = s,
 	};
-	return tcp_reasm__new(&o);
+	struct tcp_reasm *r;
+
+	return tcp_reasm__new(&r, &o) == 0 ? r : NULL;
 }
 
 /* check.h's CHECKF evaluates its condition a second time when it holds:
@@ -606,18 +609,18 @@ static void fin_after_pending_ooo(void)
 		tcp_reasm__start(r, isn);
 		EXPECT_RC(push_at(r, isn, data, 10, 10, 0), 0);
 		/* a bare FIN ahead of a gap */
-		EXPECT_RC(tcp_reasm__push(r, isn + 21, TCP_REASM_FIN | 0x10, NULL, 0), 0);
+		EXPECT_RC(tcp_reasm__push(r, isn + 21, FX_TCP_FIN | 0x10, NULL, 0), 0);
 		CHECK(tcp_reasm__state(r) == TCP_REASM_OPEN && !s.ended);
 		/* data beyond the FIN, and a FIN that moves: refused */
 		EXPECT_RC(push_at(r, isn, data, 15, 10, 0), -EPROTO);
-		EXPECT_RC(push_at(r, isn, data, 5, 10, TCP_REASM_FIN), -EPROTO);
+		EXPECT_RC(push_at(r, isn, data, 5, 10, FX_TCP_FIN), -EPROTO);
 		/* the gap fills: everything, then the end */
 		EXPECT_RC(push_at(r, isn, data, 0, 10, 0x10 /* ACK: ignored */), 0);
 		CHECK(s.len == 20 && !memcmp(s.buf, data, 20));
-		CHECK(s.ended == 1 && s.end_how == TCP_REASM_FIN && s.end_off == 20);
+		CHECK(s.ended == 1 && s.end_how == FX_TCP_FIN && s.end_off == 20);
 		CHECK(tcp_reasm__state(r) == TCP_REASM_FINISHED);
 		/* retransmitted FIN segment, pure ACK past the FIN: harmless */
-		EXPECT_RC(push_at(r, isn, data, 10, 10, TCP_REASM_FIN), 0);
+		EXPECT_RC(push_at(r, isn, data, 10, 10, FX_TCP_FIN), 0);
 		EXPECT_RC(push_at(r, isn, data, 21, 0, 0x10), 0);
 		EXPECT_RC(push_at(r, isn, data, 20, 5, 0), -EPIPE);
 		CHECK(s.ended == 1 && s.len == 20);
@@ -642,13 +645,13 @@ static void fin_on_data_and_conflicts(void)
 	tcp_reasm__start(r, isn);
 	/* a FIN before held data is a lie: refused */
 	EXPECT_RC(push_at(r, isn, data, 10, 10, 0), 0);
-	EXPECT_RC(push_at(r, isn, data, 12, 3, TCP_REASM_FIN), -EPROTO);
+	EXPECT_RC(push_at(r, isn, data, 12, 3, FX_TCP_FIN), -EPROTO);
 	EXPECT_RC(push_at(r, isn, data, 0, 10, 0), 0);
 	/* a FIN before the delivered edge too */
-	EXPECT_RC(push_at(r, isn, data, 5, 5, TCP_REASM_FIN), -EPROTO);
+	EXPECT_RC(push_at(r, isn, data, 5, 5, FX_TCP_FIN), -EPROTO);
 	CHECK(tcp_reasm__state(r) == TCP_REASM_OPEN && !s.ended);
 	/* FIN carried by an in-order data segment */
-	EXPECT_RC(push_at(r, isn, data, 20, 7, TCP_REASM_FIN | 0x18), 0);
+	EXPECT_RC(push_at(r, isn, data, 20, 7, FX_TCP_FIN | 0x18), 0);
 	CHECK(s.ended == 1 && s.end_off == 27 && s.len == 27);
 	tcp_reasm__free(r);
 	free(s.buf);
@@ -658,11 +661,11 @@ static void fin_on_data_and_conflicts(void)
 	r = new_reasm(&s, 16, 0, 0);
 	REQUIRE(r);
 	tcp_reasm__start(r, isn);
-	EXPECT_RC(push_at(r, isn, data, 10, 10, TCP_REASM_FIN), -ENOBUFS);
+	EXPECT_RC(push_at(r, isn, data, 10, 10, FX_TCP_FIN), -ENOBUFS);
 	EXPECT_RC(push_at(r, isn, data, 0, 30, 0), 0);
 	CHECK(s.len == 30 && !s.ended && tcp_reasm__state(r) == TCP_REASM_OPEN);
 	/* a bare FIN needs no room, however far ahead within the window */
-	EXPECT_RC(tcp_reasm__push(r, isn + 1 + 64, TCP_REASM_FIN, NULL, 0), 0);
+	EXPECT_RC(tcp_reasm__push(r, isn + 1 + 64, FX_TCP_FIN, NULL, 0), 0);
 	EXPECT_RC(push_at(r, isn, data, 30, 34, 0), 0);
 	CHECK(s.len == 64 && s.ended == 1 && s.end_off == 64);
 	tcp_reasm__free(r);
@@ -685,13 +688,13 @@ static void rst_ends_at_once(void)
 	EXPECT_RC(push_at(r, isn, data, 0, 10, 0), 0);
 	EXPECT_RC(push_at(r, isn, data, 30, 20, 0), 0);
 	/* not at the next expected byte: the kernel would challenge-ACK it */
-	EXPECT_RC(push_at(r, isn, data, 50, 0, TCP_REASM_RST), 0);
-	EXPECT_RC(push_at(r, isn, data, 11, 0, TCP_REASM_RST | 0x10), 0);
+	EXPECT_RC(push_at(r, isn, data, 50, 0, FX_TCP_RST), 0);
+	EXPECT_RC(push_at(r, isn, data, 11, 0, FX_TCP_RST | 0x10), 0);
 	CHECK(tcp_reasm__state(r) == TCP_REASM_OPEN && !s.ended);
 	/* exact: the stream ends where it was, held data discarded */
-	EXPECT_RC(push_at(r, isn, data, 10, 0, TCP_REASM_RST), 0);
+	EXPECT_RC(push_at(r, isn, data, 10, 0, FX_TCP_RST), 0);
 	CHECK(tcp_reasm__state(r) == TCP_REASM_RESET);
-	CHECK(s.ended == 1 && s.end_how == TCP_REASM_RST && s.end_off == 10 && s.len == 10);
+	CHECK(s.ended == 1 && s.end_how == FX_TCP_RST && s.end_off == 10 && s.len == 10);
 	EXPECT_RC(push_at(r, isn, data, 10, 20, 0), -ECONNRESET);
 	tcp_reasm__stats(r, &st);
 	CHECK(st.rst_ignored == 2 && st.discarded_bytes == 20 && st.ooo_bytes_now == 0 &&
@@ -714,14 +717,14 @@ static void syn_handling(void)
 	REQUIRE(r);
 	CHECK(tcp_reasm__state(r) == TCP_REASM_IDLE);
 	EXPECT_RC(tcp_reasm__push(r, isn + 1, 0x18, hello, 5), -ENOTCONN);
-	EXPECT_RC(tcp_reasm__push(r, isn, TCP_REASM_SYN | TCP_REASM_RST, NULL, 0), -EPROTO);
+	EXPECT_RC(tcp_reasm__push(r, isn, FX_TCP_SYN | FX_TCP_RST, NULL, 0), -EPROTO);
 	/* a SYN-ACK starts the stream; its data (TCP Fast Open) is offset 0 */
-	EXPECT_RC(tcp_reasm__push(r, isn, TCP_REASM_SYN | 0x10, hello, 5), 0);
+	EXPECT_RC(tcp_reasm__push(r, isn, FX_TCP_SYN | 0x10, hello, 5), 0);
 	CHECK(tcp_reasm__state(r) == TCP_REASM_OPEN);
 	CHECK(s.len == 5 && !memcmp(s.buf, "hello", 5));
 	/* a retransmitted SYN-ACK changes nothing; another ISN is refused */
-	EXPECT_RC(tcp_reasm__push(r, isn, TCP_REASM_SYN | 0x10, hello, 5), 0);
-	EXPECT_RC(tcp_reasm__push(r, isn + 77, TCP_REASM_SYN, NULL, 0), -EPROTO);
+	EXPECT_RC(tcp_reasm__push(r, isn, FX_TCP_SYN | 0x10, hello, 5), 0);
+	EXPECT_RC(tcp_reasm__push(r, isn + 77, FX_TCP_SYN, NULL, 0), -EPROTO);
 	EXPECT_RC(tcp_reasm__push(r, isn + 6, 0x18, world, 6), 0);
 	CHECK(s.len == 11 && !memcmp(s.buf, "hello world", 11) && s.bad == 0);
 	tcp_reasm__stats(r, &st);
@@ -749,11 +752,11 @@ static void refused_syn_takes_nothing(void)
 	sink_init(&s, 64);
 	r = new_reasm(&s, 0, 0, 4);
 	REQUIRE(r);
-	EXPECT_RC(tcp_reasm__push(r, 1000, TCP_REASM_SYN | 0x10, data, 10), -ERANGE);
+	EXPECT_RC(tcp_reasm__push(r, 1000, FX_TCP_SYN | 0x10, data, 10), -ERANGE);
 	CHECK(tcp_reasm__state(r) == TCP_REASM_IDLE);
 	CHECK(s.len == 0 && s.calls == 0);
 	EXPECT_RC(tcp_reasm__push(r, 1001, 0x10, data, 3), -ENOTCONN);
-	EXPECT_RC(tcp_reasm__push(r, 5000, TCP_REASM_SYN | 0x10, data, 3), 0);
+	EXPECT_RC(tcp_reasm__push(r, 5000, FX_TCP_SYN | 0x10, data, 3), 0);
 	CHECK(tcp_reasm__state(r) == TCP_REASM_OPEN);
 	CHECK(tcp_reasm__next_seq(r) == 5004);
 	CHECK(s.len == 3 && !memcmp(s.buf, "012", 3));
@@ -817,7 +820,8 @@ static void offsets_beyond_4gib(void)
 	static uint8_t seg[64 << 10];
 	struct big_sink b = { .expect = 0xab };
 	struct tcp_reasm_opts o = { .deliver = big_deliver, .ctx = &b };
-	struct tcp_reasm *r = tcp_reasm__new(&o);
+	struct tcp_reasm *r;
+	tcp_reasm__new(&r, &o);
 	struct tcp_reasm_stats st;
 	const uint32_t isn = 0xffff0000u; /* wraps 32 bits at once */
 	const uint64_t total = 5ull << 30;
@@ -841,7 +845,7 @@ static void offsets_beyond_4gib(void)
 		seq += sizeof(seg);
 		off += sizeof(seg);
 	}
-	EXPECT_RC(tcp_reasm__push(r, seq, TCP_REASM_FIN, NULL, 0), 0);
+	EXPECT_RC(tcp_reasm__push(r, seq, FX_TCP_FIN, NULL, 0), 0);
 	tcp_reasm__stats(r, &st);
 	CHECK(b.bad == 0);
 	CHECK(b.next == total && tcp_reasm__offset(r) == total);
@@ -877,21 +881,21 @@ static void setup_in_caller_memory(void)
 
 	bad.deliver = NULL;
 	CHECK(tcp_reasm_mem_size(&bad) == 0);
-	errno = 0;
-	r = tcp_reasm__new(&bad);
-	CHECK(r == NULL && errno == EINVAL);
+	r = (void *)&bad; /* must be cleared on failure */
+	CHECK(tcp_reasm__new(&r, &bad) == -EINVAL);
+	CHECK(r == NULL);
 	bad = o;
 	bad.window = TCP_REASM_MAX_WINDOW + 1;
 	CHECK(tcp_reasm_mem_size(&bad) == 0);
 	bad = o;
 	bad.max_ooo_bytes = TCP_REASM_MAX_OOO_BYTES + 1;
-	r = tcp_reasm__new(&bad);
+	CHECK(tcp_reasm__new(&r, &bad) == -EINVAL);
 	CHECK(r == NULL);
-	r = tcp_reasm__new(NULL);
+	CHECK(tcp_reasm__new(&r, NULL) == -EINVAL);
 	CHECK(r == NULL);
 	tcp_reasm__free(NULL);
-	CHECK(strcmp(tcp_reasm_strerror(-ENOBUFS), tcp_reasm_strerror(-ERANGE)) != 0);
-	CHECK(strstr(tcp_reasm_strerror(-12345), "unknown") != NULL);
+	CHECK(strcmp(fx_strerror(-ENOBUFS), fx_strerror(-ERANGE)) != 0);
+	CHECK(strstr(fx_strerror(-12345), "unknown") != NULL);
 	free(s.buf);
 }
 

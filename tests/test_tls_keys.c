@@ -3,7 +3,7 @@
  * capture from real in-process OpenSSL sessions (secrets equal to the
  * server's own key log, hand-off refused while OpenSSL is mid-record). */
 #include "check.h"
-#include "tls_keys.h"
+#include "fast/tls_keys.h"
 #include "tls_testlib.h"
 
 #include <errno.h>
@@ -156,7 +156,8 @@ static void hexstr(char *out, const uint8_t *p, size_t n)
 
 static void log_line_parsing(void)
 {
-	struct tls_keys *k = tls_keys__new();
+	struct tls_keys *k;
+	tls_keys__new(&k);
 	uint8_t cr[32], other[32], sec[48];
 	char line[256], crhex[65], sechex[97];
 
@@ -235,7 +236,8 @@ static void capture_matches_server_log(void)
 {
 	for (size_t i = 0; i < TL_NCASES; i++) {
 		const struct tl_case *cs = &tl_cases[i];
-		struct tls_keys *k = tls_keys__new();
+		struct tls_keys *k;
+		tls_keys__new(&k);
 		struct tl_session t;
 		struct tls_epoch hs, app;
 		const char *want;
@@ -289,7 +291,9 @@ static void capture_matches_server_log(void)
 /* Two connections on one SSL_CTX: each capture object keeps its own. */
 static void capture_two_connections_one_ctx(void)
 {
-	struct tls_keys *k1 = tls_keys__new(), *k2 = tls_keys__new();
+	struct tls_keys *k1, *k2;
+	tls_keys__new(&k1);
+	tls_keys__new(&k2);
 	struct tl_session t1, t2;
 	struct tls_epoch a1, a2;
 
@@ -333,7 +337,8 @@ static void handoff_only_at_clean_boundary(void)
 {
 	for (size_t i = 0; i < TL_NCASES; i += 3) {
 		const struct tl_case *cs = &tl_cases[i];
-		struct tls_keys *k = tls_keys__new();
+		struct tls_keys *k;
+		tls_keys__new(&k);
 		struct tl_session t;
 		struct tls_handoff h;
 		uint8_t msg[300], got[300];
@@ -401,7 +406,8 @@ static void restricted_client_ctx(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct tls_keys *k = tls_keys__new();
+		struct tls_keys *k;
+		tls_keys__new(&k);
 		struct tl_session t;
 		struct tls_handoff h;
 

@@ -4,8 +4,8 @@
  * input: bit flips, limits, types, versions, truncation, alerts, handshake
  * message rules, guard-page reads. */
 #include "check.h"
-#include "tls_keys.h"
-#include "tls_record.h"
+#include "fast/tls_keys.h"
+#include "fast/tls_record.h"
 #include "tls_testlib.h"
 
 #include <errno.h>
@@ -196,7 +196,8 @@ static int is13(enum tls_suite s)
  * first epoch and seq 0. */
 static int run_synth(struct synth *s, enum split mode, struct sink *sk, struct tls_record **out)
 {
-	struct tls_record *r = tls_record__new(on_data, on_event, sk);
+	struct tls_record *r;
+	tls_record__new(&r, on_data, on_event, sk);
 	int err;
 
 	if (!r)
@@ -309,13 +310,14 @@ static void rfc8448_handoff_records(void)
 	REQUIRE(tls_keys_epoch_13(TLS_SUITE_13_AES_128_GCM_SHA256, sec, 32, &ep) == 0);
 	for (int mode = 0; mode < SPLIT__COUNT; mode++) {
 		struct sink sk = { 0 };
-		struct tls_record *r = tls_record__new(on_data, on_event, &sk);
+		struct tls_record *r;
+		tls_record__new(&r, on_data, on_event, &sk);
 
 		REQUIRE(r);
 		REQUIRE(tls_record__start(r, &ep, 0) == 0);
 		int err = feed_all(r, stream, n, mode, NULL);
 
-		CHECKF(err == 0, "%s: %s", split_name[mode], tls_record_strerror(err));
+		CHECKF(err == 0, "%s: %s", split_name[mode], fx_strerror(err));
 		check_rfc8448_result(r, &sk);
 		CHECK(tls_record__seq(r) == 3);
 		tls_record__free(r);
@@ -338,13 +340,14 @@ static void rfc8448_from_first_byte(void)
 	REQUIRE(tls_keys_epoch_13(TLS_SUITE_13_AES_128_GCM_SHA256, sec, 32, &app) == 0);
 	for (int mode = 0; mode < SPLIT__COUNT; mode++) {
 		struct sink sk = { 0 };
-		struct tls_record *r = tls_record__new(on_data, on_event, &sk);
+		struct tls_record *r;
+		tls_record__new(&r, on_data, on_event, &sk);
 
 		REQUIRE(r);
 		REQUIRE(tls_record__start_stream(r, &hs, &app) == 0);
 		int err = feed_all(r, stream, n, mode, NULL);
 
-		CHECKF(err == 0, "%s: %s", split_name[mode], tls_record_strerror(err));
+		CHECKF(err == 0, "%s: %s", split_name[mode], fx_strerror(err));
 		CHECK(sk.ev[TLS_RECORD_EV_HANDSHAKE_DONE] == 1);
 		check_rfc8448_result(r, &sk);
 		tls_record__free(r);
@@ -352,7 +355,8 @@ static void rfc8448_from_first_byte(void)
 	}
 	/* swapped secrets: the first protected record fails authentication */
 	struct sink sk = { 0 };
-	struct tls_record *r = tls_record__new(on_data, on_event, &sk);
+	struct tls_record *r;
+	tls_record__new(&r, on_data, on_event, &sk);
 
 	REQUIRE(r);
 	REQUIRE(tls_record__start_stream(r, &app, &app) == 0);
@@ -425,7 +429,8 @@ static void check_reader_on_session(const struct tl_case *cs, struct tl_session 
 {
 	for (int mode = 0; mode < SPLIT__COUNT; mode++) {
 		struct sink sk = { 0 };
-		struct tls_record *r = tls_record__new(on_data, on_event, &sk);
+		struct tls_record *r;
+		tls_record__new(&r, on_data, on_event, &sk);
 		size_t from = h ? h->stream_offset : 0, used = 0;
 		int err;
 
@@ -437,7 +442,7 @@ static void check_reader_on_session(const struct tl_case *cs, struct tl_session 
 		REQUIRE(err == 0);
 		err = feed_all(r, t->s2c + from, t->s2c_len - from, mode, &used);
 		CHECKF(err == 0, "%s %s %s: %s at +%zu", cs->name, what, split_name[mode],
-		       tls_record_strerror(err), used);
+		       fx_strerror(err), used);
 		CHECKF(sk.len == sc->want_len && memcmp(sk.buf, sc->want, sk.len) == 0,
 		       "%s %s %s: plaintext differs (%zu of %zu bytes)", cs->name, what,
 		       split_name[mode], sk.len, sc->want_len);
@@ -474,7 +479,8 @@ static void real_session_handoff_after_handshake(void)
 {
 	for (size_t i = 0; i < TL_NCASES; i++) {
 		const struct tl_case *cs = &tl_cases[i];
-		struct tls_keys *k = tls_keys__new();
+		struct tls_keys *k;
+		tls_keys__new(&k);
 		struct script sc = { 0 };
 		struct tl_session t;
 		struct tls_handoff h;
@@ -503,7 +509,8 @@ static void real_session_handoff_after_handshake(void)
 static void real_session_hello_retry_stream(void)
 {
 	const struct tl_case *cs = &tl_cases[2];
-	struct tls_keys *k = tls_keys__new();
+	struct tls_keys *k;
+	tls_keys__new(&k);
 	struct script sc = { 0 };
 	struct tl_session t;
 	struct tls_epoch hs, app;
@@ -537,7 +544,8 @@ static void real_session_handoff_after_reads(void)
 
 	for (size_t i = 0; i < TL_NCASES; i++) {
 		const struct tl_case *cs = &tl_cases[i];
-		struct tls_keys *k = tls_keys__new();
+		struct tls_keys *k;
+		tls_keys__new(&k);
 		struct script sc = { 0 };
 		struct tl_session t;
 		struct tls_handoff h;
@@ -595,7 +603,7 @@ static void bit_flips_fail_authentication(void)
 					s.buf[off_b + 5] ^= 0x80;
 				err = run_synth(&s, mode, &sk, NULL);
 				CHECKF(err == TLS_RECORD_E_AUTH, "suite %zu where %d %s: %s", si,
-				       where, split_name[mode], tls_record_strerror(err));
+				       where, split_name[mode], fx_strerror(err));
 				/* the first record only: nothing of the forged one */
 				CHECKF(sk.len == sizeof(a) && memcmp(sk.buf, a, sizeof(a)) == 0,
 				       "suite %zu where %d: delivered %zu bytes", si, where,
@@ -613,7 +621,8 @@ static void wrong_seq_or_key_fails(void)
 	for (size_t si = 0; si < NSUITES; si++) {
 		struct synth s;
 		struct sink sk = { 0 };
-		struct tls_record *r = tls_record__new(on_data, on_event, &sk);
+		struct tls_record *r;
+		tls_record__new(&r, on_data, on_event, &sk);
 		static const char a[] = "payload";
 
 		REQUIRE(r);
@@ -651,7 +660,7 @@ static int header_error(enum tls_suite suite, uint8_t type, uint16_t version, ui
 
 	if (synth_init(&s, suite))
 		return 1;
-	r = tls_record__new(NULL, NULL, NULL);
+	tls_record__new(&r, NULL, NULL, NULL);
 	if (!r || tls_record__start(r, &s.start, 0))
 		abort();
 	err = (int)tls_record__feed(r, h, sizeof(h));
@@ -724,7 +733,7 @@ static void maximum_records_pass(void)
 				synth_add(&s, 23, big, 100, 16384 - 100); /* padded to the max */
 			err = run_synth(&s, mode, &sk, NULL);
 			CHECKF(err == 0, "suite %zu %s: %s", si, split_name[mode],
-			       tls_record_strerror(err));
+			       fx_strerror(err));
 			CHECK(sk.len == sizeof(big) + (is13(all_suites[si]) ? 100 : 0));
 			CHECK(memcmp(sk.buf, big, sizeof(big)) == 0);
 			sink_reset(&sk);
@@ -760,7 +769,7 @@ static void inner_content_rules_13(void)
 		REQUIRE(synth_init(&s, TLS_SUITE_13_CHACHA20_POLY1305_SHA256) == 0);
 		synth_add(&s, cases[i].type, content, cases[i].len, cases[i].pad);
 		err = run_synth(&s, SPLIT_WHOLE, &sk, NULL);
-		CHECKF(err == cases[i].want, "case %zu: %s", i, tls_record_strerror(err));
+		CHECKF(err == cases[i].want, "case %zu: %s", i, fx_strerror(err));
 		CHECK(sk.len == 0);
 		sink_reset(&sk);
 		synth_free(&s);
@@ -772,7 +781,8 @@ static void truncated_record_needs_more(void)
 	for (size_t si = 0; si < NSUITES; si++) {
 		struct synth s;
 		struct sink sk = { 0 };
-		struct tls_record *r = tls_record__new(on_data, on_event, &sk);
+		struct tls_record *r;
+		tls_record__new(&r, on_data, on_event, &sk);
 		static const char a[] = "truncated at the end";
 		static const uint8_t close[2] = { 1, 0 };
 
@@ -824,7 +834,7 @@ static void alerts(void)
 		synth_add(&s, 21, close, 2, 0);
 		close_end = s.len;
 		synth_add(&s, 23, a, sizeof(a), 0);
-		r = tls_record__new(on_data, on_event, &sk);
+		tls_record__new(&r, on_data, on_event, &sk);
 		REQUIRE(r && tls_record__start(r, &s.start, 0) == 0);
 		CHECK(tls_record__feed(r, s.buf, s.len) == (ssize_t)close_end);
 		CHECK(sk.len == 2 * sizeof(a));
@@ -908,7 +918,7 @@ static void post_handshake_messages_13(void)
 		synth_key_update(&s);
 		synth_add(&s, 23, a, sizeof(a), 0);
 		err = run_synth(&s, mode, &sk, &r);
-		CHECKF(err == 0, "%s: %s", split_name[mode], tls_record_strerror(err));
+		CHECKF(err == 0, "%s: %s", split_name[mode], fx_strerror(err));
 		CHECK(sk.ev[TLS_RECORD_EV_NEW_SESSION_TICKET] == 3);
 		CHECK(sk.ev[TLS_RECORD_EV_KEY_UPDATE] == 2 && sk.ku_requested == 1);
 		CHECK(sk.len == 3 * sizeof(a));
@@ -979,7 +989,7 @@ static void post_handshake_messages_13(void)
 			break;
 		}
 		err = run_synth(&s, SPLIT_WHOLE, &sk, NULL);
-		CHECKF(err == bad[i].want, "%s: %s", bad[i].what, tls_record_strerror(err));
+		CHECKF(err == bad[i].want, "%s: %s", bad[i].what, fx_strerror(err));
 		CHECKF(sk.len == 0, "%s: data delivered", bad[i].what);
 		sink_reset(&sk);
 		synth_free(&s);
@@ -1040,7 +1050,7 @@ static void pause_and_resume(void)
 		synth_add(&s, 23, m, 1 + i * 29, 0);
 	}
 	sk.pause = 1;
-	r = tls_record__new(on_data, on_event, &sk);
+	tls_record__new(&r, on_data, on_event, &sk);
 	REQUIRE(r && tls_record__start(r, &s.start, 0) == 0);
 	while (off < s.len) {
 		ssize_t rc = tls_record__feed(r, s.buf + off, s.len - off);
@@ -1066,7 +1076,7 @@ static void sequence_number_exhaustion(void)
 	s.seq = UINT64_MAX;
 	synth_add(&s, 23, a, sizeof(a), 0);
 	synth_add(&s, 23, a, sizeof(a), 0); /* seq wrapped to 0 */
-	r = tls_record__new(on_data, on_event, &sk);
+	tls_record__new(&r, on_data, on_event, &sk);
 	REQUIRE(r && tls_record__start(r, &s.start, UINT64_MAX) == 0);
 	CHECK(tls_record__feed(r, s.buf, s.len) == TLS_RECORD_E_SEQ_EXHAUSTED);
 	CHECK(sk.len == sizeof(a));
@@ -1078,7 +1088,8 @@ static void sequence_number_exhaustion(void)
 static void api_misuse(void)
 {
 	struct synth s;
-	struct tls_record *r = tls_record__new(NULL, NULL, NULL);
+	struct tls_record *r;
+	tls_record__new(&r, NULL, NULL, NULL);
 	uint8_t b[5] = { 23, 3, 3, 0, 20 };
 
 	REQUIRE(r);
@@ -1105,9 +1116,9 @@ static void api_misuse(void)
 
 	/* every error has its own text */
 	for (int e = TLS_RECORD_E_TRUNCATED; e <= TLS_RECORD_E_INVALID; e++) {
-		CHECK(strcmp(tls_record_strerror(e), tls_record_strerror(-999)) != 0);
+		CHECK(strcmp(fx_strerror(e), fx_strerror(-999)) != 0);
 		for (int f = e + 1; f <= TLS_RECORD_E_INVALID; f++)
-			CHECK(strcmp(tls_record_strerror(e), tls_record_strerror(f)) != 0);
+			CHECK(strcmp(fx_strerror(e), fx_strerror(f)) != 0);
 	}
 }
 
@@ -1124,7 +1135,8 @@ static void guard_page_reads(void)
 		for (int mode = 0; mode < SPLIT__COUNT; mode++) {
 			struct synth s;
 			struct sink sk = { 0 };
-			struct tls_record *r = tls_record__new(on_data, on_event, &sk);
+			struct tls_record *r;
+			tls_record__new(&r, on_data, on_event, &sk);
 			static const char a[] = "edge";
 			uint8_t *p;
 
@@ -1170,7 +1182,7 @@ static void stream_mode_rules(void)
 
 	synth_add(&s, 22, fin, n, 0);
 	synth_add(&s, 23, a, sizeof(a), 0);
-	r = tls_record__new(on_data, on_event, &sk);
+	tls_record__new(&r, on_data, on_event, &sk);
 	REQUIRE(r && tls_record__start_stream(r, NULL, &s.start) == 0);
 	CHECK(feed_all(r, s.buf, s.len, SPLIT_BYTES, NULL) == 0);
 	CHECK(sk.len == sizeof(a));

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tun_inject.h"
+#include "fast/tun_inject.h"
 
 #define DPORT 5001
 #define SPORT 4000
@@ -244,16 +244,16 @@ static struct tun_inject *open_tun_cfg(const char *name, int rp_filter, bool dum
 {
 	struct tun_inject_config c;
 	struct tun_inject *t = NULL;
-	char why[256] = "";
+	struct fx_error why = {0};
 	int err;
 
 	tun_inject_defaults(&c);
 	c.name = name;
 	c.rp_filter = rp_filter;
 	c.ipv4_dummy = dummy;
-	err = tun_inject__new(&t, &c, why, sizeof(why));
+	err = tun_inject__new(&t, &c, &why);
 	if (err)
-		fprintf(stderr, "tun_inject__new: %s: %s\n", tun_inject_strerror(err), why);
+		fprintf(stderr, "tun_inject__new: %s: %s\n", fx_strerror(err), why.msg);
 	return err ? NULL : t;
 }
 
@@ -423,25 +423,26 @@ static void strict_rp_filter_refused_with_advice(void)
 {
 	struct tun_inject_config c;
 	struct tun_inject *t = NULL;
-	char why[512] = "";
+	struct fx_error why = {0};
 	int err;
 
 	REQUIRE(set_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", 1) == 0);
 	tun_inject_defaults(&c);
 	c.name = "fxstrict0";
 	c.rp_filter = 0; /* max(1, 0) = strict */
-	err = tun_inject__new(&t, &c, why, sizeof(why));
+	err = tun_inject__new(&t, &c, &why);
 	CHECK(err == TUN_INJECT_E_RPF);
 	CHECK(t == NULL);
-	CHECKF(strstr(why, "strict") &&
-		   strstr(why, "sysctl -w net.ipv4.conf.fxstrict0.rp_filter=2"),
-	       "message: %s", why);
-	CHECK(strstr(tun_inject_strerror(err), "reverse-path") != NULL);
-	printf("# %s\n", why);
+	CHECKF(strstr(why.msg, "strict") &&
+		   strstr(why.msg, "sysctl -w net.ipv4.conf.fxstrict0.rp_filter=2"),
+	       "message: %s", why.msg);
+	CHECK(why.code == err);
+	CHECK(strstr(fx_strerror(err), "reverse-path") != NULL);
+	printf("# %s\n", why.msg);
 	CHECK(if_nametoindex("fxstrict0") == 0); /* not left behind */
 	/* Left alone (-1), it inherits default (0 here): strict as well. */
 	c.rp_filter = -1;
-	CHECK(tun_inject__new(&t, &c, NULL, 0) == TUN_INJECT_E_RPF);
+	CHECK(tun_inject__new(&t, &c, NULL) == TUN_INJECT_E_RPF);
 	set_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", 0);
 }
 
@@ -499,15 +500,15 @@ static void without_address_only_off(void)
 {
 	struct tun_inject_config c;
 	struct tun_inject *t = NULL;
-	char why[512] = "";
+	struct fx_error why = {0};
 	uint8_t f[256];
 	size_t n;
 
 	tun_inject_defaults(&c);
 	c.ipv4_dummy = false;
-	CHECK(tun_inject__new(&t, &c, why, sizeof(why)) == TUN_INJECT_E_RPF);
-	CHECKF(strstr(why, "no IPv4 address") != NULL, "message: %s", why);
-	printf("# %s\n", why);
+	CHECK(tun_inject__new(&t, &c, &why) == TUN_INJECT_E_RPF);
+	CHECKF(strstr(why.msg, "no IPv4 address") != NULL, "message: %s", why.msg);
+	printf("# %s\n", why.msg);
 	t = open_tun_cfg(NULL, 0, false);
 	REQUIRE(t);
 	n = build(f, 0, 0, "off");
@@ -523,10 +524,10 @@ static void bad_config_rejected(void)
 
 	tun_inject_defaults(&c);
 	c.name = "a-name-far-too-long-for-linux";
-	CHECK(tun_inject__new(&t, &c, NULL, 0) == -EINVAL);
+	CHECK(tun_inject__new(&t, &c, NULL) == -EINVAL);
 	tun_inject_defaults(&c);
 	c.rp_filter = 3;
-	CHECK(tun_inject__new(&t, &c, NULL, 0) == -EINVAL);
+	CHECK(tun_inject__new(&t, &c, NULL) == -EINVAL);
 	CHECK(t == NULL);
 }
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "ws_client.h"
+#include "kernel/ws_client.h"
 
 #define MAXMSG 100000
 
@@ -392,26 +392,6 @@ static void utf8(void)
 {
 	uint8_t b[64];
 	size_t n;
-	static const struct {
-		const char *s;
-		bool ok;
-	} t[] = {
-	    {"plain ascii, long enough for the word loop", true},
-	    {"caf\xc3\xa9", true},
-	    {"\xe2\x82\xac euro", true},
-	    {"\xf0\x9f\x98\x80", true},
-	    {"\xc0\xaf", false},	 /* overlong */
-	    {"\xe0\x80\xaf", false},	 /* overlong */
-	    {"\xed\xa0\x80", false},	 /* surrogate */
-	    {"\xf4\x90\x80\x80", false}, /* > U+10FFFF */
-	    {"\xc3", false},		 /* truncated */
-	    {"abcdefgh\xff", false},
-	    {"\x80", false},
-	};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		CHECKF(ws_client_utf8_valid((const uint8_t *)t[i].s, strlen(t[i].s)) == t[i].ok,
-		       "case %zu", i);
 	n = frame(b, 1, 0, 1, "ab\xc3(", 4, 0);
 	expect_fail(b, n, -EILSEQ, 1007, "bad utf-8 text");
 	/* binary messages are not checked */

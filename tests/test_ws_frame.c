@@ -12,7 +12,7 @@
 #include <wslay/wslay.h>
 
 #include "check.h"
-#include "ws_frame.h"
+#include "fast/ws_frame.h"
 
 #define MIB (1u << 20)
 
@@ -525,7 +525,7 @@ static void decode_expect(struct gen *g, int mode, uint64_t seed, unsigned flags
 	}
 	s.frames = &fr;
 	rc = feed_all(&d, &s, g->o.b, g->o.n, mode, seed);
-	CHECKF(rc == 0, "%s: feed returned %d (%s)", what, rc, ws_frame_strerror(rc));
+	CHECKF(rc == 0, "%s: feed returned %d (%s)", what, rc, fx_strerror(rc));
 	CHECKF(!s.bad, "%s: %s", what, s.why);
 	CHECKF(s.i == g->exp.n, "%s: %zu of %zu events delivered", what, s.i, g->exp.n);
 	CHECKF(fr.n == g->frames.n && fr_prefix(&fr, &g->frames), "%s: frame hook saw %zu of %zu",
@@ -1228,7 +1228,7 @@ static void violations(void)
 			}
 			rc = feed_all(&d, &s, g.o.b, g.o.n, mode, c + 1);
 			CHECKF(rc == v->err, "%s mode %d: got %d (%s), want %d (%s)", v->name, mode,
-			       rc, ws_frame_strerror(rc), v->err, ws_frame_strerror(v->err));
+			       rc, fx_strerror(rc), v->err, fx_strerror(v->err));
 			CHECKF(!s.bad && s.i == g.exp.n, "%s mode %d: %s (%zu of %zu events)",
 			       v->name, mode, s.why, s.i, g.exp.n);
 			CHECKF(ws_frame__error(&d) == v->err, "%s: error() %d", v->name,
@@ -1252,12 +1252,12 @@ static void close_code_mapping(void)
 
 		CHECKF(ws_frame_close_code(e) == want, "%s: %u", vcases[c].name,
 		       ws_frame_close_code(e));
-		CHECKF(strcmp(ws_frame_strerror(e), "unknown error") != 0, "%s", vcases[c].name);
+		CHECKF(strstr(fx_strerror(e), "unknown error") == NULL, "%s", vcases[c].name);
 	}
 	CHECK(ws_frame_close_code(0) == 1000);
 	CHECK(ws_frame_close_code(-ENOMEM) == 1011);
-	CHECK(strcmp(ws_frame_strerror(-ENOMEM), "unknown error") != 0);
-	CHECK(strcmp(ws_frame_strerror(-12345), "unknown error") == 0);
+	CHECK(strstr(fx_strerror(-ENOMEM), "unknown error") == NULL);
+	CHECK(strstr(fx_strerror(-12345), "unknown error") != NULL);
 }
 
 /* Invalid UTF-8 is delivered as is when validation is off (the default). */
@@ -1397,12 +1397,12 @@ static void allocation_counts(void)
 	CHECKF(rc == 0 && n_allocs == a0, "caller buffer: %lu allocations", n_allocs - a0);
 	ws_frame__fini(&d2);
 	a0 = n_allocs;
-	p = ws_frame__new(&o);
+	ws_frame__new(&p, &o);
 	CHECKF(p && n_allocs - a0 == 1, "new with caller buffer: %lu allocations", n_allocs - a0);
 	ws_frame__free(p);
 	o.buf = NULL;
 	a0 = n_allocs;
-	p = ws_frame__new(&o);
+	ws_frame__new(&p, &o);
 	CHECKF(p && n_allocs - a0 == 2, "new: %lu allocations", n_allocs - a0);
 	ws_frame__free(p);
 	gen_free(&g);
@@ -1419,85 +1419,16 @@ static void init_rejects_bad_opts(void)
 
 	CHECK(ws_frame__init(&d, &o) == -EINVAL);
 	CHECK(ws_frame__init(&d, NULL) == -EINVAL);
-	errno = 0;
-	CHECK(ws_frame__new(&o) == NULL && errno == EINVAL);
+	p = (void *)&d; /* must be cleared on failure */
+	CHECK(ws_frame__new(&p, &o) == -EINVAL && p == NULL);
 	o.max_msg = 64;
-	p = ws_frame__new(&o); /* callbacks are optional */
+	REQUIRE(ws_frame__new(&p, &o) == 0); /* callbacks are optional */
 	REQUIRE(p);
 	CHECK(ws_frame__feed(p, (const uint8_t *)"\x81\x02hi\x89\x00", 6) == 6);
 	CHECK(ws_frame__feed(p, (const uint8_t *)"\x82\x41", 2) == WS_FRAME_E_TOO_BIG);
 	ws_frame__free(p);
 }
 
-/* ---- UTF-8 validator ----------------------------------------------------- */
-
-/* Reference: decode by arithmetic and check the decoded value. */
-static int utf8_ref(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint32_t c = s[i], cp;
-		size_t len;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-			len = 2, cp = c & 0x1f;
-		else if ((c & 0xf0) == 0xe0)
-			len = 3, cp = c & 0x0f;
-		else if ((c & 0xf8) == 0xf0)
-			len = 4, cp = c & 0x07;
-		else
-			return 0;
-		if (i + len > n)
-			return 0;
-		for (size_t j = 1; j < len; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && cp < 0x10000))
-			return 0;
-		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
-static void utf8_validator(void)
-{
-	static const uint8_t alpha[] = {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
-					0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee,
-					0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff};
-	uint8_t b[32];
-	uint64_t rng = 77;
-
-	/* every 1-, 2- and 3-byte string */
-	for (uint32_t v = 0; v < (1u << 24); v++) {
-		b[0] = (uint8_t)(v >> 16), b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)v;
-		if (v < 256)
-			CHECKF(ws_frame_utf8_valid(b + 2, 1) == utf8_ref(b + 2, 1), "%02x", v);
-		if (v < 65536)
-			CHECKF(ws_frame_utf8_valid(b + 1, 2) == utf8_ref(b + 1, 2), "%04x", v);
-		CHECKF(ws_frame_utf8_valid(b, 3) == utf8_ref(b, 3), "%06x", v);
-	}
-	/* random strings, ASCII runs (the 8-byte skip) around interesting bytes */
-	for (int it = 0; it < 2000000; it++) {
-		size_t n = rnd_upto(&rng, sizeof(b));
-
-		for (size_t i = 0; i < n; i++)
-			b[i] = rnd(&rng) % 3 ? (uint8_t)(0x20 + rnd(&rng) % 90)
-					     : alpha[rnd(&rng) % sizeof(alpha)];
-		CHECKF(ws_frame_utf8_valid(b, n) == utf8_ref(b, n), "random string %d", it);
-	}
-	CHECK(ws_frame_utf8_valid((const uint8_t *)"\xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf", 9));
-	CHECK(ws_frame_utf8_valid(NULL, 0));
-}
 
 int main(void)
 {
@@ -1519,7 +1450,6 @@ int main(void)
 	RUN(oversize_bounded);
 	RUN(allocation_counts);
 	RUN(init_rejects_bad_opts);
-	RUN(utf8_validator);
 	if (w_ctx)
 		wslay_frame_context_free(w_ctx);
 	return check_exit();

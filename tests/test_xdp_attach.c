@@ -33,7 +33,7 @@
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
-#include "xdp_steer.h"
+#include "fast/xdp_steer.h"
 
 #define IF_RX "fxrx0" /* the receiver's side: XDP attached here */
 #define IF_WIRE "fxwire0" /* frames are injected from here */
@@ -306,7 +306,7 @@ static void child_main(int wfd, bool with_xsk, enum xdp_steer_mode mode)
 	__u32 idx, i, q = 0;
 	int fd;
 
-	m.err = xdp_steer__open(&s, IF_RX, mode);
+	m.err = xdp_steer__open(&s, IF_RX, mode, NULL);
 	if (!m.err)
 		m.err = xdp_steer__add_flow(s, &k);
 	if (!m.err && with_xsk) {
@@ -411,9 +411,10 @@ static void child_kill(struct child *c)
  * failed CHECK), this never leaves the case with the program attached. */
 #define OPEN(s, ifname, mode)                                                      \
 	do {                                                                       \
-		int e_ = xdp_steer__open(&(s), ifname, mode);                      \
-		CHECKF(e_ == 0, "xdp_steer__open(%s): %s", ifname,                 \
-		       xdp_steer_strerror(e_));                                    \
+		struct fx_error fe_ = {0};                                         \
+		int e_ = xdp_steer__open(&(s), ifname, mode, &fe_);                \
+		CHECKF(e_ == 0 && fe_.code == 0, "xdp_steer__open(%s): %s",        \
+		       ifname, fe_.msg);                                           \
 		if (e_)                                                            \
 			return;                                                    \
 	} while (0)
@@ -458,10 +459,11 @@ static void skb_mode_when_asked(void)
 static void auto_falls_back_native_refuses(void)
 {
 	struct xdp_steer *s = NULL;
+	struct fx_error fe = {0};
 	int lo = (int)if_nametoindex("lo"), err;
 
 	NEED_NS();
-	err = xdp_steer__open(&s, "lo", XDP_STEER_MODE_NATIVE);
+	err = xdp_steer__open(&s, "lo", XDP_STEER_MODE_NATIVE, NULL);
 	CHECKF(err == -EOPNOTSUPP && !s, "native on lo: %d", err);
 	xdp_steer__close(s);
 	CHECK(query(lo).prog_id == 0);
@@ -470,8 +472,10 @@ static void auto_falls_back_native_refuses(void)
 	CHECK(query(lo).attach_mode == XDP_ATTACHED_SKB);
 	xdp_steer__close(s);
 	CHECK(query(lo).prog_id == 0);
-	err = xdp_steer__open(&s, "no-such-if0", XDP_STEER_MODE_AUTO);
-	CHECK(err == -ENODEV && !s);
+	err = xdp_steer__open(&s, "no-such-if0", XDP_STEER_MODE_AUTO, &fe);
+	CHECK(err == -ENODEV && !s && fe.code == -ENODEV);
+	CHECKF(!strcmp(fe.msg, "cannot attach XDP on no-such-if0: no such network interface"),
+	       "message: %s", fe.msg);
 }
 
 static void flow_add_del_round_trip(void)
@@ -648,7 +652,7 @@ static void live_receiver_is_not_removed(void)
 		CHECKF(0, "child could not attach: %s", strerror(err ? -err : -m.err));
 		return;
 	}
-	err = xdp_steer__open(&s, IF_RX, XDP_STEER_MODE_NATIVE);
+	err = xdp_steer__open(&s, IF_RX, XDP_STEER_MODE_NATIVE, NULL);
 	CHECKF(err == -EBUSY && !s, "open beside a live receiver: %d", err);
 	xdp_steer__close(s);
 	CHECK(query(if_rx).prog_id == m.prog_id);
@@ -676,7 +680,7 @@ static void foreign_program_is_left_alone(void)
 		close(fd);
 		return;
 	}
-	err = xdp_steer__open(&s, IF_RX, XDP_STEER_MODE_AUTO);
+	err = xdp_steer__open(&s, IF_RX, XDP_STEER_MODE_AUTO, NULL);
 	CHECKF(err == -EEXIST && !s, "open over a foreign program: %d", err);
 	xdp_steer__close(s);
 	CHECK(query(if_rx).prog_id != 0);
@@ -748,7 +752,7 @@ static void coexists_under_dispatcher(void)
 		     libxdp_said[0] ? libxdp_said : "no reason given");
 		return;
 	}
-	err = xdp_steer__open(&s, IF_RX, XDP_STEER_MODE_NATIVE);
+	err = xdp_steer__open(&s, IF_RX, XDP_STEER_MODE_NATIVE, NULL);
 	CHECKF(err == 0, "open beside another program: %d", err);
 	if (!err) {
 		CHECK(xdp_steer__multiprog(s));

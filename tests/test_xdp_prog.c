@@ -66,16 +66,10 @@ static const __u8 ex4[4] = { 198, 18, 0, 1 }, rx4[4] = { 198, 18, 0, 2 };
 static const __u8 ex6[16] = { 0xfd, 0, 0xfe, 0xe0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 static const __u8 rx6[16] = { 0xfd, 0, 0xfe, 0xe0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_ACK 0x10
-
 /* A data segment of the registered flow, exchange → receiver. */
 static struct spec flow_spec(int family)
 {
-	struct spec s = { .family = family, .tcp_flags = TCP_ACK | TCP_PSH, .seq = 1000,
+	struct spec s = { .family = family, .tcp_flags = FX_TCP_ACK | FX_TCP_PSH, .seq = 1000,
 			  .payload = 32, .sport = 443, .dport = 40000 };
 
 	memcpy(s.saddr, family == 4 ? ex4 : ex6, family == 4 ? 4 : 16);
@@ -724,9 +718,9 @@ static void truncated_at_every_length(void)
 	specs[n].ext[2] = IPPROTO_DSTOPTS;
 	specs[n++].ext_words[2] = 3;
 	specs[n] = flow_spec(4);
-	specs[n++].tcp_flags = TCP_SYN | TCP_ACK;
+	specs[n++].tcp_flags = FX_TCP_SYN | FX_TCP_ACK;
 	specs[n] = flow_spec(6);
-	specs[n++].tcp_flags = TCP_SYN | TCP_ACK;
+	specs[n++].tcp_flags = FX_TCP_SYN | FX_TCP_ACK;
 
 	xsk_register(true);
 	for (i = 0; i < n; i++) {
@@ -784,18 +778,18 @@ static void synack_learns_isn(void)
 		s = flow_spec(fam);
 		add_flow(&s);
 		/* A bare SYN or a SYN-ACK-RST teaches nothing. */
-		s.tcp_flags = TCP_SYN;
+		s.tcp_flags = FX_TCP_SYN;
 		s.payload = 0;
 		s.seq = 111;
 		len = build(&s, pkt, &hdrs);
 		run(pkt, (__u32)len, &r);
-		s.tcp_flags = TCP_SYN | TCP_ACK | TCP_RST;
+		s.tcp_flags = FX_TCP_SYN | FX_TCP_ACK | FX_TCP_RST;
 		len = build(&s, pkt, &hdrs);
 		run(pkt, (__u32)len, &r);
 		v = get_flow(&s);
 		CHECK(v.packets == 2 && !(v.flags & FX_FLOW_F_ISN_KNOWN));
 
-		s.tcp_flags = TCP_SYN | TCP_ACK;
+		s.tcp_flags = FX_TCP_SYN | FX_TCP_ACK;
 		s.seq = 0xfedcba98;
 		s.doff = 10; /* with options, as real SYN-ACKs have */
 		len = build(&s, pkt, &hdrs);
@@ -807,7 +801,7 @@ static void synack_learns_isn(void)
 		       "family %d: flags %u isn %#x", fam, v.flags, v.server_isn);
 
 		/* A plain ACK with data leaves the ISN alone. */
-		s.tcp_flags = TCP_ACK;
+		s.tcp_flags = FX_TCP_ACK;
 		s.seq = 0xfedcba99;
 		s.payload = 100;
 		s.doff = 5;
@@ -817,7 +811,7 @@ static void synack_learns_isn(void)
 		CHECK(v.server_isn == 0xfedcba98 && v.packets == 4);
 
 		/* A second SYN-ACK (stale or forged) does not move it either. */
-		s.tcp_flags = TCP_SYN | TCP_ACK;
+		s.tcp_flags = FX_TCP_SYN | FX_TCP_ACK;
 		s.seq = 5;
 		s.payload = 0;
 		len = build(&s, pkt, &hdrs);

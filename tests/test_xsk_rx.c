@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tun_inject.h"
-#include "xsk_rx.h"
+#include "fast/tun_inject.h"
+#include "fast/xsk_rx.h"
 
 #define RX_IF "veth-rx"
 #define NQ 2
@@ -807,7 +807,7 @@ static uint8_t pattern(uint64_t i)
 
 /* A TCP connection whose every segment towards the receiver goes through
  * XDP into AF_XDP and is then re-injected: the kernel socket still gets
- * the whole stream, in order, checksums intact (DESIGN §1). */
+ * the whole stream, in order, checksums intact (docs/ARCHITECTURE.md §3). */
 static void tcp_through_xsk_and_tun(void)
 {
 	static struct reinject R;
@@ -823,12 +823,12 @@ static void tcp_through_xsk_and_tun(void)
 	uint64_t sent = 0, recvd = 0, bad = 0, deadline, k;
 	long long csum0, csum1;
 	int l = -1, cl = -1, ac = -1, one = 1;
-	char why[256] = "";
+	struct fx_error why = {0};
 	ssize_t n;
 
 	memset(&R, 0, sizeof(R));
 	tun_inject_defaults(&tc);
-	CHECKF(tun_inject__new(&R.tun, &tc, why, sizeof(why)) == 0, "tun: %s", why);
+	CHECKF(tun_inject__new(&R.tun, &tc, &why) == 0, "tun: %s", why.msg);
 	small_config(&c);
 	CHECK(xsk_rx__new(&rx, &c) == 0);
 	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);

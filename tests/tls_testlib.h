@@ -16,7 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "tls_keys.h"
+#include "fast/tls_keys.h"
 
 
 /* --- deterministic PRNG (xorshift64*) ---------------------------------- */

@@ -1,128 +1,91 @@
-/* feedrx — market-data feed receiver: command line, event loop, signals,
- * delivery and exit status. The connection is kconn (kernel sockets: set-up,
- * sending, and the shadow decoder); in XDP mode the fast path (fastpath)
- * plugs into kconn's hooks and delivers, with deliver arbitrating between
- * the two so every message goes out exactly once. */
+/* feedrx — market-data feed receiver: the command line (one option table
+ * that both parsing and --help come from), the loop, signals and the exit
+ * report. One feed_link is the connection and its delivery policy; it hands
+ * every message to the chosen sink (docs/ARCHITECTURE.md). */
 #include <errno.h>
 #include <getopt.h>
-#include <net/if.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <limits.h>
 #include <math.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include <ev.h>
+#include <openssl/sha.h>
 
-#include "deliver.h"
-#include "fastpath.h"
-#include "feed_parse.h"
-#include "iface.h"
-#include "kconn.h"
-#include "lat_stats.h"
-#include "output.h"
-#include "subscribe.h"
-#include "url.h"
-#include "ws_frame.h"
+#include "core/fx_err.h"
+#include "core/fx_log.h"
+#include "fast/fastpath.h"
+#include "fast/iface.h"
+#include "kernel/kconn.h"
+#include "kernel/url.h"
+#include "link/feed_link.h"
+#include "link/link_kconn.h"
+#include "link/link_transport.h"
+#include "sink/sink.h"
+#include "stats/lat_stats.h"
+#include "venue/venue.h"
 
 #define FEEDRX_EXIT_USAGE 2
 #define FEEDRX_MAX_SUBSCRIBE 1024
+#define FEEDRX_MAX_GAPS 3
 
 enum feedrx_mode { MODE_KERNEL, MODE_AUTO, MODE_XDP };
 
-struct feedrx {
-	struct ev_loop *loop;
-	struct kconn *conn;
-	struct output out;
-	ev_signal sigint, sigterm;
-	ev_idle flush;
-	unsigned long long count; /* stop after this many, 0 = never */
-	unsigned long long delivered;
-	bool verbose;
-	int status;
-	bool done;
-
-	/* XDP mode */
-	struct fastpath *fp;
-	struct deliver *dl;
-	bool fast_sub_pending;           /* the SUBSCRIBE reply is still to come */
-	unsigned long long desync_after; /* test-only: force a fast-path failure */
-	unsigned long long mismatches;
-	unsigned long long fast_delivered;
-	bool discard;                    /* --shadow discard */
-	bool reconnecting;
-	unsigned gaps;                   /* reconnects after a fast-path failure */
-	ev_timer reconnect;
-	const struct kconn_opts *ko;
-	const struct kconn_hooks *kh;
-
-	/* latency */
-	struct lat_stats *stats;
-	bool stats_live;
+/* Everything the command line sets. */
+struct feedrx_conf {
+	int mode; /* enum feedrx_mode */
+	const char *output, *venue, *proxy, *url;
+	unsigned long long count, desync_after;
+	const char *subs[FEEDRX_MAX_SUBSCRIBE];
+	size_t n_subs;
+	struct kconn_opts ko;
+	struct fastpath_opts fo;
+	int xdp_mode, poll, shadow; /* fo's enums, parsed as int */
+	char ifname[IF_NAMESIZE];
+	bool stats_live, help;
+	int verbose; /* -v: info; -v -v: debug, libbpf's and libxdp's lines too */
 	const char *stats_json;
-	ev_timer stats_timer;
 };
 
-static void usage(FILE *f)
-{
-	fputs("usage: feedrx [options] wss://host[:port]/path\n"
-	      "\n"
-	      "Receive a WebSocket-over-TLS market-data feed and print its messages.\n"
-	      "\n"
-	      "  --mode auto|xdp|kernel   receive path: xdp = XDP/AF_XDP fast path (fails if it\n"
-	      "                           cannot be set up), kernel = sockets only, auto (default)\n"
-	      "                           = xdp where possible, else kernel (says why)\n"
-	      "  --output raw|pretty|none raw: each message as received + newline on stdout\n"
-	      "                           (default); pretty: decoded lines with latency;\n"
-	      "                           none: count only\n"
-	      "  --count N                exit after N data messages (clean close)\n"
-	      "  --subscribe STREAM       send one SUBSCRIBE for these streams after the\n"
-	      "                           upgrade (repeatable)\n"
-	      "  --proxy http://host:port tunnel through an HTTP CONNECT proxy\n"
-	      "  --cafile FILE            trust only the CAs in FILE (default: system store)\n"
-	      "  --insecure               do not verify the server certificate (warns)\n"
-	      "  --tls 1.2|1.3            only this TLS version (default: 1.2 or newer)\n"
-	      "  --ciphers LIST           narrow the TLS 1.2 suites (OpenSSL syntax)\n"
-	      "  --ciphersuites LIST      narrow the TLS 1.3 suites\n"
-	      "                           offered: TLS 1.3 TLS_AES_128_GCM_SHA256,\n"
-	      "                           TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256;\n"
-	      "                           TLS 1.2 ECDHE-{ECDSA,RSA}-AES128-GCM-SHA256,\n"
-	      "                           ECDHE-{ECDSA,RSA}-AES256-GCM-SHA384,\n"
-	      "                           ECDHE-{ECDSA,RSA}-CHACHA20-POLY1305\n"
-	      "  --connect-timeout S      TCP+proxy+TLS+upgrade time limit (default 10)\n"
-	      "  --idle-timeout S         ping after S/2 s of silence, fail after S s\n"
-	      "                           (default 60, 0 = off)\n"
-	      "  --max-message BYTES      largest message, K/M suffixes (default 4M)\n"
-	      "  --stats                  live line per second on stderr, summary at exit\n"
-	      "  --stats-json FILE        latency summary as JSON at exit\n"
-	      "XDP mode:\n"
-	      "  --iface IF               interface the feed arrives on (default: the route's)\n"
-	      "  --xdp-mode native|generic|auto  attach mode (default auto: native, else\n"
-	      "                           generic with a warning)\n"
-	      "  --queue N                only this RX queue (default: all)\n"
-	      "  --poll wakeup|busy       sleep until frames arrive, or drain continuously\n"
-	      "  --busy-cpu N             busy mode: pin to this CPU\n"
-	      "  --busy-poll-usecs N      busy mode: SO_PREFER_BUSY_POLL with this budget\n"
-	      "  --dump-stream FILE       write the reassembled exchange-to-client TCP stream\n"
-	      "  --stale-ms N             if feedrx stops draining for N ms (hung, stopped), the\n"
-	      "                           XDP program hands the feed to the kernel (default 500,\n"
-	      "                           0 = never)\n"
-	      "  --shadow decode|discard  decode (default): the kernel socket decodes too and\n"
-	      "                           takes over delivery if the fast path fails; discard:\n"
-	      "                           its bytes are dropped unread (cheapest), and a\n"
-	      "                           fast-path failure reconnects and reports the gap\n"
-	      "  --test-desync-after N    test only: force a fast-path failure after N messages\n"
-	      "  -v, --verbose            connection details and counters on stderr\n"
-	      "  -h, --help               this text\n"
-	      "\n"
-	      "Exit status: 0 clean end, 1 error, 2 usage error.\n",
-	      f);
-}
+/* ---- the option table ------------------------------------------------------ */
+
+enum opt_type {
+	OT_FLAG,    /* bool = true */
+	OT_STRING,  /* const char * = the argument */
+	OT_CHOICE,  /* int = the value of the named choice */
+	OT_SECONDS, /* double, 0 only when zero_ok */
+	OT_UINT,    /* unsigned (int or unsigned long long by size), 1..max, or 0 when zero_ok */
+	OT_SIZE,    /* size_t bytes with K/M/G suffixes, 1 to 4G */
+	OT_FUNC,    /* fn(conf, arg) */
+	OT_LEVEL,   /* int, one more each time it is given */
+};
+
+struct opt_choice {
+	const char *name;
+	int value;
+};
+
+struct feedrx_opt {
+	const char *name;
+	char short_name;
+	enum opt_type type;
+	size_t off, size;
+	const struct opt_choice *choices; /* OT_CHOICE, {NULL} ended */
+	unsigned long long max;           /* OT_UINT */
+	bool zero_ok;
+	void (*fn)(struct feedrx_conf *c, const char *opt, const char *arg); /* OT_FUNC */
+	const char *metavar;              /* NULL: from the choices, or no argument */
+	const char *help;                 /* '\n' starts an indented line */
+	const char *group;                /* a heading printed before this option */
+};
+
+#define FIELD(f) .off = offsetof(struct feedrx_conf, f), .size = sizeof(((struct feedrx_conf *)0)->f)
 
 __attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const char *fmt, ...)
 {
@@ -134,6 +97,165 @@ __attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const ch
 	va_end(ap);
 	fputs(" (see feedrx --help)\n", stderr);
 	exit(FEEDRX_EXIT_USAGE);
+}
+
+/* Stream names are checked once the venue is known (after all options). */
+static void opt_subscribe(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	if (c->n_subs == FEEDRX_MAX_SUBSCRIBE)
+		usage_error("too many --subscribe (at most %d)", FEEDRX_MAX_SUBSCRIBE);
+	c->subs[c->n_subs++] = arg;
+}
+
+static void opt_iface(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	if (strlen(arg) >= IF_NAMESIZE || !*arg)
+		usage_error("bad %s '%s'", opt, arg);
+	snprintf(c->ifname, sizeof(c->ifname), "%s", arg);
+}
+
+static void opt_output(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	if (!feed_sink_find(feed_sinks, arg))
+		usage_error("unknown --output '%s' (raw, pretty or none)", arg);
+	c->output = arg;
+}
+
+static void opt_venue(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	char names[256] = "";
+
+	(void)opt;
+	if (venue_find(venues, arg)) {
+		c->venue = arg;
+		return;
+	}
+	for (const struct venue *const *v = venues; *v; v++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 v == venues ? "" : ", ", (*v)->name);
+	usage_error("unknown --venue '%s' (%s)", arg, names);
+}
+
+static const struct opt_choice mode_choices[] = {
+    {"kernel", MODE_KERNEL}, {"auto", MODE_AUTO}, {"xdp", MODE_XDP}, {NULL, 0}};
+static const struct opt_choice tls_choices[] = {{"1.2", 12}, {"1.3", 13}, {NULL, 0}};
+static const struct opt_choice xdp_mode_choices[] = {{"native", XDP_STEER_MODE_NATIVE},
+						     {"generic", XDP_STEER_MODE_SKB},
+						     {"skb", XDP_STEER_MODE_SKB},
+						     {"auto", XDP_STEER_MODE_AUTO},
+						     {NULL, 0}};
+static const struct opt_choice poll_choices[] = {
+    {"wakeup", XSK_RX_POLL_WAKEUP}, {"busy", XSK_RX_POLL_BUSY}, {NULL, 0}};
+static const struct opt_choice shadow_choices[] = {{"decode", 0}, {"discard", 1}, {NULL, 0}};
+
+static const struct feedrx_opt feedrx_opts[] = {
+    {"mode", 0, OT_CHOICE, FIELD(mode), .choices = mode_choices, .metavar = "auto|xdp|kernel",
+     .help = "receive path: xdp = XDP/AF_XDP fast path (fails if it\n"
+	     "cannot be set up), kernel = sockets only, auto (default)\n"
+	     "= xdp where possible, else kernel (says why)"},
+    {"output", 0, OT_FUNC, .fn = opt_output, .metavar = "raw|pretty|none",
+     .help = "raw: each message as received + newline on stdout\n"
+	     "(default); pretty: decoded lines with latency;\n"
+	     "none: count only"},
+    {"venue", 0, OT_FUNC, .fn = opt_venue, .metavar = "NAME",
+     .help = "the exchange's dialect: binance (default), binance-usdm"},
+    {"count", 0, OT_UINT, FIELD(count), .max = ULLONG_MAX, .metavar = "N",
+     .help = "exit after N data messages (clean close)"},
+    {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM",
+     .help = "send one SUBSCRIBE for these streams after the\nupgrade (repeatable)"},
+    {"proxy", 0, OT_STRING, FIELD(proxy), .metavar = "http://host:port",
+     .help = "tunnel through an HTTP CONNECT proxy"},
+    {"cafile", 0, OT_STRING, FIELD(ko.tls.cafile), .metavar = "FILE",
+     .help = "trust only the CAs in FILE (default: system store)"},
+    {"insecure", 0, OT_FLAG, FIELD(ko.tls.insecure),
+     .help = "do not verify the server certificate (warns)"},
+    {"tls", 0, OT_CHOICE, FIELD(ko.tls.version), .choices = tls_choices, .metavar = "1.2|1.3",
+     .help = "only this TLS version (default: 1.2 or newer)"},
+    {"ciphers", 0, OT_STRING, FIELD(ko.tls.ciphers), .metavar = "LIST",
+     .help = "narrow the TLS 1.2 suites (OpenSSL syntax)"},
+    {"ciphersuites", 0, OT_STRING, FIELD(ko.tls.ciphersuites), .metavar = "LIST",
+     .help = "narrow the TLS 1.3 suites\n"
+	     "offered: TLS 1.3 TLS_AES_128_GCM_SHA256,\n"
+	     "TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256;\n"
+	     "TLS 1.2 ECDHE-{ECDSA,RSA}-AES128-GCM-SHA256,\n"
+	     "ECDHE-{ECDSA,RSA}-AES256-GCM-SHA384,\n"
+	     "ECDHE-{ECDSA,RSA}-CHACHA20-POLY1305"},
+    {"connect-timeout", 0, OT_SECONDS, FIELD(ko.connect_timeout), .metavar = "S",
+     .help = "TCP+proxy+TLS+upgrade time limit (default 10)"},
+    {"idle-timeout", 0, OT_SECONDS, FIELD(ko.idle_timeout), .zero_ok = true, .metavar = "S",
+     .help = "ping after S/2 s without a complete frame (silence\n"
+	     "or a trickle), fail after S s (default 60, 0 = off)"},
+    {"max-message", 0, OT_SIZE, FIELD(ko.max_message), .metavar = "BYTES",
+     .help = "largest message, K/M suffixes (default 4M)"},
+    {"stats", 0, OT_FLAG, FIELD(stats_live),
+     .help = "live line per second on stderr, summary at exit"},
+    {"stats-json", 0, OT_STRING, FIELD(stats_json), .metavar = "FILE",
+     .help = "latency summary as JSON at exit"},
+    {"iface", 0, OT_FUNC, .fn = opt_iface, .metavar = "IF", .group = "XDP mode:",
+     .help = "interface the feed arrives on (default: the route's)"},
+    {"xdp-mode", 0, OT_CHOICE, FIELD(xdp_mode), .choices = xdp_mode_choices,
+     .metavar = "native|generic|auto",
+     .help = "attach mode (default auto: native, else\ngeneric with a warning)"},
+    {"queue", 0, OT_UINT, FIELD(fo.queue), .max = 4096, .zero_ok = true, .metavar = "N",
+     .help = "only this RX queue (default: all)"},
+    {"poll", 0, OT_CHOICE, FIELD(poll), .choices = poll_choices, .metavar = "wakeup|busy",
+     .help = "sleep until frames arrive, or drain continuously"},
+    {"busy-cpu", 0, OT_UINT, FIELD(fo.busy_cpu), .max = 4096, .zero_ok = true, .metavar = "N",
+     .help = "busy mode: pin to this CPU"},
+    {"busy-poll-usecs", 0, OT_UINT, FIELD(fo.busy_poll_usecs), .max = 1000000, .metavar = "N",
+     .help = "busy mode: SO_PREFER_BUSY_POLL with this budget"},
+    {"dump-stream", 0, OT_STRING, FIELD(fo.dump_path), .metavar = "FILE",
+     .help = "write the reassembled exchange-to-client TCP stream"},
+    {"stale-ms", 0, OT_UINT, FIELD(fo.stale_ms), .max = 60000, .zero_ok = true, .metavar = "N",
+     .help = "if feedrx stops draining for N ms (hung, stopped), the\n"
+	     "XDP program hands the feed to the kernel (default 500,\n0 = never)"},
+    {"shadow", 0, OT_CHOICE, FIELD(shadow), .choices = shadow_choices,
+     .metavar = "decode|discard",
+     .help = "decode (default): the kernel socket decodes too and\n"
+	     "takes over delivery if the fast path fails; discard:\n"
+	     "its bytes are dropped unread (cheapest), and a\n"
+	     "fast-path failure reconnects and reports the gap"},
+    {"test-desync-after", 0, OT_UINT, FIELD(desync_after), .max = ULLONG_MAX, .metavar = "N",
+     .help = "test only: force a fast-path failure after N messages"},
+    {"verbose", 'v', OT_LEVEL, FIELD(verbose),
+     .help = "connection details and counters on stderr; twice:\n"
+	     "also debug lines, libbpf's and libxdp's included"},
+    {"help", 'h', OT_FLAG, FIELD(help), .help = "this text"},
+};
+
+#define N_OPTS (sizeof(feedrx_opts) / sizeof(feedrx_opts[0]))
+#define HELP_COL 27
+
+static void usage(FILE *f)
+{
+	fputs("usage: feedrx [options] wss://host[:port]/path\n"
+	      "\n"
+	      "Receive a WebSocket-over-TLS market-data feed and print its messages.\n"
+	      "\n",
+	      f);
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct feedrx_opt *o = &feedrx_opts[i];
+		char head[64];
+		const char *h = o->help, *nl;
+		int n;
+
+		if (o->group)
+			fprintf(f, "%s\n", o->group);
+		if (o->short_name)
+			n = snprintf(head, sizeof(head), "  -%c, --%s", o->short_name, o->name);
+		else
+			n = snprintf(head, sizeof(head), "  --%s%s%s", o->name, o->metavar ? " " : "",
+				     o->metavar ? o->metavar : "");
+		fprintf(f, "%s%*s", head, n < HELP_COL ? HELP_COL - n : 2, "");
+		while ((nl = strchr(h, '\n'))) {
+			fprintf(f, "%.*s\n%*s", (int)(nl - h), h, HELP_COL, "");
+			h = nl + 1;
+		}
+		fprintf(f, "%s\n", h);
+	}
+	fputs("\nExit status: 0 clean end, 1 error, 2 usage error.\n", f);
 }
 
 static double parse_seconds(const char *opt, const char *s, bool zero_ok)
@@ -150,7 +272,8 @@ static double parse_seconds(const char *opt, const char *s, bool zero_ok)
 	return v;
 }
 
-static unsigned long long parse_count(const char *opt, const char *s, unsigned long long max)
+static unsigned long long parse_uint(const char *opt, const char *s, unsigned long long max,
+				     bool zero_ok)
 {
 	char *end;
 	unsigned long long v;
@@ -159,7 +282,7 @@ static unsigned long long parse_count(const char *opt, const char *s, unsigned l
 	if (*s == '-' || *s == 0)
 		usage_error("bad value for %s: '%s'", opt, s);
 	v = strtoull(s, &end, 10);
-	if (errno || *end || v == 0 || v > max)
+	if (errno || *end || (v == 0 && !zero_ok) || v > max)
 		usage_error("bad value for %s: '%s'", opt, s);
 	return v;
 }
@@ -185,257 +308,190 @@ static size_t parse_size(const char *opt, const char *s)
 	return (size_t)(v * mul);
 }
 
-/* ---- loop callbacks ------------------------------------------------------ */
-
-/* Every message that is delivered goes through here, from either path. */
-static void feedrx_deliver(struct feedrx *f, const uint8_t *p, size_t n, struct lat_stamps *st)
+static void opt_apply(struct feedrx_conf *c, const struct feedrx_opt *o, const char *arg)
 {
-	uint64_t lat = 0;
-	int r;
+	char opt[40];
+	void *field = (char *)c + o->off;
 
-	if (f->count && f->delivered >= f->count)
-		return; /* closing: what still arrives is beyond --count */
-	if (f->stats || f->out.kind == OUTPUT_PRETTY) {
-		st->at[LAT_PT_HANDLER] = lat_stats_now_ns();
-		st->send_ns = feed_scan_ts_ns(p, n);
-		st->event_ms = feed_scan_event_ms(p, n);
-		if (st->event_ms) {
-			struct timespec ts;
+	snprintf(opt, sizeof(opt), "--%s", o->name);
+	switch (o->type) {
+	case OT_FLAG:
+		*(bool *)field = true;
+		break;
+	case OT_LEVEL:
+		(*(int *)field)++;
+		break;
+	case OT_STRING:
+		*(const char **)field = arg;
+		break;
+	case OT_CHOICE: {
+		const struct opt_choice *ch = o->choices;
+		char names[128] = "";
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			st->real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		for (; ch->name; ch++)
+			if (strcmp(ch->name, arg) == 0) {
+				*(int *)field = ch->value;
+				return;
+			}
+		for (ch = o->choices; ch->name; ch++) {
+			if (strcmp(ch->name, "skb") == 0)
+				continue; /* an alias, not worth listing */
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 ch == o->choices ? "" : ch[1].name ? ", " : " or ", ch->name);
 		}
-		if (st->send_ns && st->send_ns < st->at[LAT_PT_HANDLER])
-			lat = st->at[LAT_PT_HANDLER] - st->send_ns;
-		if (f->stats) {
-			lat_stats__record(f->stats, st);
-			f->stats->c.msgs++;
-			f->stats->c.bytes += n;
+		usage_error("unknown %s '%s' (%s)", opt, arg, names);
+	}
+	case OT_SECONDS:
+		*(double *)field = parse_seconds(opt, arg, o->zero_ok);
+		break;
+	case OT_UINT: {
+		unsigned long long v = parse_uint(opt, arg, o->max, o->zero_ok);
+
+		if (o->size == sizeof(unsigned long long))
+			*(unsigned long long *)field = v;
+		else
+			*(unsigned *)field = (unsigned)v; /* max keeps it in int range */
+		break;
+	}
+	case OT_SIZE:
+		*(size_t *)field = parse_size(opt, arg);
+		break;
+	case OT_FUNC:
+		o->fn(c, opt, arg);
+		break;
+	}
+}
+
+/* Options from the table, and the URL, into c. Exits on a usage error. */
+static void feedrx_parse_args(int argc, char **argv, struct feedrx_conf *c)
+{
+	struct option longopts[N_OPTS + 1];
+	char shortopts[2 * N_OPTS + 2] = ":";
+	size_t ns = 1;
+	int ch, idx;
+
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct feedrx_opt *o = &feedrx_opts[i];
+		bool arg = o->type != OT_FLAG && o->type != OT_LEVEL;
+
+		longopts[i] = (struct option){o->name, arg ? required_argument : no_argument, NULL,
+					      256 + (int)i};
+		if (o->short_name) {
+			shortopts[ns++] = o->short_name;
+			if (arg)
+				shortopts[ns++] = ':';
 		}
 	}
-	r = output__message_lat(&f->out, p, n, lat);
+	longopts[N_OPTS] = (struct option){NULL, 0, NULL, 0};
+	shortopts[ns] = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		if (ch == ':')
+			usage_error("option %s needs a value", argv[optind - 1]);
+		if (ch == '?')
+			usage_error("unknown option %s", argv[optind - 1]);
+		if (ch < 256) {
+			for (size_t i = 0; i < N_OPTS; i++)
+				if (feedrx_opts[i].short_name == ch)
+					ch = 256 + (int)i;
+		}
+		opt_apply(c, &feedrx_opts[ch - 256], optarg);
+		if (c->help) {
+			usage(stdout);
+			exit(0);
+		}
+	}
+	if (optind != argc - 1)
+		usage_error(optind == argc ? "missing the feed URL" : "more than one URL");
+	c->url = argv[optind];
+}
+
+/* What one option alone cannot check: the URLs, and options that need
+ * another mode. Exits with a usage error. */
+static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, struct url *proxy)
+{
+	int r = url_parse(c->url, url);
+
+	if (r)
+		usage_error("bad URL '%s': %s", c->url, fx_strerror(r));
+	if (url->scheme != URL_WSS)
+		usage_error("bad URL '%s': only wss:// is supported", c->url);
+	if (c->proxy) {
+		r = url_parse(c->proxy, proxy);
+		if (r)
+			usage_error("bad --proxy '%s': %s", c->proxy, fx_strerror(r));
+		if (proxy->scheme != URL_HTTP)
+			usage_error("bad --proxy '%s': only http:// proxies are supported", c->proxy);
+		if (strcmp(proxy->path, "/") != 0)
+			usage_error("bad --proxy '%s': a proxy URL has no path", c->proxy);
+	}
+	for (size_t i = 0; i < c->n_subs; i++)
+		if (!(venue_find(venues, c->venue) ?: venues[0])->stream_ok(c->subs[i]))
+			usage_error("bad --subscribe stream name '%s'", c->subs[i]);
+	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))
+		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
+}
+
+/* ---- the running receiver -------------------------------------------------- */
+
+struct feedrx {
+	struct feedrx_conf *c;
+	struct ev_loop *loop;
+	struct feed_link *link;
+	struct feed_sink *sink;
+	struct fastpath *fp;
+	struct lat_stats *stats;
+	ev_signal sigint, sigterm;
+	ev_idle flush;
+	ev_timer stats_timer;
+	int status;
+	bool done;
+};
+
+static void feedrx_on_message(void *user, const struct feed_link_msg *m)
+{
+	struct feedrx *f = user;
+	int r;
+
+	if (f->stats) {
+		lat_stats__record(f->stats, m->st);
+		f->stats->c.msgs++;
+		f->stats->c.bytes += m->n;
+		if (m->path == FEED_PATH_FAST)
+			f->stats->c.fast++;
+		else if (m->path == FEED_PATH_SHADOW)
+			f->stats->c.shadow++;
+	}
+	r = feed_sink__message(f->sink, m);
 	if (r) {
 		if (r != -EPIPE)
 			fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-r));
 		if (f->status == 0 && r != -EPIPE)
 			f->status = 1;
-		kconn__close(f->conn, 1000);
+		feed_link__close(f->link, 1000);
 		return;
 	}
 	if (!ev_is_active(&f->flush))
 		ev_idle_start(f->loop, &f->flush);
-	f->delivered++;
-	if (f->count && f->delivered == f->count)
-		kconn__close(f->conn, 1000);
 }
 
-/* A message decoded by the kernel path: the feed itself in kernel mode,
- * the shadow in XDP mode. */
-static void feedrx_on_message(void *user, bool text, const uint8_t *p, size_t n)
-{
-	struct feedrx *f = user;
-	struct lat_stamps st = {0};
-	bool mismatch, was_failed;
-
-	(void)text;
-	if (!f->dl) {
-		feedrx_deliver(f, p, n, &st);
-		return;
-	}
-	if (f->count && f->delivered >= f->count)
-		return; /* closing: neither path delivers or compares beyond --count */
-	was_failed = deliver__failed_over(f->dl);
-	if (deliver__shadow(f->dl, p, n, &mismatch)) {
-		if (!was_failed) /* the shadow got ahead: deliver failed over */
-			fastpath__fail(f->fp, "the kernel socket received data the fast path never "
-					      "saw: XDP passed the flow's frames to the kernel (no "
-					      "AF_XDP socket on its RX queue, or the feed arrives on "
-					      "another interface)");
-		if (f->stats)
-			f->stats->c.shadow++;
-		feedrx_deliver(f, p, n, &st);
-	}
-	if (mismatch && f->mismatches++ == 0)
-		fprintf(stderr, "feedrx: warning: the kernel path decoded a different message "
-				"than the fast path (first mismatch)\n");
-}
-
-/* A message decoded by the XDP fast path. */
-static void feedrx_on_fast_message(void *ctx, int opcode, const uint8_t *p, size_t n,
-				   const struct lat_stamps *stamps)
-{
-	struct feedrx *f = ctx;
-	struct lat_stamps st = *stamps;
-
-	if (opcode != WS_OP_TEXT && opcode != WS_OP_BINARY)
-		return;
-	if (f->count && f->delivered >= f->count)
-		return; /* closing: so the counts add up to what went out */
-	if (f->fast_sub_pending) {
-		/* the same filter kconn applies, so both paths count alike */
-		if (subscribe_classify(p, n, 1) != SUBSCRIBE_NOT_REPLY) {
-			f->fast_sub_pending = false;
-			return;
-		}
-	}
-	if (deliver__fast(f->dl, p, n)) {
-		if (f->stats)
-			f->stats->c.fast++;
-		feedrx_deliver(f, p, n, &st);
-		if (f->desync_after && ++f->fast_delivered == f->desync_after)
-			fastpath__force_desync(f->fp);
-	}
-}
-
-#define FEEDRX_MAX_GAPS 3
-
-/* --shadow discard: nothing can take over, so start a new connection (at
- * the loop's next turn, outside the callbacks of the failed one). */
-static void feedrx_reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct feedrx *f = w->data;
-	char err[256];
-	int r;
-
-	(void)loop, (void)revents;
-	kconn__free(f->conn);
-	f->conn = NULL;
-	r = fastpath__reset(f->fp);
-	if (r == 0)
-		r = kconn__new(&f->conn, f->loop, f->ko, f->kh, err, sizeof(err));
-	else
-		snprintf(err, sizeof(err), "out of memory");
-	f->reconnecting = false;
-	if (r) {
-		fprintf(stderr, "feedrx: cannot reconnect: %s\n", err);
-		f->status = 1;
-		ev_break(f->loop, EVBREAK_ALL);
-		return;
-	}
-	deliver__reset(f->dl);
-	f->fast_sub_pending = f->ko->n_subscribe > 0;
-	kconn__start(f->conn);
-}
-
-static void feedrx_on_fast_failure(void *ctx, const char *why)
-{
-	struct feedrx *f = ctx;
-	struct deliver_stats ds;
-
-	deliver__fast_failed(f->dl);
-	deliver__stats(f->dl, &ds);
-	if (f->discard && kconn__discarding(f->conn)) {
-		f->gaps++;
-		fprintf(stderr, "feedrx: fast path stopped after %llu messages (%s); with --shadow "
-				"discard nothing can take over: reconnecting (gap %u: messages sent "
-				"until the new connection is up are missed)\n",
-			f->delivered, why, f->gaps);
-		if (f->stats)
-			f->stats->c.drops++;
-		if (f->gaps > FEEDRX_MAX_GAPS) {
-			fprintf(stderr, "feedrx: giving up after %u fast-path failures\n", f->gaps - 1);
-			f->status = 1;
-			kconn__abort(f->conn, -EPROTO, "fast path keeps failing");
-			return;
-		}
-		f->reconnecting = true;
-		kconn__abort(f->conn, 0, NULL);
-		ev_timer_set(&f->reconnect, 0., 0.);
-		ev_timer_start(f->loop, &f->reconnect);
-		return;
-	}
-	fprintf(stderr, "feedrx: fast path stopped after %llu messages (%s); the kernel path "
-			"delivers from message %llu on\n",
-		(unsigned long long)ds.fast, why, (unsigned long long)ds.fast + 1);
-}
-
-/* Control frames the fast path saw: in discard mode only it sees them. */
-static void feedrx_on_fast_control(void *ctx, int opcode, const uint8_t *p, size_t n)
-{
-	struct feedrx *f = ctx;
-
-	if (!f->conn || !kconn__discarding(f->conn))
-		return; /* the kernel path decodes and answers itself */
-	if (opcode == WS_OP_PING) {
-		kconn__pong(f->conn, p, n);
-	} else if (opcode == WS_OP_CLOSE) {
-		uint16_t code = n >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : 1005;
-
-		kconn__peer_closed(f->conn, code);
-	}
-}
-
-static void feedrx_on_fast_tls_event(void *ctx, enum tls_record_event ev, unsigned detail)
-{
-	struct feedrx *f = ctx;
-
-	if (ev == TLS_RECORD_EV_KEY_UPDATE && detail && f->conn && kconn__discarding(f->conn))
-		kconn__key_update(f->conn); /* the exchange asked us to update ours */
-}
-
-/* Discard mode: the kernel can only hold bytes the fast path re-injected, so
- * a kernel ahead of the fast path means frames bypass it (another RX queue,
- * another interface): nothing would be delivered, so say so and fail. */
-static void feedrx_on_drained(void *user, uint64_t stream_bytes)
+static void feedrx_on_open(void *user, const char *describe)
 {
 	struct feedrx *f = user;
 
-	if (f->fp && !fastpath__failed(f->fp) && stream_bytes > fastpath__stream_bytes(f->fp))
-		fastpath__fail(f->fp, "the kernel socket received bytes the fast path never saw "
-				      "(the feed arrives on another RX queue or interface?)");
+	if (f->c->verbose)
+		fprintf(stderr, "feedrx: connected: %s\n", describe);
 }
 
-/* kconn hooks that hand the connection to the fast path. */
-static int feedrx_on_socket(void *user, int fd, const struct sockaddr *local,
-			    const struct sockaddr *remote)
+static void feedrx_on_done(void *user, int status, const char *why)
 {
 	struct feedrx *f = user;
 
-	(void)fd;
-	return fastpath__on_socket(f->fp, local, remote);
-}
-
-static void feedrx_on_tls(void *user, SSL *ssl)
-{
-	struct feedrx *f = user;
-	int r = fastpath__on_tls(f->fp, ssl);
-
-	if (r < 0)
-		fprintf(stderr, "feedrx: warning: cannot capture TLS secrets for the fast path: %s\n",
-			strerror(-r));
-}
-
-static void feedrx_on_open(void *user)
-{
-	struct feedrx *f = user;
-
-	if (f->fp && fastpath__on_open(f->fp, kconn__ssl(f->conn)) == 0 && f->discard) {
-		kconn__set_discard(f->conn); /* the fast path decodes; the socket is drained */
-		deliver__no_compare(f->dl);
-	}
-	if (f->verbose)
-		fprintf(stderr, "feedrx: connected: %s\n", kconn__describe(f->conn));
-}
-
-static void feedrx_on_notice(void *user, enum kconn_notice level, const char *msg)
-{
-	struct feedrx *f = user;
-
-	if (level == KCONN_WARN || f->verbose)
-		fprintf(stderr, "feedrx: %s\n", msg);
-}
-
-static void feedrx_on_done(void *user, int status)
-{
-	struct feedrx *f = user;
-
-	if (f->reconnecting)
-		return; /* the reconnect timer takes it from here */
 	f->done = true;
 	if (status && f->status == 0)
 		f->status = 1;
-	if (status)
-		fprintf(stderr, "feedrx: %s\n", kconn__error(f->conn));
+	if (status && why)
+		fprintf(stderr, "feedrx: %s\n", why);
 	ev_signal_stop(f->loop, &f->sigint);
 	ev_signal_stop(f->loop, &f->sigterm);
 	ev_break(f->loop, EVBREAK_ALL);
@@ -448,10 +504,10 @@ static void feedrx_flush_cb(struct ev_loop *loop, ev_idle *w, int revents)
 
 	(void)revents;
 	ev_idle_stop(loop, w);
-	if (output__flush(&f->out) && f->out.err != -EPIPE && f->status == 0) {
-		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f->out.err));
+	if (feed_sink__flush(f->sink) && f->sink->err != -EPIPE && f->status == 0) {
+		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f->sink->err));
 		f->status = 1;
-		kconn__close(f->conn, 1000);
+		feed_link__close(f->link, 1000);
 	}
 }
 
@@ -460,15 +516,23 @@ static void feedrx_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct feedrx *f = w->data;
 	static int seen;
 
-	(void)loop;
-	(void)revents;
+	(void)loop, (void)revents;
 	if (seen++ == 0) {
-		if (f->verbose)
+		if (f->c->verbose)
 			fprintf(stderr, "feedrx: %s: closing\n", strsignal(w->signum));
-		kconn__close(f->conn, 1000);
+		feed_link__close(f->link, 1000);
 	} else {
-		kconn__abort(f->conn, 0, NULL); /* second signal: stop now */
+		feed_link__abort(f->link); /* second signal: stop now */
 	}
+}
+
+static void feedrx_fast_counters(struct feedrx *f)
+{
+	struct fastpath_stats fs;
+
+	fastpath__xdp_counters(f->fp, f->stats->c.xdp);
+	fastpath__stats(f->fp, &fs);
+	f->stats->c.drops = fs.segments_refused + fs.reinject_failed;
 }
 
 /* Once a second: the live line (and the counters it shows). */
@@ -477,396 +541,93 @@ static void feedrx_stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct feedrx *f = w->data;
 
 	(void)loop, (void)revents;
-	if (f->fp) {
-		struct fastpath_stats fs;
-
-		fastpath__xdp_counters(f->fp, f->stats->c.xdp);
-		fastpath__stats(f->fp, &fs);
-		f->stats->c.drops = fs.segments_refused + fs.reinject_failed;
-	}
+	if (f->fp)
+		feedrx_fast_counters(f);
 	lat_stats__live_line(f->stats, stderr);
 }
 
-
-/* ---- main ---------------------------------------------------------------- */
-
-int main(int argc, char **argv)
+/* XDP or auto mode: the fast path, or why not. 0, or 1 when --mode xdp
+ * cannot have it. */
+static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const struct url *proxy)
 {
-	enum {
-		OPT_MODE = 256,
-		OPT_OUTPUT,
-		OPT_COUNT,
-		OPT_SUBSCRIBE,
-		OPT_PROXY,
-		OPT_CAFILE,
-		OPT_INSECURE,
-		OPT_TLS,
-		OPT_CIPHERS,
-		OPT_CIPHERSUITES,
-		OPT_CONNECT_TIMEOUT,
-		OPT_IDLE_TIMEOUT,
-		OPT_MAX_MESSAGE,
-		OPT_IFACE,
-		OPT_XDP_MODE,
-		OPT_QUEUE,
-		OPT_POLL,
-		OPT_BUSY_CPU,
-		OPT_BUSY_POLL,
-		OPT_DUMP_STREAM,
-		OPT_SHADOW,
-		OPT_STATS,
-		OPT_STATS_JSON,
-		OPT_TEST_DESYNC,
-		OPT_STALE_MS,
-	};
-	static const struct option longopts[] = {
-	    {"mode", required_argument, NULL, OPT_MODE},
-	    {"output", required_argument, NULL, OPT_OUTPUT},
-	    {"count", required_argument, NULL, OPT_COUNT},
-	    {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
-	    {"proxy", required_argument, NULL, OPT_PROXY},
-	    {"cafile", required_argument, NULL, OPT_CAFILE},
-	    {"insecure", no_argument, NULL, OPT_INSECURE},
-	    {"tls", required_argument, NULL, OPT_TLS},
-	    {"ciphers", required_argument, NULL, OPT_CIPHERS},
-	    {"ciphersuites", required_argument, NULL, OPT_CIPHERSUITES},
-	    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-	    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-	    {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
-	    {"iface", required_argument, NULL, OPT_IFACE},
-	    {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
-	    {"queue", required_argument, NULL, OPT_QUEUE},
-	    {"poll", required_argument, NULL, OPT_POLL},
-	    {"busy-cpu", required_argument, NULL, OPT_BUSY_CPU},
-	    {"busy-poll-usecs", required_argument, NULL, OPT_BUSY_POLL},
-	    {"dump-stream", required_argument, NULL, OPT_DUMP_STREAM},
-	    {"shadow", required_argument, NULL, OPT_SHADOW},
-	    {"stats", no_argument, NULL, OPT_STATS},
-	    {"stats-json", required_argument, NULL, OPT_STATS_JSON},
-	    {"test-desync-after", required_argument, NULL, OPT_TEST_DESYNC},
-	    {"stale-ms", required_argument, NULL, OPT_STALE_MS},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	static struct url url, proxy;
-	static const char *subs[FEEDRX_MAX_SUBSCRIBE];
-	struct feedrx f = {.status = 0};
-	struct kconn_opts ko = {
-	    .connect_timeout = 10,
-	    .idle_timeout = 60,
-	    .close_timeout = 2,
-	    .max_message = 4u << 20,
-	    .check_utf8 = true,
-	};
-	struct kconn_hooks kh = {
-	    .user = &f,
-	    .on_open = feedrx_on_open,
-	    .on_message = feedrx_on_message,
-	    .on_done = feedrx_on_done,
-	    .on_notice = feedrx_on_notice,
-	};
-	struct fastpath_opts fo = {
-	    .xdp_mode = XDP_STEER_MODE_AUTO,
-	    .queue = -1,
-	    .poll = XSK_RX_POLL_WAKEUP,
-	    .busy_cpu = -1,
-	    .stale_ms = 500,
-	};
-	char ifname[IF_NAMESIZE] = "";
-	enum feedrx_mode mode = MODE_AUTO;
-	enum output_kind out_kind = OUTPUT_RAW;
-	const char *proxy_arg = NULL;
-	size_t n_subs = 0;
-	char err[512];
-	int c, r;
+	struct feedrx_conf *c = f->c;
+	const struct url *via = proxy ? proxy : url;
+	struct fx_error err;
+	int r = 0;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_MODE:
-			if (strcmp(optarg, "kernel") == 0)
-				mode = MODE_KERNEL;
-			else if (strcmp(optarg, "auto") == 0)
-				mode = MODE_AUTO;
-			else if (strcmp(optarg, "xdp") == 0)
-				mode = MODE_XDP;
-			else
-				usage_error("unknown --mode '%s' (kernel, auto or xdp)", optarg);
-			break;
-		case OPT_OUTPUT:
-			if (output_kind_parse(optarg, &out_kind))
-				usage_error("unknown --output '%s' (raw, pretty or none)", optarg);
-			break;
-		case OPT_IFACE:
-			if (strlen(optarg) >= IF_NAMESIZE || !*optarg)
-				usage_error("bad --iface '%s'", optarg);
-			snprintf(ifname, sizeof(ifname), "%s", optarg);
-			break;
-		case OPT_XDP_MODE:
-			if (strcmp(optarg, "native") == 0)
-				fo.xdp_mode = XDP_STEER_MODE_NATIVE;
-			else if (strcmp(optarg, "generic") == 0 || strcmp(optarg, "skb") == 0)
-				fo.xdp_mode = XDP_STEER_MODE_SKB;
-			else if (strcmp(optarg, "auto") == 0)
-				fo.xdp_mode = XDP_STEER_MODE_AUTO;
-			else
-				usage_error("unknown --xdp-mode '%s' (native, generic or auto)", optarg);
-			break;
-		case OPT_QUEUE:
-			fo.queue = strcmp(optarg, "0") == 0 ? 0 : (int)parse_count("--queue", optarg, 4096);
-			break;
-		case OPT_POLL:
-			if (strcmp(optarg, "wakeup") == 0)
-				fo.poll = XSK_RX_POLL_WAKEUP;
-			else if (strcmp(optarg, "busy") == 0)
-				fo.poll = XSK_RX_POLL_BUSY;
-			else
-				usage_error("unknown --poll '%s' (wakeup or busy)", optarg);
-			break;
-		case OPT_BUSY_CPU:
-			fo.busy_cpu = strcmp(optarg, "0") == 0
-					      ? 0
-					      : (int)parse_count("--busy-cpu", optarg, 4096);
-			break;
-		case OPT_BUSY_POLL:
-			fo.busy_poll_usecs = (int)parse_count("--busy-poll-usecs", optarg, 1000000);
-			break;
-		case OPT_DUMP_STREAM:
-			fo.dump_path = optarg;
-			break;
-		case OPT_SHADOW:
-			if (strcmp(optarg, "discard") == 0)
-				f.discard = true;
-			else if (strcmp(optarg, "decode") != 0)
-				usage_error("unknown --shadow '%s' (decode or discard)", optarg);
-			break;
-		case OPT_STATS:
-			f.stats_live = true;
-			break;
-		case OPT_STATS_JSON:
-			f.stats_json = optarg;
-			break;
-		case OPT_STALE_MS:
-			fo.stale_ms = strcmp(optarg, "0") == 0
-					      ? 0
-					      : (unsigned)parse_count("--stale-ms", optarg, 60000);
-			break;
-		case OPT_TEST_DESYNC:
-			f.desync_after = parse_count("--test-desync-after", optarg, ULLONG_MAX);
-			break;
-		case OPT_COUNT:
-			f.count = parse_count("--count", optarg, ULLONG_MAX);
-			break;
-		case OPT_SUBSCRIBE:
-			if (n_subs == FEEDRX_MAX_SUBSCRIBE)
-				usage_error("too many --subscribe (at most %d)",
-					    FEEDRX_MAX_SUBSCRIBE);
-			if (!subscribe_stream_ok(optarg))
-				usage_error("bad --subscribe stream name '%s'", optarg);
-			subs[n_subs++] = optarg;
-			break;
-		case OPT_PROXY:
-			proxy_arg = optarg;
-			break;
-		case OPT_CAFILE:
-			ko.tls.cafile = optarg;
-			break;
-		case OPT_INSECURE:
-			ko.tls.insecure = true;
-			break;
-		case OPT_TLS:
-			if (strcmp(optarg, "1.2") == 0)
-				ko.tls.version = 12;
-			else if (strcmp(optarg, "1.3") == 0)
-				ko.tls.version = 13;
-			else
-				usage_error("unknown --tls '%s' (1.2 or 1.3)", optarg);
-			break;
-		case OPT_CIPHERS:
-			ko.tls.ciphers = optarg;
-			break;
-		case OPT_CIPHERSUITES:
-			ko.tls.ciphersuites = optarg;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			ko.connect_timeout = parse_seconds("--connect-timeout", optarg, false);
-			break;
-		case OPT_IDLE_TIMEOUT:
-			ko.idle_timeout = parse_seconds("--idle-timeout", optarg, true);
-			break;
-		case OPT_MAX_MESSAGE:
-			ko.max_message = parse_size("--max-message", optarg);
-			break;
-		case 'v':
-			f.verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			usage_error("option %s needs a value", argv[optind - 1]);
-		default:
-			usage_error("unknown option %s", argv[optind - 1]);
-		}
+	if (!c->ifname[0]) {
+		char port[8];
+
+		snprintf(port, sizeof(port), "%u", via->port);
+		r = iface_route_to(via->host, port, c->ifname);
+		if (r < 0)
+			fx_error_set(&err, r, "cannot find the interface towards %s: %s", via->host,
+				     strerror(-r));
 	}
-	if (optind != argc - 1)
-		usage_error(optind == argc ? "missing the feed URL" : "more than one URL");
-
-	r = url_parse(argv[optind], &url);
-	if (r)
-		usage_error("bad URL '%s': %s", argv[optind], url_strerror(r));
-	if (url.scheme != URL_WSS)
-		usage_error("bad URL '%s': only wss:// is supported", argv[optind]);
-	if (proxy_arg) {
-		r = url_parse(proxy_arg, &proxy);
-		if (r)
-			usage_error("bad --proxy '%s': %s", proxy_arg, url_strerror(r));
-		if (proxy.scheme != URL_HTTP)
-			usage_error("bad --proxy '%s': only http:// proxies are supported",
-				    proxy_arg);
-		if (strcmp(proxy.path, "/") != 0)
-			usage_error("bad --proxy '%s': a proxy URL has no path", proxy_arg);
-		ko.proxy = &proxy;
+	if (r == 0 && iface_is_loopback(c->ifname)) {
+		r = fx_error_set(&err, -EOPNOTSUPP, "%s is a loopback device: re-injected "
+				 "loopback packets are dropped as martians", c->ifname);
 	}
-	if (mode == MODE_KERNEL && (ifname[0] || fo.dump_path || f.desync_after))
-		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
-	if (ko.tls.insecure)
-		fprintf(stderr, "feedrx: warning: --insecure: the server's certificate is NOT "
-				"verified\n");
-
-	ko.url = &url;
-	ko.subscribe = n_subs ? subs : NULL;
-	ko.n_subscribe = n_subs;
-
-	/* a closed stdout or socket is an error to report, not a signal */
-	signal(SIGPIPE, SIG_IGN);
-	if (output__init(&f.out, out_kind, stdout)) {
-		fprintf(stderr, "feedrx: cannot set up the output\n");
+	if (r == 0) {
+		c->fo.ifname = c->ifname;
+		c->fo.proxied = proxy != NULL;
+		c->fo.max_message = c->ko.max_message;
+		c->fo.check_utf8 = c->ko.check_utf8;
+		c->fo.xdp_mode = (enum xdp_steer_mode)c->xdp_mode;
+		c->fo.poll = (enum xsk_rx_poll)c->poll;
+		c->fo.stamps = f->stats != NULL;
+		c->fo.hash_streams = c->verbose; /* costs ~1 ns a byte: only when asked */
+		r = fastpath__new(&f->fp, f->loop, &c->fo, &err);
+	}
+	if (r == 0) {
+		fprintf(stderr, "feedrx: fast path: %s\n", fastpath__describe(f->fp));
+		return 0;
+	}
+	if (c->mode == MODE_XDP) {
+		fprintf(stderr, "feedrx: --mode xdp: %s\n", err.msg);
 		return 1;
 	}
-	f.loop = ev_default_loop(EVFLAG_AUTO);
-	if (!f.loop) {
-		fprintf(stderr, "feedrx: cannot create the event loop\n");
-		return 1;
-	}
-	if (f.stats_live || f.stats_json) {
-		f.stats = lat_stats__new();
-		if (!f.stats) {
-			fprintf(stderr, "feedrx: out of memory\n");
-			return 1;
-		}
-	}
-	if (mode != MODE_KERNEL) {
-		const struct url *via = ko.proxy ? ko.proxy : &url;
+	fprintf(stderr, "feedrx: XDP fast path unavailable (%s); using the kernel path\n",
+		err.msg);
+	return 0;
+}
 
-		r = 0;
-		if (!ifname[0]) {
-			char port[8];
+static void feedrx_report(struct feedrx *f)
+{
+	struct feedrx_conf *c = f->c;
+	struct link_transport *t = feed_link__transport(f->link);
+	struct kconn *k = link_kconn__kconn(t);
+	struct feed_link_stats ls;
 
-			snprintf(port, sizeof(port), "%u", via->port);
-			r = iface_route_to(via->host, port, ifname);
-			if (r < 0)
-				snprintf(err, sizeof(err), "cannot find the interface towards %s: %s",
-					 via->host, strerror(-r));
-		}
-		if (r == 0 && iface_is_loopback(ifname)) {
-			snprintf(err, sizeof(err), "%s is a loopback device: re-injected loopback "
-				 "packets are dropped as martians", ifname);
-			r = -EOPNOTSUPP;
-		}
-		if (r == 0) {
-			fo.ifname = ifname;
-			fo.proxied = ko.proxy != NULL;
-			fo.max_message = ko.max_message;
-			fo.ctx = &f;
-			fo.on_message = feedrx_on_fast_message;
-			fo.on_failure = feedrx_on_fast_failure;
-			fo.stamps = f.stats != NULL;
-			fo.hash_streams = f.verbose; /* costs ~1 ns a byte: only when asked */
-			fo.on_control = feedrx_on_fast_control;
-			fo.on_tls_event = feedrx_on_fast_tls_event;
-			r = fastpath__new(&f.fp, f.loop, &fo, err, sizeof(err));
-		}
-		if (r == 0) {
-			f.dl = deliver__new(0);
-			if (!f.dl) {
-				fprintf(stderr, "feedrx: out of memory\n");
-				return 1;
-			}
-			f.fast_sub_pending = n_subs > 0;
-			kh.on_socket = feedrx_on_socket;
-			kh.on_tls = feedrx_on_tls;
-			kh.on_drained = feedrx_on_drained;
-			fprintf(stderr, "feedrx: fast path: %s\n", fastpath__describe(f.fp));
-		} else if (mode == MODE_XDP) {
-			fprintf(stderr, "feedrx: --mode xdp: %s\n", err);
-			return 1;
-		} else {
-			fprintf(stderr, "feedrx: XDP fast path unavailable (%s); using the kernel "
-					"path\n", err);
-		}
-	}
-	r = kconn__new(&f.conn, f.loop, &ko, &kh, err, sizeof(err));
-	if (r) {
-		fastpath__free(f.fp); /* detach XDP on this exit too */
-		fprintf(stderr, "feedrx: %s\n", err);
-		return r == -EINVAL ? FEEDRX_EXIT_USAGE : 1;
-	}
-	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
-	ev_signal_init(&f.sigterm, feedrx_signal_cb, SIGTERM);
-	f.sigint.data = f.sigterm.data = &f;
-	ev_signal_start(f.loop, &f.sigint);
-	ev_signal_start(f.loop, &f.sigterm);
-	ev_idle_init(&f.flush, feedrx_flush_cb);
-	f.flush.data = &f;
-	ev_timer_init(&f.reconnect, feedrx_reconnect_cb, 0., 0.);
-	f.reconnect.data = &f;
-	f.ko = &ko;
-	f.kh = &kh;
-	if (f.stats_live) {
-		ev_timer_init(&f.stats_timer, feedrx_stats_cb, 1., 1.);
-		f.stats_timer.data = &f;
-		ev_timer_start(f.loop, &f.stats_timer);
-		ev_unref(f.loop); /* the timer alone must not keep the loop running */
-	}
-
-	kconn__start(f.conn);
-	if (!f.done)
-		ev_run(f.loop, 0);
-
-	ev_idle_stop(f.loop, &f.flush);
-	if (output__flush(&f.out) && f.out.err != -EPIPE && f.status == 0) {
-		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f.out.err));
-		f.status = 1;
-	}
-	if (f.verbose && f.conn) {
+	feed_link__stats(f->link, &ls);
+	if (c->verbose && k) {
 		struct kconn_stats s;
-		kconn__stats(f.conn, &s);
+
+		kconn__stats(k, &s);
 		fprintf(stderr,
 			"feedrx: %llu messages, %llu payload bytes (%llu bytes after the "
 			"upgrade), %llu pings, %llu pongs, %llu subscription replies; close "
 			"sent %u, received %u\n",
-			(unsigned long long)s.messages, (unsigned long long)s.bytes,
+			(unsigned long long)(s.messages - ls.kernel_replies),
+			(unsigned long long)(s.bytes - ls.kernel_reply_bytes),
 			(unsigned long long)s.rx_bytes, (unsigned long long)s.pings,
-			(unsigned long long)s.pongs, (unsigned long long)s.replies, s.close_sent,
-			s.close_received);
+			(unsigned long long)s.pongs, (unsigned long long)ls.kernel_replies,
+			s.close_sent, s.close_received);
 	}
-	if (f.fp) {
+	if (f->fp) {
 		struct fastpath_stats fs;
-		struct deliver_stats ds;
 
-		fastpath__stats(f.fp, &fs);
-		deliver__stats(f.dl, &ds);
+		fastpath__stats(f->fp, &fs);
 		fprintf(stderr,
 			"feedrx: delivered %llu messages: %llu from the fast path, %llu from the "
 			"kernel path; shadow compared %llu, %llu different\n",
-			f.delivered, (unsigned long long)ds.fast, (unsigned long long)ds.shadow,
-			(unsigned long long)ds.compared, (unsigned long long)ds.mismatched);
-		if (f.gaps)
+			(unsigned long long)ls.delivered, (unsigned long long)ls.fast,
+			(unsigned long long)ls.shadow, (unsigned long long)ls.compared,
+			(unsigned long long)ls.mismatched);
+		if (ls.gaps)
 			fprintf(stderr, "feedrx: %u gap%s: the fast path failed and --shadow discard "
-					"reconnected\n", f.gaps, f.gaps == 1 ? "" : "s");
-		if (f.verbose) {
+					"reconnected\n", ls.gaps, ls.gaps == 1 ? "" : "s");
+		if (c->verbose) {
 			char a[2 * SHA256_DIGEST_LENGTH + 1], b[2 * SHA256_DIGEST_LENGTH + 1];
 
 			for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
@@ -894,33 +655,159 @@ int main(int argc, char **argv)
 				(unsigned long long)fs.stream_bytes, a,
 				(unsigned long long)fs.kernel_bytes, b);
 		}
-		if (f.stats) {
-			lat_hist__merge(&f.stats->service, fastpath__service(f.fp));
-			fastpath__xdp_counters(f.fp, f.stats->c.xdp);
-			f.stats->c.drops = fs.segments_refused + fs.reinject_failed;
+		if (f->stats) {
+			lat_hist__merge(&f->stats->service, fastpath__service(f->fp));
+			feedrx_fast_counters(f);
 		}
 	}
-	if (f.stats) {
-		if (f.stats_live)
-			lat_stats__summary(f.stats, stderr);
-		if (f.stats_json) {
-			FILE *jf = fopen(f.stats_json, "w");
+	if (!f->stats)
+		return;
+	if (c->stats_live)
+		lat_stats__summary(f->stats, stderr);
+	if (c->stats_json) {
+		FILE *jf = fopen(c->stats_json, "w");
 
-			if (!jf) {
-				fprintf(stderr, "feedrx: cannot write %s: %s\n", f.stats_json,
-					strerror(errno));
-				f.status = 1;
-			} else {
-				lat_stats__json(f.stats, jf);
-				fclose(jf);
-			}
+		if (!jf) {
+			fprintf(stderr, "feedrx: cannot write %s: %s\n", c->stats_json,
+				strerror(errno));
+			f->status = 1;
+		} else {
+			lat_stats__json(f->stats, jf);
+			fclose(jf);
 		}
 	}
-	kconn__free(f.conn);
-	fastpath__free(f.fp);
-	deliver__free(f.dl);
-	lat_stats__free(f.stats);
-	output__fini(&f.out);
-	ev_loop_destroy(f.loop);
+}
+
+/* Everything from the parsed options to a link ready to start. 0, or the
+ * exit status when it cannot be. */
+static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
+{
+	struct feedrx_conf *c = f->c;
+	const struct venue *venue = venue_find(venues, c->venue) ?: venues[0];
+	const struct feed_sink_ops *sink = feed_sink_find(feed_sinks, c->output) ?: feed_sinks[0];
+	const struct feed_sink_conf sc = {.fd = STDOUT_FILENO, .venue = venue};
+	const struct feed_link_opts lo = {
+	    .venue = venue,
+	    .streams = c->n_subs ? c->subs : NULL,
+	    .n_streams = c->n_subs,
+	    .count = c->count,
+	    .discard = c->shadow == 1,
+	    .stamps = c->stats_live || c->stats_json || sink == &feed_sink_pretty,
+	    .max_gaps = FEEDRX_MAX_GAPS,
+	    .desync_after = c->desync_after,
+	};
+	const struct feed_link_hooks lh = {
+	    .user = f,
+	    .on_message = feedrx_on_message,
+	    .on_open = feedrx_on_open,
+	    .on_done = feedrx_on_done,
+	};
+	struct link_transport *t;
+	struct fx_error err;
+	int r;
+
+	if (feed_sink__open(&f->sink, sink, &sc)) {
+		fprintf(stderr, "feedrx: cannot set up the output\n");
+		return 1;
+	}
+	f->loop = ev_default_loop(EVFLAG_AUTO);
+	if (!f->loop) {
+		fprintf(stderr, "feedrx: cannot create the event loop\n");
+		return 1;
+	}
+	if (c->stats_live || c->stats_json) {
+		if (lat_stats__new(&f->stats) < 0) {
+			fprintf(stderr, "feedrx: out of memory\n");
+			return 1;
+		}
+	}
+	if (c->mode != MODE_KERNEL && feedrx_setup_fast(f, url, proxy))
+		return 1;
+	c->ko.url = url;
+	c->ko.proxy = proxy;
+	c->ko.max_send = 64;
+	for (size_t i = 0; i < c->n_subs; i++)
+		c->ko.max_send += strlen(c->subs[i]) + venue->subscribe_per_stream;
+	r = link_kconn__new(&t, f->loop, &c->ko, f->fp, lo.discard, &err);
+	if (r == 0) {
+		r = feed_link__new(&f->link, f->loop, &lo, &lh, t);
+		if (r) {
+			t->ops->free(t);
+			fx_error_set(&err, r, "cannot set up the connection: %s", fx_strerror(r));
+		}
+	}
+	if (r) {
+		fprintf(stderr, "feedrx: %s\n", err.msg);
+		return r == -EINVAL ? FEEDRX_EXIT_USAGE : 1;
+	}
+	return 0;
+}
+
+/* Everything set-up made, in reverse; safe on a half-made receiver. */
+static void feedrx_free(struct feedrx *f)
+{
+	feed_link__free(f->link);
+	fastpath__free(f->fp);
+	feed_sink__close(f->sink);
+	lat_stats__free(f->stats);
+	if (f->loop)
+		ev_loop_destroy(f->loop);
+}
+
+int main(int argc, char **argv)
+{
+	static struct feedrx_conf c = {
+	    .mode = MODE_AUTO,
+	    .output = "raw",
+	    .venue = "binance",
+	    .ko = {.connect_timeout = 10, .idle_timeout = 60, .close_timeout = 2,
+		   .max_message = 4u << 20, .check_utf8 = true},
+	    .fo = {.queue = -1, .busy_cpu = -1, .stale_ms = 500},
+	    .xdp_mode = XDP_STEER_MODE_AUTO,
+	    .poll = XSK_RX_POLL_WAKEUP,
+	};
+	static struct url url, proxy;
+	struct feedrx f = {.c = &c};
+	int r;
+
+	feedrx_parse_args(argc, argv, &c);
+	feedrx_check_args(&c, &url, &proxy);
+	if (c.ko.tls.insecure)
+		fprintf(stderr, "feedrx: warning: --insecure: the server's certificate is NOT "
+				"verified\n");
+	fx_log_set_level(c.verbose > 1 ? FX_LOG_DEBUG : c.verbose ? FX_LOG_INFO : FX_LOG_WARN);
+	/* a closed stdout or socket is an error to report, not a signal */
+	signal(SIGPIPE, SIG_IGN);
+
+	r = feedrx_setup(&f, &url, c.proxy ? &proxy : NULL);
+	if (r) {
+		feedrx_free(&f); /* detach XDP on this exit too */
+		return r;
+	}
+	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
+	ev_signal_init(&f.sigterm, feedrx_signal_cb, SIGTERM);
+	f.sigint.data = f.sigterm.data = &f;
+	ev_signal_start(f.loop, &f.sigint);
+	ev_signal_start(f.loop, &f.sigterm);
+	ev_idle_init(&f.flush, feedrx_flush_cb);
+	f.flush.data = &f;
+	if (c.stats_live) {
+		ev_timer_init(&f.stats_timer, feedrx_stats_cb, 1., 1.);
+		f.stats_timer.data = &f;
+		ev_timer_start(f.loop, &f.stats_timer);
+		ev_unref(f.loop); /* the timer alone must not keep the loop running */
+	}
+
+	feed_link__start(f.link);
+	if (!f.done)
+		ev_run(f.loop, 0);
+
+	ev_idle_stop(f.loop, &f.flush);
+	if (feed_sink__flush(f.sink) && f.sink->err != -EPIPE && f.status == 0) {
+		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f.sink->err));
+		f.status = 1;
+	}
+	feedrx_report(&f);
+	feedrx_free(&f);
 	return f.status ? 1 : 0;
 }

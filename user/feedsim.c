@@ -17,8 +17,9 @@
 #include <ev.h>
 #include <openssl/ssl.h>
 
-#include "feedgen.h"
-#include "sim_server.h"
+#include "core/fx_log.h"
+#include "sim/feedgen.h"
+#include "sim/sim_server.h"
 
 static const char usage[] =
 	"usage: feedsim [options]\n"
@@ -53,6 +54,13 @@ static const char usage[] =
 	"  --max-frame N          largest client message, else close 1009 (default 65536)\n"
 	"  --max-clients N        concurrent clients (default 256)\n"
 	"  --log FILE             write every data payload sent, one per line\n"
+	"  --hostile KIND         a hostile exchange: after the upgrade and --count\n"
+	"                         (default 3) valid messages, or in the answer to\n"
+	"                         the upgrade, send one attack; KIND is one of\n"
+	"%s\n"
+	"  --hostile-size BYTES   oversize: the message's length (default 4 MiB + 1)\n"
+	"  --hostile-delay S      pause between the valid messages and the attack\n"
+	"                         (default 0.1)\n"
 	"  --once                 exit after the first client disconnects (any\n"
 	"                         connection, even a refused one)\n"
 	"  -v, --verbose          one line per client event on stderr\n"
@@ -67,6 +75,7 @@ enum {
 	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
 	OPT_RATE, OPT_BURST, OPT_COUNT, OPT_MIX, OPT_SEED, OPT_SIZES, OPT_FRAGMENT,
 	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
+	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY,
 };
 
 static const struct option options[] = {
@@ -92,10 +101,33 @@ static const struct option options[] = {
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "hostile", required_argument, NULL, OPT_HOSTILE },
+	{ "hostile-size", required_argument, NULL, OPT_HOSTILE_SIZE },
+	{ "hostile-delay", required_argument, NULL, OPT_HOSTILE_DELAY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* The usage text with the --hostile kinds indented under their option. */
+static void print_usage(void)
+{
+	static const char indent[] = "                         ";
+	char kinds[1024];
+	size_t n = 0;
+
+	memcpy(kinds, indent, sizeof(indent) - 1);
+	n = sizeof(indent) - 1;
+	for (const char *k = sim_hostile_kinds; *k; k++) {
+		kinds[n++] = *k;
+		if (*k == '\n') {
+			memcpy(kinds + n, indent, sizeof(indent) - 1);
+			n += sizeof(indent) - 1;
+		}
+	}
+	kinds[n] = 0;
+	printf(usage, kinds);
+}
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char *fmt, ...)
 {
@@ -301,11 +333,21 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 		case OPT_ONCE:
 			cfg->once = true;
 			break;
+		case OPT_HOSTILE:
+			if (sim_hostile_kind_parse(a, &cfg->hostile))
+				die_usage("--hostile: unknown kind '%s' (see --help)", a);
+			break;
+		case OPT_HOSTILE_SIZE:
+			cfg->hostile_size = parse_u64("--hostile-size", a, 1, UINT64_MAX >> 1);
+			break;
+		case OPT_HOSTILE_DELAY:
+			cfg->hostile_delay = parse_secs("--hostile-delay", a, 60);
+			break;
 		case 'v':
-			cfg->verbose = true;
+			fx_log_set_level(FX_LOG_INFO); /* one line per client event */
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			print_usage();
 			exit(0);
 		case ':':
 			die_usage("%s: needs a value", argv[optind - 1]);
@@ -331,9 +373,10 @@ int main(int argc, char **argv)
 	struct sim_server *srv = NULL;
 	struct ev_loop *loop;
 	ev_signal sigint, sigterm;
-	char err[512];
+	struct fx_error err;
 	int rc;
 
+	fx_log_set_prefix("feedsim"); /* the library's messages say who speaks */
 	memset(&cfg, 0, sizeof(cfg));
 	feedgen_config_default(&cfg.gen);
 	cfg.rate = 1000;
@@ -342,7 +385,10 @@ int main(int argc, char **argv)
 	cfg.pong_timeout = 60;
 	cfg.max_msg = 65536;
 	cfg.max_clients = 256;
+	cfg.hostile_delay = 0.1;
 	parse_args(argc, argv, &cfg);
+	if (cfg.hostile && !cfg.count)
+		cfg.count = 3; /* the valid messages before the attack */
 	if (!cfg.nlisten)
 		parse_listen(&cfg, "127.0.0.1:9443");
 	if (!cfg.tls.cert && !cfg.tls.key)
@@ -362,10 +408,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedsim: cannot start the event loop\n");
 		return 1;
 	}
-	rc = sim_server__new(loop, &cfg, &srv, err, sizeof(err));
+	rc = sim_server__new(&srv, loop, &cfg, &err);
 	if (rc) {
-		fprintf(stderr, "feedsim: %s\n", err);
-		sim_server__free(srv);
+		fprintf(stderr, "feedsim: %s\n", err.msg);
 		return 1;
 	}
 	for (unsigned i = 0; sim_server_listen_text(srv, i); i++)

@@ -8,19 +8,29 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include <ev.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
 
+#include "fast/ws_frame.h"
 #include "fp_stream.h"
 #include "pkt_parse.h"
 #include "tcp_reasm.h"
 #include "tls_keys.h"
+#include "tls_record.h"
 #include "tun_inject.h"
+#include "xdp_steer.h"
+#include "xsk_rx.h"
+
+_Static_assert(FASTPATH_SHA256_LEN == SHA256_DIGEST_LENGTH, "fastpath_stats digest size");
 
 #define FP_BATCH_MAX 256 /* >= xsk_rx batch size */
 
 struct fastpath {
 	struct fastpath_opts o;
+	struct fastpath_hooks h;
 	struct ev_loop *loop;
 	struct xdp_steer *steer;
 	struct xsk_rx *rx;
@@ -61,8 +71,15 @@ void fastpath__fail(struct fastpath *fp, const char *why)
 		return;
 	fp->failed = true;
 	fastpath__unregister(fp);
-	if (fp->o.on_failure)
-		fp->o.on_failure(fp->o.ctx, why);
+	if (fp->h.on_failure)
+		fp->h.on_failure(fp->h.user, why);
+}
+
+uint16_t fastpath__violation(const struct fastpath *fp)
+{
+	if (!fp->failed || !fp->stream || fp_stream__error_stage(fp->stream) != FP_STAGE_WS)
+		return 0;
+	return ws_frame_close_code(fp_stream__error(fp->stream));
 }
 
 /* ---- stream stages ---------------------------------------------------- */
@@ -74,24 +91,24 @@ static void on_ws_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 	if (fp->o.stamps)
 		fp->cur.at[LAT_PT_FRAME] = lat_stats_now_ns();
 	fp->st.messages++;
-	if (fp->o.on_message)
-		fp->o.on_message(fp->o.ctx, opcode, p, n, &fp->cur);
+	if (fp->h.on_message)
+		fp->h.on_message(fp->h.user, (uint8_t)opcode, p, n, &fp->cur);
 }
 
 static void on_ws_control(void *ctx, int opcode, const uint8_t *p, size_t n)
 {
 	struct fastpath *fp = ctx;
 
-	if (fp->o.on_control)
-		fp->o.on_control(fp->o.ctx, opcode, p, n);
+	if (fp->h.on_control)
+		fp->h.on_control(fp->h.user, (uint8_t)opcode, p, n);
 }
 
 static void on_tls_event(void *ctx, enum tls_record_event ev, unsigned detail)
 {
 	struct fastpath *fp = ctx;
 
-	if (fp->o.on_tls_event)
-		fp->o.on_tls_event(fp->o.ctx, ev, detail);
+	if (fp->h.on_tls_event)
+		fp->h.on_tls_event(fp->h.user, ev, detail);
 }
 
 static void on_record(void *ctx)
@@ -236,7 +253,7 @@ static long kernel_bio_cb(BIO *b, int oper, const char *argp, size_t len, int ar
 /* ---- lifecycle -------------------------------------------------------- */
 
 int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
-		  char *why, size_t why_len)
+		  struct fx_error *err)
 {
 	struct xsk_rx_config xc;
 	struct tun_inject_config tc;
@@ -245,11 +262,10 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	struct fastpath *fp;
 	int r;
 
+	*out = NULL;
 	fp = calloc(1, sizeof(*fp));
-	if (!fp) {
-		snprintf(why, why_len, "out of memory");
-		return -ENOMEM;
-	}
+	if (!fp)
+		return fx_error_set(err, -ENOMEM, "out of memory");
 	fp->o = *o;
 	fp->loop = loop;
 	lat_hist__init(&fp->service);
@@ -258,17 +274,13 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	if (!fp->stream_md || !fp->kernel_md ||
 	    !EVP_DigestInit_ex(fp->stream_md, EVP_sha256(), NULL) ||
 	    !EVP_DigestInit_ex(fp->kernel_md, EVP_sha256(), NULL)) {
-		snprintf(why, why_len, "cannot set up SHA-256");
-		r = -ENOMEM;
+		r = fx_error_set(err, -ENOMEM, "cannot set up SHA-256");
 		goto err;
 	}
 
-	r = xdp_steer__open(&fp->steer, o->ifname, o->xdp_mode);
-	if (r < 0) {
-		snprintf(why, why_len, "cannot attach XDP on %s: %s", o->ifname,
-			 xdp_steer_strerror(r));
+	r = xdp_steer__open(&fp->steer, o->ifname, o->xdp_mode, err);
+	if (r < 0)
 		goto err;
-	}
 	xsk_rx_defaults(&xc);
 	xc.ifname = o->ifname;
 	xc.queue = o->queue;
@@ -278,33 +290,32 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 		xc.batch = FP_BATCH_MAX;
 	r = xsk_rx__new(&fp->rx, &xc);
 	if (r < 0) {
-		snprintf(why, why_len, "cannot open AF_XDP sockets on %s: %s", o->ifname,
+		fx_error_set(err, r, "cannot open AF_XDP sockets on %s: %s", o->ifname,
 			 strerror(-r));
 		goto err;
 	}
 	r = xsk_rx__update_xskmap(fp->rx, xdp_steer__xsks_fd(fp->steer));
 	if (r < 0) {
-		snprintf(why, why_len, "cannot register AF_XDP sockets: %s", strerror(-r));
+		fx_error_set(err, r, "cannot register AF_XDP sockets: %s", strerror(-r));
 		goto err;
 	}
 	tun_inject_defaults(&tc);
-	r = tun_inject__new(&fp->tun, &tc, why, why_len);
+	r = tun_inject__new(&fp->tun, &tc, err);
 	if (r < 0)
 		goto err;
 
 	ro.deliver = on_stream_bytes;
 	ro.ctx = fp;
-	fp->reasm = tcp_reasm__new(&ro);
-	if (!fp->reasm) {
-		r = -errno;
-		snprintf(why, why_len, "cannot set up TCP reassembly: %s", strerror(errno));
+	r = tcp_reasm__new(&fp->reasm, &ro);
+	if (r < 0) {
+		fx_error_set(err, r, "cannot set up TCP reassembly: %s", fx_strerror(r));
 		goto err;
 	}
 	if (o->dump_path) {
 		fp->dump = fopen(o->dump_path, "wb");
 		if (!fp->dump) {
-			r = -errno;
-			snprintf(why, why_len, "cannot open %s: %s", o->dump_path, strerror(errno));
+			r = fx_error_set(err, -errno, "cannot open %s: %s", o->dump_path,
+					 strerror(errno));
 			goto err;
 		}
 		fp->dump_buf = malloc(1 << 20);
@@ -313,6 +324,7 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	}
 	so.proxied = o->proxied;
 	so.max_message = o->max_message;
+	so.check_utf8 = o->check_utf8;
 	so.dump = fp->dump;
 	so.ctx = fp;
 	so.on_message = on_ws_message;
@@ -321,11 +333,11 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	so.on_record = on_record;
 	fp->so = so;
 	fp->ro = ro;
-	fp->stream = fp_stream__new(&so);
-	fp->keys = tls_keys__new();
-	if (!fp->stream || !fp->keys) {
-		r = -ENOMEM;
-		snprintf(why, why_len, "out of memory");
+	r = fp_stream__new(&fp->stream, &so);
+	if (!r)
+		r = tls_keys__new(&fp->keys);
+	if (r < 0) {
+		fx_error_set(err, r, "out of memory");
 		goto err;
 	}
 	if (o->stale_ms) {
@@ -341,7 +353,7 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	}
 	r = xsk_rx__start(fp->rx, loop, o->poll, &fastpath_handler, fp);
 	if (r < 0) {
-		snprintf(why, why_len, "cannot start draining AF_XDP: %s", strerror(-r));
+		fx_error_set(err, r, "cannot start draining AF_XDP: %s", strerror(-r));
 		goto err;
 	}
 	snprintf(fp->describe, sizeof(fp->describe), "%s XDP%s on %s, AF_XDP %s mode, %u queue%s, %s poll",
@@ -354,7 +366,8 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	return 0;
 err:
 	fastpath__free(fp);
-	return r < 0 ? r : -EINVAL;
+	/* every failure above sets r < 0 (and err) */
+	return r;
 }
 
 int fastpath__on_socket(struct fastpath *fp, const struct sockaddr *local,
@@ -393,6 +406,11 @@ int fastpath__on_tls(struct fastpath *fp, SSL *ssl)
 	return 0;
 }
 
+void fastpath__set_hooks(struct fastpath *fp, const struct fastpath_hooks *h)
+{
+	fp->h = *h;
+}
+
 int fastpath__on_open(struct fastpath *fp, SSL *ssl)
 {
 	struct tls_epoch hs, app;
@@ -425,19 +443,22 @@ void fastpath__unregister(struct fastpath *fp)
 
 int fastpath__reset(struct fastpath *fp)
 {
-	struct tcp_reasm *r;
-	struct fp_stream *s;
-	struct tls_keys *k;
+	struct tcp_reasm *r = NULL;
+	struct fp_stream *s = NULL;
+	struct tls_keys *k = NULL;
+	int err;
 
 	fastpath__unregister(fp);
-	r = tcp_reasm__new(&fp->ro);
-	s = fp_stream__new(&fp->so);
-	k = tls_keys__new();
-	if (!r || !s || !k) {
+	err = tcp_reasm__new(&r, &fp->ro);
+	if (!err)
+		err = fp_stream__new(&s, &fp->so);
+	if (!err)
+		err = tls_keys__new(&k);
+	if (err) {
 		tcp_reasm__free(r);
 		fp_stream__free(s);
 		tls_keys__free(k);
-		return -ENOMEM;
+		return err;
 	}
 	tcp_reasm__free(fp->reasm);
 	fp_stream__free(fp->stream);

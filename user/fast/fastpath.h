@@ -10,7 +10,7 @@
  *
  * A segment the reassembler refuses (caps, window) is not re-injected: the
  * kernel never ACKs it, the exchange resends it, and the fast path gets it
- * again (DESIGN §1). After a fast-path failure the flow is removed from the
+ * again (docs/ARCHITECTURE.md §3). After a fast-path failure the flow is removed from the
  * XDP map (the kernel path gets the traffic directly) and frames still in
  * the rings keep being re-injected.
  */
@@ -22,16 +22,18 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <ev.h>
-#include <openssl/sha.h>
-#include <openssl/ssl.h>
+#include "fast_types.h" /* the option enums, TLS events, reassembler counters */
+#include "feedrx_bpf.h" /* FX_CNT__MAX */
+#include "stats/lat_stats.h"
 
-#include "feedrx_bpf.h"
-#include "lat_stats.h"
-#include "tcp_reasm.h"
-#include "tls_record.h"
-#include "xdp_steer.h"
-#include "xsk_rx.h"
+#include "core/fx_err.h"
+
+/* Declared, not included: the facade hands these through by pointer. */
+struct ev_loop;
+struct ssl_st;
+typedef struct ssl_st SSL;
+
+#define FASTPATH_SHA256_LEN 32 /* SHA256_DIGEST_LENGTH, checked in fastpath.c */
 
 struct fastpath_opts {
 	const char *ifname;          /* interface the feed arrives on */
@@ -42,19 +44,25 @@ struct fastpath_opts {
 	int busy_poll_usecs;         /* busy mode: SO_PREFER_BUSY_POLL etc. (0: off) */
 	bool proxied;                /* an HTTP CONNECT answer precedes TLS */
 	size_t max_message;
+	bool check_utf8;             /* deliver only UTF-8 text messages, as kconn does */
 	const char *dump_path;       /* write the reassembled stream here, or NULL */
 	bool stamps;                 /* take per-stage latency stamps (--stats) */
 	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */
 	unsigned stale_ms;           /* hung receiver: kernel gets the feed after this (0: never) */
-	void *ctx;
+};
+
+/* What the fast path reports, to whoever drives the connection. */
+struct fastpath_hooks {
+	void *user;
 	/* one WebSocket data message, with the stamps taken so far */
-	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n,
+	void (*on_message)(void *user, uint8_t opcode, const uint8_t *p, size_t n,
 			   const struct lat_stamps *st);
 	/* ping, pong, close seen on the fast path */
-	void (*on_control)(void *ctx, int opcode, const uint8_t *p, size_t n);
-	void (*on_tls_event)(void *ctx, enum tls_record_event ev, unsigned detail);
-	/* the fast path stopped delivering (once): why, for the log */
-	void (*on_failure)(void *ctx, const char *why);
+	void (*on_control)(void *user, uint8_t opcode, const uint8_t *p, size_t n);
+	void (*on_tls_event)(void *user, enum tls_record_event ev, unsigned detail);
+	/* the fast path stopped delivering (once): why, for the log;
+	 * fastpath__violation() tells a broken protocol from a broken path */
+	void (*on_failure)(void *user, const char *why);
 };
 
 struct fastpath_stats {
@@ -64,17 +72,20 @@ struct fastpath_stats {
 	uint64_t stream_bytes;          /* reassembled */
 	uint64_t messages;
 	uint64_t kernel_bytes;          /* ciphertext read by OpenSSL on the kernel socket */
-	uint8_t stream_sha256[SHA256_DIGEST_LENGTH]; /* of the reassembled stream */
-	uint8_t kernel_sha256[SHA256_DIGEST_LENGTH]; /* of what the kernel socket gave */
+	uint8_t stream_sha256[FASTPATH_SHA256_LEN]; /* of the reassembled stream */
+	uint8_t kernel_sha256[FASTPATH_SHA256_LEN]; /* of what the kernel socket gave */
 	struct tcp_reasm_stats reasm;
 };
 
 struct fastpath;
 
 /* Attach XDP, open the AF_XDP sockets and the TUN device, allocate every
- * buffer. 0, or negative with a one-line reason in why. */
+ * buffer. 0 and *out, or a negative code with a one-line reason in err. */
 int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
-		  char *why, size_t why_len);
+		  struct fx_error *err);
+
+/* Who hears the fast path's messages and events (copied). */
+void fastpath__set_hooks(struct fastpath *fp, const struct fastpath_hooks *h);
 
 /* Hooks for kconn: the socket is bound (register its flow before connect),
  * the SSL session exists (capture secrets), the upgrade is done. */
@@ -86,20 +97,23 @@ int fastpath__on_open(struct fastpath *fp, SSL *ssl);
 /* Stop steering (remove the flow); frames already in the rings are still
  * re-injected while the loop runs. */
 void fastpath__unregister(struct fastpath *fp);
-/* Give the fast path up from outside (the shadow found it had missed data):
- * unregisters the flow and calls on_failure with why, once. */
+/* Give the fast path up for a reason found outside it (the shadow found it
+ * had missed data): unregisters the flow and calls on_failure with why,
+ * once; delivery moves on. */
 void fastpath__fail(struct fastpath *fp, const char *why);
 /* Forget the connection (flow, stream, keys) so the next kconn attempt
  * starts clean: for a reconnect. 0 or -ENOMEM. */
 int fastpath__reset(struct fastpath *fp);
-/* Stop the fast path for a reason found outside it (delivery moves on). */
-void fastpath__fail(struct fastpath *fp, const char *why);
 /* Reassembled stream bytes of the current connection. */
 uint64_t fastpath__stream_bytes(const struct fastpath *fp);
 /* Test-only switch: make the fast path fail as a TLS desync would. */
 void fastpath__force_desync(struct fastpath *fp);
 
 bool fastpath__failed(const struct fastpath *fp);
+/* After a failure: the close code (1002, 1007, 1009) when it was the
+ * server's WebSocket stream that broke the protocol, which any decoder of
+ * the same bytes finds too; 0 when the fast path itself failed. */
+uint16_t fastpath__violation(const struct fastpath *fp);
 const char *fastpath__describe(const struct fastpath *fp); /* "native XDP, copy mode, 2 queues" */
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX]);

@@ -103,7 +103,10 @@ static int on_plaintext(void *arg, const uint8_t *p, size_t n)
 	}
 	if (n) {
 		r = ws_frame__feed(&s->ws, p, n);
-		if (r < 0)
+		/* after the server's close nothing more is read (RFC 6455 §1.4):
+		 * what it still sends is dropped, as the kernel path drops it,
+		 * and the close handshake ends the connection normally */
+		if (r < 0 && r != WS_FRAME_E_AFTER_CLOSE)
 			return fail(s, FP_STAGE_WS, (int)r), 1;
 	}
 	return 0;
@@ -117,30 +120,35 @@ static void on_tls_event(void *arg, enum tls_record_event ev, unsigned detail)
 		s->o.on_tls_event(s->o.ctx, ev, detail);
 }
 
-struct fp_stream *fp_stream__new(const struct fp_stream_opts *o)
+int fp_stream__new(struct fp_stream **out, const struct fp_stream_opts *o)
 {
 	struct ws_frame_opts wo = {0};
 	struct fp_stream *s;
+	int err = -ENOMEM;
 
+	*out = NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return NULL;
+		return -ENOMEM;
 	s->o = *o;
 	s->proxy_done = !o->proxied;
 	s->hold_cap = o->hold_bytes ? o->hold_bytes : FP_HOLD_DEFAULT;
 	s->hold = malloc(s->hold_cap);
 	if (!s->hold)
 		goto err_free;
-	s->tls = tls_record__new(on_plaintext, on_tls_event, s);
-	if (!s->tls)
+	err = tls_record__new(&s->tls, on_plaintext, on_tls_event, s);
+	if (err)
 		goto err_hold;
 	wo.max_msg = o->max_message;
+	wo.flags = o->check_utf8 ? WS_FRAME_F_UTF8 : 0;
 	wo.ctx = o->ctx;
 	wo.on_message = o->on_message;
 	wo.on_control = o->on_control;
-	if (ws_frame__init(&s->ws, &wo) < 0)
+	err = ws_frame__init(&s->ws, &wo);
+	if (err < 0)
 		goto err_tls;
-	return s;
+	*out = s;
+	return 0;
 
 err_tls:
 	tls_record__free(s->tls);
@@ -148,7 +156,7 @@ err_hold:
 	free(s->hold);
 err_free:
 	free(s);
-	return NULL;
+	return err;
 }
 
 void fp_stream__free(struct fp_stream *s)
@@ -263,33 +271,14 @@ void fp_stream__inject_desync(struct fp_stream *s)
 	s->desync = 1;
 }
 
-static const char *own_strerror(int err)
-{
-	switch (err) {
-	case FP_E_HOLD_FULL: return "stream bytes arrived too long before the TLS secrets";
-	case FP_E_HTTP_STATUS: return "unexpected HTTP status";
-	case FP_E_HTTP_TOO_LONG: return "HTTP response head too long";
-	case FP_E_GAP: return "bytes missing from the reassembled stream";
-	case FP_E_ENDED: return "stream ended early";
-	default: return "unknown error";
-	}
-}
-
 const char *fp_stream__strerror(const struct fp_stream *s, char *buf, size_t len)
 {
 	static const char *names[] = {"", "proxy", "hold", "tls", "http", "websocket"};
-	const char *what;
-
 	if (!s->err) {
 		snprintf(buf, len, "ok");
 		return buf;
 	}
-	if (s->stage == FP_STAGE_TLS && s->err > -100)
-		what = tls_record_strerror(s->err);
-	else if (s->stage == FP_STAGE_WS)
-		what = ws_frame_strerror(s->err);
-	else
-		what = own_strerror(s->err);
-	snprintf(buf, len, "%s: %s", names[s->stage], what);
+	/* codes of every stage are disjoint (core/fx_err.h): no guessing */
+	snprintf(buf, len, "%s: %s", names[s->stage], fx_strerror(s->err));
 	return buf;
 }

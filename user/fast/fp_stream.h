@@ -7,7 +7,8 @@
  *           over the secrets, kept in a bounded buffer;
  *   tls     tls_record following the stream from its first byte;
  *   http    the HTTP 101 upgrade response skipped to the byte;
- *   ws      ws_frame decoding; messages and control frames to callbacks.
+ *   ws      ws_frame decoding; messages and control frames to callbacks;
+ *           bytes after the server's CLOSE frame are dropped.
  *
  * Everything is allocated in fp_stream__new(); feeding allocates nothing.
  * The first error of any stage is sticky and reported with the stage's name.
@@ -19,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/fx_err.h"
 #include "tls_keys.h"
 #include "tls_record.h"
 
@@ -30,16 +32,17 @@ enum fp_stage {
 	FP_STAGE_WS,
 };
 
-#define FP_E_HOLD_FULL (-401)   /* secrets came too late: hold buffer full */
-#define FP_E_HTTP_STATUS (-402) /* the response is not the expected status */
-#define FP_E_HTTP_TOO_LONG (-403)
-#define FP_E_GAP (-404)         /* bytes missing from the stream */
-#define FP_E_ENDED (-405)       /* stream ended (FIN/RST/close) before its end */
+#define FP_E_HOLD_FULL (-FX_E_FP_HOLD_FULL)	/* secrets came too late: hold buffer full */
+#define FP_E_HTTP_STATUS (-FX_E_FP_HTTP_STATUS) /* the response is not the expected status */
+#define FP_E_HTTP_TOO_LONG (-FX_E_FP_HTTP_TOO_LONG)
+#define FP_E_GAP (-FX_E_FP_GAP)	    /* bytes missing from the stream */
+#define FP_E_ENDED (-FX_E_FP_ENDED) /* stream ended (FIN/RST/close) before its end */
 
 struct fp_stream_opts {
 	int proxied;          /* a CONNECT response precedes TLS */
 	size_t hold_bytes;    /* 0: 1 MiB */
 	size_t max_message;   /* 0: ws_frame default */
+	int check_utf8;       /* text messages must be UTF-8 (the kernel path's rule) */
 	FILE *dump;           /* raw stream copy, or NULL */
 	void *ctx;
 	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n);
@@ -51,7 +54,8 @@ struct fp_stream_opts {
 
 struct fp_stream;
 
-struct fp_stream *fp_stream__new(const struct fp_stream_opts *o);
+/* 0 and *out, or -ENOMEM / -EINVAL (bad max_message). */
+int fp_stream__new(struct fp_stream **out, const struct fp_stream_opts *o);
 void fp_stream__free(struct fp_stream *s);
 
 /* Secrets are known (after the kernel path's handshake): start TLS at the

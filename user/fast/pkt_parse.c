@@ -158,14 +158,3 @@ int pkt_parse_tcp(const uint8_t *frame, size_t len, struct pkt_tcp *out)
 	return PKT_OK;
 }
 
-const char *pkt_parse_strerror(int err)
-{
-	switch (err) {
-	case PKT_OK: return "ok";
-	case PKT_E_TRUNCATED: return "truncated packet";
-	case PKT_E_NOT_IP: return "not an IP packet";
-	case PKT_E_NOT_TCP: return "not a TCP segment";
-	case PKT_E_MALFORMED: return "malformed header";
-	default: return "unknown packet error";
-	}
-}

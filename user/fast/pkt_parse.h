@@ -8,20 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/fx_err.h"
 #include "feedrx_bpf.h"
-
-#define PKT_TCP_FIN 0x01
-#define PKT_TCP_SYN 0x02
-#define PKT_TCP_RST 0x04
-#define PKT_TCP_PSH 0x08
-#define PKT_TCP_ACK 0x10
 
 struct pkt_tcp {
 	struct fx_flow_key key; /* saddr/sport = sender of this packet */
 	uint32_t seq;           /* host byte order */
 	uint32_t ack;
 	uint16_t window;        /* raw, unscaled */
-	uint8_t flags;          /* PKT_TCP_* */
+	uint8_t flags;          /* FX_TCP_* */
 	uint16_t l3_off;        /* IP header offset in the frame */
 	uint32_t l3_len;        /* IP packet length (IPv6: 40 + payload length, up to 65,575) */
 	const uint8_t *payload;
@@ -30,19 +25,18 @@ struct pkt_tcp {
 
 enum pkt_parse_err {
 	PKT_OK = 0,
-	PKT_E_TRUNCATED = -1, /* shorter than its headers say */
-	PKT_E_NOT_IP = -2,    /* not IPv4/IPv6 */
-	PKT_E_NOT_TCP = -3,   /* another transport, or a non-first fragment */
-	PKT_E_MALFORMED = -4, /* impossible header values */
+	PKT_E_TRUNCATED = -FX_E_PKT_TRUNCATED, /* shorter than its headers say */
+	PKT_E_NOT_IP = -FX_E_PKT_NOT_IP,       /* not IPv4/IPv6 */
+	PKT_E_NOT_TCP = -FX_E_PKT_NOT_TCP,     /* another transport, or a non-first fragment */
+	PKT_E_MALFORMED = -FX_E_PKT_MALFORMED, /* impossible header values */
 };
 
-/* Parse an Ethernet frame. Returns PKT_OK or a negative pkt_parse_err. */
+/* Parse an Ethernet frame. Returns PKT_OK or a negative pkt_parse_err
+ * (fx_strerror() has its text). */
 int pkt_parse_tcp(const uint8_t *frame, size_t len, struct pkt_tcp *out);
 
 /* Offset of the IP header in an Ethernet frame (after one optional VLAN
  * tag), or a negative pkt_parse_err. */
 int pkt_parse_l3_offset(const uint8_t *frame, size_t len);
-
-const char *pkt_parse_strerror(int err);
 
 #endif

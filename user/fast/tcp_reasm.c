@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define likely(x) __builtin_expect(!!(x), 1)
+#include "core/util.h"
 
 struct tcp_reasm_ivl {
 	uint64_t off;   /* stream offset of the first held byte */
@@ -120,31 +120,28 @@ int tcp_reasm__init(struct tcp_reasm **out, void *mem, size_t size,
 	return 0;
 }
 
-struct tcp_reasm *tcp_reasm__new(const struct tcp_reasm_opts *opts)
+int tcp_reasm__new(struct tcp_reasm **out, const struct tcp_reasm_opts *opts)
 {
 	struct tcp_reasm *r;
 	size_t size;
 	void *mem;
 	int err;
 
+	*out = NULL;
 	size = tcp_reasm_mem_size(opts);
-	if (!size) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (!size)
+		return -EINVAL;
 	mem = malloc(size);
-	if (!mem) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!mem)
+		return -ENOMEM;
 	err = tcp_reasm__init(&r, mem, size, opts);
 	if (err) {
 		free(mem);
-		errno = -err;
-		return NULL;
+		return err;
 	}
 	r->alloc = mem;
-	return r;
+	*out = r;
+	return 0;
 }
 
 void tcp_reasm__free(struct tcp_reasm *r)
@@ -199,32 +196,6 @@ uint32_t tcp_reasm__next_seq(const struct tcp_reasm *r)
 void tcp_reasm__stats(const struct tcp_reasm *r, struct tcp_reasm_stats *out)
 {
 	*out = r->st;
-}
-
-const char *tcp_reasm_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "success";
-	case -EINVAL:
-		return "invalid argument";
-	case -ENOMEM:
-		return "out of memory";
-	case -ENOTCONN:
-		return "stream not started (no ISN yet)";
-	case -ERANGE:
-		return "segment outside the receive window";
-	case -ENOBUFS:
-		return "out-of-order store full (byte or segment cap)";
-	case -EPROTO:
-		return "TCP protocol violation (SYN with another ISN, data beyond FIN, moved FIN)";
-	case -EPIPE:
-		return "new data after the stream finished";
-	case -ECONNRESET:
-		return "stream was reset";
-	default:
-		return "unknown tcp_reasm error";
-	}
 }
 
 static void update_fast(struct tcp_reasm *r)
@@ -323,7 +294,7 @@ static void end_stream(struct tcp_reasm *r, enum tcp_reasm_state s, int how)
 static void check_fin(struct tcp_reasm *r)
 {
 	if (r->fin_known && r->next_off == r->fin_off)
-		end_stream(r, TCP_REASM_FINISHED, TCP_REASM_FIN);
+		end_stream(r, TCP_REASM_FINISHED, FX_TCP_FIN);
 }
 
 /* A segment starting exactly at the delivered edge: deliver its bytes from
@@ -466,19 +437,19 @@ refuse:
 static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uint8_t *p,
 		     uint32_t len)
 {
-	bool fin = flags & TCP_REASM_FIN;
+	bool fin = flags & FX_TCP_FIN;
 	uint32_t seen = 0, conflicts = 0, orig_len = len;
 	int64_t off, end, limit;
 	int err;
 
 	if (len && !p)
 		return -EINVAL;
-	if ((flags & TCP_REASM_SYN) && (flags & (TCP_REASM_FIN | TCP_REASM_RST))) {
+	if ((flags & FX_TCP_SYN) && (flags & (FX_TCP_FIN | FX_TCP_RST))) {
 		r->st.bad_syns++;
 		return -EPROTO;
 	}
 	if (r->state == TCP_REASM_IDLE) {
-		if (!(flags & TCP_REASM_SYN)) {
+		if (!(flags & FX_TCP_SYN)) {
 			r->st.not_started++;
 			return -ENOTCONN;
 		}
@@ -492,7 +463,7 @@ static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uin
 	} else if (r->state == TCP_REASM_RESET) {
 		r->st.after_end++;
 		return -ECONNRESET;
-	} else if (flags & TCP_REASM_SYN) {
+	} else if (flags & FX_TCP_SYN) {
 		if (seq != r->isn) {
 			r->st.bad_syns++;
 			return -EPROTO;
@@ -500,17 +471,17 @@ static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uin
 		r->st.syn_dups++;
 	}
 	/* The SYN occupies the ISN itself; its data (if any) starts after it. */
-	if (flags & TCP_REASM_SYN)
+	if (flags & FX_TCP_SYN)
 		seq++;
 	/* Pure ACKs and window probes carry no stream bytes, wherever their seq. */
-	if (!len && !(flags & (TCP_REASM_FIN | TCP_REASM_RST)))
+	if (!len && !(flags & (FX_TCP_FIN | FX_TCP_RST)))
 		return 0;
 
 	off = (int64_t)r->next_off + (int32_t)(seq - r->next_seq);
 	end = off + len;
 	limit = (int64_t)(r->next_off + r->window);
 
-	if (flags & TCP_REASM_RST) {
+	if (flags & FX_TCP_RST) {
 		if (r->state == TCP_REASM_FINISHED)
 			return 0; /* already complete; the kernel tears down */
 		/* RFC 5961 §3.2: only an exact match resets; the kernel answers
@@ -523,7 +494,7 @@ static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uin
 		r->st.ooo_bytes_now = 0;
 		r->st.ooo_segs_now = 0;
 		r->nivl = 0;
-		end_stream(r, TCP_REASM_RESET, TCP_REASM_RST);
+		end_stream(r, TCP_REASM_RESET, FX_TCP_RST);
 		return 0;
 	}
 
@@ -599,7 +570,7 @@ int tcp_reasm__push(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const void
 	/* In order, nothing held, no flags that matter, inside the window:
 	 * straight from the caller's buffer. len - 1 also rejects len == 0. */
 	if (likely(seq == r->next_seq && r->fast &&
-		   !(flags & (TCP_REASM_FIN | TCP_REASM_SYN | TCP_REASM_RST)) &&
+		   !(flags & (FX_TCP_FIN | FX_TCP_SYN | FX_TCP_RST)) &&
 		   len - 1 < r->window)) {
 		r->deliver(r->ctx, r->next_off, payload, len);
 		r->next_seq += len;

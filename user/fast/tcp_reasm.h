@@ -5,7 +5,7 @@
  * 64-bit stream offsets), a bounded out-of-order store allocated once at
  * creation, FIN/RST end-of-stream tracking and the counters describing all
  * of it. It does not send, ACK or re-inject anything: the kernel socket does
- * (DESIGN §1).
+ * (docs/ARCHITECTURE.md §3).
  *
  * Contract with the caller (the AF_XDP drain):
  *  - In-order bytes are delivered straight from the caller's buffer; held
@@ -25,11 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Flag bits with their wire values: pass the TCP header's flag byte as is
- * (other bits are ignored). */
-#define TCP_REASM_FIN 0x01
-#define TCP_REASM_SYN 0x02
-#define TCP_REASM_RST 0x04
+#include "feedrx_bpf.h" /* FX_TCP_*: pass the TCP header's flag byte as is */
+#include "fast_types.h" /* struct tcp_reasm_stats */
 
 #define TCP_REASM_DEF_MAX_OOO_BYTES (4u << 20)
 #define TCP_REASM_DEF_MAX_OOO_SEGS 1024u
@@ -56,7 +53,7 @@ static inline bool tcp_reasm_seq_leq(uint32_t a, uint32_t b)
 typedef void (*tcp_reasm_deliver_fn)(void *ctx, uint64_t off, const uint8_t *data, size_t len);
 
 /* The stream ended at offset off (all bytes before it delivered for FIN;
- * whatever was delivered so far for RST). how: TCP_REASM_FIN or TCP_REASM_RST. */
+ * whatever was delivered so far for RST). how: FX_TCP_FIN or FX_TCP_RST. */
 typedef void (*tcp_reasm_end_fn)(void *ctx, uint64_t off, int how);
 
 struct tcp_reasm_opts {
@@ -81,32 +78,6 @@ enum tcp_reasm_state {
 	TCP_REASM_RESET,    /* RST accepted: stream cut where it was */
 };
 
-struct tcp_reasm_stats {
-	uint64_t delivered_bytes;
-	uint64_t delivered_segs;   /* segments that contributed delivered bytes */
-	uint64_t ooo_segs;         /* segments stored out of order (total) */
-	uint64_t ooo_bytes;        /* bytes stored out of order (total) */
-	uint64_t ooo_bytes_now;    /* held now */
-	uint64_t ooo_segs_now;
-	uint64_t ooo_bytes_peak;
-	uint64_t ooo_segs_peak;
-	uint64_t dups;             /* segments with no new byte (all delivered or held) */
-	uint64_t overlaps;         /* segments partly new, partly already seen */
-	uint64_t dup_bytes;        /* already-seen bytes dropped (dups + overlaps) */
-	uint64_t overlap_conflicts;/* segments whose bytes differ from held ones */
-	uint64_t conflict_bytes;   /* the differing bytes (held copy kept) */
-	uint64_t out_of_window;    /* segments refused: beyond next + window */
-	uint64_t cap_refused;      /* segments refused: out-of-order caps */
-	uint64_t cap_refused_bytes;
-	uint64_t syn_dups;         /* retransmitted SYN(-ACK)s with the known ISN */
-	uint64_t bad_syns;         /* SYN with another ISN (refused) */
-	uint64_t fin_errors;       /* data beyond a FIN, or a FIN that moves (refused) */
-	uint64_t rst_ignored;      /* RST not at the next expected seq (ignored) */
-	uint64_t after_end;        /* new data after FIN/RST ended the stream */
-	uint64_t not_started;      /* segments before any ISN */
-	uint64_t discarded_bytes;  /* held bytes thrown away by RST */
-};
-
 struct tcp_reasm;
 
 /* Bytes needed by tcp_reasm__init() for these options; 0 if they are invalid. */
@@ -118,8 +89,8 @@ size_t tcp_reasm_mem_size(const struct tcp_reasm_opts *opts);
 int tcp_reasm__init(struct tcp_reasm **out, void *mem, size_t size,
 		    const struct tcp_reasm_opts *opts);
 
-/* Allocate and set up. NULL on error with errno (EINVAL, ENOMEM). */
-struct tcp_reasm *tcp_reasm__new(const struct tcp_reasm_opts *opts);
+/* Allocate and set up: 0 and *out, or -EINVAL / -ENOMEM. */
+int tcp_reasm__new(struct tcp_reasm **out, const struct tcp_reasm_opts *opts);
 
 /* Free what tcp_reasm__new() made; no-op for NULL and for __init memory. */
 void tcp_reasm__free(struct tcp_reasm *r);
@@ -158,8 +129,5 @@ uint64_t tcp_reasm__offset(const struct tcp_reasm *r);
 uint32_t tcp_reasm__next_seq(const struct tcp_reasm *r);
 
 void tcp_reasm__stats(const struct tcp_reasm *r, struct tcp_reasm_stats *out);
-
-/* Text for a code returned by this module. */
-const char *tcp_reasm_strerror(int err);
 
 #endif

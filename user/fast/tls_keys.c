@@ -358,9 +358,10 @@ int tls_keys_install(SSL_CTX *ctx)
 	return 0;
 }
 
-struct tls_keys *tls_keys__new(void)
+int tls_keys__new(struct tls_keys **out)
 {
-	return calloc(1, sizeof(struct tls_keys));
+	*out = calloc(1, sizeof(struct tls_keys));
+	return *out ? 0 : -ENOMEM;
 }
 
 void tls_keys__free(struct tls_keys *k)

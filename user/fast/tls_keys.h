@@ -16,7 +16,7 @@
  *
  * Use (client side):
  *   tls_keys_install(ctx);                     once per SSL_CTX
- *   k = tls_keys__new(); tls_keys__attach(k, ssl);   per SSL, before connect
+ *   tls_keys__new(&k); tls_keys__attach(k, ssl);    per SSL, before connect
  *   ... SSL_connect / SSL_read with read_ahead off (the default) ...
  *   tls_keys__handoff(k, ssl, &h);   -> start tls_record at h.stream_offset
  *
@@ -152,7 +152,8 @@ struct tls_keys;
  * callback already set on ctx keeps being called after ours. 0 or -errno. */
 int tls_keys_install(SSL_CTX *ctx);
 
-struct tls_keys *tls_keys__new(void);
+/* 0 and *out, or -ENOMEM. */
+int tls_keys__new(struct tls_keys **out);
 void tls_keys__free(struct tls_keys *k);
 
 /* Bind k to ssl (ex_data) and install the message callback that follows the

@@ -2,6 +2,7 @@
  * 1.3 AEAD suites) for the fast path. See tls_record.h for the contract. */
 #include "tls_record.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,30 +83,6 @@ struct tls_record {
 	struct tls_record_stats st;
 };
 
-const char *tls_record_strerror(int err)
-{
-	switch (err) {
-	case 0: return "success";
-	case TLS_RECORD_E_INVALID: return "invalid argument or reader not started";
-	case TLS_RECORD_E_NOMEM: return "out of memory";
-	case TLS_RECORD_E_CRYPTO: return "cipher or KDF failure in OpenSSL";
-	case TLS_RECORD_E_BAD_TYPE: return "unknown or forbidden record content type";
-	case TLS_RECORD_E_BAD_VERSION: return "record version is not 0x0303";
-	case TLS_RECORD_E_OVERFLOW: return "record length over the protocol limit";
-	case TLS_RECORD_E_PLAINTEXT_OVERFLOW: return "record plaintext would exceed 2^14 bytes";
-	case TLS_RECORD_E_BAD_LENGTH: return "record too short or forbidden empty record";
-	case TLS_RECORD_E_AUTH: return "record authentication failed (out of sync)";
-	case TLS_RECORD_E_NO_CONTENT_TYPE: return "TLS 1.3 record has no content type";
-	case TLS_RECORD_E_UNEXPECTED: return "unexpected message";
-	case TLS_RECORD_E_BAD_MESSAGE: return "malformed alert or handshake message";
-	case TLS_RECORD_E_ALERT: return "server sent a fatal alert";
-	case TLS_RECORD_E_SEQ_EXHAUSTED: return "record sequence number exhausted";
-	case TLS_RECORD_E_CLOSED: return "data after close_notify";
-	case TLS_RECORD_E_TRUNCATED: return "stream ended without close_notify";
-	}
-	return "unknown tls_record error";
-}
-
 static void wipe_keys(struct tls_record *r)
 {
 	OPENSSL_cleanse(r->iv, sizeof(r->iv));
@@ -115,13 +92,14 @@ static void wipe_keys(struct tls_record *r)
 	r->secret_len = 0;
 }
 
-struct tls_record *tls_record__new(tls_record_data_fn on_data, tls_record_event_fn on_event,
-				   void *arg)
+int tls_record__new(struct tls_record **out, tls_record_data_fn on_data,
+		    tls_record_event_fn on_event, void *arg)
 {
 	struct tls_record *r = calloc(1, sizeof(*r));
 
+	*out = NULL;
 	if (!r)
-		return NULL;
+		return -ENOMEM;
 	r->rec = malloc(REC_CAP);
 	if (!r->rec)
 		goto free_r;
@@ -135,7 +113,8 @@ struct tls_record *tls_record__new(tls_record_data_fn on_data, tls_record_event_
 	r->on_event = on_event;
 	r->arg = arg;
 	r->last_alert = -1;
-	return r;
+	*out = r;
+	return 0;
 
 free_pt:
 	free(r->pt);
@@ -143,7 +122,7 @@ free_rec:
 	free(r->rec);
 free_r:
 	free(r);
-	return NULL;
+	return -ENOMEM;
 }
 
 void tls_record__free(struct tls_record *r)

@@ -29,7 +29,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/fx_err.h"
 #include "tls_keys.h"
+#include "fast_types.h" /* enum tls_record_event */
 
 #define TLS_RECORD_HEADER_LEN 5
 #define TLS_RECORD_MAX_PLAINTEXT 16384                 /* 2^14 */
@@ -38,33 +40,28 @@
 
 /* Errors: negative, sticky (the reader stays failed). */
 enum tls_record_error {
-	TLS_RECORD_E_INVALID = -1,      /* bad argument or not started */
-	TLS_RECORD_E_NOMEM = -2,
-	TLS_RECORD_E_CRYPTO = -3,       /* OpenSSL cipher or KDF failure */
-	TLS_RECORD_E_BAD_TYPE = -4,     /* unknown or forbidden content type */
-	TLS_RECORD_E_BAD_VERSION = -5,  /* legacy_record_version not 0x0303 */
-	TLS_RECORD_E_OVERFLOW = -6,     /* record length over the limit */
-	TLS_RECORD_E_PLAINTEXT_OVERFLOW = -7, /* plaintext would exceed 2^14 */
-	TLS_RECORD_E_BAD_LENGTH = -8,   /* too short for the AEAD, or a forbidden empty record */
-	TLS_RECORD_E_AUTH = -9,         /* AEAD tag mismatch: out of sync */
-	TLS_RECORD_E_NO_CONTENT_TYPE = -10, /* TLS 1.3 inner plaintext all padding */
-	TLS_RECORD_E_UNEXPECTED = -11,  /* message not allowed here */
-	TLS_RECORD_E_BAD_MESSAGE = -12, /* malformed alert or handshake message */
-	TLS_RECORD_E_ALERT = -13,       /* the server sent a fatal alert */
-	TLS_RECORD_E_SEQ_EXHAUSTED = -14, /* 2^64 records in one epoch */
-	TLS_RECORD_E_CLOSED = -15,      /* data fed after close_notify */
-	TLS_RECORD_E_TRUNCATED = -16,   /* stream ended mid-record or without close_notify */
+	TLS_RECORD_E_INVALID = -FX_E_TLS_INVALID, /* bad argument or not started */
+	TLS_RECORD_E_NOMEM = -FX_E_TLS_NOMEM,
+	TLS_RECORD_E_CRYPTO = -FX_E_TLS_CRYPTO,		  /* OpenSSL cipher or KDF failure */
+	TLS_RECORD_E_BAD_TYPE = -FX_E_TLS_BAD_TYPE,	  /* unknown or forbidden content type */
+	TLS_RECORD_E_BAD_VERSION = -FX_E_TLS_BAD_VERSION, /* legacy_record_version not 0x0303 */
+	TLS_RECORD_E_OVERFLOW = -FX_E_TLS_OVERFLOW,	  /* record length over the limit */
+	TLS_RECORD_E_PLAINTEXT_OVERFLOW =
+	    -FX_E_TLS_PLAINTEXT_OVERFLOW, /* plaintext would exceed 2^14 */
+	TLS_RECORD_E_BAD_LENGTH =
+	    -FX_E_TLS_BAD_LENGTH, /* too short for the AEAD, or a forbidden empty record */
+	TLS_RECORD_E_AUTH = -FX_E_TLS_AUTH, /* AEAD tag mismatch: out of sync */
+	TLS_RECORD_E_NO_CONTENT_TYPE =
+	    -FX_E_TLS_NO_CONTENT_TYPE,			  /* TLS 1.3 inner plaintext all padding */
+	TLS_RECORD_E_UNEXPECTED = -FX_E_TLS_UNEXPECTED,	  /* message not allowed here */
+	TLS_RECORD_E_BAD_MESSAGE = -FX_E_TLS_BAD_MESSAGE, /* malformed alert or handshake message */
+	TLS_RECORD_E_ALERT = -FX_E_TLS_ALERT,		  /* the server sent a fatal alert */
+	TLS_RECORD_E_SEQ_EXHAUSTED = -FX_E_TLS_SEQ_EXHAUSTED, /* 2^64 records in one epoch */
+	TLS_RECORD_E_CLOSED = -FX_E_TLS_CLOSED,		      /* data fed after close_notify */
+	TLS_RECORD_E_TRUNCATED =
+	    -FX_E_TLS_TRUNCATED, /* stream ended mid-record or without close_notify */
 };
 
-const char *tls_record_strerror(int err);
-
-enum tls_record_event {
-	TLS_RECORD_EV_NEW_SESSION_TICKET, /* skipped */
-	TLS_RECORD_EV_KEY_UPDATE,   /* detail: 1 if update_requested (answer on the kernel path) */
-	TLS_RECORD_EV_CLOSE_NOTIFY, /* clean end */
-	TLS_RECORD_EV_ALERT,        /* detail: level << 8 | description; fatal ones also fail feed */
-	TLS_RECORD_EV_HANDSHAKE_DONE, /* stream mode: the server's Finished, app epoch begins */
-};
 
 /* Plaintext of one application_data record, valid during the call only.
  * Return 0 to go on; non-zero pauses: feed returns after this record. */
@@ -84,8 +81,9 @@ struct tls_record_stats {
 
 struct tls_record;
 
-struct tls_record *tls_record__new(tls_record_data_fn on_data, tls_record_event_fn on_event,
-				   void *arg);
+/* 0 and *out, or -ENOMEM. */
+int tls_record__new(struct tls_record **out, tls_record_data_fn on_data,
+		    tls_record_event_fn on_event, void *arg);
 void tls_record__free(struct tls_record *r);
 
 /* Start (or restart) at a record boundary: the next byte fed is the first byte

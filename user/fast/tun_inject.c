@@ -9,7 +9,6 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +31,6 @@ void tun_inject_defaults(struct tun_inject_config *cfg)
 	cfg->name = NULL;
 	cfg->rp_filter = 2;
 	cfg->ipv4_dummy = true;
-}
-
-static void say(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
 }
 
 static int read_int(const char *path, int *v)
@@ -179,8 +167,8 @@ out:
 	return err;
 }
 
-int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg, char *why,
-		    size_t why_len)
+int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg,
+		    struct fx_error *why)
 {
 	const char *name = cfg->name ? cfg->name : "fxtun%d";
 	struct tun_inject *t;
@@ -188,18 +176,17 @@ int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg
 	char path[96], fix[160];
 	int err, all = 0, dev = 0, rpf, set_err = 0, addr_err;
 
-	if (strlen(name) >= IF_NAMESIZE || cfg->rp_filter > 2) {
-		say(why, why_len, "bad TUN name or rp_filter value");
-		return -EINVAL;
-	}
+	*out = NULL;
+	if (strlen(name) >= IF_NAMESIZE || cfg->rp_filter > 2)
+		return fx_error_set(why, -EINVAL, "bad TUN name or rp_filter value");
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return -ENOMEM;
+		return fx_error_set(why, -ENOMEM, "out of memory");
 	/* Non-blocking: a full device must never stall the feed loop. */
 	t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (t->fd < 0) {
 		err = -errno;
-		say(why, why_len, "cannot open /dev/net/tun: %s", strerror(-err));
+		fx_error_set(why, err, "cannot open /dev/net/tun: %s", strerror(-err));
 		goto err_free;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -207,20 +194,20 @@ int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg
 	strcpy(ifr.ifr_name, name);
 	if (ioctl(t->fd, TUNSETIFF, &ifr)) {
 		err = -errno;
-		say(why, why_len, "cannot create TUN device %s: %s", name, strerror(-err));
+		fx_error_set(why, err, "cannot create TUN device %s: %s", name, strerror(-err));
 		goto err_close;
 	}
 	memcpy(t->name, ifr.ifr_name, IF_NAMESIZE - 1);
 	err = set_up(t->name);
 	if (err) {
-		say(why, why_len, "cannot bring %s up: %s", t->name, strerror(-err));
+		fx_error_set(why, err, "cannot bring %s up: %s", t->name, strerror(-err));
 		goto err_close;
 	}
 	if (cfg->ipv4_dummy) {
 		addr_err = add_dummy_addr(if_nametoindex(t->name));
 		if (addr_err && addr_err != -EEXIST) {
 			err = addr_err;
-			say(why, why_len, "cannot add %s to %s: %s", TUN_INJECT_DUMMY_ADDR, t->name,
+			fx_error_set(why, err, "cannot add %s to %s: %s", TUN_INJECT_DUMMY_ADDR, t->name,
 			    strerror(-err));
 			goto err_close;
 		}
@@ -232,7 +219,7 @@ int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg
 	rpf = tun_inject_rp_filter(t->name, &all, &dev);
 	if (rpf < 0) {
 		err = rpf;
-		say(why, why_len, "cannot read rp_filter of %s: %s", t->name, strerror(-err));
+		fx_error_set(why, err, "cannot read rp_filter of %s: %s", t->name, strerror(-err));
 		goto err_close;
 	}
 	if (rpf == 1 || (rpf == 2 && !cfg->ipv4_dummy)) {
@@ -248,7 +235,7 @@ int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg
 				 "net.ipv4.conf.%s.rp_filter=0 (without an IPv4 address only 0 "
 				 "passes)",
 				 t->name);
-		say(why, why_len,
+		fx_error_set(why, err,
 		    "reverse-path filter on %s is %s (all=%d, %s=%d%s%s%s): the kernel would drop "
 		    "every re-injected packet; run: %s",
 		    t->name, rpf == 1 ? "strict" : "loose", all, t->name, dev,
@@ -361,9 +348,3 @@ void tun_inject__stats(const struct tun_inject *t, struct tun_inject_stats *out)
 	*out = t->st;
 }
 
-const char *tun_inject_strerror(int err)
-{
-	if (err == TUN_INJECT_E_RPF)
-		return "the reverse-path filter on the TUN device would drop re-injected packets";
-	return strerror(err < 0 ? -err : err);
-}

@@ -1,5 +1,5 @@
 /* tun_inject — hands every frame the fast path took off the AF_XDP ring back
- * to the kernel (DESIGN §1): its IP packet is written into a TUN device
+ * to the kernel (docs/ARCHITECTURE.md §3): its IP packet is written into a TUN device
  * (IFF_TUN | IFF_NO_PI), the kernel finds the socket by its 4-tuple and
  * ACKs, opens the window and tears down as if XDP had passed the frame.
  * Owns the device, its reverse-path filter setting and the counters.
@@ -28,7 +28,9 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define TUN_INJECT_E_RPF (-1001) /* rp_filter on the device would drop what we write */
+#include "core/fx_err.h"
+
+#define TUN_INJECT_E_RPF (-FX_E_TUN_RPF) /* rp_filter on the device would drop what we write */
 
 struct tun_inject;
 
@@ -51,9 +53,9 @@ void tun_inject_defaults(struct tun_inject_config *cfg);
 
 /* Create the device, bring it up, give it the dummy address, set rp_filter.
  * 0 or a negative code; on failure a one-line explanation goes to why (if
- * given). */
-int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg, char *why,
-		    size_t why_len);
+ * not NULL). */
+int tun_inject__new(struct tun_inject **out, const struct tun_inject_config *cfg,
+		    struct fx_error *why);
 void tun_inject__free(struct tun_inject *t);
 
 const char *tun_inject__name(const struct tun_inject *t);
@@ -75,7 +77,5 @@ void tun_inject__stats(const struct tun_inject *t, struct tun_inject_stats *out)
 /* Effective IPv4 rp_filter of dev, max(all, dev): 0 off, 1 strict, 2 loose;
  * all and devval get the two settings when non-NULL. Or -errno. */
 int tun_inject_rp_filter(const char *dev, int *all, int *devval);
-
-const char *tun_inject_strerror(int err);
 
 #endif

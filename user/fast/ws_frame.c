@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
+#include "proto/utf8.h"
+#include "core/util.h"
+
 /* forced for the per-message helpers: -O2 keeps them out of line, which
  * costs ~2.5 ns of the ~8 ns per contiguous 150-byte message */
 #define always_inline inline __attribute__((always_inline))
@@ -63,22 +64,21 @@ void ws_frame__fini(struct ws_frame *d)
 	d->own_buf = false;
 }
 
-struct ws_frame *ws_frame__new(const struct ws_frame_opts *opts)
+int ws_frame__new(struct ws_frame **out, const struct ws_frame_opts *opts)
 {
 	struct ws_frame *d = malloc(sizeof(*d));
 	int err;
 
-	if (!d) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	*out = NULL;
+	if (!d)
+		return -ENOMEM;
 	err = ws_frame__init(d, opts);
 	if (err) {
 		free(d);
-		errno = -err;
-		return NULL;
+		return err;
 	}
-	return d;
+	*out = d;
+	return 0;
 }
 
 void ws_frame__free(struct ws_frame *d)
@@ -124,111 +124,6 @@ uint16_t ws_frame_close_code(int err)
 	if (err <= WS_FRAME_E_MASKED && err >= WS_FRAME_E_AFTER_CLOSE)
 		return WS_CLOSE_PROTOCOL;
 	return 1011;
-}
-
-const char *ws_frame_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "success";
-	case WS_FRAME_E_MASKED:
-		return "masked frame from the server";
-	case WS_FRAME_E_RSV:
-		return "reserved bits set (no extension negotiated)";
-	case WS_FRAME_E_OPCODE:
-		return "reserved opcode";
-	case WS_FRAME_E_CTRL_FRAGMENTED:
-		return "fragmented control frame";
-	case WS_FRAME_E_CTRL_TOO_LONG:
-		return "control frame payload over 125 bytes";
-	case WS_FRAME_E_CLOSE_LEN:
-		return "close frame with a 1-byte payload";
-	case WS_FRAME_E_CLOSE_CODE:
-		return "close code not valid on the wire";
-	case WS_FRAME_E_CONT_UNEXPECTED:
-		return "continuation frame outside a message";
-	case WS_FRAME_E_DATA_IN_FRAGMENT:
-		return "new data frame inside a fragmented message";
-	case WS_FRAME_E_LEN_MSB:
-		return "64-bit payload length with the top bit set";
-	case WS_FRAME_E_LEN_NONMINIMAL:
-		return "payload length not minimally encoded";
-	case WS_FRAME_E_AFTER_CLOSE:
-		return "data after the close frame";
-	case WS_FRAME_E_TOO_BIG:
-		return "message larger than the maximum size";
-	case WS_FRAME_E_UTF8:
-		return "invalid UTF-8 in a text message or close reason";
-	case -EINVAL:
-		return "invalid argument";
-	case -ENOMEM:
-		return "out of memory";
-	default:
-		return "unknown error";
-	}
-}
-
-/* RFC 3629 well-formedness with an 8-bytes-at-a-time ASCII skip. */
-bool ws_frame_utf8_valid(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c, lo = 0x80, hi = 0xbf;
-		size_t k;
-
-		while (i + 8 <= n) {
-			uint64_t w;
-
-			memcpy(&w, s + i, 8);
-			if (w & 0x8080808080808080ull)
-				break;
-			i += 8;
-		}
-		if (i >= n)
-			break;
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		/* lead byte -> continuation count and the range of the 2nd byte
-		 * that excludes overlongs, surrogates and > U+10FFFF */
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1;
-		else if (c == 0xe0)
-			k = 2, lo = 0xa0;
-		else if (c == 0xed)
-			k = 2, hi = 0x9f;
-		else if (c >= 0xe1 && c <= 0xef)
-			k = 2;
-		else if (c == 0xf0)
-			k = 3, lo = 0x90;
-		else if (c >= 0xf1 && c <= 0xf3)
-			k = 3;
-		else if (c == 0xf4)
-			k = 3, hi = 0x8f;
-		else
-			return false;
-		if (n - i <= k)
-			return false;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (size_t j = 2; j <= k; j++)
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-		i += k + 1;
-	}
-	return true;
-}
-
-static bool close_code_valid(uint16_t c)
-{
-	if (c >= 1000 && c <= 1003)
-		return true;
-	if (c >= 1007 && c <= 1014)
-		return true;
-	return c >= 3000 && c <= 4999;
 }
 
 static int fail(struct ws_frame *d, int err)
@@ -335,9 +230,9 @@ static inline void frame_hook(struct ws_frame *d)
 static int ctrl_done(struct ws_frame *d, const uint8_t *p, size_t n)
 {
 	if (d->op == WS_OP_CLOSE && n >= 2) {
-		if (!close_code_valid((uint16_t)(p[0] << 8 | p[1])))
+		if (!ws_close_code_valid((uint16_t)(p[0] << 8 | p[1])))
 			return WS_FRAME_E_CLOSE_CODE;
-		if ((d->flags & WS_FRAME_F_UTF8) && !ws_frame_utf8_valid(p + 2, n - 2))
+		if ((d->flags & WS_FRAME_F_UTF8) && !utf8_valid(p + 2, n - 2))
 			return WS_FRAME_E_UTF8;
 	}
 	if (d->op == WS_OP_CLOSE) {
@@ -354,7 +249,7 @@ static int ctrl_done(struct ws_frame *d, const uint8_t *p, size_t n)
 /* The final fragment of a data message is complete; the message is at p. */
 static always_inline int msg_done(struct ws_frame *d, const uint8_t *p, size_t n)
 {
-	if ((d->flags & WS_FRAME_F_UTF8) && d->msg_op == WS_OP_TEXT && !ws_frame_utf8_valid(p, n))
+	if ((d->flags & WS_FRAME_F_UTF8) && d->msg_op == WS_OP_TEXT && !utf8_valid(p, n))
 		return WS_FRAME_E_UTF8;
 	d->state = ST_HEADER;
 	d->in_msg = false;

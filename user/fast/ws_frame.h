@@ -47,53 +47,35 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/fx_err.h"
+#include "proto/ws_proto.h" /* opcodes WS_OP_*, close codes WS_CLOSE_* */
+
 #define WS_FRAME_DEFAULT_MAX_MSG (4u << 20) /* 4 MiB */
 #define WS_FRAME_LIMIT_MAX_MSG (1u << 30)   /* largest max_msg accepted */
 #define WS_FRAME_MAX_CTRL 125
 #define WS_FRAME_MAX_HDR 10 /* 2 + 8 (64-bit length); server frames carry no mask */
 
-enum ws_frame_opcode {
-	WS_OP_CONT = 0x0,
-	WS_OP_TEXT = 0x1,
-	WS_OP_BINARY = 0x2,
-	WS_OP_CLOSE = 0x8,
-	WS_OP_PING = 0x9,
-	WS_OP_PONG = 0xa,
-};
-
-/* Close status codes (RFC 6455 §7.4.1), for every WebSocket endpoint here. */
-enum ws_close_code {
-	WS_CLOSE_NORMAL = 1000,
-	WS_CLOSE_GOING_AWAY = 1001,
-	WS_CLOSE_PROTOCOL = 1002,
-	WS_CLOSE_UNSUPPORTED = 1003,
-	WS_CLOSE_NO_STATUS = 1005, /* never on the wire: "no code in the frame" */
-	WS_CLOSE_BAD_DATA = 1007,
-	WS_CLOSE_POLICY = 1008,
-	WS_CLOSE_TOO_BIG = 1009,
-};
-
-/* Decoding errors; kept clear of errno values (ws_frame__init returns
- * -EINVAL / -ENOMEM) so one ws_frame_strerror() serves both. */
+/* Decoding errors: ws_frame's block of core/fx_err.h, clear of the errno
+ * values ws_frame__init returns; fx_strerror() has their texts. */
 enum ws_frame_err {
 	WS_FRAME_OK = 0,
 	/* protocol errors: close code 1002 */
-	WS_FRAME_E_MASKED = -301,	    /* server frame has the MASK bit */
-	WS_FRAME_E_RSV = -302,		    /* RSV1-3 set without an extension */
-	WS_FRAME_E_OPCODE = -303,	    /* reserved opcode */
-	WS_FRAME_E_CTRL_FRAGMENTED = -304,  /* control frame without FIN */
-	WS_FRAME_E_CTRL_TOO_LONG = -305,    /* control payload > 125 */
-	WS_FRAME_E_CLOSE_LEN = -306,	    /* CLOSE payload of 1 byte */
-	WS_FRAME_E_CLOSE_CODE = -307,	    /* CLOSE code not valid on the wire */
-	WS_FRAME_E_CONT_UNEXPECTED = -308,  /* CONTINUATION outside a message */
-	WS_FRAME_E_DATA_IN_FRAGMENT = -309, /* TEXT/BINARY inside a message */
-	WS_FRAME_E_LEN_MSB = -310,	    /* 64-bit length with the MSB set */
-	WS_FRAME_E_LEN_NONMINIMAL = -311,   /* length not in its shortest form */
-	WS_FRAME_E_AFTER_CLOSE = -312,	    /* bytes after the CLOSE frame */
+	WS_FRAME_E_MASKED = -FX_E_WS_MASKED,		       /* server frame has the MASK bit */
+	WS_FRAME_E_RSV = -FX_E_WS_RSV,			       /* RSV1-3 set without an extension */
+	WS_FRAME_E_OPCODE = -FX_E_WS_OPCODE,		       /* reserved opcode */
+	WS_FRAME_E_CTRL_FRAGMENTED = -FX_E_WS_CTRL_FRAGMENTED, /* control frame without FIN */
+	WS_FRAME_E_CTRL_TOO_LONG = -FX_E_WS_CTRL_TOO_LONG,     /* control payload > 125 */
+	WS_FRAME_E_CLOSE_LEN = -FX_E_WS_CLOSE_LEN,	       /* CLOSE payload of 1 byte */
+	WS_FRAME_E_CLOSE_CODE = -FX_E_WS_CLOSE_CODE, /* CLOSE code not valid on the wire */
+	WS_FRAME_E_CONT_UNEXPECTED = -FX_E_WS_CONT_UNEXPECTED, /* CONTINUATION outside a message */
+	WS_FRAME_E_DATA_IN_FRAGMENT = -FX_E_WS_DATA_IN_FRAGMENT, /* TEXT/BINARY inside a message */
+	WS_FRAME_E_LEN_MSB = -FX_E_WS_LEN_MSB,		     /* 64-bit length with the MSB set */
+	WS_FRAME_E_LEN_NONMINIMAL = -FX_E_WS_LEN_NONMINIMAL, /* length not in its shortest form */
+	WS_FRAME_E_AFTER_CLOSE = -FX_E_WS_AFTER_CLOSE,	     /* bytes after the CLOSE frame */
 	/* close code 1009 */
-	WS_FRAME_E_TOO_BIG = -320, /* message larger than max_msg */
+	WS_FRAME_E_TOO_BIG = -FX_E_WS_TOO_BIG, /* message larger than max_msg */
 	/* close code 1007 (only with WS_FRAME_F_UTF8) */
-	WS_FRAME_E_UTF8 = -330, /* TEXT message or CLOSE reason not UTF-8 */
+	WS_FRAME_E_UTF8 = -FX_E_WS_UTF8, /* TEXT message or CLOSE reason not UTF-8 */
 };
 
 #define WS_FRAME_F_UTF8 0x1u /* validate UTF-8 of TEXT messages and CLOSE reasons */
@@ -156,8 +138,8 @@ int ws_frame__init(struct ws_frame *d, const struct ws_frame_opts *opts);
 /* Release what ws_frame__init allocated. */
 void ws_frame__fini(struct ws_frame *d);
 
-/* Allocate and set up a decoder; NULL with errno set on failure. */
-struct ws_frame *ws_frame__new(const struct ws_frame_opts *opts);
+/* Allocate and set up a decoder: 0 and *out, or -EINVAL / -ENOMEM. */
+int ws_frame__new(struct ws_frame **out, const struct ws_frame_opts *opts);
 void ws_frame__free(struct ws_frame *d);
 
 /* Decode len bytes of the server's stream. Returns len (all bytes are
@@ -176,10 +158,5 @@ int ws_frame__error(const struct ws_frame *d);
 /* WebSocket close code to send for err: 1002, 1007, 1009; 1000 for 0;
  * 1011 for anything else. */
 uint16_t ws_frame_close_code(int err);
-const char *ws_frame_strerror(int err);
-
-/* Is s[0..n) well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
- * code points above U+10FFFF)? */
-bool ws_frame_utf8_valid(const uint8_t *s, size_t n);
 
 #endif

@@ -12,7 +12,6 @@
 #include <linux/magic.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 
 #include <sys/mman.h>
 
+#include "core/fx_log.h"
 #include "feedrx_xdp.skel.h"
 
 #define XDP_STEER_PROG_NAME "fx_xdp_steer"
@@ -46,7 +46,8 @@ struct xdp_steer {
 	__u64 *percpu; /* ncpus slots, for summing one counter */
 };
 
-const char *xdp_steer_strerror(int err)
+/* What an attach failure means here: the errno's own text is too vague. */
+static const char *xdp_steer_explain(int err)
 {
 	switch (err) {
 	case 0:
@@ -69,7 +70,7 @@ const char *xdp_steer_strerror(int err)
 	case -EADDRNOTAVAIL:
 		return "socket address is a wildcard or has port 0";
 	default:
-		return strerror(err < 0 ? -err : err);
+		return fx_strerror(err);
 	}
 }
 
@@ -184,8 +185,8 @@ static int xdp_steer_remove_one_leftover(int ifindex, const char *ifname)
 	if (err == -ENOENT || (!err && !mp))
 		return 0;
 	if (err) {
-		fprintf(stderr, "feedrx: cannot inspect XDP programs on %s: %s\n", ifname,
-			strerror(-err));
+		fx_log(FX_LOG_ERROR, "cannot inspect XDP programs on %s: %s", ifname,
+		       strerror(-err));
 		return err;
 	}
 	legacy = xdp_multiprog__is_legacy(mp);
@@ -196,9 +197,9 @@ static int xdp_steer_remove_one_leftover(int ifindex, const char *ifname)
 		} else if (it) {
 			/* libxdp cannot add to a program attached without its
 			 * dispatcher, and we never remove someone else's. */
-			fprintf(stderr,
-				"feedrx: %s already has XDP program '%s' (id %u) attached "
-				"without libxdp's dispatcher; feedrx will not replace it\n",
+			fx_log(FX_LOG_ERROR,
+			       "%s already has XDP program '%s' (id %u) attached "
+			       "without libxdp's dispatcher; feedrx will not replace it",
 				ifname, xdp_program__name(it) ? xdp_program__name(it) : "?",
 				xdp_program__id(it));
 			err = -EEXIST;
@@ -217,24 +218,25 @@ static int xdp_steer_remove_one_leftover(int ifindex, const char *ifname)
 	id = xdp_program__id(p);
 	holder = xdp_steer_prog_holder(id);
 	if (holder) {
-		fprintf(stderr,
-			"feedrx: %s already has XDP program %s (id %u) held by live process %d; "
-			"refusing to remove it (stop that receiver first)\n",
+		fx_log(FX_LOG_ERROR,
+		       "%s already has XDP program %s (id %u) held by live process %d; "
+		       "refusing to remove it (stop that receiver first)",
 			ifname, XDP_STEER_PROG_NAME, id, (int)holder);
 		err = -EBUSY;
 		goto out;
 	}
-	fprintf(stderr,
-		"feedrx: removing leftover XDP program %s (id %u) from %s: a receiver exited "
-		"without detaching it\n",
+	/* WARN: shown by default, something unusual happened to the device */
+	fx_log(FX_LOG_WARN,
+	       "removing leftover XDP program %s (id %u) from %s: a receiver exited "
+	       "without detaching it",
 		XDP_STEER_PROG_NAME, id, ifname);
 	if (legacy)
 		err = xdp_multiprog__detach(mp);
 	else
 		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
 	if (err) {
-		fprintf(stderr, "feedrx: cannot remove leftover program from %s: %s\n", ifname,
-			strerror(-err));
+		fx_log(FX_LOG_ERROR, "cannot remove leftover program from %s: %s", ifname,
+		       strerror(-err));
 		goto out;
 	}
 	err = 1;
@@ -254,70 +256,6 @@ static int xdp_steer_remove_leftovers(int ifindex, const char *ifname)
 			return err;
 	}
 	return -EBUSY;
-}
-
-/* libbpf and libxdp talk a lot while loading (and libbpf notes every ELF
- * section it does not know, such as libxdp's .xdp_run_config). During open
- * their messages are kept here and shown only when something goes wrong;
- * on success the one summary line says what happened. */
-static char xdp_steer_log[4096];
-static size_t xdp_steer_log_len;
-
-static void xdp_steer_log_add(const char *fmt, va_list ap)
-{
-	size_t room = sizeof(xdp_steer_log) - xdp_steer_log_len;
-	int n;
-
-	if (room <= 1)
-		return;
-	n = vsnprintf(xdp_steer_log + xdp_steer_log_len, room, fmt, ap);
-	if (n > 0)
-		xdp_steer_log_len += (size_t)n < room ? (size_t)n : room - 1;
-}
-
-static int xdp_steer_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	/* libbpf's INFO is mostly "skipping unrecognized data section". */
-	if (level == LIBBPF_WARN)
-		xdp_steer_log_add(fmt, ap);
-	return 0;
-}
-
-static int xdp_steer_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBXDP_DEBUG)
-		xdp_steer_log_add(fmt, ap);
-	return 0;
-}
-
-static void xdp_steer_log_flush(void)
-{
-	if (xdp_steer_log_len)
-		fprintf(stderr, "%s", xdp_steer_log);
-	xdp_steer_log_len = 0;
-	xdp_steer_log[0] = 0;
-}
-
-static libbpf_print_fn_t xdp_steer_prev_bpf;
-static libxdp_print_fn_t xdp_steer_prev_xdp;
-
-static void xdp_steer_log_begin(void)
-{
-	xdp_steer_log_len = 0;
-	xdp_steer_log[0] = 0;
-	xdp_steer_prev_bpf = libbpf_set_print(xdp_steer_libbpf_print);
-	xdp_steer_prev_xdp = libxdp_set_print(xdp_steer_libxdp_print);
-}
-
-/* Stop capturing; show what was captured if show, else drop it. */
-static void xdp_steer_log_end(bool show)
-{
-	libbpf_set_print(xdp_steer_prev_bpf);
-	libxdp_set_print(xdp_steer_prev_xdp);
-	if (show)
-		xdp_steer_log_flush();
-	xdp_steer_log_len = 0;
-	xdp_steer_log[0] = 0;
 }
 
 static void xdp_steer_unload(struct xdp_steer *s)
@@ -360,7 +298,8 @@ err_unload:
 
 static void xdp_steer_describe(struct xdp_steer *s)
 {
-	fprintf(stderr, "feedrx: XDP program %s (id %u) attached to %s (ifindex %d) in %s mode, %s\n",
+	/* WARN, so it shows by default: the mode obtained decides the speed */
+	fx_log(FX_LOG_WARN, "XDP program %s (id %u) attached to %s (ifindex %d) in %s mode, %s",
 		XDP_STEER_PROG_NAME, s->prog_id, s->ifname, s->ifindex,
 		xdp_steer_mode_name(s->attach_mode),
 		s->multiprog ? "under libxdp's multiprog dispatcher"
@@ -392,14 +331,13 @@ static int xdp_steer_attach(struct xdp_steer *s, enum xdp_steer_mode mode)
 		/* Fall back only when the driver is the problem, not when a
 		 * foreign program or missing privileges are. */
 		if (err && err != -EEXIST && err != -EBUSY && err != -EPERM && err != -EACCES) {
-			xdp_steer_log_flush();
-			fprintf(stderr,
-				"feedrx: WARNING: native XDP refused on %s (%s).\n"
-				"feedrx: WARNING: falling back to GENERIC (SKB) XDP: the kernel "
-				"builds an skb for every packet before the program runs and "
-				"AF_XDP copies each frame, so the fast path loses most of its "
-				"advantage. Use a driver with native XDP, or --mode kernel.\n",
-				s->ifname, strerror(-err));
+			fx_log(FX_LOG_WARN, "WARNING: native XDP refused on %s (%s).", s->ifname,
+			       strerror(-err));
+			fx_log(FX_LOG_WARN,
+			       "WARNING: falling back to GENERIC (SKB) XDP: the kernel "
+			       "builds an skb for every packet before the program runs and "
+			       "AF_XDP copies each frame, so the fast path loses most of its "
+			       "advantage. Use a driver with native XDP, or --mode kernel.");
 			err = xdp_steer_try_attach(s, XDP_MODE_SKB);
 		}
 		break;
@@ -416,7 +354,8 @@ static int xdp_steer_attach(struct xdp_steer *s, enum xdp_steer_mode mode)
 	return 0;
 }
 
-int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode)
+int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode,
+		    struct fx_error *e)
 {
 	struct xdp_steer *s;
 	int err, ncpus;
@@ -424,7 +363,8 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return -ENOMEM;
+		return fx_error_set(e, -ENOMEM, "cannot attach XDP on %s: out of memory",
+				    ifname ? ifname : "?");
 	s->flows_fd = s->xsks_fd = s->counters_fd = -1;
 	if (!ifname || strlen(ifname) >= sizeof(s->ifname)) {
 		err = -ENODEV;
@@ -448,14 +388,10 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 		goto err_free;
 	}
 
-	xdp_steer_log_begin();
+	fx_log_route_bpf();
 	err = xdp_steer_attach(s, mode);
-	xdp_steer_log_end(err != 0);
-	if (err) {
-		fprintf(stderr, "feedrx: cannot attach XDP program to %s: %s\n", s->ifname,
-			xdp_steer_strerror(err));
+	if (err)
 		goto err_free;
-	}
 	s->prog_id = xdp_program__id(s->prog);
 	s->flows_fd = bpf_map__fd(s->skel->maps.fx_flows);
 	s->xsks_fd = bpf_map__fd(s->skel->maps.fx_xsks);
@@ -470,6 +406,8 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 	return 0;
 
 err_free:
+	fx_error_set(e, err, "cannot attach XDP on %s: %s", ifname ? ifname : "?",
+		     xdp_steer_explain(err));
 	free(s->percpu);
 	free(s);
 	return err;
@@ -482,14 +420,12 @@ void xdp_steer__close(struct xdp_steer *s)
 	if (!s)
 		return;
 	if (s->attached) {
-		xdp_steer_log_begin();
 		err = xdp_program__detach(s->prog, s->ifindex, s->attach_mode, 0);
-		xdp_steer_log_end(err != 0);
 		if (err)
-			fprintf(stderr,
-				"feedrx: cannot detach XDP program from %s: %s (the next start "
-				"removes it)\n",
-				s->ifname, strerror(-err));
+			fx_log(FX_LOG_ERROR,
+			       "cannot detach XDP program from %s: %s (the next start "
+			       "removes it)",
+			       s->ifname, strerror(-err));
 		s->attached = false;
 	}
 	if (s->health)

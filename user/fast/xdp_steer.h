@@ -12,9 +12,10 @@
  * absent unless mounted: feedrx then runs without the dispatcher, which is
  * fine when it is the device's only XDP program.
  *
- * Set-up/tear-down calls are not thread-safe (they briefly take over
- * libbpf's and libxdp's print hooks) and not async-signal-safe: close from
- * the loop's signal watcher or normal teardown, not a signal handler. */
+ * Messages go through core/fx_log (libbpf's and libxdp's at FX_LOG_DEBUG).
+ * Set-up/tear-down calls are not thread-safe and not async-signal-safe:
+ * close from the loop's signal watcher or normal teardown, not a signal
+ * handler. */
 #ifndef FEEDRX_XDP_STEER_H
 #define FEEDRX_XDP_STEER_H
 
@@ -22,28 +23,22 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 
+#include "core/fx_err.h"
 #include "feedrx_bpf.h"
-
-enum xdp_steer_mode {
-	/* Native (driver) mode; if the driver refuses, generic (SKB) mode
-	 * with a loud warning on stderr. The default. */
-	XDP_STEER_MODE_AUTO = 0,
-	/* Native mode or fail. */
-	XDP_STEER_MODE_NATIVE,
-	/* Generic (SKB) mode: slow, works on any device. Only when asked. */
-	XDP_STEER_MODE_SKB,
-};
+#include "fast_types.h" /* enum xdp_steer_mode */
 
 struct xdp_steer;
 
 /* Load fx_xdp_steer and attach it to ifname. First removes a feedrx program
- * left attached there by a receiver that died (message on stderr); refuses
+ * left attached there by a receiver that died (a warning); refuses
  * with -EBUSY if a live process still holds it, and with -EEXIST if a
  * foreign XDP program occupies the device without libxdp's dispatcher.
- * Prints one line on stderr saying which mode and attachment was obtained.
+ * Logs one line (FX_LOG_WARN) saying which mode and attachment was obtained.
  * Returns 0 and *out, or a negative errno (-ENODEV: no such interface,
- * -EPERM: not allowed to load BPF, -EOPNOTSUPP: mode not supported). */
-int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode);
+ * -EPERM: not allowed to load BPF, -EOPNOTSUPP: mode not supported) with
+ * "cannot attach XDP on <ifname>: <why>" in err (if not NULL). */
+int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode,
+		    struct fx_error *err);
 
 /* Detach the program, close the maps and free s. NULL-safe; call it on
  * every exit path (a process that dies without it leaves a program that
@@ -96,8 +91,5 @@ int xdp_steer_flow_key_from_fd(struct fx_flow_key *key, int fd);
  * -EOPNOTSUPP (the map could not be mmapped: no liveness check). */
 int xdp_steer__set_stale(struct xdp_steer *s, __u64 stale_ns, __u64 now_ns);
 void xdp_steer__heartbeat(struct xdp_steer *s, __u64 now_ns);
-
-/* Short text for the errors xdp_steer__open returns (static string). */
-const char *xdp_steer_strerror(int err);
 
 #endif

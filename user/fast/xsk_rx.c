@@ -21,6 +21,9 @@
 #include <unistd.h>
 #include <xdp/xsk.h>
 
+#include "core/fx_log.h"
+#include "core/util.h"
+
 #ifndef SO_PREFER_BUSY_POLL
 #define SO_PREFER_BUSY_POLL 69
 #endif
@@ -31,8 +34,6 @@
 #define XSK_RX_COMP_SIZE 64 /* RX only: the completion ring stays unused */
 #define XSK_RX_BUSY_TRIES 200
 #define XSK_RX_BUSY_WAIT_US 10000
-
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 struct xsk_rx_q {
 	struct xsk_rx *rx;
@@ -51,6 +52,13 @@ struct xsk_rx_q {
 	struct xsk_rx_stats st;
 };
 
+/* What the module keeps per frame of a batch beside the public
+ * xsk_rx_frame: the UMEM address to recycle, the metadata copy. */
+struct xsk_rx_slot {
+	uint64_t addr;
+	struct fx_xdp_meta meta;
+};
+
 struct xsk_rx {
 	struct xsk_rx_config cfg;
 	char ifname[IF_NAMESIZE];
@@ -58,6 +66,7 @@ struct xsk_rx {
 	unsigned n;
 	unsigned next; /* where xsk_rx__drain starts next time */
 	struct xsk_rx_frame *batch;
+	struct xsk_rx_slot *slots; /* batch[k]'s private half */
 	struct ev_loop *loop;
 	bool started;
 	enum xsk_rx_poll mode;
@@ -298,6 +307,7 @@ int xsk_rx__new(struct xsk_rx **out, const struct xsk_rx_config *cfg)
 	unsigned i, n;
 	int err, nq;
 
+	fx_log_route_bpf(); /* libxdp's messages about the sockets */
 	err = check_config(&c);
 	if (err)
 		return err;
@@ -320,7 +330,8 @@ int xsk_rx__new(struct xsk_rx **out, const struct xsk_rx_config *cfg)
 	rx->cfg.ifname = rx->ifname;
 	rx->area_len = (size_t)c.frames * c.frame_size;
 	rx->batch = calloc(c.batch, sizeof(*rx->batch));
-	if (!rx->batch) {
+	rx->slots = calloc(c.batch, sizeof(*rx->slots));
+	if (!rx->batch || !rx->slots) {
 		err = -ENOMEM;
 		goto err_free;
 	}
@@ -347,6 +358,7 @@ void xsk_rx__free(struct xsk_rx *rx)
 	xsk_rx__stop(rx);
 	for (i = rx->n; i-- > 0;)
 		queue_close(&rx->q[i], rx->area_len);
+	free(rx->slots);
 	free(rx->batch);
 	free(rx);
 }
@@ -468,12 +480,12 @@ int xsk_rx__drain_queue(struct xsk_rx *rx, unsigned i, unsigned budget,
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rxr, idx + k);
 			struct xsk_rx_frame *f = &rx->batch[k];
 
-			f->addr = d->addr;
+			rx->slots[k].addr = d->addr;
 			f->data = q->area + d->addr;
 			f->len = d->len;
 			f->queue = q->queue_id;
 			f->drain_ns = now;
-			f->meta = take_meta(rx, q, d->addr, &f->meta_buf);
+			f->meta = take_meta(rx, q, d->addr, &rx->slots[k].meta);
 			q->st.meta_frames += f->meta != NULL;
 			bytes += d->len;
 		}
@@ -487,7 +499,7 @@ int xsk_rx__drain_queue(struct xsk_rx *rx, unsigned i, unsigned budget,
 			h->batch_end(ctx, rx->batch, n);
 		for (k = 0; k < n; k++)
 			q->pool[q->pool_n++] =
-			    rx->batch[k].addr & ~(uint64_t)(rx->cfg.frame_size - 1);
+			    rx->slots[k].addr & ~(uint64_t)(rx->cfg.frame_size - 1);
 		refill(rx, q);
 		if (xsk_ring_prod__needs_wakeup(&q->fill))
 			kick(q);

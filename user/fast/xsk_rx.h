@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "feedrx_bpf.h"
+#include "fast_types.h" /* enum xsk_rx_poll */
 
 struct ev_loop;
 struct xsk_rx;
@@ -24,11 +25,6 @@ enum xsk_rx_bind {
 	XSK_RX_BIND_AUTO = 0, /* XDP_ZEROCOPY, falling back to XDP_COPY */
 	XSK_RX_BIND_COPY,
 	XSK_RX_BIND_ZEROCOPY, /* fail rather than fall back */
-};
-
-enum xsk_rx_poll {
-	XSK_RX_POLL_WAKEUP = 0, /* ev_io on each socket: sleep until frames arrive */
-	XSK_RX_POLL_BUSY,	/* ev_idle: drain every loop iteration, never sleep */
 };
 
 struct xsk_rx_config {
@@ -60,8 +56,6 @@ struct xsk_rx_frame {
 	uint32_t queue;			/* RX queue id */
 	const struct fx_xdp_meta *meta; /* copy of the one in front of data, or NULL */
 	uint64_t drain_ns;		/* CLOCK_MONOTONIC when its batch left the ring */
-	uint64_t addr;			/* UMEM address (internal) */
-	struct fx_xdp_meta meta_buf;	/* meta points here (internal) */
 };
 
 struct xsk_rx_handler {

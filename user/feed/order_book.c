@@ -59,13 +59,14 @@ static int side_set(struct order_book_side *s, int64_t price, int64_t qty)
 	return lost;
 }
 
-struct order_book *order_book__new(const char *symbol, uint32_t cap)
+int order_book__new(struct order_book **out, const char *symbol, uint32_t cap)
 {
 	size_t len = symbol ? strlen(symbol) : 0;
 	struct order_book *ob;
 
+	*out = NULL;
 	if (!len || len >= ORDER_BOOK_SYMBOL_MAX || !cap || cap > (1u << 24))
-		return NULL;
+		return -EINVAL;
 	ob = calloc(1, sizeof(*ob));
 	if (!ob)
 		goto err;
@@ -80,14 +81,15 @@ struct order_book *order_book__new(const char *symbol, uint32_t cap)
 	ob->bids.cap = ob->asks.cap = cap;
 	ob->bids.desc = 1;
 	ob->state = ORDER_BOOK_NO_SNAPSHOT;
-	return ob;
+	*out = ob;
+	return 0;
 
 err_bids:
 	free(ob->bids.lv);
 err_book:
 	free(ob);
 err:
-	return NULL;
+	return -ENOMEM;
 }
 
 void order_book__free(struct order_book *ob)

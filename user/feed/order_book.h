@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "feed_parse.h"
+#include "feed_msg.h"
 
 #define ORDER_BOOK_SYMBOL_MAX 32
 
@@ -52,8 +52,8 @@ struct order_book {
 };
 
 /* Allocate a book for `symbol` (as it appears in "s", e.g. "BTCUSDT") with
- * room for `cap` levels per side. NULL on ENOMEM or a bad argument. */
-struct order_book *order_book__new(const char *symbol, uint32_t cap);
+ * room for `cap` levels per side. 0 and *out, or -ENOMEM / -EINVAL. */
+int order_book__new(struct order_book **out, const char *symbol, uint32_t cap);
 void order_book__free(struct order_book *ob);
 
 /* Replace the contents with a snapshot (levels in any order; zero

@@ -14,13 +14,13 @@ int http_upgrade__init(struct http_upgrade *u, const char *key)
 	u->detail[0] = 0;
 	http_response__init(&u->resp);
 	if (key) {
-		if (strlen(key) != WS_HANDSHAKE_KEY_LEN)
+		if (strlen(key) != WS_KEY_LEN)
 			return -EINVAL;
-		memcpy(u->key, key, WS_HANDSHAKE_KEY_LEN + 1);
+		memcpy(u->key, key, WS_KEY_LEN + 1);
 	} else if ((r = ws_handshake_new_key(u->key))) {
 		return r;
 	}
-	return ws_handshake_accept(u->key, WS_HANDSHAKE_KEY_LEN, u->accept);
+	return ws_accept_compute(u->key, WS_KEY_LEN, u->accept);
 }
 
 int http_upgrade__request(const struct http_upgrade *u, const struct url *url, char *out,
@@ -88,7 +88,7 @@ static int http_upgrade__verify(struct http_upgrade *u)
 	v = http_response__header(r, "sec-websocket-accept", &n);
 	if (!v)
 		return http_upgrade__fail(u, -EACCES, "101 answer without Sec-WebSocket-Accept");
-	if (n != WS_HANDSHAKE_ACCEPT_LEN || memcmp(v, u->accept, n) != 0)
+	if (n != WS_ACCEPT_LEN || memcmp(v, u->accept, n) != 0)
 		return http_upgrade__fail(u, -EACCES,
 					  "Sec-WebSocket-Accept does not match our key");
 	/* we asked for none: RFC 6455 §4.1 says fail if one comes back */

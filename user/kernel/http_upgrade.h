@@ -18,8 +18,8 @@
 
 struct http_upgrade {
 	struct http_response resp;
-	char key[WS_HANDSHAKE_KEY_LEN + 1];
-	char accept[WS_HANDSHAKE_ACCEPT_LEN + 1]; /* what the server must send */
+	char key[WS_KEY_LEN + 1];
+	char accept[WS_ACCEPT_LEN + 1]; /* what the server must send */
 	bool done;				  /* verified 101 */
 	int err;
 	char detail[192];

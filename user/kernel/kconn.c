@@ -9,17 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fx_log.h"
 #include "http_response.h"
 #include "http_upgrade.h"
 #include "net_connect.h"
-#include "subscribe.h"
 #include "ws_client.h"
+#include "core/util.h"
+#include "proto/ws_proto.h"
 
 #define KCONN_RX_BUF (32 * 1024)  /* > one TLS record's plaintext (16 KiB) */
 #define KCONN_HS_BUF 8192	  /* CONNECT or GET request */
 #define KCONN_OUT_BUF 4096	  /* WebSocket output beyond the SUBSCRIBE */
 #define KCONN_READS_PER_WAKEUP 64 /* then let timers and signals run */
-#define KCONN_SUB_ID 1
 
 struct kconn {
 	struct ev_loop *loop;
@@ -39,7 +40,11 @@ struct kconn {
 	ev_timer deadline; /* connect timeout, then close timeout */
 	ev_timer attempt;  /* one address's share of the connect timeout */
 	ev_timer idle;
+	/* Idle means no complete frame once open (in discard mode the fast
+	 * path reports them: kconn__frame_seen): a server that trickles a
+	 * frame a byte at a time (slowloris) is as dead as a silent one. */
 	ev_tstamp last_rx;
+	ev_tstamp last_byte; /* open: the last plaintext byte, for the message */
 	bool ping_sent;
 
 	struct tls_client tls;
@@ -53,21 +58,16 @@ struct kconn {
 	bool read_wants_write;
 	bool shut_sent; /* our close_notify is out */
 
-	bool sub_pending;
 	bool discard;   /* after open: bytes dropped unread (the fast path decodes) */
 	uint64_t raw_rx; /* socket bytes read outside OpenSSL (proxy answer, discard) */
-	char *sub_req; /* the SUBSCRIBE text, built at set-up */
-	int sub_len;
 
-	uint64_t rx_bytes, replies, reply_bytes;
+	uint64_t rx_bytes;
 	char err[URL_HOST_MAX * 2 + 256];
 	char desc[URL_HOST_MAX * 2 + 128];
 	uint8_t rx[KCONN_RX_BUF];
 };
 
 static void kconn__drive(struct kconn *k);
-
-#define kconn__of(ptr, member) ((struct kconn *)((char *)(ptr)-offsetof(struct kconn, member)))
 
 /* ---- ending ---------------------------------------------------------- */
 
@@ -109,21 +109,6 @@ __attribute__((format(printf, 3, 4))) static void kconn__fail(struct kconn *k, i
 	kconn__finish(k);
 }
 
-static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void kconn__notice(struct kconn *k, enum kconn_notice level, const char *fmt, ...)
-{
-	char buf[384];
-	va_list ap;
-
-	if (!k->h.on_notice)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	k->h.on_notice(k->h.user, level, buf);
-}
-
 static const char *kconn__phase(enum kconn_state s)
 {
 	switch (s) {
@@ -162,8 +147,8 @@ static void kconn__drop_attempt(struct kconn *k, int err)
 {
 	k->last_err = err;
 	if (k->ai_next)
-		kconn__notice(k, KCONN_INFO, "%s: %s, trying the next address", k->peer,
-			      strerror(-err));
+		fx_log(FX_LOG_INFO, "%s: %s, trying the next address", k->peer,
+		       strerror(-err));
 	ev_timer_stop(k->loop, &k->attempt);
 	kconn__want(k, 0);
 	if (k->fd >= 0) {
@@ -237,7 +222,7 @@ static void kconn__try_next(struct kconn *k)
 
 static void kconn__attempt_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct kconn *k = kconn__of(w, attempt);
+	struct kconn *k = container_of(w, struct kconn, attempt);
 
 	(void)loop;
 	(void)revents;
@@ -247,7 +232,7 @@ static void kconn__attempt_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void kconn__deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct kconn *k = kconn__of(w, deadline);
+	struct kconn *k = container_of(w, struct kconn, deadline);
 
 	(void)loop;
 	(void)revents;
@@ -264,6 +249,7 @@ static void kconn__deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* 1: advanced, 0: wait for I/O. */
 static int kconn__proxy_step(struct kconn *k)
 {
+	struct fx_error e;
 	ssize_t n;
 
 	while (k->hs_off < k->hs_len) {
@@ -303,8 +289,8 @@ static int kconn__proxy_step(struct kconn *k)
 		}
 		if (!k->proxy_resp.done)
 			return 1;
-		if ((r = net_connect_proxy_check(&k->proxy_resp, k->desc, sizeof(k->desc)))) {
-			kconn__fail(k, r, "%s", k->desc);
+		if ((r = net_connect_proxy_check(&k->proxy_resp, &e))) {
+			kconn__fail(k, r, "%s", e.msg);
 			return 0;
 		}
 		/* TLS speaks first from our side: nothing may follow the answer */
@@ -460,8 +446,8 @@ static void kconn__ws_closed(struct kconn *k)
 			 k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
 		k->status = -ECONNABORTED;
 	} else if (k->state == KCONN_OPEN) {
-		kconn__notice(k, KCONN_INFO, "server closed the connection (%u%s%s)", code,
-			      k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
+		fx_log(FX_LOG_INFO, "server closed the connection (%u%s%s)", code,
+		       k->ws.close_reason[0] ? " " : "", k->ws.close_reason);
 	}
 	kconn__start_shutdown(k);
 }
@@ -484,20 +470,8 @@ static void kconn__on_ws_message(void *user, bool text, const uint8_t *p, size_t
 {
 	struct kconn *k = user;
 
-	if (k->sub_pending) {
-		enum subscribe_reply r = subscribe_classify(p, n, KCONN_SUB_ID);
-		if (r != SUBSCRIBE_NOT_REPLY) {
-			k->sub_pending = false;
-			k->replies++;
-			k->reply_bytes += n;
-			if (r == SUBSCRIBE_ERROR)
-				kconn__notice(k, KCONN_WARN, "subscription refused: %.*s",
-					      (int)(n > 200 ? 200 : n), (const char *)p);
-			return;
-		}
-	}
 	if (k->h.on_message)
-		k->h.on_message(k->h.user, text, p, n);
+		k->h.on_message(k->h.user, text ? WS_OP_TEXT : WS_OP_BINARY, p, n);
 }
 
 static const struct ws_client_cbs kconn__ws_cbs = {
@@ -524,13 +498,17 @@ static int kconn__ws_input(struct kconn *k, const uint8_t *p, size_t n)
 
 static void kconn__idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct kconn *k = kconn__of(w, idle);
+	struct kconn *k = container_of(w, struct kconn, idle);
 	ev_tstamp now = ev_now(loop), silent = now - k->last_rx;
 	ev_tstamp s = k->o.idle_timeout, next;
 
 	(void)revents;
 	if (silent >= s) {
-		kconn__fail(k, -ETIMEDOUT, "no data from server for %g s", s);
+		if (k->last_byte > k->last_rx)
+			kconn__fail(k, -ETIMEDOUT, "no complete frame from server for %g s (its "
+				    "bytes trickle in: a stuck or hostile server)", s);
+		else
+			kconn__fail(k, -ETIMEDOUT, "no data from server for %g s", s);
 		return;
 	}
 	if (silent >= s / 2 && !k->ping_sent) {
@@ -552,14 +530,6 @@ static void kconn__open(struct kconn *k, const uint8_t *rest, size_t n)
 		k->h.on_open(k->h.user);
 	if (k->state != KCONN_OPEN)
 		return; /* closed or aborted by the hook */
-	if (k->sub_req) {
-		int r = ws_client__send(&k->ws, true, k->sub_req, (size_t)k->sub_len);
-		if (r) {
-			kconn__fail(k, r, "cannot queue the SUBSCRIBE request");
-			return;
-		}
-		k->sub_pending = true;
-	}
 	if (k->o.idle_timeout > 0) {
 		k->idle.repeat = k->o.idle_timeout / 2;
 		ev_timer_again(k->loop, &k->idle);
@@ -584,8 +554,7 @@ static int kconn__discard_read(struct kconn *k)
 	for (;;) {
 		n = recv(k->fd, k->rx, sizeof(k->rx), MSG_DONTWAIT);
 		if (n > 0) {
-			k->last_rx = ev_now(k->loop);
-			k->ping_sent = false;
+			k->last_byte = ev_now(k->loop); /* frames: kconn__frame_seen() */
 			k->rx_bytes += (uint64_t)n;
 			k->raw_rx += (uint64_t)n;
 			got = true;
@@ -626,11 +595,16 @@ static void kconn__open_step(struct kconn *k)
 	for (i = 0; i < KCONN_READS_PER_WAKEUP; i++) {
 		n = tls_client__read(&k->tls, k->rx, sizeof(k->rx));
 		if (n > 0) {
-			k->last_rx = ev_now(k->loop);
-			k->ping_sent = false;
+			uint64_t frames = k->ws.stats.frames_done;
+
+			k->last_byte = ev_now(k->loop);
 			k->rx_bytes += (uint64_t)n;
 			if (kconn__ws_input(k, k->rx, (size_t)n))
 				return;
+			if (k->ws.stats.frames_done != frames) {
+				k->last_rx = k->last_byte;
+				k->ping_sent = false;
+			}
 			continue;
 		}
 		if (n == -EAGAIN) {
@@ -730,7 +704,7 @@ static void kconn__drive(struct kconn *k)
 
 static void kconn__io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct kconn *k = kconn__of(w, io);
+	struct kconn *k = container_of(w, struct kconn, io);
 	int r;
 
 	(void)loop;
@@ -751,7 +725,7 @@ static void kconn__io_cb(struct ev_loop *loop, ev_io *w, int revents)
 /* ---- public ---------------------------------------------------------------- */
 
 int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts *o,
-	       const struct kconn_hooks *h, char *err, size_t errcap)
+	       const struct kconn_hooks *h, struct fx_error *err)
 {
 	struct ws_client_opts wo = {
 	    .max_message = o->max_message,
@@ -762,47 +736,27 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 
 	*out = NULL;
 	k = calloc(1, sizeof(*k));
-	if (!k) {
-		snprintf(err, errcap, "out of memory");
-		return -ENOMEM;
-	}
+	if (!k)
+		return fx_error_set(err, -ENOMEM, "out of memory");
 	k->loop = loop;
 	k->o = *o;
 	if (h)
 		k->h = *h;
 	k->fd = -1;
-	if (o->n_subscribe) {
-		size_t cap = 64;
-		for (size_t i = 0; i < o->n_subscribe; i++)
-			cap += strlen(o->subscribe[i]) + 3;
-		k->sub_req = malloc(cap);
-		if (!k->sub_req) {
-			r = -ENOMEM;
-			snprintf(err, errcap, "out of memory");
-			goto err_sub;
-		}
-		k->sub_len =
-		    subscribe_request(o->subscribe, o->n_subscribe, KCONN_SUB_ID, k->sub_req, cap);
-		if (k->sub_len < 0) {
-			r = k->sub_len;
-			snprintf(err, errcap, "bad --subscribe stream name");
-			goto err_sub;
-		}
-	}
-	wo.out_cap = KCONN_OUT_BUF + (size_t)(k->sub_len > 0 ? k->sub_len : 0) + 16;
+	wo.out_cap = KCONN_OUT_BUF + o->max_send + 16;
 	r = ws_client__init(&k->ws, &wo, &kconn__ws_cbs, k);
 	if (r) {
-		snprintf(err, errcap, "cannot set up the WebSocket client: %s", strerror(-r));
-		goto err_sub;
+		fx_error_set(err, r, "cannot set up the WebSocket client: %s", strerror(-r));
+		goto err_free;
 	}
 	r = http_upgrade__init(&k->up, NULL);
 	if (r) {
-		snprintf(err, errcap, "cannot make a WebSocket key");
+		fx_error_set(err, r, "cannot make a WebSocket key");
 		goto err_ws;
 	}
 	r = tls_client__init(&k->tls, &o->tls);
 	if (r) {
-		snprintf(err, errcap, "%s", k->tls.err);
+		fx_error_set(err, r, "%s", k->tls.err);
 		goto err_ws;
 	}
 	ev_io_init(&k->io, kconn__io_cb, -1, 0);
@@ -814,8 +768,7 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 
 err_ws:
 	ws_client__free(&k->ws);
-err_sub:
-	free(k->sub_req);
+err_free:
 	free(k);
 	return r;
 }
@@ -823,17 +776,17 @@ err_sub:
 void kconn__start(struct kconn *k)
 {
 	const struct url *to = k->o.proxy ? k->o.proxy : k->o.url;
-	const char *why = "";
+	struct fx_error e;
 	int r;
 
 	if (k->state != KCONN_IDLE)
 		return;
 	k->state = KCONN_CONNECTING;
 	snprintf(k->peer, sizeof(k->peer), "%s", to->host);
-	r = net_connect_resolve(to->host, to->port_str, &k->ai_list, &why);
+	r = net_connect_resolve(to->host, to->port_str, &k->ai_list, &e);
 	if (r) {
 		kconn__fail(k, r, "cannot resolve %s%s: %s", k->o.proxy ? "proxy " : "", to->host,
-			    why);
+			    e.msg);
 		return;
 	}
 	k->ai_next = k->ai_list;
@@ -919,12 +872,11 @@ const char *kconn__describe(const struct kconn *k)
 void kconn__stats(const struct kconn *k, struct kconn_stats *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->messages = k->ws.stats.messages - k->replies;
-	s->bytes = k->ws.stats.bytes - k->reply_bytes;
+	s->messages = k->ws.stats.messages;
+	s->bytes = k->ws.stats.bytes;
 	s->rx_bytes = k->rx_bytes;
 	s->pings = k->ws.stats.pings;
 	s->pongs = k->ws.stats.pongs;
-	s->replies = k->replies;
 	s->close_sent = k->ws.close_sent;
 	s->close_received = k->ws.close_received;
 }
@@ -932,7 +884,6 @@ void kconn__stats(const struct kconn *k, struct kconn_stats *s)
 void kconn__set_discard(struct kconn *k)
 {
 	k->discard = true;
-	k->sub_pending = false; /* the fast path filters the reply now */
 }
 
 bool kconn__discarding(const struct kconn *k)
@@ -945,6 +896,12 @@ uint64_t kconn__stream_bytes(const struct kconn *k)
 	return k->raw_rx + tls_client__rx_bytes(&k->tls);
 }
 
+void kconn__frame_seen(struct kconn *k)
+{
+	k->last_rx = ev_now(k->loop);
+	k->ping_sent = false;
+}
+
 int kconn__pong(struct kconn *k, const uint8_t *p, size_t n)
 {
 	int r;
@@ -952,6 +909,18 @@ int kconn__pong(struct kconn *k, const uint8_t *p, size_t n)
 	if (k->state != KCONN_OPEN)
 		return -EPIPE;
 	r = ws_client__pong(&k->ws, p, n);
+	if (r == 0 && (r = kconn__flush(k)) == 0)
+		kconn__update_io(k);
+	return r;
+}
+
+int kconn__send_text(struct kconn *k, const void *p, size_t n)
+{
+	int r;
+
+	if (k->state != KCONN_OPEN)
+		return -EPIPE;
+	r = ws_client__send(&k->ws, true, p, n);
 	if (r == 0 && (r = kconn__flush(k)) == 0)
 		kconn__update_io(k);
 	return r;
@@ -991,6 +960,5 @@ void kconn__free(struct kconn *k)
 	ws_client__free(&k->ws);
 	if (k->ai_list)
 		freeaddrinfo(k->ai_list);
-	free(k->sub_req);
 	free(k);
 }

@@ -22,6 +22,7 @@
 #include <ev.h>
 #include <openssl/ssl.h>
 
+#include "core/fx_err.h"
 #include "tls_client.h"
 #include "url.h"
 
@@ -37,11 +38,6 @@ enum kconn_state {
 	KCONN_DONE,
 };
 
-enum kconn_notice {
-	KCONN_WARN, /* always worth showing */
-	KCONN_INFO, /* for a verbose user */
-};
-
 struct kconn_hooks {
 	void *user;
 	/* fd is bound to local (its address and port final), not connected.
@@ -52,14 +48,11 @@ struct kconn_hooks {
 	void (*on_tls)(void *user, SSL *ssl);
 	/* The upgrade is verified; messages follow. */
 	void (*on_open)(void *user);
-	/* One data message (subscription replies are filtered out). */
-	void (*on_message)(void *user, bool text, const uint8_t *p, size_t n);
+	/* One data message: opcode WS_OP_TEXT or WS_OP_BINARY. */
+	void (*on_message)(void *user, uint8_t opcode, const uint8_t *p, size_t n);
 	/* Finished: status 0 for a clean end, negative on error (see
 	 * kconn__error()). All watchers are stopped; the loop may end. */
 	void (*on_done)(void *user, int status);
-	/* A line for the user: warnings (a refused subscription) and details
-	 * (a failed address before the next one, the server's close reason). */
-	void (*on_notice)(void *user, enum kconn_notice level, const char *msg);
 	/* Discard mode: bytes were read and dropped; stream_bytes is how many
 	 * the socket has given since connect (proxy answer + TLS). */
 	void (*on_drained)(void *user, uint64_t stream_bytes);
@@ -70,11 +63,10 @@ struct kconn_opts {
 	const struct url *proxy; /* http:// proxy, or NULL */
 	struct tls_client_opts tls;
 	double connect_timeout;	      /* seconds, TCP + proxy + TLS + upgrade */
-	double idle_timeout;	      /* seconds without any byte; 0 = off */
+	double idle_timeout;	      /* seconds without a complete frame; 0 = off */
 	double close_timeout;	      /* bounded wait for the close handshake */
 	size_t max_message;	      /* WebSocket reassembly limit */
-	const char *const *subscribe; /* streams for one SUBSCRIBE, or NULL */
-	size_t n_subscribe;
+	size_t max_send;	      /* largest text the caller sends (send_text) */
 	bool check_utf8; /* 1007 on invalid text */
 };
 
@@ -82,16 +74,15 @@ struct kconn_stats {
 	uint64_t messages, bytes; /* delivered data messages, payload bytes */
 	uint64_t rx_bytes;	  /* plaintext bytes after the upgrade */
 	uint64_t pings, pongs;	  /* received */
-	uint64_t replies;	  /* subscription replies filtered */
 	uint16_t close_sent, close_received;
 };
 
 struct kconn;
 
-/* Allocate (all buffers at set-up) and validate options. 0, or negative
- * with *err pointing to a static/constant description or kconn-less text. */
+/* Allocate (all buffers at set-up) and validate options: 0 and *out, or a
+ * negative code with a one-line reason in err. */
 int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts *o,
-	       const struct kconn_hooks *h, char *err, size_t errcap);
+	       const struct kconn_hooks *h, struct fx_error *err);
 
 /* Resolve and start connecting. Errors are reported through on_done. */
 void kconn__start(struct kconn *k);
@@ -122,6 +113,11 @@ void kconn__set_discard(struct kconn *k);
 bool kconn__discarding(const struct kconn *k);
 /* Bytes the socket has given since connect: proxy answer, TLS, discarded. */
 uint64_t kconn__stream_bytes(const struct kconn *k);
+/* Send one text message (a subscription request). 0 or negative. */
+int kconn__send_text(struct kconn *k, const void *p, size_t n);
+/* Discard mode: the fast path decoded a whole message or control frame
+ * (the idle timeout counts from the last one). */
+void kconn__frame_seen(struct kconn *k);
 /* The fast path saw a ping: answer it. 0 or negative. */
 int kconn__pong(struct kconn *k, const uint8_t *p, size_t n);
 /* The fast path saw a KeyUpdate that requests ours: update our sending key. */

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-int net_connect_resolve(const char *host, const char *port, struct addrinfo **out, const char **why)
+int net_connect_resolve(const char *host, const char *port, struct addrinfo **out,
+			struct fx_error *err)
 {
 	struct addrinfo hints = {
 	    .ai_family = AF_UNSPEC,
@@ -24,8 +25,9 @@ int net_connect_resolve(const char *host, const char *port, struct addrinfo **ou
 	r = getaddrinfo(host, port, &hints, out);
 	if (r == 0)
 		return 0;
-	*why = r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r);
-	return r == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+	if (r == EAI_SYSTEM)
+		return fx_error_set(err, -errno, "%s", strerror(errno));
+	return fx_error_set(err, -EHOSTUNREACH, "%s", gai_strerror(r));
 }
 
 /* The source address a connection to dst would get: connect() a UDP socket
@@ -132,7 +134,7 @@ int net_connect_proxy_request(const struct url *target, char *out, size_t cap)
 	return n;
 }
 
-int net_connect_proxy_check(const struct http_response *r, char *detail, size_t cap)
+int net_connect_proxy_check(const struct http_response *r, struct fx_error *err)
 {
 	const char *reason;
 	size_t n, i;
@@ -144,6 +146,6 @@ int net_connect_proxy_check(const struct http_response *r, char *detail, size_t 
 	for (i = 0; i < n && i + 1 < sizeof(buf); i++)
 		buf[i] = (reason[i] >= 0x20 && reason[i] < 0x7f) ? reason[i] : '?';
 	buf[i] = 0;
-	snprintf(detail, cap, "proxy answered %d%s%s", r->status, i ? " " : "", buf);
-	return -ECONNREFUSED;
+	return fx_error_set(err, -ECONNREFUSED, "proxy answered %d%s%s", r->status, i ? " " : "",
+			    buf);
 }

@@ -10,14 +10,15 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "core/fx_err.h"
 #include "http_response.h"
 #include "url.h"
 
 /* Resolve host and port for TCP (both families, numeric or by name).
- * 0 with *out to free with freeaddrinfo(), or a negative code; *why points
- * to gai_strerror()'s text. */
+ * 0 with *out to free with freeaddrinfo(), or a negative code with
+ * gai_strerror()'s text in err. */
 int net_connect_resolve(const char *host, const char *port, struct addrinfo **out,
-			const char **why);
+			struct fx_error *err);
 
 /* Open a non-blocking, close-on-exec TCP socket for ai with TCP_NODELAY,
  * bound to the source address the kernel would pick for ai and an
@@ -39,7 +40,7 @@ void net_connect_describe(const struct sockaddr *sa, char *out, size_t cap);
 int net_connect_proxy_request(const struct url *target, char *out, size_t cap);
 
 /* Check a complete proxy answer: 0 for 2xx, else -ECONNREFUSED with a line
- * like "proxy answered 403 Access violation" in detail. */
-int net_connect_proxy_check(const struct http_response *r, char *detail, size_t cap);
+ * like "proxy answered 403 Access violation" in err. */
+int net_connect_proxy_check(const struct http_response *r, struct fx_error *err);
 
 #endif

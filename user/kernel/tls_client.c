@@ -10,6 +10,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "core/util.h"
+
 static const char *const tls_client__allowed[] = {
     "TLS_AES_128_GCM_SHA256",	    "TLS_AES_256_GCM_SHA384",
     "TLS_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
@@ -47,7 +49,7 @@ static const char *tls_client__ossl_reason(char *buf, size_t cap)
 
 static bool tls_client__is_allowed(const char *name)
 {
-	for (size_t i = 0; i < sizeof(tls_client__allowed) / sizeof(tls_client__allowed[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(tls_client__allowed); i++)
 		if (strcmp(name, tls_client__allowed[i]) == 0)
 			return true;
 	return false;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/util.h"
+
 static const struct {
 	const char *name;
 	enum url_scheme scheme;
@@ -20,7 +22,7 @@ static const struct {
 
 const char *url_scheme_name(enum url_scheme s)
 {
-	for (size_t i = 0; i < sizeof(url_schemes) / sizeof(url_schemes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(url_schemes); i++)
 		if (url_schemes[i].scheme == s)
 			return url_schemes[i].name;
 	return "?";
@@ -47,9 +49,9 @@ int url_parse(const char *s, struct url *u)
 	memset(u, 0, sizeof(*u));
 	sep = strstr(s, "://");
 	if (!sep)
-		return -EPROTONOSUPPORT;
+		return -FX_E_URL_SCHEME;
 	n = (size_t)(sep - s);
-	for (i = 0; i < sizeof(url_schemes) / sizeof(url_schemes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(url_schemes); i++) {
 		if (strlen(url_schemes[i].name) == n &&
 		    strncasecmp(s, url_schemes[i].name, n) == 0) {
 			u->scheme = url_schemes[i].scheme;
@@ -58,22 +60,22 @@ int url_parse(const char *s, struct url *u)
 		}
 	}
 	if (!def_port)
-		return -EPROTONOSUPPORT;
+		return -FX_E_URL_SCHEME;
 
 	auth = sep + 3;
 	auth_end = auth + strcspn(auth, "/?#");
 	if (memchr(auth, '@', (size_t)(auth_end - auth)))
-		return -EINVAL; /* userinfo: never sent, so refuse it */
+		return -FX_E_URL_MALFORMED; /* userinfo: never sent, so refuse it */
 
 	if (*auth == '[') {
 		const char *close = memchr(auth, ']', (size_t)(auth_end - auth));
 		if (!close)
-			return -EINVAL;
+			return -FX_E_URL_MALFORMED;
 		host = auth + 1;
 		host_end = close;
 		if (close + 1 < auth_end) {
 			if (close[1] != ':')
-				return -EINVAL;
+				return -FX_E_URL_MALFORMED;
 			port = close + 2;
 		}
 		u->ipv6_literal = true;
@@ -87,21 +89,21 @@ int url_parse(const char *s, struct url *u)
 	}
 	n = (size_t)(host_end - host);
 	if (n == 0)
-		return -EDESTADDRREQ;
+		return -FX_E_URL_NO_HOST;
 	if (n > URL_HOST_MAX)
-		return -ENAMETOOLONG;
+		return -FX_E_URL_TOO_LONG;
 	memcpy(u->host, host, n);
 	u->host[n] = 0;
 	if (u->ipv6_literal) {
 		struct in6_addr a6;
 		if (inet_pton(AF_INET6, u->host, &a6) != 1)
-			return -EINVAL;
+			return -FX_E_URL_MALFORMED;
 		u->ip_literal = true;
 	} else {
 		struct in_addr a4;
 		for (i = 0; i < n; i++)
 			if (!url__host_char(u->host[i]))
-				return -EINVAL;
+				return -FX_E_URL_MALFORMED;
 		u->ip_literal = inet_pton(AF_INET, u->host, &a4) == 1;
 	}
 
@@ -109,16 +111,16 @@ int url_parse(const char *s, struct url *u)
 		unsigned long v = 0;
 		const char *p;
 		if (port == auth_end)
-			return -ERANGE;
+			return -FX_E_URL_PORT;
 		for (p = port; p < auth_end; p++) {
 			if (*p < '0' || *p > '9')
-				return -ERANGE;
+				return -FX_E_URL_PORT;
 			v = v * 10 + (unsigned long)(*p - '0');
 			if (v > 65535)
-				return -ERANGE;
+				return -FX_E_URL_PORT;
 		}
 		if (v == 0)
-			return -ERANGE;
+			return -FX_E_URL_PORT;
 		u->port = (uint16_t)v;
 		u->port_given = true;
 	} else {
@@ -132,18 +134,18 @@ int url_parse(const char *s, struct url *u)
 	if (n == 0 || auth_end[0] == '?') {
 		u->path[0] = '/';
 		if (n + 1 > URL_PATH_MAX)
-			return -ENAMETOOLONG;
+			return -FX_E_URL_TOO_LONG;
 		memcpy(u->path + 1, auth_end, n);
 		u->path[n + 1] = 0;
 	} else {
 		if (n > URL_PATH_MAX)
-			return -ENAMETOOLONG;
+			return -FX_E_URL_TOO_LONG;
 		memcpy(u->path, auth_end, n);
 		u->path[n] = 0;
 	}
 	for (i = 0; u->path[i]; i++)
 		if (!url__path_char((unsigned char)u->path[i]))
-			return -EINVAL;
+			return -FX_E_URL_MALFORMED;
 	return 0;
 }
 
@@ -162,22 +164,3 @@ int url_authority(const struct url *u, bool force_port, char *out, size_t cap)
 	return n;
 }
 
-const char *url_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "success";
-	case -EPROTONOSUPPORT:
-		return "unknown or missing scheme";
-	case -EDESTADDRREQ:
-		return "missing host";
-	case -ERANGE:
-		return "bad port (1-65535)";
-	case -ENAMETOOLONG:
-		return "host or path too long";
-	case -EINVAL:
-		return "malformed URL";
-	default:
-		return "invalid URL";
-	}
-}

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/fx_err.h"
+
 #define URL_HOST_MAX 255  /* DNS name limit; IPv6 literals fit easily */
 #define URL_PATH_MAX 4096 /* path + query, as sent on the request line */
 
@@ -31,14 +33,11 @@ struct url {
 	char path[URL_PATH_MAX + 1]; /* "/" when absent; query kept, fragment dropped */
 };
 
-/* Parse s into u. Returns 0, or a negative code for url_strerror():
- * -EPROTONOSUPPORT (unknown or missing scheme), -EDESTADDRREQ (no host),
- * -ERANGE (bad port), -EINVAL (malformed: bad IPv6 literal, userinfo,
- * forbidden characters), -ENAMETOOLONG (host or path too long). */
+/* Parse s into u. Returns 0, or a negative code (fx_strerror() has its text):
+ * -FX_E_URL_SCHEME (unknown or missing scheme), -FX_E_URL_NO_HOST,
+ * -FX_E_URL_PORT (bad port), -FX_E_URL_MALFORMED (bad IPv6 literal,
+ * userinfo, forbidden characters), -FX_E_URL_TOO_LONG (host or path). */
 int url_parse(const char *s, struct url *u);
-
-/* Human-readable reason for a url_parse() error code. */
-const char *url_strerror(int err);
 
 /* Scheme name ("wss", "http", ...). */
 const char *url_scheme_name(enum url_scheme s);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/utf8.h"
+
 #include <openssl/rand.h>
 
 
@@ -198,67 +200,9 @@ ws_client__fail(struct ws_client *ws, int err, uint16_t code, const char *fmt, .
 	return err;
 }
 
-/* RFC 3629 well-formedness: no overlongs, no surrogates, <= U+10FFFF. */
-bool ws_client_utf8_valid(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = p[i];
-		size_t k;
-		uint8_t lo = 0x80, hi = 0xbf;
-
-		if (c < 0x80) {
-			/* ASCII run: the common case for JSON feeds, 8 at a time */
-			while (i + 8 <= n) {
-				uint64_t w;
-				memcpy(&w, p + i, 8);
-				if (w & 0x8080808080808080ull)
-					break;
-				i += 8;
-			}
-			if (i < n && p[i] < 0x80)
-				i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return false;
-		if (n - i - 1 < k)
-			return false;
-		if (p[i + 1] < lo || p[i + 1] > hi)
-			return false;
-		for (size_t j = 2; j <= k; j++)
-			if ((p[i + j] & 0xc0) != 0x80)
-				return false;
-		i += k + 1;
-	}
-	return true;
-}
-
-static bool ws_client__close_code_ok(uint16_t c)
-{
-	if (c >= 3000 && c <= 4999)
-		return true;
-	return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014);
-}
-
 static int ws_client__deliver(struct ws_client *ws, bool text, const uint8_t *p, size_t n)
 {
-	if (text && ws->check_utf8 && !ws_client_utf8_valid(p, n))
+	if (text && ws->check_utf8 && !utf8_valid(p, n))
 		return ws_client__fail(ws, -EILSEQ, WS_CLOSE_BAD_DATA,
 				       "invalid UTF-8 in a text message");
 	/* after our close, data still in flight is dropped, not delivered */
@@ -295,10 +239,10 @@ static int ws_client__control(struct ws_client *ws, uint8_t op)
 					       "close frame with a 1-byte payload");
 		if (n >= 2) {
 			code = (uint16_t)(p[0] << 8 | p[1]);
-			if (!ws_client__close_code_ok(code))
+			if (!ws_close_code_valid(code))
 				return ws_client__fail(ws, -EPROTO, WS_CLOSE_PROTOCOL,
 						       "invalid close code %u", code);
-			if (ws->check_utf8 && !ws_client_utf8_valid(p + 2, n - 2))
+			if (ws->check_utf8 && !utf8_valid(p + 2, n - 2))
 				return ws_client__fail(ws, -EILSEQ, WS_CLOSE_BAD_DATA,
 						       "invalid UTF-8 in a close reason");
 			memcpy(ws->close_reason, p + 2, n - 2);
@@ -369,8 +313,10 @@ static int ws_client__chunk(struct ws_client *ws, const struct wslay_frame_iocb 
 		return r;
 	ws->frame_got += io->data_length;
 	end = ws->frame_got == io->payload_length;
-	if (end)
+	if (end) {
 		ws->frame_active = false;
+		ws->stats.frames_done++;
+	}
 
 	if (ws->frame_op >= WS_OP_CLOSE) {
 		if (io->data_length)

@@ -17,7 +17,7 @@
 
 #include <wslay/wslay.h>
 
-#include "ws_frame.h" /* close codes WS_CLOSE_* and opcodes WS_OP_* */
+#include "proto/ws_proto.h" /* opcodes WS_OP_*, close codes WS_CLOSE_* */
 
 enum ws_client_state {
 	WS_CLIENT_OPEN,	      /* messages flow both ways */
@@ -34,7 +34,8 @@ struct ws_client_cbs {
 
 struct ws_client_stats {
 	uint64_t messages, bytes; /* data messages and their payload bytes */
-	uint64_t frames;	  /* all frames received */
+	uint64_t frames;	  /* all frames received (counted at their header) */
+	uint64_t frames_done;	  /* ... and complete (their last payload byte in) */
 	uint64_t pings, pongs;	  /* received */
 	uint64_t pongs_dropped;	  /* pings not answered: output buffer full */
 };
@@ -114,8 +115,5 @@ void ws_client__consume(struct ws_client *ws, size_t n);
 
 /* What went wrong, for the last error. */
 const char *ws_client__error(const struct ws_client *ws);
-
-/* Whether p[0..n) is well-formed UTF-8 (RFC 3629). */
-bool ws_client_utf8_valid(const uint8_t *p, size_t n);
 
 #endif

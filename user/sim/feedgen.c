@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 #define NWORDS (FEEDGEN_BOOK_LEVELS / 64)
 #define TICK_E8 1000000 /* price step 0.01 */
 #define LOT_E8 1000     /* quantity step 0.00001 */
@@ -358,7 +360,7 @@ static void symbol_init(struct symbol *s, uint64_t seed, const char *name, size_
 	for (size_t i = 0; i < len; i++)
 		s->upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
 	s->len = (uint8_t)len;
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (strlen(known[i].sym) == len && !memcmp(known[i].sym, name, len))
 			dollars = known[i].dollars;
 	if (dollars < 0)
@@ -389,10 +391,11 @@ static void symbol_depth_reset(struct symbol *s, int slot)
 
 /* ---- generator lifetime and subscriptions ---- */
 
-int feedgen__new(const struct feedgen_config *cfg, struct feedgen **out)
+int feedgen__new(struct feedgen **out, const struct feedgen_config *cfg)
 {
 	struct feedgen *g;
 
+	*out = NULL;
 	if (cfg->raw_min < FEEDGEN_RAW_MIN || cfg->raw_max > FEEDGEN_RAW_MAX ||
 	    cfg->raw_min > cfg->raw_max)
 		return -EINVAL;

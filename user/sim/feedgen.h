@@ -78,7 +78,7 @@ int feedgen_stream_parse(const char *name, size_t len, enum feedgen_kind *kind);
 
 const char *feedgen_kind_name(enum feedgen_kind kind);
 
-int feedgen__new(const struct feedgen_config *cfg, struct feedgen **out);
+int feedgen__new(struct feedgen **out, const struct feedgen_config *cfg);
 void feedgen__free(struct feedgen *g);
 
 /* Add a stream: 0 added, 1 already subscribed, -EINVAL bad name, -ENOSPC

@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "feedgen.h"
-#include "ws_handshake.h"
+#include "proto/ws_accept.h"
 
 static struct sim_http_req *req_of(llhttp_t *p)
 {
@@ -139,7 +139,7 @@ static bool key_valid(const char *k, size_t n)
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-	if (n != WS_HANDSHAKE_KEY_LEN || k[22] != '=' || k[23] != '=')
+	if (n != WS_KEY_LEN || k[22] != '=' || k[23] != '=')
 		return false;
 	for (int i = 0; i < 22; i++)
 		if (!k[i] || !strchr(b64, k[i]))
@@ -337,11 +337,11 @@ static const char *reason_phrase(int status)
 size_t sim_http_response(char *out, size_t cap, int status, const char *key, size_t key_len,
 			 const char *why)
 {
-	char accept[WS_HANDSHAKE_ACCEPT_LEN + 1];
+	char accept[WS_ACCEPT_LEN + 1];
 	int n;
 
 	if (status == 101) {
-		if (ws_handshake_accept(key, key_len, accept))
+		if (ws_accept_compute(key, key_len, accept))
 			return 0;
 		n = snprintf(out, cap,
 			     "HTTP/1.1 101 Switching Protocols\r\n"

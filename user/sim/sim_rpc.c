@@ -5,14 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "feed_parse.h"
+#include "proto/json.h"
 #include "feedgen.h"
 
 /* A member of the request: the index of its value token, 0 when absent
  * (token 0 is the request object itself). */
 struct req {
 	const char *js;
-	const struct feed_tok *toks;
+	const struct json_tok *toks;
 	uint32_t method, params, id;
 };
 
@@ -20,7 +20,7 @@ static bool tok_is(const struct req *r, uint32_t t, const char *lit)
 {
 	size_t n = strlen(lit);
 
-	return r->toks[t].type == FEED_TOK_STRING && r->toks[t].len == n &&
+	return r->toks[t].type == JSON_TOK_STRING && r->toks[t].len == n &&
 	       !memcmp(r->js + r->toks[t].start, lit, n);
 }
 
@@ -70,8 +70,8 @@ static void out_id_end(struct out *o, const struct req *r)
 {
 	out_str(o, ",\"id\":");
 	if (r->id) {
-		const struct feed_tok *t = &r->toks[r->id];
-		size_t q = t->type == FEED_TOK_STRING; /* echo strings with their quotes */
+		const struct json_tok *t = &r->toks[r->id];
+		size_t q = t->type == JSON_TOK_STRING; /* echo strings with their quotes */
 
 		out_put(o, r->js + t->start - q, t->len + 2 * q);
 	} else {
@@ -118,12 +118,12 @@ static size_t check_streams(const struct req *r, char *out, size_t cap)
 
 	if (!r->params)
 		return INVALID("missing field `params`");
-	if (r->toks[r->params].type != FEED_TOK_ARRAY)
+	if (r->toks[r->params].type != JSON_TOK_ARRAY)
 		return INVALID("params must be an array of stream names");
 	uint32_t i, el;
 
 	FOR_EACH_EL(r, r->params, i, el) {
-		if (r->toks[el].type != FEED_TOK_STRING)
+		if (r->toks[el].type != JSON_TOK_STRING)
 			return INVALID("params must be an array of stream names");
 		name = tok_str(r, el, &n);
 		if (feedgen_stream_parse(name, n, &kind))
@@ -183,10 +183,10 @@ static size_t do_property(bool *combined, const struct req *r, bool set, char *o
 {
 	uint32_t name, val;
 
-	if (!r->params || r->toks[r->params].type != FEED_TOK_ARRAY)
+	if (!r->params || r->toks[r->params].type != JSON_TOK_ARRAY)
 		return INVALID("params must be an array");
 	name = arr_at(r, r->params, 0);
-	if (!name || r->toks[name].type != FEED_TOK_STRING)
+	if (!name || r->toks[name].type != JSON_TOK_STRING)
 		return INVALID("missing property name");
 	if (!tok_is(r, name, "combined"))
 		return reply_error(out, cap, r, 0, "Unknown property");
@@ -197,40 +197,40 @@ static size_t do_property(bool *combined, const struct req *r, bool set, char *o
 	}
 	if (!(val = arr_at(r, r->params, 1)))
 		return INVALID("missing property value");
-	if (r->toks[val].type != FEED_TOK_TRUE && r->toks[val].type != FEED_TOK_FALSE)
+	if (r->toks[val].type != JSON_TOK_TRUE && r->toks[val].type != JSON_TOK_FALSE)
 		return reply_error(out, cap, r, 1, "Invalid value type: expected Boolean");
 	if (arr_at(r, r->params, 2))
 		return INVALID("too many parameters");
-	*combined = r->toks[val].type == FEED_TOK_TRUE;
+	*combined = r->toks[val].type == JSON_TOK_TRUE;
 	return reply_result(out, cap, r, "null");
 }
 
 /* An id is an unsigned 64-bit integer, a short string or null. */
 static bool id_valid(const struct req *r)
 {
-	const struct feed_tok *t = &r->toks[r->id];
+	const struct json_tok *t = &r->toks[r->id];
 	uint64_t v;
 
-	if (t->type == FEED_TOK_NULL)
+	if (t->type == JSON_TOK_NULL)
 		return true;
-	if (t->type == FEED_TOK_STRING)
+	if (t->type == JSON_TOK_STRING)
 		return t->len + 2 <= SIM_RPC_ID_MAX; /* echoed with its quotes */
-	return !feed_json_u64(r->js, t, &v);
+	return !json_u64(r->js, t, &v);
 }
 
 size_t sim_rpc_handle(struct feedgen *g, bool *combined, const char *req, size_t len,
 		      char *out, size_t cap)
 {
-	struct feed_tok toks[SIM_RPC_TOKENS_MAX];
+	struct json_tok toks[SIM_RPC_TOKENS_MAX];
 	struct req rq = { .js = req, .toks = toks }, *r = &rq;
-	int n = feed_json_tokenize(req, len, toks, SIM_RPC_TOKENS_MAX);
+	int n = json_tokenize(req, len, toks, SIM_RPC_TOKENS_MAX);
 
 	/* valid JSON perhaps, but more values than any method takes */
-	if (n == FEED_ERR_TOKENS)
+	if (n == JSON_ERR_TOKENS)
 		return INVALID("request too large");
 	if (n < 0)
 		return reply_error(out, cap, r, 3, "Invalid JSON: not one well-formed JSON value");
-	if (toks[0].type != FEED_TOK_OBJECT)
+	if (toks[0].type != JSON_TOK_OBJECT)
 		return INVALID("expected a JSON object");
 	/* key, value subtree, key, ...; the last of a duplicated key wins */
 	for (uint32_t i = 0, k = 1; i < toks[0].size; i++, k = toks[k + 1].next) {
@@ -247,7 +247,7 @@ size_t sim_rpc_handle(struct feedgen *g, bool *combined, const char *req, size_t
 	}
 	if (!r->method)
 		return INVALID("missing field `method`");
-	if (toks[r->method].type != FEED_TOK_STRING)
+	if (toks[r->method].type != JSON_TOK_STRING)
 		return INVALID("method must be a string");
 	if (tok_is(r, r->method, "SUBSCRIBE"))
 		return do_subscribe(g, r, true, out, cap);

@@ -4,8 +4,8 @@
  * generator and answered with {"result":...,"id":...} or, when malformed,
  * {"error":{"code":N,"msg":"..."},"id":...} with Binance's codes:
  * 0 unknown property, 1 wrong value type, 2 invalid request, 3 invalid JSON.
- * Requests are parsed with feed_json_tokenize (strict RFC 8259, nesting
- * at most FEED_JSON_MAX_DEPTH). */
+ * Requests are parsed with json_tokenize (strict RFC 8259, nesting
+ * at most JSON_MAX_DEPTH). */
 #ifndef FEEDRX_SIM_RPC_H
 #define FEEDRX_SIM_RPC_H
 

@@ -23,10 +23,13 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "core/fx_log.h"
+#include "sim_hostile.h"
 #include "sim_http.h"
 #include "sim_rpc.h"
 #include "sim_tls.h"
 #include "sim_ws.h"
+#include "core/util.h"
 
 #define FLUSH_CHUNK 16384 /* one TLS record of data per SSL_write */
 #define RBUF_SIZE 16384
@@ -35,12 +38,14 @@
 #define CLOSE_WAIT_SECS 5.0 /* for the client's close frame */
 #define LINGER_SECS 2.0     /* for the client's EOF after close_notify */
 #define SHUTDOWN_SECS 5.0   /* whole-server grace period */
+#define HOSTILE_SECS 60.0   /* an attack ends after this at the latest */
 
 enum conn_state {
 	CS_TLS,          /* TLS handshake */
 	CS_HTTP,         /* reading the upgrade request */
 	CS_HTTP_REPLY,   /* sending an error response, then close */
 	CS_OPEN,         /* WebSocket session */
+	CS_HOSTILE,      /* --hostile: writing the attack, then waiting */
 	CS_CLOSE_SENT,   /* our close frame is queued; waiting for the client's */
 	CS_TLS_SHUTDOWN, /* sending close_notify */
 	CS_LINGER,       /* close_notify sent, write side shut: wait for EOF */
@@ -57,6 +62,10 @@ struct conn {
 	char peer[64];
 	ev_io io;
 	ev_timer gen_timer, ping_timer, pong_timer, deadline;
+	ev_timer hostile_timer; /* --hostile slowloris: the next byte */
+	struct sim_hostile hostile;
+	bool hostile_done;      /* the attack is written */
+	bool hostile_raw;       /* bytes went around TLS: never SSL_write again */
 	int tls_want;           /* EV_READ/EV_WRITE the handshake waits for */
 	bool read_wants_write;  /* SSL_read returned WANT_WRITE */
 	bool write_wants_read;  /* SSL_write returned WANT_READ */
@@ -128,19 +137,14 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void vlog(const struct sim_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void vlog(const struct sim_server *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!s->cfg.verbose)
-		return;
-	va_start(ap, fmt);
-	fputs("feedsim: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
+/* One line per client event, for a verbose run (FX_LOG_INFO); the
+ * arguments are not even computed otherwise. */
+#define vlog(s, ...)                                           \
+	do {                                                   \
+		(void)(s);                                     \
+		if (fx_log_enabled(FX_LOG_INFO))               \
+			fx_log(FX_LOG_INFO, __VA_ARGS__);      \
+	} while (0)
 
 static const char *ssl_reason(void)
 {
@@ -196,6 +200,7 @@ static void conn_free(struct conn *c)
 	ev_timer_stop(s->loop, &c->ping_timer);
 	ev_timer_stop(s->loop, &c->pong_timer);
 	ev_timer_stop(s->loop, &c->deadline);
+	ev_timer_stop(s->loop, &c->hostile_timer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -284,6 +289,68 @@ static void conn_close(struct conn *c, uint16_t code, const char *why)
 			      : sim_ws_close_write(dst, code, why);
 }
 
+/* ---- --hostile ---- */
+
+static void conn_hostile_begin(struct conn *c)
+{
+	conn_stop_session_timers(c);
+	c->state = CS_HOSTILE;
+	deadline_set(c, HOSTILE_SECS);
+	/* a pause lets the client take in the valid messages first (the XDP
+	 * fast path keyed and decoding), as when a live feed turns bad */
+	if (c->srv->cfg.hostile_delay > 0 && !sim_hostile_in_handshake(c->hostile.kind)) {
+		ev_timer_set(&c->hostile_timer, c->srv->cfg.hostile_delay, 0);
+		ev_timer_start(c->srv->loop, &c->hostile_timer);
+	}
+	vlog(c->srv, "client %u: hostile %s after %llu messages", c->id,
+	     sim_hostile_kind_name(c->hostile.kind), (unsigned long long)c->sent);
+}
+
+/* The client's close frame or EOF ends an attack: no echo, close_notify
+ * unless TLS was broken on purpose. */
+static void conn_hostile_end(struct conn *c)
+{
+	c->hostile_done = true;
+	ev_timer_stop(c->srv->loop, &c->hostile_timer);
+	if (c->hostile_raw) {
+		c->state = CS_DEAD;
+		return;
+	}
+	c->out_off = c->out_len = 0; /* the rest of the attack is moot */
+	conn_tls_shutdown(c);
+}
+
+/* Write the next piece of the attack. True when bytes wait to be flushed. */
+static bool conn_hostile_step(struct conn *c)
+{
+	enum sim_hostile_next next;
+	uint8_t *dst;
+	size_t n;
+
+	if (c->hostile_done || ev_is_active(&c->hostile_timer) || out_pending(c) >= FLUSH_CHUNK)
+		return false;
+	dst = out_reserve(c, SIM_HOSTILE_PUMP_MIN);
+	if (!dst)
+		return false;
+	n = sim_hostile__pump(&c->hostile, dst, c->out_cap - c->out_len, &next);
+	if (next == SIM_HOSTILE_RAW) {
+		/* TLS output is all written (conn_flush returned 1): these bytes
+		 * follow its last record on the wire */
+		c->hostile_raw = c->hostile_done = true;
+		if (send(c->fd, dst, n, MSG_NOSIGNAL) != (ssize_t)n)
+			c->state = CS_DEAD;
+		return false;
+	}
+	c->out_len += n;
+	if (next == SIM_HOSTILE_DONE) {
+		c->hostile_done = true;
+	} else if (next == SIM_HOSTILE_WAIT) {
+		ev_timer_set(&c->hostile_timer, c->hostile.wait, 0);
+		ev_timer_start(c->srv->loop, &c->hostile_timer);
+	}
+	return n > 0;
+}
+
 /* ---- the upgrade ---- */
 
 static void conn_http_done(struct conn *c)
@@ -298,7 +365,10 @@ static void conn_http_done(struct conn *c)
 
 	if (status == 101 && sim_http_target_parse(c->http.target, c->http.target_len, t, &why))
 		status = 400; /* checked once already by the request parser */
-	n = sim_http_response(resp, sizeof(resp), status, c->http.key, c->http.key_len, why);
+	if (status == 101 && sim_hostile_in_handshake(c->hostile.kind))
+		n = sim_hostile_answer(&c->hostile, resp, sizeof(resp), c->http.key, c->http.key_len);
+	else
+		n = sim_http_response(resp, sizeof(resp), status, c->http.key, c->http.key_len, why);
 	dst = n ? out_reserve(c, n) : NULL;
 	if (!dst) {
 		c->state = CS_DEAD;
@@ -310,6 +380,10 @@ static void conn_http_done(struct conn *c)
 	     why ? why : "");
 	if (status != 101) {
 		c->state = CS_HTTP_REPLY;
+		return;
+	}
+	if (sim_hostile_in_handshake(c->hostile.kind)) {
+		conn_hostile_begin(c);
 		return;
 	}
 	for (const char *name = t->names; t->nstreams--; name += strlen(name) + 1)
@@ -342,6 +416,13 @@ static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
 	p = sim_ws_rx_payload(&c->rx, ev, &n);
 	if (ev == SIM_WS_EV_ERROR) {
 		conn_close(c, c->rx.close_code, c->rx.why);
+		return;
+	}
+	if (ev == SIM_WS_EV_CLOSE && c->state == CS_HOSTILE) {
+		fprintf(stderr, "feedsim: client %u: close received %u (hostile %s)\n", c->id,
+			c->rx.close_code, sim_hostile_kind_name(c->hostile.kind));
+		c->peer_closed = true;
+		conn_hostile_end(c);
 		return;
 	}
 	if (ev == SIM_WS_EV_CLOSE) {
@@ -398,10 +479,12 @@ static void conn_consume(struct conn *c)
 		}
 		conn_http_done(c);
 	}
-	while (c->rpos < c->rlen && (c->state == CS_OPEN || c->state == CS_CLOSE_SENT)) {
+	while (c->rpos < c->rlen &&
+	       (c->state == CS_OPEN || c->state == CS_CLOSE_SENT || c->state == CS_HOSTILE)) {
 		enum sim_ws_ev ev;
 
-		if (out_free(c) < c->srv->reply_room) {
+		/* an attack sends no replies: the client's close must get through */
+		if (out_free(c) < c->srv->reply_room && c->state != CS_HOSTILE) {
 			c->in_paused = true;
 			return;
 		}
@@ -440,6 +523,9 @@ static void conn_read(struct conn *c)
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			return;
 		/* close_notify, EOF or a TLS error: the client is gone */
+		if (c->state == CS_HOSTILE && !c->peer_closed)
+			fprintf(stderr, "feedsim: client %u: left without a close frame (hostile %s)\n",
+				c->id, sim_hostile_kind_name(c->hostile.kind));
 		if (c->state < CS_TLS_SHUTDOWN)
 			vlog(c->srv, "client %u: %s", c->id,
 			     e == SSL_ERROR_ZERO_RETURN ? "close_notify" : ssl_reason());
@@ -499,7 +585,10 @@ static size_t conn_generate(struct conn *c)
 		uint8_t *dst;
 
 		if (cfg->count && c->sent >= cfg->count) {
-			conn_close(c, WS_CLOSE_NORMAL, "count reached");
+			if (c->hostile.kind)
+				conn_hostile_begin(c);
+			else
+				conn_close(c, WS_CLOSE_NORMAL, "count reached");
 			break;
 		}
 		if (cfg->key_update && c->tls13 && c->sent >= c->ku_next)
@@ -566,6 +655,14 @@ static void conn_write(struct conn *c)
 		if (c->state == CS_TLS || c->state == CS_LINGER)
 			return;
 		r = conn_flush(c);
+		if (r < 0 && c->state == CS_HOSTILE && !c->peer_closed) {
+			/* a client that failed the connection closes at once, and
+			 * its reset can break a write before its close frame was
+			 * read: read what arrived, to log the code */
+			c->hostile_raw = c->hostile_done = true; /* no more writes */
+			c->out_off = c->out_len = 0;
+			conn_read(c);
+		}
 		if (r < 0)
 			c->state = CS_DEAD;
 		if (r <= 0)
@@ -573,6 +670,11 @@ static void conn_write(struct conn *c)
 		if (c->state == CS_HTTP_REPLY || (c->state == CS_CLOSE_SENT && c->peer_closed)) {
 			conn_tls_shutdown(c);
 			return;
+		}
+		if (c->state == CS_HOSTILE) {
+			if (!conn_hostile_step(c))
+				return;
+			continue;
 		}
 		if (c->state != CS_OPEN)
 			return;
@@ -617,7 +719,9 @@ static void conn_arm(struct conn *c)
 		if ((!c->in_paused && !c->eof) || c->write_wants_read)
 			ev |= EV_READ;
 		if (out_pending(c) || c->read_wants_write || c->state == CS_TLS_SHUTDOWN ||
-		    (conn_may_generate(c) && (cfg->rate <= 0 || c->owed)))
+		    (conn_may_generate(c) && (cfg->rate <= 0 || c->owed)) ||
+		    (c->state == CS_HOSTILE && !c->hostile_done &&
+		     !ev_is_active(&c->hostile_timer)))
 			ev |= EV_WRITE;
 	}
 	if (ev_is_active(&c->io) && ev == (c->io.events & (EV_READ | EV_WRITE)))
@@ -654,17 +758,15 @@ static void conn_run(struct conn *c, int revents)
 		conn_arm(c);
 }
 
-#define CONN_OF(w, member) ((struct conn *)((char *)(w) - offsetof(struct conn, member)))
-
 static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
-	conn_run(CONN_OF(w, io), revents);
+	conn_run(container_of(w, struct conn, io), revents);
 }
 
 static void conn_gen_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = CONN_OF(w, gen_timer);
+	struct conn *c = container_of(w, struct conn, gen_timer);
 	const struct sim_server_config *cfg = &c->srv->cfg;
 	uint64_t due, cap;
 
@@ -686,7 +788,7 @@ static void conn_gen_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void conn_ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = CONN_OF(w, ping_timer);
+	struct conn *c = container_of(w, struct conn, ping_timer);
 	char payload[24];
 	int n;
 
@@ -705,7 +807,7 @@ static void conn_ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void conn_pong_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = CONN_OF(w, pong_timer);
+	struct conn *c = container_of(w, struct conn, pong_timer);
 
 	(void)loop;
 	(void)revents;
@@ -713,9 +815,16 @@ static void conn_pong_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	conn_run(c, 0);
 }
 
+static void conn_hostile_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	conn_run(container_of(w, struct conn, hostile_timer), 0);
+}
+
 static void conn_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conn *c = CONN_OF(w, deadline);
+	struct conn *c = container_of(w, struct conn, deadline);
 
 	(void)loop;
 	(void)revents;
@@ -766,7 +875,7 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 		goto err_conn;
 	if ((rc = sim_ws_rx__init(&c->rx, s->cfg.max_msg)))
 		goto err_out;
-	if ((rc = feedgen__new(&s->cfg.gen, &c->gen)))
+	if ((rc = feedgen__new(&c->gen, &s->cfg.gen)))
 		goto err_rx;
 	rc = -ENOMEM;
 	c->ssl = SSL_new(s->ctx);
@@ -783,6 +892,8 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 	ev_timer_init(&c->ping_timer, conn_ping_cb, 0, 0);
 	ev_timer_init(&c->pong_timer, conn_pong_cb, 0, 0);
 	ev_timer_init(&c->deadline, conn_deadline_cb, HANDSHAKE_SECS, 0);
+	ev_timer_init(&c->hostile_timer, conn_hostile_cb, 0, 0);
+	sim_hostile__init(&c->hostile, s->cfg.hostile, s->cfg.hostile_size);
 	ev_timer_start(s->loop, &c->deadline);
 	c->next = s->conns;
 	if (s->conns)
@@ -809,7 +920,7 @@ err_close:
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct listener *l = (struct listener *)((char *)w - offsetof(struct listener, io));
+	struct listener *l = container_of(w, struct listener, io);
 	struct sim_server *s = l->srv;
 
 	(void)loop;
@@ -824,7 +935,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN)
-				fprintf(stderr, "feedsim: accept on %s: %s\n", l->text, strerror(errno));
+				fx_log(FX_LOG_ERROR, "accept on %s: %s", l->text, strerror(errno));
 			return;
 		}
 		if (s->shutting_down || s->nconns >= s->cfg.max_clients) {
@@ -832,20 +943,16 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			close(fd);
 			continue;
 		}
-		/* exchanges disable Nagle (DESIGN §5): no delayed small messages */
+		/* exchanges disable Nagle (docs/ARCHITECTURE.md §5): no delayed small messages */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (conn_new(s, fd, &ss))
-			fprintf(stderr, "feedsim: out of memory for a new client\n");
+			fx_log(FX_LOG_ERROR, "out of memory for a new client");
 	}
 }
 
 /* ---- the server ---- */
 
-#define FAIL(code, ...)                                  \
-	do {                                             \
-		snprintf(err, errlen, __VA_ARGS__);      \
-		return (code);                           \
-	} while (0)
+#define FAIL(code, ...) return fx_error_set(err, code, __VA_ARGS__)
 
 static void addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
 {
@@ -864,7 +971,7 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t n)
 	}
 }
 
-static int listen_one(struct sim_server *s, const struct sim_listen *la, char *err, size_t errlen)
+static int listen_one(struct sim_server *s, const struct sim_listen *la, struct fx_error *err)
 {
 	struct listener *l = &s->listeners[s->nlisteners];
 	struct sockaddr_storage got;
@@ -895,7 +1002,7 @@ static int listen_one(struct sim_server *s, const struct sim_listen *la, char *e
 
 static void shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct sim_server *s = (struct sim_server *)((char *)w - offsetof(struct sim_server, shutdown_timer));
+	struct sim_server *s = container_of(w, struct sim_server, shutdown_timer);
 
 	(void)loop;
 	(void)revents;
@@ -904,15 +1011,15 @@ static void shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		conn_free(s->conns); /* the last one breaks the loop */
 }
 
-int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
-		    struct sim_server **out, char *err, size_t errlen)
+int sim_server__new(struct sim_server **out, struct ev_loop *loop,
+		    const struct sim_server_config *cfg, struct fx_error *err)
 {
 	struct sim_server *s = calloc(1, sizeof(*s));
 	int rc;
 
+	*out = NULL;
 	if (!s)
 		FAIL(-ENOMEM, "out of memory");
-	*out = s;
 	s->loop = loop;
 	s->cfg = *cfg;
 	if (!s->cfg.burst)
@@ -927,21 +1034,31 @@ int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
 	s->out_cap = FLUSH_CHUNK + sim_ws_framed_len(s->msg_max, s->cfg.fragment) + s->reply_room;
 	s->scratch = malloc(s->msg_max);
 	s->reply = malloc(SIM_RPC_REPLY_MAX);
-	if (!s->scratch || !s->reply)
-		FAIL(-ENOMEM, "out of memory");
-	if ((rc = sim_tls_ctx__new(&cfg->tls, &s->ctx, err, errlen)))
-		return rc;
+	if (!s->scratch || !s->reply) {
+		rc = fx_error_set(err, -ENOMEM, "out of memory");
+		goto err_free;
+	}
+	if ((rc = sim_tls_ctx__new(&s->ctx, &cfg->tls, err)))
+		goto err_free;
 	if (cfg->log_path) {
 		s->log = fopen(cfg->log_path, "w");
-		if (!s->log)
-			FAIL(-errno, "--log %s: %s", cfg->log_path, strerror(errno));
+		if (!s->log) {
+			rc = fx_error_set(err, -errno, "--log %s: %s", cfg->log_path, strerror(errno));
+			goto err_free;
+		}
 		/* one write per 4 MiB, not per message */
 		setvbuf(s->log, NULL, _IOFBF, 4 << 20);
 	}
 	for (unsigned i = 0; i < cfg->nlisten; i++)
-		if ((rc = listen_one(s, &cfg->listen[i], err, errlen)))
-			return rc;
+		if ((rc = listen_one(s, &cfg->listen[i], err)))
+			goto err_free;
+	*out = s;
 	return 0;
+
+err_free:
+	/* sim_server__free undoes whatever part was set up */
+	sim_server__free(s);
+	return rc;
 }
 
 const char *sim_server_listen_text(const struct sim_server *s, unsigned i)

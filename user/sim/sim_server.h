@@ -18,6 +18,9 @@
  *   client's close code is echoed.
  * - --once ends the server after the first connection of any kind (even a
  *   refused upgrade) is gone.
+ * - --hostile KIND: the --count valid messages (logged), then the attack
+ *   (never logged); a handshake kind answers the upgrade with it. The
+ *   client's close code is printed ("close received N") on stderr.
  * - The cadence of every stream, depth@100ms included, is set by --rate and
  *   --mix, not by the stream's name.
  */
@@ -32,6 +35,7 @@
 #include <ev.h>
 
 #include "feedgen.h"
+#include "sim_hostile.h"
 #include "sim_tls.h"
 
 #define SIM_SERVER_MAX_LISTEN 16
@@ -59,15 +63,19 @@ struct sim_server_config {
 	const char *log_path;   /* every data payload sent, one per line */
 	bool once;              /* shut down after the first client leaves */
 	unsigned max_clients;
-	bool verbose;
+	/* --hostile: after the upgrade and `count` valid messages (or instead
+	 * of the upgrade's answer), write this attack (sim_hostile.h) */
+	enum sim_hostile_kind hostile;
+	uint64_t hostile_size;
+	double hostile_delay; /* s between the valid messages and the attack */
 };
 
 struct sim_server;
 
-/* Load certificates, open the log and bind every listener. On failure
- * returns a negative errno-style code and a one-line reason in err. */
-int sim_server__new(struct ev_loop *loop, const struct sim_server_config *cfg,
-		    struct sim_server **out, char *err, size_t errlen);
+/* Load certificates, open the log and bind every listener: 0 and *out, or
+ * a negative code with a one-line reason in err (nothing left to free). */
+int sim_server__new(struct sim_server **out, struct ev_loop *loop,
+		    const struct sim_server_config *cfg, struct fx_error *err);
 
 /* Begin an orderly shutdown: stop listening, close every client with
  * `code` (1001). The loop is broken once every client is gone. */

@@ -28,21 +28,19 @@ static void keylog_cb(const SSL *ssl, const char *line)
 
 #define FAIL(code, ...)                                  \
 	do {                                             \
-		snprintf(err, errlen, __VA_ARGS__);      \
-		rc = (code);                             \
+		rc = fx_error_set(err, code, __VA_ARGS__); \
 		goto err_ctx;                            \
 	} while (0)
 
-int sim_tls_ctx__new(const struct sim_tls_config *cfg, SSL_CTX **out, char *err, size_t errlen)
+int sim_tls_ctx__new(SSL_CTX **out, const struct sim_tls_config *cfg, struct fx_error *err)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	FILE *keylog;
 	int rc;
 
-	if (!ctx) {
-		snprintf(err, errlen, "cannot create a TLS context: %s", ssl_reason());
-		return -ENOMEM;
-	}
+	*out = NULL;
+	if (!ctx)
+		return fx_error_set(err, -ENOMEM, "cannot create a TLS context: %s", ssl_reason());
 	if (!SSL_CTX_set_min_proto_version(ctx, cfg->tls_min ? cfg->tls_min : TLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, cfg->tls_max))
 		FAIL(-EINVAL, "cannot set the TLS versions: %s", ssl_reason());

@@ -8,6 +8,8 @@
 
 #include <openssl/ssl.h>
 
+#include "core/fx_err.h"
+
 struct sim_tls_config {
 	const char *cert, *key; /* PEM files */
 	const char *keylog;     /* NSS key log file (appended), or NULL */
@@ -16,9 +18,9 @@ struct sim_tls_config {
 	const char *ciphersuites; /* TLS 1.3 list, or NULL */
 };
 
-/* Build the context. On failure returns a negative errno-style code and a
- * one-line reason in err. */
-int sim_tls_ctx__new(const struct sim_tls_config *cfg, SSL_CTX **out, char *err, size_t errlen);
+/* Build the context: 0 and *out, or a negative code with a one-line reason
+ * in err. */
+int sim_tls_ctx__new(SSL_CTX **out, const struct sim_tls_config *cfg, struct fx_error *err);
 
 /* Free the context and close its key log. */
 void sim_tls_ctx__free(SSL_CTX *ctx);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/utf8.h"
+
 size_t sim_ws_hdr_write(uint8_t *out, unsigned opcode, bool fin, uint64_t len)
 {
 	out[0] = (uint8_t)((fin ? 0x80 : 0) | (opcode & 0x0f));
@@ -86,47 +88,6 @@ void sim_ws_rx__fini(struct sim_ws_rx *rx)
 {
 	free(rx->msg);
 	rx->msg = NULL;
-}
-
-static bool close_code_valid(unsigned c)
-{
-	return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) || (c >= 3000 && c <= 4999);
-}
-
-/* Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = s[i];
-		size_t k;
-		uint32_t cp, min;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-			k = 1, cp = c & 0x1f, min = 0x80;
-		else if ((c & 0xf0) == 0xe0)
-			k = 2, cp = c & 0x0f, min = 0x800;
-		else if ((c & 0xf8) == 0xf0)
-			k = 3, cp = c & 0x07, min = 0x10000;
-		else
-			return false;
-		if (n - i <= k) /* truncated sequence */
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += k + 1;
-	}
-	return true;
 }
 
 static enum sim_ws_ev rx_fail(struct sim_ws_rx *rx, uint16_t code, const char *why)
@@ -217,7 +178,7 @@ static enum sim_ws_ev rx_frame_done(struct sim_ws_rx *rx)
 		if (rx->ctl_len == 1)
 			return rx_fail(rx, WS_CLOSE_PROTOCOL, "one-byte close payload");
 		rx->close_code = (uint16_t)(rx->ctl[0] << 8 | rx->ctl[1]);
-		if (!close_code_valid(rx->close_code))
+		if (!ws_close_code_valid(rx->close_code))
 			return rx_fail(rx, WS_CLOSE_PROTOCOL, "invalid close code");
 		if (!utf8_valid(rx->ctl + 2, rx->ctl_len - 2))
 			return rx_fail(rx, WS_CLOSE_BAD_DATA, "close reason not UTF-8");

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ws_frame.h" /* the RFC 6455 opcodes WS_OP_* and close codes WS_CLOSE_* */
+#include "proto/ws_proto.h" /* opcodes WS_OP_*, close codes WS_CLOSE_* */
 
 #define SIM_WS_HDR_MAX 10 /* server frames carry no mask */
 #define SIM_WS_CTL_MAX 125

@@ -2,9 +2,12 @@
  * exit table and the JSON report. */
 #include "lat_stats.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/util.h"
 
 static const struct {
 	const char *name;
@@ -37,8 +40,8 @@ static const double report_ps[] = { 50, 90, 99, 99.9 };
 static const double grid_ps[] = { 0,  1,  5,  10, 20, 30,   40,   50,    60,    70,  75,
 				  80, 85, 90, 95, 97, 98.5, 99.0, 99.5, 99.7, 99.9, 99.95,
 				  99.99 };
-#define N_GRID (sizeof(grid_ps) / sizeof(grid_ps[0]))
-#define N_PS (sizeof(report_ps) / sizeof(report_ps[0]))
+#define N_GRID ARRAY_SIZE(grid_ps)
+#define N_PS ARRAY_SIZE(report_ps)
 
 uint64_t lat_stats_now_ns(void)
 {
@@ -72,13 +75,16 @@ void lat_stats__init(struct lat_stats *s, uint64_t now_ns)
 	s->start_ns = s->last_ns = now_ns;
 }
 
-struct lat_stats *lat_stats__new(void)
+int lat_stats__new(struct lat_stats **out)
 {
 	struct lat_stats *s = malloc(sizeof(*s));
 
-	if (s)
-		lat_stats__init(s, lat_stats_now_ns());
-	return s;
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	lat_stats__init(s, lat_stats_now_ns());
+	*out = s;
+	return 0;
 }
 
 void lat_stats__free(struct lat_stats *s)

@@ -81,8 +81,8 @@ struct lat_stats {
 	struct lat_hist service;
 };
 
-/* Allocate (about 0.6 MiB, once) and initialise; NULL on ENOMEM. */
-struct lat_stats *lat_stats__new(void);
+/* Allocate (about 0.6 MiB, once) and initialise: 0 and *out, or -ENOMEM. */
+int lat_stats__new(struct lat_stats **out);
 void lat_stats__free(struct lat_stats *s);
 /* For caller-provided storage; now_ns is the CLOCK_MONOTONIC start time. */
 void lat_stats__init(struct lat_stats *s, uint64_t now_ns);

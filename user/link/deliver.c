@@ -1,6 +1,7 @@
 /* deliver — the fast/shadow arbiter (see deliver.h). */
 #include "deliver.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,13 +20,14 @@ struct deliver {
 	struct deliver_stats st;
 };
 
-struct deliver *deliver__new(uint32_t ring)
+int deliver__new(struct deliver **out, uint32_t ring)
 {
 	struct deliver *d = calloc(1, sizeof(*d));
 	uint32_t n = 1;
 
+	*out = NULL;
 	if (!d)
-		return NULL;
+		return -ENOMEM;
 	if (!ring)
 		ring = 65536;
 	while (n < ring && n < (1u << 30))
@@ -33,10 +35,11 @@ struct deliver *deliver__new(uint32_t ring)
 	d->ring = calloc(n, sizeof(*d->ring));
 	if (!d->ring) {
 		free(d);
-		return NULL;
+		return -ENOMEM;
 	}
 	d->mask = n - 1;
-	return d;
+	*out = d;
+	return 0;
 }
 
 void deliver__free(struct deliver *d)

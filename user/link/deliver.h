@@ -36,8 +36,8 @@ struct deliver_stats {
 struct deliver;
 
 /* ring: how many fast-path messages are remembered for comparison (rounded
- * up to a power of two; 0 = 65536). NULL on ENOMEM. */
-struct deliver *deliver__new(uint32_t ring);
+ * up to a power of two; 0 = 65536). 0 and *out, or -ENOMEM. */
+int deliver__new(struct deliver **out, uint32_t ring);
 void deliver__free(struct deliver *d);
 
 /* A message decoded by the fast path: true when it is to be delivered

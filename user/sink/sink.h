@@ -1,0 +1,85 @@
+/* sink — where delivered messages go, as a small table of functions (the
+ * way redis' ae.c picks an ae_*.c): open, one call per message, flush when
+ * the loop goes idle, close. The built-in sinks are raw (sink_raw.c: each
+ * payload as received plus '\n'), pretty (sink_pretty.c: one decoded line
+ * per message, for people) and none (sink_none.c: counted and dropped).
+ *
+ * Adding a sink: one file sink_<name>.c defining a `const struct
+ * feed_sink_ops`, and one line in the table in sink.c. */
+#ifndef FEEDRX_SINK_H
+#define FEEDRX_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct feed_link_msg;
+struct venue;
+struct feed_sink;
+
+/* What a sink is opened with. */
+struct feed_sink_conf {
+	int fd;                    /* where text goes (stdout) */
+	const struct venue *venue; /* how to decode a message */
+};
+
+struct feed_sink_ops {
+	const char *name; /* for --output */
+	const char *help; /* one line for --help */
+	/* Set up s->priv (everything a message needs, allocated here). */
+	int (*open)(struct feed_sink *s, const struct feed_sink_conf *c);
+	/* One message. 0 or a negative code (the sink is then failed). */
+	int (*message)(struct feed_sink *s, const struct feed_link_msg *m);
+	/* Push out what is buffered. 0 or a negative code. */
+	int (*flush)(struct feed_sink *s);
+	void (*close)(struct feed_sink *s);
+};
+
+struct feed_sink {
+	const struct feed_sink_ops *ops;
+	void *priv;
+	int err;          /* the first error (negative code), sticky */
+	bool dirty;       /* messages since the last flush */
+	uint64_t messages, bytes;
+};
+
+/* The built-in sinks, NULL-terminated; the first is the default. */
+extern const struct feed_sink_ops *const feed_sinks[];
+extern const struct feed_sink_ops feed_sink_raw, feed_sink_pretty, feed_sink_none;
+
+/* A sink by name in a NULL-terminated table, or NULL. */
+const struct feed_sink_ops *feed_sink_find(const struct feed_sink_ops *const *table,
+					   const char *name);
+
+/* 0 or a negative code (*out NULL then). */
+int feed_sink__open(struct feed_sink **out, const struct feed_sink_ops *ops,
+		    const struct feed_sink_conf *c);
+/* One message: 0, or the (sticky) negative code of the first failure. */
+int feed_sink__message(struct feed_sink *s, const struct feed_link_msg *m);
+/* 0, or the sticky negative code. */
+int feed_sink__flush(struct feed_sink *s);
+/* Flush is the caller's; this releases (NULL-safe). */
+void feed_sink__close(struct feed_sink *s);
+
+/* A buffered writer for sinks that write text to a descriptor: filled by
+ * the sink, written out by flush (and when full). */
+struct sink_buf {
+	int fd;
+	int err; /* the first failed write (-errno), sticky */
+	char *buf;
+	size_t len, cap;
+};
+
+int sink_buf__init(struct sink_buf *b, int fd, size_t cap);
+void sink_buf__fini(struct sink_buf *b);
+/* Append n bytes (writes out first when they do not fit). 0 or the sticky
+ * -errno of a failed write. */
+int sink_buf__put(struct sink_buf *b, const void *p, size_t n);
+/* printf-style append, truncated at 4 KiB a call. 0 or -errno. */
+int sink_buf__printf(struct sink_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Everything buffered to the descriptor. 0 or -errno (-EPIPE: the reader
+ * went away). */
+int sink_buf__flush(struct sink_buf *b);
+
+#endif

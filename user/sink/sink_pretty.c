@@ -1,0 +1,143 @@
+/* sink_pretty — one decoded line per message for people: trades, quotes and
+ * depth diffs through the venue's parser, anything else as its first 100
+ * bytes; with the end-to-end latency when the message carries a send time. */
+#include "sink.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "venue/binance_parse.h"
+#include "link/feed_link.h"
+#include "venue/venue.h"
+
+/* Pretty output is for a terminal: a small buffer, written when idle. */
+#define SINK_PRETTY_BUF (64u << 10)
+
+struct sink_pretty {
+	struct sink_buf out;
+	const struct venue *venue;
+	void *parser;
+};
+
+static int pretty_open(struct feed_sink *s, const struct feed_sink_conf *c)
+{
+	struct sink_pretty *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	p->venue = c->venue;
+	r = sink_buf__init(&p->out, c->fd, SINK_PRETTY_BUF);
+	if (r)
+		goto err_free;
+	r = p->venue->parser_new(&p->parser);
+	if (r)
+		goto err_buf;
+	s->priv = p;
+	return 0;
+
+err_buf:
+	sink_buf__fini(&p->out);
+err_free:
+	free(p);
+	return r;
+}
+
+/* A 1e-8 fixed-point number, trailing zeros trimmed (two decimals kept). */
+static int put_fixed(struct sink_buf *b, int64_t v)
+{
+	char frac[9];
+	int len = 8;
+	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	snprintf(frac, sizeof(frac), "%08" PRIu64, a % (uint64_t)FEED_SCALE);
+	while (len > 2 && frac[len - 1] == '0')
+		len--;
+	return sink_buf__printf(b, "%s%" PRIu64 ".%.*s", v < 0 ? "-" : "",
+				a / (uint64_t)FEED_SCALE, len, frac);
+}
+
+static void put_qty_px(struct sink_buf *b, int64_t qty, int64_t px)
+{
+	put_fixed(b, qty);
+	sink_buf__put(b, " @ ", 3);
+	put_fixed(b, px);
+}
+
+static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
+{
+	struct sink_pretty *sp = s->priv;
+	struct sink_buf *b = &sp->out;
+	const struct lat_stamps *st = msg->st;
+	struct feed_msg m;
+	size_t n = msg->n;
+	int r = sp->venue->parse(sp->parser, msg->p, n, &m);
+
+	if (r < 0 || m.type == FEED_MSG_UNKNOWN || m.type == FEED_MSG_REPLY ||
+	    m.type == FEED_MSG_ERROR_REPLY) {
+		sink_buf__printf(b, "%-9s %.*s%s", "message", (int)(n > 100 ? 100 : n),
+				 (const char *)msg->p, n > 100 ? "..." : "");
+	} else {
+		sink_buf__printf(b, "%-9.*s ", (int)m.symbol.len, m.symbol.ptr);
+		switch (m.type) {
+		case FEED_MSG_TRADE:
+		case FEED_MSG_AGG_TRADE:
+			sink_buf__printf(b, "%-8s %-4s ",
+					 m.type == FEED_MSG_TRADE ? "trade" : "aggTrade",
+					 m.buyer_maker ? "sell" : "buy");
+			put_qty_px(b, m.qty, m.price);
+			break;
+		case FEED_MSG_BOOK_TICKER:
+			sink_buf__printf(b, "%-8s bid ", "quote");
+			put_qty_px(b, m.bid_qty, m.bid_px);
+			sink_buf__put(b, "  ask ", 6);
+			put_qty_px(b, m.ask_qty, m.ask_px);
+			break;
+		case FEED_MSG_DEPTH:
+			sink_buf__printf(b, "%-8s %" PRIu64 "..%" PRIu64 " %u bids %u asks", "depth",
+					 m.first_id, m.last_id, m.n_bids, m.n_asks);
+			if (m.n_bids) {
+				sink_buf__put(b, "  top bid ", 10);
+				put_fixed(b, m.bids[0].price);
+			}
+			if (m.n_asks) {
+				sink_buf__put(b, "  top ask ", 10);
+				put_fixed(b, m.asks[0].price);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if (st && st->send_ns && st->send_ns < st->at[LAT_PT_HANDLER])
+		sink_buf__printf(b, "   latency %.1f us",
+				 (double)(st->at[LAT_PT_HANDLER] - st->send_ns) / 1e3);
+	/* the last put reports a failed write of anything before it */
+	return sink_buf__put(b, "\n", 1);
+}
+
+static int pretty_flush(struct feed_sink *s)
+{
+	struct sink_pretty *sp = s->priv;
+
+	return sink_buf__flush(&sp->out);
+}
+
+static void pretty_close(struct feed_sink *s)
+{
+	struct sink_pretty *sp = s->priv;
+
+	sp->venue->parser_free(sp->parser);
+	sink_buf__fini(&sp->out);
+	free(sp);
+}
+
+const struct feed_sink_ops feed_sink_pretty = {
+    .name = "pretty",
+    .help = "decoded lines with latency",
+    .open = pretty_open,
+    .message = pretty_message,
+    .flush = pretty_flush,
+    .close = pretty_close,
+};

@@ -1,0 +1,70 @@
+/* venue — everything that is particular to one exchange, as a table of
+ * functions and facts: stream names, the subscription request and the
+ * classification of its reply, keepalive, where the exchange's and the
+ * simulator's times are, the stream a message belongs to, and parsing a
+ * message into typed events. The pipeline below it (kconn, the fast path,
+ * feed_link, the sinks) knows no exchange.
+ *
+ * Adding a venue: one file venue_<name>.c defining a `const struct venue`,
+ * and one line in the table in venue.c. */
+#ifndef FEEDRX_VENUE_H
+#define FEEDRX_VENUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct feed_msg;
+
+/* What a message is to the subscription logic. */
+enum venue_reply {
+	VENUE_DATA,        /* a data message (or a reply to another request) */
+	VENUE_REPLY_OK,    /* the exchange accepted our request */
+	VENUE_REPLY_ERROR, /* ... or refused it */
+};
+
+struct venue {
+	const char *name; /* for --venue */
+	const char *help; /* one line for --help */
+
+	/* Whether a stream name can be subscribed as it is. */
+	bool (*stream_ok)(const char *s);
+	/* The request that subscribes n streams, tagged with id: its length,
+	 * or a negative code (-ENOSPC, -EINVAL). */
+	int (*subscribe_request)(const char *const *streams, size_t n, unsigned id, char *out,
+				 size_t cap);
+	/* Bytes per stream a request needs beyond subscribe_base. */
+	size_t subscribe_per_stream, subscribe_base;
+	/* Whether a message is the reply to request id. */
+	enum venue_reply (*classify)(const uint8_t *p, size_t n, unsigned id);
+
+	/* Keepalive: the exchange pings (the kernel path answers), and the
+	 * client pings after half the idle timeout; this is the idle timeout
+	 * that does not trip on the exchange's own ping interval. */
+	double idle_timeout;
+
+	/* Cheap scans for latency, no parse: the exchange's event time
+	 * (CLOCK_REALTIME ms) and feedsim's send time (CLOCK_MONOTONIC ns);
+	 * 0 when absent. */
+	uint64_t (*scan_event_ms)(const uint8_t *p, size_t n);
+	uint64_t (*scan_send_ns)(const uint8_t *p, size_t n);
+	/* The stream a message names (a combined-stream envelope): its length
+	 * and *name into p, or 0. */
+	size_t (*scan_stream)(const uint8_t *p, size_t n, const char **name);
+
+	/* Typed events: a parser set up once (no allocation per message). */
+	int (*parser_new)(void **out);
+	void (*parser_free)(void *parser);
+	/* 0 (m filled, possibly an unknown type) or a negative code. */
+	int (*parse)(void *parser, const uint8_t *p, size_t n, struct feed_msg *m);
+};
+
+/* The built-in venues, NULL-terminated; the first is the default. */
+extern const struct venue *const venues[];
+
+/* A venue by name in a NULL-terminated table, or NULL. */
+const struct venue *venue_find(const struct venue *const *table, const char *name);
+
+extern const struct venue venue_binance, venue_binance_usdm;
+
+#endif
