@@ -39,7 +39,7 @@ static void log_ev(struct evlog *l, int opcode, const uint8_t *p, size_t n)
 	l->n++;
 }
 
-static void on_message(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_message(void *user, int opcode, const uint8_t *p, size_t n)
 {
 	struct feed_msg m;
 
@@ -47,12 +47,12 @@ static void on_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 	(void)binance_scan_ts_ns(p, n);
 	(void)binance_scan_event_ms(p, n);
 	(void)binance_parse(&parser, (const char *)p, n, &m);
-	log_ev(ctx, opcode, p, n);
+	log_ev(user, opcode, p, n);
 }
 
-static void on_control(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_control(void *user, int opcode, const uint8_t *p, size_t n)
 {
-	log_ev(ctx, opcode, p, n);
+	log_ev(user, opcode, p, n);
 }
 
 /* The reference: the sealed application bytes, head skipped, one decoder. */
@@ -61,7 +61,7 @@ static int reference(const struct ft_buf *app, size_t max_msg, struct evlog *l)
 	const uint8_t *p = app->p;
 	size_t n = app->len, i;
 	struct ws_frame d;
-	struct ws_frame_opts o = { .max_msg = max_msg, .ctx = l, .on_message = on_control,
+	struct ws_frame_opts o = { .max_msg = max_msg, .user = l, .on_message = on_control,
 				   .on_control = on_control };
 	ssize_t r;
 
@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.proxied = cfg & 0x08,
 		.hold_bytes = (size_t)1 << (8 + sizes % 13),
 		.max_message = (size_t)1 << (6 + (sizes >> 4) % 12),
-		.ctx = &got,
+		.user = &got,
 		.on_message = on_message,
 		.on_control = on_control,
 	};

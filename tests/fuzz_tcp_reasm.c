@@ -33,9 +33,9 @@ struct sink {
 static struct model M;
 static struct sink S;
 
-static void on_deliver(void *ctx, uint64_t off, const uint8_t *d, size_t n)
+static void on_deliver(void *user, uint64_t off, const uint8_t *d, size_t n)
 {
-	struct sink *s = ctx;
+	struct sink *s = user;
 
 	FUZZ_ASSERT(off == s->len && n > 0);
 	FUZZ_ASSERT(!s->ended);
@@ -44,9 +44,9 @@ static void on_deliver(void *ctx, uint64_t off, const uint8_t *d, size_t n)
 	s->len += n;
 }
 
-static void on_end(void *ctx, uint64_t off, int how)
+static void on_end(void *user, uint64_t off, int how)
 {
-	struct sink *s = ctx;
+	struct sink *s = user;
 
 	FUZZ_ASSERT(!s->ended && off == s->len);
 	FUZZ_ASSERT(how == FX_TCP_FIN || how == FX_TCP_RST);
@@ -85,7 +85,7 @@ static void model_drop_held(struct model *m)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { data, size };
-	struct tcp_reasm_opts o = { .deliver = on_deliver, .end = on_end, .ctx = &S };
+	struct tcp_reasm_opts o = { .deliver = on_deliver, .end = on_end, .user = &S };
 	uint8_t cfg = fz_u8(&f);
 	struct tcp_reasm *r;
 	uint32_t isn;

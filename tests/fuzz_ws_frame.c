@@ -68,9 +68,9 @@ static void record(struct log *l, int kind, int opcode, const uint8_t *p, size_t
 	l->events++;
 }
 
-static void on_message(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_message(void *user, int opcode, const uint8_t *p, size_t n)
 {
-	struct log *l = ctx;
+	struct log *l = user;
 
 	FUZZ_ASSERT(opcode == WS_OP_TEXT || opcode == WS_OP_BINARY);
 	FUZZ_ASSERT(n <= l->max_msg);
@@ -81,9 +81,9 @@ static void on_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 		dev_add(l->dl, 'M', (uint8_t)opcode, 1, n, fnv(FNV0, p, n));
 }
 
-static void on_control(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_control(void *user, int opcode, const uint8_t *p, size_t n)
 {
-	struct log *l = ctx;
+	struct log *l = user;
 
 	FUZZ_ASSERT(opcode == WS_OP_PING || opcode == WS_OP_PONG || opcode == WS_OP_CLOSE);
 	FUZZ_ASSERT(n <= WS_FRAME_MAX_CTRL && !(opcode == WS_OP_CLOSE && n == 1));
@@ -94,9 +94,9 @@ static void on_control(void *ctx, int opcode, const uint8_t *p, size_t n)
 		dev_add(l->dl, 'C', (uint8_t)opcode, 1, n, fnv(FNV0, p, n));
 }
 
-static void on_frame(void *ctx, const struct ws_frame_info *fi)
+static void on_frame(void *user, const struct ws_frame_info *fi)
 {
-	struct log *l = ctx;
+	struct log *l = user;
 
 	if (l->dl)
 		dev_add(l->dl, 'F', fi->opcode, fi->fin, fi->payload_len, 0);
@@ -136,16 +136,16 @@ static void wslay_events(const uint8_t *p, size_t n, uint8_t mode, uint8_t seed,
 {
 	struct wslay_frame_callbacks cb = { w_send, w_recv, NULL };
 	struct wsrc src = { p, n, 0, { 0, 0 } };
-	wslay_frame_context_ptr ctx;
+	wslay_frame_context_ptr user;
 	uint64_t got = 0, fh = FNV0, mh = FNV0, mlen = 0;
 	uint8_t mop = 0;
 	int in_frame = 0;
 
 	fz_split_init(&src.sp, mode, seed);
-	FUZZ_ASSERT(wslay_frame_context_init(&ctx, &cb, &src) == 0);
+	FUZZ_ASSERT(wslay_frame_context_init(&user, &cb, &src) == 0);
 	while (out->n < MAX_DEV) {
 		struct wslay_frame_iocb io;
-		ssize_t r = wslay_frame_recv(ctx, &io);
+		ssize_t r = wslay_frame_recv(user, &io);
 
 		if (r == WSLAY_ERR_WANT_READ) {
 			if (src.off == n)
@@ -179,7 +179,7 @@ static void wslay_events(const uint8_t *p, size_t n, uint8_t mode, uint8_t seed,
 		else if (io.fin)
 			dev_add(out, 'M', mop, 1, mlen, mh);
 	}
-	wslay_frame_context_free(ctx);
+	wslay_frame_context_free(user);
 }
 
 static int run(struct log *l, const uint8_t *p, size_t n, uint8_t mode, uint8_t seed,
@@ -227,9 +227,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b = a;
 	ours.n = theirs.n = 0;
 	a.dl = &ours;
-	o.ctx = &a;
+	o.user = &a;
 	FUZZ_ASSERT(ws_frame__init(&da, &o) == 0);
-	o.ctx = &b;
+	o.user = &b;
 	FUZZ_ASSERT(ws_frame__init(&db, &o) == 0);
 	ea = run(&a, p, n, 0, 0, &da);
 	eb = run(&b, p, n, mode, seed, &db);

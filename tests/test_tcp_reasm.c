@@ -28,9 +28,9 @@ struct sink {
 	uint64_t end_off;
 };
 
-static void sink_deliver(void *ctx, uint64_t off, const uint8_t *d, size_t n)
+static void sink_deliver(void *user, uint64_t off, const uint8_t *d, size_t n)
 {
-	struct sink *s = ctx;
+	struct sink *s = user;
 
 	if (off != s->len || n == 0)
 		s->bad++;
@@ -45,9 +45,9 @@ static void sink_deliver(void *ctx, uint64_t off, const uint8_t *d, size_t n)
 	s->last_ptr = d;
 }
 
-static void sink_end(void *ctx, uint64_t off, int how)
+static void sink_end(void *user, uint64_t off, int how)
 {
-	struct sink *s = ctx;
+	struct sink *s = user;
 
 	s->ended++;
 	s->end_how = how;
@@ -71,7 +71,7 @@ static struct tcp_reasm *new_reasm(struct sink *s, uint32_t max_bytes, uint32_t 
 		.window = window,
 		.deliver = sink_deliver,
 		.end = sink_end,
-		.ctx = s,
+		.user = s,
 	};
 	struct tcp_reasm *r;
 
@@ -805,9 +805,9 @@ struct big_sink {
 	uint8_t expect; /* every byte delivered must equal this */
 };
 
-static void big_deliver(void *ctx, uint64_t off, const uint8_t *d, size_t n)
+static void big_deliver(void *user, uint64_t off, const uint8_t *d, size_t n)
 {
-	struct big_sink *b = ctx;
+	struct big_sink *b = user;
 
 	if (off != b->next || !n || d[0] != b->expect || d[n - 1] != b->expect)
 		b->bad++;
@@ -819,7 +819,7 @@ static void offsets_beyond_4gib(void)
 {
 	static uint8_t seg[64 << 10];
 	struct big_sink b = { .expect = 0xab };
-	struct tcp_reasm_opts o = { .deliver = big_deliver, .ctx = &b };
+	struct tcp_reasm_opts o = { .deliver = big_deliver, .user = &b };
 	struct tcp_reasm *r;
 	tcp_reasm__new(&r, &o);
 	struct tcp_reasm_stats st;
@@ -859,7 +859,7 @@ static void setup_in_caller_memory(void)
 {
 	struct sink s;
 	struct tcp_reasm_opts o = {
-		.max_ooo_bytes = 5000, .max_ooo_segs = 4, .deliver = sink_deliver, .ctx = &s
+		.max_ooo_bytes = 5000, .max_ooo_segs = 4, .deliver = sink_deliver, .user = &s
 	};
 	struct tcp_reasm_opts bad = o;
 	struct tcp_reasm *r = NULL;
