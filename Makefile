@@ -6,10 +6,20 @@
 #                   build; last line "N passed, N failed, N skipped"
 #   make demo       deps + build + the embedded default (feedsim in namespaces)
 #   make bench      deps + build + side-by-side benchmarks into build/bench/
+#   make fuzz       deps + the libFuzzer targets (tests/fuzz_*.c, built with
+#                   clang into build-fuzz/), each run FUZZ_SECONDS (default 60)
 #   make SAN=1 ...  ASan/UBSan build (into build-san/)
 #   make V=1 ...    show every command
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# The fuzz tree: every module compiled by clang with coverage for libFuzzer
+# and ASan/UBSan; only the fuzz targets are linked with the fuzzer's main().
+# Never a tree from the environment (tests/run.sh exports BUILD=build).
+BUILD    := build-fuzz
+CC       := $(or $(CLANG),clang)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+else ifeq ($(SAN),1)
 BUILD    ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
@@ -28,7 +38,7 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
-ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
@@ -66,8 +76,12 @@ BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
 # Helper programs the integration tests run (tests/tool_<name>.c), never run as tests.
 TOOL_SRCS  := $(wildcard tests/tool_*.c)
 TOOL_BINS  := $(TOOL_SRCS:tests/%.c=$(BUILD)/tests/%)
+# libFuzzer targets (tests/fuzz_<target>.c; seeds and dictionaries in tests/fuzz/).
+FUZZ_SRCS  := $(wildcard tests/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/%.c=$(BUILD)/tests/%)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test demo bench clean format check-tools
+.PHONY: all deps test demo bench clean format check-tools fuzz fuzz-build fuzz-bins
 all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) \
      $(BUILD)/certs/server.pem $(TOOL_BINS)
 
@@ -80,7 +94,21 @@ test:
 	$(Q)bash scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)BUILDS="build build-san" bash tests/run.sh
+
+# The fuzz tree, when clang's fuzzer runtime is there (else tests/it_fuzz.sh
+# reports SKIP with the reason); make fuzz requires it.
+fuzz-build:
+	$(Q)if bash scripts/fuzz.sh check; then $(MAKE) --no-print-directory FUZZ=1 fuzz-bins; fi
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz:
+	$(Q)bash scripts/deps.sh
+	$(Q)bash scripts/fuzz.sh check || { echo "make fuzz: no usable libFuzzer runtime" >&2; exit 1; }
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+	$(Q)BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh run
 
 demo:
 	$(Q)bash scripts/deps.sh
@@ -154,6 +182,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(FUZZ_BINS): $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz_%.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
 # A throwaway test CA and server certificate: feedsim's default identity.
 $(BUILD)/certs/server.pem: scripts/certs.sh
 	@echo "  CERTS   $(@D)"
@@ -163,7 +195,7 @@ format:
 	clang-format -i $(wildcard user/*.[ch] user/*/*.[ch] tests/*.[ch] include/*.h bpf/*.c)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

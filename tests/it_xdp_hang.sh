@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # it_xdp_hang — a receiver that stops draining must not black-hole its feed
-# (DESIGN §1): feedrx is frozen with SIGSTOP mid-stream; after --stale-ms
+# (docs/ARCHITECTURE.md §2): feedrx is frozen with SIGSTOP mid-stream; after --stale-ms
 # without a heartbeat the XDP program hands the flow's frames to the kernel
 # (counted as "stale"), and once feedrx runs again the shadow, which holds
 # what the fast path never saw, takes over delivery: nothing lost, nothing

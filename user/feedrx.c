@@ -868,6 +868,17 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	return 0;
 }
 
+/* Everything set-up made, in reverse; safe on a half-made receiver. */
+static void feedrx_free(struct feedrx *f)
+{
+	feed_link__free(f->link);
+	fastpath__free(f->fp);
+	feed_sink__close(f->sink);
+	lat_stats__free(f->stats);
+	if (f->loop)
+		ev_loop_destroy(f->loop);
+}
+
 int main(int argc, char **argv)
 {
 	static struct feedrx_conf c = {
@@ -895,11 +906,7 @@ int main(int argc, char **argv)
 
 	r = feedrx_setup(&f, &url, c.proxy ? &proxy : NULL);
 	if (r) {
-		fastpath__free(f.fp); /* detach XDP on this exit too */
-		feed_sink__close(f.sink);
-		lat_stats__free(f.stats);
-		if (f.loop)
-			ev_loop_destroy(f.loop);
+		feedrx_free(&f); /* detach XDP on this exit too */
 		return r;
 	}
 	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
@@ -926,10 +933,6 @@ int main(int argc, char **argv)
 		f.status = 1;
 	}
 	feedrx_report(&f);
-	feed_link__free(f.link);
-	fastpath__free(f.fp);
-	feed_sink__close(f.sink);
-	lat_stats__free(f.stats);
-	ev_loop_destroy(f.loop);
+	feedrx_free(&f);
 	return f.status ? 1 : 0;
 }

@@ -9,7 +9,7 @@
 
 #include "core/fx_log.h"
 #include "proto/ws_proto.h"
-#include "feed/deliver.h"
+#include "deliver.h"
 #include "link_transport.h"
 #include "venue/venue.h"
 

@@ -945,7 +945,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			close(fd);
 			continue;
 		}
-		/* exchanges disable Nagle (DESIGN §5): no delayed small messages */
+		/* exchanges disable Nagle (docs/ARCHITECTURE.md §5): no delayed small messages */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (conn_new(s, fd, &ss))
 			fx_log(FX_LOG_ERROR, "out of memory for a new client");

@@ -10,7 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "feed/feed_parse.h"
+#include "venue/binance_parse.h"
 #include "link/feed_link.h"
 #include "venue/venue.h"
 

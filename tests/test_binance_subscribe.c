@@ -2,12 +2,12 @@
 #include <errno.h>
 
 #include "check.h"
-#include "kernel/subscribe.h"
+#include "venue/binance_subscribe.h"
 #include "venue/venue.h"
 
-static enum subscribe_reply cls(const char *s, unsigned id)
+static enum binance_sub_reply cls(const char *s, unsigned id)
 {
-	return subscribe_classify((const uint8_t *)s, strlen(s), id);
+	return binance_subscribe_classify((const uint8_t *)s, strlen(s), id);
 }
 
 static void request_bytes(void)
@@ -18,55 +18,55 @@ static void request_bytes(void)
 	char buf[256];
 	int n;
 
-	n = subscribe_request(one, 1, 1, buf, sizeof(buf));
+	n = binance_subscribe_request(one, 1, 1, buf, sizeof(buf));
 	CHECK(n > 0 &&
 	      strcmp(buf, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\"],\"id\":1}") ==
 		  0);
-	n = subscribe_request(two, 2, 7, buf, sizeof(buf));
+	n = binance_subscribe_request(two, 2, 7, buf, sizeof(buf));
 	CHECK(n > 0 && strcmp(buf, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\","
 				   "\"ethusdt@depth@100ms\"],\"id\":7}") == 0);
 	CHECK((size_t)n == strlen(buf));
-	n = subscribe_request(bad, 1, 1, buf, sizeof(buf));
+	n = binance_subscribe_request(bad, 1, 1, buf, sizeof(buf));
 	CHECK(n == -EINVAL);
-	n = subscribe_request(two, 2, 1, buf, 40);
+	n = binance_subscribe_request(two, 2, 1, buf, 40);
 	CHECK(n == -ENOSPC);
-	CHECK(!subscribe_stream_ok(""));
-	CHECK(!subscribe_stream_ok("a b"));
-	CHECK(!subscribe_stream_ok("a\\b"));
-	CHECK(subscribe_stream_ok("btcusdt@kline_1m"));
+	CHECK(!binance_stream_ok(""));
+	CHECK(!binance_stream_ok("a b"));
+	CHECK(!binance_stream_ok("a\\b"));
+	CHECK(binance_stream_ok("btcusdt@kline_1m"));
 }
 
 static void replies(void)
 {
-	CHECK(cls("{\"result\":null,\"id\":1}", 1) == SUBSCRIBE_OK);
-	CHECK(cls(" { \"id\" : 1 , \"result\" : null } \n", 1) == SUBSCRIBE_OK);
+	CHECK(cls("{\"result\":null,\"id\":1}", 1) == BINANCE_SUB_OK);
+	CHECK(cls(" { \"id\" : 1 , \"result\" : null } \n", 1) == BINANCE_SUB_OK);
 	CHECK(cls("{\"error\":{\"code\":2,\"msg\":\"Invalid request: \\\"x}\"},\"id\":1}", 1) ==
-	      SUBSCRIBE_ERROR);
-	CHECK(cls("{\"result\":[\"a\",{\"b\":[1,2]}],\"id\":1}", 1) == SUBSCRIBE_OK);
+	      BINANCE_SUB_ERROR);
+	CHECK(cls("{\"result\":[\"a\",{\"b\":[1,2]}],\"id\":1}", 1) == BINANCE_SUB_OK);
 	/* another id is not ours */
-	CHECK(cls("{\"result\":null,\"id\":2}", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("{\"result\":null,\"id\":10}", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("{\"result\":null,\"id\":\"1\"}", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"result\":null,\"id\":2}", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("{\"result\":null,\"id\":10}", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("{\"result\":null,\"id\":\"1\"}", 1) == BINANCE_SUB_DATA);
 }
 
 static void data_is_not_a_reply(void)
 {
 	CHECK(cls("{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":12345,\"p\":\"0.001\","
 		  "\"q\":\"100\",\"T\":1,\"m\":true,\"M\":true,\"ts_ns\":123456789}",
-		  1) == SUBSCRIBE_NOT_REPLY);
+		  1) == BINANCE_SUB_DATA);
 	CHECK(cls("{\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"id\":1,"
 		  "\"result\":1}}",
-		  1) == SUBSCRIBE_NOT_REPLY);
+		  1) == BINANCE_SUB_DATA);
 	/* "id" alone, a nested id, broken JSON, trailing junk, not an object */
-	CHECK(cls("{\"id\":1}", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("{\"result\":null,\"id\":1", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("{\"result\":null,\"id\":1}x", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("{\"result\":null,\"id\":1}{}", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("[{\"result\":null,\"id\":1}]", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("hello world", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("{\"result\":\"unterminated,\"id\":1}", 1) == SUBSCRIBE_NOT_REPLY);
-	CHECK(cls("{\"result\":null,\"id\":1,}", 1) == SUBSCRIBE_NOT_REPLY);
+	CHECK(cls("{\"id\":1}", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("{\"result\":null,\"id\":1", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("{\"result\":null,\"id\":1}x", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("{\"result\":null,\"id\":1}{}", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("[{\"result\":null,\"id\":1}]", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("hello world", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("{\"result\":\"unterminated,\"id\":1}", 1) == BINANCE_SUB_DATA);
+	CHECK(cls("{\"result\":null,\"id\":1,}", 1) == BINANCE_SUB_DATA);
 }
 
 static void every_prefix_is_safe(void)
@@ -77,7 +77,7 @@ static void every_prefix_is_safe(void)
 	for (size_t i = 0; i < sizeof(msg) - 1; i++) {
 		uint8_t *copy = malloc(i ? i : 1);
 		memcpy(copy, msg, i);
-		CHECKF(subscribe_classify(copy, i, 1) == SUBSCRIBE_NOT_REPLY, "prefix %zu", i);
+		CHECKF(binance_subscribe_classify(copy, i, 1) == BINANCE_SUB_DATA, "prefix %zu", i);
 		free(copy);
 	}
 }
