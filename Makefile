@@ -8,10 +8,20 @@
 #   make bench      deps + build + side-by-side benchmarks into build/bench/
 #   make install    PREFIX=/usr/local DESTDIR=: programs, libfeedrx.a/.so,
 #                   public headers, feedrx.pc, man pages, bash completion
+#   make fuzz       deps + the libFuzzer targets (tests/fuzz_*.c, built with
+#                   clang into build-fuzz/), each run FUZZ_SECONDS (default 60)
 #   make SAN=1 ...  ASan/UBSan build (into build-san/)
 #   make V=1 ...    show every command
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# The fuzz tree: every module compiled by clang with coverage for libFuzzer
+# and ASan/UBSan; only the fuzz targets are linked with the fuzzer's main().
+# Never a tree from the environment (tests/run.sh exports BUILD=build).
+BUILD    := build-fuzz
+CC       := $(or $(CLANG),clang)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+else ifeq ($(SAN),1)
 BUILD    ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
@@ -30,7 +40,7 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
-ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
@@ -71,9 +81,9 @@ COMPLETIONS:= $(PROGS:%=$(BUILD)/completion/%)
 # is for); installed under $(includedir)/feedrx/ with their folders.
 PUBLIC_HDRS:= include/feedrx.h include/feedrx_bpf.h \
 	      $(addprefix user/,core/fx_err.h core/fx_log.h fast/fastpath.h fast/fast_types.h \
-	        feed/feed_parse.h feed/order_book.h kernel/kconn.h kernel/tls_client.h kernel/url.h \
+	        feed/feed_msg.h feed/order_book.h kernel/kconn.h kernel/tls_client.h kernel/url.h \
 	        link/feed_link.h link/link_kconn.h link/link_transport.h proto/json.h sink/sink.h \
-	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h)
+	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h venue/binance_parse.h)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
@@ -90,8 +100,12 @@ BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
 # Helper programs the integration tests run (tests/tool_<name>.c), never run as tests.
 TOOL_SRCS  := $(wildcard tests/tool_*.c)
 TOOL_BINS  := $(TOOL_SRCS:tests/%.c=$(BUILD)/tests/%)
+# libFuzzer targets (tests/fuzz_<target>.c; seeds and dictionaries in tests/fuzz/).
+FUZZ_SRCS  := $(wildcard tests/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/%.c=$(BUILD)/tests/%)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test demo bench clean format check-tools install uninstall
+.PHONY: all deps test demo bench clean format check-tools install uninstall fuzz fuzz-build fuzz-bins
 all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) \
      $(BUILD)/certs/server.pem $(TOOL_BINS)
 
@@ -104,11 +118,25 @@ test:
 	$(Q)bash scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)BUILDS="build build-san" bash tests/run.sh
 
 # The demo builds only what it runs, in parallel (not the tests and benches).
 DEMO_NEEDS := $(addprefix $(BUILD)/,$(PROGS)) $(BUILD)/certs/server.pem
 NPROC      := $(shell nproc 2>/dev/null || echo 2)
+
+# The fuzz tree, when clang's fuzzer runtime is there (else tests/it_fuzz.sh
+# reports SKIP with the reason); make fuzz requires it.
+fuzz-build:
+	$(Q)if bash scripts/fuzz.sh check; then $(MAKE) --no-print-directory FUZZ=1 fuzz-bins; fi
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz:
+	$(Q)bash scripts/deps.sh
+	$(Q)bash scripts/fuzz.sh check || { echo "make fuzz: no usable libFuzzer runtime" >&2; exit 1; }
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+	$(Q)BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh run
 
 demo:
 	$(Q)bash scripts/deps.sh
@@ -162,6 +190,19 @@ $(BUILD)/user/%.o: user/%.c | check-tools
 
 $(SKEL_OBJS): $(BPF_SKELS)
 
+# feedrx --version: `git describe` of the tree it was built from, or
+# FEEDRX_VERSION from the command line (a tarball has no git). The header is
+# rewritten only when the text changes, so a commit rebuilds one object.
+FEEDRX_VERSION ?= $(shell git -C $(CURDIR) describe --tags --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	$(Q)printf '#define FEEDRX_VERSION "%s"\n' '$(FEEDRX_VERSION)' >$@.tmp; \
+	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/user/feedrx.o: $(BUILD)/version.h
+$(BUILD)/user/feedrx.o: CPPFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
+
 $(LIB): $(MOD_OBJS) $(LLHTTP_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^ && touch $(BUILD)/.pic-objects
@@ -182,6 +223,10 @@ $(BUILD)/tests/%.o: tests/%.c | check-tools
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(FUZZ_BINS): $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz_%.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
 # A throwaway test CA and server certificate: feedsim's default identity.
 $(BUILD)/certs/server.pem: scripts/certs.sh
@@ -236,7 +281,7 @@ format:
 	clang-format -i $(wildcard user/*.[ch] user/*/*.[ch] tests/*.[ch] include/*.h bpf/*.c)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

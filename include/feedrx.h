@@ -13,8 +13,8 @@
  *                                  the real transport and its options
  *   fast/fastpath.h                the XDP fast path's options and counters
  *   sink/sink.h, venue/venue.h     where messages go; exchange dialects
- *   feed/feed_parse.h, feed/order_book.h, proto/json.h
- *                                  typed events and order books from messages
+ *   feed/feed_msg.h, feed/order_book.h  typed events and order books
+ *   venue/binance_parse.h, proto/json.h  Binance messages into typed events
  *   stats/lat_stats.h, stats/lat_hist.h, stats/metrics.h
  *                                  latency per stage, histograms, the
  *                                  Prometheus endpoint
@@ -26,7 +26,7 @@
 #include "core/fx_err.h"
 #include "core/fx_log.h"
 #include "fast/fastpath.h"
-#include "feed/feed_parse.h"
+#include "feed/feed_msg.h"
 #include "feed/order_book.h"
 #include "kernel/kconn.h"
 #include "kernel/url.h"
@@ -38,6 +38,7 @@
 #include "stats/lat_hist.h"
 #include "stats/lat_stats.h"
 #include "stats/metrics.h"
+#include "venue/binance_parse.h"
 #include "venue/venue.h"
 
 #endif

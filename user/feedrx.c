@@ -18,11 +18,14 @@
 
 #include <ev.h>
 #include <openssl/sha.h>
+#include <sched.h>
 
 #include "core/fx_err.h"
 #include "core/fx_log.h"
+#include "core/util.h"
 #include "fast/fastpath.h"
 #include "fast/iface.h"
+#include "fast/xsk_rx.h"
 #include "kernel/kconn.h"
 #include "kernel/url.h"
 #include "link/feed_link.h"
@@ -33,6 +36,7 @@
 #include "stats/metrics.h"
 #include "stats/status_line.h"
 #include "venue/venue.h"
+#include "version.h"
 
 #define FEEDRX_EXIT_USAGE 2
 #define FEEDRX_MAX_SUBSCRIBE 1024
@@ -51,7 +55,7 @@ struct feedrx_conf {
 	struct fastpath_opts fo;
 	int xdp_mode, poll, shadow; /* fo's enums, parsed as int */
 	char ifname[IF_NAMESIZE];
-	bool stats_live, help;
+	bool stats_live, help, version;
 	int verbose; /* -v: info; -v -v: debug, libbpf's and libxdp's lines too */
 	const char *stats_json;
 	const char *metrics; /* --metrics ADDR:PORT */
@@ -103,13 +107,27 @@ __attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const ch
 	exit(FEEDRX_EXIT_USAGE);
 }
 
-/* Stream names are checked once the venue is known (after all options). */
+/* Stream names are checked once the venue is known (after all options).
+ * A comma list is several streams, as if each had its own --subscribe. */
 static void opt_subscribe(struct feedrx_conf *c, const char *opt, const char *arg)
 {
-	(void)opt;
-	if (c->n_subs == FEEDRX_MAX_SUBSCRIBE)
-		usage_error("too many --subscribe (at most %d)", FEEDRX_MAX_SUBSCRIBE);
-	c->subs[c->n_subs++] = arg;
+	char *s = (char *)arg; /* argv's own storage: split in place */
+
+	for (;;) {
+		char *comma = strchr(s, ',');
+
+		if (comma)
+			*comma = 0;
+		if (!*s)
+			usage_error("empty stream name in %s '%s'", opt, arg);
+		if (c->n_subs == FEEDRX_MAX_SUBSCRIBE)
+			usage_error("too many --subscribe streams (at most %d)",
+				    FEEDRX_MAX_SUBSCRIBE);
+		c->subs[c->n_subs++] = s;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
 }
 
 static void opt_iface(struct feedrx_conf *c, const char *opt, const char *arg)
@@ -180,8 +198,10 @@ static const struct feedrx_opt feedrx_opts[] = {
      .help = "the exchange's dialect: binance (default), binance-usdm"},
     {"count", 0, OT_UINT, FIELD(count), .max = ULLONG_MAX, .metavar = "N",
      .help = "exit after N data messages (clean close)"},
-    {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM",
-     .help = "send one SUBSCRIBE for these streams after the\nupgrade (repeatable)"},
+    {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM[,STREAM]",
+     .help = "send one SUBSCRIBE for these streams after the\n"
+	     "upgrade (repeatable); a refusal ends the run unless\n"
+	     "the URL names streams of its own"},
     {"proxy", 0, OT_STRING, FIELD(proxy), .metavar = "http://host:port",
      .help = "tunnel through an HTTP CONNECT proxy"},
     {"cafile", 0, OT_STRING, FIELD(ko.tls.cafile), .metavar = "FILE",
@@ -209,7 +229,7 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"stats", 0, OT_FLAG, FIELD(stats_live),
      .help = "live line per second on stderr, summary at exit"},
     {"stats-json", 0, OT_STRING, FIELD(stats_json), .metavar = "FILE",
-     .help = "latency summary as JSON at exit"},
+     .help = "latency summary as JSON at exit (- = stdout)"},
     {"metrics", 0, OT_FUNC, .fn = opt_metrics, .metavar = "ADDR:PORT",
      .help = "serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 	     "(counters, deliveries by path, XDP counters, latency\n"
@@ -224,9 +244,9 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"poll", 0, OT_CHOICE, FIELD(poll), .choices = poll_choices, .metavar = "wakeup|busy",
      .help = "sleep until frames arrive, or drain continuously"},
     {"busy-cpu", 0, OT_UINT, FIELD(fo.busy_cpu), .max = 4096, .zero_ok = true, .metavar = "N",
-     .help = "busy mode: pin to this CPU"},
+     .help = "with --poll busy: pin to this CPU"},
     {"busy-poll-usecs", 0, OT_UINT, FIELD(fo.busy_poll_usecs), .max = 1000000, .metavar = "N",
-     .help = "busy mode: SO_PREFER_BUSY_POLL with this budget"},
+     .help = "with --poll busy: SO_PREFER_BUSY_POLL with this budget"},
     {"dump-stream", 0, OT_STRING, FIELD(fo.dump_path), .metavar = "FILE",
      .help = "write the reassembled exchange-to-client TCP stream"},
     {"stale-ms", 0, OT_UINT, FIELD(fo.stale_ms), .max = 60000, .zero_ok = true, .metavar = "N",
@@ -243,6 +263,7 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"verbose", 'v', OT_LEVEL, FIELD(verbose),
      .help = "connection details and counters on stderr; twice:\n"
 	     "also debug lines, libbpf's and libxdp's included"},
+    {"version", 0, OT_FLAG, FIELD(version), .help = "print the version and exit"},
     {"help", 'h', OT_FLAG, FIELD(help), .help = "this text"},
 };
 
@@ -426,10 +447,49 @@ static void feedrx_parse_args(int argc, char **argv, struct feedrx_conf *c)
 			usage(stdout);
 			exit(0);
 		}
+		if (c->version) {
+			printf("feedrx %s\n", FEEDRX_VERSION);
+			exit(0);
+		}
 	}
 	if (optind != argc - 1)
 		usage_error(optind == argc ? "missing the feed URL" : "more than one URL");
 	c->url = argv[optind];
+}
+
+/* "0-1,4" for a CPU set, into buf. */
+static void cpu_list(const cpu_set_t *set, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < CPU_SETSIZE && len < cap; i++) {
+		int j = i;
+
+		if (!CPU_ISSET(i, set))
+			continue;
+		while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, set))
+			j++;
+		len += (size_t)snprintf(buf + len, cap - len, "%s%d", len ? "," : "", i);
+		if (j > i && len < cap)
+			len += (size_t)snprintf(buf + len, cap - len, "-%d", j);
+		i = j;
+	}
+}
+
+/* --busy-cpu must be a CPU this process may run on (its affinity mask). */
+static void feedrx_check_cpu(int cpu)
+{
+	cpu_set_t set;
+	char list[128];
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return; /* cannot tell: pinning will say */
+	if (cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set))
+		return;
+	cpu_list(&set, list, sizeof(list));
+	usage_error("--busy-cpu %d: no such CPU for this process (it may run on CPUs %s)", cpu,
+		    list);
 }
 
 /* What one option alone cannot check: the URLs, and options that need
@@ -451,11 +511,21 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 		if (strcmp(proxy->path, "/") != 0)
 			usage_error("bad --proxy '%s': a proxy URL has no path", c->proxy);
 	}
+	const struct venue *v = venue_find(venues, c->venue) ?: venues[0];
+
 	for (size_t i = 0; i < c->n_subs; i++)
-		if (!(venue_find(venues, c->venue) ?: venues[0])->stream_ok(c->subs[i]))
+		if (!v->stream_ok(c->subs[i]))
 			usage_error("bad --subscribe stream name '%s'", c->subs[i]);
+	/* a path that carries nothing without a subscription would wait forever */
+	if (!c->n_subs && v->url_streams && v->url_streams(url->path) == 0)
+		usage_error("'%s' names no stream: add --subscribe STREAM, or name streams in "
+			    "the URL (/ws/STREAM, /stream?streams=A/B)", c->url);
 	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))
 		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
+	if (c->poll != XSK_RX_POLL_BUSY && (c->fo.busy_cpu >= 0 || c->fo.busy_poll_usecs))
+		usage_error("--busy-cpu and --busy-poll-usecs need --poll busy");
+	if (c->fo.busy_cpu >= 0)
+		feedrx_check_cpu(c->fo.busy_cpu);
 }
 
 /* ---- the running receiver -------------------------------------------------- */
@@ -472,8 +542,12 @@ struct feedrx {
 	ev_idle flush;
 	ev_timer stats_timer;
 	struct status_line status_line; /* --stats on a terminal: the live line stays put */
+	/* how the feed is received (fast path, or why not): said with the
+	 * first message, so that an error before it stays one line */
+	char path_note[400];
+	char error[300]; /* the line an error end printed, for --stats-json */
 	int status;
-	bool done;
+	bool done, opened, delivering;
 };
 
 static void feedrx_on_message(void *user, const struct feed_link_msg *m)
@@ -481,6 +555,11 @@ static void feedrx_on_message(void *user, const struct feed_link_msg *m)
 	struct feedrx *f = user;
 	int r;
 
+	if (unlikely(!f->delivering)) {
+		f->delivering = true;
+		if (f->path_note[0])
+			fprintf(stderr, "feedrx: %s\n", f->path_note);
+	}
 	if (f->stats) {
 		lat_stats__record(f->stats, m->st);
 		f->stats->c.msgs++;
@@ -507,6 +586,7 @@ static void feedrx_on_open(void *user, const char *describe)
 {
 	struct feedrx *f = user;
 
+	f->opened = true;
 	if (f->c->verbose)
 		fprintf(stderr, "feedrx: connected: %s\n", describe);
 }
@@ -518,8 +598,12 @@ static void feedrx_on_done(void *user, int status, const char *why)
 	f->done = true;
 	if (status && f->status == 0)
 		f->status = 1;
-	if (status && why)
+	if (status && why) {
 		fprintf(stderr, "feedrx: %s\n", why);
+		snprintf(f->error, sizeof(f->error), "%s", why);
+	} else if (status) {
+		snprintf(f->error, sizeof(f->error), "%s", fx_strerror(status));
+	}
 	ev_signal_stop(f->loop, &f->sigint);
 	ev_signal_stop(f->loop, &f->sigterm);
 	ev_break(f->loop, EVBREAK_ALL);
@@ -574,8 +658,8 @@ static void feedrx_stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (f->status_line.rows) {
 		char line[LAT_STATS_LIVE_MAX];
 
-		lat_stats__live_format(f->stats, line, sizeof(line), lat_stats_now_ns());
-		status_line__draw(&f->status_line, line);
+		if (lat_stats__live_format(f->stats, line, sizeof(line), lat_stats_now_ns()))
+			status_line__draw(&f->status_line, line);
 	} else {
 		lat_stats__live_line(f->stats, stderr); /* lines, as scripts read them */
 	}
@@ -636,8 +720,8 @@ static void feedrx_metrics_render(void *user, struct metrics_out *o)
 				  fastpath__service(f->fp));
 }
 
-/* XDP or auto mode: the fast path, or why not. 0, or 1 when --mode xdp
- * cannot have it. */
+/* XDP or auto mode: the fast path, or why not. 0, 1 when --mode xdp
+ * cannot have it, or 2 for an XDP option that does not fit the machine. */
 static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const struct url *proxy)
 {
 	struct feedrx_conf *c = f->c;
@@ -650,9 +734,23 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 
 		snprintf(port, sizeof(port), "%u", via->port);
 		r = iface_route_to(via->host, port, c->ifname);
-		if (r < 0)
+		if (r == -ENXIO && c->mode == MODE_AUTO)
+			return 0; /* the kernel path reports the name that does not resolve */
+		if (r == -ENXIO)
+			fx_error_set(&err, r, "cannot resolve %s", via->host);
+		else if (r < 0)
 			fx_error_set(&err, r, "cannot find the interface towards %s: %s", via->host,
 				     strerror(-r));
+	}
+	if (r == 0 && c->fo.queue >= 0) {
+		int nq = xsk_rx_queue_count(c->ifname);
+
+		if (nq > 0 && c->fo.queue >= nq) {
+			fprintf(stderr, "feedrx: --queue %d: %s has %d RX queue%s (%s%d)\n",
+				c->fo.queue, c->ifname, nq, nq == 1 ? "" : "s",
+				nq == 1 ? "" : "0-", nq - 1);
+			return FEEDRX_EXIT_USAGE;
+		}
 	}
 	if (r == 0 && iface_is_loopback(c->ifname)) {
 		r = fx_error_set(&err, -EOPNOTSUPP, "%s is a loopback device: re-injected "
@@ -670,15 +768,16 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 		r = fastpath__new(&f->fp, f->loop, &c->fo, &err);
 	}
 	if (r == 0) {
-		fprintf(stderr, "feedrx: fast path: %s\n", fastpath__describe(f->fp));
+		snprintf(f->path_note, sizeof(f->path_note), "fast path: %s",
+			 fastpath__describe(f->fp));
 		return 0;
 	}
 	if (c->mode == MODE_XDP) {
 		fprintf(stderr, "feedrx: --mode xdp: %s\n", err.msg);
 		return 1;
 	}
-	fprintf(stderr, "feedrx: XDP fast path unavailable (%s); using the kernel path\n",
-		err.msg);
+	snprintf(f->path_note, sizeof(f->path_note),
+		 "XDP fast path unavailable (%s); using the kernel path", err.msg);
 	return 0;
 }
 
@@ -704,10 +803,13 @@ static void feedrx_report(struct feedrx *f)
 			(unsigned long long)s.pongs, (unsigned long long)ls.kernel_replies,
 			s.close_sent, s.close_received);
 	}
-	if (f->fp) {
+	if (f->fp && (f->delivering || f->status == 0)) {
 		struct fastpath_stats fs;
 
 		fastpath__stats(f->fp, &fs);
+		if (f->sink->err == -EPIPE)
+			fprintf(stderr, "feedrx: the reader closed stdout: stopped (messages "
+					"written before it may be unread)\n");
 		fprintf(stderr,
 			"feedrx: delivered %llu messages: %llu from the fast path, %llu from the "
 			"kernel path; shadow compared %llu, %llu different\n",
@@ -752,18 +854,24 @@ static void feedrx_report(struct feedrx *f)
 	}
 	if (!f->stats)
 		return;
-	if (c->stats_live)
+	/* a connection that never came up measured nothing: its error is the report */
+	if (c->stats_live && (f->delivering || f->status == 0))
 		lat_stats__summary(f->stats, stderr);
 	if (c->stats_json) {
-		FILE *jf = fopen(c->stats_json, "w");
+		bool std = strcmp(c->stats_json, "-") == 0;
+		FILE *jf = std ? stdout : fopen(c->stats_json, "w");
 
 		if (!jf) {
 			fprintf(stderr, "feedrx: cannot write %s: %s\n", c->stats_json,
 				strerror(errno));
 			f->status = 1;
 		} else {
-			lat_stats__json(f->stats, jf);
-			fclose(jf);
+			lat_stats__json_error(f->stats, jf, f->status ? f->error : NULL);
+			if (std ? fflush(jf) : fclose(jf)) {
+				fprintf(stderr, "feedrx: cannot write %s: %s\n",
+					std ? "the JSON to stdout" : c->stats_json, strerror(errno));
+				f->status = 1;
+			}
 		}
 	}
 }
@@ -780,6 +888,7 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	    .venue = venue,
 	    .streams = c->n_subs ? c->subs : NULL,
 	    .n_streams = c->n_subs,
+	    .url_streams = venue->url_streams && venue->url_streams(url->path) == 1,
 	    .count = c->count,
 	    .discard = c->shadow == 1,
 	    .stamps = c->stats_live || c->stats_json || c->metrics || sink == &feed_sink_pretty,
@@ -811,8 +920,24 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 			return 1;
 		}
 	}
-	if (c->mode != MODE_KERNEL && feedrx_setup_fast(f, url, proxy))
-		return 1;
+	if (c->mode != MODE_KERNEL) {
+		r = feedrx_setup_fast(f, url, proxy);
+		if (r)
+			return r;
+	}
+	if (f->stats)
+		f->stats->kernel_only = !f->fp;
+	/* measuring latency: ask for the exchange's finest time unit */
+	if (lo.stamps && venue->precise_time_query && !strstr(url->path, "timeUnit=") &&
+	    strlen(url->path) + strlen(venue->precise_time_query) + 1 < sizeof(url->path)) {
+		size_t len = strlen(url->path);
+
+		snprintf(url->path + len, sizeof(url->path) - len, "%c%s",
+			 strchr(url->path, '?') ? '&' : '?', venue->precise_time_query);
+		if (c->verbose)
+			fprintf(stderr, "feedrx: asking for exchange times in a finer unit: %s\n",
+				url->path);
+	}
 	c->ko.url = url;
 	c->ko.proxy = proxy;
 	c->ko.max_send = 64;
@@ -844,6 +969,18 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	return 0;
 }
 
+/* Everything set-up made, in reverse; safe on a half-made receiver. */
+static void feedrx_free(struct feedrx *f)
+{
+	metrics__free(f->metrics);
+	feed_link__free(f->link);
+	fastpath__free(f->fp);
+	feed_sink__close(f->sink);
+	lat_stats__free(f->stats);
+	if (f->loop)
+		ev_loop_destroy(f->loop);
+}
+
 int main(int argc, char **argv)
 {
 	static struct feedrx_conf c = {
@@ -871,14 +1008,7 @@ int main(int argc, char **argv)
 
 	r = feedrx_setup(&f, &url, c.proxy ? &proxy : NULL);
 	if (r) {
-		/* detach XDP on this exit too, and free what setup made */
-		metrics__free(f.metrics);
-		feed_link__free(f.link);
-		fastpath__free(f.fp);
-		feed_sink__close(f.sink);
-		lat_stats__free(f.stats);
-		if (f.loop)
-			ev_loop_destroy(f.loop);
+		feedrx_free(&f); /* detach XDP on this exit too */
 		return r;
 	}
 	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
@@ -909,11 +1039,6 @@ int main(int argc, char **argv)
 	}
 	status_line__close(&f.status_line);
 	feedrx_report(&f);
-	metrics__free(f.metrics);
-	feed_link__free(f.link);
-	fastpath__free(f.fp);
-	feed_sink__close(f.sink);
-	lat_stats__free(f.stats);
-	ev_loop_destroy(f.loop);
+	feedrx_free(&f);
 	return f.status ? 1 : 0;
 }

@@ -48,6 +48,7 @@ static const char usage[] =
 	"  --seed N               generator seed; same seed, same payloads (default 1)\n"
 	"  --sizes MIN:MAX        raw payload sizes, 2..1048576 (default 2:4096)\n"
 	"  --fragment N           send data messages as frames of <= N bytes\n"
+	"  --no-ts                no \"ts_ns\" field: messages as Binance sends them\n"
 	"  --key-update N         TLS 1.3 KeyUpdate every N data messages\n"
 	"  --key-update-request   ... asking the client to update its keys too\n"
 	"  --ping-interval S      ping every S seconds, 0 = never (default 20)\n"
@@ -67,7 +68,7 @@ static const char usage[] =
 	"  -v, --verbose          one line per client event on stderr\n"
 	"  -h, --help             this text\n"
 	"\n"
-	"Every data message but raw ends with \"ts_ns\": CLOCK_MONOTONIC ns when it\n"
+	"Every data message but raw ends with \"ts_ns\" (unless --no-ts): CLOCK_MONOTONIC ns when it\n"
 	"was written out. JSON methods: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,\n"
 	"SET_PROPERTY/GET_PROPERTY [\"combined\"]. SIGINT/SIGTERM close every\n"
 	"client with 1001 and exit 0.\n";
@@ -76,7 +77,7 @@ enum {
 	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
 	OPT_RATE, OPT_BURST, OPT_COUNT, OPT_MIX, OPT_SEED, OPT_SIZES, OPT_FRAGMENT,
 	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
-	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY,
+	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY, OPT_NO_TS,
 };
 
 static const struct option options[] = {
@@ -94,6 +95,7 @@ static const struct option options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "sizes", required_argument, NULL, OPT_SIZES },
 	{ "fragment", required_argument, NULL, OPT_FRAGMENT },
+	{ "no-ts", no_argument, NULL, OPT_NO_TS },
 	{ "key-update", required_argument, NULL, OPT_KEY_UPDATE },
 	{ "key-update-request", no_argument, NULL, OPT_KEY_UPDATE_REQ },
 	{ "ping-interval", required_argument, NULL, OPT_PING },
@@ -309,6 +311,9 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 		}
 		case OPT_FRAGMENT:
 			cfg->fragment = (size_t)parse_u64("--fragment", a, 0, FEEDGEN_RAW_MAX);
+			break;
+		case OPT_NO_TS:
+			cfg->no_ts = true;
 			break;
 		case OPT_KEY_UPDATE:
 			cfg->key_update = parse_u64("--key-update", a, 0, UINT64_MAX);

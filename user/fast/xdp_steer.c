@@ -303,15 +303,25 @@ err_unload:
 
 static void xdp_steer_describe(struct xdp_steer *s)
 {
-	/* WARN, so it shows by default: the mode obtained decides the speed */
-	fx_log(FX_LOG_WARN, "XDP program %s (id %u) attached to %s (ifindex %d) in %s mode, %s",
-		XDP_STEER_PROG_NAME, s->prog_id, s->ifname, s->ifindex,
-		xdp_steer_mode_name(s->attach_mode),
-		s->multiprog ? "under libxdp's multiprog dispatcher"
-		: xdp_steer_bpffs_present()
-			? "directly (no dispatcher: other XDP programs cannot share the device)"
-			: "directly (no bpffs at /sys/fs/bpf, so no dispatcher: other XDP "
-			  "programs cannot share the device)");
+	const char *why = fx_log_libxdp_dispatcher_why();
+	char how[200];
+
+	if (s->multiprog)
+		snprintf(how, sizeof(how), "under libxdp's multiprog dispatcher");
+	else if (!xdp_steer_bpffs_present())
+		snprintf(how, sizeof(how), "directly (no bpffs at /sys/fs/bpf, so no dispatcher: "
+					   "other XDP programs cannot share the device)");
+	else if (getenv("LIBXDP_SKIP_DISPATCHER"))
+		snprintf(how, sizeof(how), "directly (LIBXDP_SKIP_DISPATCHER is set: other XDP "
+					   "programs cannot share the device)");
+	else
+		snprintf(how, sizeof(how), "directly (libxdp's dispatcher failed its check on this "
+					   "kernel: %s; other XDP programs cannot share the device)",
+			 why ? why : "reason not given");
+	/* INFO (-v): the mode obtained is in feedrx's "fast path:" line */
+	fx_log(FX_LOG_INFO, "XDP program %s (id %u) attached to %s (ifindex %d) in %s mode, %s",
+	       XDP_STEER_PROG_NAME, s->prog_id, s->ifname, s->ifindex,
+	       xdp_steer_mode_name(s->attach_mode), how);
 }
 
 /* Remove leftovers, then attach in the mode asked for (with the fallback). */

@@ -160,6 +160,10 @@ static char *put_e8(char *p, uint64_t v)
 
 static char *put_ts(char *p, const struct feedgen_clock *clk)
 {
+	if (clk->mono_ns < 0) { /* --no-ts */
+		*p++ = '}';
+		return p;
+	}
 	p = PUTS(p, ",\"ts_ns\":");
 	p = put_i64(p, clk->mono_ns);
 	*p++ = '}';

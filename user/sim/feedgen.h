@@ -54,8 +54,8 @@ struct feedgen_config {
 
 /* The two clocks stamped into a message: "E"/"T" and "ts_ns". */
 struct feedgen_clock {
-	int64_t wall_ms; /* CLOCK_REALTIME, milliseconds */
-	int64_t mono_ns; /* CLOCK_MONOTONIC, nanoseconds */
+	int64_t wall_ms; /* CLOCK_REALTIME, milliseconds (us for timeUnit=MICROSECOND) */
+	int64_t mono_ns; /* CLOCK_MONOTONIC, nanoseconds; < 0: no "ts_ns" field */
 };
 
 struct feedgen;

@@ -283,6 +283,15 @@ int sim_http_target_parse(const char *target, size_t len, struct sim_http_target
 		*why = "request target too long";
 		return 414;
 	}
+	/* timeUnit, in any path's query (case as Binance documents it) */
+	for (const char *p = q ? q + 1 : target + len, *end = target + len; p < end;) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+
+		if (pe - p == 20 && !memcmp(p, "timeUnit=MICROSECOND", 20))
+			t->time_us = true;
+		p = pe + 1;
+	}
 	if ((plen == 3 && !memcmp(target, "/ws", 3)) || (plen == 4 && !memcmp(target, "/ws/", 4)))
 		return 0;
 	if (plen > 4 && !memcmp(target, "/ws/", 4))

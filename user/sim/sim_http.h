@@ -35,6 +35,7 @@ struct sim_http_req {
 /* Where the request asked to go. Streams are NUL-separated in names[]. */
 struct sim_http_target {
 	bool combined;   /* /stream?streams=... */
+	bool time_us;    /* ?timeUnit=MICROSECOND: "E" and "T" in us, as Binance */
 	unsigned nstreams;
 	char names[SIM_HTTP_TARGET_MAX];
 };

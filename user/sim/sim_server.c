@@ -75,6 +75,7 @@ struct conn {
 	bool ping_outstanding;
 	bool tls13;
 	bool combined;
+	bool time_us; /* the client asked for timeUnit=MICROSECOND */
 	uint16_t close_code;
 	/* input */
 	uint8_t rbuf[RBUF_SIZE];
@@ -389,6 +390,7 @@ static void conn_http_done(struct conn *c)
 	for (const char *name = t->names; t->nstreams--; name += strlen(name) + 1)
 		feedgen__subscribe(c->gen, name, strlen(name));
 	c->combined = t->combined;
+	c->time_us = t->time_us;
 	c->state = CS_OPEN;
 	ev_timer_stop(s->loop, &c->deadline);
 	c->t0 = ev_now(s->loop);
@@ -594,8 +596,8 @@ static size_t conn_generate(struct conn *c)
 		if (cfg->key_update && c->tls13 && c->sent >= c->ku_next)
 			break; /* flush first: the KeyUpdate goes between messages */
 		/* ts_ns: the message reaches SSL_write in this same pass */
-		clk.mono_ns = clock_ns(CLOCK_MONOTONIC);
-		clk.wall_ms = clock_ns(CLOCK_REALTIME) / 1000000;
+		clk.mono_ns = cfg->no_ts ? -1 : clock_ns(CLOCK_MONOTONIC);
+		clk.wall_ms = clock_ns(CLOCK_REALTIME) / (c->time_us ? 1000 : 1000000);
 		n = feedgen__next(c->gen, s->scratch, s->msg_max, c->combined, &clk, NULL);
 		if (n <= 0)
 			break;
@@ -943,7 +945,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			close(fd);
 			continue;
 		}
-		/* exchanges disable Nagle (DESIGN §5): no delayed small messages */
+		/* exchanges disable Nagle (docs/ARCHITECTURE.md §5): no delayed small messages */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (conn_new(s, fd, &ss))
 			fx_log(FX_LOG_ERROR, "out of memory for a new client");
