@@ -51,7 +51,8 @@ has() {
 }
 # hasnt NAME REGEX [FILE]: no line matches
 hasnt() {
-  if ! grep -Eq -- "$2" "${3:-$TMP/$1.err}"; then pass "$1"
+  if [[ ! -f ${3:-$TMP/$1.err} ]]; then fail "$1" "no output file ${3:-$TMP/$1.err}"
+  elif ! grep -Eq -- "$2" "${3:-$TMP/$1.err}"; then pass "$1"
   else fail "$1" "unexpected /$2/: $(grep -Em1 -- "$2" "${3:-$TMP/$1.err}")"; fi
 }
 XDP=1
@@ -79,7 +80,7 @@ done
 if sim ux_auto_user_fallback --count 3; then
   rx_user ux_auto_user_fallback --mode auto "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade"
   one_line ux_auto_user_fallback 0 \
-    '^feedrx: XDP fast path unavailable \(.*needs CAP_BPF and CAP_NET_ADMIN.*\); using the kernel path$'
+    '^feedrx: XDP fast path unavailable \(.*needs CAP_BPF(, CAP_PERFMON)? and CAP_NET_ADMIN.*\); using the kernel path$'
   sim_stop
 fi
 # --stats after a connection error: the error only; the JSON says it
@@ -113,7 +114,7 @@ if [[ $XDP == 1 ]]; then
   one_line ux_queue_missing_auto 2 "^feedrx: --queue 5: $NETNS_RX_DEV has 2 RX queues \\(0-1\\)\$"
   if sim ux_attach_line --count 3; then
     rx ux_attach_line --mode xdp --output none "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade"
-    hasnt ux_attach_line_quiet '^feedrx: XDP program fx_xdp_steer'
+    hasnt ux_attach_line_quiet '^feedrx: XDP program fx_xdp_steer' "$TMP/ux_attach_line.err"
     sim_stop
   fi
   if sim ux_attach_line_v --count 3; then
