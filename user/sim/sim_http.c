@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/util.h"
 #include "feedgen.h"
 #include "proto/ws_accept.h"
 
@@ -222,17 +223,6 @@ size_t sim_http_req__feed(struct sim_http_req *r, const char *buf, size_t len)
 	return n;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into out as one stream name and check it. */
 static int add_stream(struct sim_http_target *t, size_t *off, const char *s, size_t n,
 		      const char **why)
@@ -243,8 +233,8 @@ static int add_stream(struct sim_http_target *t, size_t *off, const char *s, siz
 
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
 
 			if (lo < 0) {
 				*why = "bad percent-encoding";
