@@ -92,7 +92,7 @@ def send_frame(ss, op, payload):
     ss.sendall(bytes([0x80 | op, 0x80 | len(payload)]) + mask +
                bytes(b ^ mask[i & 3] for i, b in enumerate(payload)))
 
-def session(host, port, path, silence):
+def session(host, port, path, silence, probe=False):
     """Read frames until the connection ends. Returns (messages as (time,
     bytes), pings, close code or None, end, t_upgrade, t_end: when the
     close frame came or the end was seen); end is 'close'
@@ -147,6 +147,18 @@ def session(host, port, path, silence):
         end = "rst"
     except socket.timeout:
         end = "silence"
+        if probe:
+            # a stalled server answers nothing, not even a ping, and the
+            # socket stays open: neither a FIN nor an RST comes
+            try:
+                send_frame(ss, 9, b"probe")
+                ss.settimeout(0.7)
+                ss.recv(1 << 20)
+                end = "answered a ping"
+            except socket.timeout:
+                pass
+            except (TcpEof, OSError, ssl.SSLError) as e:
+                end = "%s after a ping" % type(e).__name__
     ss.close()
     return msgs, pings, code, end, t_up, t_end or time.monotonic()
 
@@ -183,7 +195,8 @@ def cmd_cut(a):
     """cut NAME HOST PORT PATH WANT OUT [N | ~SECS]: the end the client sees
     is WANT (eof, rst, silence); after N messages, or ~SECS after upgrade."""
     name, host, port, path, want, out = a[0], a[1], a[2], a[3], a[4], a[5]
-    msgs, pings, code, end, t_up, _ = session(host, port, path, 1.5)
+    silence = float(os.environ.get("SILENCE", "1.5"))
+    msgs, pings, code, end, t_up, _ = session(host, port, path, silence, want == "silence")
     write_msgs(out, msgs)
     t_last = msgs[-1][0] - t_up if msgs else 0
     why = ""
@@ -362,7 +375,17 @@ if start_sim $port "$log" --rate 200 --cut-every 1 --cut-with stall --ping-inter
     fail feedsim_cut_stall_pings_before "$out"; fi
   same_bytes feedsim_cut_stall_log_matches "$TMP/stall.got" "$log"
   count feedsim_cut_stall_line 'cut stall after [0-9]+ messages' 1
+  # SIGTERM ends a stalled connection too, silently: the client sees the FIN
+  in_rx env CA="$CA" SILENCE=8 "$PY" "$TMP/client.py" cut feedsim_cut_stall_sigterm_eof "$V4" $port \
+    /ws/btcusdt@trade eof "$TMP/stall2.got" >"$TMP/stall2.res" &
+  cpid=$!
+  sleep 2
+  t0=$SECONDS
   stop_sim feedsim_cut_stall_exit0
+  wait "$cpid"
+  cat "$TMP/stall2.res"
+  if ((SECONDS - t0 <= 2)); then pass feedsim_cut_stall_sigterm_prompt; else
+    fail feedsim_cut_stall_sigterm_prompt "feedsim took $((SECONDS - t0)) s to exit"; fi
 fi
 
 # ---- --cut-random with mix: what the client sees is what feedsim says it
