@@ -25,7 +25,7 @@ static void how_names(void)
 
 static void plan_every(void)
 {
-	struct sim_cut_config cfg = { .every = 2.5, .how = SIM_CUT_RST };
+	struct sim_cut_config cfg = {.every = 2.5, .how = SIM_CUT_RST};
 	struct sim_cut_plan p;
 
 	CHECK(sim_cut_enabled(&cfg));
@@ -47,9 +47,9 @@ static void plan_every(void)
  * connections and seeds, and a cut within one second with chance P. */
 static void plan_random(void)
 {
-	struct sim_cut_config cfg = { .random_p = 0.2, .how = SIM_CUT_MIX };
+	struct sim_cut_config cfg = {.random_p = 0.2, .how = SIM_CUT_MIX};
 	struct sim_cut_plan a, b;
-	int within1 = 0, kinds[5] = { 0 }, differ = 0, seed_differ = 0;
+	int within1 = 0, kinds[5] = {0}, differ = 0, seed_differ = 0;
 	double sum = 0;
 	const int n = 20000;
 

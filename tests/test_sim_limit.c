@@ -8,7 +8,7 @@
 
 #include "sim/sim_limit.h"
 
-static const uint8_t A[4] = { 198, 18, 0, 2 }, B[4] = { 198, 18, 0, 3 };
+static const uint8_t A[4] = {198, 18, 0, 2}, B[4] = {198, 18, 0, 3};
 
 static void bad_config(void)
 {
@@ -33,7 +33,8 @@ static void window_300_per_300(void)
 
 	REQUIRE(sim_limit__new(&l, 300, 300) == 0);
 	for (int i = 0; i < 300; i++) /* one every 0.125 s (exact in binary), from t = 1000 */
-		CHECKF(sim_limit__admit(l, A, sizeof(A), 1000 + i * 0.125) == 0, "attempt %d", i + 1);
+		CHECKF(sim_limit__admit(l, A, sizeof(A), 1000 + i * 0.125) == 0, "attempt %d",
+		       i + 1);
 	r = sim_limit__admit(l, A, sizeof(A), 1030);
 	CHECKF(r == 270, "301st: %d", r); /* the first leaves at 1300 */
 	/* refusals take no slot: still refused, the wait shrinks */
@@ -82,7 +83,7 @@ static void sliding_invariant(void)
 static void many_addresses(void)
 {
 	struct sim_limit *l;
-	uint8_t k[16] = { 0xfd };
+	uint8_t k[16] = {0xfd};
 
 	REQUIRE(sim_limit__new(&l, 2, 100) == 0);
 	CHECK(sim_limit__admit(l, A, sizeof(A), 50) == 0);

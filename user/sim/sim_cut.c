@@ -8,8 +8,8 @@
 #include <string.h>
 
 static const char *const how_names[] = {
-	[SIM_CUT_NONE] = "none", [SIM_CUT_FIN] = "fin",	    [SIM_CUT_RST] = "rst",
-	[SIM_CUT_STALL] = "stall", [SIM_CUT_MIX] = "mix",
+    [SIM_CUT_NONE] = "none",   [SIM_CUT_FIN] = "fin", [SIM_CUT_RST] = "rst",
+    [SIM_CUT_STALL] = "stall", [SIM_CUT_MIX] = "mix",
 };
 
 int sim_cut_how_parse(const char *s, enum sim_cut_how *out)

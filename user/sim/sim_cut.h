@@ -27,9 +27,9 @@ enum sim_cut_how {
 };
 
 struct sim_cut_config {
-	uint64_t after;      /* cut after this many data messages, 0 = never */
-	double every;        /* s after the upgrade, 0 = never */
-	double random_p;     /* probability of a cut per second, 0 = never */
+	uint64_t after;	      /* cut after this many data messages, 0 = never */
+	double every;	      /* s after the upgrade, 0 = never */
+	double random_p;      /* probability of a cut per second, 0 = never */
 	enum sim_cut_how how; /* NONE means FIN */
 };
 

@@ -10,10 +10,10 @@
 struct addr_slot {
 	uint8_t key[SIM_LIMIT_KEY_MAX];
 	uint8_t keylen; /* 0: unused */
-	unsigned head;  /* index of the oldest time in the ring */
+	unsigned head;	/* index of the oldest time in the ring */
 	unsigned count; /* times in the ring (<= n) */
-	double last;    /* the newest admitted attempt */
-	double *t;      /* n times, oldest at head */
+	double last;	/* the newest admitted attempt */
+	double *t;	/* n times, oldest at head */
 };
 
 struct sim_limit {
