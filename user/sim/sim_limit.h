@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define SIM_LIMIT_ADDRS 64
-#define SIM_LIMIT_N_MAX 100000
+#define SIM_LIMIT_N_MAX 10000 /* 5 MiB of rings at most */
 #define SIM_LIMIT_KEY_MAX 16 /* an IPv6 address */
 
 struct sim_limit;
