@@ -145,6 +145,7 @@ static const struct option options[] = {
 /* The usage text with the --hostile kinds indented under their option. */
 static void print_usage(void)
 {
+	static char outbuf[1 << 16]; /* glibc ignores the size without a buffer */
 	static const char indent[] = "                         ";
 	char kinds[1024];
 	size_t n = 0;
@@ -159,6 +160,9 @@ static void print_usage(void)
 		}
 	}
 	kinds[n] = 0;
+	/* one write: a reader that stops early (grep -q) must not kill us
+	 * with SIGPIPE between two stdio buffers */
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	printf(usage, kinds);
 }
 
