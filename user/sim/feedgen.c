@@ -186,6 +186,14 @@ void feedgen_config_default(struct feedgen_config *cfg)
 	cfg->raw_max = 4096;
 }
 
+int64_t feedgen_index_ms(int64_t epoch_ms, double rate, uint64_t index)
+{
+	if (!(rate > 0))
+		return epoch_ms;
+	/* whole ms, exact for the index and rate ranges feedsim allows */
+	return epoch_ms + (int64_t)((double)index * 1000.0 / rate);
+}
+
 const char *feedgen_kind_name(enum feedgen_kind kind)
 {
 	return (unsigned)kind < FEEDGEN_NKINDS ? kind_suffix[kind] : "?";

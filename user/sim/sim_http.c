@@ -324,6 +324,8 @@ static const char *reason_phrase(int status)
 		return "URI Too Long";
 	case 426:
 		return "Upgrade Required";
+	case 429:
+		return "Too Many Requests";
 	case 431:
 		return "Request Header Fields Too Large";
 	case 503:
@@ -331,6 +333,20 @@ static const char *reason_phrase(int status)
 	default:
 		return "Error";
 	}
+}
+
+size_t sim_http_too_many(char *out, size_t cap, unsigned retry_after)
+{
+	static const char why[] = "too many connection attempts";
+	int n = snprintf(out, cap,
+			 "HTTP/1.1 429 Too Many Requests\r\n"
+			 "Content-Type: text/plain\r\n"
+			 "Content-Length: %zu\r\n"
+			 "Retry-After: %u\r\n"
+			 "Connection: close\r\n\r\n%s\n",
+			 sizeof(why), retry_after, why);
+
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 size_t sim_http_response(char *out, size_t cap, int status, const char *key, size_t key_len,

@@ -58,4 +58,9 @@ int sim_http_target_parse(const char *target, size_t len, struct sim_http_target
 size_t sim_http_response(char *out, size_t cap, int status, const char *key, size_t key_len,
 			 const char *why);
 
+/* The answer to an upgrade over the connection-rate limit: 429 Too Many
+ * Requests with Retry-After: retry_after seconds. Length, or 0 when cap is
+ * too small (256 bytes always suffice). */
+size_t sim_http_too_many(char *out, size_t cap, unsigned retry_after);
+
 #endif
