@@ -6,13 +6,25 @@
 #                   build; last line "N passed, N failed, N skipped"
 #   make demo       deps + build + the embedded default (feedsim in namespaces)
 #   make bench      deps + build + side-by-side benchmarks into build/bench/
+#   make install    PREFIX=/usr/local DESTDIR=: programs, libfeedrx.a/.so,
+#                   public headers, feedrx.pc, man pages, bash completion
+#   make fuzz       deps + the libFuzzer targets (tests/fuzz_*.c, built with
+#                   clang into build-fuzz/), each run FUZZ_SECONDS (default 60)
 #   make soak       deps + build + 30 min per mode at 20,000 msgs/s: RSS, fds,
 #                   flow map entries over time into build/soak/ (SOAK_MINUTES,
 #                   SOAK_MODES="kernel xdp"); not part of make test
 #   make SAN=1 ...  ASan/UBSan build (into build-san/)
 #   make V=1 ...    show every command
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# The fuzz tree: every module compiled by clang with coverage for libFuzzer
+# and ASan/UBSan; only the fuzz targets are linked with the fuzzer's main().
+# Never a tree from the environment (tests/run.sh exports BUILD=build).
+BUILD    := build-fuzz
+CC       := $(or $(CLANG),clang)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+else ifeq ($(SAN),1)
 BUILD    ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
@@ -31,7 +43,7 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
-ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
@@ -54,6 +66,28 @@ MOD_OBJS   := $(MOD_SRCS:user/%.c=$(BUILD)/user/%.o)
 LLHTTP_OBJS:= $(addprefix $(BUILD)/llhttp/,api.o http.o llhttp.o)
 LIB        := $(BUILD)/libfeedrx.a
 
+# make install: libfeedrx.so.$(VERSION) with soname libfeedrx.so.$(SOVER).
+VERSION    := 0.1.0
+SOVER      := 0
+SONAME     := libfeedrx.so.$(SOVER)
+SHLIB      := $(BUILD)/libfeedrx.so.$(VERSION)
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+bindir     := $(PREFIX)/bin
+libdir     := $(PREFIX)/lib
+includedir := $(PREFIX)/include
+man1dir    := $(PREFIX)/share/man/man1
+complDir   := $(PREFIX)/share/bash-completion/completions
+MAN_PAGES  := $(PROGS:%=$(BUILD)/man/%.1)
+COMPLETIONS:= $(PROGS:%=$(BUILD)/completion/%)
+# What a program on the library includes (include/feedrx.h says what each
+# is for); installed under $(includedir)/feedrx/ with their folders.
+PUBLIC_HDRS:= include/feedrx.h include/feedrx_bpf.h \
+	      $(addprefix user/,core/fx_err.h core/fx_log.h fast/fastpath.h fast/fast_types.h \
+	        feed/feed_msg.h feed/order_book.h kernel/kconn.h kernel/tls_client.h kernel/url.h \
+	        link/feed_link.h link/link_kconn.h link/link_transport.h proto/json.h sink/sink.h \
+	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h venue/binance_parse.h)
+
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
@@ -69,8 +103,12 @@ BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
 # Helper programs the integration tests run (tests/tool_<name>.c), never run as tests.
 TOOL_SRCS  := $(wildcard tests/tool_*.c)
 TOOL_BINS  := $(TOOL_SRCS:tests/%.c=$(BUILD)/tests/%)
+# libFuzzer targets (tests/fuzz_<target>.c; seeds and dictionaries in tests/fuzz/).
+FUZZ_SRCS  := $(wildcard tests/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/%.c=$(BUILD)/tests/%)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test demo bench soak clean format check-tools
+.PHONY: all deps test demo bench soak clean format check-tools install uninstall fuzz fuzz-build fuzz-bins
 all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) \
      $(BUILD)/certs/server.pem $(TOOL_BINS)
 
@@ -83,12 +121,30 @@ test:
 	$(Q)bash scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)BUILDS="build build-san" bash tests/run.sh
+
+# The demo builds only what it runs, in parallel (not the tests and benches).
+DEMO_NEEDS := $(addprefix $(BUILD)/,$(PROGS)) $(BUILD)/certs/server.pem
+NPROC      := $(shell nproc 2>/dev/null || echo 2)
+
+# The fuzz tree, when clang's fuzzer runtime is there (else tests/it_fuzz.sh
+# reports SKIP with the reason); make fuzz requires it.
+fuzz-build:
+	$(Q)if bash scripts/fuzz.sh check; then $(MAKE) --no-print-directory FUZZ=1 fuzz-bins; fi
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz:
+	$(Q)bash scripts/deps.sh
+	$(Q)bash scripts/fuzz.sh check || { echo "make fuzz: no usable libFuzzer runtime" >&2; exit 1; }
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+	$(Q)BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh run
 
 demo:
 	$(Q)bash scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) bash scripts/demo.sh
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) $(DEMO_NEEDS)
+	$(Q)BUILD=$(BUILD) exec bash scripts/demo.sh
 
 bench:
 	$(Q)bash scripts/deps.sh
@@ -123,7 +179,17 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c | check-tools
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) -O2 -g $(SANFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
+	$(Q)$(CC) -O2 -g -fPIC $(SANFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
+
+# The library's objects go into libfeedrx.a and libfeedrx.so alike. A tree
+# built before they were position-independent has no stamp (written with
+# the archive): its objects are rebuilt once.
+$(MOD_OBJS): CFLAGS += -fPIC
+ifeq ($(wildcard $(BUILD)/.pic-objects),)
+$(MOD_OBJS) $(LLHTTP_OBJS): pic-rebuild
+endif
+.PHONY: pic-rebuild
+pic-rebuild:
 
 $(BUILD)/user/%.o: user/%.c | check-tools
 	@mkdir -p $(@D)
@@ -132,9 +198,26 @@ $(BUILD)/user/%.o: user/%.c | check-tools
 
 $(SKEL_OBJS): $(BPF_SKELS)
 
+# feedrx --version: `git describe` of the tree it was built from, or
+# FEEDRX_VERSION from the command line (a tarball has no git). The header is
+# rewritten only when the text changes, so a commit rebuilds one object.
+FEEDRX_VERSION ?= $(shell git -C $(CURDIR) describe --tags --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	$(Q)printf '#define FEEDRX_VERSION "%s"\n' '$(FEEDRX_VERSION)' >$@.tmp; \
+	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/user/feedrx.o: $(BUILD)/version.h
+$(BUILD)/user/feedrx.o: CPPFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
+
 $(LIB): $(MOD_OBJS) $(LLHTTP_OBJS)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^ && touch $(BUILD)/.pic-objects
+
+$(SHLIB): $(MOD_OBJS) $(LLHTTP_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(addprefix $(BUILD)/,$(PROGS)): $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
 	@echo "  LD      $@"
@@ -149,16 +232,64 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(FUZZ_BINS): $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz_%.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
 # A throwaway test CA and server certificate: feedsim's default identity.
 $(BUILD)/certs/server.pem: scripts/certs.sh
 	@echo "  CERTS   $(@D)"
 	$(Q)bash scripts/certs.sh $(@D)
 
+# ---- install -----------------------------------------------------------------
+# Man pages and bash completions are made from the programs' --help (one
+# option table each), so neither can drift from the options.
+$(BUILD)/man/%.1: $(BUILD)/% scripts/man/%.h2m
+	@mkdir -p $(@D)
+	@echo "  MAN     $@"
+	$(Q)command -v help2man >/dev/null || { echo "missing help2man (apt-get install help2man, or: make deps)" >&2; exit 1; }
+	$(Q)help2man -N --no-info --version-string=$(VERSION) --include=scripts/man/$*.h2m \
+	  -n "$(if $(filter feedrx,$*),receive WebSocket-over-TLS market-data feeds through XDP/AF_XDP,a TLS WebSocket exchange simulator for testing feedrx)" \
+	  -o $@.tmp $< && mv $@.tmp $@
+
+$(BUILD)/completion/%: $(BUILD)/% scripts/completion.sh
+	@mkdir -p $(@D)
+	@echo "  COMPL   $@"
+	$(Q)bash scripts/completion.sh $< $* > $@.tmp && mv $@.tmp $@
+
+install: $(addprefix $(BUILD)/,$(PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETIONS)
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(man1dir) \
+	  $(DESTDIR)$(complDir) $(DESTDIR)$(includedir)/feedrx
+	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(PROGS)) $(DESTDIR)$(bindir)/
+	$(Q)install -m 0644 $(LIB) $(DESTDIR)$(libdir)/
+	$(Q)install -m 0755 $(SHLIB) $(DESTDIR)$(libdir)/
+	$(Q)ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(libdir)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(DESTDIR)$(libdir)/libfeedrx.so
+	$(Q)for h in $(PUBLIC_HDRS); do d=$${h#user/}; d=$${d#include/}; \
+	  install -D -m 0644 $$h $(DESTDIR)$(includedir)/feedrx/$$d || exit 1; done
+	$(Q)install -m 0644 $(MAN_PAGES) $(DESTDIR)$(man1dir)/
+	$(Q)install -m 0644 $(COMPLETIONS) $(DESTDIR)$(complDir)/
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' 'libdir=$(libdir)' \
+	  'includedir=$(includedir)' '' 'Name: feedrx' \
+	  'Description: market-data feed receiver: WebSocket over TLS through XDP/AF_XDP' \
+	  'Version: $(VERSION)' 'Requires.private: libxdp libbpf libelf zlib openssl' \
+	  'Cflags: -I$${includedir}/feedrx' 'Libs: -L$${libdir} -lfeedrx' \
+	  'Libs.private: -lev -lwslay -lm -lpthread' \
+	  > $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(PROGS)) $(DESTDIR)$(libdir)/libfeedrx.a \
+	  $(DESTDIR)$(libdir)/libfeedrx.so* $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc \
+	  $(addprefix $(DESTDIR)$(man1dir)/,$(notdir $(MAN_PAGES))) \
+	  $(addprefix $(DESTDIR)$(complDir)/,$(PROGS))
+	rm -rf $(DESTDIR)$(includedir)/feedrx
+
 format:
 	clang-format -i $(wildcard user/*.[ch] user/*/*.[ch] tests/*.[ch] include/*.h bpf/*.c)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

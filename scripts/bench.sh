@@ -58,7 +58,7 @@ if (( $(nproc) < 2 )); then
   SIM_CPU=0 RX_CPU=0
 fi
 
-rm -rf "$RUNS" "$OUT/micro" "$OUT/loadavg_end"
+rm -rf "$RUNS" "$OUT/micro" "$OUT/loadavg_end" "$OUT/machine.json"
 mkdir -p "$RUNS" "$OUT/micro" || die "cannot create $OUT"
 bash "$ROOT/scripts/certs.sh" "$CERTS" >/dev/null || die "cannot create test certificates"
 
@@ -99,6 +99,12 @@ fi
 source "$ROOT/scripts/netns.sh"
 netns_up || die "cannot create network namespaces"
 say "namespaces $NS_EX / $NS_RX; feedsim on CPU $SIM_CPU, receivers on CPU $RX_CPU"
+# the machine, for the report and the plot's title: CPU model, the receiving
+# device's driver (veth here; a NIC's name on real hardware)
+cpu_model=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -1 | tr -s ' ' | tr -d '"\\')
+rx_driver=$(ip netns exec "$NS_RX" ethtool -i "$NETNS_RX_DEV" 2>/dev/null | sed -n 's/^driver: //p')
+printf '{"cpu_model":"%s","rx_driver":"%s"}\n' "${cpu_model:-unknown}" "${rx_driver:-unknown}" \
+  >"$OUT/machine.json"
 
 # Prefix every line with CLOCK_REALTIME (s.us): when feedsim started and
 # finished sending tells how fast a receiver really took the stream.

@@ -69,6 +69,7 @@ def load_run(d):
          "rate": meta.get("rate"), "count": meta.get("count"), "rc": meta.get("rc")}
     stats = read_json(os.path.join(d, "stats.json"))
     rx_err = read_text(os.path.join(d, "rx.err"))
+    r["rx_err"] = rx_err
     r["stderr_tail"] = err_reason(rx_err) if rx_err.strip() else None
 
     # /usr/bin/time: the last line is "%e %U %S %M" (earlier lines: exit notes)
@@ -300,19 +301,60 @@ def summarize(name, runs, unavailable, has_stats_json):
 
 def curve_of(s, stats):
     """[(percentile, us)] for the plot: the python client's fine grid, or
-    feedrx's percentiles (a finer list when its JSON has one)."""
+    feedrx's histogram buckets (every bucket that holds samples, so the tail
+    is drawn from the real data), else its percentiles."""
     if stats and stats.get("curve"):
         return [(p, v) for p, v in stats["curve"]]
     e = s["e2e"]
-    fine = e.get("percentiles")  # future feedrx: [[p, us], ...]
+    n = e["count"]
+    buckets = e.get("buckets")
+    if buckets and n:
+        # each bucket from the percentile where it starts; nearest-rank, so
+        # the rank-k sample sits at k/n: the last point is the maximum at
+        # 1 - 1/n (the x axis is 1/(1-p))
+        pts, before = [], 0
+        lo_clamp, hi_clamp = e.get("min") or 0, e.get("max") or 0
+        for lo, hi, c in buckets:
+            pts.append((100.0 * before / n, min(max(lo, lo_clamp), hi_clamp)))
+            before += c
+        pts.append((100.0 - 100.0 / n if n > 1 else 50.0, e["max"]))
+        return pts
+    fine = e.get("percentiles")
     if fine:
         pts = [(float(p), float(v)) for p, v in fine]
     else:
         pts = [(0.0, e.get("min")), (50.0, e["p50"]), (90.0, e["p90"]), (99.0, e["p99"]),
                (99.9, e["p99_9"])]
-    n = e["count"]
     pts.append((100.0 - 100.0 / n if n > 1 else 99.0, e["max"]))
     return [(p, v) for p, v in pts if v is not None]
+
+
+def machine_of(meta, runs_by_client):
+    """One line naming the machine: CPU model and count, the receiving
+    device's driver, and the XDP and AF_XDP modes feedrx reported."""
+    parts = []
+    cpu = meta.get("cpu_model")
+    parts.append("%s x %s" % (meta.get("cpus", "?"), cpu) if cpu else "%s CPUs" % meta.get("cpus", "?"))
+    drv = meta.get("rx_driver")
+    if drv:
+        parts.append("%s (%s)" % ("veth pair" if drv == "veth" else "NIC", drv))
+    modes = set()
+    for name in ("xdp_wakeup", "xdp_busy"):
+        for r in runs_by_client.get(name, []):
+            m = re.search(r"fast path: (\w+) XDP(?: \(multiprog\))? on \S+, AF_XDP (\S+) mode", r.get("rx_err", ""))
+            if m:
+                modes.add("%s XDP, AF_XDP %s" % (m.group(1), m.group(2)))
+    parts.extend(sorted(modes))
+    parts.append("kernel %s" % meta.get("kernel", "?"))
+    return ", ".join(parts)
+
+
+def log_bounds(values, pad=1.25):
+    """A tight log-axis range around positive values."""
+    v = [x for x in values if x and x > 0]
+    if not v:
+        return None
+    return min(v) / pad, max(v) * pad
 
 
 def plot(out, summaries, runs_by_client, meta):
@@ -330,11 +372,15 @@ def plot(out, summaries, runs_by_client, meta):
     if not gp:
         return "gnuplot not installed (Debian package gnuplot-nox; run: make deps)"
     dat = os.path.join(out, "latency.dat")
+    xs, ys = [], []
     with open(dat, "w") as f:
         for name, pts in series:
             f.write("# %s: percentile x=1/(1-p) us\n" % name)
             for p, v in pts:
-                f.write("%.6f %.6f %.4f\n" % (1.0 / (1.0 - p / 100.0), v, p))
+                x = 1.0 / (1.0 - p / 100.0)
+                xs.append(x)
+                ys.append(v)
+                f.write("%.6f %.6f %.4f\n" % (x, v, p))
             f.write("\n\n")
     png = os.path.join(out, "latency.png")
     styles = {"kernel": "lc rgb '#444444' pt 7", "xdp_wakeup": "lc rgb '#1f77b4' pt 5",
@@ -343,21 +389,35 @@ def plot(out, summaries, runs_by_client, meta):
     for i, (name, pts) in enumerate(series):
         fine = len(pts) > 8
         plots.append("'%s' index %d using 1:2 with %s lw 2 %s title '%s%s'" % (
-            dat, i, "lines" if fine else "linespoints", styles.get(name, ""), LABEL[name],
+            dat, i, "steps" if len(pts) > 30 else "lines" if fine else "linespoints",
+            styles.get(name, ""), LABEL[name],
             "" if fine else " (min/p50/p90/p99/p99.9/max)"))
+    # x: 1/(1-p), from the minimum (x = 1) to a decade past the last point;
+    # the left edge is the minimum, so it gets no "0%" label of its own
+    # (it would sit on top of "50%")
+    xmax = 10 ** math.ceil(math.log10(max(xs) * 1.01)) if xs else 1e6
+    ticks = [("50%%", 2), ("90%%", 10), ("99%%", 100), ("99.9%%", 1e3), ("99.99%%", 1e4),
+             ("99.999%%", 1e5), ("99.9999%%", 1e6), ("99.99999%%", 1e7)]
+    xtics = ", ".join("'%s' %g" % (l, x) for l, x in ticks if x <= xmax)
+    yb = log_bounds(ys)
     script = "\n".join([
         "set terminal pngcairo size 1100,650 noenhanced font 'sans,10'",
         "set output '%s'" % png,
-        "set title 'feedrx benchmark: end-to-end latency (feedsim send -> handler), %d msgs/s "
-        "for %d s, seed %d, %s'" % (meta.get("rate", 0), meta.get("secs", 0),
-                                     meta.get("seed", 0), meta.get("started", "")),
+        # two lines: the workload, then the machine (double quotes: \\n is a newline)
+        'set title "feedrx end-to-end latency (feedsim send -> handler), %d msgs/s for %d s, '
+        'seed %d, %s\\n%s"' % (meta.get("rate", 0), meta.get("secs", 0), meta.get("seed", 0),
+                              meta.get("started", ""),
+                              machine_of(meta, runs_by_client).replace('"', "").replace("\\", "")),
         "set logscale xy",
-        "set xlabel 'percentile'",
+        "set xrange [1:%g]" % xmax,
+        "set yrange [%g:%g]" % yb if yb else "",
+        "set xlabel 'percentile (left edge: the minimum; the curve steps through the histogram buckets)'",
         "set ylabel 'latency (us, log scale)'",
-        "set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, "
-        "'99.999%%' 100000, '99.9999%%' 1000000)",
+        "set xtics (%s)" % xtics,
+        "set format y '%g'",
         "set grid xtics ytics mytics",
-        "set key top left",
+        # bottom right stays empty: every curve rises to the right
+        "set key bottom right",
         "plot " + ", \\\n     ".join(plots),
         ""])
     with open(os.path.join(out, "latency.gp"), "w") as f:
@@ -466,6 +526,8 @@ def targets(summ, meta, micro_sum):
 
 def report(out):
     meta = read_json(os.path.join(out, "meta.json")) or {}
+    # what bench.sh learnt once the namespaces were up (the receiver's driver)
+    meta.update(read_json(os.path.join(out, "machine.json")) or {})
     rdir = os.path.join(out, "runs")
     runs_by_client, unavailable = {}, {}
     for d in sorted(os.listdir(rdir)) if os.path.isdir(rdir) else []:
@@ -515,6 +577,8 @@ def report(out):
     L.append("feedrx benchmark  %s  git %s  kernel %s  %s CPUs  load %s at start, %s at end" % (
         meta.get("started", "?"), meta.get("git", "?"), meta.get("kernel", "?"),
         meta.get("cpus", "?"), meta.get("loadavg", "?"), meta.get("loadavg_end") or "?"))
+    meta["machine"] = machine_of(meta, runs_by_client)
+    L.append("machine: " + meta["machine"])
     L.append("workload: feedsim seed %s, mix %s, combined stream %s" % (
         meta.get("seed"), meta.get("mix"), meta.get("url_path")))
     L.append("steady %s msgs/s x %s s; steps %s msgs/s x %s s; flat out %s msgs; "
@@ -625,6 +689,7 @@ def report(out):
     # ---- JSON
     def slim(r):
         r = dict(r)
+        r.pop("rx_err", None)  # stderr_tail keeps what matters
         st = r.pop("stats") or {}
         r["stages"] = {k2: v for k2, v in (st.get("stages") or {}).items() if v.get("count")}
         r["counters"] = st.get("counters")

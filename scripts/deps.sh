@@ -4,12 +4,12 @@
 set -euo pipefail
 
 PKGS=(
-  make gcc clang llvm pkg-config bpftool xdp-tools
+  make gcc clang llvm libclang-rt-14-dev pkg-config bpftool xdp-tools
   libbpf-dev libxdp-dev libelf-dev zlib1g-dev libev-dev libwslay-dev
   libssl-dev openssl libnghttp2-dev node-llhttp linux-libc-dev
   iproute2 ethtool nftables iputils-ping procps kmod psmisc
   tinyproxy python3 python3-websockets coreutils
-  time gnuplot-nox
+  time gnuplot-nox help2man man-db
 )
 
 missing=()

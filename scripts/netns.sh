@@ -22,7 +22,7 @@
 #                 to netns_track, so teardown ends the process itself.
 # As a command:   scripts/netns.sh up [ID] [QUEUES] | up-faulty [ID] [QUEUES] | down ID
 #
-# Offloads are turned off on the exchange side (DESIGN §5): otherwise the
+# Offloads are turned off on the exchange side (docs/ARCHITECTURE.md §5): otherwise the
 # receiver sees partial checksums and oversized segments.
 
 NETNS_EX_IP4=198.18.0.1
@@ -94,7 +94,7 @@ netns_destroy() {
 # NS_MID has no addresses and no IPv6: nftables netdev ingress chains forward
 # every frame from mid-ex to mid-rx and back (`fwd to`), so the ends see one L2
 # link with the same addresses and device names as the two-namespace bed.
-# Faults are applied there, on the wire (DESIGN §5): a loss in the sender's own
+# Faults are applied there, on the wire (docs/ARCHITECTURE.md §5): a loss in the sender's own
 # stack is reported back to its TCP and proves nothing. To delay or reorder,
 # the ex->rx chain forwards into mid-hp instead; tool_fwd_reorder reads the
 # frames on mid-hq (AF_PACKET taps see them before the chain there drops them),

@@ -1,7 +1,7 @@
 /* Benchmark feed_parse: ns per message for a typical ~150-byte trade (plain
  * and in a combined-stream envelope), a bookTicker and a 20-level depth
  * update; also the tokenizer alone. Prints numbers; asserts nothing. */
-#include "feed/feed_parse.h"
+#include "venue/binance_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +21,13 @@ static struct feed_level levels[64];
 
 static void bench(const char *name, const char *msg, long iters, int tokenize_only)
 {
-	struct feed_parser p;
+	struct binance_parser p;
 	struct feed_msg m;
 	size_t len = strlen(msg);
 	uint64_t sink = 0;
 
-	feed_parser__init(&p, toks, 512, levels, 64);
-	if (feed_parse(&p, msg, len, &m) != 0) {
+	binance_parser__init(&p, toks, 512, levels, 64);
+	if (binance_parse(&p, msg, len, &m) != 0) {
 		fprintf(stderr, "%s: does not parse\n", name);
 		exit(1);
 	}
@@ -39,7 +39,7 @@ static void bench(const char *name, const char *msg, long iters, int tokenize_on
 			if (tokenize_only)
 				sink += (uint64_t)json_tokenize(msg, len, toks, 512);
 			else
-				sink += (uint64_t)feed_parse(&p, msg, len, &m) + (uint64_t)m.price;
+				sink += (uint64_t)binance_parse(&p, msg, len, &m) + (uint64_t)m.price;
 			__asm__ volatile("" ::: "memory"); /* keep the loop honest */
 		}
 		double r = (double)(now_ns() - t0) / (double)iters;

@@ -24,9 +24,9 @@ struct counter {
 	uint8_t sum;
 };
 
-static void on_data(void *ctx, uint64_t off, const uint8_t *d, size_t n)
+static void on_data(void *user, uint64_t off, const uint8_t *d, size_t n)
 {
-	struct counter *c = ctx;
+	struct counter *c = user;
 
 	c->bad += off != c->next;
 	c->next = off + n;
@@ -94,7 +94,7 @@ int main(void)
 {
 	static uint8_t pool[POOL][MSS];
 	struct counter c;
-	struct tcp_reasm_opts o = { .deliver = on_data, .ctx = &c };
+	struct tcp_reasm_opts o = { .deliver = on_data, .user = &c };
 	struct tcp_reasm *r;
 	tcp_reasm__new(&r, &o);
 	uint32_t *order = malloc(NSEG * sizeof(*order));

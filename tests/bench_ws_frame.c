@@ -21,9 +21,9 @@ static uint8_t stream[NMSG * FRAME_LEN];
 static volatile uint64_t sink_sum;
 static uint64_t sum;
 
-static void on_msg(void *ctx, int op, const uint8_t *p, size_t n)
+static void on_msg(void *user, int op, const uint8_t *p, size_t n)
 {
-	(void)ctx, (void)op;
+	(void)user, (void)op;
 	sum += n + p[n - 1];
 }
 
@@ -153,20 +153,20 @@ static double run_wslay(void)
 
 		for (int k = 0; k < ROUNDS; k++) {
 			struct wsrc src = {0};
-			wslay_frame_context_ptr ctx;
+			wslay_frame_context_ptr user;
 
-			if (wslay_frame_context_init(&ctx, &cb, &src))
+			if (wslay_frame_context_init(&user, &cb, &src))
 				exit(1);
 			for (;;) {
 				struct wslay_frame_iocb io;
-				ssize_t n = wslay_frame_recv(ctx, &io);
+				ssize_t n = wslay_frame_recv(user, &io);
 
 				if (n == WSLAY_ERR_WANT_READ && src.off == sizeof(stream))
 					break;
 				if (n > 0)
 					sum += io.data[n - 1];
 			}
-			wslay_frame_context_free(ctx);
+			wslay_frame_context_free(user);
 		}
 		t = (now_ns() - t0) / ((double)ROUNDS * NMSG);
 		if (t < best)

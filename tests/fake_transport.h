@@ -26,6 +26,7 @@ struct fake_transport {
 	size_t sent_len;
 	int sends;
 	char fail_why[512];
+	const char *passed; /* what passed_why answers (NULL: cannot tell) */
 	char err[128];
 };
 
@@ -97,6 +98,11 @@ static void fake_fail_fast(struct link_transport *t, const char *why)
 	feed_link__on_fast_failed(t->link, why, f->violation);
 }
 
+static const char *fake_passed_why(struct link_transport *t)
+{
+	return fake_of(t)->passed;
+}
+
 static void fake_force_desync(struct link_transport *t)
 {
 	fake_of(t)->desyncs++;
@@ -125,6 +131,7 @@ static const struct link_transport_ops fake_ops = {
     .close = fake_close,
     .abort = fake_abort,
     .fail_fast = fake_fail_fast,
+    .passed_why = fake_passed_why,
     .force_desync = fake_force_desync,
     .error = fake_error,
     .describe = fake_describe,

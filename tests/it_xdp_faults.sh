@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # it_xdp_faults — the fast path under faults on the wire: frames dropped,
-# duplicated and reordered in a middle namespace (DESIGN §5). The fast path
+# duplicated and reordered in a middle namespace (docs/ARCHITECTURE.md §5). The fast path
 # must still reproduce feedsim's log exactly, deliver every message itself,
 # and the faults must provably have happened (retransmissions, duplicates
 # and out-of-order segments seen by the reassembler and by the kernel).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # it_xdp_hang — a receiver that stops draining must not black-hole its feed
-# (DESIGN §1): feedrx is frozen with SIGSTOP mid-stream; after --stale-ms
+# (docs/ARCHITECTURE.md §2): feedrx is frozen with SIGSTOP mid-stream; after --stale-ms
 # without a heartbeat the XDP program hands the flow's frames to the kernel
 # (counted as "stale"), and once feedrx runs again the shadow, which holds
 # what the fast path never saw, takes over delivery: nothing lost, nothing
@@ -40,3 +40,12 @@ else fail ${n}_kernel_got_the_feed "no frame was passed as stale: $(grep '^xdp:'
 if grep -q 'fast path stopped after .* the kernel path delivers from message' "$TMP/$n.err"; then
   pass ${n}_shadow_took_over
 else fail ${n}_shadow_took_over "$(grep -E 'delivered|stopped' "$TMP/$n.err" | tr '\n' ' ')"; fi
+# the reason names the stale hand-off, not a missing socket or interface
+if grep -q 'stopped draining for longer than --stale-ms.*[0-9]* stale frames' "$TMP/$n.err" &&
+  ! grep -q 'no AF_XDP socket on its RX queue' "$TMP/$n.err"; then pass ${n}_names_stale
+else fail ${n}_names_stale "$(grep -m1 'fast path stopped' "$TMP/$n.err")"; fi
+# one live line per second: the timer that fired late does not add a second
+# line (with a rate from a few microseconds) right after the first
+if awk -F'[][s]' '/^\[ *[0-9.]+s\]/ { t = $2 + 0; if (seen && t - last < 0.5) bad = 1; last = t; seen = 1 }
+     END { exit bad }' "$TMP/$n.err"; then pass ${n}_one_live_line_per_second
+else fail ${n}_one_live_line_per_second "$(grep '^\[' "$TMP/$n.err" | tr '\n' '|')"; fi

@@ -1,7 +1,7 @@
 /* Tests for deliver: exactly-once delivery across a fast-path failover at
  * every point, comparison of the two paths, and the bounded ring. */
 #include "check.h"
-#include "feed/deliver.h"
+#include "link/deliver.h"
 
 #define N 200
 

@@ -168,13 +168,15 @@ static void subscription_reply_filtered(void)
 	feed_link__free(l);
 }
 
+/* The URL names streams of its own: a refused subscription leaves them live. */
 static void subscription_refused_warns(void)
 {
 	struct rec r;
 	struct fake_transport t;
 	const char *streams[] = {"nosuch"};
 	struct feed_link *l = mk(&r, &t, true,
-				 (struct feed_link_opts){.streams = streams, .n_streams = 1});
+				 (struct feed_link_opts){.streams = streams, .n_streams = 1,
+							 .url_streams = true});
 	struct feed_link_stats st;
 	const char *refusal = "{\"error\":{\"code\":2,\"msg\":\"Invalid request\"},\"id\":1}";
 
@@ -190,6 +192,31 @@ static void subscription_refused_warns(void)
 	CHECK(warnings == 1 && strstr(logbuf, "subscription refused: {\"error\""));
 	feed_link__stats(l, &st);
 	CHECK(st.replies == 1 && st.refused == 1 && st.compared == 1 && st.mismatched == 0);
+	feed_link__free(l);
+}
+
+/* No stream but the subscribed ones: a refusal ends the link with an error
+ * and the exchange's words, once, whichever path saw it first. */
+static void subscription_refused_ends_link(void)
+{
+	struct rec r;
+	struct fake_transport t;
+	const char *streams[] = {"nosuch"};
+	struct feed_link *l = mk(&r, &t, true,
+				 (struct feed_link_opts){.streams = streams, .n_streams = 1});
+	const char *refusal = "{\"error\":{\"code\":2,\"msg\":\"Invalid request\"},\"id\":1}";
+
+	REQUIRE(l);
+	feed_link__start(l);
+	feed_link__on_open(l, true, false);
+	fmsg(l, refusal);
+	kmsg(l, refusal);
+	CHECK(r.n == 0);
+	CHECK(t.aborts == 1 && t.abort_status == -EPROTO);
+	CHECKF(r.dones == 1 && r.done_status == -EPROTO &&
+		       strstr(r.done_why, "subscription refused: {\"error\"") == r.done_why,
+	       "dones %d status %d why %s", r.dones, r.done_status, r.done_why ? r.done_why : "-");
+	CHECK(warnings == 0);
 	feed_link__free(l);
 }
 
@@ -308,6 +335,56 @@ static void shadow_overtaking_fails_fast(void)
 	CHECK(r.n == 2 && r.path[1] == FEED_PATH_SHADOW && strcmp(r.msg[1], "m1") == 0);
 	CHECK(t.fast_fails == 1 && strstr(t.fail_why, "never saw"));
 	CHECK(strstr(logbuf, "fast path stopped after 1 messages") != NULL);
+	feed_link__free(l);
+}
+
+/* The same after a stall: the transport knows the XDP program handed the
+ * flow over as stale, and the reason says so instead of guessing. */
+static void shadow_overtaking_names_stale_handoff(void)
+{
+	struct rec r;
+	struct fake_transport t;
+	struct feed_link *l = mk(&r, &t, true, (struct feed_link_opts){0});
+
+	REQUIRE(l);
+	t.passed = "feedrx stopped draining for longer than --stale-ms: 756 stale frames";
+	feed_link__start(l);
+	feed_link__on_open(l, true, false);
+	fmsg(l, "m0");
+	kmsg(l, "m0");
+	kmsg(l, "m1");
+	CHECKF(t.fast_fails == 1 && strstr(t.fail_why, "756 stale frames") &&
+		       !strstr(t.fail_why, "no AF_XDP socket"),
+	       "%.400s", t.fail_why);
+	feed_link__free(l);
+}
+
+/* The user closes the link (a signal, a reader gone): what still arrives on
+ * either path is not delivered, and fast + shadow add up to delivered. */
+static void close_stops_delivery(void)
+{
+	struct rec r;
+	struct fake_transport t;
+	struct feed_link *l = mk(&r, &t, true, (struct feed_link_opts){0});
+	struct feed_link_stats st;
+
+	REQUIRE(l);
+	feed_link__start(l);
+	feed_link__on_open(l, true, false);
+	fmsg(l, "m0");
+	fmsg(l, "m1");
+	kmsg(l, "m0");
+	feed_link__close(l, 1000);
+	fmsg(l, "m2");
+	kmsg(l, "m1");
+	kmsg(l, "m2");
+	kmsg(l, "m3");
+	CHECK(r.n == 2);
+	feed_link__stats(l, &st);
+	CHECKF(st.delivered == 2 && st.fast + st.shadow == st.delivered,
+	       "delivered %llu fast %llu shadow %llu", (unsigned long long)st.delivered,
+	       (unsigned long long)st.fast, (unsigned long long)st.shadow);
+	CHECK(t.fast_fails == 0);
 	feed_link__free(l);
 }
 
@@ -532,11 +609,14 @@ int main(void)
 	RUN(kernel_delivers_in_order);
 	RUN(subscription_reply_filtered);
 	RUN(subscription_refused_warns);
+	RUN(subscription_refused_ends_link);
 	RUN(subscription_send_failure_aborts);
 	RUN(bad_stream_refused_at_new);
 	RUN(fast_delivers_shadow_compares);
 	RUN(failover_from_first_undelivered);
 	RUN(shadow_overtaking_fails_fast);
+	RUN(shadow_overtaking_names_stale_handoff);
+	RUN(close_stops_delivery);
 	RUN(count_closes_cleanly);
 	RUN(close_from_callback);
 	RUN(discard_reconnects_then_gives_up);

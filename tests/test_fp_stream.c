@@ -19,9 +19,9 @@ struct got {
 	int closes;
 };
 
-static void on_message(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_message(void *user, int opcode, const uint8_t *p, size_t n)
 {
-	struct got *g = ctx;
+	struct got *g = user;
 
 	if (g->n < MAX_MSGS) {
 		g->opcode[g->n] = opcode;
@@ -32,9 +32,9 @@ static void on_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 	g->n++;
 }
 
-static void on_control(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_control(void *user, int opcode, const uint8_t *p, size_t n)
 {
-	struct got *g = ctx;
+	struct got *g = user;
 
 	(void)p, (void)n;
 	if (opcode == WS_OP_PING)
@@ -187,7 +187,7 @@ static int feed(struct fp_stream *s, const uint8_t *p, size_t len, int mode, siz
 static struct fp_stream *new_stream(struct got *g, int proxied)
 {
 	struct fp_stream_opts o = {
-		.proxied = proxied, .ctx = g, .on_message = on_message, .on_control = on_control,
+		.proxied = proxied, .user = g, .on_message = on_message, .on_control = on_control,
 	};
 	struct fp_stream *s;
 
@@ -276,7 +276,7 @@ static void bad_proxy_answer_and_gap(void)
 static void hold_is_bounded(void)
 {
 	struct got g = {0};
-	struct fp_stream_opts o = {.hold_bytes = 100, .ctx = &g, .on_message = on_message};
+	struct fp_stream_opts o = {.hold_bytes = 100, .user = &g, .on_message = on_message};
 	struct fp_stream *s;
 	fp_stream__new(&s, &o);
 	uint8_t junk[80] = {0};
@@ -318,7 +318,7 @@ static int hostile_stream(const char *head, const uint8_t *attack, size_t an, in
 	struct tls_epoch hs, app;
 	struct got g = {0};
 	struct fp_stream_opts o = {
-		.check_utf8 = check_utf8, .ctx = &g, .on_message = on_message,
+		.check_utf8 = check_utf8, .user = &g, .on_message = on_message,
 		.on_control = on_control,
 	};
 	struct fp_stream *s;

@@ -10,7 +10,7 @@
 #include "fast/tls_record.h"
 #include "fast/tun_inject.h"
 #include "fast/ws_frame.h"
-#include "feed/feed_parse.h"
+#include "venue/binance_parse.h"
 
 struct code {
 	int code;
@@ -67,21 +67,21 @@ static const struct code codes[] = {
 	C(FP_E_GAP, FX_MOD_FP_STREAM),
 	C(FP_E_ENDED, FX_MOD_FP_STREAM),
 	C(TUN_INJECT_E_RPF, FX_MOD_TUN_INJECT),
-	C(FEED_ERR_TRUNCATED, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_SYNTAX, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_STRING, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_ESCAPE, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_NUMBER, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_TRAILING, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_DEPTH, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_TOKENS, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_LEVELS, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_TOO_LONG, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_NOT_OBJECT, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_TYPE, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_MISSING, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_RANGE, FX_MOD_FEED_PARSE),
-	C(FEED_ERR_DECIMAL, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_TRUNCATED, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_SYNTAX, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_STRING, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_ESCAPE, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_NUMBER, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_TRAILING, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_DEPTH, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_TOKENS, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_LEVELS, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_TOO_LONG, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_NOT_OBJECT, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_TYPE, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_MISSING, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_RANGE, FX_MOD_FEED_PARSE),
+	C(BINANCE_E_DECIMAL, FX_MOD_FEED_PARSE),
 };
 
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
@@ -165,8 +165,8 @@ static void error_set_formats_and_truncates(void)
 	memset(longer, 'x', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = 0;
 	memset(e.msg, 0x55, sizeof(e.msg));
-	CHECK(fx_error_set(&e, FEED_ERR_SYNTAX, "%s", longer) == FEED_ERR_SYNTAX);
-	CHECK(strlen(e.msg) == sizeof(e.msg) - 1 && e.code == FEED_ERR_SYNTAX);
+	CHECK(fx_error_set(&e, BINANCE_E_SYNTAX, "%s", longer) == BINANCE_E_SYNTAX);
+	CHECK(strlen(e.msg) == sizeof(e.msg) - 1 && e.code == BINANCE_E_SYNTAX);
 	/* NULL-safe: still returns the code */
 	CHECK(fx_error_set(NULL, -EAGAIN, "ignored %d", 1) == -EAGAIN);
 	fx_error_set(&e, 0, "%s", "");

@@ -308,6 +308,28 @@ static void proxy_connect_answer(void)
 	CHECK(used == 0);
 }
 
+/* A CR that is not followed by LF does not end the head: llhttp's lenient
+ * build would end it there and take the next byte from the stream after. */
+static void head_ends_with_crlf(void)
+{
+	static const char bad[] = "HTTP/1.1 200 OK\r\n\r/tunnel bytes";
+	static const char good[] = "HTTP/1.1 200 OK\r\n\r\ntunnel";
+	struct http_response r;
+	ssize_t used;
+
+	for (size_t cut = 1; cut < sizeof(bad) - 1; cut++) {
+		http_response__init(&r);
+		used = http_response__feed(&r, bad, cut);
+		if (used == (ssize_t)cut)
+			used = http_response__feed(&r, bad + cut, sizeof(bad) - 1 - cut);
+		CHECKF(used == -EBADMSG, "cut %zu: %zd", cut, used);
+		CHECK(strstr(http_response__error(&r), "CRLF") != NULL);
+	}
+	http_response__init(&r);
+	used = http_response__feed(&r, good, sizeof(good) - 1);
+	CHECK(used == (ssize_t)(sizeof(good) - 1 - 6) && r.done && r.status == 200);
+}
+
 int main(void)
 {
 	RUN(request_bytes);
@@ -322,5 +344,6 @@ int main(void)
 	RUN(too_many_headers);
 	RUN(not_http);
 	RUN(proxy_connect_answer);
+	RUN(head_ends_with_crlf);
 	return check_exit();
 }

@@ -287,6 +287,9 @@ static void json_report(void)
 		 "assert d[\"counters\"][\"xdp\"][\"meta_fail\"]==5; "
 		 "g=e[\"percentiles\"]; assert g[0]==[0,25.0] and g[-1][0]==99.99; "
 		 "assert all(a[1]<=b[1] for a,b in zip(g,g[1:])); "
+		 "b=e[\"buckets\"]; assert sum(c for _,_,c in b)==e[\"count\"]; "
+		 "assert b[0][0]<=e[\"min\"]<=b[0][1] and b[-1][0]<=e[\"max\"]<=b[-1][1]; "
+		 "assert all(l<=h<q for (l,h,_),(q,_,_) in zip(b,b[1:])); "
 		 "assert d[\"stages\"][\"service\"][\"p50\"]==0.4; "
 		 "assert len(d[\"stages\"])==%d+1' < %s",
 		 LAT_ST__MAX, path);
@@ -318,6 +321,100 @@ static void json_report(void)
 	free(buf);
 }
 
+/* A run that ended in an error says so in its JSON: "error" is the line
+ * (escaped), null on a clean end. */
+static void json_error_field(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	fresh();
+	f = open_memstream(&buf, &len);
+	REQUIRE(f);
+	lat_stats__json_error(S, f, "cannot connect to \"x\": refused\\\n");
+	fclose(f);
+	CHECKF(json_shape_ok(buf), "%s", buf);
+	CHECKF(strstr(buf, "\"error\":\"cannot connect to \\\"x\\\": refused\\\\\\u000a\",") != NULL,
+	       "%s", buf);
+	free(buf);
+	buf = capture(lat_stats__json, &len);
+	REQUIRE(buf);
+	CHECKF(strstr(buf, "\"error\":null,") != NULL, "%s", buf);
+	free(buf);
+}
+
+/* Exchange times in ms, us or ns by size; a non-epoch E is not recorded
+ * (the old report showed a 1.79e15 us row under a "clamped" note). */
+static void exchange_units_and_implausible(void)
+{
+	struct lat_stamps st;
+	char *buf;
+	size_t len;
+
+	CHECK(lat_stats_epoch_ns(1700000000123ull) == 1700000000123000000ull);
+	CHECK(lat_stats_epoch_ns(1700000000123456ull) == 1700000000123456000ull);
+	CHECK(lat_stats_epoch_ns(1700000000123456789ull) == 1700000000123456789ull);
+	CHECK(lat_stats_epoch_ns(5) == 0 && lat_stats_epoch_ns(170000000012345ull) == 0);
+	fresh();
+	memset(&st, 0, sizeof(st));
+	st.at[LAT_PT_XDP] = 1000000;
+	st.at[LAT_PT_HANDLER] = 1030000; /* 30 us inside feedrx */
+	st.event_ns = lat_stats_epoch_ns(1700000000000100ull); /* us */
+	st.real_ns = 1700000000000100000ull + 500000;         /* 500 us later */
+	lat_stats__record(S, &st);
+	CHECK(S->win[LAT_ST_EXCHANGE].count == 1 && S->win[LAT_ST_EXCHANGE].min == 500000);
+	CHECK(S->win[LAT_ST_EXCH_ARRIVAL].count == 1 && S->win[LAT_ST_EXCH_ARRIVAL].min == 470000);
+	CHECK(S->win[LAT_ST_RX].min == 30000);
+	/* E = 5 (not an epoch time) */
+	st.event_ns = 0;
+	st.event_ms = 5;
+	lat_stats__record(S, &st);
+	CHECK(S->implausible == 1 && S->win[LAT_ST_EXCHANGE].count == 1);
+	buf = capture(lat_stats__summary, &len);
+	REQUIRE(buf);
+	CHECKF(strstr(buf, "note: exchange: 1 event times more than 3600 s") != NULL, "%s", buf);
+	CHECK(strstr(buf, "clamped") == NULL);
+	free(buf);
+}
+
+/* The kernel path: the handler stamp alone is no arrival; the reports show
+ * what it measures, no zero rows, no fast/shadow counters. */
+static void kernel_only_reports(void)
+{
+	struct lat_stamps st;
+	char *buf;
+	size_t len;
+
+	fresh();
+	S->kernel_only = true;
+	memset(&st, 0, sizeof(st));
+	st.send_ns = 1000;
+	st.at[LAT_PT_HANDLER] = 201000;
+	lat_stats__record(S, &st);
+	CHECK(S->win[LAT_ST_RX].count == 0 && S->win[LAT_ST_E2E].count == 1);
+	S->c.msgs = 1;
+	buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+	REQUIRE(f);
+	lat_stats__live_line_at(S, f, 2000000000ull);
+	/* a late timer's second call in the same second prints nothing */
+	lat_stats__live_line_at(S, f, 2000100000ull);
+	fclose(f);
+	CHECKF(strstr(buf, "e2e p50 200.") != NULL && !strstr(buf, "rx") && !strstr(buf, "fast") &&
+		       !strchr(strchr(buf, '\n') + 1, '['),
+	       "%s", buf);
+	free(buf);
+	buf = capture(lat_stats__summary, &len);
+	REQUIRE(buf);
+	CHECKF(!strstr(buf, "          -") && !strstr(buf, "      0.000") && !strstr(buf, "fast") &&
+		       !strstr(buf, "first rx stamp") &&
+		       strstr(buf, "no arrival stamp"),
+	       "%s", buf);
+	free(buf);
+	S->kernel_only = false;
+}
+
 int main(void)
 {
 	lat_stats__new(&S);
@@ -331,6 +428,9 @@ int main(void)
 	RUN(live_line_rates_and_roll);
 	RUN(summary_table);
 	RUN(json_report);
+	RUN(json_error_field);
+	RUN(exchange_units_and_implausible);
+	RUN(kernel_only_reports);
 	lat_stats__free(S);
 	return check_exit();
 }

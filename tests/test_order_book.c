@@ -1,16 +1,16 @@
 /* Tests for order_book: snapshot loading and ordering, Binance's
  * sequencing rules (stale, straddling first event, gaps, no snapshot),
  * level add/update/remove, capacity limits, and a long random run against
- * a brute-force reference book. Depth messages go through feed_parse. */
+ * a brute-force reference book. Depth messages go through binance_parse. */
 #include "check.h"
-#include "feed/feed_parse.h"
+#include "venue/binance_parse.h"
 #include "feed/order_book.h"
 
 #include <errno.h>
 
 static struct json_tok toks[1024];
 static struct feed_level levels[256];
-static struct feed_parser P;
+static struct binance_parser P;
 static struct feed_msg M;
 
 #define PX(x) ((int64_t)(x) * FEED_SCALE)
@@ -36,7 +36,7 @@ static const struct feed_msg *depth(uint64_t U, uint64_t u, const char *bids, co
 			 "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BTCUSDT\",\"U\":%llu,\"u\":%llu,"
 			 "\"b\":[%s],\"a\":[%s]}",
 			 (unsigned long long)U, (unsigned long long)u, bids, asks);
-	if (feed_parse(&P, buf, (size_t)n, &M) != 0)
+	if (binance_parse(&P, buf, (size_t)n, &M) != 0)
 		M.type = FEED_MSG_UNKNOWN;
 	return &M;
 }
@@ -275,7 +275,7 @@ static void random_against_reference(void)
 
 int main(void)
 {
-	feed_parser__init(&P, toks, 1024, levels, 256);
+	binance_parser__init(&P, toks, 1024, levels, 256);
 	RUN(snapshot_sorted);
 	RUN(sequencing_rules);
 	RUN(first_event_after_snapshot_too_new);

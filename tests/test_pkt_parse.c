@@ -234,6 +234,43 @@ static void impossible_headers(void)
 	CHECK(strcmp(fx_strerror(PKT_E_MALFORMED), "malformed header") == 0);
 }
 
+/* IPv6 payload lengths near 65,535: the packet (40 + plen bytes) is longer
+ * than 16 bits hold, and the TCP payload must still end where the frame
+ * does. Each frame is an exactly-sized heap block, so ASan sees any read
+ * past it. */
+static void ipv6_jumbo_sized_payload(void)
+{
+	static const uint16_t plens[] = {65495, 65496, 65500, 65535};
+
+	for (size_t k = 0; k < sizeof(plens) / sizeof(plens[0]); k++) {
+		for (int ext = 0; ext < 2; ext++) {
+			size_t plen = plens[k], n = 14 + 40 + plen;
+			uint8_t *f = malloc(n);
+			struct pb h = {0};
+			struct pkt_tcp t;
+
+			REQUIRE(f);
+			memset(f, 'x', n);
+			eth(&h, 0x86dd, 0);
+			ipv6(&h, ext ? 0 : 6);
+			if (ext) /* hop-by-hop options, 8 bytes, then TCP */
+				put(&h, "\x06\x00\x01\x04\x00\x00\x00\x00", 8);
+			tcp(&h, 1, FX_TCP_ACK, 0);
+			h.n -= 5; /* the payload is the 'x' filling the frame */
+			h.b[18] = (uint8_t)(plen >> 8), h.b[19] = (uint8_t)plen;
+			memcpy(f, h.b, h.n);
+			int rc = pkt_parse_tcp(f, n, &t);
+			CHECKF(rc == PKT_OK, "plen %zu ext %d: %d", plen, ext, rc);
+			CHECKF(t.l3_len == 40 + plen, "plen %zu: l3_len %u", plen, (unsigned)t.l3_len);
+			CHECKF(t.payload_len == plen - 20 - 8 * ext, "plen %zu ext %d: payload %u",
+			       plen, ext, t.payload_len);
+			CHECK(t.payload == f + h.n);
+			CHECK(pkt_parse_tcp(f, n - 1, &t) == PKT_E_TRUNCATED);
+			free(f);
+		}
+	}
+}
+
 int main(void)
 {
 	RUN(ipv4_plain);
@@ -242,5 +279,6 @@ int main(void)
 	RUN(ipv6_with_extension_headers);
 	RUN(truncation_at_every_length);
 	RUN(impossible_headers);
+	RUN(ipv6_jumbo_sized_payload);
 	return check_exit();
 }

@@ -35,16 +35,16 @@ struct seen {
 	int messages, controls;
 };
 
-static void on_message(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_message(void *user, int opcode, const uint8_t *p, size_t n)
 {
 	(void)opcode, (void)p, (void)n;
-	((struct seen *)ctx)->messages++;
+	((struct seen *)user)->messages++;
 }
 
-static void on_control(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_control(void *user, int opcode, const uint8_t *p, size_t n)
 {
 	(void)opcode, (void)p, (void)n;
-	((struct seen *)ctx)->controls++;
+	((struct seen *)user)->controls++;
 }
 
 /* Pump kind into a 1 MiB-limited decoder until it fails, the attack is done
@@ -54,7 +54,7 @@ static int decode_attack(enum sim_hostile_kind kind, uint64_t size, size_t budge
 {
 	static uint8_t buf[65536];
 	struct ws_frame_opts o = {
-		.max_msg = 1 << 20, .flags = WS_FRAME_F_UTF8, .ctx = seen,
+		.max_msg = 1 << 20, .flags = WS_FRAME_F_UTF8, .user = seen,
 		.on_message = on_message, .on_control = on_control,
 	};
 	struct sim_hostile h;

@@ -152,6 +152,14 @@ static void targets(void)
 	s = "/ws/ethusdt%40bookTicker?timeUnit=x";
 	st = sim_http_target_parse(s, strlen(s), &t, &why);
 	CHECK(st == 0 && t.nstreams == 1 && !strcmp(t.names, "ethusdt@bookTicker"));
+	CHECK(!t.time_us);
+	/* Binance's finer time unit, on either kind of path */
+	s = "/ws/btcusdt@trade?timeUnit=MICROSECOND";
+	st = sim_http_target_parse(s, strlen(s), &t, &why);
+	CHECK(st == 0 && t.nstreams == 1 && t.time_us && !strcmp(t.names, "btcusdt@trade"));
+	s = "/stream?streams=btcusdt@trade&timeUnit=MICROSECOND";
+	st = sim_http_target_parse(s, strlen(s), &t, &why);
+	CHECK(st == 0 && t.combined && t.nstreams == 1 && t.time_us);
 	s = "/stream?x=1&streams=btcusdt@trade/ethusdt@bookTicker//raw&y=2";
 	st = sim_http_target_parse(s, strlen(s), &t, &why);
 	CHECK(st == 0 && t.combined && t.nstreams == 3);

@@ -142,11 +142,16 @@ static void pretty_decodes(void)
 	FILE *f = tmpfile();
 	struct feed_sink_conf c;
 	struct feed_sink *s;
-	char buf[1024];
+	char buf[2048];
 	const char *trade = "{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":7,\"p\":\"37000.10\","
 			    "\"q\":\"0.012\",\"T\":1,\"m\":true,\"M\":true,\"ts_ns\":5}";
 	const char *quote = "{\"u\":9,\"s\":\"ETHUSDT\",\"b\":\"2000.5\",\"B\":\"3\","
 			    "\"a\":\"2000.75\",\"A\":\"1.25\"}";
+	/* a diff that removes the best ask and sets a bid at the same price:
+	 * not a locked book, and not a "top" of anything */
+	const char *depth = "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BTCUSDT\",\"U\":5,\"u\":7,"
+			    "\"b\":[[\"37000.66\",\"0.5\"],[\"37000.10\",\"0\"]],"
+			    "\"a\":[[\"37000.66\",\"0.00000000\"]]}";
 	struct lat_stamps st = {.send_ns = 1000};
 
 	st.at[LAT_PT_HANDLER] = 1000 + 84200;
@@ -156,6 +161,7 @@ static void pretty_decodes(void)
 	CHECK(put(s, trade, strlen(trade), &st) == 0);
 	CHECK(put(s, quote, strlen(quote), NULL) == 0);
 	CHECK(put(s, "not json", 8, NULL) == 0);
+	CHECK(put(s, depth, strlen(depth), NULL) == 0);
 	CHECK(feed_sink__flush(s) == 0);
 	slurp(f, buf, sizeof(buf));
 	CHECKF(strstr(buf, "BTCUSDT   trade    sell 0.012 @ 37000.10   latency 84.2 us\n") != NULL,
@@ -163,7 +169,31 @@ static void pretty_decodes(void)
 	CHECKF(strstr(buf, "ETHUSDT   quote    bid 3.00 @ 2000.50  ask 1.25 @ 2000.75\n") != NULL,
 	       "got: %.300s", buf);
 	CHECK(strstr(buf, "message   not json\n") != NULL);
-	CHECK(s->messages == 3);
+	CHECKF(strstr(buf, "BTCUSDT   depth    diff 5..7  bids 1 set 1 removed  asks 0 set 1 removed\n") !=
+		   NULL, "got: %.400s", buf);
+	CHECK(strstr(buf, "top ") == NULL);
+	CHECK(s->messages == 4);
+	/* no send time: exchange time to arrival and handler, arrival to handler */
+	{
+		struct lat_stamps ex = {0};
+		const char *t2 = "{\"e\":\"trade\",\"E\":1,\"s\":\"ETHUSDT\",\"t\":7,\"p\":\"1.0\","
+				 "\"q\":\"2.0\",\"T\":1,\"m\":false,\"M\":true}";
+
+		ex.at[LAT_PT_XDP] = 1000000;
+		ex.at[LAT_PT_HANDLER] = 1040000;
+		ex.event_ns = 1700000000000000000ull;
+		ex.real_ns = ex.event_ns + 900000;
+		CHECK(put(s, t2, strlen(t2), &ex) == 0);
+		ex.at[LAT_PT_XDP] = 0; /* the kernel path: no arrival stamp */
+		CHECK(put(s, t2, strlen(t2), &ex) == 0);
+		CHECK(feed_sink__flush(s) == 0);
+		slurp(f, buf, sizeof(buf));
+		CHECKF(strstr(buf, "ETHUSDT   trade    buy  2.00 @ 1.00   exch->rx 860.0 exch->handler "
+				   "900.0 us (two clocks)  rx->handler 40.0 us\n") != NULL,
+		       "got: %.400s", buf);
+		CHECKF(strstr(buf, "@ 1.00   exch->handler 900.0 us (two clocks)\n") != NULL,
+		       "got: %.400s", buf);
+	}
 	feed_sink__close(s);
 	fclose(f);
 }

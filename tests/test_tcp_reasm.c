@@ -28,9 +28,9 @@ struct sink {
 	uint64_t end_off;
 };
 
-static void sink_deliver(void *ctx, uint64_t off, const uint8_t *d, size_t n)
+static void sink_deliver(void *user, uint64_t off, const uint8_t *d, size_t n)
 {
-	struct sink *s = ctx;
+	struct sink *s = user;
 
 	if (off != s->len || n == 0)
 		s->bad++;
@@ -45,9 +45,9 @@ static void sink_deliver(void *ctx, uint64_t off, const uint8_t *d, size_t n)
 	s->last_ptr = d;
 }
 
-static void sink_end(void *ctx, uint64_t off, int how)
+static void sink_end(void *user, uint64_t off, int how)
 {
-	struct sink *s = ctx;
+	struct sink *s = user;
 
 	s->ended++;
 	s->end_how = how;
@@ -71,7 +71,7 @@ static struct tcp_reasm *new_reasm(struct sink *s, uint32_t max_bytes, uint32_t 
 		.window = window,
 		.deliver = sink_deliver,
 		.end = sink_end,
-		.ctx = s,
+		.user = s,
 	};
 	struct tcp_reasm *r;
 
@@ -740,6 +740,34 @@ static void syn_handling(void)
 	free(s.buf);
 }
 
+/* A SYN refused for the window must not take its ISN: the stream stays
+ * idle and the next SYN (the real one, say) starts it. */
+static void refused_syn_takes_nothing(void)
+{
+	struct sink s;
+	struct tcp_reasm *r;
+	struct tcp_reasm_stats st;
+	const uint8_t data[] = "0123456789";
+
+	sink_init(&s, 64);
+	r = new_reasm(&s, 0, 0, 4);
+	REQUIRE(r);
+	EXPECT_RC(tcp_reasm__push(r, 1000, FX_TCP_SYN | 0x10, data, 10), -ERANGE);
+	CHECK(tcp_reasm__state(r) == TCP_REASM_IDLE);
+	CHECK(s.len == 0 && s.calls == 0);
+	EXPECT_RC(tcp_reasm__push(r, 1001, 0x10, data, 3), -ENOTCONN);
+	EXPECT_RC(tcp_reasm__push(r, 5000, FX_TCP_SYN | 0x10, data, 3), 0);
+	CHECK(tcp_reasm__state(r) == TCP_REASM_OPEN);
+	CHECK(tcp_reasm__next_seq(r) == 5004);
+	CHECK(s.len == 3 && !memcmp(s.buf, "012", 3));
+	EXPECT_RC(tcp_reasm__push(r, 5004, 0x18, data + 3, 4), 0);
+	CHECK(s.len == 7 && !memcmp(s.buf, "0123456", 7) && s.bad == 0);
+	tcp_reasm__stats(r, &st);
+	CHECK(st.out_of_window == 1 && st.bad_syns == 0 && st.not_started == 1);
+	tcp_reasm__free(r);
+	free(s.buf);
+}
+
 /* ---- fast path, 64-bit offsets, set-up --------------------------------- */
 
 static void in_order_is_zero_copy(void)
@@ -777,9 +805,9 @@ struct big_sink {
 	uint8_t expect; /* every byte delivered must equal this */
 };
 
-static void big_deliver(void *ctx, uint64_t off, const uint8_t *d, size_t n)
+static void big_deliver(void *user, uint64_t off, const uint8_t *d, size_t n)
 {
-	struct big_sink *b = ctx;
+	struct big_sink *b = user;
 
 	if (off != b->next || !n || d[0] != b->expect || d[n - 1] != b->expect)
 		b->bad++;
@@ -791,7 +819,7 @@ static void offsets_beyond_4gib(void)
 {
 	static uint8_t seg[64 << 10];
 	struct big_sink b = { .expect = 0xab };
-	struct tcp_reasm_opts o = { .deliver = big_deliver, .ctx = &b };
+	struct tcp_reasm_opts o = { .deliver = big_deliver, .user = &b };
 	struct tcp_reasm *r;
 	tcp_reasm__new(&r, &o);
 	struct tcp_reasm_stats st;
@@ -831,7 +859,7 @@ static void setup_in_caller_memory(void)
 {
 	struct sink s;
 	struct tcp_reasm_opts o = {
-		.max_ooo_bytes = 5000, .max_ooo_segs = 4, .deliver = sink_deliver, .ctx = &s
+		.max_ooo_bytes = 5000, .max_ooo_segs = 4, .deliver = sink_deliver, .user = &s
 	};
 	struct tcp_reasm_opts bad = o;
 	struct tcp_reasm *r = NULL;
@@ -883,6 +911,7 @@ int main(void)
 	RUN(fin_on_data_and_conflicts);
 	RUN(rst_ends_at_once);
 	RUN(syn_handling);
+	RUN(refused_syn_takes_nothing);
 	RUN(in_order_is_zero_copy);
 	RUN(offsets_beyond_4gib);
 	RUN(setup_in_caller_memory);

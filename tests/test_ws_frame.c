@@ -235,19 +235,19 @@ static int wframe(struct obuf *o, int fin, int rsv, int op, int mask, const uint
 	};
 
 	struct wslay_frame_callbacks cb = {w_send, w_recv_unused, w_genmask};
-	wslay_frame_context_ptr ctx;
+	wslay_frame_context_ptr user;
 	int rc = 0;
 
 	/* wslay 1.1.1 never clears its "mask" flag once a masked frame was
 	 * sent, so masked frames get a context of their own */
 	if (!w_ctx && wslay_frame_context_init(&w_ctx, &cb, NULL))
 		abort();
-	ctx = w_ctx;
-	if (mask && wslay_frame_context_init(&ctx, &cb, NULL))
+	user = w_ctx;
+	if (mask && wslay_frame_context_init(&user, &cb, NULL))
 		abort();
 	w_out = o;
 	for (;;) {
-		ssize_t r = wslay_frame_send(ctx, &io);
+		ssize_t r = wslay_frame_send(user, &io);
 
 		if (r < 0) {
 			rc = (int)r;
@@ -258,8 +258,8 @@ static int wframe(struct obuf *o, int fin, int rsv, int op, int mask, const uint
 		if (io.data_length == 0)
 			break;
 	}
-	if (ctx != w_ctx)
-		wslay_frame_context_free(ctx);
+	if (user != w_ctx)
+		wslay_frame_context_free(user);
 	return rc;
 }
 
@@ -414,19 +414,19 @@ static void sink_ev(struct sink *s, int kind, int op, const uint8_t *p, size_t n
 	}
 }
 
-static void on_msg(void *ctx, int op, const uint8_t *p, size_t n)
+static void on_msg(void *user, int op, const uint8_t *p, size_t n)
 {
-	sink_ev(ctx, EV_MSG, op, p, n);
+	sink_ev(user, EV_MSG, op, p, n);
 }
 
-static void on_ctrl(void *ctx, int op, const uint8_t *p, size_t n)
+static void on_ctrl(void *user, int op, const uint8_t *p, size_t n)
 {
-	sink_ev(ctx, EV_CTRL, op, p, n);
+	sink_ev(user, EV_CTRL, op, p, n);
 }
 
-static void on_frame(void *ctx, const struct ws_frame_info *fi)
+static void on_frame(void *user, const struct ws_frame_info *fi)
 {
-	struct sink *s = ctx;
+	struct sink *s = user;
 
 	if (s->frames)
 		fr_add(s->frames, fi->fin, fi->opcode, fi->payload_len);
@@ -439,7 +439,7 @@ static int mk(struct ws_frame *d, struct sink *s, const struct evlist *exp, size
 	    .max_msg = max,
 	    .buf = buf,
 	    .flags = flags,
-	    .ctx = s,
+	    .user = s,
 	    .on_message = on_msg,
 	    .on_control = on_ctrl,
 	    .on_frame = on_frame,
@@ -771,16 +771,16 @@ static int wslay_decode(const uint8_t *b, size_t n, uint64_t seed, struct frlist
 {
 	struct wslay_frame_callbacks cb = {r_send, r_recv, r_genmask};
 	struct wsrc src = {b, n, 0, seed | 1};
-	wslay_frame_context_ptr ctx;
+	wslay_frame_context_ptr user;
 	struct obuf msg = {0}, cur = {0};
 	int msg_op = 0, proto = 0;
 	uint64_t got = 0;
 
-	if (wslay_frame_context_init(&ctx, &cb, &src))
+	if (wslay_frame_context_init(&user, &cb, &src))
 		abort();
 	for (;;) {
 		struct wslay_frame_iocb io;
-		ssize_t r = wslay_frame_recv(ctx, &io);
+		ssize_t r = wslay_frame_recv(user, &io);
 
 		if (r == WSLAY_ERR_WANT_READ) {
 			if (src.off == src.n)
@@ -813,7 +813,7 @@ static int wslay_decode(const uint8_t *b, size_t n, uint64_t seed, struct frlist
 		cur.n = 0;
 		got = 0;
 	}
-	wslay_frame_context_free(ctx);
+	wslay_frame_context_free(user);
 	obuf_free(&msg);
 	obuf_free(&cur);
 	return proto;

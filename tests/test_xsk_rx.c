@@ -233,9 +233,9 @@ static int payload_ok(const struct xsk_rx_frame *f)
 	return (int)seq;
 }
 
-static void on_frame(void *ctx, const struct xsk_rx_frame *f)
+static void on_frame(void *user, const struct xsk_rx_frame *f)
 {
-	struct rxlog *L = ctx;
+	struct rxlog *L = user;
 	int seq = payload_ok(f);
 	int want_meta;
 
@@ -261,9 +261,9 @@ static void on_frame(void *ctx, const struct xsk_rx_frame *f)
 }
 
 /* At batch end every frame of the batch must still hold its bytes. */
-static void on_batch_end(void *ctx, const struct xsk_rx_frame *frames, unsigned n)
+static void on_batch_end(void *user, const struct xsk_rx_frame *frames, unsigned n)
 {
-	struct rxlog *L = ctx;
+	struct rxlog *L = user;
 	unsigned i;
 
 	if (n > L->max_batch)
@@ -669,7 +669,7 @@ static int load_meta_prog(int map_fd)
 	/* Jump offsets count instructions to skip; "out" is the redirect. */
 	// clang-format off
 	struct bpf_insn p[] = {
-		MOV_REG(6, 1),				/* r6 = ctx */
+		MOV_REG(6, 1),				/* r6 = user */
 		CALL(BPF_FUNC_ktime_get_ns),
 		MOV_REG(7, 0),				/* r7 = now */
 		LDX_W(2, 6, D),
@@ -764,9 +764,9 @@ struct reinject {
 };
 
 /* What the pipeline does at batch end: every frame back to the kernel. */
-static void reinject_batch(void *ctx, const struct xsk_rx_frame *frames, unsigned n)
+static void reinject_batch(void *user, const struct xsk_rx_frame *frames, unsigned n)
 {
-	struct reinject *r = ctx;
+	struct reinject *r = user;
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
@@ -807,7 +807,7 @@ static uint8_t pattern(uint64_t i)
 
 /* A TCP connection whose every segment towards the receiver goes through
  * XDP into AF_XDP and is then re-injected: the kernel socket still gets
- * the whole stream, in order, checksums intact (DESIGN §1). */
+ * the whole stream, in order, checksums intact (docs/ARCHITECTURE.md §3). */
 static void tcp_through_xsk_and_tun(void)
 {
 	static struct reinject R;

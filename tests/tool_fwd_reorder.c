@@ -1,4 +1,4 @@
-// tool_fwd_reorder — the test bed's delay/reorder box (DESIGN §5).
+// tool_fwd_reorder — the test bed's delay/reorder box (docs/ARCHITECTURE.md §5).
 //
 // Runs in the middle namespace of the three-namespace bed. Reads every frame
 // arriving on IN_DEV through an AF_PACKET socket and sends it out of OUT_DEV

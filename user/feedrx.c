@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <math.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,12 +19,15 @@
 
 #include <ev.h>
 #include <openssl/sha.h>
+#include <sched.h>
 
 #include "core/fx_err.h"
 #include "core/fx_log.h"
 #include "core/privs.h"
+#include "core/util.h"
 #include "fast/fastpath.h"
 #include "fast/iface.h"
+#include "fast/xsk_rx.h"
 #include "kernel/kconn.h"
 #include "kernel/url.h"
 #include "link/feed_link.h"
@@ -31,7 +35,10 @@
 #include "link/link_transport.h"
 #include "sink/sink.h"
 #include "stats/lat_stats.h"
+#include "stats/metrics.h"
+#include "stats/status_line.h"
 #include "venue/venue.h"
+#include "version.h"
 
 #define FEEDRX_EXIT_USAGE 2
 #define FEEDRX_MAX_SUBSCRIBE 1024
@@ -50,9 +57,10 @@ struct feedrx_conf {
 	struct fastpath_opts fo;
 	int xdp_mode, poll, shadow; /* fo's enums, parsed as int */
 	char ifname[IF_NAMESIZE];
-	bool stats_live, help;
+	bool stats_live, help, version;
 	int verbose; /* -v: info; -v -v: debug, libbpf's and libxdp's lines too */
 	const char *stats_json;
+	const char *metrics; /* --metrics ADDR:PORT */
 };
 
 /* ---- the option table ------------------------------------------------------ */
@@ -101,13 +109,27 @@ __attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const ch
 	exit(FEEDRX_EXIT_USAGE);
 }
 
-/* Stream names are checked once the venue is known (after all options). */
+/* Stream names are checked once the venue is known (after all options).
+ * A comma list is several streams, as if each had its own --subscribe. */
 static void opt_subscribe(struct feedrx_conf *c, const char *opt, const char *arg)
 {
-	(void)opt;
-	if (c->n_subs == FEEDRX_MAX_SUBSCRIBE)
-		usage_error("too many --subscribe (at most %d)", FEEDRX_MAX_SUBSCRIBE);
-	c->subs[c->n_subs++] = arg;
+	char *s = (char *)arg; /* argv's own storage: split in place */
+
+	for (;;) {
+		char *comma = strchr(s, ',');
+
+		if (comma)
+			*comma = 0;
+		if (!*s)
+			usage_error("empty stream name in %s '%s'", opt, arg);
+		if (c->n_subs == FEEDRX_MAX_SUBSCRIBE)
+			usage_error("too many --subscribe streams (at most %d)",
+				    FEEDRX_MAX_SUBSCRIBE);
+		c->subs[c->n_subs++] = s;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
 }
 
 static void opt_iface(struct feedrx_conf *c, const char *opt, const char *arg)
@@ -140,6 +162,19 @@ static void opt_venue(struct feedrx_conf *c, const char *opt, const char *arg)
 	usage_error("unknown --venue '%s' (%s)", arg, names);
 }
 
+static void opt_metrics(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (metrics_parse_addr(arg, &ss, &len) ||
+	    (ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+				     : ((struct sockaddr_in6 *)&ss)->sin6_port) == 0)
+		usage_error("bad %s '%s' (IPv4:PORT or [IPv6]:PORT, numeric, port 1-65535)", opt,
+			    arg);
+	c->metrics = arg;
+}
+
 static const struct opt_choice mode_choices[] = {
     {"kernel", MODE_KERNEL}, {"auto", MODE_AUTO}, {"xdp", MODE_XDP}, {NULL, 0}};
 static const struct opt_choice tls_choices[] = {{"1.2", 12}, {"1.3", 13}, {NULL, 0}};
@@ -165,8 +200,10 @@ static const struct feedrx_opt feedrx_opts[] = {
      .help = "the exchange's dialect: binance (default), binance-usdm"},
     {"count", 0, OT_UINT, FIELD(count), .max = ULLONG_MAX, .metavar = "N",
      .help = "exit after N data messages (clean close)"},
-    {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM",
-     .help = "send one SUBSCRIBE for these streams after the\nupgrade (repeatable)"},
+    {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM[,STREAM]",
+     .help = "send one SUBSCRIBE for these streams after the\n"
+	     "upgrade (repeatable); a refusal ends the run unless\n"
+	     "the URL names streams of its own"},
     {"proxy", 0, OT_STRING, FIELD(proxy), .metavar = "http://host:port",
      .help = "tunnel through an HTTP CONNECT proxy"},
     {"cafile", 0, OT_STRING, FIELD(ko.tls.cafile), .metavar = "FILE",
@@ -194,7 +231,11 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"stats", 0, OT_FLAG, FIELD(stats_live),
      .help = "live line per second on stderr, summary at exit"},
     {"stats-json", 0, OT_STRING, FIELD(stats_json), .metavar = "FILE",
-     .help = "latency summary as JSON at exit"},
+     .help = "latency summary as JSON at exit (- = stdout)"},
+    {"metrics", 0, OT_FUNC, .fn = opt_metrics, .metavar = "ADDR:PORT",
+     .help = "serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	     "(counters, deliveries by path, XDP counters, latency\n"
+	     "histograms), e.g. 127.0.0.1:9100 or [::1]:9100"},
     {"iface", 0, OT_FUNC, .fn = opt_iface, .metavar = "IF", .group = "XDP mode:",
      .help = "interface the feed arrives on (default: the route's)"},
     {"xdp-mode", 0, OT_CHOICE, FIELD(xdp_mode), .choices = xdp_mode_choices,
@@ -205,9 +246,9 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"poll", 0, OT_CHOICE, FIELD(poll), .choices = poll_choices, .metavar = "wakeup|busy",
      .help = "sleep until frames arrive, or drain continuously"},
     {"busy-cpu", 0, OT_UINT, FIELD(fo.busy_cpu), .max = 4096, .zero_ok = true, .metavar = "N",
-     .help = "busy mode: pin to this CPU"},
+     .help = "with --poll busy: pin to this CPU"},
     {"busy-poll-usecs", 0, OT_UINT, FIELD(fo.busy_poll_usecs), .max = 1000000, .metavar = "N",
-     .help = "busy mode: SO_PREFER_BUSY_POLL with this budget"},
+     .help = "with --poll busy: SO_PREFER_BUSY_POLL with this budget"},
     {"dump-stream", 0, OT_STRING, FIELD(fo.dump_path), .metavar = "FILE",
      .help = "write the reassembled exchange-to-client TCP stream"},
     {"stale-ms", 0, OT_UINT, FIELD(fo.stale_ms), .max = 60000, .zero_ok = true, .metavar = "N",
@@ -224,6 +265,7 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"verbose", 'v', OT_LEVEL, FIELD(verbose),
      .help = "connection details and counters on stderr; twice:\n"
 	     "also debug lines, libbpf's and libxdp's included"},
+    {"version", 0, OT_FLAG, FIELD(version), .help = "print the version and exit"},
     {"help", 'h', OT_FLAG, FIELD(help), .help = "this text"},
 };
 
@@ -232,7 +274,7 @@ static const struct feedrx_opt feedrx_opts[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: feedrx [options] wss://host[:port]/path\n"
+	fputs("Usage: feedrx [options] wss://host[:port]/path\n"
 	      "\n"
 	      "Receive a WebSocket-over-TLS market-data feed and print its messages.\n"
 	      "\n",
@@ -250,7 +292,12 @@ static void usage(FILE *f)
 		else
 			n = snprintf(head, sizeof(head), "  --%s%s%s", o->name, o->metavar ? " " : "",
 				     o->metavar ? o->metavar : "");
-		fprintf(f, "%s%*s", head, n < HELP_COL ? HELP_COL - n : 2, "");
+		/* two spaces at least between an option and its text (help2man
+		 * reads them as the separator); a long head gets its own line */
+		if (n <= HELP_COL - 2)
+			fprintf(f, "%s%*s", head, HELP_COL - n, "");
+		else
+			fprintf(f, "%s\n%*s", head, HELP_COL, "");
 		while ((nl = strchr(h, '\n'))) {
 			fprintf(f, "%.*s\n%*s", (int)(nl - h), h, HELP_COL, "");
 			h = nl + 1;
@@ -402,10 +449,49 @@ static void feedrx_parse_args(int argc, char **argv, struct feedrx_conf *c)
 			usage(stdout);
 			exit(0);
 		}
+		if (c->version) {
+			printf("feedrx %s\n", FEEDRX_VERSION);
+			exit(0);
+		}
 	}
 	if (optind != argc - 1)
 		usage_error(optind == argc ? "missing the feed URL" : "more than one URL");
 	c->url = argv[optind];
+}
+
+/* "0-1,4" for a CPU set, into buf. */
+static void cpu_list(const cpu_set_t *set, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < CPU_SETSIZE && len < cap; i++) {
+		int j = i;
+
+		if (!CPU_ISSET(i, set))
+			continue;
+		while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, set))
+			j++;
+		len += (size_t)snprintf(buf + len, cap - len, "%s%d", len ? "," : "", i);
+		if (j > i && len < cap)
+			len += (size_t)snprintf(buf + len, cap - len, "-%d", j);
+		i = j;
+	}
+}
+
+/* --busy-cpu must be a CPU this process may run on (its affinity mask). */
+static void feedrx_check_cpu(int cpu)
+{
+	cpu_set_t set;
+	char list[128];
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return; /* cannot tell: pinning will say */
+	if (cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set))
+		return;
+	cpu_list(&set, list, sizeof(list));
+	usage_error("--busy-cpu %d: no such CPU for this process (it may run on CPUs %s)", cpu,
+		    list);
 }
 
 /* What one option alone cannot check: the URLs, and options that need
@@ -427,11 +513,21 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 		if (strcmp(proxy->path, "/") != 0)
 			usage_error("bad --proxy '%s': a proxy URL has no path", c->proxy);
 	}
+	const struct venue *v = venue_find(venues, c->venue) ?: venues[0];
+
 	for (size_t i = 0; i < c->n_subs; i++)
-		if (!(venue_find(venues, c->venue) ?: venues[0])->stream_ok(c->subs[i]))
+		if (!v->stream_ok(c->subs[i]))
 			usage_error("bad --subscribe stream name '%s'", c->subs[i]);
+	/* a path that carries nothing without a subscription would wait forever */
+	if (!c->n_subs && v->url_streams && v->url_streams(url->path) == 0)
+		usage_error("'%s' names no stream: add --subscribe STREAM, or name streams in "
+			    "the URL (/ws/STREAM, /stream?streams=A/B)", c->url);
 	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))
 		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
+	if (c->poll != XSK_RX_POLL_BUSY && (c->fo.busy_cpu >= 0 || c->fo.busy_poll_usecs))
+		usage_error("--busy-cpu and --busy-poll-usecs need --poll busy");
+	if (c->fo.busy_cpu >= 0)
+		feedrx_check_cpu(c->fo.busy_cpu);
 }
 
 /* ---- the running receiver -------------------------------------------------- */
@@ -444,11 +540,17 @@ struct feedrx {
 	struct fastpath *fp;
 	struct lat_stats *stats;
 	FILE *stats_json; /* opened at set-up: the exit may lack the rights */
+	struct metrics *metrics;
 	ev_signal sigint, sigterm;
 	ev_idle flush;
 	ev_timer stats_timer;
+	struct status_line status_line; /* --stats on a terminal: the live line stays put */
+	/* how the feed is received (fast path, or why not): said with the
+	 * first message, so that an error before it stays one line */
+	char path_note[400];
+	char error[300]; /* the line an error end printed, for --stats-json */
 	int status;
-	bool done;
+	bool done, opened, delivering;
 };
 
 static void feedrx_on_message(void *user, const struct feed_link_msg *m)
@@ -456,6 +558,11 @@ static void feedrx_on_message(void *user, const struct feed_link_msg *m)
 	struct feedrx *f = user;
 	int r;
 
+	if (unlikely(!f->delivering)) {
+		f->delivering = true;
+		if (f->path_note[0])
+			fprintf(stderr, "feedrx: %s\n", f->path_note);
+	}
 	if (f->stats) {
 		lat_stats__record(f->stats, m->st);
 		f->stats->c.msgs++;
@@ -482,6 +589,7 @@ static void feedrx_on_open(void *user, const char *describe)
 {
 	struct feedrx *f = user;
 
+	f->opened = true;
 	if (f->c->verbose)
 		fprintf(stderr, "feedrx: connected: %s\n", describe);
 }
@@ -493,8 +601,12 @@ static void feedrx_on_done(void *user, int status, const char *why)
 	f->done = true;
 	if (status && f->status == 0)
 		f->status = 1;
-	if (status && why)
+	if (status && why) {
 		fprintf(stderr, "feedrx: %s\n", why);
+		snprintf(f->error, sizeof(f->error), "%s", why);
+	} else if (status) {
+		snprintf(f->error, sizeof(f->error), "%s", fx_strerror(status));
+	}
 	ev_signal_stop(f->loop, &f->sigint);
 	ev_signal_stop(f->loop, &f->sigterm);
 	ev_break(f->loop, EVBREAK_ALL);
@@ -546,11 +658,73 @@ static void feedrx_stats_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop, (void)revents;
 	if (f->fp)
 		feedrx_fast_counters(f);
-	lat_stats__live_line(f->stats, stderr);
+	if (f->status_line.rows) {
+		char line[LAT_STATS_LIVE_MAX];
+
+		if (lat_stats__live_format(f->stats, line, sizeof(line), lat_stats_now_ns()))
+			status_line__draw(&f->status_line, line);
+	} else {
+		lat_stats__live_line(f->stats, stderr); /* lines, as scripts read them */
+	}
 }
 
-/* XDP or auto mode: the fast path, or why not. 0, or 1 when --mode xdp
- * cannot have it. */
+/* GET /metrics: the counters and histograms in Prometheus' text format. */
+static void feedrx_metrics_render(void *user, struct metrics_out *o)
+{
+	struct feedrx *f = user;
+	struct lat_stats *s = f->stats;
+	struct feed_link_stats ls;
+	char lab[64];
+
+	feed_link__stats(f->link, &ls);
+	if (f->fp)
+		feedrx_fast_counters(f);
+	metrics_out__head(o, "feedrx_messages_total", "counter", "Data messages delivered.");
+	metrics_out__sample(o, "feedrx_messages_total", NULL, s->c.msgs);
+	metrics_out__head(o, "feedrx_bytes_total", "counter", "Payload bytes delivered.");
+	metrics_out__sample(o, "feedrx_bytes_total", NULL, s->c.bytes);
+	metrics_out__head(o, "feedrx_drops_total", "counter",
+			  "Frames the fast path refused or could not re-inject (TCP resends "
+			  "them; 0 in kernel mode).");
+	metrics_out__sample(o, "feedrx_drops_total", NULL, s->c.drops);
+	metrics_out__head(o, "feedrx_gaps_total", "counter",
+			  "Fast-path failures in --shadow discard mode: messages lost, "
+			  "connection reopened.");
+	metrics_out__sample(o, "feedrx_gaps_total", NULL, ls.gaps);
+	metrics_out__head(o, "feedrx_reconnects_total", "counter",
+			  "Connections reopened. Only --shadow discard reconnects (once per "
+			  "gap); a lost connection ends feedrx, so this is 0 otherwise.");
+	metrics_out__sample(o, "feedrx_reconnects_total", NULL, ls.gaps);
+	metrics_out__head(o, "feedrx_delivered_total", "counter",
+			  "Messages delivered by path: fast (XDP), shadow (kernel socket after a "
+			  "fast-path failure), kernel (--mode kernel or no fast path).");
+	metrics_out__sample(o, "feedrx_delivered_total", "path=\"fast\"", ls.fast);
+	metrics_out__sample(o, "feedrx_delivered_total", "path=\"shadow\"", ls.shadow);
+	metrics_out__sample(o, "feedrx_delivered_total", "path=\"kernel\"",
+			    ls.delivered - ls.fast - ls.shadow);
+	if (f->fp) {
+		metrics_out__head(o, "feedrx_xdp_frames_total", "counter",
+				  "The XDP program's verdicts and events, summed over CPUs.");
+		for (int i = 0; i < FX_CNT__MAX; i++) {
+			snprintf(lab, sizeof(lab), "counter=\"%s\"", lat_stats_xdp_name(i));
+			metrics_out__sample(o, "feedrx_xdp_frames_total", lab, s->c.xdp[i]);
+		}
+	}
+	metrics_out__head(o, "feedrx_latency_seconds", "histogram",
+			  "Per-message latency by stage (CLOCK_MONOTONIC; exchange: "
+			  "CLOCK_REALTIME across hosts; service: fast-path time per message "
+			  "after the ring).");
+	for (int i = 0; i < LAT_ST__MAX; i++) {
+		snprintf(lab, sizeof(lab), "stage=\"%s\"", lat_stats_stage_name(i));
+		metrics_out__hist(o, "feedrx_latency_seconds", lab, lat_stats__combined(s, i));
+	}
+	if (f->fp)
+		metrics_out__hist(o, "feedrx_latency_seconds", "stage=\"service\"",
+				  fastpath__service(f->fp));
+}
+
+/* XDP or auto mode: the fast path, or why not. 0, 1 when --mode xdp
+ * cannot have it, or 2 for an XDP option that does not fit the machine. */
 static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const struct url *proxy)
 {
 	struct feedrx_conf *c = f->c;
@@ -563,7 +737,11 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 
 		snprintf(port, sizeof(port), "%u", via->port);
 		r = iface_route_to(via->host, port, c->ifname);
-		if (r < 0)
+		if (r == -ENXIO && c->mode == MODE_AUTO)
+			return 0; /* the kernel path reports the name that does not resolve */
+		if (r == -ENXIO)
+			fx_error_set(&err, r, "cannot resolve %s", via->host);
+		else if (r < 0)
 			fx_error_set(&err, r, "cannot find the interface towards %s: %s", via->host,
 				     strerror(-r));
 	}
@@ -573,6 +751,16 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 		if (miss)
 			r = fx_error_set(&err, -EPERM, "missing capability %s (XDP needs CAP_BPF, "
 					 "CAP_PERFMON, CAP_NET_ADMIN and CAP_NET_RAW)", miss);
+	}
+	if (r == 0 && c->fo.queue >= 0) {
+		int nq = xsk_rx_queue_count(c->ifname);
+
+		if (nq > 0 && c->fo.queue >= nq) {
+			fprintf(stderr, "feedrx: --queue %d: %s has %d RX queue%s (%s%d)\n",
+				c->fo.queue, c->ifname, nq, nq == 1 ? "" : "s",
+				nq == 1 ? "" : "0-", nq - 1);
+			return FEEDRX_EXIT_USAGE;
+		}
 	}
 	if (r == 0 && iface_is_loopback(c->ifname)) {
 		r = fx_error_set(&err, -EOPNOTSUPP, "%s is a loopback device: re-injected "
@@ -590,15 +778,16 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 		r = fastpath__new(&f->fp, f->loop, &c->fo, &err);
 	}
 	if (r == 0) {
-		fprintf(stderr, "feedrx: fast path: %s\n", fastpath__describe(f->fp));
+		snprintf(f->path_note, sizeof(f->path_note), "fast path: %s",
+			 fastpath__describe(f->fp));
 		return 0;
 	}
 	if (c->mode == MODE_XDP) {
 		fprintf(stderr, "feedrx: --mode xdp: %s\n", err.msg);
 		return 1;
 	}
-	fprintf(stderr, "feedrx: XDP fast path unavailable (%s); using the kernel path\n",
-		err.msg);
+	snprintf(f->path_note, sizeof(f->path_note),
+		 "XDP fast path unavailable (%s); using the kernel path", err.msg);
 	return 0;
 }
 
@@ -624,10 +813,13 @@ static void feedrx_report(struct feedrx *f)
 			(unsigned long long)s.pongs, (unsigned long long)ls.kernel_replies,
 			s.close_sent, s.close_received);
 	}
-	if (f->fp) {
+	if (f->fp && (f->delivering || f->status == 0)) {
 		struct fastpath_stats fs;
 
 		fastpath__stats(f->fp, &fs);
+		if (f->sink->err == -EPIPE)
+			fprintf(stderr, "feedrx: the reader closed stdout: stopped (messages "
+					"written before it may be unread)\n");
 		fprintf(stderr,
 			"feedrx: delivered %llu messages: %llu from the fast path, %llu from the "
 			"kernel path; shadow compared %llu, %llu different\n",
@@ -686,13 +878,16 @@ static void feedrx_report(struct feedrx *f)
 	}
 	if (!f->stats)
 		return;
-	if (c->stats_live)
+	/* a connection that never came up measured nothing: its error is the report */
+	if (c->stats_live && (f->delivering || f->status == 0))
 		lat_stats__summary(f->stats, stderr);
 	if (f->stats_json) {
-		lat_stats__json(f->stats, f->stats_json);
-		if (fclose(f->stats_json)) {
-			fprintf(stderr, "feedrx: cannot write %s: %s\n", c->stats_json,
-				strerror(errno));
+		bool std = f->stats_json == stdout;
+
+		lat_stats__json_error(f->stats, f->stats_json, f->status ? f->error : NULL);
+		if (std ? fflush(f->stats_json) : fclose(f->stats_json)) {
+			fprintf(stderr, "feedrx: cannot write %s: %s\n",
+				std ? "the JSON to stdout" : c->stats_json, strerror(errno));
 			f->status = 1;
 		}
 		f->stats_json = NULL;
@@ -711,9 +906,10 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	    .venue = venue,
 	    .streams = c->n_subs ? c->subs : NULL,
 	    .n_streams = c->n_subs,
+	    .url_streams = venue->url_streams && venue->url_streams(url->path) == 1,
 	    .count = c->count,
 	    .discard = c->shadow == 1,
-	    .stamps = c->stats_live || c->stats_json || sink == &feed_sink_pretty,
+	    .stamps = c->stats_live || c->stats_json || c->metrics || sink == &feed_sink_pretty,
 	    .max_gaps = FEEDRX_MAX_GAPS,
 	    .desync_after = c->desync_after,
 	};
@@ -736,22 +932,38 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 		fprintf(stderr, "feedrx: cannot create the event loop\n");
 		return 1;
 	}
-	if (c->stats_live || c->stats_json) {
+	if (c->stats_live || c->stats_json || c->metrics) {
 		if (lat_stats__new(&f->stats) < 0) {
 			fprintf(stderr, "feedrx: out of memory\n");
 			return 1;
 		}
 	}
 	if (c->stats_json) {
-		f->stats_json = fopen(c->stats_json, "w");
+		f->stats_json = strcmp(c->stats_json, "-") == 0 ? stdout : fopen(c->stats_json, "w");
 		if (!f->stats_json) {
 			fprintf(stderr, "feedrx: cannot write %s: %s\n", c->stats_json,
 				strerror(errno));
 			return 1;
 		}
 	}
-	if (c->mode != MODE_KERNEL && feedrx_setup_fast(f, url, proxy))
-		return 1;
+	if (c->mode != MODE_KERNEL) {
+		r = feedrx_setup_fast(f, url, proxy);
+		if (r)
+			return r;
+	}
+	if (f->stats)
+		f->stats->kernel_only = !f->fp;
+	/* measuring latency: ask for the exchange's finest time unit */
+	if (lo.stamps && venue->precise_time_query && !strstr(url->path, "timeUnit=") &&
+	    strlen(url->path) + strlen(venue->precise_time_query) + 1 < sizeof(url->path)) {
+		size_t len = strlen(url->path);
+
+		snprintf(url->path + len, sizeof(url->path) - len, "%c%s",
+			 strchr(url->path, '?') ? '&' : '?', venue->precise_time_query);
+		if (c->verbose)
+			fprintf(stderr, "feedrx: asking for exchange times in a finer unit: %s\n",
+				url->path);
+	}
 	c->ko.url = url;
 	c->ko.proxy = proxy;
 	c->ko.max_send = 64;
@@ -768,6 +980,17 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	if (r) {
 		fprintf(stderr, "feedrx: %s\n", err.msg);
 		return r == -EINVAL ? FEEDRX_EXIT_USAGE : 1;
+	}
+	if (c->metrics) {
+		const struct metrics_opts mo = {
+		    .listen = c->metrics, .render = feedrx_metrics_render, .user = f};
+
+		if (metrics__new(&f->metrics, f->loop, &mo, &err)) {
+			fprintf(stderr, "feedrx: %s\n", err.msg);
+			return 1;
+		}
+		if (c->verbose)
+			fprintf(stderr, "feedrx: metrics at http://%s/metrics\n", c->metrics);
 	}
 	return 0;
 }
@@ -796,6 +1019,25 @@ static int feedrx_drop_privs(struct feedrx *f)
 		       (unsigned long long)pc.effective, (unsigned long long)pc.permitted,
 		       pc.permitted ? " (to detach XDP at exit)" : "");
 	return 0;
+}
+
+/* Everything set-up made, in reverse; safe on a half-made receiver. */
+static void feedrx_free(struct feedrx *f)
+{
+	metrics__free(f->metrics);
+	feed_link__free(f->link);
+	/* the one capability kept (feedrx_drop_privs): detaching is a netlink
+	 * request that needs it; without it the next start removes the program */
+	if (f->fp && (privs_raise(CAP_NET_ADMIN) ||
+		      (fastpath__multiprog(f->fp) && privs_raise(CAP_SYS_ADMIN))))
+		fx_log(FX_LOG_INFO, "cannot raise the capabilities kept to detach XDP");
+	fastpath__free(f->fp);
+	feed_sink__close(f->sink);
+	lat_stats__free(f->stats);
+	if (f->stats_json && f->stats_json != stdout)
+		fclose(f->stats_json);
+	if (f->loop)
+		ev_loop_destroy(f->loop);
 }
 
 int main(int argc, char **argv)
@@ -827,11 +1069,7 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = feedrx_drop_privs(&f);
 	if (r) {
-		fastpath__free(f.fp); /* detach XDP on this exit too */
-		if (f.stats_json)
-			fclose(f.stats_json);
-		feed_sink__close(f.sink);
-		lat_stats__free(f.stats);
+		feedrx_free(&f); /* detach XDP on this exit too */
 		return r;
 	}
 	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
@@ -846,6 +1084,9 @@ int main(int argc, char **argv)
 		f.stats_timer.data = &f;
 		ev_timer_start(f.loop, &f.stats_timer);
 		ev_unref(f.loop); /* the timer alone must not keep the loop running */
+		/* on a terminal the live line is a status row under the scrolling
+		 * output (-ENOTTY otherwise: one line per second, as before) */
+		status_line__open(&f.status_line, STDERR_FILENO);
 	}
 
 	feed_link__start(f.link);
@@ -857,16 +1098,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f.sink->err));
 		f.status = 1;
 	}
+	status_line__close(&f.status_line);
 	feedrx_report(&f);
-	feed_link__free(f.link);
-	/* the one capability kept (feedrx_drop_privs): detaching is a netlink
-	 * request that needs it; without it the next start removes the program */
-	if (f.fp && (privs_raise(CAP_NET_ADMIN) ||
-		     (fastpath__multiprog(f.fp) && privs_raise(CAP_SYS_ADMIN))))
-		fx_log(FX_LOG_INFO, "cannot raise the capabilities kept to detach XDP");
-	fastpath__free(f.fp);
-	feed_sink__close(f.sink);
-	lat_stats__free(f.stats);
-	ev_loop_destroy(f.loop);
+	feedrx_free(&f);
 	return f.status ? 1 : 0;
 }

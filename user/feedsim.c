@@ -19,15 +19,17 @@
 
 #include "core/fx_log.h"
 #include "sim/feedgen.h"
+#include "sim/sim_limit.h"
 #include "sim/sim_server.h"
 
 static const char usage[] =
-	"usage: feedsim [options]\n"
+	"Usage: feedsim [options]\n"
 	"A TLS WebSocket server with Binance-style market data, for testing feedrx.\n"
 	"\n"
 	"  --listen ADDR:PORT     listen here; IPv6 as [ADDR]:PORT; repeatable\n"
 	"                         (default 127.0.0.1:9443; port 0 picks one)\n"
-	"  --cert FILE --key FILE server certificate chain and key, PEM (default:\n"
+	"  --cert FILE --key FILE\n"
+	"                         server certificate chain and key, PEM (default:\n"
 	"                         certs/server.pem and .key beside the binary)\n"
 	"  --tls 1.2|1.3|any      TLS versions offered (default any)\n"
 	"  --ciphers LIST         TLS 1.2 cipher list, as OpenSSL takes it\n"
@@ -47,6 +49,7 @@ static const char usage[] =
 	"  --seed N               generator seed; same seed, same payloads (default 1)\n"
 	"  --sizes MIN:MAX        raw payload sizes, 2..1048576 (default 2:4096)\n"
 	"  --fragment N           send data messages as frames of <= N bytes\n"
+	"  --no-ts                no \"ts_ns\" field: messages as Binance sends them\n"
 	"  --key-update N         TLS 1.3 KeyUpdate every N data messages\n"
 	"  --key-update-request   ... asking the client to update its keys too\n"
 	"  --ping-interval S      ping every S seconds, 0 = never (default 20)\n"
@@ -61,15 +64,34 @@ static const char usage[] =
 	"  --hostile-size BYTES   oversize: the message's length (default 4 MiB + 1)\n"
 	"  --hostile-delay S      pause between the valid messages and the attack\n"
 	"                         (default 0.1)\n"
-	"  --cut-after N          after N data messages, end the TCP connection\n"
-	"                         mid-stream: no close frame, no close_notify\n"
-	"  --cut-with fin|rst     ... with a FIN (default) or an RST\n"
+	"\n"
+	"Connection ends, as exchanges and networks do (-v: one line each):\n"
+	"  --max-age S            close each connection S s after its upgrade with\n"
+	"                         1001, then close_notify and FIN (Binance: 24 h)\n"
+	"  --shutdown-notice S    a serverShutdown event S s before that, in the\n"
+	"                         stream's format (default 1 with --max-age; 0 = none)\n"
+	"  --cut-after N          cut each connection after N data messages\n"
+	"  --cut-every S          cut each connection S s after its upgrade\n"
+	"  --cut-random P         cut with probability P (0..1) in any one second,\n"
+	"                         drawn from --seed and the connection's number\n"
+	"  --cut-with HOW         fin (default): TCP FIN, no close frame, no\n"
+	"                         close_notify; rst: TCP RST; stall: send nothing\n"
+	"                         more, keep the socket open; mix: one of the three\n"
+	"  --conn-limit N/S       per client address at most N connections in any\n"
+	"                         S s; the upgrade of one more gets 429 with\n"
+	"                         Retry-After (Binance: 300/300)\n"
+	"A/B (two instances, one --seed: the same payloads but for \"ts_ns\"):\n"
+	"  --epoch-ms T           \"E\" and \"T\" = T + the message's place in the\n"
+	"                         --rate schedule, not the clock (T at --rate 0)\n"
+	"  --delay-ms D           start each connection's schedule D ms after its\n"
+	"                         upgrade: this leg lags by D\n"
+	"\n"
 	"  --once                 exit after the first client disconnects (any\n"
 	"                         connection, even a refused one)\n"
 	"  -v, --verbose          one line per client event on stderr\n"
 	"  -h, --help             this text\n"
 	"\n"
-	"Every data message but raw ends with \"ts_ns\": CLOCK_MONOTONIC ns when it\n"
+	"Every data message but raw ends with \"ts_ns\" (unless --no-ts): CLOCK_MONOTONIC ns when it\n"
 	"was written out. JSON methods: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,\n"
 	"SET_PROPERTY/GET_PROPERTY [\"combined\"]. SIGINT/SIGTERM close every\n"
 	"client with 1001 and exit 0.\n";
@@ -78,7 +100,9 @@ enum {
 	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
 	OPT_RATE, OPT_BURST, OPT_COUNT, OPT_MIX, OPT_SEED, OPT_SIZES, OPT_FRAGMENT,
 	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
-	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY, OPT_CUT_AFTER, OPT_CUT_WITH,
+	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY, OPT_NO_TS, OPT_MAX_AGE, OPT_NOTICE,
+	OPT_CUT_AFTER, OPT_CUT_EVERY, OPT_CUT_RANDOM, OPT_CUT_WITH, OPT_CONN_LIMIT, OPT_EPOCH,
+	OPT_DELAY,
 };
 
 static const struct option options[] = {
@@ -96,6 +120,7 @@ static const struct option options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "sizes", required_argument, NULL, OPT_SIZES },
 	{ "fragment", required_argument, NULL, OPT_FRAGMENT },
+	{ "no-ts", no_argument, NULL, OPT_NO_TS },
 	{ "key-update", required_argument, NULL, OPT_KEY_UPDATE },
 	{ "key-update-request", no_argument, NULL, OPT_KEY_UPDATE_REQ },
 	{ "ping-interval", required_argument, NULL, OPT_PING },
@@ -104,11 +129,18 @@ static const struct option options[] = {
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "once", no_argument, NULL, OPT_ONCE },
-	{ "cut-after", required_argument, NULL, OPT_CUT_AFTER },
-	{ "cut-with", required_argument, NULL, OPT_CUT_WITH },
 	{ "hostile", required_argument, NULL, OPT_HOSTILE },
 	{ "hostile-size", required_argument, NULL, OPT_HOSTILE_SIZE },
 	{ "hostile-delay", required_argument, NULL, OPT_HOSTILE_DELAY },
+	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+	{ "shutdown-notice", required_argument, NULL, OPT_NOTICE },
+	{ "cut-after", required_argument, NULL, OPT_CUT_AFTER },
+	{ "cut-every", required_argument, NULL, OPT_CUT_EVERY },
+	{ "cut-random", required_argument, NULL, OPT_CUT_RANDOM },
+	{ "cut-with", required_argument, NULL, OPT_CUT_WITH },
+	{ "conn-limit", required_argument, NULL, OPT_CONN_LIMIT },
+	{ "epoch-ms", required_argument, NULL, OPT_EPOCH },
+	{ "delay-ms", required_argument, NULL, OPT_DELAY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -117,6 +149,7 @@ static const struct option options[] = {
 /* The usage text with the --hostile kinds indented under their option. */
 static void print_usage(void)
 {
+	static char outbuf[1 << 16]; /* glibc ignores the size without a buffer */
 	static const char indent[] = "                         ";
 	char kinds[1024];
 	size_t n = 0;
@@ -131,6 +164,9 @@ static void print_usage(void)
 		}
 	}
 	kinds[n] = 0;
+	/* one write: a reader that stops early (grep -q) must not kill us
+	 * with SIGPIPE between two stdio buffers */
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	printf(usage, kinds);
 }
 
@@ -243,7 +279,7 @@ static void default_certs(struct sim_server_config *cfg, char *cert, char *key, 
 	cfg->tls.key = key;
 }
 
-static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
+static void parse_args(int argc, char **argv, struct sim_server_config *cfg, bool *notice_set)
 {
 	int opt;
 
@@ -314,6 +350,9 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 		case OPT_FRAGMENT:
 			cfg->fragment = (size_t)parse_u64("--fragment", a, 0, FEEDGEN_RAW_MAX);
 			break;
+		case OPT_NO_TS:
+			cfg->no_ts = true;
+			break;
 		case OPT_KEY_UPDATE:
 			cfg->key_update = parse_u64("--key-update", a, 0, UINT64_MAX);
 			break;
@@ -348,13 +387,52 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg)
 		case OPT_HOSTILE_DELAY:
 			cfg->hostile_delay = parse_secs("--hostile-delay", a, 60);
 			break;
+		case OPT_MAX_AGE:
+			cfg->max_age = parse_secs("--max-age", a, 86400 * 7);
+			if (!(cfg->max_age > 0))
+				die_usage("--max-age: must be above 0: '%s'", a);
+			break;
+		case OPT_NOTICE:
+			cfg->shutdown_notice = parse_secs("--shutdown-notice", a, 86400 * 7);
+			*notice_set = true;
+			break;
 		case OPT_CUT_AFTER:
-			cfg->cut_after = parse_u64("--cut-after", a, 1, UINT64_MAX >> 1);
+			cfg->cut.after = parse_u64("--cut-after", a, 1, UINT64_MAX >> 1);
+			break;
+		case OPT_CUT_EVERY:
+			cfg->cut.every = parse_secs("--cut-every", a, 86400 * 7);
+			if (!(cfg->cut.every > 0))
+				die_usage("--cut-every: must be above 0: '%s'", a);
+			break;
+		case OPT_CUT_RANDOM:
+			cfg->cut.random_p = parse_secs("--cut-random", a, 1);
+			if (!(cfg->cut.random_p > 0 && cfg->cut.random_p < 1))
+				die_usage("--cut-random: a probability above 0 and below 1: '%s'", a);
 			break;
 		case OPT_CUT_WITH:
-			if (strcmp(a, "fin") && strcmp(a, "rst"))
-				die_usage("--cut-with: fin or rst, not '%s'", a);
-			cfg->cut_rst = !strcmp(a, "rst");
+			if (sim_cut_how_parse(a, &cfg->cut.how))
+				die_usage("--cut-with: fin, rst, stall or mix, not '%s'", a);
+			break;
+		case OPT_CONN_LIMIT: {
+			char n[32];
+			const char *sl = strchr(a, '/');
+
+			if (!sl || (size_t)(sl - a) >= sizeof(n))
+				die_usage("--conn-limit: expected N/SECONDS: '%s'", a);
+			memcpy(n, a, (size_t)(sl - a));
+			n[sl - a] = 0;
+			cfg->conn_limit = (unsigned)parse_u64("--conn-limit", n, 1, SIM_LIMIT_N_MAX);
+			cfg->conn_window = parse_secs("--conn-limit", sl + 1, 86400);
+			if (!(cfg->conn_window > 0))
+				die_usage("--conn-limit: SECONDS must be above 0: '%s'", a);
+			break;
+		}
+		case OPT_EPOCH:
+			cfg->epoch_ms = (int64_t)parse_u64("--epoch-ms", a, 0, (uint64_t)1 << 52);
+			cfg->epoch = true;
+			break;
+		case OPT_DELAY:
+			cfg->delay = (double)parse_u64("--delay-ms", a, 0, 3600000) / 1000;
 			break;
 		case 'v':
 			fx_log_set_level(FX_LOG_INFO); /* one line per client event */
@@ -387,6 +465,7 @@ int main(int argc, char **argv)
 	struct ev_loop *loop;
 	ev_signal sigint, sigterm;
 	struct fx_error err;
+	bool notice_set = false;
 	int rc;
 
 	fx_log_set_prefix("feedsim"); /* the library's messages say who speaks */
@@ -399,7 +478,9 @@ int main(int argc, char **argv)
 	cfg.max_msg = 65536;
 	cfg.max_clients = 256;
 	cfg.hostile_delay = 0.1;
-	parse_args(argc, argv, &cfg);
+	parse_args(argc, argv, &cfg, &notice_set);
+	if (cfg.max_age > 0 && !notice_set)
+		cfg.shutdown_notice = 1; /* as Binance: the notice shortly before the cut */
 	if (cfg.hostile && !cfg.count)
 		cfg.count = 3; /* the valid messages before the attack */
 	if (!cfg.nlisten)

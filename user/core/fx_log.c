@@ -99,12 +99,43 @@ static int fx_log_libbpf(enum libbpf_print_level level, const char *fmt, va_list
 	return 0;
 }
 
+/* libxdp says why it attached without its dispatcher only in an info line;
+ * keep that reason for the one line feedrx prints about the attachment. */
+static char fx_log_dispatcher_why[128];
+
+static void fx_log_libxdp_keep(const char *fmt, va_list ap)
+{
+	static const char pre[] = "Compatibility check for dispatcher program failed: ";
+	char msg[256];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (strncmp(msg, pre, sizeof(pre) - 1) != 0)
+		return;
+	n = strnlen(msg + sizeof(pre) - 1, sizeof(fx_log_dispatcher_why) - 1);
+	memcpy(fx_log_dispatcher_why, msg + sizeof(pre) - 1, n);
+	fx_log_dispatcher_why[n] = 0;
+	n = strlen(fx_log_dispatcher_why);
+	while (n && fx_log_dispatcher_why[n - 1] == '\n')
+		fx_log_dispatcher_why[--n] = 0;
+}
+
 static int fx_log_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
+	va_list aq;
+
 	(void)level;
+	va_copy(aq, ap);
+	fx_log_libxdp_keep(fmt, aq);
+	va_end(aq);
 	if (FX_LOG_DEBUG <= fx_log_max)
 		fx_log_emit(FX_LOG_DEBUG, fmt, ap);
 	return 0;
+}
+
+const char *fx_log_libxdp_dispatcher_why(void)
+{
+	return fx_log_dispatcher_why[0] ? fx_log_dispatcher_why : NULL;
 }
 
 void fx_log_route_bpf(void)

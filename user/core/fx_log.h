@@ -32,5 +32,8 @@ void fx_log(enum fx_log_level level, const char *fmt, ...) __attribute__((format
  * the modules that call into them do it). A program that installs its own
  * libbpf/libxdp print function afterwards keeps it. */
 void fx_log_route_bpf(void);
+/* Once routed: why libxdp's last dispatcher compatibility check failed (its
+ * own words, e.g. "Operation not permitted"), or NULL. */
+const char *fx_log_libxdp_dispatcher_why(void);
 
 #endif

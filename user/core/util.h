@@ -1,6 +1,6 @@
-/* util — the few macros every part of user/ may use: container_of for
+/* util — the few helpers every part of user/ may use: container_of for
  * watchers embedded in their owners (libev), branch hints for the hot
- * paths, ARRAY_SIZE for static tables. */
+ * paths, ARRAY_SIZE for static tables, a hex digit's value. */
 #ifndef FEEDRX_UTIL_H
 #define FEEDRX_UTIL_H
 
@@ -16,5 +16,17 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]) + UTIL__MUST_BE_ARRAY(a))
 #define UTIL__MUST_BE_ARRAY(a)                                                                     \
 	(0 * sizeof(char[1 - 2 * __builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0]))]))
+
+/* 0-15 for a hex digit (either case), else -1. */
+static inline int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 #endif

@@ -85,9 +85,9 @@ uint16_t fastpath__violation(const struct fastpath *fp)
 
 /* ---- stream stages ---------------------------------------------------- */
 
-static void on_ws_message(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_ws_message(void *user, int opcode, const uint8_t *p, size_t n)
 {
-	struct fastpath *fp = ctx;
+	struct fastpath *fp = user;
 
 	if (fp->o.stamps)
 		fp->cur.at[LAT_PT_FRAME] = lat_stats_now_ns();
@@ -96,33 +96,33 @@ static void on_ws_message(void *ctx, int opcode, const uint8_t *p, size_t n)
 		fp->h.on_message(fp->h.user, (uint8_t)opcode, p, n, &fp->cur);
 }
 
-static void on_ws_control(void *ctx, int opcode, const uint8_t *p, size_t n)
+static void on_ws_control(void *user, int opcode, const uint8_t *p, size_t n)
 {
-	struct fastpath *fp = ctx;
+	struct fastpath *fp = user;
 
 	if (fp->h.on_control)
 		fp->h.on_control(fp->h.user, (uint8_t)opcode, p, n);
 }
 
-static void on_tls_event(void *ctx, enum tls_record_event ev, unsigned detail)
+static void on_tls_event(void *user, enum tls_record_event ev, unsigned detail)
 {
-	struct fastpath *fp = ctx;
+	struct fastpath *fp = user;
 
 	if (fp->h.on_tls_event)
 		fp->h.on_tls_event(fp->h.user, ev, detail);
 }
 
-static void on_record(void *ctx)
+static void on_record(void *user)
 {
-	struct fastpath *fp = ctx;
+	struct fastpath *fp = user;
 
 	if (fp->o.stamps)
 		fp->cur.at[LAT_PT_DECRYPT] = lat_stats_now_ns();
 }
 
-static void on_stream_bytes(void *ctx, uint64_t off, const uint8_t *p, size_t n)
+static void on_stream_bytes(void *user, uint64_t off, const uint8_t *p, size_t n)
 {
-	struct fastpath *fp = ctx;
+	struct fastpath *fp = user;
 	char why[160];
 
 	if (fp->o.stamps)
@@ -141,9 +141,9 @@ static void on_stream_bytes(void *ctx, uint64_t off, const uint8_t *p, size_t n)
 
 /* ---- AF_XDP frames ---------------------------------------------------- */
 
-static void on_frame(void *ctx, const struct xsk_rx_frame *f)
+static void on_frame(void *user, const struct xsk_rx_frame *f)
 {
-	struct fastpath *fp = ctx;
+	struct fastpath *fp = user;
 	struct pkt_tcp seg;
 	unsigned i = fp->batch_n++;
 	int r;
@@ -176,9 +176,9 @@ static void on_frame(void *ctx, const struct xsk_rx_frame *f)
 	}
 }
 
-static void on_batch_end(void *ctx, const struct xsk_rx_frame *frames, unsigned n)
+static void on_batch_end(void *user, const struct xsk_rx_frame *frames, unsigned n)
 {
-	struct fastpath *fp = ctx;
+	struct fastpath *fp = user;
 	unsigned i;
 	uint64_t msgs = fp->st.messages - fp->batch_msgs0;
 	int r;
@@ -219,9 +219,9 @@ static const struct xsk_rx_handler fastpath_handler = {
 };
 
 /* Teardown: hand what is still on the rings to the kernel undecoded. */
-static void on_batch_reinject_all(void *ctx, const struct xsk_rx_frame *frames, unsigned n)
+static void on_batch_reinject_all(void *user, const struct xsk_rx_frame *frames, unsigned n)
 {
-	struct fastpath *fp = ctx;
+	struct fastpath *fp = user;
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
@@ -317,7 +317,7 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 		goto err;
 
 	ro.deliver = on_stream_bytes;
-	ro.ctx = fp;
+	ro.user = fp;
 	r = tcp_reasm__new(&fp->reasm, &ro);
 	if (r < 0) {
 		fx_error_set(err, r, "cannot set up TCP reassembly: %s", fx_strerror(r));
@@ -338,7 +338,7 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	so.max_message = o->max_message;
 	so.check_utf8 = o->check_utf8;
 	so.dump = fp->dump;
-	so.ctx = fp;
+	so.user = fp;
 	so.on_message = on_ws_message;
 	so.on_control = on_ws_control;
 	so.on_tls_event = on_tls_event;

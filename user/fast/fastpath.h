@@ -10,7 +10,7 @@
  *
  * A segment the reassembler refuses (caps, window) is not re-injected: the
  * kernel never ACKs it, the exchange resends it, and the fast path gets it
- * again (DESIGN §1). After a fast-path failure the flow is removed from the
+ * again (docs/ARCHITECTURE.md §3). After a fast-path failure the flow is removed from the
  * XDP map (the kernel path gets the traffic directly) and frames still in
  * the rings keep being re-injected.
  */

@@ -91,7 +91,7 @@ static int on_plaintext(void *arg, const uint8_t *p, size_t n)
 	if (s->err)
 		return 1;
 	if (s->o.on_record)
-		s->o.on_record(s->o.ctx);
+		s->o.on_record(s->o.user);
 	if (!s->http_done) {
 		r = hdr_skip_feed(&s->http, p, n, &s->http_done);
 		if (r < 0)
@@ -117,7 +117,7 @@ static void on_tls_event(void *arg, enum tls_record_event ev, unsigned detail)
 	struct fp_stream *s = arg;
 
 	if (s->o.on_tls_event)
-		s->o.on_tls_event(s->o.ctx, ev, detail);
+		s->o.on_tls_event(s->o.user, ev, detail);
 }
 
 int fp_stream__new(struct fp_stream **out, const struct fp_stream_opts *o)
@@ -141,7 +141,7 @@ int fp_stream__new(struct fp_stream **out, const struct fp_stream_opts *o)
 		goto err_hold;
 	wo.max_msg = o->max_message;
 	wo.flags = o->check_utf8 ? WS_FRAME_F_UTF8 : 0;
-	wo.ctx = o->ctx;
+	wo.user = o->user;
 	wo.on_message = o->on_message;
 	wo.on_control = o->on_control;
 	err = ws_frame__init(&s->ws, &wo);

@@ -44,12 +44,12 @@ struct fp_stream_opts {
 	size_t max_message;   /* 0: ws_frame default */
 	int check_utf8;       /* text messages must be UTF-8 (the kernel path's rule) */
 	FILE *dump;           /* raw stream copy, or NULL */
-	void *ctx;
-	void (*on_message)(void *ctx, int opcode, const uint8_t *p, size_t n);
-	void (*on_control)(void *ctx, int opcode, const uint8_t *p, size_t n);
-	void (*on_tls_event)(void *ctx, enum tls_record_event ev, unsigned detail);
+	void *user;
+	void (*on_message)(void *user, int opcode, const uint8_t *p, size_t n);
+	void (*on_control)(void *user, int opcode, const uint8_t *p, size_t n);
+	void (*on_tls_event)(void *user, enum tls_record_event ev, unsigned detail);
 	/* optional: a record was authenticated and decrypted (latency stamp) */
-	void (*on_record)(void *ctx);
+	void (*on_record)(void *user);
 };
 
 struct fp_stream;

@@ -24,7 +24,7 @@ int iface_route_to(const char *host, const char *port, char *ifname)
 	int fd, r = -ENODEV;
 
 	if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
-		return -EHOSTUNREACH;
+		return -ENXIO; /* the name does not resolve: the kernel path says why */
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&local, &len) < 0) {

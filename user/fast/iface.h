@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 /* Fill ifname[IF_NAMESIZE] with the interface of the route to host:port.
- * No packet is sent. 0 or a negative errno (-EHOSTUNREACH: no address). */
+ * No packet is sent. 0 or a negative errno (-ENXIO: host does not resolve). */
 int iface_route_to(const char *host, const char *port, char *ifname);
 
 /* Whether ifname is a loopback device (the fast path cannot serve one). */

@@ -110,7 +110,7 @@ static int parse_ipv6(const uint8_t *p, size_t len, struct pkt_tcp *out)
 	out->key.family = FX_FAMILY_IPV6;
 	memcpy(out->key.saddr, p + 8, 16);
 	memcpy(out->key.daddr, p + 24, 16);
-	out->l3_len = (uint16_t)(40 + plen);
+	out->l3_len = (uint32_t)(40 + plen); /* the fixed header is not in plen */
 	return (int)off;
 }
 

@@ -18,7 +18,7 @@ struct pkt_tcp {
 	uint16_t window;        /* raw, unscaled */
 	uint8_t flags;          /* FX_TCP_* */
 	uint16_t l3_off;        /* IP header offset in the frame */
-	uint16_t l3_len;        /* IP packet length (from the IP header) */
+	uint32_t l3_len;        /* IP packet length (IPv6: 40 + payload length, up to 65,575) */
 	const uint8_t *payload;
 	uint32_t payload_len;
 };

@@ -30,7 +30,7 @@ struct tcp_reasm {
 	uint64_t next_off;
 	bool fast; /* open, nothing held, no FIN pending */
 	tcp_reasm_deliver_fn deliver;
-	void *ctx;
+	void *user;
 	struct tcp_reasm_stats st;
 
 	enum tcp_reasm_state state;
@@ -114,7 +114,7 @@ int tcp_reasm__init(struct tcp_reasm **out, void *mem, size_t size,
 	r->ring = base + l.ring_off;
 	r->deliver = opts->deliver;
 	r->end = opts->end;
-	r->ctx = opts->ctx;
+	r->user = opts->user;
 	r->state = TCP_REASM_IDLE;
 	*out = r;
 	return 0;
@@ -217,10 +217,10 @@ static void deliver_ring(struct tcp_reasm *r, uint64_t off, uint32_t len)
 	size_t first = r->ring_mask + 1 - pos;
 
 	if (first >= len) {
-		r->deliver(r->ctx, off, r->ring + pos, len);
+		r->deliver(r->user, off, r->ring + pos, len);
 	} else {
-		r->deliver(r->ctx, off, r->ring + pos, first);
-		r->deliver(r->ctx, off + first, r->ring, len - first);
+		r->deliver(r->user, off, r->ring + pos, first);
+		r->deliver(r->user, off + first, r->ring, len - first);
 	}
 }
 
@@ -288,7 +288,7 @@ static void end_stream(struct tcp_reasm *r, enum tcp_reasm_state s, int how)
 	r->state = s;
 	r->fast = false;
 	if (r->end)
-		r->end(r->ctx, r->next_off, how);
+		r->end(r->user, r->next_off, how);
 }
 
 static void check_fin(struct tcp_reasm *r)
@@ -312,7 +312,7 @@ static uint32_t edge_deliver(struct tcp_reasm *r, const uint8_t *p, uint32_t len
 		uint32_t n;
 
 		if (!r->nivl || r->ivl[0].off >= r->next_off + len) {
-			r->deliver(r->ctx, r->next_off, p, len);
+			r->deliver(r->user, r->next_off, p, len);
 			advance(r, len);
 			release(r); /* the segment may end right where held data starts */
 			break;
@@ -320,7 +320,7 @@ static uint32_t edge_deliver(struct tcp_reasm *r, const uint8_t *p, uint32_t len
 		/* Held intervals start beyond the edge, never at it. */
 		gap = r->ivl[0].off - r->next_off;
 		if (gap) {
-			r->deliver(r->ctx, r->next_off, p, gap);
+			r->deliver(r->user, r->next_off, p, gap);
 			advance(r, gap);
 		}
 		p += gap;
@@ -453,6 +453,12 @@ static int push_slow(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const uin
 			r->st.not_started++;
 			return -ENOTCONN;
 		}
+		/* A refused segment takes nothing, not even its ISN: the SYN's
+		 * data would start at offset 0, where only the window refuses. */
+		if (len > r->window) {
+			r->st.out_of_window++;
+			return -ERANGE;
+		}
 		stream_reset(r, seq);
 	} else if (r->state == TCP_REASM_RESET) {
 		r->st.after_end++;
@@ -566,7 +572,7 @@ int tcp_reasm__push(struct tcp_reasm *r, uint32_t seq, uint8_t flags, const void
 	if (likely(seq == r->next_seq && r->fast &&
 		   !(flags & (FX_TCP_FIN | FX_TCP_SYN | FX_TCP_RST)) &&
 		   len - 1 < r->window)) {
-		r->deliver(r->ctx, r->next_off, payload, len);
+		r->deliver(r->user, r->next_off, payload, len);
 		r->next_seq += len;
 		r->next_off += len;
 		r->st.delivered_bytes += len;

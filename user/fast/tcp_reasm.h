@@ -5,7 +5,7 @@
  * 64-bit stream offsets), a bounded out-of-order store allocated once at
  * creation, FIN/RST end-of-stream tracking and the counters describing all
  * of it. It does not send, ACK or re-inject anything: the kernel socket does
- * (DESIGN §1).
+ * (docs/ARCHITECTURE.md §3).
  *
  * Contract with the caller (the AF_XDP drain):
  *  - In-order bytes are delivered straight from the caller's buffer; held
@@ -50,11 +50,11 @@ static inline bool tcp_reasm_seq_leq(uint32_t a, uint32_t b)
 
 /* Stream bytes [off, off + len) in order, exactly once each, offsets
  * contiguous across calls. len is never 0. */
-typedef void (*tcp_reasm_deliver_fn)(void *ctx, uint64_t off, const uint8_t *data, size_t len);
+typedef void (*tcp_reasm_deliver_fn)(void *user, uint64_t off, const uint8_t *data, size_t len);
 
 /* The stream ended at offset off (all bytes before it delivered for FIN;
  * whatever was delivered so far for RST). how: FX_TCP_FIN or FX_TCP_RST. */
-typedef void (*tcp_reasm_end_fn)(void *ctx, uint64_t off, int how);
+typedef void (*tcp_reasm_end_fn)(void *user, uint64_t off, int how);
 
 struct tcp_reasm_opts {
 	/* Out-of-order bytes are held only within this many bytes of the next
@@ -68,7 +68,7 @@ struct tcp_reasm_opts {
 	uint32_t window;
 	tcp_reasm_deliver_fn deliver; /* required */
 	tcp_reasm_end_fn end;         /* optional; tcp_reasm__state() tells too */
-	void *ctx;                    /* passed to both callbacks */
+	void *user;                    /* passed to both callbacks */
 };
 
 enum tcp_reasm_state {

@@ -14,6 +14,7 @@
 #include <openssl/params.h>
 
 #include "core/secmem.h"
+#include "core/util.h"
 
 /* --- suites ------------------------------------------------------------ */
 
@@ -431,22 +432,11 @@ int tls_keys__attach(struct tls_keys *k, SSL *ssl)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode exactly n hex digits at s into out[n/2]; -1 on a non-hex digit. */
 static int unhex(const char *s, size_t n, uint8_t *out)
 {
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

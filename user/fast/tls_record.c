@@ -47,7 +47,7 @@ enum phase {
 struct tls_record {
 	tls_record_data_fn on_data;
 	tls_record_event_fn on_event;
-	void *arg;
+	void *user;
 
 	enum phase phase;
 	int err;
@@ -95,7 +95,7 @@ static void wipe_keys(struct tls_record *r)
 }
 
 int tls_record__new(struct tls_record **out, tls_record_data_fn on_data,
-		    tls_record_event_fn on_event, void *arg)
+		    tls_record_event_fn on_event, void *user)
 {
 	/* it holds the traffic secret, keys and IVs: out of core dumps */
 	struct tls_record *r = secmem_alloc(sizeof(*r));
@@ -114,7 +114,7 @@ int tls_record__new(struct tls_record **out, tls_record_data_fn on_data,
 		goto free_pt;
 	r->on_data = on_data;
 	r->on_event = on_event;
-	r->arg = arg;
+	r->user = user;
 	r->last_alert = -1;
 	*out = r;
 	return 0;
@@ -152,7 +152,7 @@ static int fail(struct tls_record *r, int err)
 static void event(struct tls_record *r, enum tls_record_event ev, unsigned detail)
 {
 	if (r->on_event)
-		r->on_event(r->arg, ev, detail);
+		r->on_event(r->user, ev, detail);
 }
 
 /* Select the suite's AEAD on the cipher context (fetched once per suite). */
@@ -643,7 +643,7 @@ static int process(struct tls_record *r, const uint8_t *h, const uint8_t *b, siz
 			return TLS_RECORD_E_UNEXPECTED;
 		r->st.app_records++;
 		r->st.app_bytes += n;
-		if (n > 0 && r->on_data && r->on_data(r->arg, r->pt, n))
+		if (n > 0 && r->on_data && r->on_data(r->user, r->pt, n))
 			return 1;
 		return 0;
 	case CT_ALERT:

@@ -65,8 +65,8 @@ enum tls_record_error {
 
 /* Plaintext of one application_data record, valid during the call only.
  * Return 0 to go on; non-zero pauses: feed returns after this record. */
-typedef int (*tls_record_data_fn)(void *arg, const uint8_t *data, size_t len);
-typedef void (*tls_record_event_fn)(void *arg, enum tls_record_event ev, unsigned detail);
+typedef int (*tls_record_data_fn)(void *user, const uint8_t *data, size_t len);
+typedef void (*tls_record_event_fn)(void *user, enum tls_record_event ev, unsigned detail);
 
 struct tls_record_stats {
 	uint64_t records;        /* records authenticated */
@@ -83,7 +83,7 @@ struct tls_record;
 
 /* 0 and *out, or -ENOMEM. */
 int tls_record__new(struct tls_record **out, tls_record_data_fn on_data,
-		    tls_record_event_fn on_event, void *arg);
+		    tls_record_event_fn on_event, void *user);
 void tls_record__free(struct tls_record *r);
 
 /* Start (or restart) at a record boundary: the next byte fed is the first byte

@@ -1,5 +1,5 @@
 /* tun_inject — hands every frame the fast path took off the AF_XDP ring back
- * to the kernel (DESIGN §1): its IP packet is written into a TUN device
+ * to the kernel (docs/ARCHITECTURE.md §3): its IP packet is written into a TUN device
  * (IFF_TUN | IFF_NO_PI), the kernel finds the socket by its 4-tuple and
  * ACKs, opens the window and tears down as if XDP had passed the frame.
  * Owns the device, its reverse-path filter setting and the counters.

@@ -21,9 +21,9 @@ enum { ST_HEADER, ST_PAYLOAD, ST_CLOSED, ST_ERROR };
 	((1u << WS_OP_CONT) | (1u << WS_OP_TEXT) | (1u << WS_OP_BINARY) | (1u << WS_OP_CLOSE) |    \
 	 (1u << WS_OP_PING) | (1u << WS_OP_PONG))
 
-static void cb_nop(void *ctx, int opcode, const uint8_t *p, size_t len)
+static void cb_nop(void *user, int opcode, const uint8_t *p, size_t len)
 {
-	(void)ctx, (void)opcode, (void)p, (void)len;
+	(void)user, (void)opcode, (void)p, (void)len;
 }
 
 int ws_frame__init(struct ws_frame *d, const struct ws_frame_opts *opts)
@@ -38,7 +38,7 @@ int ws_frame__init(struct ws_frame *d, const struct ws_frame_opts *opts)
 	memset(d, 0, sizeof(*d));
 	d->max_msg = max;
 	d->flags = opts->flags;
-	d->ctx = opts->ctx;
+	d->user = opts->user;
 	d->on_message = opts->on_message ? opts->on_message : cb_nop;
 	d->on_control = opts->on_control ? opts->on_control : cb_nop;
 	d->on_frame = opts->on_frame;
@@ -222,7 +222,7 @@ static inline void frame_hook(struct ws_frame *d)
 		    .fin = d->fin,
 		    .hdr_len = d->hdr_len,
 		};
-		d->on_frame(d->ctx, &fi);
+		d->on_frame(d->user, &fi);
 	}
 }
 
@@ -242,7 +242,7 @@ static int ctrl_done(struct ws_frame *d, const uint8_t *p, size_t n)
 		d->state = ST_HEADER;
 	}
 	frame_hook(d);
-	d->on_control(d->ctx, d->op, p, n);
+	d->on_control(d->user, d->op, p, n);
 	return 0;
 }
 
@@ -255,7 +255,7 @@ static always_inline int msg_done(struct ws_frame *d, const uint8_t *p, size_t n
 	d->in_msg = false;
 	d->msg_len = 0;
 	frame_hook(d);
-	d->on_message(d->ctx, d->msg_op, p, n);
+	d->on_message(d->user, d->msg_op, p, n);
 	return 0;
 }
 

@@ -88,14 +88,14 @@ struct ws_frame_info {
 	uint8_t hdr_len; /* bytes of frame header */
 };
 
-typedef void (*ws_frame_msg_cb)(void *ctx, int opcode, const uint8_t *payload, size_t len);
-typedef void (*ws_frame_frame_cb)(void *ctx, const struct ws_frame_info *fi);
+typedef void (*ws_frame_msg_cb)(void *user, int opcode, const uint8_t *payload, size_t len);
+typedef void (*ws_frame_frame_cb)(void *user, const struct ws_frame_info *fi);
 
 struct ws_frame_opts {
 	size_t max_msg; /* 0: WS_FRAME_DEFAULT_MAX_MSG; at most WS_FRAME_LIMIT_MAX_MSG */
 	void *buf;	/* optional caller-owned reassembly buffer of max_msg bytes */
 	unsigned flags; /* WS_FRAME_F_* */
-	void *ctx;	/* first argument of every callback */
+	void *user;	/* first argument of every callback */
 	/* each complete TEXT/BINARY message */
 	ws_frame_msg_cb on_message;
 	/* each PING/PONG/CLOSE frame (CLOSE payload: 2-byte code + reason, or empty) */
@@ -112,7 +112,7 @@ struct ws_frame {
 	size_t max_msg;
 	unsigned flags;
 	bool own_buf;
-	void *ctx;
+	void *user;
 	ws_frame_msg_cb on_message;
 	ws_frame_msg_cb on_control;
 	ws_frame_frame_cb on_frame;

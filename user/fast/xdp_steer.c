@@ -196,8 +196,11 @@ static int xdp_steer_remove_one_leftover(int ifindex, const char *ifname)
 		return err;
 	}
 	if (err) {
-		fx_log(FX_LOG_ERROR, "cannot inspect XDP programs on %s: %s", ifname,
-		       strerror(-err));
+		fx_log(FX_LOG_ERROR, "cannot inspect XDP programs on %s: %s%s", ifname,
+		       strerror(-err),
+		       err == -EPERM ? " (a program is attached; looking at it takes "
+				       "CAP_SYS_ADMIN: remove it with ip link set dev IF xdp off)"
+				     : "");
 		return err;
 	}
 	legacy = xdp_multiprog__is_legacy(mp);
@@ -309,15 +312,25 @@ err_unload:
 
 static void xdp_steer_describe(struct xdp_steer *s)
 {
-	/* WARN, so it shows by default: the mode obtained decides the speed */
-	fx_log(FX_LOG_WARN, "XDP program %s (id %u) attached to %s (ifindex %d) in %s mode, %s",
-		XDP_STEER_PROG_NAME, s->prog_id, s->ifname, s->ifindex,
-		xdp_steer_mode_name(s->attach_mode),
-		s->multiprog ? "under libxdp's multiprog dispatcher"
-		: xdp_steer_bpffs_present()
-			? "directly (no dispatcher: other XDP programs cannot share the device)"
-			: "directly (no bpffs at /sys/fs/bpf, so no dispatcher: other XDP "
-			  "programs cannot share the device)");
+	const char *why = fx_log_libxdp_dispatcher_why();
+	char how[200];
+
+	if (s->multiprog)
+		snprintf(how, sizeof(how), "under libxdp's multiprog dispatcher");
+	else if (!xdp_steer_bpffs_present())
+		snprintf(how, sizeof(how), "directly (no bpffs at /sys/fs/bpf, so no dispatcher: "
+					   "other XDP programs cannot share the device)");
+	else if (getenv("LIBXDP_SKIP_DISPATCHER"))
+		snprintf(how, sizeof(how), "directly (LIBXDP_SKIP_DISPATCHER is set: other XDP "
+					   "programs cannot share the device)");
+	else
+		snprintf(how, sizeof(how), "directly (libxdp's dispatcher failed its check on this "
+					   "kernel: %s; other XDP programs cannot share the device)",
+			 why ? why : "reason not given");
+	/* INFO (-v): the mode obtained is in feedrx's "fast path:" line */
+	fx_log(FX_LOG_INFO, "XDP program %s (id %u) attached to %s (ifindex %d) in %s mode, %s",
+	       XDP_STEER_PROG_NAME, s->prog_id, s->ifname, s->ifindex,
+	       xdp_steer_mode_name(s->attach_mode), how);
 }
 
 /* Remove leftovers, then attach in the mode asked for (with the fallback). */
@@ -424,32 +437,33 @@ err_free:
 	return err;
 }
 
+static int xdp_steer_detach_direct(struct xdp_steer *s)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(s->prog));
+	__u32 flags = XDP_FLAGS_REPLACE;
+
+	if (s->attach_mode == XDP_MODE_NATIVE)
+		flags |= XDP_FLAGS_DRV_MODE;
+	else if (s->attach_mode == XDP_MODE_SKB)
+		flags |= XDP_FLAGS_SKB_MODE;
+	else if (s->attach_mode == XDP_MODE_HW)
+		flags |= XDP_FLAGS_HW_MODE;
+	return bpf_xdp_detach(s->ifindex, flags, &opts);
+}
+
 void xdp_steer__close(struct xdp_steer *s)
 {
 	int err;
 
 	if (!s)
 		return;
-	if (s->attached && !s->multiprog) {
+	if (s->attached) {
 		/* Directly attached: one netlink request, allowed by CAP_NET_ADMIN
 		 * alone (libxdp's detach first reads the program by id, which
-		 * needs CAP_SYS_ADMIN), and only if our program is still the
-		 * one attached. */
-		LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = xdp_program__fd(s->prog));
-
-		err = bpf_xdp_detach(s->ifindex,
-				     s->attach_mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE
-								    : XDP_FLAGS_DRV_MODE,
-				     &xo);
-		if (err)
-			fx_log(FX_LOG_ERROR,
-			       "cannot detach XDP program from %s: %s (the next start "
-			       "removes it)",
-			       s->ifname, strerror(-err));
-		s->attached = false;
-	}
-	if (s->attached) {
-		err = xdp_program__detach(s->prog, s->ifindex, s->attach_mode, 0);
+		 * needs CAP_SYS_ADMIN), and only if our program is still the one
+		 * attached. Under a dispatcher, libxdp's. */
+		err = s->multiprog ? xdp_program__detach(s->prog, s->ifindex, s->attach_mode, 0)
+				   : xdp_steer_detach_direct(s);
 		if (err)
 			fx_log(FX_LOG_ERROR,
 			       "cannot detach XDP program from %s: %s (the next start "

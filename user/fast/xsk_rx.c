@@ -71,7 +71,7 @@ struct xsk_rx {
 	bool started;
 	enum xsk_rx_poll mode;
 	struct xsk_rx_handler h;
-	void *ctx;
+	void *user;
 	ev_idle idle;
 	struct xsk_rx_q q[];
 };
@@ -451,7 +451,7 @@ static const struct fx_xdp_meta *take_meta(struct xsk_rx *rx, struct xsk_rx_q *q
 }
 
 int xsk_rx__drain_queue(struct xsk_rx *rx, unsigned i, unsigned budget,
-			const struct xsk_rx_handler *h, void *ctx)
+			const struct xsk_rx_handler *h, void *user)
 {
 	struct xsk_rx_q *q;
 	unsigned done = 0;
@@ -494,9 +494,9 @@ int xsk_rx__drain_queue(struct xsk_rx *rx, unsigned i, unsigned budget,
 		xsk_ring_cons__release(&q->rxr, n);
 		if (h && h->frame)
 			for (k = 0; k < n; k++)
-				h->frame(ctx, &rx->batch[k]);
+				h->frame(user, &rx->batch[k]);
 		if (h && h->batch_end)
-			h->batch_end(ctx, rx->batch, n);
+			h->batch_end(user, rx->batch, n);
 		for (k = 0; k < n; k++)
 			q->pool[q->pool_n++] =
 			    rx->slots[k].addr & ~(uint64_t)(rx->cfg.frame_size - 1);
@@ -513,14 +513,14 @@ int xsk_rx__drain_queue(struct xsk_rx *rx, unsigned i, unsigned budget,
 	return (int)done;
 }
 
-int xsk_rx__drain(struct xsk_rx *rx, unsigned budget, const struct xsk_rx_handler *h, void *ctx)
+int xsk_rx__drain(struct xsk_rx *rx, unsigned budget, const struct xsk_rx_handler *h, void *user)
 {
 	unsigned k, i, done = 0;
 	int got;
 
 	for (k = 0; k < rx->n && done < budget; k++) {
 		i = (rx->next + k) % rx->n;
-		got = xsk_rx__drain_queue(rx, i, budget - done, h, ctx);
+		got = xsk_rx__drain_queue(rx, i, budget - done, h, user);
 		if (got < 0)
 			return got;
 		done += (unsigned)got;
@@ -536,7 +536,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	xsk_rx__drain_queue(rx, (unsigned)(q - rx->q), rx->cfg.budget, &rx->h, rx->ctx);
+	xsk_rx__drain_queue(rx, (unsigned)(q - rx->q), rx->cfg.budget, &rx->h, rx->user);
 }
 
 static void on_idle(struct ev_loop *loop, ev_idle *w, int revents)
@@ -547,7 +547,7 @@ static void on_idle(struct ev_loop *loop, ev_idle *w, int revents)
 	(void)loop;
 	(void)revents;
 	for (i = 0; i < rx->n; i++)
-		xsk_rx__drain_queue(rx, i, rx->cfg.budget, &rx->h, rx->ctx);
+		xsk_rx__drain_queue(rx, i, rx->cfg.budget, &rx->h, rx->user);
 }
 
 static int set_busy_poll(struct xsk_rx *rx, int fd)
@@ -563,7 +563,7 @@ static int set_busy_poll(struct xsk_rx *rx, int fd)
 }
 
 int xsk_rx__start(struct xsk_rx *rx, struct ev_loop *loop, enum xsk_rx_poll mode,
-		  const struct xsk_rx_handler *h, void *ctx)
+		  const struct xsk_rx_handler *h, void *user)
 {
 	unsigned i;
 	int err;
@@ -588,7 +588,7 @@ int xsk_rx__start(struct xsk_rx *rx, struct ev_loop *loop, enum xsk_rx_poll mode
 		}
 	}
 	rx->h = h ? *h : (struct xsk_rx_handler){0};
-	rx->ctx = ctx;
+	rx->user = user;
 	rx->loop = loop;
 	rx->mode = mode;
 	if (mode == XSK_RX_POLL_WAKEUP) {

@@ -60,10 +60,10 @@ struct xsk_rx_frame {
 
 struct xsk_rx_handler {
 	/* Each frame of a batch, in ring order. May be NULL. */
-	void (*frame)(void *ctx, const struct xsk_rx_frame *f);
+	void (*frame)(void *user, const struct xsk_rx_frame *f);
 	/* After the last frame of a batch, with the whole batch: re-inject
 	 * here. The frames return to the kernel when it returns. May be NULL. */
-	void (*batch_end)(void *ctx, const struct xsk_rx_frame *frames, unsigned n);
+	void (*batch_end)(void *user, const struct xsk_rx_frame *frames, unsigned n);
 };
 
 struct xsk_rx_stats {
@@ -105,14 +105,14 @@ bool xsk_rx__need_wakeup(const struct xsk_rx *rx);
  * fill ring. Returns frames handled or -errno. Not re-entrant: the
  * callbacks must not drain this rx. */
 int xsk_rx__drain_queue(struct xsk_rx *rx, unsigned i, unsigned budget,
-			const struct xsk_rx_handler *h, void *ctx);
+			const struct xsk_rx_handler *h, void *user);
 /* The same over every socket, starting where the last call stopped. */
-int xsk_rx__drain(struct xsk_rx *rx, unsigned budget, const struct xsk_rx_handler *h, void *ctx);
+int xsk_rx__drain(struct xsk_rx *rx, unsigned budget, const struct xsk_rx_handler *h, void *user);
 
 /* Drain from loop: ev_io per socket (wakeup) or one ev_idle (busy), each
  * callback handing at most cfg.budget frames per socket to h. */
 int xsk_rx__start(struct xsk_rx *rx, struct ev_loop *loop, enum xsk_rx_poll mode,
-		  const struct xsk_rx_handler *h, void *ctx);
+		  const struct xsk_rx_handler *h, void *user);
 void xsk_rx__stop(struct xsk_rx *rx);
 
 /* Counters of socket i, or summed over all when i < 0. 0 or -errno. */

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "feed_parse.h"
+#include "feed_msg.h"
 
 #define ORDER_BOOK_SYMBOL_MAX 32
 

@@ -140,6 +140,15 @@ ssize_t http_response__feed(struct http_response *r, const char *p, size_t len)
 	e = llhttp_execute(&r->parser, p, n);
 	if (e == HPE_PAUSED_UPGRADE && r->done) {
 		size_t used = (size_t)(llhttp_get_error_pos(&r->parser) - p);
+
+		/* llhttp built without strict mode ends the head at CR and any
+		 * byte; the head ends with LF (RFC 9112 §2.2), else the byte
+		 * after the CR would be taken from the stream that follows. */
+		if (used == 0 || p[used - 1] != '\n') {
+			llhttp_set_error_reason(&r->parser, "response head not ended by CRLF CRLF");
+			r->err = -EBADMSG;
+			return r->err;
+		}
 		r->head_bytes += used;
 		return (ssize_t)used;
 	}

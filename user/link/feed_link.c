@@ -9,7 +9,7 @@
 
 #include "core/fx_log.h"
 #include "proto/ws_proto.h"
-#include "feed/deliver.h"
+#include "deliver.h"
 #include "link_transport.h"
 #include "venue/venue.h"
 
@@ -31,9 +31,11 @@ struct feed_link {
 	bool reconnecting; /* a reconnect is scheduled: ignore the old one's end */
 	bool violated;     /* we closed for the server's protocol error (reported) */
 	bool done;
+	bool closing; /* the user closed the link: nothing more is delivered */
 	uint64_t fast_delivered; /* for desync_after: once over the whole run */
 	/* all connections */
 	uint64_t delivered;
+	uint64_t by_path[FEED_PATH_SHADOW + 1]; /* of delivered, by the path */
 	uint64_t replies, refused;
 	uint64_t kernel_replies, kernel_reply_bytes; /* seen on the kernel socket */
 	uint64_t mismatches;
@@ -54,9 +56,11 @@ const char *feed_path_name(enum feed_path p)
 	return "?";
 }
 
+/* Past --count, or closed by the user (a signal, a reader that went away):
+ * what still arrives on either path is neither delivered nor compared. */
 static bool feed_link__counted_out(const struct feed_link *l)
 {
-	return l->o.count && l->delivered >= l->o.count;
+	return l->closing || (l->o.count && l->delivered >= l->o.count);
 }
 
 /* Every message that is delivered goes through here, from either path. */
@@ -75,6 +79,8 @@ static void feed_link__deliver(struct feed_link *l, enum feed_path path, uint8_t
 		st.at[LAT_PT_HANDLER] = lat_stats_now_ns();
 		st.send_ns = v->scan_send_ns(p, n);
 		st.event_ms = v->scan_event_ms(p, n);
+		/* ms, or us when the venue was asked for them (venue.precise_time_query) */
+		st.event_ns = lat_stats_epoch_ns(st.event_ms);
 		if (st.event_ms) {
 			struct timespec ts;
 
@@ -86,6 +92,7 @@ static void feed_link__deliver(struct feed_link *l, enum feed_path path, uint8_t
 	if (!m.stream_len)
 		m.stream = NULL;
 	l->delivered++;
+	l->by_path[path]++;
 	if (l->h.on_message)
 		l->h.on_message(l->h.user, &m);
 	if (l->o.count && l->delivered == l->o.count)
@@ -114,8 +121,17 @@ static bool feed_link__is_reply(struct feed_link *l, bool *pending, const uint8_
 	l->replies++;
 	if (r == VENUE_REPLY_ERROR) {
 		l->refused++;
-		fx_log(FX_LOG_WARN, "subscription refused: %.*s", (int)(n > 200 ? 200 : n),
-		       (const char *)p);
+		if (!l->o.url_streams) {
+			/* nothing else can ever arrive on this connection */
+			static char why[260];
+
+			snprintf(why, sizeof(why), "subscription refused: %.*s",
+				 (int)(n > 200 ? 200 : n), (const char *)p);
+			l->t->ops->abort(l->t, -EPROTO, why);
+			return true;
+		}
+		fx_log(FX_LOG_WARN, "subscription refused: %.*s (the URL's streams stay)",
+		       (int)(n > 200 ? 200 : n), (const char *)p);
 	}
 	return true;
 }
@@ -156,11 +172,18 @@ void feed_link__on_kernel_msg(struct feed_link *l, uint8_t opcode, const uint8_t
 	}
 	was_failed = deliver__failed_over(l->dl);
 	if (deliver__shadow(l->dl, p, n, &mismatch)) {
-		if (!was_failed && l->t->ops->fail_fast) /* the shadow got ahead */
-			l->t->ops->fail_fast(l->t, "the kernel socket received data the fast path "
-						   "never saw: XDP passed the flow's frames to the "
-						   "kernel (no AF_XDP socket on its RX queue, or the "
-						   "feed arrives on another interface)");
+		if (!was_failed && l->t->ops->fail_fast) { /* the shadow got ahead */
+			const char *known = l->t->ops->passed_why ? l->t->ops->passed_why(l->t)
+								  : NULL;
+			char why[320];
+
+			snprintf(why, sizeof(why),
+				 "the kernel socket received data the fast path never saw: XDP "
+				 "passed the flow's frames to the kernel (%s)",
+				 known ? known : "no AF_XDP socket on its RX queue, or the feed "
+						 "arrives on another interface");
+			l->t->ops->fail_fast(l->t, why);
+		}
 		feed_link__deliver(l, FEED_PATH_SHADOW, opcode, p, n, st);
 	}
 	if (mismatch && l->mismatches++ == 0)
@@ -337,6 +360,7 @@ void feed_link__start(struct feed_link *l)
 
 void feed_link__close(struct feed_link *l, uint16_t code)
 {
+	l->closing = true;
 	if (l->reconnecting) {
 		ev_timer_stop(l->loop, &l->reconnect);
 		l->reconnecting = false;
@@ -371,8 +395,9 @@ void feed_link__stats(const struct feed_link *l, struct feed_link_stats *st)
 		struct deliver_stats ds;
 
 		deliver__stats(l->dl, &ds);
-		st->fast = ds.fast;
-		st->shadow = ds.shadow;
+		/* what the link handed on, so that fast + shadow == delivered */
+		st->fast = l->by_path[FEED_PATH_FAST];
+		st->shadow = l->by_path[FEED_PATH_SHADOW];
 		st->compared = ds.compared;
 		st->mismatched = ds.mismatched;
 	}

@@ -63,6 +63,10 @@ struct feed_link_opts {
 	const struct venue *venue;
 	const char *const *streams; /* subscribed after the upgrade, or NULL */
 	size_t n_streams;
+	/* The URL itself names streams (/ws/<s>, /stream?streams=): a refused
+	 * subscription then leaves those live (a warning); without them it
+	 * ends the link with an error. */
+	bool url_streams;
 	uint64_t count;             /* clean close after this many, 0 = never */
 	bool discard;               /* --shadow discard */
 	bool stamps;                /* handler stamp and time scans per message */

@@ -217,6 +217,23 @@ static void op_fail_fast(struct link_transport *t, const char *why)
 		fastpath__fail(c->fp, why);
 }
 
+/* The XDP program counts the frames it passed because the receiver had
+ * stopped draining (--stale-ms): that, not a missing socket, is the cause. */
+static const char *op_passed_why(struct link_transport *t)
+{
+	struct link_kconn *c = link_kconn__of(t);
+	uint64_t sums[FX_CNT__MAX];
+	static char why[160];
+
+	if (!c->fp || fastpath__xdp_counters(c->fp, sums) < 0 || !sums[FX_CNT_STALE])
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "feedrx stopped draining for longer than --stale-ms and the program handed "
+		 "the feed to the kernel: %llu stale frames",
+		 (unsigned long long)sums[FX_CNT_STALE]);
+	return why;
+}
+
 static void op_force_desync(struct link_transport *t)
 {
 	struct link_kconn *c = link_kconn__of(t);
@@ -254,6 +271,7 @@ static const struct link_transport_ops link_kconn__ops = {
     .close = op_close,
     .abort = op_abort,
     .fail_fast = op_fail_fast,
+    .passed_why = op_passed_why,
     .force_desync = op_force_desync,
     .error = op_error,
     .describe = op_describe,

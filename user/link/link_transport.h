@@ -33,6 +33,10 @@ struct link_transport_ops {
 	/* Give the fast path up (it reports through feed_link__on_fast_failed);
 	 * NULL when there is no fast path. */
 	void (*fail_fast)(struct link_transport *t, const char *why);
+	/* Why frames of the flow went to the kernel instead of the fast path,
+	 * when the transport can tell (the XDP program's stale hand-off), as
+	 * one clause; NULL when it cannot. Optional. */
+	const char *(*passed_why)(struct link_transport *t);
 	/* Test only: make the fast path fail as a TLS desync would. */
 	void (*force_desync)(struct link_transport *t);
 	/* Why the connection ended (valid after on_done). */

@@ -1,6 +1,6 @@
 /* json — a strict JSON tokenizer in the style of jsmn: one pass over the
  * text writes typed tokens into a caller-provided array, nothing is
- * allocated. The feed parser (feed/feed_parse) picks Binance fields out of
+ * allocated. The Binance parser (venue/binance_parse) picks fields out of
  * the tokens; the simulator (sim/sim_rpc) reads subscription requests.
  *
  * Rules: RFC 8259 (no trailing commas, no leading zeros, literal case,
@@ -19,7 +19,7 @@
 #define JSON_MAX_DEPTH 16
 
 /* Errors: negative, grouped by class, in the JSON/feed block of
- * core/fx_err.h (fx_strerror() has their texts); feed_parse's enum feed_err
+ * core/fx_err.h (fx_strerror() has their texts); binance_parse's enum binance_err
  * reuses these values, so the two never disagree about a JSON error. */
 enum json_err {
 	/* not valid JSON */

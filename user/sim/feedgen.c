@@ -160,6 +160,10 @@ static char *put_e8(char *p, uint64_t v)
 
 static char *put_ts(char *p, const struct feedgen_clock *clk)
 {
+	if (clk->mono_ns < 0) { /* --no-ts */
+		*p++ = '}';
+		return p;
+	}
 	p = PUTS(p, ",\"ts_ns\":");
 	p = put_i64(p, clk->mono_ns);
 	*p++ = '}';
@@ -180,6 +184,14 @@ void feedgen_config_default(struct feedgen_config *cfg)
 	cfg->weight[FEEDGEN_RAW] = 1;
 	cfg->raw_min = FEEDGEN_RAW_MIN;
 	cfg->raw_max = 4096;
+}
+
+int64_t feedgen_index_ms(int64_t epoch_ms, double rate, uint64_t index)
+{
+	if (!(rate > 0))
+		return epoch_ms;
+	/* whole ms, exact for the index and rate ranges feedsim allows */
+	return epoch_ms + (int64_t)((double)index * 1000.0 / rate);
 }
 
 const char *feedgen_kind_name(enum feedgen_kind kind)

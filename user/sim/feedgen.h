@@ -54,11 +54,17 @@ struct feedgen_config {
 
 /* The two clocks stamped into a message: "E"/"T" and "ts_ns". */
 struct feedgen_clock {
-	int64_t wall_ms; /* CLOCK_REALTIME, milliseconds */
-	int64_t mono_ns; /* CLOCK_MONOTONIC, nanoseconds */
+	int64_t wall_ms; /* CLOCK_REALTIME, milliseconds (us for timeUnit=MICROSECOND) */
+	int64_t mono_ns; /* CLOCK_MONOTONIC, nanoseconds; < 0: no "ts_ns" field */
 };
 
 struct feedgen;
+
+/* --epoch-ms: the "E"/"T" of a connection's message number `index` (0, 1,
+ * ...): epoch_ms plus its place in the --rate schedule, so two simulators
+ * with one seed and epoch stamp the same values whenever they send. At
+ * rate 0 (flat out) every message gets epoch_ms. */
+int64_t feedgen_index_ms(int64_t epoch_ms, double rate, uint64_t index);
 
 /* Defaults: seed 1, mix trade=4,aggTrade=1,bookTicker=4,depth=1,raw=1,
  * raw sizes 2..4096. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "proto/ws_accept.h"
+#include "sim_ws.h"
 
 #define CHUNK 16384 /* streamed kinds: bytes per pump() call at most */
 #define CONT_FRAME 4096
@@ -70,21 +71,13 @@ void sim_hostile__init(struct sim_hostile *h, enum sim_hostile_kind kind, uint64
  * encoder never writes). */
 static size_t hdr(uint8_t *out, uint8_t b0, uint64_t len, bool long64)
 {
-	out[0] = b0;
-	if (len < 126 && !long64) {
-		out[1] = (uint8_t)len;
-		return 2;
-	}
-	if (len < 65536 && !long64) {
-		out[1] = 126;
-		out[2] = (uint8_t)(len >> 8);
-		out[3] = (uint8_t)len;
-		return 4;
-	}
-	out[1] = 127;
-	for (int i = 0; i < 8; i++)
-		out[2 + i] = (uint8_t)(len >> (56 - 8 * i));
-	return 10;
+	size_t n = sim_ws_hdr_write(out, b0 & 0x0f, b0 & 0x80, long64 ? UINT64_MAX : len);
+
+	out[0] = b0; /* reserved bits and all */
+	if (long64) /* the 64-bit form whatever the length: not minimal */
+		for (int i = 0; i < 8; i++)
+			out[2 + i] = (uint8_t)(len >> (56 - 8 * i));
+	return n;
 }
 
 /* A whole frame with first byte b0 and payload p. */

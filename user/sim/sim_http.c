@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/util.h"
 #include "feedgen.h"
 #include "proto/ws_accept.h"
 
@@ -222,17 +223,6 @@ size_t sim_http_req__feed(struct sim_http_req *r, const char *buf, size_t len)
 	return n;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into out as one stream name and check it. */
 static int add_stream(struct sim_http_target *t, size_t *off, const char *s, size_t n,
 		      const char **why)
@@ -243,8 +233,8 @@ static int add_stream(struct sim_http_target *t, size_t *off, const char *s, siz
 
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
 
 			if (lo < 0) {
 				*why = "bad percent-encoding";
@@ -282,6 +272,15 @@ int sim_http_target_parse(const char *target, size_t len, struct sim_http_target
 	if (len >= sizeof(t->names)) {
 		*why = "request target too long";
 		return 414;
+	}
+	/* timeUnit, in any path's query (case as Binance documents it) */
+	for (const char *p = q ? q + 1 : target + len, *end = target + len; p < end;) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+
+		if (pe - p == 20 && !memcmp(p, "timeUnit=MICROSECOND", 20))
+			t->time_us = true;
+		p = pe + 1;
 	}
 	if ((plen == 3 && !memcmp(target, "/ws", 3)) || (plen == 4 && !memcmp(target, "/ws/", 4)))
 		return 0;
@@ -325,6 +324,8 @@ static const char *reason_phrase(int status)
 		return "URI Too Long";
 	case 426:
 		return "Upgrade Required";
+	case 429:
+		return "Too Many Requests";
 	case 431:
 		return "Request Header Fields Too Large";
 	case 503:
@@ -332,6 +333,20 @@ static const char *reason_phrase(int status)
 	default:
 		return "Error";
 	}
+}
+
+size_t sim_http_too_many(char *out, size_t cap, unsigned retry_after)
+{
+	static const char why[] = "too many connection attempts";
+	int n = snprintf(out, cap,
+			 "HTTP/1.1 429 Too Many Requests\r\n"
+			 "Content-Type: text/plain\r\n"
+			 "Content-Length: %zu\r\n"
+			 "Retry-After: %u\r\n"
+			 "Connection: close\r\n\r\n%s\n",
+			 sizeof(why), retry_after, why);
+
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 size_t sim_http_response(char *out, size_t cap, int status, const char *key, size_t key_len,

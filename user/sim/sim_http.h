@@ -35,6 +35,7 @@ struct sim_http_req {
 /* Where the request asked to go. Streams are NUL-separated in names[]. */
 struct sim_http_target {
 	bool combined;   /* /stream?streams=... */
+	bool time_us;    /* ?timeUnit=MICROSECOND: "E" and "T" in us, as Binance */
 	unsigned nstreams;
 	char names[SIM_HTTP_TARGET_MAX];
 };
@@ -56,5 +57,10 @@ int sim_http_target_parse(const char *target, size_t len, struct sim_http_target
  * length, or 0 if cap is too small (512 bytes always suffice). */
 size_t sim_http_response(char *out, size_t cap, int status, const char *key, size_t key_len,
 			 const char *why);
+
+/* The answer to an upgrade over the connection-rate limit: 429 Too Many
+ * Requests with Retry-After: retry_after seconds. Length, or 0 when cap is
+ * too small (256 bytes always suffice). */
+size_t sim_http_too_many(char *out, size_t cap, unsigned retry_after);
 
 #endif

@@ -24,8 +24,10 @@
 #include <openssl/ssl.h>
 
 #include "core/fx_log.h"
+#include "sim_cut.h"
 #include "sim_hostile.h"
 #include "sim_http.h"
+#include "sim_limit.h"
 #include "sim_rpc.h"
 #include "sim_tls.h"
 #include "sim_ws.h"
@@ -46,6 +48,7 @@ enum conn_state {
 	CS_HTTP_REPLY,   /* sending an error response, then close */
 	CS_OPEN,         /* WebSocket session */
 	CS_HOSTILE,      /* --hostile: writing the attack, then waiting */
+	CS_STALL,        /* --cut-with stall: silent, reading until the client leaves */
 	CS_CLOSE_SENT,   /* our close frame is queued; waiting for the client's */
 	CS_TLS_SHUTDOWN, /* sending close_notify */
 	CS_LINGER,       /* close_notify sent, write side shut: wait for EOF */
@@ -66,7 +69,14 @@ struct conn {
 	struct sim_hostile hostile;
 	bool hostile_done;      /* the attack is written */
 	bool hostile_raw;       /* bytes went around TLS: never SSL_write again */
-	bool cut;               /* --cut-after reached: cut once flushed */
+	ev_timer age_timer;     /* --max-age: the notice, then the close */
+	ev_timer cut_timer;     /* --cut-every/--cut-random */
+	bool notice_due;        /* the serverShutdown notice waits to be written */
+	bool age_closing;       /* the notice is out: age_timer closes next */
+	bool held;              /* --delay-ms: no data before the schedule starts */
+	enum sim_cut_how cut;   /* a cut is due once the output is written */
+	struct sim_cut_plan plan;
+	unsigned retry_after;   /* --conn-limit refused this one: answer 429 */
 	int tls_want;           /* EV_READ/EV_WRITE the handshake waits for */
 	bool read_wants_write;  /* SSL_read returned WANT_WRITE */
 	bool write_wants_read;  /* SSL_write returned WANT_READ */
@@ -76,6 +86,7 @@ struct conn {
 	bool ping_outstanding;
 	bool tls13;
 	bool combined;
+	bool time_us; /* the client asked for timeUnit=MICROSECOND */
 	uint16_t close_code;
 	/* input */
 	uint8_t rbuf[RBUF_SIZE];
@@ -123,6 +134,7 @@ struct sim_server {
 	char *scratch;    /* one message being generated */
 	char *reply;      /* one JSON reply */
 	struct sim_http_target target;
+	struct sim_limit *limit; /* --conn-limit */
 };
 
 static void conn_run(struct conn *c, int revents);
@@ -202,6 +214,8 @@ static void conn_free(struct conn *c)
 	ev_timer_stop(s->loop, &c->pong_timer);
 	ev_timer_stop(s->loop, &c->deadline);
 	ev_timer_stop(s->loop, &c->hostile_timer);
+	ev_timer_stop(s->loop, &c->age_timer);
+	ev_timer_stop(s->loop, &c->cut_timer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -271,12 +285,14 @@ static void conn_close(struct conn *c, uint16_t code, const char *why)
 	uint8_t *dst;
 
 	if (c->state != CS_OPEN) {
-		if (c->state < CS_OPEN)
-			c->state = CS_DEAD;
+		if (c->state < CS_OPEN || c->state == CS_STALL)
+			c->state = CS_DEAD; /* a stalled one stays silent to the end */
 		return;
 	}
 	vlog(c->srv, "client %u closing: %u %s", c->id, code, why ? why : "");
 	conn_stop_session_timers(c);
+	ev_timer_stop(c->srv->loop, &c->age_timer);
+	ev_timer_stop(c->srv->loop, &c->cut_timer);
 	c->close_code = code;
 	c->state = CS_CLOSE_SENT;
 	deadline_set(c, CLOSE_WAIT_SECS);
@@ -290,23 +306,72 @@ static void conn_close(struct conn *c, uint16_t code, const char *why)
 			      : sim_ws_close_write(dst, code, why);
 }
 
-/* --cut-after: the exchange's connection ends mid-stream, as when its
- * process dies (FIN) or a middlebox resets it (RST). */
+/* ---- cuts and --max-age ---- */
+
+/* A cut is due: nothing more is generated or pinged; conn_write cuts once
+ * what was generated (and logged) is written out. */
+static void conn_cut_due(struct conn *c, enum sim_cut_how how)
+{
+	if (c->state != CS_OPEN || c->cut)
+		return;
+	c->cut = how;
+	conn_stop_session_timers(c);
+	ev_timer_stop(c->srv->loop, &c->age_timer);
+	ev_timer_stop(c->srv->loop, &c->cut_timer);
+	c->notice_due = false;
+}
+
+/* The exchange's connection ends mid-stream: its process died (fin), a
+ * middlebox reset it (rst), or it hangs with the socket open (stall). */
 static void conn_cut(struct conn *c)
 {
-	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	static const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 
-	vlog(c->srv, "client %u: cutting the connection after %llu messages with %s", c->id,
-	     (unsigned long long)c->sent, c->srv->cfg.cut_rst ? "RST" : "FIN");
-	conn_stop_session_timers(c);
-	if (c->srv->cfg.cut_rst) {
-		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	vlog(c->srv, "client %u: cut %s after %llu messages", c->id, sim_cut_how_name(c->cut),
+	     (unsigned long long)c->sent);
+	switch (c->cut) {
+	case SIM_CUT_RST:
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
 		c->state = CS_DEAD; /* the close sends the RST */
+		break;
+	case SIM_CUT_STALL:
+		c->state = CS_STALL;
+		ev_timer_stop(c->srv->loop, &c->deadline);
+		break;
+	default:
+		/* FIN, then read until the client's EOF: closing with its
+		 * unread bytes would turn the FIN into an RST */
+		shutdown(c->fd, SHUT_WR);
+		c->state = CS_LINGER;
+		deadline_set(c, LINGER_SECS);
+		break;
+	}
+}
+
+/* Write the serverShutdown notice between data messages, as data is
+ * written: framed (--fragment) and logged, but not counted. */
+static void conn_notice(struct conn *c)
+{
+	const struct sim_server_config *cfg = &c->srv->cfg;
+	char text[SIM_CUT_NOTICE_MAX];
+	int64_t e = cfg->epoch ? feedgen_index_ms(cfg->epoch_ms, cfg->rate, c->sent)
+			       : clock_ns(CLOCK_REALTIME) / 1000000;
+	size_t n = sim_cut_notice(text, sizeof(text), c->combined, e);
+	uint8_t *dst = n ? out_reserve(c, sim_ws_framed_len(n, cfg->fragment)) : NULL;
+
+	c->notice_due = false;
+	if (!dst) { /* cannot happen: called with the output written out */
+		c->state = CS_DEAD;
 		return;
 	}
-	shutdown(c->fd, SHUT_WR);
-	c->state = CS_LINGER;
-	deadline_set(c, LINGER_SECS);
+	c->out_len += sim_ws_frame_msg(dst, WS_OP_TEXT, text, n, cfg->fragment);
+	if (c->srv->log) {
+		fwrite(text, 1, n, c->srv->log);
+		putc('\n', c->srv->log);
+	}
+	vlog(c->srv, "client %u: serverShutdown notice after %llu messages, closing in %g s", c->id,
+	     (unsigned long long)c->sent, cfg->shutdown_notice < cfg->max_age ? cfg->shutdown_notice
+									  : cfg->max_age);
 }
 
 /* ---- --hostile ---- */
@@ -385,10 +450,16 @@ static void conn_http_done(struct conn *c)
 
 	if (status == 101 && sim_http_target_parse(c->http.target, c->http.target_len, t, &why))
 		status = 400; /* checked once already by the request parser */
-	if (status == 101 && sim_hostile_in_handshake(c->hostile.kind))
+	if (c->retry_after) {
+		/* over --conn-limit: refused whatever was asked */
+		status = 429;
+		why = "too many connection attempts";
+		n = sim_http_too_many(resp, sizeof(resp), c->retry_after);
+	} else if (status == 101 && sim_hostile_in_handshake(c->hostile.kind)) {
 		n = sim_hostile_answer(&c->hostile, resp, sizeof(resp), c->http.key, c->http.key_len);
-	else
+	} else {
 		n = sim_http_response(resp, sizeof(resp), status, c->http.key, c->http.key_len, why);
+	}
 	dst = n ? out_reserve(c, n) : NULL;
 	if (!dst) {
 		c->state = CS_DEAD;
@@ -396,8 +467,12 @@ static void conn_http_done(struct conn *c)
 	}
 	memcpy(dst, resp, n);
 	c->out_len += n;
-	vlog(s, "client %u GET %s -> %d%s%s", c->id, c->http.target, status, why ? ": " : "",
-	     why ? why : "");
+	if (c->retry_after)
+		vlog(s, "client %u GET %s -> 429: %s, retry after %u s", c->id, c->http.target, why,
+		     c->retry_after);
+	else
+		vlog(s, "client %u GET %s -> %d%s%s", c->id, c->http.target, status,
+		     why ? ": " : "", why ? why : "");
 	if (status != 101) {
 		c->state = CS_HTTP_REPLY;
 		return;
@@ -409,15 +484,37 @@ static void conn_http_done(struct conn *c)
 	for (const char *name = t->names; t->nstreams--; name += strlen(name) + 1)
 		feedgen__subscribe(c->gen, name, strlen(name));
 	c->combined = t->combined;
+	c->time_us = t->time_us;
 	c->state = CS_OPEN;
 	ev_timer_stop(s->loop, &c->deadline);
-	c->t0 = ev_now(s->loop);
+	/* --delay-ms: the whole schedule later, so this leg lags by as much */
+	c->t0 = ev_now(s->loop) + s->cfg.delay;
+	c->held = s->cfg.delay > 0;
 	if (s->cfg.rate > 0) {
 		double iv = s->cfg.burst / s->cfg.rate;
 
 		/* finer ticks than 50 us only burn CPU; the owed count keeps the rate */
-		ev_timer_set(&c->gen_timer, 0, iv < 50e-6 ? 50e-6 : iv);
+		ev_timer_set(&c->gen_timer, s->cfg.delay, iv < 50e-6 ? 50e-6 : iv);
 		ev_timer_start(s->loop, &c->gen_timer);
+	} else if (c->held) {
+		ev_timer_set(&c->gen_timer, s->cfg.delay, 0);
+		ev_timer_start(s->loop, &c->gen_timer);
+	}
+	if (s->cfg.max_age > 0) {
+		double notice = s->cfg.shutdown_notice;
+
+		/* the notice first (at once when it is as long as the age) */
+		c->age_closing = !(notice > 0);
+		ev_timer_set(&c->age_timer,
+			     c->age_closing ? s->cfg.max_age
+					    : (notice < s->cfg.max_age ? s->cfg.max_age - notice : 0),
+			     0);
+		ev_timer_start(s->loop, &c->age_timer);
+	}
+	sim_cut_plan_make(&s->cfg.cut, s->cfg.gen.seed, c->id, &c->plan);
+	if (c->plan.at > 0) {
+		ev_timer_set(&c->cut_timer, c->plan.at, 0);
+		ev_timer_start(s->loop, &c->cut_timer);
 	}
 	if (s->cfg.ping_interval > 0) {
 		ev_timer_set(&c->ping_timer, s->cfg.ping_interval, s->cfg.ping_interval);
@@ -586,8 +683,8 @@ static bool conn_may_generate(const struct conn *c)
 {
 	const struct sim_server_config *cfg = &c->srv->cfg;
 
-	return c->state == CS_OPEN && !c->in_paused && feedgen__can_emit(c->gen) &&
-	       (cfg->rate <= 0 || c->owed > 0);
+	return c->state == CS_OPEN && !c->in_paused && !c->cut && !c->held &&
+	       feedgen__can_emit(c->gen) && (cfg->rate <= 0 || c->owed > 0);
 }
 
 /* Generate data messages into the output until FLUSH_CHUNK bytes wait, the
@@ -604,8 +701,8 @@ static size_t conn_generate(struct conn *c)
 		size_t fl;
 		uint8_t *dst;
 
-		if (cfg->cut_after && c->sent >= cfg->cut_after) {
-			c->cut = true; /* once all of it is written out */
+		if (cfg->cut.after && c->sent >= cfg->cut.after) {
+			conn_cut_due(c, c->plan.how);
 			break;
 		}
 		if (cfg->count && c->sent >= cfg->count) {
@@ -618,8 +715,11 @@ static size_t conn_generate(struct conn *c)
 		if (cfg->key_update && c->tls13 && c->sent >= c->ku_next)
 			break; /* flush first: the KeyUpdate goes between messages */
 		/* ts_ns: the message reaches SSL_write in this same pass */
-		clk.mono_ns = clock_ns(CLOCK_MONOTONIC);
-		clk.wall_ms = clock_ns(CLOCK_REALTIME) / 1000000;
+		clk.mono_ns = cfg->no_ts ? -1 : clock_ns(CLOCK_MONOTONIC);
+		/* "E" and "T" in the unit the client asked for (timeUnit) */
+		clk.wall_ms = cfg->epoch ? feedgen_index_ms(cfg->epoch_ms, cfg->rate, c->sent) *
+						(c->time_us ? 1000 : 1)
+					 : clock_ns(CLOCK_REALTIME) / (c->time_us ? 1000 : 1000000);
 		n = feedgen__next(c->gen, s->scratch, s->msg_max, c->combined, &clk, NULL);
 		if (n <= 0)
 			break;
@@ -676,7 +776,7 @@ static void conn_write(struct conn *c)
 			conn_tls_shutdown(c);
 			return;
 		}
-		if (c->state == CS_TLS || c->state == CS_LINGER)
+		if (c->state == CS_TLS || c->state == CS_LINGER || c->state == CS_STALL)
 			return;
 		r = conn_flush(c);
 		if (r < 0 && c->state == CS_HOSTILE && !c->peer_closed) {
@@ -706,8 +806,10 @@ static void conn_write(struct conn *c)
 		}
 		if (c->state != CS_OPEN)
 			return;
+		if (c->notice_due)
+			conn_notice(c);
 		conn_key_update(c);
-		if (!conn_generate(c) && !out_pending(c))
+		if (!conn_generate(c) && !out_pending(c) && !c->cut)
 			return;
 	}
 }
@@ -799,6 +901,13 @@ static void conn_gen_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	uint64_t due, cap;
 
 	(void)revents;
+	c->held = false;
+	if (cfg->rate <= 0) { /* the --delay-ms start of a flat-out stream */
+		conn_run(c, 0);
+		return;
+	}
+	if (ev_now(loop) < c->t0)
+		return;
 	/* bursts due since the session began, the first one at once */
 	due = (uint64_t)((ev_now(loop) - c->t0) * cfg->rate / cfg->burst) + 1;
 	if (due > c->bursts_done) {
@@ -843,6 +952,35 @@ static void conn_pong_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	conn_run(c, 0);
 }
 
+/* --max-age: first the notice, then the close. */
+static void conn_age_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, age_timer);
+	const struct sim_server_config *cfg = &c->srv->cfg;
+
+	(void)revents;
+	if (!c->age_closing) {
+		c->age_closing = true;
+		c->notice_due = c->state == CS_OPEN;
+		ev_timer_set(w, cfg->shutdown_notice < cfg->max_age ? cfg->shutdown_notice
+								     : cfg->max_age, 0);
+		ev_timer_start(loop, w);
+	} else {
+		conn_close(c, WS_CLOSE_GOING_AWAY, "max age");
+	}
+	conn_run(c, 0);
+}
+
+static void conn_cut_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, cut_timer);
+
+	(void)loop;
+	(void)revents;
+	conn_cut_due(c, c->plan.how);
+	conn_run(c, 0);
+}
+
 static void conn_hostile_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
@@ -870,6 +1008,24 @@ static void conn_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	conn_run(c, 0);
 }
 
+/* --conn-limit: admit this attempt from its address, or how many seconds
+ * until it may try again (the upgrade is then answered 429). */
+static unsigned conn_admit(struct sim_server *s, const struct sockaddr_storage *ss)
+{
+	const void *key = &((const struct sockaddr_in *)ss)->sin_addr;
+	size_t len = 4;
+	int r;
+
+	if (!s->limit)
+		return 0;
+	if (ss->ss_family == AF_INET6) {
+		key = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		len = 16;
+	}
+	r = sim_limit__admit(s->limit, key, len, ev_now(s->loop));
+	return r > 0 ? (unsigned)r : 0;
+}
+
 static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage *ss)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -885,6 +1041,7 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 	c->tls_want = EV_READ;
 	c->out_cap = s->out_cap;
 	c->ku_next = s->cfg.key_update;
+	c->retry_after = conn_admit(s, ss);
 	if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const void *)ss;
 
@@ -921,6 +1078,8 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 	ev_timer_init(&c->pong_timer, conn_pong_cb, 0, 0);
 	ev_timer_init(&c->deadline, conn_deadline_cb, HANDSHAKE_SECS, 0);
 	ev_timer_init(&c->hostile_timer, conn_hostile_cb, 0, 0);
+	ev_timer_init(&c->age_timer, conn_age_cb, 0, 0);
+	ev_timer_init(&c->cut_timer, conn_cut_cb, 0, 0);
 	sim_hostile__init(&c->hostile, s->cfg.hostile, s->cfg.hostile_size);
 	ev_timer_start(s->loop, &c->deadline);
 	c->next = s->conns;
@@ -971,7 +1130,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			close(fd);
 			continue;
 		}
-		/* exchanges disable Nagle (DESIGN §5): no delayed small messages */
+		/* exchanges disable Nagle (docs/ARCHITECTURE.md §5): no delayed small messages */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (conn_new(s, fd, &ss))
 			fx_log(FX_LOG_ERROR, "out of memory for a new client");
@@ -1068,6 +1227,11 @@ int sim_server__new(struct sim_server **out, struct ev_loop *loop,
 	}
 	if ((rc = sim_tls_ctx__new(&s->ctx, &cfg->tls, err)))
 		goto err_free;
+	if (cfg->conn_limit && (rc = sim_limit__new(&s->limit, cfg->conn_limit, cfg->conn_window))) {
+		fx_error_set(err, rc, "--conn-limit %u/%g: %s", cfg->conn_limit, cfg->conn_window,
+			     rc == -EINVAL ? "out of range" : "out of memory");
+		goto err_free;
+	}
 	if (cfg->log_path) {
 		s->log = fopen(cfg->log_path, "w");
 		if (!s->log) {
@@ -1134,6 +1298,7 @@ void sim_server__free(struct sim_server *s)
 	if (s->log)
 		fclose(s->log);
 	sim_tls_ctx__free(s->ctx);
+	sim_limit__free(s->limit);
 	free(s->scratch);
 	free(s->reply);
 	free(s);

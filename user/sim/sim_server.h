@@ -23,6 +23,31 @@
  *   client's close code is printed ("close received N") on stderr.
  * - The cadence of every stream, depth@100ms included, is set by --rate and
  *   --mix, not by the stream's name.
+ * - --max-age S: S seconds after its upgrade a connection is closed with
+ *   1001 "max age" (then close_notify and FIN), as Binance does after 24 h;
+ *   --shutdown-notice S2 seconds before that, a serverShutdown event goes
+ *   out between data messages (sim_cut.h): logged like data, not counted
+ *   by --count, its "E" from the same clock as the data's.
+ * - Cuts (--cut-after, --cut-every, --cut-random, --cut-with): what was
+ *   generated is written out first (so --log holds what reached the
+ *   socket), then fin: shutdown(SHUT_WR), no close frame, no close_notify,
+ *   input read until the client's EOF; rst: SO_LINGER 0 and close (data
+ *   still in the socket's buffer may be lost: the client gets a prefix of
+ *   the log); stall: nothing sent any more (no data, no pings, no close),
+ *   input read and dropped until the client leaves or the server shuts down.
+ * - --conn-limit N/S: per client address at most N admitted connections in
+ *   any S seconds (sim_limit.h); the upgrade of one beyond is answered 429
+ *   with Retry-After, then close_notify and FIN. A refused one takes no slot.
+ * - A/B: with one --seed and subscriptions fixed by the path (/ws/<stream>,
+ *   /stream?streams=), every connection sends the same payloads in the same
+ *   order; with --epoch-ms T, "E" and "T" come from the message's number
+ *   (feedgen_index_ms), so two instances differ only in "ts_ns" (the send
+ *   time), and in where a serverShutdown notice or a cut falls (they are
+ *   timed, not counted). --delay-ms D starts each connection's schedule D ms
+ *   after its upgrade: that leg lags by D.
+ * - One stderr line (-v) per cut ("client N: cut fin|rst|stall after M
+ *   messages"), per notice ("client N: serverShutdown notice, ...") and per
+ *   refusal ("client N GET ... -> 429: ...").
  */
 #ifndef FEEDRX_SIM_SERVER_H
 #define FEEDRX_SIM_SERVER_H
@@ -35,6 +60,7 @@
 #include <ev.h>
 
 #include "feedgen.h"
+#include "sim_cut.h"
 #include "sim_hostile.h"
 #include "sim_tls.h"
 
@@ -57,6 +83,7 @@ struct sim_server_config {
 	double ping_interval;   /* s, 0 = no pings */
 	double pong_timeout;    /* s without a pong after a ping: close 1008 */
 	size_t fragment;        /* max payload bytes per data frame, 0 = whole */
+	bool no_ts;             /* leave "ts_ns" out, as a real exchange does */
 	uint64_t key_update;    /* TLS 1.3 KeyUpdate every N data messages */
 	bool key_update_request; /* ... with update_requested: the client answers */
 	size_t max_msg;         /* largest client message accepted (1009 above) */
@@ -68,11 +95,14 @@ struct sim_server_config {
 	enum sim_hostile_kind hostile;
 	uint64_t hostile_size;
 	double hostile_delay; /* s between the valid messages and the attack */
-	/* --cut-after: after this many data messages (all written out), end
-	 * the TCP connection with neither a close frame nor close_notify: a
-	 * FIN, or with cut_rst an RST (SO_LINGER 0, unsent data discarded) */
-	uint64_t cut_after;
-	bool cut_rst;
+	double max_age;         /* s after the upgrade: close 1001, 0 = never */
+	double shutdown_notice; /* s before that: the serverShutdown event, 0 = none */
+	struct sim_cut_config cut;
+	unsigned conn_limit;    /* connections per address per conn_window, 0 = no limit */
+	double conn_window;     /* s */
+	bool epoch;             /* "E"/"T" from epoch_ms and the message number */
+	int64_t epoch_ms;
+	double delay;           /* s between the upgrade and the first data message */
 };
 
 struct sim_server;

@@ -1,13 +1,16 @@
 /* sink_pretty — one decoded line per message for people: trades, quotes and
  * depth diffs through the venue's parser, anything else as its first 100
- * bytes; with the end-to-end latency when the message carries a send time. */
+ * bytes; with the end-to-end latency when the message carries a send time.
+ * Without a send time (a real exchange): the exchange's event time to
+ * arrival and to the handler (two clocks) and arrival to handler (exact).
+ * A depth message is a diff (levels set, levels removed), not the book. */
 #include "sink.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "feed/feed_parse.h"
+#include "venue/binance_parse.h"
 #include "link/feed_link.h"
 #include "venue/venue.h"
 
@@ -65,6 +68,29 @@ static void put_qty_px(struct sink_buf *b, int64_t qty, int64_t px)
 	put_fixed(b, px);
 }
 
+/* Against an exchange (no simulator send time): its event time to our
+ * arrival and to the handler, across two clocks, and arrival to handler on
+ * one clock (exact); the kernel path has no arrival stamp. */
+static void put_exchange_latency(struct sink_buf *b, const struct lat_stamps *st)
+{
+	uint64_t h = st->at[LAT_PT_HANDLER], first = 0;
+
+	for (int p = 0; p < LAT_PT_HANDLER && !first; p++)
+		first = st->at[p];
+	if (st->event_ns && st->real_ns) {
+		/* the difference first: doubles lose ns at epoch magnitudes */
+		double eh = (double)(int64_t)(st->real_ns - st->event_ns) / 1e3;
+
+		if (first && first <= h)
+			sink_buf__printf(b, "   exch->rx %.1f exch->handler %.1f us (two clocks)",
+					 eh - (double)(h - first) / 1e3, eh);
+		else
+			sink_buf__printf(b, "   exch->handler %.1f us (two clocks)", eh);
+	}
+	if (first && first <= h)
+		sink_buf__printf(b, "  rx->handler %.1f us", (double)(h - first) / 1e3);
+}
+
 static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 {
 	struct sink_pretty *sp = s->priv;
@@ -94,18 +120,21 @@ static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 			sink_buf__put(b, "  ask ", 6);
 			put_qty_px(b, m.ask_qty, m.ask_px);
 			break;
-		case FEED_MSG_DEPTH:
-			sink_buf__printf(b, "%-8s %" PRIu64 "..%" PRIu64 " %u bids %u asks", "depth",
-					 m.first_id, m.last_id, m.n_bids, m.n_asks);
-			if (m.n_bids) {
-				sink_buf__put(b, "  top bid ", 10);
-				put_fixed(b, m.bids[0].price);
-			}
-			if (m.n_asks) {
-				sink_buf__put(b, "  top ask ", 10);
-				put_fixed(b, m.asks[0].price);
-			}
+		case FEED_MSG_DEPTH: {
+			/* a diff, not the book: levels set to a new quantity and
+			 * levels removed (quantity 0); the book's top needs the
+			 * snapshot an order book keeps */
+			uint32_t bid_gone = 0, ask_gone = 0;
+
+			for (uint32_t i = 0; i < m.n_bids; i++)
+				bid_gone += m.bids[i].qty == 0;
+			for (uint32_t i = 0; i < m.n_asks; i++)
+				ask_gone += m.asks[i].qty == 0;
+			sink_buf__printf(b, "%-8s diff %" PRIu64 "..%" PRIu64 "  bids %u set %u removed"
+					 "  asks %u set %u removed", "depth", m.first_id, m.last_id,
+					 m.n_bids - bid_gone, bid_gone, m.n_asks - ask_gone, ask_gone);
 			break;
+		}
 		default:
 			break;
 		}
@@ -113,6 +142,8 @@ static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 	if (st && st->send_ns && st->send_ns < st->at[LAT_PT_HANDLER])
 		sink_buf__printf(b, "   latency %.1f us",
 				 (double)(st->at[LAT_PT_HANDLER] - st->send_ns) / 1e3);
+	else if (st && st->at[LAT_PT_HANDLER])
+		put_exchange_latency(b, st);
 	/* the last put reports a failed write of anything before it */
 	return sink_buf__put(b, "\n", 1);
 }

@@ -3,6 +3,7 @@
 #include "lat_stats.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@ static const struct {
 	[LAT_ST_RX] = { "rx", "first rx stamp -> handler" },
 	[LAT_ST_E2E] = { "e2e", "send -> handler (end to end)" },
 	[LAT_ST_EXCHANGE] = { "exchange", "exchange E -> handler (realtime)" },
+	[LAT_ST_EXCH_ARRIVAL] = { "exchange_arrival", "exchange E -> arrival (realtime)" },
 };
 
 /* Names of enum fx_counter, in order. */
@@ -66,6 +68,8 @@ void lat_stats__init(struct lat_stats *s, uint64_t now_ns)
 	memset(&s->c, 0, sizeof(s->c));
 	memset(&s->prev, 0, sizeof(s->prev));
 	memset(s->negative, 0, sizeof(s->negative));
+	s->implausible = 0;
+	s->kernel_only = false;
 	for (int i = 0; i < LAT_ST__MAX; i++) {
 		lat_hist__init(&s->win[i]);
 		lat_hist__init(&s->total[i]);
@@ -100,9 +104,22 @@ static inline void put(struct lat_stats *s, enum lat_stage st, uint64_t from, ui
 		s->negative[st]++;
 }
 
+uint64_t lat_stats_epoch_ns(uint64_t v)
+{
+	/* 2001-09-09 .. 2286-11-20 in each unit */
+	if (v >= 1000000000000ull && v < 10000000000000ull)
+		return v * 1000000;
+	if (v >= 1000000000000000ull && v < 10000000000000000ull)
+		return v * 1000;
+	if (v >= 1000000000000000000ull && v < 10000000000000000000ull)
+		return v;
+	return 0;
+}
+
 void lat_stats__record(struct lat_stats *s, const struct lat_stamps *st)
 {
 	uint64_t first = 0, prev = 0;
+	int first_pt = LAT_PT__MAX;
 
 	for (int p = 0; p < LAT_PT__MAX; p++) {
 		uint64_t t = st->at[p];
@@ -111,21 +128,35 @@ void lat_stats__record(struct lat_stats *s, const struct lat_stamps *st)
 			continue;
 		}
 		if (!first)
-			first = t;
+			first = t, first_pt = p;
 		if (prev)
 			put(s, (enum lat_stage)(LAT_ST_XDP_DRAIN + p - 1), prev, t);
 		prev = t;
 	}
 	uint64_t handler = st->at[LAT_PT_HANDLER];
-	if (st->send_ns && first)
+	/* the handler alone (the kernel path) is no arrival stamp */
+	bool arrival = first && first_pt < LAT_PT_HANDLER;
+	if (st->send_ns && arrival)
 		put(s, LAT_ST_WIRE, st->send_ns, first);
-	if (first && handler)
+	if (arrival && handler)
 		put(s, LAT_ST_RX, first, handler);
 	if (st->send_ns && handler)
 		put(s, LAT_ST_E2E, st->send_ns, handler);
 	/* ms -> ns cannot overflow for any realtime this century */
-	if (st->event_ms && st->real_ns && st->event_ms < UINT64_MAX / 1000000)
-		put(s, LAT_ST_EXCHANGE, st->event_ms * 1000000, st->real_ns);
+	uint64_t ev = st->event_ns ? st->event_ns
+		      : st->event_ms < UINT64_MAX / 1000000 ? st->event_ms * 1000000 : 0;
+	if (ev && st->real_ns) {
+		uint64_t d = st->real_ns > ev ? st->real_ns - ev : ev - st->real_ns;
+
+		if (d > LAT_STATS_EXCH_MAX_NS) {
+			s->implausible++;
+			return;
+		}
+		put(s, LAT_ST_EXCHANGE, ev, st->real_ns);
+		/* realtime at arrival: the handler's, less the exact mono delta */
+		if (arrival && handler >= first)
+			put(s, LAT_ST_EXCH_ARRIVAL, ev, st->real_ns - (handler - first));
+	}
 }
 
 static void roll_window(struct lat_stats *s)
@@ -136,50 +167,92 @@ static void roll_window(struct lat_stats *s)
 	}
 }
 
-/* Print "p50/p99" of a histogram in us, or "-" when it is empty. */
-static void print_p50_p99(FILE *f, const char *what, const struct lat_hist *h)
+/* Append to a fixed buffer, truncating: *len counts what fits. */
+__attribute__((format(printf, 4, 5))) static void bput(char *buf, size_t size, size_t *len,
+							const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
+}
+
+/* "p50/p99" of a histogram in us, or "-" when it is empty. */
+static void put_p50_p99(char *buf, size_t size, size_t *len, const char *what,
+			const struct lat_hist *h)
 {
 	static const double ps[] = { 50, 99 };
 	uint64_t v[2];
 
 	if (!h->count) {
-		fprintf(f, "  %s -", what);
+		bput(buf, size, len, "  %s -", what);
 		return;
 	}
 	lat_hist__percentiles(h, ps, v, 2);
-	fprintf(f, "  %s p50 %.1f p99 %.1f us", what, v[0] / 1e3, v[1] / 1e3);
+	bput(buf, size, len, "  %s p50 %.1f p99 %.1f us", what, v[0] / 1e3, v[1] / 1e3);
 }
 
-void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns)
+size_t lat_stats__live_format(struct lat_stats *s, char *buf, size_t size, uint64_t now_ns)
 {
 	double dt = now_ns > s->last_ns ? (double)(now_ns - s->last_ns) / 1e9 : 0;
 	double el = now_ns > s->start_ns ? (double)(now_ns - s->start_ns) / 1e9 : 0;
 	const struct lat_counters *c = &s->c, *p = &s->prev;
 	double inv = dt > 0 ? 1.0 / dt : 0;
+	size_t len = 0;
 
-	fprintf(f, "[%7.1fs] %.0f msg/s %.2f MB/s", el, (double)(c->msgs - p->msgs) * inv,
-		(double)(c->bytes - p->bytes) * inv / 1e6);
-	print_p50_p99(f, "e2e", &s->win[LAT_ST_E2E]);
-	print_p50_p99(f, "rx", &s->win[LAT_ST_RX]);
-	fprintf(f, "  drops %llu  fast %llu shadow %llu",
-		(unsigned long long)(c->drops - p->drops), (unsigned long long)(c->fast - p->fast),
-		(unsigned long long)(c->shadow - p->shadow));
+	if (size)
+		buf[0] = 0;
+	/* a timer that fires late fires twice in a row: one line per second */
+	if (now_ns - s->last_ns < 500000000ull && s->last_ns != s->start_ns)
+		return 0;
+	bput(buf, size, &len, "[%7.1fs] %.0f msg/s %.2f MB/s", el,
+	     (double)(c->msgs - p->msgs) * inv, (double)(c->bytes - p->bytes) * inv / 1e6);
+	/* end to end needs the simulator's send time; against an exchange,
+	 * its event time is what there is (two clocks) */
+	if (s->win[LAT_ST_E2E].count || !s->win[LAT_ST_EXCHANGE].count)
+		put_p50_p99(buf, size, &len, "e2e", &s->win[LAT_ST_E2E]);
+	else
+		put_p50_p99(buf, size, &len, "exch->handler", &s->win[LAT_ST_EXCHANGE]);
+	if (s->win[LAT_ST_EXCH_ARRIVAL].count && !s->win[LAT_ST_E2E].count)
+		put_p50_p99(buf, size, &len, "exch->rx", &s->win[LAT_ST_EXCH_ARRIVAL]);
+	if (!s->kernel_only) {
+		put_p50_p99(buf, size, &len, "rx", &s->win[LAT_ST_RX]);
+		bput(buf, size, &len, "  drops %llu  fast %llu shadow %llu",
+		     (unsigned long long)(c->drops - p->drops),
+		     (unsigned long long)(c->fast - p->fast),
+		     (unsigned long long)(c->shadow - p->shadow));
+	}
 	/* the XDP program's counters, in XDP mode only */
 	uint64_t any = 0;
 	for (int i = 0; i < FX_CNT__MAX; i++)
 		any |= c->xdp[i];
 	if (any) {
-		fprintf(f, "  xdp");
+		bput(buf, size, &len, "  xdp");
 		for (int i = 0; i < FX_CNT__MAX; i++)
 			if (c->xdp[i] != p->xdp[i] || i == FX_CNT_STEERED)
-				fprintf(f, " %s %llu", xdp_names[i],
-					(unsigned long long)(c->xdp[i] - p->xdp[i]));
+				bput(buf, size, &len, " %s %llu", xdp_names[i],
+				     (unsigned long long)(c->xdp[i] - p->xdp[i]));
 	}
-	fputc('\n', f);
-	fflush(f);
 	s->prev = s->c;
 	s->last_ns = now_ns;
 	roll_window(s);
+	return len;
+}
+
+void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns)
+{
+	char line[LAT_STATS_LIVE_MAX];
+
+	if (!lat_stats__live_format(s, line, sizeof(line), now_ns))
+		return; /* not a second since the last line */
+	fprintf(f, "%s\n", line);
+	fflush(f);
 }
 
 void lat_stats__live_line(struct lat_stats *s, FILE *f)
@@ -195,13 +268,23 @@ static const struct lat_hist *combined(struct lat_stats *s, int st)
 	return &s->scratch;
 }
 
+const struct lat_hist *lat_stats__combined(struct lat_stats *s, enum lat_stage st)
+{
+	return combined(s, (int)st);
+}
+
+const char *lat_stats_xdp_name(int counter)
+{
+	return counter >= 0 && counter < FX_CNT__MAX ? xdp_names[counter] : "?";
+}
+
 void lat_stats__summary(struct lat_stats *s, FILE *f)
 {
 	double el = (double)(lat_stats_now_ns() - s->start_ns) / 1e9;
 	int notes = 0;
 
 	fprintf(f, "latency per stage in us (stamps: CLOCK_MONOTONIC ns; "
-		   "exchange row: CLOCK_REALTIME, 1 ms resolution, cross-host clocks;\n"
+		   "exchange rows: CLOCK_REALTIME, the exchange's clock against ours;\n"
 		   " percentiles are histogram bucket floors, at most 0.8 %% below the sample)\n");
 	fprintf(f, "%-34s %10s %10s %10s %10s %10s %10s\n", "stage", "count", "p50", "p90",
 		"p99", "p99.9", "max");
@@ -209,6 +292,9 @@ void lat_stats__summary(struct lat_stats *s, FILE *f)
 		const struct lat_hist *h = combined(s, i);
 		uint64_t v[N_PS];
 
+		/* the kernel path has no stamps before its handler */
+		if (s->kernel_only && !h->count)
+			continue;
 		fprintf(f, "%-34s %10llu", stages[i].label, (unsigned long long)h->count);
 		if (!h->count) {
 			fprintf(f, " %10s %10s %10s %10s %10s\n", "-", "-", "-", "-", "-");
@@ -240,12 +326,24 @@ void lat_stats__summary(struct lat_stats *s, FILE *f)
 					(unsigned long long)h->clamped, (double)LAT_HIST_LIMIT / 1e9);
 		}
 	}
+	if (s->implausible)
+		fprintf(f, "  note: exchange: %llu event times more than %.0f s from the local "
+			   "clock (not an epoch time, or the clock is off), not recorded\n",
+			(unsigned long long)s->implausible, (double)LAT_STATS_EXCH_MAX_NS / 1e9);
+	if (s->kernel_only)
+		fprintf(f, "  note: the kernel path has no arrival stamp: arrival -> handler and "
+			   "exchange -> arrival are not measured\n");
 	const struct lat_counters *c = &s->c;
-	fprintf(f, "%llu msgs, %llu bytes in %.1f s (%.0f msg/s); drops %llu; fast %llu, "
-		   "shadow %llu\n",
-		(unsigned long long)c->msgs, (unsigned long long)c->bytes, el,
-		el > 0 ? (double)c->msgs / el : 0.0, (unsigned long long)c->drops,
-		(unsigned long long)c->fast, (unsigned long long)c->shadow);
+	if (s->kernel_only)
+		fprintf(f, "%llu msgs, %llu bytes in %.1f s (%.0f msg/s)\n",
+			(unsigned long long)c->msgs, (unsigned long long)c->bytes, el,
+			el > 0 ? (double)c->msgs / el : 0.0);
+	else
+		fprintf(f, "%llu msgs, %llu bytes in %.1f s (%.0f msg/s); drops %llu; fast %llu, "
+			   "shadow %llu\n",
+			(unsigned long long)c->msgs, (unsigned long long)c->bytes, el,
+			el > 0 ? (double)c->msgs / el : 0.0, (unsigned long long)c->drops,
+			(unsigned long long)c->fast, (unsigned long long)c->shadow);
 	uint64_t any = 0; /* XDP mode only: the kernel path has no program */
 	for (int i = 0; i < FX_CNT__MAX; i++)
 		any |= c->xdp[i];
@@ -290,6 +388,24 @@ static void json_stage(FILE *f, const char *sep, const char *name, const char *l
 				(unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000));
 		}
 		fprintf(f, "]");
+		/* the histogram itself, for plots of the real tail: every bucket
+		 * that holds samples, [low us, high us, count], ascending */
+		fprintf(f, ",\"buckets\":[");
+		const char *sep2 = "";
+		for (uint32_t i = lat_hist_index(h->min); i <= lat_hist_index(h->max); i++) {
+			uint64_t lo, hi;
+
+			if (!h->counts[i])
+				continue;
+			lo = lat_hist_bucket_low(i);
+			hi = lat_hist_bucket_high(i);
+			fprintf(f, "%s[%llu.%03llu,%llu.%03llu,%llu]", sep2,
+				(unsigned long long)(lo / 1000), (unsigned long long)(lo % 1000),
+				(unsigned long long)(hi / 1000), (unsigned long long)(hi % 1000),
+				(unsigned long long)h->counts[i]);
+			sep2 = ",";
+		}
+		fprintf(f, "]");
 	} else {
 		fprintf(f, ",\"min\":null,\"p50\":null,\"p90\":null,\"p99\":null,"
 			   "\"p99_9\":null,\"max\":null,\"mean\":null");
@@ -297,13 +413,38 @@ static void json_stage(FILE *f, const char *sep, const char *name, const char *l
 	fprintf(f, "}");
 }
 
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void json_string(FILE *f, const char *str)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
 void lat_stats__json(struct lat_stats *s, FILE *f)
+{
+	lat_stats__json_error(s, f, NULL);
+}
+
+void lat_stats__json_error(struct lat_stats *s, FILE *f, const char *error)
 {
 	const struct lat_counters *c = &s->c;
 
 	fprintf(f, "{\"clock\":\"CLOCK_MONOTONIC\",\"exchange_clock\":\"CLOCK_REALTIME_MS\","
-		   "\"unit\":\"us\",\"elapsed_s\":%.3f,",
+		   "\"unit\":\"us\",\"elapsed_s\":%.3f,\"error\":",
 		(double)(lat_stats_now_ns() - s->start_ns) / 1e9);
+	if (error)
+		json_string(f, error);
+	else
+		fputs("null", f);
+	fputc(',', f);
 	fprintf(f, "\"counters\":{\"msgs\":%llu,\"bytes\":%llu,\"drops\":%llu,\"fast\":%llu,"
 		   "\"shadow\":%llu,\"xdp\":{",
 		(unsigned long long)c->msgs, (unsigned long long)c->bytes,
@@ -312,7 +453,7 @@ void lat_stats__json(struct lat_stats *s, FILE *f)
 	for (int i = 0; i < FX_CNT__MAX; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", xdp_names[i],
 			(unsigned long long)c->xdp[i]);
-	fprintf(f, "}},\"stages\":{");
+	fprintf(f, "}},\"exchange_implausible\":%llu,\"stages\":{", (unsigned long long)s->implausible);
 	for (int i = 0; i < LAT_ST__MAX; i++) {
 		json_stage(f, i ? "," : "", stages[i].name, stages[i].label, combined(s, i),
 			   s->negative[i]);

@@ -7,13 +7,16 @@
  * program's bpf_ktime_get_ns() and user-space clock_gettime(CLOCK_MONOTONIC)
  * are the same clock, and feedsim's "ts_ns" is too when it runs on the same
  * host (the veth test topology), which is what makes send->handler a true
- * end-to-end figure. The exchange's event time E is CLOCK_REALTIME in ms on
- * another machine: "exchange->us" is kept apart, is only as good as the two
- * hosts' clock synchronisation (negative deltas are counted, not recorded)
- * and has 1 ms resolution. */
+ * end-to-end figure. The exchange's event time E is CLOCK_REALTIME in ms (or
+ * us, when asked for) on another machine: the exchange rows (E -> arrival,
+ * E -> handler) are kept apart, are only as good as the two hosts' clock
+ * synchronisation (negative deltas are counted, not recorded; deltas over
+ * an hour are counted as implausible) and have E's resolution. */
 #ifndef FEEDRX_LAT_STATS_H
 #define FEEDRX_LAT_STATS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,7 +44,8 @@ enum lat_stage {
 	LAT_ST_FRAME_HANDLER,
 	LAT_ST_RX,             /* first stamped point -> handler: time inside feedrx */
 	LAT_ST_E2E,            /* send_ns -> handler */
-	LAT_ST_EXCHANGE,       /* E (realtime ms) -> real_ns at handler */
+	LAT_ST_EXCHANGE,       /* exchange event time -> handler (realtime, two clocks) */
+	LAT_ST_EXCH_ARRIVAL,   /* exchange event time -> first rx stamp (two clocks) */
 	LAT_ST__MAX,
 };
 
@@ -52,8 +56,18 @@ struct lat_stamps {
 	uint64_t send_ns;         /* feedsim "ts_ns" (CLOCK_MONOTONIC, same host) */
 	uint64_t at[LAT_PT__MAX]; /* CLOCK_MONOTONIC ns */
 	uint64_t event_ms;        /* exchange "E" (CLOCK_REALTIME ms) */
+	uint64_t event_ns;        /* the same in ns, any unit (lat_stats_epoch_ns);
+				   * used instead of event_ms when set */
 	uint64_t real_ns;         /* CLOCK_REALTIME ns when the handler ran */
 };
+
+/* An exchange time in ms, us or ns since the epoch (told apart by size, as
+ * venues send any of them) in ns; 0 for a value that is not an epoch time
+ * of this century. */
+uint64_t lat_stats_epoch_ns(uint64_t v);
+/* Exchange times further than this from the local clock are not recorded
+ * (counted as "implausible"): not an epoch time, or a clock that is off. */
+#define LAT_STATS_EXCH_MAX_NS (3600ull * 1000000000ull)
 
 /* Cumulative counters, plain numbers the caller keeps current. */
 struct lat_counters {
@@ -71,6 +85,11 @@ struct lat_stats {
 	uint64_t start_ns;        /* CLOCK_MONOTONIC at new/init */
 	uint64_t last_ns;         /* at the last live line */
 	uint64_t negative[LAT_ST__MAX]; /* deltas < 0: clock trouble, not recorded */
+	uint64_t implausible;     /* exchange times over LAT_STATS_EXCH_MAX_NS off */
+	/* The kernel path alone (--mode kernel, or auto without XDP): it has no
+	 * arrival stamp and no fast path, so the reports leave out what it does
+	 * not measure instead of showing zeros. */
+	bool kernel_only;
 	struct lat_hist win[LAT_ST__MAX];   /* since the last live line */
 	struct lat_hist total[LAT_ST__MAX]; /* everything rolled in from windows */
 	struct lat_hist scratch;            /* total + window, for the reports */
@@ -98,6 +117,11 @@ const char *lat_stats_stage_label(enum lat_stage st);
  * of the window, drops, fast/shadow deliveries. Then rolls the window into
  * the total and starts a new one. _at takes the CLOCK_MONOTONIC time. */
 void lat_stats__live_line(struct lat_stats *s, FILE *f);
+/* The same line into buf (no newline, truncated to size - 1): its length,
+ * 0 (nothing rolled) when the last line is less than half a second old.
+ * Rolls the window like the two above. LAT_STATS_LIVE_MAX always fits. */
+#define LAT_STATS_LIVE_MAX 512
+size_t lat_stats__live_format(struct lat_stats *s, char *buf, size_t size, uint64_t now_ns);
 void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns);
 
 /* Table of every stage (count, p50, p90, p99, p99.9, max in us) plus the
@@ -105,6 +129,16 @@ void lat_stats__live_line_at(struct lat_stats *s, FILE *f, uint64_t now_ns);
 void lat_stats__summary(struct lat_stats *s, FILE *f);
 /* The same as one JSON object (latencies in us, null when a stage is empty). */
 void lat_stats__json(struct lat_stats *s, FILE *f);
+/* The same with "error": the line the run ended with, or null (error NULL:
+ * a clean end). A run that failed before measuring anything still writes
+ * its file, with zero counts and the reason. */
+void lat_stats__json_error(struct lat_stats *s, FILE *f, const char *error);
+
+/* Everything recorded for one stage so far (the running total and the
+ * window not yet rolled), in s->scratch: valid until the next call. */
+const struct lat_hist *lat_stats__combined(struct lat_stats *s, enum lat_stage st);
+/* Name of an XDP program counter (enum fx_counter): "steered", ... */
+const char *lat_stats_xdp_name(int counter);
 
 /* Monotonic now in ns (CLOCK_MONOTONIC), for callers stamping points. */
 uint64_t lat_stats_now_ns(void);

@@ -35,6 +35,10 @@ struct venue {
 				 size_t cap);
 	/* Bytes per stream a request needs beyond subscribe_base. */
 	size_t subscribe_per_stream, subscribe_base;
+	/* Whether a URL path (with its query) names streams: 1 yes, 0 it names
+	 * none (nothing arrives without a subscription), -1 cannot tell.
+	 * Optional (NULL: cannot tell). */
+	int (*url_streams)(const char *path);
 	/* Whether a message is the reply to request id. */
 	enum venue_reply (*classify)(const uint8_t *p, size_t n, unsigned id);
 
@@ -47,6 +51,11 @@ struct venue {
 	 * (CLOCK_REALTIME ms) and feedsim's send time (CLOCK_MONOTONIC ns);
 	 * 0 when absent. */
 	uint64_t (*scan_event_ms)(const uint8_t *p, size_t n);
+	/* A URL query parameter that makes the exchange send its times in a
+	 * finer unit than ms ("timeUnit=MICROSECOND"), or NULL. feedrx adds it
+	 * when it measures latency; scan_event_ms then returns that unit and
+	 * lat_stats_epoch_ns tells the units apart by size. */
+	const char *precise_time_query;
 	uint64_t (*scan_send_ns)(const uint8_t *p, size_t n);
 	/* The stream a message names (a combined-stream envelope): its length
 	 * and *name into p, or 0. */

@@ -1,32 +1,51 @@
 /* venue_binance — Binance's public market-data streams, spot
  * (wss://stream.binance.com:9443) and USD-M futures
- * (wss://fstream.binance.com): stream names and the SUBSCRIBE request and
- * its reply (subscribe.c), message parsing (feed_parse.c), and where the
- * times are. The two differ in their REST endpoints and in the depth
- * continuity rule (futures chain "pu"), not in anything used here yet. */
+ * (wss://fstream.binance.com), as venue tables: stream names and the
+ * SUBSCRIBE request and its reply (binance_subscribe.c), message parsing
+ * (binance_parse.c), and where the times are. The two differ in their REST
+ * endpoints and in the depth continuity rule (futures chain "pu"), not in
+ * anything used here yet. */
 #include "venue.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "feed/feed_parse.h"
-#include "kernel/subscribe.h"
+#include "binance_parse.h"
+#include "binance_subscribe.h"
 
-static enum venue_reply binance_classify(const uint8_t *p, size_t n, unsigned id)
+static enum venue_reply venue_binance_classify(const uint8_t *p, size_t n, unsigned id)
 {
-	switch (subscribe_classify(p, n, id)) {
-	case SUBSCRIBE_OK:
+	switch (binance_subscribe_classify(p, n, id)) {
+	case BINANCE_SUB_OK:
 		return VENUE_REPLY_OK;
-	case SUBSCRIBE_ERROR:
+	case BINANCE_SUB_ERROR:
 		return VENUE_REPLY_ERROR;
 	default:
 		return VENUE_DATA;
 	}
 }
 
+/* /ws/<stream> and /stream?streams=<a>/<b> name streams; /ws and /stream
+ * alone carry nothing until a SUBSCRIBE. */
+static int venue_binance_url_streams(const char *path)
+{
+	size_t n = strcspn(path, "?");
+	const char *q = path[n] ? path + n + 1 : NULL;
+
+	if ((n == 3 && !strncmp(path, "/ws", 3)) || (n == 4 && !strncmp(path, "/ws/", 4)))
+		return 0;
+	if (n > 4 && !strncmp(path, "/ws/", 4))
+		return 1;
+	if ((n == 7 && !strncmp(path, "/stream", 7)) || (n == 8 && !strncmp(path, "/stream/", 8))) {
+		for (const char *p = q; p && *p; p += strcspn(p, "&"), p += *p == '&')
+			if (!strncmp(p, "streams=", 8) && p[8] && p[8] != '&')
+				return 1;
+		return 0;
+	}
+	return -1;
+}
+
 /* Combined streams come as {"stream":"<name>","data":{...}}, the name first. */
-static size_t binance_scan_stream(const uint8_t *p, size_t n, const char **name)
+static size_t venue_binance_scan_stream(const uint8_t *p, size_t n, const char **name)
 {
 	static const char pre[] = "{\"stream\":\"";
 	const size_t k = sizeof(pre) - 1;
@@ -41,41 +60,44 @@ static size_t binance_scan_stream(const uint8_t *p, size_t n, const char **name)
 	return (size_t)(q - (p + k));
 }
 
-static int binance_parser_new(void **out)
+static int venue_binance_parser_new(void **out)
 {
-	struct feed_parser *p;
-	int r = feed_parser__new(&p, 4096, 1024);
+	struct binance_parser *p;
+	int r = binance_parser__new(&p, 4096, 1024);
 
 	*out = p;
 	return r;
 }
 
-static void binance_parser_free(void *parser)
+static void venue_binance_parser_free(void *parser)
 {
-	feed_parser__free(parser);
+	binance_parser__free(parser);
 }
 
-static int binance_parse(void *parser, const uint8_t *p, size_t n, struct feed_msg *m)
+static int venue_binance_parse(void *parser, const uint8_t *p, size_t n, struct feed_msg *m)
 {
-	return feed_parse(parser, (const char *)p, n, m);
+	return binance_parse(parser, (const char *)p, n, m);
 }
 
-#define BINANCE_COMMON                                                                     \
-	.stream_ok = subscribe_stream_ok, .subscribe_request = subscribe_request,          \
-	.subscribe_per_stream = 3, .subscribe_base = 64, .classify = binance_classify,    \
-	.idle_timeout = 60, .scan_event_ms = feed_scan_event_ms,                          \
-	.scan_send_ns = feed_scan_ts_ns, .scan_stream = binance_scan_stream,              \
-	.parser_new = binance_parser_new, .parser_free = binance_parser_free,             \
-	.parse = binance_parse
+#define VENUE_BINANCE_COMMON                                                               \
+	.stream_ok = binance_stream_ok, .subscribe_request = binance_subscribe_request,    \
+	.subscribe_per_stream = 3, .subscribe_base = 64, .classify = venue_binance_classify, \
+	.url_streams = venue_binance_url_streams,                                          \
+	.idle_timeout = 60, .scan_event_ms = binance_scan_event_ms,                        \
+	.scan_send_ns = binance_scan_ts_ns, .scan_stream = venue_binance_scan_stream,      \
+	.parser_new = venue_binance_parser_new, .parser_free = venue_binance_parser_free,  \
+	.parse = venue_binance_parse
 
 const struct venue venue_binance = {
     .name = "binance",
     .help = "Binance spot streams (default)",
-    BINANCE_COMMON,
+    VENUE_BINANCE_COMMON,
+    /* spot streams take it (E and T in us); USD-M futures do not */
+    .precise_time_query = "timeUnit=MICROSECOND",
 };
 
 const struct venue venue_binance_usdm = {
     .name = "binance-usdm",
     .help = "Binance USD-M futures streams",
-    BINANCE_COMMON,
+    VENUE_BINANCE_COMMON,
 };

@@ -4,7 +4,7 @@
  * and against a PROT_NONE guard page), and thousands of seeded random
  * mutations that must never crash or break the output's invariants. */
 #include "check.h"
-#include "feed/feed_parse.h"
+#include "venue/binance_parse.h"
 
 #include <stdint.h>
 #include <sys/mman.h>
@@ -15,7 +15,7 @@
 
 static struct json_tok toks[NTOKS];
 static struct feed_level levels[NLEVELS];
-static struct feed_parser P;
+static struct binance_parser P;
 static struct feed_msg M;
 
 static const char TRADE[] =
@@ -47,7 +47,7 @@ static const char *const samples[] = { TRADE, AGG, BOOK, DEPTH, ENVELOPE, REPLY,
 
 static int parse(const char *s)
 {
-	return feed_parse(&P, s, strlen(s), &M);
+	return binance_parse(&P, s, strlen(s), &M);
 }
 
 static int str_is(struct feed_str s, const char *want)
@@ -130,21 +130,21 @@ static void depth_update(void)
 
 static void depth_level_capacity(void)
 {
-	struct feed_parser small;
+	struct binance_parser small;
 	struct feed_level lv[5];
 	const char *five = "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"S\",\"U\":1,\"u\":2,"
 			   "\"b\":[[\"1\",\"1\"],[\"2\",\"1\"],[\"3\",\"1\"]],"
 			   "\"a\":[[\"4\",\"1\"],[\"5\",\"1\"]]}";
 
-	feed_parser__init(&small, toks, NTOKS, lv, 5);
-	CHECK(feed_parse(&small, five, strlen(five), &M) == 0);
+	binance_parser__init(&small, toks, NTOKS, lv, 5);
+	CHECK(binance_parse(&small, five, strlen(five), &M) == 0);
 	CHECK(M.n_bids == 3 && M.n_asks == 2 && M.asks[1].price == 5 * FEED_SCALE);
-	feed_parser__init(&small, toks, NTOKS, lv, 4);
-	CHECK(feed_parse(&small, five, strlen(five), &M) == FEED_ERR_LEVELS);
-	feed_parser__init(&small, toks, NTOKS, lv, 2);
-	CHECK(feed_parse(&small, five, strlen(five), &M) == FEED_ERR_LEVELS);
-	feed_parser__init(&small, toks, NTOKS, lv, 0);
-	CHECK(feed_parse(&small, five, strlen(five), &M) == FEED_ERR_LEVELS);
+	binance_parser__init(&small, toks, NTOKS, lv, 4);
+	CHECK(binance_parse(&small, five, strlen(five), &M) == BINANCE_E_LEVELS);
+	binance_parser__init(&small, toks, NTOKS, lv, 2);
+	CHECK(binance_parse(&small, five, strlen(five), &M) == BINANCE_E_LEVELS);
+	binance_parser__init(&small, toks, NTOKS, lv, 0);
+	CHECK(binance_parse(&small, five, strlen(five), &M) == BINANCE_E_LEVELS);
 }
 
 static void envelope(void)
@@ -164,8 +164,8 @@ static void envelope(void)
 	/* no envelope inside an envelope */
 	REQUIRE(parse("{\"stream\":\"a\",\"data\":{\"stream\":\"b\",\"data\":{}}}") == 0);
 	CHECK(M.type == FEED_MSG_UNKNOWN);
-	CHECK(parse("{\"stream\":\"a\",\"data\":[1]}") == FEED_ERR_NOT_OBJECT);
-	CHECK(parse("{\"stream\":1,\"data\":{}}") == FEED_ERR_TYPE);
+	CHECK(parse("{\"stream\":\"a\",\"data\":[1]}") == BINANCE_E_NOT_OBJECT);
+	CHECK(parse("{\"stream\":1,\"data\":{}}") == BINANCE_E_TYPE);
 }
 
 static void replies(void)
@@ -184,8 +184,8 @@ static void replies(void)
 	CHECK((M.fields & FEED_F_ID_STR) && !(M.fields & FEED_F_ID));
 	REQUIRE(parse("{\"result\":{\"a\":[]},\"id\":null}") == 0);
 	CHECK(str_is(M.result, "{\"a\":[]}") && !(M.fields & (FEED_F_ID | FEED_F_ID_STR)));
-	CHECK(parse("{\"result\":null,\"id\":true}") == FEED_ERR_TYPE);
-	CHECK(parse("{\"result\":null,\"id\":-1}") == FEED_ERR_RANGE);
+	CHECK(parse("{\"result\":null,\"id\":true}") == BINANCE_E_TYPE);
+	CHECK(parse("{\"result\":null,\"id\":-1}") == BINANCE_E_RANGE);
 
 	REQUIRE(parse(ERROR_REPLY) == 0);
 	CHECK(M.type == FEED_MSG_ERROR_REPLY);
@@ -193,14 +193,14 @@ static void replies(void)
 	CHECK(str_is(M.err_msg, "Invalid symbol: \\\"FOO\\\"")); /* raw, escapes kept */
 	REQUIRE(parse("{\"error\":{\"code\":2,\"msg\":\"Invalid request\"},\"id\":null}") == 0);
 	CHECK(M.type == FEED_MSG_ERROR_REPLY && M.err_code == 2);
-	CHECK(parse("{\"error\":\"bad\",\"id\":1}") == FEED_ERR_NOT_OBJECT);
-	CHECK(parse("{\"error\":{\"msg\":\"x\"},\"id\":1}") == FEED_ERR_MISSING);
-	CHECK(parse("{\"error\":{\"code\":\"2\",\"msg\":\"x\"}}") == FEED_ERR_TYPE);
+	CHECK(parse("{\"error\":\"bad\",\"id\":1}") == BINANCE_E_NOT_OBJECT);
+	CHECK(parse("{\"error\":{\"msg\":\"x\"},\"id\":1}") == BINANCE_E_MISSING);
+	CHECK(parse("{\"error\":{\"code\":\"2\",\"msg\":\"x\"}}") == BINANCE_E_TYPE);
 	CHECK(parse("{\"error\":{\"code\":-9223372036854775808,\"msg\":\"\"}}") == 0);
 	CHECK(M.err_code == INT64_MIN);
 	CHECK(parse("{\"error\":{\"code\":-9223372036854775809,\"msg\":\"\"}}") ==
-	      FEED_ERR_RANGE);
-	CHECK(parse("{\"error\":{\"code\":9223372036854775808,\"msg\":\"\"}}") == FEED_ERR_RANGE);
+	      BINANCE_E_RANGE);
+	CHECK(parse("{\"error\":{\"code\":9223372036854775808,\"msg\":\"\"}}") == BINANCE_E_RANGE);
 }
 
 static void unknown_types(void)
@@ -215,7 +215,7 @@ static void unknown_types(void)
 	/* bookTicker shape needs all six fields */
 	REQUIRE(parse("{\"u\":1,\"s\":\"S\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\"}") == 0);
 	CHECK(M.type == FEED_MSG_UNKNOWN);
-	CHECK(parse("{\"e\":5}") == FEED_ERR_TYPE);
+	CHECK(parse("{\"e\":5}") == BINANCE_E_TYPE);
 }
 
 static void duplicate_keys_last_wins(void)
@@ -249,29 +249,29 @@ static void decimals(void)
 		{ "0000000000000000000000000001", 0, 100000000 },
 		{ "92233720368.54775807", 0, INT64_MAX },
 		{ "-92233720368.54775807", 0, -INT64_MAX },
-		{ "92233720368.54775808", FEED_ERR_DECIMAL, 0 },
-		{ "92233720369", FEED_ERR_DECIMAL, 0 },
-		{ "184467440737.09551616", FEED_ERR_DECIMAL, 0 },
-		{ "99999999999999999999999", FEED_ERR_DECIMAL, 0 },
-		{ "1.123456789", FEED_ERR_DECIMAL, 0 },
-		{ "1.000000000", FEED_ERR_DECIMAL, 0 }, /* 9 places even if zero */
-		{ "", FEED_ERR_DECIMAL, 0 },
-		{ "-", FEED_ERR_DECIMAL, 0 },
-		{ ".5", FEED_ERR_DECIMAL, 0 },
-		{ "1.", FEED_ERR_DECIMAL, 0 },
-		{ "1..2", FEED_ERR_DECIMAL, 0 },
-		{ "1.2.3", FEED_ERR_DECIMAL, 0 },
-		{ "+1", FEED_ERR_DECIMAL, 0 },
-		{ " 1", FEED_ERR_DECIMAL, 0 },
-		{ "1 ", FEED_ERR_DECIMAL, 0 },
-		{ "1e5", FEED_ERR_DECIMAL, 0 },
-		{ "0x10", FEED_ERR_DECIMAL, 0 },
-		{ "--1", FEED_ERR_DECIMAL, 0 },
-		{ "1,5", FEED_ERR_DECIMAL, 0 },
+		{ "92233720368.54775808", BINANCE_E_DECIMAL, 0 },
+		{ "92233720369", BINANCE_E_DECIMAL, 0 },
+		{ "184467440737.09551616", BINANCE_E_DECIMAL, 0 },
+		{ "99999999999999999999999", BINANCE_E_DECIMAL, 0 },
+		{ "1.123456789", BINANCE_E_DECIMAL, 0 },
+		{ "1.000000000", BINANCE_E_DECIMAL, 0 }, /* 9 places even if zero */
+		{ "", BINANCE_E_DECIMAL, 0 },
+		{ "-", BINANCE_E_DECIMAL, 0 },
+		{ ".5", BINANCE_E_DECIMAL, 0 },
+		{ "1.", BINANCE_E_DECIMAL, 0 },
+		{ "1..2", BINANCE_E_DECIMAL, 0 },
+		{ "1.2.3", BINANCE_E_DECIMAL, 0 },
+		{ "+1", BINANCE_E_DECIMAL, 0 },
+		{ " 1", BINANCE_E_DECIMAL, 0 },
+		{ "1 ", BINANCE_E_DECIMAL, 0 },
+		{ "1e5", BINANCE_E_DECIMAL, 0 },
+		{ "0x10", BINANCE_E_DECIMAL, 0 },
+		{ "--1", BINANCE_E_DECIMAL, 0 },
+		{ "1,5", BINANCE_E_DECIMAL, 0 },
 	};
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int64_t v = 12345;
-		int rc = feed_parse_decimal(cases[i].s, strlen(cases[i].s), &v);
+		int rc = feed_decimal_parse(cases[i].s, strlen(cases[i].s), &v);
 		CHECKF(rc == cases[i].rc, "\"%s\": rc %d", cases[i].s, rc);
 		if (!cases[i].rc)
 			CHECKF(v == cases[i].v, "\"%s\": %lld", cases[i].s, (long long)v);
@@ -280,8 +280,8 @@ static void decimals(void)
 	}
 	/* length, not NUL, ends the string */
 	int64_t v;
-	CHECK(feed_parse_decimal("12.5xyz", 4, &v) == 0 && v == 1250000000);
-	CHECK(feed_parse_decimal("12.5", 3, &v) == FEED_ERR_DECIMAL); /* "12." */
+	CHECK(feed_decimal_parse("12.5xyz", 4, &v) == 0 && v == 1250000000);
+	CHECK(feed_decimal_parse("12.5", 3, &v) == BINANCE_E_DECIMAL); /* "12." */
 }
 
 static void malformed_table(void)
@@ -290,99 +290,99 @@ static void malformed_table(void)
 		const char *s;
 		int rc;
 	} cases[] = {
-		{ "", FEED_ERR_TRUNCATED },
-		{ "   \n", FEED_ERR_TRUNCATED },
-		{ "{", FEED_ERR_TRUNCATED },
-		{ "{\"a\"", FEED_ERR_TRUNCATED },
-		{ "{\"a\":", FEED_ERR_TRUNCATED },
-		{ "{\"a\":\"\\u00", FEED_ERR_TRUNCATED },
-		{ "{\"a\":tr", FEED_ERR_TRUNCATED },
-		{ "{\"a\":-", FEED_ERR_TRUNCATED },
-		{ "{\"a\":1e+", FEED_ERR_TRUNCATED },
-		{ "[1,2]", FEED_ERR_NOT_OBJECT },
-		{ "42", FEED_ERR_NOT_OBJECT },
-		{ "\"x\"", FEED_ERR_NOT_OBJECT },
-		{ "null", FEED_ERR_NOT_OBJECT },
-		{ "}", FEED_ERR_SYNTAX },
-		{ "{\"a\":1,}", FEED_ERR_SYNTAX },
-		{ "{,}", FEED_ERR_SYNTAX },
-		{ "{\"a\":[1,]}", FEED_ERR_SYNTAX },
-		{ "{\"a\":[,1]}", FEED_ERR_SYNTAX },
-		{ "{\"a\" 1}", FEED_ERR_SYNTAX },
-		{ "{\"a\"::1}", FEED_ERR_SYNTAX },
-		{ "{a:1}", FEED_ERR_SYNTAX },
-		{ "{'a':1}", FEED_ERR_SYNTAX },
-		{ "{\"a\":1 \"b\":2}", FEED_ERR_SYNTAX },
-		{ "{\"a\":[1}", FEED_ERR_SYNTAX },
-		{ "{\"a\":{\"b\":1]}", FEED_ERR_SYNTAX },
-		{ "{\"a\":01}", FEED_ERR_SYNTAX },
-		{ "{\"a\":tru}", FEED_ERR_SYNTAX },
-		{ "{\"a\":True}", FEED_ERR_SYNTAX },
-		{ "{\"a\":nul1}", FEED_ERR_SYNTAX },
-		{ "{\"a\":truex}", FEED_ERR_SYNTAX },
-		{ "{\"a\":+1}", FEED_ERR_SYNTAX },
-		{ "{\"a\":.5}", FEED_ERR_SYNTAX },
-		{ "{\"a\":NaN}", FEED_ERR_SYNTAX },
-		{ "{\"a\":1.}", FEED_ERR_NUMBER },
-		{ "{\"a\":-}", FEED_ERR_NUMBER },
-		{ "{\"a\":-x}", FEED_ERR_NUMBER },
-		{ "{\"a\":1e}", FEED_ERR_NUMBER },
-		{ "{\"a\":1.e5}", FEED_ERR_NUMBER },
-		{ "{\"a\":\"\\x\"}", FEED_ERR_ESCAPE },
-		{ "{\"a\":\"\\u12G4\"}", FEED_ERR_ESCAPE },
-		{ "{\"a\":\"\\U1234\"}", FEED_ERR_ESCAPE },
-		{ "{\"a\":\"tab\there\"}", FEED_ERR_STRING },
-		{ "{\"a\":\"line\nbreak\"}", FEED_ERR_STRING },
-		{ "{\"a\":1} x", FEED_ERR_TRAILING },
-		{ "{\"a\":1}{}", FEED_ERR_TRAILING },
-		{ "{\"a\":1},", FEED_ERR_TRAILING },
+		{ "", BINANCE_E_TRUNCATED },
+		{ "   \n", BINANCE_E_TRUNCATED },
+		{ "{", BINANCE_E_TRUNCATED },
+		{ "{\"a\"", BINANCE_E_TRUNCATED },
+		{ "{\"a\":", BINANCE_E_TRUNCATED },
+		{ "{\"a\":\"\\u00", BINANCE_E_TRUNCATED },
+		{ "{\"a\":tr", BINANCE_E_TRUNCATED },
+		{ "{\"a\":-", BINANCE_E_TRUNCATED },
+		{ "{\"a\":1e+", BINANCE_E_TRUNCATED },
+		{ "[1,2]", BINANCE_E_NOT_OBJECT },
+		{ "42", BINANCE_E_NOT_OBJECT },
+		{ "\"x\"", BINANCE_E_NOT_OBJECT },
+		{ "null", BINANCE_E_NOT_OBJECT },
+		{ "}", BINANCE_E_SYNTAX },
+		{ "{\"a\":1,}", BINANCE_E_SYNTAX },
+		{ "{,}", BINANCE_E_SYNTAX },
+		{ "{\"a\":[1,]}", BINANCE_E_SYNTAX },
+		{ "{\"a\":[,1]}", BINANCE_E_SYNTAX },
+		{ "{\"a\" 1}", BINANCE_E_SYNTAX },
+		{ "{\"a\"::1}", BINANCE_E_SYNTAX },
+		{ "{a:1}", BINANCE_E_SYNTAX },
+		{ "{'a':1}", BINANCE_E_SYNTAX },
+		{ "{\"a\":1 \"b\":2}", BINANCE_E_SYNTAX },
+		{ "{\"a\":[1}", BINANCE_E_SYNTAX },
+		{ "{\"a\":{\"b\":1]}", BINANCE_E_SYNTAX },
+		{ "{\"a\":01}", BINANCE_E_SYNTAX },
+		{ "{\"a\":tru}", BINANCE_E_SYNTAX },
+		{ "{\"a\":True}", BINANCE_E_SYNTAX },
+		{ "{\"a\":nul1}", BINANCE_E_SYNTAX },
+		{ "{\"a\":truex}", BINANCE_E_SYNTAX },
+		{ "{\"a\":+1}", BINANCE_E_SYNTAX },
+		{ "{\"a\":.5}", BINANCE_E_SYNTAX },
+		{ "{\"a\":NaN}", BINANCE_E_SYNTAX },
+		{ "{\"a\":1.}", BINANCE_E_NUMBER },
+		{ "{\"a\":-}", BINANCE_E_NUMBER },
+		{ "{\"a\":-x}", BINANCE_E_NUMBER },
+		{ "{\"a\":1e}", BINANCE_E_NUMBER },
+		{ "{\"a\":1.e5}", BINANCE_E_NUMBER },
+		{ "{\"a\":\"\\x\"}", BINANCE_E_ESCAPE },
+		{ "{\"a\":\"\\u12G4\"}", BINANCE_E_ESCAPE },
+		{ "{\"a\":\"\\U1234\"}", BINANCE_E_ESCAPE },
+		{ "{\"a\":\"tab\there\"}", BINANCE_E_STRING },
+		{ "{\"a\":\"line\nbreak\"}", BINANCE_E_STRING },
+		{ "{\"a\":1} x", BINANCE_E_TRAILING },
+		{ "{\"a\":1}{}", BINANCE_E_TRAILING },
+		{ "{\"a\":1},", BINANCE_E_TRAILING },
 		/* valid JSON, invalid message */
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":-1,\"p\":\"1\",\"q\":\"1\",\"T\":1,"
-		  "\"m\":true}", FEED_ERR_RANGE },
+		  "\"m\":true}", BINANCE_E_RANGE },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":18446744073709551616,\"p\":\"1\","
-		  "\"q\":\"1\",\"T\":1,\"m\":true}", FEED_ERR_RANGE },
+		  "\"q\":\"1\",\"T\":1,\"m\":true}", BINANCE_E_RANGE },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":1.5,\"p\":\"1\",\"q\":\"1\",\"T\":1,"
-		  "\"m\":true}", FEED_ERR_TYPE },
+		  "\"m\":true}", BINANCE_E_TYPE },
 		{ "{\"e\":\"trade\",\"E\":1e3,\"s\":\"S\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"T\":1,"
-		  "\"m\":true}", FEED_ERR_TYPE },
+		  "\"m\":true}", BINANCE_E_TYPE },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":\"1\",\"p\":\"1\",\"q\":\"1\","
-		  "\"T\":1,\"m\":true}", FEED_ERR_TYPE },
+		  "\"T\":1,\"m\":true}", BINANCE_E_TYPE },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":1,\"p\":1.5,\"q\":\"1\",\"T\":1,"
-		  "\"m\":true}", FEED_ERR_TYPE },
+		  "\"m\":true}", BINANCE_E_TYPE },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":1,\"p\":\"1.123456789\",\"q\":\"1\","
-		  "\"T\":1,\"m\":true}", FEED_ERR_DECIMAL },
+		  "\"T\":1,\"m\":true}", BINANCE_E_DECIMAL },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"T\":1,"
-		  "\"m\":1}", FEED_ERR_TYPE },
+		  "\"m\":1}", BINANCE_E_TYPE },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"T\":1,"
-		  "\"m\":true,\"M\":null}", FEED_ERR_TYPE },
+		  "\"m\":true,\"M\":null}", BINANCE_E_TYPE },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":7,\"t\":1,\"p\":\"1\",\"q\":\"1\",\"T\":1,"
-		  "\"m\":true}", FEED_ERR_TYPE },
+		  "\"m\":true}", BINANCE_E_TYPE },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"BTC\\u0055SDT\",\"t\":1,\"p\":\"1\",\"q\":\"1\","
-		  "\"T\":1,\"m\":true}", FEED_ERR_TYPE },
+		  "\"T\":1,\"m\":true}", BINANCE_E_TYPE },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":1,\"p\":\"1\",\"T\":1,\"m\":true}",
-		  FEED_ERR_MISSING },
+		  BINANCE_E_MISSING },
 		{ "{\"e\":\"trade\",\"E\":1,\"s\":\"S\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"T\":1,"
-		  "\"m\":true,\"ts_ns\":-5}", FEED_ERR_RANGE },
+		  "\"m\":true,\"ts_ns\":-5}", BINANCE_E_RANGE },
 		{ "{\"e\":\"aggTrade\",\"E\":1,\"s\":\"S\",\"a\":1,\"p\":\"1\",\"q\":\"1\",\"f\":1,"
-		  "\"T\":1,\"m\":true}", FEED_ERR_MISSING },
+		  "\"T\":1,\"m\":true}", BINANCE_E_MISSING },
 		{ "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"S\",\"U\":1,\"u\":2,\"b\":[]}",
-		  FEED_ERR_MISSING },
+		  BINANCE_E_MISSING },
 		{ "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"S\",\"U\":1,\"u\":2,\"b\":{},\"a\":[]}",
-		  FEED_ERR_TYPE },
+		  BINANCE_E_TYPE },
 		{ "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"S\",\"U\":1,\"u\":2,\"b\":[\"1\"],"
-		  "\"a\":[]}", FEED_ERR_TYPE },
+		  "\"a\":[]}", BINANCE_E_TYPE },
 		{ "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"S\",\"U\":1,\"u\":2,"
-		  "\"b\":[[\"1\",\"2\",\"3\"]],\"a\":[]}", FEED_ERR_TYPE },
+		  "\"b\":[[\"1\",\"2\",\"3\"]],\"a\":[]}", BINANCE_E_TYPE },
 		{ "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"S\",\"U\":1,\"u\":2,"
-		  "\"b\":[[\"1\"]],\"a\":[]}", FEED_ERR_TYPE },
+		  "\"b\":[[\"1\"]],\"a\":[]}", BINANCE_E_TYPE },
 		{ "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"S\",\"U\":1,\"u\":2,"
-		  "\"b\":[[[\"1\"],\"2\"]],\"a\":[]}", FEED_ERR_TYPE },
+		  "\"b\":[[[\"1\"],\"2\"]],\"a\":[]}", BINANCE_E_TYPE },
 		{ "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"S\",\"U\":1,\"u\":2,"
-		  "\"b\":[[\"1\",2]],\"a\":[]}", FEED_ERR_TYPE },
+		  "\"b\":[[\"1\",2]],\"a\":[]}", BINANCE_E_TYPE },
 		{ "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"S\",\"U\":1,\"u\":2,"
-		  "\"b\":[[\"1\",\"x\"]],\"a\":[]}", FEED_ERR_DECIMAL },
+		  "\"b\":[[\"1\",\"x\"]],\"a\":[]}", BINANCE_E_DECIMAL },
 		{ "{\"u\":1,\"s\":\"S\",\"b\":\"1\",\"B\":\"2\",\"a\":\"3\",\"A\":4}",
-		  FEED_ERR_TYPE },
+		  BINANCE_E_TYPE },
 	};
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc = parse(cases[i].s);
@@ -401,8 +401,8 @@ static void nul_bytes(void)
 	static const char in_string[] = "{\"s\":\"a\0b\"}";
 	static const char outside[] = "{\"a\":1\0}";
 
-	CHECK(feed_parse(&P, in_string, sizeof(in_string) - 1, &M) == FEED_ERR_STRING);
-	CHECK(feed_parse(&P, outside, sizeof(outside) - 1, &M) == FEED_ERR_SYNTAX);
+	CHECK(binance_parse(&P, in_string, sizeof(in_string) - 1, &M) == BINANCE_E_STRING);
+	CHECK(binance_parse(&P, outside, sizeof(outside) - 1, &M) == BINANCE_E_SYNTAX);
 }
 
 static void nesting_limit(void)
@@ -427,24 +427,24 @@ static void nesting_limit(void)
 		buf[n++] = ']';
 	buf[n++] = '}';
 	buf[n] = 0;
-	CHECK(parse(buf) == FEED_ERR_DEPTH);
+	CHECK(parse(buf) == BINANCE_E_DEPTH);
 	/* deep garbage that never closes fails the same way, not by recursion */
 	memset(buf, '[', 200);
-	CHECK(feed_parse(&P, buf, 200, &M) == FEED_ERR_DEPTH);
+	CHECK(binance_parse(&P, buf, 200, &M) == BINANCE_E_DEPTH);
 }
 
 static void token_limit(void)
 {
-	struct feed_parser small;
+	struct binance_parser small;
 	int n = json_tokenize(TRADE, strlen(TRADE), toks, NTOKS);
 
 	REQUIRE(n > 0);
-	feed_parser__init(&small, toks, (uint32_t)n, levels, NLEVELS);
-	CHECK(feed_parse(&small, TRADE, strlen(TRADE), &M) == 0);
-	feed_parser__init(&small, toks, (uint32_t)n - 1, levels, NLEVELS);
-	CHECK(feed_parse(&small, TRADE, strlen(TRADE), &M) == FEED_ERR_TOKENS);
-	feed_parser__init(&small, toks, 0, levels, NLEVELS);
-	CHECK(feed_parse(&small, TRADE, strlen(TRADE), &M) == FEED_ERR_TOKENS);
+	binance_parser__init(&small, toks, (uint32_t)n, levels, NLEVELS);
+	CHECK(binance_parse(&small, TRADE, strlen(TRADE), &M) == 0);
+	binance_parser__init(&small, toks, (uint32_t)n - 1, levels, NLEVELS);
+	CHECK(binance_parse(&small, TRADE, strlen(TRADE), &M) == BINANCE_E_TOKENS);
+	binance_parser__init(&small, toks, 0, levels, NLEVELS);
+	CHECK(binance_parse(&small, TRADE, strlen(TRADE), &M) == BINANCE_E_TOKENS);
 	fprintf(stderr, "trade message: %zu bytes, %d tokens\n", strlen(TRADE), n);
 }
 
@@ -454,7 +454,7 @@ static void strerror_all(void)
 		const char *s = fx_strerror(o ? -(FX_E_FEED_BASE + o) : 0);
 		CHECK(s && *s);
 	}
-	CHECK(!strcmp(fx_strerror(FEED_ERR_TRUNCATED),
+	CHECK(!strcmp(fx_strerror(BINANCE_E_TRUNCATED),
 		      "JSON truncated: input ends inside a value"));
 	CHECK(strstr(fx_strerror(-(FX_E_FEED_BASE + 99)), "unknown") != NULL);
 	CHECK(strstr(fx_strerror(1), "unknown") != NULL);
@@ -467,7 +467,7 @@ static int parse_exact(const char *s, size_t len, struct feed_msg *m)
 	if (!b)
 		abort();
 	memcpy(b, s, len);
-	int rc = feed_parse(&P, b, len, m);
+	int rc = binance_parse(&P, b, len, m);
 	/* pointers into the input must stay inside it */
 	if (rc == 0) {
 		const struct feed_str *strs[] = { &m->stream, &m->event, &m->symbol, &m->result,
@@ -490,7 +490,7 @@ static void every_truncation_prefix(void)
 		CHECKF(parse_exact(samples[k], len, &M) == 0, "sample %u whole", k);
 		for (size_t n = 0; n < len; n++) {
 			int rc = parse_exact(samples[k], n, &M);
-			CHECKF(rc == FEED_ERR_TRUNCATED, "sample %u prefix %zu: %d", k, n, rc);
+			CHECKF(rc == BINANCE_E_TRUNCATED, "sample %u prefix %zu: %d", k, n, rc);
 		}
 	}
 }
@@ -510,8 +510,8 @@ static void guard_page(void)
 		size_t len = strlen(samples[k]);
 		for (size_t n = 0; n <= len; n++) {
 			memcpy(end - n, samples[k], n);
-			int rc = feed_parse(&P, end - n, n, &M);
-			CHECKF(n == len ? rc == 0 : rc == FEED_ERR_TRUNCATED, "sample %u len %zu", k,
+			int rc = binance_parse(&P, end - n, n, &M);
+			CHECKF(n == len ? rc == 0 : rc == BINANCE_E_TRUNCATED, "sample %u len %zu", k,
 			       n);
 		}
 	}
@@ -599,14 +599,14 @@ static void random_mutations(void)
 
 static void new_and_free(void)
 {
-	struct feed_parser *p;
-	feed_parser__new(&p, 64, 8);
+	struct binance_parser *p;
+	binance_parser__new(&p, 64, 8);
 
 	REQUIRE(p);
 	CHECK(p->ntoks == 64 && p->nlevels == 8);
-	CHECK(feed_parse(p, DEPTH, strlen(DEPTH), &M) == 0 && M.n_bids == 3);
-	feed_parser__free(p);
-	feed_parser__free(NULL);
+	CHECK(binance_parse(p, DEPTH, strlen(DEPTH), &M) == 0 && M.n_bids == 3);
+	binance_parser__free(p);
+	binance_parser__free(NULL);
 }
 
 /* The scans agree with the parser on real messages and miss nothing else. */
@@ -619,26 +619,63 @@ static void scans_agree_with_parse(void)
 			  "\"E\":5,\"s\":\"X\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"T\":1,"
 			  "\"m\":true,\"M\":true,\"ts_ns\":42}}";
 
-	CHECK(feed_scan_ts_ns((const uint8_t *)t, strlen(t)) == 987654321);
-	CHECK(feed_scan_event_ms((const uint8_t *)t, strlen(t)) == 1700000000123ull);
-	CHECK(feed_scan_ts_ns((const uint8_t *)env, strlen(env)) == 42);
-	CHECK(feed_scan_event_ms((const uint8_t *)env, strlen(env)) == 5);
-	CHECK(feed_scan_ts_ns((const uint8_t *)"{}", 2) == 0);
-	CHECK(feed_scan_ts_ns((const uint8_t *)"", 0) == 0);
-	CHECK(feed_scan_event_ms((const uint8_t *)"{\"u\":1}", 7) == 0);
+	CHECK(binance_scan_ts_ns((const uint8_t *)t, strlen(t)) == 987654321);
+	CHECK(binance_scan_event_ms((const uint8_t *)t, strlen(t)) == 1700000000123ull);
+	CHECK(binance_scan_ts_ns((const uint8_t *)env, strlen(env)) == 42);
+	CHECK(binance_scan_event_ms((const uint8_t *)env, strlen(env)) == 5);
+	CHECK(binance_scan_ts_ns((const uint8_t *)"{}", 2) == 0);
+	CHECK(binance_scan_ts_ns((const uint8_t *)"", 0) == 0);
+	CHECK(binance_scan_event_ms((const uint8_t *)"{\"u\":1}", 7) == 0);
 	for (size_t n = 0; n < strlen(t); n++) { /* never reads past n */
 		uint8_t *c = malloc(n ? n : 1);
 		memcpy(c, t, n);
-		(void)feed_scan_ts_ns(c, n);
-		(void)feed_scan_event_ms(c, n);
+		(void)binance_scan_ts_ns(c, n);
+		(void)binance_scan_event_ms(c, n);
 		free(c);
 	}
+}
+
+/* The scans read nothing past n, however short the message: every prefix
+ * of real messages (and keys cut anywhere) ends against a PROT_NONE page,
+ * as a 1-byte text frame ends a full TLS record's plaintext buffer. */
+static void scans_guard_page(void)
+{
+	static const char *in[] = {
+		"1", "{", "\"", "\"ts_ns\":", "\"ts_ns\":7", "\"E\":", "\"E\":12", "\"ts_n",
+		("{\"e\":\"trade\",\"E\":1700000000123,\"s\":\"BTCUSDT\",\"t\":1,"
+		 "\"p\":\"1.0\",\"q\":\"2.0\",\"T\":1,\"m\":true,\"M\":true,\"ts_ns\":987654321}"),
+	};
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	REQUIRE(map != MAP_FAILED);
+	REQUIRE(mprotect(map + pg, (size_t)pg, PROT_NONE) == 0);
+	uint8_t *end = map + pg;
+	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
+		size_t len = strlen(in[k]);
+		for (size_t n = 0; n <= len; n++) {
+			memcpy(end - n, in[k], n);
+			(void)binance_scan_ts_ns(end - n, n);
+			(void)binance_scan_event_ms(end - n, n);
+		}
+	}
+	memcpy(end - 10, "\"ts_ns\":42", 10);
+	CHECK(binance_scan_ts_ns(end - 10, 10) == 42);
+	memcpy(end - 6, "\"E\":12", 6);
+	CHECK(binance_scan_event_ms(end - 6, 6) == 12);
+	/* "E" ending exactly at byte 64 is inside "the first 64" */
+	memset(end - 70, ' ', 60);
+	memcpy(end - 10, "\"E\":123456", 10);
+	CHECK(binance_scan_event_ms(end - 70, 70) == 123456);
+	munmap(map, (size_t)pg * 2);
 }
 
 int main(void)
 {
 	RUN(scans_agree_with_parse);
-	feed_parser__init(&P, toks, NTOKS, levels, NLEVELS);
+	RUN(scans_guard_page);
+	binance_parser__init(&P, toks, NTOKS, levels, NLEVELS);
 	RUN(trade);
 	RUN(agg_trade);
 	RUN(book_ticker);

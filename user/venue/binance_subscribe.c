@@ -1,11 +1,12 @@
-/* subscribe — SUBSCRIBE request and reply recognition (see subscribe.h). */
-#include "subscribe.h"
+/* binance_subscribe — Binance's SUBSCRIBE request and the recognition of its
+ * reply (see binance_subscribe.h). */
+#include "binance_subscribe.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-bool subscribe_stream_ok(const char *s)
+bool binance_stream_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -17,7 +18,7 @@ bool subscribe_stream_ok(const char *s)
 	return true;
 }
 
-int subscribe_request(const char *const *streams, size_t n, unsigned id, char *out, size_t cap)
+int binance_subscribe_request(const char *const *streams, size_t n, unsigned id, char *out, size_t cap)
 {
 	size_t len = 0;
 	int r;
@@ -27,7 +28,7 @@ int subscribe_request(const char *const *streams, size_t n, unsigned id, char *o
 		return -ENOSPC;
 	len = (size_t)r;
 	for (size_t i = 0; i < n; i++) {
-		if (!subscribe_stream_ok(streams[i]))
+		if (!binance_stream_ok(streams[i]))
 			return -EINVAL;
 		r = snprintf(out + len, cap - len, "%s\"%s\"", i ? "," : "", streams[i]);
 		if (r < 0 || (size_t)r >= cap - len)
@@ -41,18 +42,18 @@ int subscribe_request(const char *const *streams, size_t n, unsigned id, char *o
 }
 
 /* A tiny JSON cursor: just enough to walk the top level of one object. */
-struct subscribe__cur {
+struct binance_subscribe__cur {
 	const uint8_t *p, *end;
 };
 
-static void subscribe__ws(struct subscribe__cur *c)
+static void binance_subscribe__ws(struct binance_subscribe__cur *c)
 {
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
 		c->p++;
 }
 
 /* Skip a string starting at '"'; s and n get its raw contents. */
-static bool subscribe__string(struct subscribe__cur *c, const uint8_t **s, size_t *n)
+static bool binance_subscribe__string(struct binance_subscribe__cur *c, const uint8_t **s, size_t *n)
 {
 	const uint8_t *start;
 
@@ -72,14 +73,14 @@ static bool subscribe__string(struct subscribe__cur *c, const uint8_t **s, size_
 	return true;
 }
 
-static bool subscribe__is_ws(uint8_t ch)
+static bool binance_subscribe__is_ws(uint8_t ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
 }
 
 /* Skip one value: a string, an object or array (nesting counted, strings
  * inside skipped whole), or a scalar (number, true, false, null). */
-static bool subscribe__value(struct subscribe__cur *c)
+static bool binance_subscribe__value(struct binance_subscribe__cur *c)
 {
 	const uint8_t *s, *start = c->p;
 	size_t n, depth = 0;
@@ -87,12 +88,12 @@ static bool subscribe__value(struct subscribe__cur *c)
 	if (c->p >= c->end)
 		return false;
 	if (*c->p == '"')
-		return subscribe__string(c, &s, &n);
+		return binance_subscribe__string(c, &s, &n);
 	if (*c->p == '{' || *c->p == '[') {
 		while (c->p < c->end) {
 			uint8_t ch = *c->p;
 			if (ch == '"') {
-				if (!subscribe__string(c, &s, &n))
+				if (!binance_subscribe__string(c, &s, &n))
 					return false;
 				continue;
 			}
@@ -107,13 +108,13 @@ static bool subscribe__value(struct subscribe__cur *c)
 		return false;
 	}
 	while (c->p < c->end && *c->p != ',' && *c->p != '}' && *c->p != ']' &&
-	       !subscribe__is_ws(*c->p))
+	       !binance_subscribe__is_ws(*c->p))
 		c->p++;
 	return c->p > start;
 }
 
 /* A decimal that equals id exactly. */
-static bool subscribe__id_is(const uint8_t *v, size_t n, unsigned id)
+static bool binance_subscribe__id_is(const uint8_t *v, size_t n, unsigned id)
 {
 	unsigned long long x = 0;
 
@@ -127,54 +128,54 @@ static bool subscribe__id_is(const uint8_t *v, size_t n, unsigned id)
 	return x == id;
 }
 
-enum subscribe_reply subscribe_classify(const uint8_t *p, size_t n, unsigned id)
+enum binance_sub_reply binance_subscribe_classify(const uint8_t *p, size_t n, unsigned id)
 {
-	struct subscribe__cur c = {p, p + n};
+	struct binance_subscribe__cur c = {p, p + n};
 	bool id_ok = false, result = false, error = false;
 
-	subscribe__ws(&c);
+	binance_subscribe__ws(&c);
 	if (c.p >= c.end || *c.p != '{')
-		return SUBSCRIBE_NOT_REPLY;
+		return BINANCE_SUB_DATA;
 	c.p++;
-	subscribe__ws(&c);
+	binance_subscribe__ws(&c);
 	for (bool first = true;; first = false) {
 		const uint8_t *k, *v;
 		size_t kn;
 
-		subscribe__ws(&c);
+		binance_subscribe__ws(&c);
 		if (first && c.p < c.end && *c.p == '}')
 			break; /* {} */
-		if (!subscribe__string(&c, &k, &kn))
-			return SUBSCRIBE_NOT_REPLY;
-		subscribe__ws(&c);
+		if (!binance_subscribe__string(&c, &k, &kn))
+			return BINANCE_SUB_DATA;
+		binance_subscribe__ws(&c);
 		if (c.p >= c.end || *c.p != ':')
-			return SUBSCRIBE_NOT_REPLY;
+			return BINANCE_SUB_DATA;
 		c.p++;
-		subscribe__ws(&c);
+		binance_subscribe__ws(&c);
 		v = c.p;
-		if (!subscribe__value(&c))
-			return SUBSCRIBE_NOT_REPLY;
+		if (!binance_subscribe__value(&c))
+			return BINANCE_SUB_DATA;
 		if (kn == 2 && memcmp(k, "id", 2) == 0)
-			id_ok = subscribe__id_is(v, (size_t)(c.p - v), id);
+			id_ok = binance_subscribe__id_is(v, (size_t)(c.p - v), id);
 		else if (kn == 6 && memcmp(k, "result", 6) == 0) {
 			result = true;
 		} else if (kn == 5 && memcmp(k, "error", 5) == 0) {
 			error = true;
 		}
-		subscribe__ws(&c);
+		binance_subscribe__ws(&c);
 		if (c.p < c.end && *c.p == ',') {
 			c.p++;
 			continue;
 		}
 		if (c.p < c.end && *c.p == '}')
 			break;
-		return SUBSCRIBE_NOT_REPLY;
+		return BINANCE_SUB_DATA;
 	}
 	c.p++;
-	subscribe__ws(&c);
+	binance_subscribe__ws(&c);
 	if (c.p != c.end || !id_ok)
-		return SUBSCRIBE_NOT_REPLY;
+		return BINANCE_SUB_DATA;
 	if (error)
-		return SUBSCRIBE_ERROR;
-	return result ? SUBSCRIBE_OK : SUBSCRIBE_NOT_REPLY;
+		return BINANCE_SUB_ERROR;
+	return result ? BINANCE_SUB_OK : BINANCE_SUB_DATA;
 }

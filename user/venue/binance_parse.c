@@ -1,73 +1,13 @@
-/* feed_parse — the Binance message decoder on top of proto/json's
- * tokenizer. Nothing here allocates except feed_parser__new at set-up. */
-#include "feed_parse.h"
+/* binance_parse — the Binance message decoder on top of proto/json's
+ * tokenizer. Nothing here allocates except binance_parser__new at set-up. */
+#include "binance_parse.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *feed_msg_type_name(enum feed_msg_type t)
-{
-	switch (t) {
-	case FEED_MSG_UNKNOWN: return "unknown";
-	case FEED_MSG_TRADE: return "trade";
-	case FEED_MSG_AGG_TRADE: return "aggTrade";
-	case FEED_MSG_BOOK_TICKER: return "bookTicker";
-	case FEED_MSG_DEPTH: return "depthUpdate";
-	case FEED_MSG_REPLY: return "reply";
-	case FEED_MSG_ERROR_REPLY: return "error_reply";
-	}
-	return "?";
-}
-
-static inline int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* ------------------------------------------------------------------ */
 /* Field values                                                        */
-
-static const uint64_t pow10_u64[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
-					10000000, 100000000 };
-
-int feed_parse_decimal(const char *s, size_t len, int64_t *out)
-{
-	size_t i = 0;
-	uint64_t v = 0;
-	int neg = 0, frac = -1; /* digits after '.', -1 before it */
-
-	if (i < len && s[i] == '-') {
-		neg = 1;
-		i++;
-	}
-	if (i == len || !is_digit(s[i]))
-		return FEED_ERR_DECIMAL;
-	/* up to 19 digits cannot overflow a u64: check overflow per digit
-	 * only for longer strings */
-	int careful = len - i > 19;
-	for (; i < len; i++) {
-		char c = s[i];
-		if (is_digit(c)) {
-			if (frac >= 0 && ++frac > 8)
-				return FEED_ERR_DECIMAL;
-			if (!careful)
-				v = v * 10 + (uint64_t)(c - '0');
-			else if (__builtin_mul_overflow(v, 10, &v) ||
-				 __builtin_add_overflow(v, (uint64_t)(c - '0'), &v))
-				return FEED_ERR_DECIMAL;
-		} else if (c == '.' && frac < 0 && i + 1 < len) {
-			frac = 0;
-		} else {
-			return FEED_ERR_DECIMAL;
-		}
-	}
-	if (__builtin_mul_overflow(v, pow10_u64[8 - (frac < 0 ? 0 : frac)], &v) ||
-	    v > (uint64_t)INT64_MAX)
-		return FEED_ERR_DECIMAL;
-	*out = neg ? -(int64_t)v : (int64_t)v;
-	return 0;
-}
 
 static int get_i64(const char *js, const struct json_tok *t, int64_t *out)
 {
@@ -75,13 +15,13 @@ static int get_i64(const char *js, const struct json_tok *t, int64_t *out)
 	int neg = (t->flags & JSON_TOKF_NEG) != 0;
 
 	if (t->type != JSON_TOK_NUMBER || !(t->flags & JSON_TOKF_INT))
-		return FEED_ERR_TYPE;
+		return BINANCE_E_TYPE;
 	for (uint32_t k = neg; k < t->len; k++)
 		if (__builtin_mul_overflow(v, 10, &v) ||
 		    __builtin_add_overflow(v, (uint64_t)(js[t->start + k] - '0'), &v))
-			return FEED_ERR_RANGE;
+			return BINANCE_E_RANGE;
 	if (v > (uint64_t)INT64_MAX + neg)
-		return FEED_ERR_RANGE;
+		return BINANCE_E_RANGE;
 	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
 	return 0;
 }
@@ -89,8 +29,8 @@ static int get_i64(const char *js, const struct json_tok *t, int64_t *out)
 static int get_dec(const char *js, const struct json_tok *t, int64_t *out)
 {
 	if (t->type != JSON_TOK_STRING)
-		return FEED_ERR_TYPE;
-	return feed_parse_decimal(js + t->start, t->len, out);
+		return BINANCE_E_TYPE;
+	return feed_decimal_parse(js + t->start, t->len, out);
 }
 
 static int get_bool(const struct json_tok *t, bool *out)
@@ -100,7 +40,7 @@ static int get_bool(const struct json_tok *t, bool *out)
 	else if (t->type == JSON_TOK_FALSE)
 		*out = false;
 	else
-		return FEED_ERR_TYPE;
+		return BINANCE_E_TYPE;
 	return 0;
 }
 
@@ -109,7 +49,7 @@ static int get_bool(const struct json_tok *t, bool *out)
 static int get_ident(const char *js, const struct json_tok *t, struct feed_str *out)
 {
 	if (t->type != JSON_TOK_STRING || (t->flags & JSON_TOKF_ESCAPED))
-		return FEED_ERR_TYPE;
+		return BINANCE_E_TYPE;
 	out->ptr = js + t->start;
 	out->len = t->len;
 	return 0;
@@ -118,7 +58,7 @@ static int get_ident(const char *js, const struct json_tok *t, struct feed_str *
 static int get_str(const char *js, const struct json_tok *t, struct feed_str *out)
 {
 	if (t->type != JSON_TOK_STRING)
-		return FEED_ERR_TYPE;
+		return BINANCE_E_TYPE;
 	out->ptr = js + t->start;
 	out->len = t->len;
 	return 0;
@@ -231,28 +171,28 @@ struct ctx {
 static int need_u64(const struct ctx *c, int f, uint64_t *out)
 {
 	if (!c->slot[f])
-		return FEED_ERR_MISSING;
+		return BINANCE_E_MISSING;
 	return json_u64(c->js, &c->toks[c->slot[f]], out);
 }
 
 static int need_dec(const struct ctx *c, int f, int64_t *out)
 {
 	if (!c->slot[f])
-		return FEED_ERR_MISSING;
+		return BINANCE_E_MISSING;
 	return get_dec(c->js, &c->toks[c->slot[f]], out);
 }
 
 static int need_bool(const struct ctx *c, int f, bool *out)
 {
 	if (!c->slot[f])
-		return FEED_ERR_MISSING;
+		return BINANCE_E_MISSING;
 	return get_bool(&c->toks[c->slot[f]], out);
 }
 
 static int need_symbol(const struct ctx *c)
 {
 	if (!c->slot[F_s])
-		return FEED_ERR_MISSING;
+		return BINANCE_E_MISSING;
 	return get_ident(c->js, &c->toks[c->slot[F_s]], &c->m->symbol);
 }
 
@@ -319,14 +259,14 @@ static int parse_levels(const struct ctx *c, uint32_t arr, struct feed_level *le
 	const struct json_tok *a = &toks[arr];
 
 	if (a->type != JSON_TOK_ARRAY)
-		return FEED_ERR_TYPE;
+		return BINANCE_E_TYPE;
 	if (a->size > cap - *used)
-		return FEED_ERR_LEVELS;
+		return BINANCE_E_LEVELS;
 	uint32_t k = arr + 1;
 	for (uint32_t i = 0; i < a->size; i++) {
 		const struct json_tok *lv = &toks[k];
 		if (lv->type != JSON_TOK_ARRAY || lv->size != 2)
-			return FEED_ERR_TYPE;
+			return BINANCE_E_TYPE;
 		struct feed_level *out = &levels[*used + i];
 		TRY(get_dec(c->js, &toks[k + 1], &out->price));
 		/* price was a string (get_dec checked), so qty is the next token */
@@ -338,7 +278,7 @@ static int parse_levels(const struct ctx *c, uint32_t arr, struct feed_level *le
 	return 0;
 }
 
-static int parse_depth(const struct ctx *c, struct feed_parser *p)
+static int parse_depth(const struct ctx *c, struct binance_parser *p)
 {
 	struct feed_msg *m = c->m;
 	uint32_t used = 0;
@@ -348,7 +288,7 @@ static int parse_depth(const struct ctx *c, struct feed_parser *p)
 	TRY(need_u64(c, F_U, &m->first_id));
 	TRY(need_u64(c, F_u, &m->last_id));
 	if (!c->slot[F_b] || !c->slot[F_a])
-		return FEED_ERR_MISSING;
+		return BINANCE_E_MISSING;
 	TRY(parse_levels(c, c->slot[F_b], p->levels, p->nlevels, &used, &m->n_bids));
 	TRY(parse_levels(c, c->slot[F_a], p->levels, p->nlevels, &used, &m->n_asks));
 	m->bids = p->levels;
@@ -378,7 +318,7 @@ static int reply_id(const struct ctx *c)
 	case JSON_TOK_NULL:
 		return 0;
 	}
-	return FEED_ERR_TYPE;
+	return BINANCE_E_TYPE;
 }
 
 static int parse_error_reply(const struct ctx *c)
@@ -387,10 +327,10 @@ static int parse_error_reply(const struct ctx *c)
 	uint32_t e = c->slot[F_ERROR];
 
 	if (c->toks[e].type != JSON_TOK_OBJECT)
-		return FEED_ERR_NOT_OBJECT;
+		return BINANCE_E_NOT_OBJECT;
 	collect(c->js, c->toks, e, eslot);
 	if (!eslot[F_CODE] || !eslot[F_MSG])
-		return FEED_ERR_MISSING;
+		return BINANCE_E_MISSING;
 	TRY(get_i64(c->js, &c->toks[eslot[F_CODE]], &c->m->err_code));
 	TRY(get_str(c->js, &c->toks[eslot[F_MSG]], &c->m->err_msg));
 	TRY(reply_id(c));
@@ -398,7 +338,7 @@ static int parse_error_reply(const struct ctx *c)
 	return 0;
 }
 
-static int parse_object(struct feed_parser *p, const char *js, uint32_t obj, struct feed_msg *m,
+static int parse_object(struct binance_parser *p, const char *js, uint32_t obj, struct feed_msg *m,
 			int in_envelope)
 {
 	uint32_t slot[F__MAX];
@@ -409,7 +349,7 @@ static int parse_object(struct feed_parser *p, const char *js, uint32_t obj, str
 	if (!in_envelope && slot[F_STREAM] && slot[F_DATA]) {
 		TRY(get_ident(js, &p->toks[slot[F_STREAM]], &m->stream));
 		if (p->toks[slot[F_DATA]].type != JSON_TOK_OBJECT)
-			return FEED_ERR_NOT_OBJECT;
+			return BINANCE_E_NOT_OBJECT;
 		m->fields |= FEED_F_STREAM;
 		return parse_object(p, js, slot[F_DATA], m, 1);
 	}
@@ -453,21 +393,21 @@ static int parse_object(struct feed_parser *p, const char *js, uint32_t obj, str
 	return 0;
 }
 
-int feed_parse(struct feed_parser *p, const char *buf, size_t len, struct feed_msg *m)
+int binance_parse(struct binance_parser *p, const char *buf, size_t len, struct feed_msg *m)
 {
 	memset(m, 0, sizeof(*m));
 	int n = json_tokenize(buf, len, p->toks, p->ntoks);
 	if (n < 0)
 		return n;
 	if (p->toks[0].type != JSON_TOK_OBJECT)
-		return FEED_ERR_NOT_OBJECT;
+		return BINANCE_E_NOT_OBJECT;
 	int rc = parse_object(p, buf, 0, m, 0);
 	if (rc)
 		m->type = FEED_MSG_UNKNOWN;
 	return rc;
 }
 
-void feed_parser__init(struct feed_parser *p, struct json_tok *toks, uint32_t ntoks,
+void binance_parser__init(struct binance_parser *p, struct json_tok *toks, uint32_t ntoks,
 		       struct feed_level *levels, uint32_t nlevels)
 {
 	p->toks = toks;
@@ -476,14 +416,14 @@ void feed_parser__init(struct feed_parser *p, struct json_tok *toks, uint32_t nt
 	p->nlevels = nlevels;
 }
 
-int feed_parser__new(struct feed_parser **out, uint32_t ntoks, uint32_t nlevels)
+int binance_parser__new(struct binance_parser **out, uint32_t ntoks, uint32_t nlevels)
 {
-	struct feed_parser *p = calloc(1, sizeof(*p));
+	struct binance_parser *p = calloc(1, sizeof(*p));
 
 	*out = NULL;
 	if (!p)
 		goto err;
-	feed_parser__init(p, calloc(ntoks ? ntoks : 1, sizeof(struct json_tok)), ntoks,
+	binance_parser__init(p, calloc(ntoks ? ntoks : 1, sizeof(struct json_tok)), ntoks,
 			  calloc(nlevels ? nlevels : 1, sizeof(struct feed_level)), nlevels);
 	if (!p->toks || !p->levels)
 		goto err_arrays;
@@ -498,7 +438,7 @@ err:
 	return -ENOMEM;
 }
 
-void feed_parser__free(struct feed_parser *p)
+void binance_parser__free(struct binance_parser *p)
 {
 	if (!p)
 		return;
@@ -507,16 +447,20 @@ void feed_parser__free(struct feed_parser *p)
 	free(p);
 }
 
-/* ---- timestamps without a parse (see feed_parse.h) ---- */
+/* ---- timestamps without a parse (see binance_parse.h) ---- */
 
 /* feedsim's send time: the last field of a data object, "ts_ns":<digits>. */
-uint64_t feed_scan_ts_ns(const uint8_t *p, size_t n)
+uint64_t binance_scan_ts_ns(const uint8_t *p, size_t n)
 {
 	static const char key[] = "\"ts_ns\":";
 	size_t klen = sizeof(key) - 1, i, lo = n > 64 ? n - 64 : 0;
 	uint64_t v = 0;
 
-	for (i = n >= klen ? n - klen : 0; i + 1 > lo; i--) {
+	/* a message shorter than the key cannot hold it, and the key is
+	 * compared whole: it must fit in p[i, n) */
+	if (n < klen)
+		return 0;
+	for (i = n - klen; i + 1 > lo; i--) {
 		if (memcmp(p + i, key, klen) == 0) {
 			for (i += klen; i < n && p[i] >= '0' && p[i] <= '9'; i++)
 				v = v * 10 + (uint64_t)(p[i] - '0');
@@ -529,12 +473,13 @@ uint64_t feed_scan_ts_ns(const uint8_t *p, size_t n)
 }
 
 /* The exchange's event time "E" (ms): Binance puts it near the start. */
-uint64_t feed_scan_event_ms(const uint8_t *p, size_t n)
+uint64_t binance_scan_event_ms(const uint8_t *p, size_t n)
 {
 	size_t i, lim = n < 64 ? n : 64;
 	uint64_t v = 0;
 
-	for (i = 0; i + 4 < lim; i++) {
+	/* p[i .. i + 3] must lie inside the first lim bytes */
+	for (i = 0; i + 4 <= lim; i++) {
 		if (p[i] == '"' && p[i + 1] == 'E' && p[i + 2] == '"' && p[i + 3] == ':') {
 			for (i += 4; i < n && p[i] >= '0' && p[i] <= '9'; i++)
 				v = v * 10 + (uint64_t)(p[i] - '0');

@@ -1,0 +1,44 @@
+/* feedrx.h — the public interface of libfeedrx, for programs that embed the
+ * receiver (as user/feedrx.c does) or use its parts. Installed with the
+ * headers below under $(includedir)/feedrx/; `pkg-config --cflags feedrx`
+ * puts that folder on the include path, so a program writes
+ * `#include <feedrx.h>`.
+ *
+ * Public, and what each is for:
+ *   core/fx_err.h, core/fx_log.h   errors (0/negative, fx_strerror) and the log
+ *                                  handler every library message goes through
+ *   link/feed_link.h               one exchange connection, delivered exactly
+ *                                  once across the fast and kernel paths
+ *   link/link_kconn.h, kernel/kconn.h, kernel/tls_client.h, kernel/url.h
+ *                                  the real transport and its options
+ *   fast/fastpath.h                the XDP fast path's options and counters
+ *   sink/sink.h, venue/venue.h     where messages go; exchange dialects
+ *   feed/feed_msg.h, feed/order_book.h  typed events and order books
+ *   venue/binance_parse.h, proto/json.h  Binance messages into typed events
+ *   stats/lat_stats.h, stats/lat_hist.h, stats/metrics.h
+ *                                  latency per stage, histograms, the
+ *                                  Prometheus endpoint
+ *   feedrx_bpf.h                   the BPF <-> user contract (XDP counters)
+ * Everything else in the source tree is internal and may change. */
+#ifndef FEEDRX_H
+#define FEEDRX_H
+
+#include "core/fx_err.h"
+#include "core/fx_log.h"
+#include "fast/fastpath.h"
+#include "feed/feed_msg.h"
+#include "feed/order_book.h"
+#include "kernel/kconn.h"
+#include "kernel/url.h"
+#include "link/feed_link.h"
+#include "link/link_kconn.h"
+#include "link/link_transport.h"
+#include "proto/json.h"
+#include "sink/sink.h"
+#include "stats/lat_hist.h"
+#include "stats/lat_stats.h"
+#include "stats/metrics.h"
+#include "venue/binance_parse.h"
+#include "venue/venue.h"
+
+#endif
