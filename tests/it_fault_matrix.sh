@@ -272,7 +272,7 @@ for how in fin rst; do
   resets=$(nstat_delta "$TMP/$n.rx0" "$TMP/$n.rx1" TcpEstabResets)
   e=$(errline $n)
   got=$(wc -l <"$TMP/$n.out")
-  report $n "$got of $N lines, receiver's TcpEstabResets +$resets: $e; sim: $(grep -m1 cutting "$TMP/$n.sim")"
+  report $n "$got of $N lines, receiver's TcpEstabResets +$resets: $e; sim: $(grep -m1 ": cut " "$TMP/$n.sim")"
   if [[ $how == fin ]]; then
     # everything was written before the FIN: all of it arrives
     ok=$([[ $got -eq $N && $e == *"closed by the server"* ]] && exact $n && echo 1)
@@ -280,7 +280,7 @@ for how in fin rst; do
     # the RST discards what was unsent: an exact prefix
     ok=$([[ $resets -ge 1 && $e == *"reset by peer"* ]] && is_prefix $n && echo 1)
   fi
-  if [[ $RC -ne 0 && $(wc -l <<<"$e") -eq 1 && -n $ok ]] && grep -q "cutting .* with ${how^^}" "$TMP/$n.sim"
+  if [[ $RC -ne 0 && $(wc -l <<<"$e") -eq 1 && -n $ok ]] && grep -Eq ": cut ${how} after [0-9]+ messages" "$TMP/$n.sim"
   then pass $n
   else fail $n "rc=$RC, $got lines, resets $resets: $(tr '\n' '|' <<<"$e")"; fi
 done

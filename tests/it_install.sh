@@ -186,7 +186,7 @@ fi
 for cap in bpf perfmon; do
   as_nobody "${setcaps/,+$cap/}" --mode xdp --count 10 >/dev/null 2>"$TMP/no$cap.err"
   rc=$?
-  if [[ $rc -eq 1 ]] && grep -q -- '--mode xdp: cannot attach' "$TMP/no$cap.err"; then
+  if [[ $rc -eq 1 ]] && grep -Eq -- "--mode xdp: (cannot attach|missing capability CAP_${cap^^})" "$TMP/no$cap.err"; then
     pass "service_caps_${cap}_needed"
   else
     fail "service_caps_${cap}_needed" "without CAP_${cap^^}: exit $rc: $(grep -m2 feedrx: "$TMP/no$cap.err" | tr '\n' ' ')"

@@ -80,7 +80,7 @@ done
 if sim ux_auto_user_fallback --count 3; then
   rx_user ux_auto_user_fallback --mode auto "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade"
   one_line ux_auto_user_fallback 0 \
-    '^feedrx: XDP fast path unavailable \(.*needs CAP_BPF(, CAP_PERFMON)? and CAP_NET_ADMIN.*\); using the kernel path$'
+    '^feedrx: XDP fast path unavailable \(.*(needs CAP_BPF(, CAP_PERFMON)? and CAP_NET_ADMIN|missing capability CAP_[A-Z_]+ \(XDP needs CAP_BPF).*\); using the kernel path$'
   sim_stop
 fi
 # --stats after a connection error: the error only; the JSON says it
