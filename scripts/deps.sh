@@ -8,6 +8,7 @@ PKGS=(
   libbpf-dev libxdp-dev libelf-dev zlib1g-dev libev-dev libwslay-dev
   libssl-dev openssl libnghttp2-dev node-llhttp linux-libc-dev
   iproute2 ethtool nftables iputils-ping procps kmod psmisc
+  libc-ares-dev nats-server libnats-dev
   tinyproxy python3 python3-websockets coreutils
   time gnuplot-nox help2man man-db
 )
@@ -28,5 +29,5 @@ echo "feedrx: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >&2
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-# tinyproxy's package starts a system service; the tests run their own.
-if command -v systemctl >/dev/null 2>&1; then systemctl disable --now tinyproxy >/dev/null 2>&1 || true; fi
+# tinyproxy's and nats-server's packages start system services; the tests run their own.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now tinyproxy nats-server >/dev/null 2>&1 || true; fi
