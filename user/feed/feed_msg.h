@@ -40,7 +40,8 @@ struct feed_level {
 #define FEED_F_BEST_MATCH (1u << 4) /* M */
 #define FEED_F_ID (1u << 5)         /* id numeric (replies) */
 #define FEED_F_ID_STR (1u << 6)     /* id a string (replies) */
-#define FEED_F_PREV_ID (1u << 7)    /* depth "pu" (futures) */
+#define FEED_F_PREV_ID (1u << 7)    /* depth "pu" (futures); OKX prevSeqId */
+#define FEED_F_SNAPSHOT (1u << 8)   /* depth: a whole book sent in the stream (OKX, Bybit), not a diff */
 
 struct feed_msg {
 	enum feed_msg_type type;

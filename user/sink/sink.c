@@ -62,6 +62,28 @@ int feed_sink__message(struct feed_sink *s, const struct feed_link_msg *m)
 	return r;
 }
 
+int feed_sink__event(struct feed_sink *s, const struct feed_event *e)
+{
+	int r;
+
+	if (!s->ops->event)
+		return s->err;
+	s->events++;
+	if (s->err)
+		return s->err;
+	r = s->ops->event(s, e);
+	if (r)
+		s->err = r;
+	else
+		s->dirty = true;
+	return r;
+}
+
+bool feed_sink__wants_events(const struct feed_sink *s)
+{
+	return s->ops->event != NULL;
+}
+
 int feed_sink__flush(struct feed_sink *s)
 {
 	int r;

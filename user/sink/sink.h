@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct feed_link_msg;
+struct feed_event;
 struct venue;
 struct feed_sink;
 
@@ -28,8 +29,13 @@ struct feed_sink_ops {
 	const char *help; /* one line for --help */
 	/* Set up s->priv (everything a message needs, allocated here). */
 	int (*open)(struct feed_sink *s, const struct feed_sink_conf *c);
-	/* One message. 0 or a negative code (the sink is then failed). */
+	/* One message. 0 or a negative code (the sink is then failed).
+	 * NULL: the sink takes only normalized events. */
 	int (*message)(struct feed_sink *s, const struct feed_link_msg *m);
+	/* One normalized event (feed/feed_event.h). NULL: the sink takes only
+	 * messages. A sink with an event op makes feedrx parse every message
+	 * and keep the books, so the events exist. */
+	int (*event)(struct feed_sink *s, const struct feed_event *e);
 	/* Push out what is buffered. 0 or a negative code. */
 	int (*flush)(struct feed_sink *s);
 	void (*close)(struct feed_sink *s);
@@ -41,6 +47,7 @@ struct feed_sink {
 	int err;          /* the first error (negative code), sticky */
 	bool dirty;       /* messages since the last flush */
 	uint64_t messages, bytes;
+	uint64_t events; /* normalized events handed to the event op */
 };
 
 /* The built-in sinks, NULL-terminated; the first is the default. */
@@ -56,6 +63,11 @@ int feed_sink__open(struct feed_sink **out, const struct feed_sink_ops *ops,
 		    const struct feed_sink_conf *c);
 /* One message: 0, or the (sticky) negative code of the first failure. */
 int feed_sink__message(struct feed_sink *s, const struct feed_link_msg *m);
+/* One event: 0, or the sticky negative code (a sink without an event op
+ * ignores it). */
+int feed_sink__event(struct feed_sink *s, const struct feed_event *e);
+/* Whether the sink takes events. */
+bool feed_sink__wants_events(const struct feed_sink *s);
 /* 0, or the sticky negative code. */
 int feed_sink__flush(struct feed_sink *s);
 /* Flush is the caller's; this releases (NULL-safe). */

@@ -23,6 +23,22 @@ enum venue_reply {
 	VENUE_REPLY_ERROR, /* ... or refused it */
 };
 
+/* How a venue's depth messages chain into a book (feed/ keeps the books). */
+enum venue_book_rule {
+	VENUE_BOOK_NONE = 0,     /* the venue keeps no books */
+	/* A REST snapshot; diffs with u <= lastUpdateId dropped; the first
+	 * applied one straddles lastUpdateId + 1; then U == previous u + 1. */
+	VENUE_BOOK_BINANCE_SPOT,
+	/* ... the same start; then pu == previous u (USD-M futures). */
+	VENUE_BOOK_BINANCE_USDM,
+	/* A snapshot in the stream (FEED_F_SNAPSHOT); then prev_id == the
+	 * previous last_id (OKX seqId/prevSeqId). */
+	VENUE_BOOK_PREV_ID,
+	/* A snapshot in the stream; then last_id == previous last_id + 1, and a
+	 * snapshot or last_id 1 resets the book (Bybit u). */
+	VENUE_BOOK_PLUS_ONE,
+};
+
 struct venue {
 	const char *name; /* for --venue */
 	const char *help; /* one line for --help */
@@ -61,6 +77,8 @@ struct venue {
 	 * and *name into p, or 0. */
 	size_t (*scan_stream)(const uint8_t *p, size_t n, const char **name);
 
+	/* How its depth streams make a book. */
+	enum venue_book_rule book_rule;
 	/* Typed events: a parser set up once (no allocation per message). */
 	int (*parser_new)(void **out);
 	void (*parser_free)(void *parser);

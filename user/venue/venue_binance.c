@@ -92,6 +92,7 @@ const struct venue venue_binance = {
     .name = "binance",
     .help = "Binance spot streams (default)",
     VENUE_BINANCE_COMMON,
+    .book_rule = VENUE_BOOK_BINANCE_SPOT,
     /* spot streams take it (E and T in us); USD-M futures do not */
     .precise_time_query = "timeUnit=MICROSECOND",
 };
@@ -100,4 +101,5 @@ const struct venue venue_binance_usdm = {
     .name = "binance-usdm",
     .help = "Binance USD-M futures streams",
     VENUE_BINANCE_COMMON,
+    .book_rule = VENUE_BOOK_BINANCE_USDM,
 };
