@@ -10,6 +10,7 @@
 
 #include "core/fx_err.h"
 #include "venue/binance_parse.h"
+#include "binance_diff.h"
 
 #define MAX_TOKS 512
 #define MAX_LEVELS 64
@@ -78,6 +79,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (m.type == FEED_MSG_DEPTH) {
 			FUZZ_ASSERT(m.n_bids + m.n_asks <= nlev);
 			FUZZ_ASSERT(m.bids == levels && m.asks == levels + m.n_bids);
+		}
+	}
+	/* the fast scanner agrees with the strict parser wherever it answers */
+	{
+		static struct feed_level la[MAX_LEVELS], lb[MAX_LEVELS];
+		int d = binance_scan_vs_strict(b, n, toks, ntoks, la, lb, nlev);
+
+		if (d > 0) {
+			fprintf(stderr, "scan and strict parse differ (check %d)\n", d);
+			FUZZ_ASSERT(d <= 0);
 		}
 	}
 	(void)binance_scan_ts_ns((const uint8_t *)b, n);

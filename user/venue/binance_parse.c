@@ -395,6 +395,14 @@ static int parse_object(struct binance_parser *p, const char *js, uint32_t obj, 
 
 int binance_parse(struct binance_parser *p, const char *buf, size_t len, struct feed_msg *m)
 {
+	if (binance_scan(p, buf, len, m))
+		return 0;
+	return binance_parse_strict(p, buf, len, m);
+}
+
+int binance_parse_strict(struct binance_parser *p, const char *buf, size_t len,
+			 struct feed_msg *m)
+{
 	memset(m, 0, sizeof(*m));
 	int n = json_tokenize(buf, len, p->toks, p->ntoks);
 	if (n < 0)

@@ -86,6 +86,15 @@ void binance_parser__free(struct binance_parser *p);
  * refer to buf and to p's level array: valid until either changes. */
 int binance_parse(struct binance_parser *p, const char *buf, size_t len, struct feed_msg *m);
 
+/* The two ways binance_parse tries, for tests and benchmarks:
+ * binance_scan (binance_scan.c) is the fast pass that knows Binance's field
+ * order: true when it understood the whole message (m filled exactly as
+ * the strict parser fills it), false when the strict parser must decide;
+ * binance_parse_strict tokenizes and takes any valid order. */
+bool binance_scan(struct binance_parser *p, const char *buf, size_t len, struct feed_msg *m);
+int binance_parse_strict(struct binance_parser *p, const char *buf, size_t len,
+			 struct feed_msg *m);
+
 /* Timestamps read without parsing, for latency on every message (a few ns
  * against a full parse's ~250): the simulator's "ts_ns" (its last field, in
  * the last 64 bytes) and the exchange's "E" (in the first 64). 0 when absent. */
