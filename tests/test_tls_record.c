@@ -5,6 +5,7 @@
  * message rules, guard-page reads. */
 #include "check.h"
 #include "fast/tls_keys.h"
+#include "fast/aes_gcm.h"
 #include "fast/tls_record.h"
 #include "tls_testlib.h"
 
@@ -615,6 +616,48 @@ static void bit_flips_fail_authentication(void)
 	}
 }
 
+/* AES-GCM goes through aes_gcm.c where the CPU has AES-NI (ChaCha20 and
+ * FEEDRX_OPENSSL_AES=1 through OpenSSL), and both give the same records
+ * and refuse the same forgeries. */
+static void own_aes_and_openssl_agree(void)
+{
+	for (size_t si = 0; si < NSUITES; si++) {
+		const struct tls_suite_info *info = tls_keys_suite_info(all_suites[si]);
+		struct sink sk[2] = { 0 };
+
+		for (int own = 0; own < 2; own++) {
+			struct synth s;
+			struct tls_record *r = NULL;
+			char msg[300];
+
+			REQUIRE(synth_init(&s, all_suites[si]) == 0);
+			for (size_t n = 0; n < sizeof(msg); n += 37) {
+				memset(msg, 'a' + (int)(n % 26), n);
+				synth_add(&s, 23, msg, n, 0);
+			}
+			if (own)
+				unsetenv("FEEDRX_OPENSSL_AES");
+			else
+				setenv("FEEDRX_OPENSSL_AES", "1", 1);
+			CHECK(run_synth(&s, SPLIT_WHOLE, &sk[own], &r) == 0);
+			bool want = own && info->aead == TLS_AEAD_AES_GCM && aes_gcm_available();
+			CHECKF(r && tls_record__own_aes(r) == want, "suite %s own %d", info->name, own);
+			tls_record__free(r);
+			synth_free(&s);
+		}
+		unsetenv("FEEDRX_OPENSSL_AES");
+		CHECKF(sk[0].len > 0 && sk[0].len == sk[1].len &&
+			       memcmp(sk[0].buf, sk[1].buf, sk[0].len) == 0,
+		       "suite %s: %zu vs %zu bytes", info->name, sk[0].len, sk[1].len);
+		sink_reset(&sk[0]);
+		sink_reset(&sk[1]);
+	}
+	/* the forgeries, through OpenSSL this time (bit_flips ran the default) */
+	setenv("FEEDRX_OPENSSL_AES", "1", 1);
+	bit_flips_fail_authentication();
+	unsetenv("FEEDRX_OPENSSL_AES");
+}
+
 /* Wrong starting sequence number or wrong key: the first record fails. */
 static void wrong_seq_or_key_fails(void)
 {
@@ -1207,6 +1250,7 @@ int main(void)
 	RUN(real_session_handoff_after_reads);
 	RUN(real_session_hello_retry_stream);
 	RUN(bit_flips_fail_authentication);
+	RUN(own_aes_and_openssl_agree);
 	RUN(wrong_seq_or_key_fails);
 	RUN(header_limits_13);
 	RUN(header_limits_12);

@@ -25,6 +25,7 @@
 #ifndef FEEDRX_TLS_RECORD_H
 #define FEEDRX_TLS_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -110,6 +111,13 @@ int tls_record__closed(const struct tls_record *r);   /* close_notify seen */
 int tls_record__error(const struct tls_record *r);    /* 0 or the sticky error */
 /* Last alert received: level << 8 | description, or -1. */
 int tls_record__last_alert(const struct tls_record *r);
+
+/* AES-GCM records are decrypted by aes_gcm.c where the CPU allows (about
+ * half the cost of OpenSSL's per-record calls), unless turned off here
+ * (before tls_record__start*) or with FEEDRX_OPENSSL_AES=1 in the
+ * environment. tls_record__own_aes: whether the current keys use it. */
+void tls_record__set_own_aes(struct tls_record *r, bool on);
+bool tls_record__own_aes(const struct tls_record *r);
 uint64_t tls_record__seq(const struct tls_record *r); /* next record's seq */
 uint32_t tls_record__generation(const struct tls_record *r); /* KeyUpdates followed */
 size_t tls_record__buffered(const struct tls_record *r); /* bytes of a partial record held */
