@@ -79,6 +79,21 @@ else fail k_100k_lines "$(wc -l <"$TMP/k_ipv4_tls13_100k.out") lines, want 10000
 run_cmp k_ipv6_tls12_combined "--tls 1.2 --rate 0 --count 20000" \
   --tls 1.2 "wss://[$NETNS_EX_IP6]:@PORT@/stream?streams=btcusdt@trade/ethusdt@bookTicker/btcusdt@depth@100ms"
 run_cmp k_raw_stream "--rate 0 --count 5000" "wss://$NETNS_EX_IP4:@PORT@/ws/raw"
+# --poll busy spins on the socket: the same bytes; and with --stats-json every
+# message carries the kernel's receive stamp (arrival -> handler measured)
+run_cmp k_busy_stamps "--rate 5000 --count 20000" --poll busy --busy-cpu 0 \
+  --stats-json "$TMP/k_busy.json" "wss://$NETNS_EX_IP4:@PORT@/ws/btcusdt@trade"
+if python3 - "$TMP/k_busy.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+st = j["stages"]
+assert st["rx"]["count"] == 20000, st["rx"]["count"]
+assert st["wire"]["count"] == 20000, st["wire"]["count"]
+assert st["e2e"]["count"] == 20000
+# arrival comes after the send and before the handler
+assert st["rx"]["p50"] <= st["e2e"]["p50"]
+PY
+then pass k_busy_arrival_stamps; else fail k_busy_arrival_stamps "$(head -c 300 "$TMP/k_busy.json")"; fi
 run_cmp k_subscribe "--rate 0 --count 5000" -v --subscribe btcusdt@trade --subscribe ethusdt@aggTrade \
   "wss://$NETNS_EX_IP4:@PORT@/ws"
 # the reply ({"result":null,"id":1}) was seen and kept off stdout

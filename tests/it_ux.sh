@@ -183,13 +183,15 @@ one_line ux_stream_no_stream 2 "names no stream"
 # feedsim --no-ts sends what Binance sends: the event time "E", no "ts_ns"
 if sim ux_lat_kernel --no-ts --rate 200 --count 300; then
   rx ux_lat_kernel --mode kernel --output pretty --stats "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade"
-  if [[ $RC -eq 0 && $(grep -Ec '   exch->handler -?[0-9]+\.[0-9] us \(two clocks\)$' "$TMP/ux_lat_kernel.out") -eq 300 ]]
+  # the kernel's receive stamps (SO_TIMESTAMPING) are the kernel path's arrival
+  if [[ $RC -eq 0 && $(grep -Ec '   exch->rx -?[0-9]+\.[0-9] exch->handler -?[0-9]+\.[0-9] us \(two clocks\)  rx->handler [0-9]+\.[0-9] us$' "$TMP/ux_lat_kernel.out") -eq 300 ]]
   then pass ux_lat_kernel_pretty; else fail ux_lat_kernel_pretty "rc=$RC: $(head -c 300 "$TMP/ux_lat_kernel.out")"; fi
-  has ux_lat_kernel_live '^\[ *[0-9.]+s\] [0-9]+ msg/s [0-9.]+ MB/s  exch->handler p50 [0-9.]+ p99 [0-9.]+ us$' "$TMP/ux_lat_kernel.err"
+  has ux_lat_kernel_live '^\[ *[0-9.]+s\] [0-9]+ msg/s [0-9.]+ MB/s  exch->handler p50 [0-9.]+ p99 [0-9.]+ us  exch->rx p50 [0-9.]+ p99 [0-9.]+ us  rx p50 [0-9.]+ p99 [0-9.]+ us$' "$TMP/ux_lat_kernel.err"
   has ux_lat_kernel_exchange_row '^exchange E -> handler \(realtime\) +300 ' "$TMP/ux_lat_kernel.err"
-  has ux_lat_kernel_no_arrival_note 'note: the kernel path has no arrival stamp' "$TMP/ux_lat_kernel.err"
-  # kernel mode shows what it measures: no rx, fast/shadow, zero or dash rows
-  hasnt ux_lat_kernel_no_fast_counters 'rx p50|fast [0-9]|shadow [0-9]|first rx stamp|      -$|      0\.000 ' "$TMP/ux_lat_kernel.err"
+  has ux_lat_kernel_arrival_row '^first rx stamp -> handler +300 ' "$TMP/ux_lat_kernel.err"
+  hasnt ux_lat_kernel_no_arrival_note 'note: the kernel (path has no arrival stamp|gave no receive stamps)' "$TMP/ux_lat_kernel.err"
+  # kernel mode shows what it measures: no fast/shadow, zero or dash rows
+  hasnt ux_lat_kernel_no_fast_counters 'fast [0-9]|shadow [0-9]|      -$|      0\.000 ' "$TMP/ux_lat_kernel.err"
   sim_stop
 fi
 if [[ $XDP == 1 ]] && sim ux_lat_xdp --no-ts --rate 200 --count 300; then

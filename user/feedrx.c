@@ -244,11 +244,11 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"queue", 0, OT_UINT, FIELD(fo.queue), .max = 4096, .zero_ok = true, .metavar = "N",
      .help = "only this RX queue (default: all)"},
     {"poll", 0, OT_CHOICE, FIELD(poll), .choices = poll_choices, .metavar = "wakeup|busy",
-     .help = "sleep until frames arrive, or drain continuously"},
+     .help = "sleep until data arrives, or spin: on the AF_XDP\nrings (xdp) or the socket (--mode kernel)"},
     {"busy-cpu", 0, OT_UINT, FIELD(fo.busy_cpu), .max = 4096, .zero_ok = true, .metavar = "N",
      .help = "with --poll busy: pin to this CPU"},
     {"busy-poll-usecs", 0, OT_UINT, FIELD(fo.busy_poll_usecs), .max = 1000000, .metavar = "N",
-     .help = "with --poll busy: SO_PREFER_BUSY_POLL with this budget"},
+     .help = "with --poll busy: SO_PREFER_BUSY_POLL (xdp) or\nSO_BUSY_POLL (kernel) with this budget"},
     {"dump-stream", 0, OT_STRING, FIELD(fo.dump_path), .metavar = "FILE",
      .help = "write the reassembled exchange-to-client TCP stream"},
     {"stale-ms", 0, OT_UINT, FIELD(fo.stale_ms), .max = 60000, .zero_ok = true, .metavar = "N",
@@ -966,6 +966,22 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	}
 	c->ko.url = url;
 	c->ko.proxy = proxy;
+	/* the kernel path's arrival stamps, when latency is measured; its busy
+	 * loop when the kernel socket is the feed */
+	c->ko.tls.rx_stamps = lo.stamps;
+	if (!f->fp && c->poll == XSK_RX_POLL_BUSY) {
+		c->ko.busy = true;
+		c->ko.busy_poll_usecs = c->fo.busy_poll_usecs;
+		if (c->fo.busy_cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(c->fo.busy_cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set))
+				fprintf(stderr, "feedrx: cannot pin to CPU %d: %s\n", c->fo.busy_cpu,
+					strerror(errno));
+		}
+	}
 	c->ko.max_send = 64;
 	for (size_t i = 0; i < c->n_subs; i++)
 		c->ko.max_send += strlen(c->subs[i]) + venue->subscribe_per_stream;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/fx_log.h"
@@ -40,6 +42,7 @@ struct kconn {
 	ev_timer deadline; /* connect timeout, then close timeout */
 	ev_timer attempt;  /* one address's share of the connect timeout */
 	ev_timer idle;
+	ev_idle busy; /* --poll busy: spin on the socket while open */
 	/* Idle means no complete frame once open (in discard mode the fast
 	 * path reports them: kconn__frame_seen): a server that trickles a
 	 * frame a byte at a time (slowloris) is as dead as a silent one. */
@@ -77,6 +80,7 @@ static void kconn__stop_watchers(struct kconn *k)
 	ev_timer_stop(k->loop, &k->deadline);
 	ev_timer_stop(k->loop, &k->attempt);
 	ev_timer_stop(k->loop, &k->idle);
+	ev_idle_stop(k->loop, &k->busy);
 	k->io_events = 0;
 }
 
@@ -534,6 +538,14 @@ static void kconn__open(struct kconn *k, const uint8_t *rest, size_t n)
 		k->idle.repeat = k->o.idle_timeout / 2;
 		ev_timer_again(k->loop, &k->idle);
 	}
+	if (k->o.busy) {
+		if (k->o.busy_poll_usecs > 0 &&
+		    setsockopt(k->fd, SOL_SOCKET, SO_BUSY_POLL, &k->o.busy_poll_usecs,
+			       sizeof(k->o.busy_poll_usecs)))
+			fx_log(FX_LOG_INFO, "SO_BUSY_POLL %d on the socket: %s (spinning without it)",
+			       k->o.busy_poll_usecs, strerror(errno));
+		ev_idle_start(k->loop, &k->busy);
+	}
 	if (n) {
 		k->rx_bytes += n;
 		if (kconn__ws_input(k, rest, n))
@@ -702,6 +714,33 @@ static void kconn__drive(struct kconn *k)
 	}
 }
 
+/* --poll busy: read the socket again and again for up to KCONN_SPIN_NS,
+ * then give the loop a turn (timers, signals, other connections). A read
+ * that finds nothing costs one non-blocking recvmsg. */
+#define KCONN_SPIN_NS 50000
+
+static uint64_t kconn__now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void kconn__busy_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct kconn *k = container_of(w, struct kconn, busy);
+	uint64_t until = kconn__now_ns() + KCONN_SPIN_NS, seen = k->rx_bytes;
+
+	(void)loop;
+	(void)revents;
+	do {
+		if (k->state != KCONN_OPEN && k->state != KCONN_CLOSING)
+			return;
+		kconn__drive(k);
+	} while (k->rx_bytes == seen && kconn__now_ns() < until);
+}
+
 static void kconn__io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct kconn *k = container_of(w, struct kconn, io);
@@ -763,6 +802,8 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 	ev_timer_init(&k->deadline, kconn__deadline_cb, o->connect_timeout, 0.);
 	ev_timer_init(&k->attempt, kconn__attempt_cb, 1., 0.);
 	ev_init(&k->idle, kconn__idle_cb);
+	ev_idle_init(&k->busy, kconn__busy_cb);
+	ev_set_priority(&k->busy, EV_MAXPRI);
 	*out = k;
 	return 0;
 
@@ -961,4 +1002,9 @@ void kconn__free(struct kconn *k)
 	if (k->ai_list)
 		freeaddrinfo(k->ai_list);
 	free(k);
+}
+
+uint64_t kconn__rx_ns(const struct kconn *k)
+{
+	return tls_client__rx_ns(&k->tls);
 }

@@ -68,6 +68,11 @@ struct kconn_opts {
 	size_t max_message;	      /* WebSocket reassembly limit */
 	size_t max_send;	      /* largest text the caller sends (send_text) */
 	bool check_utf8; /* 1007 on invalid text */
+	/* --poll busy: spin on the socket while open (non-blocking reads on
+	 * the loop's CPU, the loop's other watchers in between), optionally
+	 * with SO_BUSY_POLL for busy_poll_usecs */
+	bool busy;
+	int busy_poll_usecs;
 };
 
 struct kconn_stats {
@@ -101,6 +106,9 @@ int kconn__fd(const struct kconn *k);
 SSL_CTX *kconn__ssl_ctx(const struct kconn *k);
 SSL *kconn__ssl(const struct kconn *k);
 uint64_t kconn__tls_rx_bytes(const struct kconn *k);
+/* With o.tls.rx_stamps: when the kernel received the newest bytes read
+ * (CLOCK_MONOTONIC ns), the arrival stamp of what is being delivered. */
+uint64_t kconn__rx_ns(const struct kconn *k);
 const char *kconn__error(const struct kconn *k);
 /* Short description of the connection: peer, TLS version and cipher. */
 const char *kconn__describe(const struct kconn *k);

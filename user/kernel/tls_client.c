@@ -78,6 +78,7 @@ int tls_client__init(struct tls_client *t, const struct tls_client_opts *o)
 	int minv = TLS1_2_VERSION, maxv = TLS1_3_VERSION, r;
 
 	memset(t, 0, sizeof(*t));
+	t->rx_stamps = o->rx_stamps;
 	if (o->version == 12)
 		maxv = TLS1_2_VERSION;
 	else if (o->version == 13)
@@ -156,8 +157,15 @@ int tls_client__attach(struct tls_client *t, int fd, const char *host, bool ip_l
 	if (!t->ssl)
 		return tls_client__fail(t, -ENOMEM, "cannot create TLS session: %s",
 					tls_client__ossl_reason(why, sizeof(why)));
-	if (!SSL_set_fd(t->ssl, fd))
+	if (t->rx_stamps && rx_stamp_enable(fd) == 0) {
+		BIO *b = rx_stamp_bio(fd, &t->rx);
+
+		if (!b)
+			goto err;
+		SSL_set_bio(t->ssl, b, b); /* one BIO, both directions */
+	} else if (!SSL_set_fd(t->ssl, fd)) {
 		goto err;
+	}
 	if (ip_literal) {
 		/* RFC 6066: no SNI for addresses; check the certificate's IP SAN */
 		if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host))

@@ -17,6 +17,8 @@
 
 #include <openssl/ssl.h>
 
+#include "rx_stamp.h"
+
 /* What the client offers unless narrowed (all AEAD, all ECDHE for 1.2). */
 #define TLS_CLIENT_SUITES_13                                                                       \
 	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
@@ -31,12 +33,15 @@ struct tls_client_opts {
 	int version;		  /* 0: 1.2 or 1.3; 12 or 13: only that one */
 	const char *ciphers;	  /* TLS 1.2 subset of ours, NULL = all */
 	const char *ciphersuites; /* TLS 1.3 subset of ours, NULL = all */
+	bool rx_stamps;		  /* kernel receive stamps of each read (rx_stamp.h) */
 };
 
 struct tls_client {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	bool want_write; /* the last -EAGAIN waits for writability */
+	bool rx_stamps;  /* read through rx_stamp's BIO */
+	struct rx_stamp rx;
 	char err[256];
 };
 
@@ -71,6 +76,13 @@ const char *tls_client__cipher(const struct tls_client *t);
 /* Ciphertext bytes read from the socket so far (a record boundary when
  * nothing is pending, since read_ahead is off). */
 uint64_t tls_client__rx_bytes(const struct tls_client *t);
+
+/* With rx_stamps: CLOCK_MONOTONIC ns at which the kernel received the
+ * newest bytes read so far (0 before any, or where the kernel gives none). */
+static inline uint64_t tls_client__rx_ns(const struct tls_client *t)
+{
+	return t->rx.last_ns;
+}
 
 /* Free the session and then the context. */
 void tls_client__free(struct tls_client *t);

@@ -73,8 +73,11 @@ static void on_open(void *user)
 static void on_message(void *user, uint8_t opcode, const uint8_t *p, size_t n)
 {
 	struct link_kconn *c = user;
-	const struct lat_stamps st = {0};
+	struct lat_stamps st = {0};
 
+	/* the kernel's receive stamp (0 unless asked for): arrival, as the
+	 * XDP program's stamp is on the fast path */
+	st.at[LAT_PT_XDP] = kconn__rx_ns(c->k);
 	feed_link__on_kernel_msg(c->t.link, opcode, p, n, &st);
 }
 

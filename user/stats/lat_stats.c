@@ -221,6 +221,8 @@ size_t lat_stats__live_format(struct lat_stats *s, char *buf, size_t size, uint6
 		put_p50_p99(buf, size, &len, "exch->handler", &s->win[LAT_ST_EXCHANGE]);
 	if (s->win[LAT_ST_EXCH_ARRIVAL].count && !s->win[LAT_ST_E2E].count)
 		put_p50_p99(buf, size, &len, "exch->rx", &s->win[LAT_ST_EXCH_ARRIVAL]);
+	if (s->kernel_only && s->win[LAT_ST_RX].count)
+		put_p50_p99(buf, size, &len, "rx", &s->win[LAT_ST_RX]); /* kernel stamps */
 	if (!s->kernel_only) {
 		put_p50_p99(buf, size, &len, "rx", &s->win[LAT_ST_RX]);
 		bput(buf, size, &len, "  drops %llu  fast %llu shadow %llu",
@@ -330,8 +332,8 @@ void lat_stats__summary(struct lat_stats *s, FILE *f)
 		fprintf(f, "  note: exchange: %llu event times more than %.0f s from the local "
 			   "clock (not an epoch time, or the clock is off), not recorded\n",
 			(unsigned long long)s->implausible, (double)LAT_STATS_EXCH_MAX_NS / 1e9);
-	if (s->kernel_only)
-		fprintf(f, "  note: the kernel path has no arrival stamp: arrival -> handler and "
+	if (s->kernel_only && !s->total[LAT_ST_RX].count && !s->win[LAT_ST_RX].count)
+		fprintf(f, "  note: the kernel gave no receive stamps: arrival -> handler and "
 			   "exchange -> arrival are not measured\n");
 	const struct lat_counters *c = &s->c;
 	if (s->kernel_only)

@@ -25,7 +25,9 @@
 
 /* Where a message was stamped on its way through feedrx, in pipeline order. */
 enum lat_point {
-	LAT_PT_XDP = 0,  /* XDP metadata rx_ns of the frame that completed it */
+	LAT_PT_XDP = 0,  /* arrival: XDP metadata rx_ns of the frame that completed
+			  * it, or on the kernel path the kernel's receive stamp
+			  * of the read that did (rx_stamp.h) */
 	LAT_PT_DRAIN,    /* taken off the AF_XDP ring */
 	LAT_PT_REASM,    /* in-order bytes out of the TCP reassembler */
 	LAT_PT_DECRYPT,  /* TLS record verified and decrypted */
@@ -87,8 +89,9 @@ struct lat_stats {
 	uint64_t negative[LAT_ST__MAX]; /* deltas < 0: clock trouble, not recorded */
 	uint64_t implausible;     /* exchange times over LAT_STATS_EXCH_MAX_NS off */
 	/* The kernel path alone (--mode kernel, or auto without XDP): it has no
-	 * arrival stamp and no fast path, so the reports leave out what it does
-	 * not measure instead of showing zeros. */
+	 * fast path (and arrival stamps only where the kernel gives them), so
+	 * the reports leave out what it does not measure instead of showing
+	 * zeros. */
 	bool kernel_only;
 	struct lat_hist win[LAT_ST__MAX];   /* since the last live line */
 	struct lat_hist total[LAT_ST__MAX]; /* everything rolled in from windows */
