@@ -417,7 +417,11 @@ static void gap(struct book_sync *b, uint64_t first, uint64_t last, uint64_t pre
 	uint64_t mf = L + 1, ml = first > L + 1 ? first - 1 : 0;
 	char text[160];
 
-	if (has_prev && (b->c.rule == VENUE_BOOK_PREV_ID || b->c.rule == VENUE_BOOK_BINANCE_USDM))
+	if (b->c.rule == VENUE_BOOK_PLUS_ONE || (!first && !has_prev))
+		snprintf(text, sizeof(text), "gap: book at %" PRIu64 ", next update %" PRIu64
+			 "; resyncing", L, last);
+	else if (has_prev &&
+		 (b->c.rule == VENUE_BOOK_PREV_ID || b->c.rule == VENUE_BOOK_BINANCE_USDM))
 		snprintf(text, sizeof(text), "gap: book at %" PRIu64 ", update %" PRIu64
 			 " chains from %" PRIu64 "; resyncing", L, last, prev);
 	else
