@@ -136,7 +136,7 @@ static void on_book_status(void *user, struct book_sync *b, enum feed_status kin
 	const char *sym = book_sync__symbol(b, &len);
 
 	set_symbol(&e, sym, len);
-	e.recv_ns = now_real_ns();
+	e.recv_ns = h->c.now_ns();
 	e.status.kind = (uint16_t)kind;
 	e.status.first_id = first_id;
 	e.status.last_id = last_id;
@@ -149,7 +149,7 @@ int feed_handler__status(struct feed_handler *h, enum feed_status kind, uint32_t
 {
 	struct feed_event e = {.type = FEED_EV_STATUS};
 
-	e.recv_ns = now_real_ns();
+	e.recv_ns = h->c.now_ns();
 	e.status.kind = (uint16_t)kind;
 	e.status.conn = conn;
 	e.status.first_id = first_id;
@@ -239,6 +239,8 @@ int feed_handler__new(struct feed_handler **out, const struct feed_handler_conf 
 	if (!h)
 		return -ENOMEM;
 	h->c = *c;
+	if (!h->c.now_ns)
+		h->c.now_ns = now_real_ns;
 	if (!h->c.max_books)
 		h->c.max_books = 1024;
 	if (!h->c.depth)

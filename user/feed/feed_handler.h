@@ -39,6 +39,9 @@ struct feed_handler_conf {
 	 * only with first_is_snapshot (see book_sync_conf) */
 	const struct book_snapshot_source *src;
 	bool first_is_snapshot;
+	/* CLOCK_REALTIME ns for events made without a message (status);
+	 * NULL: clock_gettime (tests pin it) */
+	uint64_t (*now_ns)(void);
 	/* Where events go: 0, or a negative code that stops the handler
 	 * (returned by every later call). */
 	int (*emit)(void *user, const struct feed_event *e);

@@ -93,6 +93,10 @@ static void put_str(struct sink_buf *b, const char *s)
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			sink_buf__put(b, esc, 2);
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			esc[0] = '\\';
+			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			sink_buf__put(b, esc, 2);
 		} else if (c < 0x20) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			sink_buf__put(b, esc, 6);
