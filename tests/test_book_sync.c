@@ -282,6 +282,27 @@ static void usdm_pu_chain(void)
 	book_sync__free(b);
 }
 
+/* Futures ids skip other symbols' updates: a snapshot between pu and U
+ * fits; one before pu is older than the buffer. */
+static void usdm_snapshot_between_pu_and_U(void)
+{
+	struct book_sync *b = mk(VENUE_BOOK_BINANCE_USDM, true, 10, 16);
+	struct book_sync_stats st;
+
+	REQUIRE(b);
+	DIFF(b, 104, 106, 98, 0, 1, 0, (int[]){11, 2});
+	serve("{\"lastUpdateId\":97,\"bids\":[[\"9\",\"1\"]],\"asks\":[]}");
+	book_sync__stats(b, &st);
+	CHECK(st.refetches == 1 && book_sync__state(b) == BOOK_SYNC_FETCHING);
+	serve("{\"lastUpdateId\":100,\"bids\":[[\"9\",\"1\"]],\"asks\":[]}");
+	CHECK(book_sync__state(b) == BOOK_SYNC_SYNCED);
+	BOOK_IS(b, 2, ((int[]){11, 2, 9, 1}), 0, ((int[]){0}));
+	CHECK(book_sync__book(b)->last_update_id == 106);
+	DIFF(b, 110, 111, 106, 0, 1, 0, (int[]){12, 1});
+	CHECK(book_sync__book(b)->last_update_id == 111 && S.invalid == 0);
+	book_sync__free(b);
+}
+
 static void buffer_full_starts_over(void)
 {
 	struct book_sync *b = mk(VENUE_BOOK_BINANCE_SPOT, true, 10, 3);
@@ -462,6 +483,7 @@ int main(void)
 	RUN(spot_gap_resyncs_into_fresh_book);
 	RUN(spot_gap_inside_buffer);
 	RUN(usdm_pu_chain);
+	RUN(usdm_snapshot_between_pu_and_U);
 	RUN(buffer_full_starts_over);
 	RUN(failing_source_retried);
 	RUN(okx_prev_id_chain);

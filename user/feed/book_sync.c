@@ -309,10 +309,12 @@ static enum fit fit(const struct book_sync *b, uint64_t first, uint64_t last, ui
 	switch (b->c.rule) {
 	case VENUE_BOOK_BINANCE_USDM:
 		if (b->fresh) {
-			/* USD-M: drop u < lastUpdateId; the first has U <= L <= u */
+			/* USD-M: drop u < lastUpdateId; the first has U <= L <= u.
+			 * A diff holds every change after its pu (ids between pu
+			 * and U belong to other symbols), so pu <= L <= u fits too */
 			if (last < L)
 				return FIT_STALE;
-			if ((first <= L && L <= last) || (has_prev && prev == L))
+			if (first <= L || (has_prev && prev <= L))
 				return FIT_APPLY;
 			return FIT_GAP;
 		}
@@ -468,9 +470,9 @@ void book_sync__snapshot(struct book_sync *b, const struct feed_book_snapshot *s
 	b->pending = 0;
 	if (b->n_diffs) {
 		const struct bs_diff *d = &b->diffs[0];
-		bool older = b->c.rule == VENUE_BOOK_BINANCE_USDM
-				     ? L < d->first && !(d->has_prev && d->prev == L)
-				     : L + 1 < d->first;
+		/* spot: nothing between L and U; USD-M: nothing between L and pu */
+		bool older = b->c.rule == VENUE_BOOK_BINANCE_USDM && d->has_prev ? L < d->prev
+										: L + 1 < d->first;
 
 		if (older) {
 			/* updates between the snapshot and the buffer are in neither */

@@ -10,8 +10,10 @@
  *   again; buffered diffs the snapshot already holds are dropped (spot: u
  *   <= lastUpdateId; USD-M: u < lastUpdateId); the first applied one must
  *   straddle it (spot: U <= lastUpdateId + 1 <= u; USD-M: U <= lastUpdateId
- *   <= u); then each diff continues the previous one (spot: U == previous
- *   u + 1; USD-M: pu == previous u).
+ *   <= u, or pu <= lastUpdateId <= u: futures ids skip those of other
+ *   symbols, and a diff holds every change after its pu); then each diff
+ *   continues the previous one (spot: U == previous u + 1; USD-M: pu ==
+ *   previous u). USD-M's "older than the buffer" is lastUpdateId < pu.
  *   In-stream snapshot venues: a FEED_F_SNAPSHOT message replaces the book;
  *   then prev_id == previous last_id (OKX seqId/prevSeqId), or last_id ==
  *   previous last_id + 1 with last_id 1 meaning a new snapshot (Bybit u).
