@@ -250,7 +250,7 @@ int feed_handler__new(struct feed_handler **out, const struct feed_handler_conf 
 	if (!h->c.cap)
 		h->c.cap = 2 * h->c.depth;
 	if (!h->c.buf_diffs)
-		h->c.buf_diffs = 4096;
+		h->c.buf_diffs = 1024;
 	if (!h->c.buf_levels)
 		h->c.buf_levels = 65536;
 	if (h->c.symbols && h->c.n_symbols > h->c.max_books)

@@ -33,8 +33,11 @@ struct feed_handler_conf {
 	uint32_t cap;        /* book capacity per side (default 2 * depth) */
 	uint32_t top;        /* levels per side in FEED_EV_TOP, 0 = none (at most FEED_TOP_MAX) */
 	bool no_book_events; /* leave FEED_EV_BOOK out (tops only) */
-	uint32_t buf_diffs;  /* per book while its snapshot is fetched (default 4096) */
-	uint32_t buf_levels; /* ... their levels (default 65536) */
+	/* per book while its snapshot is fetched (REST snapshots only):
+	 * diffs (default 1024, 100 s of depth@100ms) and their levels
+	 * (default 65536); about 1.1 MiB a book with the defaults */
+	uint32_t buf_diffs;
+	uint32_t buf_levels;
 	/* REST snapshots for REST-rule venues; NULL: those books are kept
 	 * only with first_is_snapshot (see book_sync_conf) */
 	const struct book_snapshot_source *src;
