@@ -203,6 +203,76 @@ static void emit_error_sticks(void)
 	fail_at = 0;
 }
 
+/* A REST-snapshot venue through the handler: the first diff asks the
+ * source for the symbol's book at the configured depth, the body is parsed
+ * by the venue's snapshot parser, buffered diffs replay; resync_all
+ * starts over with a new request. */
+static struct {
+	int requests;
+	uint32_t limit;
+	char symbol[32];
+	book_snapshot_cb cb;
+	void *arg;
+} R;
+
+static int r_request(void *ctx, const char *symbol, uint32_t limit, book_snapshot_cb cb,
+		     void *arg, uint64_t *handle)
+{
+	(void)ctx;
+	R.requests++;
+	R.limit = limit;
+	snprintf(R.symbol, sizeof(R.symbol), "%s", symbol);
+	R.cb = cb;
+	R.arg = arg;
+	*handle = (uint64_t)R.requests;
+	return 0;
+}
+
+static void r_cancel(void *ctx, uint64_t handle)
+{
+	(void)ctx, (void)handle;
+}
+
+static void rest_snapshot_through_handler(void)
+{
+	static const struct book_snapshot_source_ops ops = {r_request, r_cancel};
+	const struct book_snapshot_source src = {&ops, NULL};
+	const struct feed_handler_conf c = {
+	    .venue = &venue_binance_usdm, .depth = 2000, .top = 1, .src = &src, .emit = count,
+	};
+	struct feed_handler *h;
+	struct book_sync *b;
+	const char *body = "{\"lastUpdateId\":100,\"E\":1,\"T\":1,\"bids\":[[\"9\",\"1\"]],"
+			   "\"asks\":[[\"20\",\"1\"]]}";
+
+	memset(&R, 0, sizeof(R));
+	n_ev = n_book = n_top = 0;
+	last_seq = 0;
+	fail_at = 0;
+	REQUIRE(feed_handler__new(&h, &c) == 0);
+	PAYLOAD(h, "{\"e\":\"depthUpdate\",\"E\":1,\"T\":1,\"s\":\"ETHUSDT\",\"U\":95,"
+		   "\"u\":105,\"pu\":90,\"b\":[[\"10\",\"2\"]],\"a\":[]}", 0);
+	/* USD-M takes at most 1000 levels */
+	CHECK(R.requests == 1 && R.limit == 1000 && !strcmp(R.symbol, "ETHUSDT"));
+	PAYLOAD(h, "{\"e\":\"depthUpdate\",\"E\":1,\"T\":1,\"s\":\"ETHUSDT\",\"U\":107,"
+		   "\"u\":109,\"pu\":105,\"b\":[],\"a\":[[\"20\",\"0\"],[\"21\",\"4\"]]}", 0);
+	CHECK(n_ev == 0);
+	R.cb(R.arg, 0, (const uint8_t *)body, strlen(body));
+	b = feed_handler__book(h, "ETHUSDT", 7);
+	REQUIRE(b && book_sync__state(b) == BOOK_SYNC_SYNCED);
+	CHECK(book_sync__book(b)->last_update_id == 109);
+	/* snapshot + 2 diffs, each a book and a top event */
+	CHECK(n_book == 3 && n_top == 3 && n_ev == 6);
+	CHECK(book_sync__book(b)->bids.lv[0].price == 10 * FEED_SCALE &&
+	      book_sync__book(b)->asks.lv[0].price == 21 * FEED_SCALE);
+	feed_handler__resync_all(h, "rotated");
+	CHECK(book_sync__state(b) == BOOK_SYNC_WAIT && n_ev == 7); /* + book_invalid */
+	PAYLOAD(h, "{\"e\":\"depthUpdate\",\"E\":1,\"T\":1,\"s\":\"ETHUSDT\",\"U\":110,"
+		   "\"u\":111,\"pu\":109,\"b\":[],\"a\":[]}", 0);
+	CHECK(R.requests == 2 && book_sync__state(b) == BOOK_SYNC_FETCHING);
+	feed_handler__free(h);
+}
+
 static void bad_conf(void)
 {
 	struct feed_handler_conf c = {.venue = &venue_binance, .emit = count, .top = FEED_TOP_MAX + 1};
@@ -242,6 +312,7 @@ int main(void)
 	RUN(golden);
 	RUN(only_asked_symbols);
 	RUN(emit_error_sticks);
+	RUN(rest_snapshot_through_handler);
 	RUN(bad_conf);
 	RUN(recv_from_earliest_stamp);
 	return check_exit();

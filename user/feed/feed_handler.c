@@ -403,6 +403,12 @@ int feed_handler__message(struct feed_handler *h, const struct feed_link_msg *m)
 	return feed_handler__payload(h, m->p, m->n, feed_handler_recv_ns(m), flags);
 }
 
+void feed_handler__resync_all(struct feed_handler *h, const char *why)
+{
+	for (uint32_t i = 0; i < h->n_books; i++)
+		book_sync__resync(h->books[i], why);
+}
+
 void feed_handler__stats(const struct feed_handler *h, struct feed_handler_stats *st)
 {
 	*st = h->st;

@@ -83,6 +83,11 @@ int feed_handler__payload(struct feed_handler *h, const uint8_t *p, size_t n, ui
 int feed_handler__status(struct feed_handler *h, enum feed_status kind, uint32_t conn,
 			 uint64_t first_id, uint64_t last_id, const char *text);
 
+/* Make every book start over from a fresh snapshot (each reported
+ * invalid, then resynced): for a connection layer that knows what it
+ * delivers next may not chain with what came before. */
+void feed_handler__resync_all(struct feed_handler *h, const char *why);
+
 /* A symbol's book (symbol as the venue names it), or NULL. */
 struct book_sync *feed_handler__book(const struct feed_handler *h, const char *symbol,
 				     size_t len);
