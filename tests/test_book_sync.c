@@ -195,8 +195,11 @@ static void spot_snapshot_and_buffer(void)
 	BOOK_IS(b, 1, ((int[]){100, 5}), 1, ((int[]){102, 7}));
 	DIFF(b, 103, 106, 0, 0, 0, 1, (int[]){105, 1}); /* already held: stale */
 	BOOK_IS(b, 1, ((int[]){100, 5}), 1, ((int[]){102, 7}));
+	DIFF(b, 105, 107, 0, 0, 0, 1, (int[]){102, 6}); /* overlaps 105..106: applies */
+	BOOK_IS(b, 1, ((int[]){100, 5}), 1, ((int[]){102, 6}));
+	CHECK(book_sync__book(b)->last_update_id == 107 && S.invalid == 0);
 	book_sync__stats(b, &st);
-	CHECK(st.stale == 2 && st.applied == 3 && st.snapshots == 1 && st.gaps == 0);
+	CHECK(st.stale == 2 && st.applied == 4 && st.snapshots == 1 && st.gaps == 0);
 	book_sync__free(b);
 }
 

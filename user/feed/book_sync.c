@@ -325,8 +325,9 @@ static enum fit fit(const struct book_sync *b, uint64_t first, uint64_t last, ui
 	case VENUE_BOOK_BINANCE_SPOT:
 		if (last <= L)
 			return FIT_STALE;
-		/* the first straddles L + 1; later ones start there */
-		if (b->fresh ? first <= L + 1 : first == L + 1)
+		/* U == L + 1 normally; an overlap (U <= L) is harmless, as
+		 * quantities are absolute, and Binance's procedure applies it */
+		if (first <= L + 1)
 			return FIT_APPLY;
 		return FIT_GAP;
 	case VENUE_BOOK_PREV_ID:

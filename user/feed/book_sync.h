@@ -12,7 +12,8 @@
  *   straddle it (spot: U <= lastUpdateId + 1 <= u; USD-M: U <= lastUpdateId
  *   <= u, or pu <= lastUpdateId <= u: futures ids skip those of other
  *   symbols, and a diff holds every change after its pu); then each diff
- *   continues the previous one (spot: U == previous u + 1; USD-M: pu ==
+ *   continues the previous one (spot: U == previous u + 1, or U lower when
+ *   u is higher: an overlap re-sets absolute quantities; USD-M: pu ==
  *   previous u). USD-M's "older than the buffer" is lastUpdateId < pu.
  *   In-stream snapshot venues: a FEED_F_SNAPSHOT message replaces the book;
  *   then prev_id == previous last_id (OKX seqId/prevSeqId), or last_id ==
