@@ -25,6 +25,7 @@
 #include "core/fx_log.h"
 #include "core/privs.h"
 #include "core/util.h"
+#include "feed/feed_handler.h"
 #include "fast/fastpath.h"
 #include "fast/iface.h"
 #include "fast/xsk_rx.h"
@@ -61,6 +62,11 @@ struct feedrx_conf {
 	int verbose; /* -v: info; -v -v: debug, libbpf's and libxdp's lines too */
 	const char *stats_json;
 	const char *metrics; /* --metrics ADDR:PORT */
+	/* books and events (a sink that takes events) */
+	const char *books[FEEDRX_MAX_SUBSCRIBE]; /* --book: only these symbols */
+	size_t n_books;
+	unsigned book_depth, top;
+	bool book_from_stream;
 };
 
 /* ---- the option table ------------------------------------------------------ */
@@ -132,6 +138,31 @@ static void opt_subscribe(struct feedrx_conf *c, const char *opt, const char *ar
 	}
 }
 
+/* --book btcusdt,ETHUSDT: symbols as the venue's messages name them
+ * (upper case), each once. */
+static void opt_book(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	char *s = (char *)arg; /* argv's own storage: split and upper-cased in place */
+
+	for (;;) {
+		char *comma = strchr(s, ',');
+
+		if (comma)
+			*comma = 0;
+		if (!*s || strlen(s) > FEED_SYMBOL_MAX)
+			usage_error("bad symbol in %s '%s'", opt, arg);
+		for (char *q = s; *q; q++)
+			if (*q >= 'a' && *q <= 'z')
+				*q = (char)(*q - 'a' + 'A');
+		if (c->n_books == FEEDRX_MAX_SUBSCRIBE)
+			usage_error("too many --book symbols (at most %d)", FEEDRX_MAX_SUBSCRIBE);
+		c->books[c->n_books++] = s;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+}
+
 static void opt_iface(struct feedrx_conf *c, const char *opt, const char *arg)
 {
 	if (strlen(arg) >= IF_NAMESIZE || !*arg)
@@ -143,7 +174,7 @@ static void opt_output(struct feedrx_conf *c, const char *opt, const char *arg)
 {
 	(void)opt;
 	if (!feed_sink_find(feed_sinks, arg))
-		usage_error("unknown --output '%s' (raw, pretty or none)", arg);
+		usage_error("unknown --output '%s' (raw, pretty, none or jsonl)", arg);
 	c->output = arg;
 }
 
@@ -192,10 +223,11 @@ static const struct feedrx_opt feedrx_opts[] = {
      .help = "receive path: xdp = XDP/AF_XDP fast path (fails if it\n"
 	     "cannot be set up), kernel = sockets only, auto (default)\n"
 	     "= xdp where possible, else kernel (says why)"},
-    {"output", 0, OT_FUNC, .fn = opt_output, .metavar = "raw|pretty|none",
+    {"output", 0, OT_FUNC, .fn = opt_output, .metavar = "raw|pretty|none|jsonl",
      .help = "raw: each message as received + newline on stdout\n"
 	     "(default); pretty: decoded lines with latency;\n"
-	     "none: count only"},
+	     "none: count only; jsonl: normalized events (trades,\n"
+	     "bbo, order books, status), one JSON object a line"},
     {"venue", 0, OT_FUNC, .fn = opt_venue, .metavar = "NAME",
      .help = "the exchange's dialect: binance (default), binance-usdm"},
     {"count", 0, OT_UINT, FIELD(count), .max = ULLONG_MAX, .metavar = "N",
@@ -236,6 +268,18 @@ static const struct feedrx_opt feedrx_opts[] = {
      .help = "serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 	     "(counters, deliveries by path, XDP counters, latency\n"
 	     "histograms), e.g. 127.0.0.1:9100 or [::1]:9100"},
+    {"book", 0, OT_FUNC, .fn = opt_book, .metavar = "SYMBOL[,SYMBOL]",
+     .group = "Order books (--output jsonl):",
+     .help = "keep books for these symbols only (default: every\n"
+	     "symbol whose depth stream is subscribed)"},
+    {"book-depth", 0, OT_UINT, FIELD(book_depth), .max = 5000, .metavar = "N",
+     .help = "snapshot levels per side (default 1000); deeper\n"
+	     "levels are unknown (top events say how many are known)"},
+    {"top", 0, OT_UINT, FIELD(top), .max = FEED_TOP_MAX, .zero_ok = true, .metavar = "N",
+     .help = "levels per side in top events (default 10, 0 = none)"},
+    {"book-from-stream", 0, OT_FLAG, FIELD(book_from_stream),
+     .help = "a depth stream's first message is the whole book\n"
+	     "(feedsim); otherwise Binance books need REST snapshots"},
     {"iface", 0, OT_FUNC, .fn = opt_iface, .metavar = "IF", .group = "XDP mode:",
      .help = "interface the feed arrives on (default: the route's)"},
     {"xdp-mode", 0, OT_CHOICE, FIELD(xdp_mode), .choices = xdp_mode_choices,
@@ -537,6 +581,7 @@ struct feedrx {
 	struct ev_loop *loop;
 	struct feed_link *link;
 	struct feed_sink *sink;
+	struct feed_handler *handler; /* when the sink takes events */
 	struct fastpath *fp;
 	struct lat_stats *stats;
 	FILE *stats_json; /* opened at set-up: the exit may lack the rights */
@@ -581,6 +626,14 @@ static void feedrx_on_message(void *user, const struct feed_link_msg *m)
 		feed_link__close(f->link, 1000);
 		return;
 	}
+	if (f->handler && (r = feed_handler__message(f->handler, m))) {
+		if (r != -EPIPE)
+			fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-r));
+		if (f->status == 0 && r != -EPIPE)
+			f->status = 1;
+		feed_link__close(f->link, 1000);
+		return;
+	}
 	if (!ev_is_active(&f->flush))
 		ev_idle_start(f->loop, &f->flush);
 }
@@ -590,6 +643,8 @@ static void feedrx_on_open(void *user, const char *describe)
 	struct feedrx *f = user;
 
 	f->opened = true;
+	if (f->handler)
+		feed_handler__status(f->handler, FEED_STATUS_CONNECTED, 1, 0, 0, describe);
 	if (f->c->verbose)
 		fprintf(stderr, "feedrx: connected: %s\n", describe);
 }
@@ -599,6 +654,9 @@ static void feedrx_on_done(void *user, int status, const char *why)
 	struct feedrx *f = user;
 
 	f->done = true;
+	if (f->handler && f->opened)
+		feed_handler__status(f->handler, FEED_STATUS_DISCONNECTED, 1, 0, 0,
+				     status ? (why ? why : fx_strerror(status)) : "closed");
 	if (status && f->status == 0)
 		f->status = 1;
 	if (status && why) {
@@ -876,6 +934,20 @@ static void feedrx_report(struct feedrx *f)
 			feedrx_fast_counters(f);
 		}
 	}
+	if (f->handler && c->verbose) {
+		struct feed_handler_stats hs;
+
+		feed_handler__stats(f->handler, &hs);
+		fprintf(stderr,
+			"feedrx: events: %llu from %llu messages (%llu unparsable); %u books: "
+			"%llu snapshots, %llu updates applied, %llu stale, %llu gaps, %llu "
+			"buffer overflows\n",
+			(unsigned long long)hs.events, (unsigned long long)hs.messages,
+			(unsigned long long)hs.parse_errors, hs.books,
+			(unsigned long long)hs.book.snapshots, (unsigned long long)hs.book.applied,
+			(unsigned long long)hs.book.stale, (unsigned long long)hs.book.gaps,
+			(unsigned long long)hs.book.overflows);
+	}
 	if (!f->stats)
 		return;
 	/* a connection that never came up measured nothing: its error is the report */
@@ -892,6 +964,52 @@ static void feedrx_report(struct feedrx *f)
 		}
 		f->stats_json = NULL;
 	}
+}
+
+static int feedrx_emit(void *user, const struct feed_event *e)
+{
+	struct feedrx *f = user;
+
+	return feed_sink__event(f->sink, e);
+}
+
+/* The sink takes normalized events: the feed handler makes them. */
+static int feedrx_setup_handler(struct feedrx *f, const struct venue *venue)
+{
+	static const char *const no_books[1];
+	struct feedrx_conf *c = f->c;
+	bool rest = venue->book_rule == VENUE_BOOK_BINANCE_SPOT ||
+		    venue->book_rule == VENUE_BOOK_BINANCE_USDM;
+	struct feed_handler_conf hc = {
+	    .venue = venue,
+	    .symbols = c->n_books ? c->books : NULL,
+	    .n_symbols = c->n_books,
+	    .depth = c->book_depth,
+	    .top = c->top,
+	    /* HOOK(rest): the REST client's struct book_snapshot_source goes
+	     * here (request(symbol, limit, cb) -> GET venue->rest_url +
+	     * venue->snapshot_path(symbol, limit); the body to cb). Until then
+	     * REST-snapshot venues keep books only with --book-from-stream. */
+	    .src = NULL,
+	    .first_is_snapshot = c->book_from_stream,
+	    .emit = feedrx_emit,
+	    .user = f,
+	};
+	int r;
+
+	if (rest && !hc.src && !hc.first_is_snapshot) {
+		if (c->n_books)
+			fprintf(stderr, "feedrx: warning: --book: %s books need REST snapshots, "
+					"not available in this build: no books kept\n", venue->name);
+		hc.symbols = no_books;
+		hc.n_symbols = 0;
+	}
+	r = feed_handler__new(&f->handler, &hc);
+	if (r) {
+		fprintf(stderr, "feedrx: cannot set up the feed handler: %s\n", fx_strerror(r));
+		return 1;
+	}
+	return 0;
 }
 
 /* Everything from the parsed options to a link ready to start. 0, or the
@@ -927,6 +1045,8 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 		fprintf(stderr, "feedrx: cannot set up the output\n");
 		return 1;
 	}
+	if (feed_sink__wants_events(f->sink) && feedrx_setup_handler(f, venue))
+		return 1;
 	f->loop = ev_default_loop(EVFLAG_AUTO);
 	if (!f->loop) {
 		fprintf(stderr, "feedrx: cannot create the event loop\n");
@@ -1048,6 +1168,7 @@ static void feedrx_free(struct feedrx *f)
 		      (fastpath__multiprog(f->fp) && privs_raise(CAP_SYS_ADMIN))))
 		fx_log(FX_LOG_INFO, "cannot raise the capabilities kept to detach XDP");
 	fastpath__free(f->fp);
+	feed_handler__free(f->handler);
 	feed_sink__close(f->sink);
 	lat_stats__free(f->stats);
 	if (f->stats_json && f->stats_json != stdout)
@@ -1067,6 +1188,8 @@ int main(int argc, char **argv)
 	    .fo = {.queue = -1, .busy_cpu = -1, .stale_ms = 500},
 	    .xdp_mode = XDP_STEER_MODE_AUTO,
 	    .poll = XSK_RX_POLL_WAKEUP,
+	    .book_depth = 1000,
+	    .top = 10,
 	};
 	static struct url url, proxy;
 	struct feedrx f = {.c = &c};

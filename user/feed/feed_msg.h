@@ -71,6 +71,16 @@ struct feed_msg {
 	struct feed_str err_msg; /* error.msg, JSON escapes not decoded */
 };
 
+/* An order-book snapshot fetched apart from the stream (Binance's REST
+ * depth): the update id it is current to and both sides, best first as
+ * the venue sent them. Level arrays belong to the parser that filled it. */
+struct feed_book_snapshot {
+	uint64_t last_update_id;
+	uint64_t event_ms; /* the venue's time when it sends one ("E"), else 0 */
+	const struct feed_level *bids, *asks;
+	uint32_t n_bids, n_asks;
+};
+
 /* "123.45" -> 12345000000: [-]digits[.digits], at most 8 decimals, |value|
  * <= INT64_MAX units. Returns 0 or -FX_E_FEED_DECIMAL. */
 int feed_decimal_parse(const char *s, size_t len, int64_t *out);

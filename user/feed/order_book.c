@@ -156,6 +156,29 @@ int order_book__apply(struct order_book *ob, const struct feed_msg *m)
 	return ORDER_BOOK_APPLIED;
 }
 
+void order_book__reset(struct order_book *ob)
+{
+	ob->bids.n = ob->asks.n = 0;
+	ob->last_update_id = 0;
+	ob->state = ORDER_BOOK_NO_SNAPSHOT;
+}
+
+int order_book__set_levels(struct order_book *ob, uint64_t last_id,
+			   const struct feed_level *bids, uint32_t n_bids,
+			   const struct feed_level *asks, uint32_t n_asks)
+{
+	if (!levels_ok(bids, n_bids) || !levels_ok(asks, n_asks))
+		return -EINVAL;
+	for (uint32_t i = 0; i < n_bids; i++)
+		ob->truncated += (uint64_t)side_set(&ob->bids, bids[i].price, bids[i].qty);
+	for (uint32_t i = 0; i < n_asks; i++)
+		ob->truncated += (uint64_t)side_set(&ob->asks, asks[i].price, asks[i].qty);
+	ob->last_update_id = last_id;
+	ob->state = ORDER_BOOK_SYNCED;
+	ob->applied++;
+	return 0;
+}
+
 int order_book__best_bid(const struct order_book *ob, struct feed_level *out)
 {
 	if (!ob->bids.n)

@@ -69,6 +69,18 @@ int order_book__snapshot(struct order_book *ob, uint64_t last_update_id,
  * negative quantity; book unchanged). */
 int order_book__apply(struct order_book *ob, const struct feed_msg *m);
 
+/* Empty the book and forget its snapshot (state NO_SNAPSHOT): what a
+ * resync starts from, so that nothing of the old book survives it. */
+void order_book__reset(struct order_book *ob);
+
+/* Set levels (absolute quantities, 0 removes) without any sequencing
+ * check and make last_id the book's lastUpdateId: for callers that chain
+ * updates by another venue's rule (feed/book_sync.c). Returns 0, or
+ * -EINVAL for a price <= 0 or a negative quantity (book unchanged). */
+int order_book__set_levels(struct order_book *ob, uint64_t last_id,
+			   const struct feed_level *bids, uint32_t n_bids,
+			   const struct feed_level *asks, uint32_t n_asks);
+
 /* Best level of a side: 1 and *out set, or 0 when the side is empty. */
 int order_book__best_bid(const struct order_book *ob, struct feed_level *out);
 int order_book__best_ask(const struct order_book *ob, struct feed_level *out);

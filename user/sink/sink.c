@@ -15,6 +15,7 @@ const struct feed_sink_ops *const feed_sinks[] = {
     &feed_sink_raw,
     &feed_sink_pretty,
     &feed_sink_none,
+    &feed_sink_jsonl,
     NULL,
 };
 

@@ -53,6 +53,7 @@ struct feed_sink {
 /* The built-in sinks, NULL-terminated; the first is the default. */
 extern const struct feed_sink_ops *const feed_sinks[];
 extern const struct feed_sink_ops feed_sink_raw, feed_sink_pretty, feed_sink_none;
+extern const struct feed_sink_ops feed_sink_jsonl; /* sink_jsonl.c: normalized events */
 
 /* A sink by name in a NULL-terminated table, or NULL. */
 const struct feed_sink_ops *feed_sink_find(const struct feed_sink_ops *const *table,

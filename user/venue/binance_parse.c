@@ -3,6 +3,7 @@
 #include "binance_parse.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,7 @@ static void get_raw(const char *js, const struct json_tok *t, struct feed_str *o
 enum field {
 	F_e, F_E, F_s, F_t, F_p, F_q, F_T, F_m, F_M, F_a, F_f, F_l, F_u, F_U, F_b, F_B, F_A,
 	F_TS_NS, F_PU, F_STREAM, F_DATA, F_RESULT, F_ID, F_ERROR, F_CODE, F_MSG,
+	F_LAST_UPDATE_ID, F_BIDS, F_ASKS,
 	F__MAX
 };
 
@@ -119,6 +121,10 @@ static int field_of(const char *k, uint32_t len)
 			return F_DATA;
 		if (!memcmp(k, "code", 4))
 			return F_CODE;
+		if (!memcmp(k, "bids", 4))
+			return F_BIDS;
+		if (!memcmp(k, "asks", 4))
+			return F_ASKS;
 		return -1;
 	case 5:
 		if (!memcmp(k, "ts_ns", 5))
@@ -132,6 +138,8 @@ static int field_of(const char *k, uint32_t len)
 		if (!memcmp(k, "result", 6))
 			return F_RESULT;
 		return -1;
+	case 12:
+		return memcmp(k, "lastUpdateId", 12) ? -1 : F_LAST_UPDATE_ID;
 	}
 	return -1;
 }
@@ -413,6 +421,46 @@ int binance_parse_strict(struct binance_parser *p, const char *buf, size_t len,
 	if (rc)
 		m->type = FEED_MSG_UNKNOWN;
 	return rc;
+}
+
+int binance_parse_snapshot(struct binance_parser *p, const char *buf, size_t len,
+			   struct feed_book_snapshot *s)
+{
+	uint32_t slot[F__MAX], used = 0;
+	struct feed_msg m;
+	struct ctx c = { buf, p->toks, slot, &m };
+	int n = json_tokenize(buf, len, p->toks, p->ntoks);
+
+	memset(s, 0, sizeof(*s));
+	memset(&m, 0, sizeof(m));
+	if (n < 0)
+		return n;
+	if (p->toks[0].type != JSON_TOK_OBJECT)
+		return BINANCE_E_NOT_OBJECT;
+	collect(buf, p->toks, 0, slot);
+	TRY(need_u64(&c, F_LAST_UPDATE_ID, &s->last_update_id));
+	if (!slot[F_BIDS] || !slot[F_ASKS])
+		return BINANCE_E_MISSING;
+	TRY(parse_levels(&c, slot[F_BIDS], p->levels, p->nlevels, &used, &s->n_bids));
+	TRY(parse_levels(&c, slot[F_ASKS], p->levels, p->nlevels, &used, &s->n_asks));
+	s->bids = p->levels;
+	s->asks = p->levels + s->n_bids;
+	TRY(opt_u64(&c, F_E, &s->event_ms, 0)); /* USD-M */
+	return 0;
+}
+
+int binance_snapshot_path(const char *prefix, const char *symbol, uint32_t limit, char *out,
+			  size_t cap)
+{
+	int n;
+
+	for (const char *q = symbol; *q; q++)
+		if (!((*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
+			return -EINVAL;
+	if (!*symbol || !limit)
+		return -EINVAL;
+	n = snprintf(out, cap, "%s?symbol=%s&limit=%u", prefix, symbol, limit);
+	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
 }
 
 void binance_parser__init(struct binance_parser *p, struct json_tok *toks, uint32_t ntoks,

@@ -95,6 +95,17 @@ bool binance_scan(struct binance_parser *p, const char *buf, size_t len, struct 
 int binance_parse_strict(struct binance_parser *p, const char *buf, size_t len,
 			 struct feed_msg *m);
 
+/* A REST depth snapshot, {"lastUpdateId":N,"bids":[["p","q"],..],"asks":[..]}
+ * (USD-M adds "E" and "T"): 0 and *s (levels in p's level array), or a
+ * negative enum binance_err. */
+int binance_parse_snapshot(struct binance_parser *p, const char *buf, size_t len,
+			   struct feed_book_snapshot *s);
+
+/* "<prefix>?symbol=<SYMBOL>&limit=<limit>" into out: its length, -EINVAL
+ * (symbol not [A-Z0-9]+, limit 0) or -ENOSPC. */
+int binance_snapshot_path(const char *prefix, const char *symbol, uint32_t limit, char *out,
+			  size_t cap);
+
 /* Timestamps read without parsing, for latency on every message (a few ns
  * against a full parse's ~250): the simulator's "ts_ns" (its last field, in
  * the last 64 bytes) and the exchange's "E" (in the first 64). 0 when absent. */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct feed_msg;
+struct feed_book_snapshot;
 
 /* What a message is to the subscription logic. */
 enum venue_reply {
@@ -79,6 +80,20 @@ struct venue {
 
 	/* How its depth streams make a book. */
 	enum venue_book_rule book_rule;
+	/* REST order-book snapshots (the REST book rules; NULL/0 otherwise).
+	 * Where they are served ("https://api.binance.com"), and the request
+	 * path for symbol with limit levels per side (the limit rounded up to
+	 * one the venue accepts, at most snapshot_limit_max): its length, or
+	 * -EINVAL / -ENOSPC. */
+	const char *rest_url;
+	uint32_t snapshot_limit_max;
+	int (*snapshot_path)(const char *symbol, uint32_t limit, char *out, size_t cap);
+	/* A parser for snapshot bodies of up to limit levels per side, set up
+	 * once (freed by parser_free), and the parse: 0 and *out (levels in
+	 * the parser's storage, valid until its next call), or a negative code. */
+	int (*snapshot_parser_new)(void **out, uint32_t limit);
+	int (*snapshot_parse)(void *parser, const uint8_t *body, size_t n,
+			      struct feed_book_snapshot *out);
 	/* Typed events: a parser set up once (no allocation per message). */
 	int (*parser_new)(void **out);
 	void (*parser_free)(void *parser);

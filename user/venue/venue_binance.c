@@ -2,11 +2,12 @@
  * (wss://stream.binance.com:9443) and USD-M futures
  * (wss://fstream.binance.com), as venue tables: stream names and the
  * SUBSCRIBE request and its reply (binance_subscribe.c), message parsing
- * (binance_parse.c), and where the times are. The two differ in their REST
- * endpoints and in the depth continuity rule (futures chain "pu"), not in
- * anything used here yet. */
+ * (binance_parse.c), where the times are, and the REST depth snapshot
+ * (path and body). The two differ in their REST endpoints and limits and
+ * in the depth continuity rule (futures chain "pu"). */
 #include "venue.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "binance_parse.h"
@@ -79,6 +80,47 @@ static int venue_binance_parse(void *parser, const uint8_t *p, size_t n, struct 
 	return binance_parse(parser, (const char *)p, n, m);
 }
 
+/* A snapshot of limit levels: 2 levels a side, 3 tokens a level, and room. */
+static int venue_binance_snapshot_parser_new(void **out, uint32_t limit)
+{
+	struct binance_parser *p;
+	int r;
+
+	if (!limit || limit > 5000)
+		return -EINVAL;
+	r = binance_parser__new(&p, 6 * limit + 64, 2 * limit);
+	*out = p;
+	return r;
+}
+
+static int venue_binance_snapshot_parse(void *parser, const uint8_t *body, size_t n,
+					struct feed_book_snapshot *out)
+{
+	return binance_parse_snapshot(parser, (const char *)body, n, out);
+}
+
+/* Spot takes any limit 1..5000 (GET /api/v3/depth). */
+static int venue_binance_snapshot_path(const char *symbol, uint32_t limit, char *out, size_t cap)
+{
+	if (limit > 5000)
+		return -EINVAL;
+	return binance_snapshot_path("/api/v3/depth", symbol, limit, out, cap);
+}
+
+/* USD-M takes 5, 10, 20, 50, 100, 500 or 1000 (GET /fapi/v1/depth). */
+static int venue_binance_usdm_snapshot_path(const char *symbol, uint32_t limit, char *out,
+					    size_t cap)
+{
+	static const uint32_t ok[] = {5, 10, 20, 50, 100, 500, 1000};
+	size_t i = 0;
+
+	while (i < sizeof(ok) / sizeof(ok[0]) - 1 && ok[i] < limit)
+		i++;
+	if (limit > 1000)
+		return -EINVAL;
+	return binance_snapshot_path("/fapi/v1/depth", symbol, ok[i], out, cap);
+}
+
 #define VENUE_BINANCE_COMMON                                                               \
 	.stream_ok = binance_stream_ok, .subscribe_request = binance_subscribe_request,    \
 	.subscribe_per_stream = 3, .subscribe_base = 64, .classify = venue_binance_classify, \
@@ -86,13 +128,18 @@ static int venue_binance_parse(void *parser, const uint8_t *p, size_t n, struct 
 	.idle_timeout = 60, .scan_event_ms = binance_scan_event_ms,                        \
 	.scan_send_ns = binance_scan_ts_ns, .scan_stream = venue_binance_scan_stream,      \
 	.parser_new = venue_binance_parser_new, .parser_free = venue_binance_parser_free,  \
-	.parse = venue_binance_parse
+	.parse = venue_binance_parse,                                                      \
+	.snapshot_parser_new = venue_binance_snapshot_parser_new,                          \
+	.snapshot_parse = venue_binance_snapshot_parse
 
 const struct venue venue_binance = {
     .name = "binance",
     .help = "Binance spot streams (default)",
     VENUE_BINANCE_COMMON,
     .book_rule = VENUE_BOOK_BINANCE_SPOT,
+    .rest_url = "https://api.binance.com",
+    .snapshot_limit_max = 5000,
+    .snapshot_path = venue_binance_snapshot_path,
     /* spot streams take it (E and T in us); USD-M futures do not */
     .precise_time_query = "timeUnit=MICROSECOND",
 };
@@ -102,4 +149,7 @@ const struct venue venue_binance_usdm = {
     .help = "Binance USD-M futures streams",
     VENUE_BINANCE_COMMON,
     .book_rule = VENUE_BOOK_BINANCE_USDM,
+    .rest_url = "https://fapi.binance.com",
+    .snapshot_limit_max = 1000,
+    .snapshot_path = venue_binance_usdm_snapshot_path,
 };
