@@ -26,6 +26,8 @@
 #include "tls_client.h"
 #include "url.h"
 
+struct http_header; /* kernel/http_upgrade.h */
+
 enum kconn_state {
 	KCONN_IDLE,
 	KCONN_CONNECTING, /* TCP */
@@ -68,6 +70,10 @@ struct kconn_opts {
 	size_t max_message;	      /* WebSocket reassembly limit */
 	size_t max_send;	      /* largest text the caller sends (send_text) */
 	bool check_utf8; /* 1007 on invalid text */
+	/* Extra headers of the upgrade request (an API key), or none. The
+	 * request holding them is wiped once it is sent. */
+	const struct http_header *headers;
+	size_t n_headers;
 };
 
 struct kconn_stats {
