@@ -125,6 +125,39 @@ if sim sbe_keyarg --rate 0 --count 100; then
   else fail sbe_keyarg_warns "no warning: $(why sbe_keyarg)"; fi
 fi
 
+# while it runs, the key is gone from /proc/PID/environ and /proc/PID/cmdline
+# (paced so that feedrx is still up when they are read)
+proc_check() {
+  local n=$1 how=$2 pid=""
+  if ! sim "$n" --rate 100 --count 300; then return; fi
+  if [[ $how == env ]]; then
+    ip netns exec "$NS_RX" env FEEDRX_API_KEY="$KEY" timeout 60 "$FEEDRX" --cafile "$CERTS/ca.pem" \
+      --venue binance-sbe --mode kernel --output none \
+      "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" >/dev/null 2>"$TMP/$n.err" &
+  else
+    ip netns exec "$NS_RX" env -u FEEDRX_API_KEY timeout 60 "$FEEDRX" --cafile "$CERTS/ca.pem" \
+      --venue binance-sbe --mode kernel --output none --api-key "$KEY" \
+      "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" >/dev/null 2>"$TMP/$n.err" &
+  fi
+  local outer=$!
+  netns_track "$outer"
+  for _ in $(seq 100); do
+    pid=$(pgrep -P "$outer" -x feedrx | head -n1)
+    [[ -n $pid && -r /proc/$pid/environ ]] && break
+    sleep 0.02
+  done
+  sleep 0.5 # past set-up: the key was read
+  if [[ -z $pid ]]; then fail "$n" "feedrx did not start: $(why "$n")"
+  elif tr '\0' '\n' <"/proc/$pid/environ" | grep -qF "$KEY" ||
+       tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$KEY"; then
+    fail "$n" "the key is still in /proc/$pid/environ or cmdline"
+  else pass "$n"; fi
+  wait "$outer"
+  sim_wait
+}
+proc_check sbe_proc_env env
+proc_check sbe_proc_arg arg
+
 # no key header: feedsim answers 401 and feedrx says so
 if sim sbe_401 --rate 0 --count 10; then
   ip netns exec "$NS_RX" timeout 60 "$FEEDRX" --cafile "$CERTS/ca.pem" --venue binance \
