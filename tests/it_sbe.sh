@@ -7,7 +7,8 @@
 # and never appears in feedrx's stderr at -v -v nor its output; the key
 # from FEEDRX_API_KEY, --api-key-file and --api-key (which warns); a
 # SUBSCRIBE with SBE stream names is answered by a JSON text reply that is
-# not delivered; --output pretty decodes the binary frames.
+# not delivered; the serverShutdown text frame is delivered among the binary
+# ones; --output pretty decodes the binary frames.
 # SKIP without namespaces; the xdp cases SKIP where XDP cannot attach.
 source "$(dirname "$0")/lib.sh"
 NAME=it_sbe
@@ -58,7 +59,9 @@ log_bytes() {
   python3 -c 'import sys
 out = sys.stdout.buffer
 for line in open(sys.argv[1]):
-    out.write(bytes.fromhex(line.strip()) + b"\n")' "$1"
+    line = line.rstrip("\n")
+    # JSON text frames (serverShutdown) are logged as sent, binary ones in hex
+    out.write((line.encode() if line.startswith("{") else bytes.fromhex(line)) + b"\n")' "$1"
 }
 
 # check NAME COUNT: clean exit, every message once, the key nowhere
@@ -175,6 +178,17 @@ if sim sbe_pretty --rate 0 --count 100; then
      grep -q 'BTCUSDT' "$TMP/sbe_pretty.out" && ! grep -qi 'error' "$TMP/sbe_pretty.out"; then
     pass sbe_pretty
   else fail sbe_pretty "rc=$RC: $(head -c 300 "$TMP/sbe_pretty.out")"; fi
+fi
+
+# serverShutdown: a JSON text frame among the binary ones, delivered in
+# its place; then the server's close 1001 ends the run
+if sim sbe_notice --rate 200 --max-age 1.5 --shutdown-notice 1; then
+  rx sbe_notice "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@bestBidAsk" --mode kernel
+  sim_wait
+  if grep -q '^{"e":"serverShutdown"' "$TMP/sbe_notice.log" &&
+     cmp -s "$TMP/sbe_notice.out" <(log_bytes "$TMP/sbe_notice.log"); then
+    pass sbe_notice
+  else fail sbe_notice "rc=$RC, log $(wc -l <"$TMP/sbe_notice.log") lines: $(why sbe_notice)"; fi
 fi
 
 # ---- xdp mode --------------------------------------------------------------
