@@ -320,6 +320,10 @@ static void test_hostile(void)
 	frame_bba(&w);
 	w.b[0] = 0xff, w.b[1] = 0xff;
 	CHECK(dec(&w) == -FX_E_FEED_SBE_SHORT);
+	/* a control byte in the symbol */
+	frame_bba(&w);
+	w.b[w.n - 2] = 0x1b;
+	CHECK(dec(&w) == -FX_E_FEED_SBE_SYMBOL);
 	/* another schema */
 	frame_bba(&w);
 	w.b[4] = 2;

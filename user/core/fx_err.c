@@ -91,6 +91,7 @@ static const char *const feed_text[] = {
     [FX_E_FEED_SBE_SCHEMA - FX_E_FEED_BASE] = "SBE message of another schema (expected id 1)",
     [FX_E_FEED_SBE_BLOCK - FX_E_FEED_BASE] = "SBE block length shorter than the schema's fields",
     [FX_E_FEED_SBE_EXPONENT - FX_E_FEED_BASE] = "SBE price or quantity not exact in units of 1e-8 (exponent out of range)",
+    [FX_E_FEED_SBE_SYMBOL - FX_E_FEED_BASE] = "SBE symbol holds a control character",
 };
 
 #define TABLE(t)                                                                                   \

@@ -208,6 +208,11 @@ static int symbol_read(struct cur *c, struct feed_msg *m)
 
 	if (!l || !(s = take(c, *l)))
 		return -FX_E_FEED_SBE_SHORT;
+	/* as in JSON text, where they cannot appear raw: nothing for a
+	 * terminal to act on */
+	for (uint8_t i = 0; i < *l; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return -FX_E_FEED_SBE_SYMBOL;
 	m->symbol.ptr = (const char *)s;
 	m->symbol.len = *l;
 	return 0;

@@ -29,7 +29,8 @@
  * block shorter than the known fields, any length or count that runs past
  * the message, a schema id other than 1, or more entries than the
  * decoder's arrays hold is an error (FX_E_FEED_*): nothing is read out of
- * bounds, whatever the input.
+ * bounds, whatever the input. A symbol with a control byte (which JSON
+ * text cannot carry raw either) is refused (FX_E_FEED_SBE_SYMBOL).
  *
  * Values: mantissa x 10^exponent becomes fixed point in units of 1e-8,
  * exactly, or the message is refused (FX_E_FEED_SBE_EXPONENT): an exponent
