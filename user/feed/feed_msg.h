@@ -73,18 +73,19 @@ struct feed_msg {
 	/* depthUpdate: views into the parser's level array */
 	const struct feed_level *bids, *asks;
 	uint32_t n_bids, n_asks;
-	/* A trade message that carries several trades (Binance SBE
-	 * TradesStreamEvent, Bybit publicTrade): trades != NULL, n_trades of
-	 * them in the parser's storage (possibly 0), and the scalar trade
-	 * fields above hold trades[0]. NULL for single-trade messages. Read
-	 * either kind with feed_msg_trade_count() and feed_msg_trade(). */
-	const struct feed_trade *trades;
-	uint32_t n_trades;
 	/* replies */
 	struct feed_str result;  /* raw JSON text of "result" */
 	struct feed_str id_str;  /* "id" when a string (escapes not decoded) */
 	int64_t err_code;        /* error.code */
 	struct feed_str err_msg; /* error.msg, JSON escapes not decoded */
+	/* A trade message that carries several trades (Binance SBE
+	 * TradesStreamEvent, Bybit publicTrade): trades != NULL, n_trades of
+	 * them in the parser's storage (possibly 0), and the scalar fields
+	 * id, price, qty, buyer_maker hold trades[0]. NULL for single-trade
+	 * messages. Read either kind with feed_msg_trade_count() and
+	 * feed_msg_trade(). (At the end: the struct only grows.) */
+	const struct feed_trade *trades;
+	uint32_t n_trades;
 };
 
 /* "123.45" -> 12345000000: [-]digits[.digits], at most 8 decimals, |value|
