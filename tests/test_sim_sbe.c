@@ -36,6 +36,13 @@ static void test_names(void)
 	CHECK(map_is("/ws/btcusdt@depth@100ms", "/ws/btcusdt@notAnSbeStream"));
 	CHECK(map_is("/ws/btcusdt@aggTrade", "/ws/btcusdt@notAnSbeStream"));
 	{
+		char b[128] = "{\"result\":[\"a@bookTicker\",\"b@depth@100ms\",\"c@aggTrade\"],\"id\":3}";
+		size_t n = sim_sbe_unmap_names(b, strlen(b), sizeof(b));
+
+		CHECK(n == strlen(b) &&
+		      !strcmp(b, "{\"result\":[\"a@bestBidAsk\",\"b@depth20\",\"c@aggTrade\"],\"id\":3}"));
+	}
+	{
 		char b[8] = "/ws/a@t";
 
 		CHECK(sim_sbe_map_names(b, 7, sizeof(b)) == 0); /* does not fit */

@@ -2,6 +2,7 @@
 #include "sim_sbe.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,9 @@ static int is_word(char c)
 	       c == '@';
 }
 
-size_t sim_sbe_map_names(char *text, size_t len, size_t cap)
+/* Rewrite every "@<suffix>" of text by the table, one way or the other;
+ * unknown suffixes become an invalid name when mapping to feedgen. */
+static size_t map(char *text, size_t len, size_t cap, bool to_gen)
 {
 	char tmp[8192];
 	size_t o = 0, i = 0;
@@ -61,13 +64,20 @@ size_t sim_sbe_map_names(char *text, size_t len, size_t cap)
 		/* "@<suffix>" up to the next delimiter */
 		for (w = i + 1; w < len && is_word(text[w]); w++)
 			;
-		for (size_t k = 0; k < sizeof(name_map) / sizeof(name_map[0]); k++)
-			if (strlen(name_map[k].sbe) == w - i - 1 &&
-			    !memcmp(text + i + 1, name_map[k].sbe, w - i - 1))
-				rep = name_map[k].gen;
-		if (!rep)
+		for (size_t k = 0; k < sizeof(name_map) / sizeof(name_map[0]); k++) {
+			const char *from = to_gen ? name_map[k].sbe : name_map[k].gen;
+
+			if (strlen(from) == w - i - 1 && !memcmp(text + i + 1, from, w - i - 1))
+				rep = to_gen ? name_map[k].gen : name_map[k].sbe;
+		}
+		if (!rep && to_gen)
 			rep = "notAnSbeStream";
-		rl = strlen(rep);
+		if (!rep) { /* keep it as it is */
+			rep = text + i + 1;
+			rl = w - i - 1;
+		} else {
+			rl = strlen(rep);
+		}
 		if (o + 1 + rl + 1 >= sizeof(tmp))
 			return 0;
 		tmp[o++] = '@';
@@ -80,6 +90,16 @@ size_t sim_sbe_map_names(char *text, size_t len, size_t cap)
 	memcpy(text, tmp, o);
 	text[o] = 0;
 	return o;
+}
+
+size_t sim_sbe_map_names(char *text, size_t len, size_t cap)
+{
+	return map(text, len, cap, true);
+}
+
+size_t sim_sbe_unmap_names(char *text, size_t len, size_t cap)
+{
+	return map(text, len, cap, false);
 }
 
 /* ---- state ---- */

@@ -23,6 +23,9 @@
  * to feedgen's, in place; names of other streams become invalid ones.
  * Returns the new length, or 0 when it would not fit in cap. */
 size_t sim_sbe_map_names(char *text, size_t len, size_t cap);
+/* The other way, for replies (LIST_SUBSCRIPTIONS): feedgen's names back to
+ * the SBE ones; other names stay. Returns the new length, or 0. */
+size_t sim_sbe_unmap_names(char *text, size_t len, size_t cap);
 
 struct sim_sbe;
 

@@ -566,6 +566,9 @@ static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
 			m = m ? sim_sbe_map_names(req, m, sizeof(req)) : 0;
 			n = sim_rpc_handle(c->gen, &c->combined, m ? req : (const char *)p,
 					   m ? m : n, s->reply, SIM_RPC_REPLY_MAX);
+			/* and feedgen's names in the reply back to SBE's */
+			m = n < SIM_RPC_REPLY_MAX ? sim_sbe_unmap_names(s->reply, n, SIM_RPC_REPLY_MAX) : 0;
+			n = m ? m : n;
 		} else {
 			n = sim_rpc_handle(c->gen, &c->combined, (const char *)p, n, s->reply,
 					   SIM_RPC_REPLY_MAX);
