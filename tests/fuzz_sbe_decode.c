@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct feed_trade trades[MAX_TRADES];
 	static void *vparser;
 	const struct venue *v = &venue_binance_sbe;
-	struct fz f = { data, size };
+	struct fz f = {data, size};
 	uint32_t nlev = fz_u8(&f) % (MAX_LEVELS + 1), ntr = fz_u8(&f) % (MAX_TRADES + 1);
 	struct sbe_decoder d;
 	struct feed_msg m, m2;

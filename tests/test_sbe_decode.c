@@ -28,9 +28,20 @@ struct w {
 	size_t n;
 };
 
-static void u8(struct w *w, uint8_t v) { w->b[w->n++] = v; }
-static void u16(struct w *w, uint16_t v) { u8(w, v & 0xff); u8(w, v >> 8); }
-static void u32(struct w *w, uint32_t v) { u16(w, v & 0xffff); u16(w, v >> 16); }
+static void u8(struct w *w, uint8_t v)
+{
+	w->b[w->n++] = v;
+}
+static void u16(struct w *w, uint16_t v)
+{
+	u8(w, v & 0xff);
+	u8(w, v >> 8);
+}
+static void u32(struct w *w, uint32_t v)
+{
+	u16(w, v & 0xffff);
+	u16(w, v >> 16);
+}
 static void i64(struct w *w, int64_t v)
 {
 	for (int i = 0; i < 8; i++)
@@ -54,10 +65,10 @@ static void frame_trades(struct w *w)
 	hdr(w, 18, 10000, 1, 0);
 	i64(w, 1700000000123456); /* eventTime us */
 	i64(w, 1700000000123400); /* transactTime us */
-	u8(w, (uint8_t)-2);       /* priceExponent */
-	u8(w, (uint8_t)-5);       /* qtyExponent */
-	u16(w, 25);               /* trades: blockLength */
-	u32(w, 2);                /* numInGroup */
+	u8(w, (uint8_t)-2);	  /* priceExponent */
+	u8(w, (uint8_t)-5);	  /* qtyExponent */
+	u16(w, 25);		  /* trades: blockLength */
+	u32(w, 2);		  /* numInGroup */
 	i64(w, 3123456789), i64(w, 4321012), i64(w, 150), u8(w, 1);
 	i64(w, 3123456790), i64(w, 4321013), i64(w, 200000), u8(w, 0);
 	str8(w, "BTCUSDT");
@@ -82,7 +93,7 @@ static void frame_snapshot(struct w *w)
 	i64(w, 1700000000300000);
 	i64(w, 777);
 	u8(w, 0), u8(w, (uint8_t)-3); /* prices in whole units, qty in 1e-3 */
-	u16(w, 16), u16(w, 2);        /* bids */
+	u16(w, 16), u16(w, 2);	      /* bids */
 	i64(w, 100), i64(w, 1500);
 	i64(w, 99), i64(w, 1);
 	u16(w, 16), u16(w, 1); /* asks */
@@ -135,7 +146,7 @@ static void test_trades(void)
 	feed_msg_trade(&M, 1, &t);
 	CHECK(t.id == 3123456790ull);
 	CHECK(t.price == 4321013000000LL); /* 43210.13 */
-	CHECK(t.qty == 200000000LL);       /* 2.00000 */
+	CHECK(t.qty == 200000000LL);	   /* 2.00000 */
 	CHECK(!t.buyer_maker);
 	CHECK(t.trade_ms == 1700000000123400ull);
 }
@@ -191,7 +202,7 @@ static void test_diff(void)
  * (appended fields), and a new group after the symbol. */
 static void test_version_bump(void)
 {
-	struct w w = { .n = 0 };
+	struct w w = {.n = 0};
 
 	hdr(&w, 18 + 7, 10000, 1, 1);
 	i64(&w, 5), i64(&w, 6), u8(&w, (uint8_t)-1), u8(&w, 0);
@@ -232,10 +243,10 @@ static void test_version_bump(void)
  * exactly-sized heap block, and ending at a PROT_NONE page. */
 static void test_truncated(void)
 {
-	void (*makers[])(struct w *) = { frame_trades, frame_bba, frame_snapshot, frame_diff };
+	void (*makers[])(struct w *) = {frame_trades, frame_bba, frame_snapshot, frame_diff};
 	long pg = sysconf(_SC_PAGESIZE);
-	uint8_t *area = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *area =
+	    mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	REQUIRE(area != MAP_FAILED);
 	REQUIRE(mprotect(area + pg, (size_t)pg, PROT_NONE) == 0);
@@ -268,7 +279,7 @@ static void test_hostile(void)
 	/* a trades count of 2^31-1 with 25-byte entries: refused before any read */
 	frame_trades(&w);
 	w.b[8 + 18 + 2] = 0xff, w.b[8 + 18 + 3] = 0xff, w.b[8 + 18 + 4] = 0xff,
-	w.b[8 + 18 + 5] = 0x7f;
+		     w.b[8 + 18 + 5] = 0x7f;
 	CHECK(dec(&w) == -FX_E_FEED_SBE_SHORT);
 	/* count 0xffffffff with entries of 0 bytes: the block length is too short */
 	frame_trades(&w);
@@ -281,7 +292,7 @@ static void test_hostile(void)
 	CHECK(dec(&w) == -FX_E_FEED_SBE_BLOCK);
 	/* more trades than the decoder holds: counted against the array */
 	{
-		struct w big = { .n = 0 };
+		struct w big = {.n = 0};
 
 		hdr(&big, 18, 10000, 1, 0);
 		i64(&big, 1), i64(&big, 1), u8(&big, 0), u8(&big, 0);
@@ -296,7 +307,7 @@ static void test_hostile(void)
 	w.b[8 + 26 + 2] = 0xff, w.b[8 + 26 + 3] = 0xff;
 	CHECK(dec(&w) == -FX_E_FEED_SBE_SHORT);
 	{
-		struct w big = { .n = 0 };
+		struct w big = {.n = 0};
 
 		hdr(&big, 26, 10003, 1, 0);
 		i64(&big, 1), i64(&big, 1), i64(&big, 2), u8(&big, 0), u8(&big, 0);
@@ -345,7 +356,7 @@ static void test_exponents(void)
 	CHECK(sbe_to_e8(12345, -2, &v) == 0 && v == 12345000000LL);
 	CHECK(sbe_to_e8(-7, 0, &v) == 0 && v == -700000000LL);
 	CHECK(sbe_to_e8(1, -8, &v) == 0 && v == 1);
-	CHECK(sbe_to_e8(1000, -11, &v) == 0 && v == 1);          /* 1e-8 exactly */
+	CHECK(sbe_to_e8(1000, -11, &v) == 0 && v == 1);		    /* 1e-8 exactly */
 	CHECK(sbe_to_e8(1001, -11, &v) == -FX_E_FEED_SBE_EXPONENT); /* 1.001e-8 */
 	CHECK(sbe_to_e8(1, 10, &v) == 0 && v == 1000000000000000000LL);
 	CHECK(sbe_to_e8(10, 10, &v) == -FX_E_FEED_SBE_EXPONENT); /* 1e19 units */

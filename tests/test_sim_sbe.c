@@ -36,11 +36,14 @@ static void test_names(void)
 	CHECK(map_is("/ws/btcusdt@depth@100ms", "/ws/btcusdt@notAnSbeStream"));
 	CHECK(map_is("/ws/btcusdt@aggTrade", "/ws/btcusdt@notAnSbeStream"));
 	{
-		char b[128] = "{\"result\":[\"a@bookTicker\",\"b@depth@100ms\",\"c@aggTrade\"],\"id\":3}";
+		char b[128] =
+		    "{\"result\":[\"a@bookTicker\",\"b@depth@100ms\",\"c@aggTrade\"],\"id\":3}";
 		size_t n = sim_sbe_unmap_names(b, strlen(b), sizeof(b));
 
 		CHECK(n == strlen(b) &&
-		      !strcmp(b, "{\"result\":[\"a@bestBidAsk\",\"b@depth20\",\"c@aggTrade\"],\"id\":3}"));
+		      !strcmp(
+			  b,
+			  "{\"result\":[\"a@bestBidAsk\",\"b@depth20\",\"c@aggTrade\"],\"id\":3}"));
 	}
 	{
 		char b[8] = "/ws/a@t";
@@ -61,7 +64,7 @@ static int64_t le64(const uint8_t *p)
 static void test_encode_layout(void)
 {
 	uint8_t out[256];
-	struct feed_trade t = { .id = 42, .price = 4321012000000LL, .qty = 150000LL };
+	struct feed_trade t = {.id = 42, .price = 4321012000000LL, .qty = 150000LL};
 	size_t n = sbe_encode_trades(out, sizeof(out), 7, 6, &t, 1, "BTCUSDT", 7);
 
 	REQUIRE(n == 8 + 18 + 6 + 25 + 1 + 7);
@@ -96,14 +99,15 @@ static void test_feedgen(void)
 		CHECK(feedgen__subscribe(g, name, nl) == 0);
 	}
 	for (int i = 0; i < 2000; i++) {
-		struct feedgen_clock clk = { .wall_ms = 1700000000000000LL + i, .mono_ns = -1 };
+		struct feedgen_clock clk = {.wall_ms = 1700000000000000LL + i, .mono_ns = -1};
 		enum feedgen_kind kind;
 		ssize_t n = feedgen__next(g, json, sizeof(json), false, &clk, &kind);
 		ssize_t e;
 		struct feed_msg m;
 
 		REQUIRE(n > 0);
-		e = sim_sbe__encode(x, json, (size_t)n, kind, (uint64_t)clk.wall_ms, out, sizeof(out));
+		e = sim_sbe__encode(x, json, (size_t)n, kind, (uint64_t)clk.wall_ms, out,
+				    sizeof(out));
 		REQUIRE(e > 0);
 		REQUIRE(sbe_decode(&D, out, (size_t)e, &m) == 0);
 		seen[kind]++;
@@ -120,7 +124,8 @@ static void test_feedgen(void)
 			for (uint32_t k = 0; k < m.n_bids + m.n_asks; k++)
 				CHECK(m.bids[k].qty > 0);
 		} else if (kind == FEEDGEN_BOOKTICKER) {
-			CHECK(m.type == FEED_MSG_BOOK_TICKER && m.event_ms == (uint64_t)clk.wall_ms);
+			CHECK(m.type == FEED_MSG_BOOK_TICKER &&
+			      m.event_ms == (uint64_t)clk.wall_ms);
 			CHECK(m.bid_px < m.ask_px);
 		} else if (kind == FEEDGEN_TRADE) {
 			CHECK(m.type == FEED_MSG_TRADE && m.n_trades == 1 && m.qty > 0);

@@ -45,7 +45,8 @@ static int api_key__set(struct api_key *k, const char *p, size_t n, const char *
 		if (p[i] <= 0x20 || p[i] >= 0x7f)
 			return fx_error_set(err, -EINVAL,
 					    "%s: the API key has a character that is not printable "
-					    "ASCII (at byte %zu)", from, i + 1);
+					    "ASCII (at byte %zu)",
+					    from, i + 1);
 	memcpy(k->buf, p, n);
 	k->len = n;
 	return 0;
@@ -68,8 +69,10 @@ int api_key__from_file(struct api_key *k, const char *path, struct fx_error *err
 		return fx_error_set(err, r, "--api-key-file %s: %s", path, strerror(-r));
 	}
 	if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-		fx_log(FX_LOG_WARN, "warning: --api-key-file %s can be read by other users "
-				    "(chmod 600 it)", path);
+		fx_log(FX_LOG_WARN,
+		       "warning: --api-key-file %s can be read by other users "
+		       "(chmod 600 it)",
+		       path);
 	while (got < API_KEY_MAX * 2 - 1 &&
 	       (n = read(fd, tmp + got, API_KEY_MAX * 2 - 1 - got)) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -131,5 +134,5 @@ void api_key__free(struct api_key *k)
 	secmem_free(k->buf, API_KEY_MAX); /* wipes */
 	k->buf = NULL;
 	k->len = 0;
-	k->hdr = (struct http_header){ 0 };
+	k->hdr = (struct http_header){0};
 }

@@ -20,11 +20,14 @@ static void put(struct wr *w, const void *v, size_t n)
 	w->p += n;
 }
 
-static void put_u8(struct wr *w, uint8_t v) { put(w, &v, 1); }
+static void put_u8(struct wr *w, uint8_t v)
+{
+	put(w, &v, 1);
+}
 
 static void put_u16(struct wr *w, uint16_t v)
 {
-	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
 
 	put(w, b, 2);
 }
@@ -61,7 +64,7 @@ static size_t finish(struct wr *w, uint8_t *out, const char *sym, size_t sym_len
 	return w->full ? 0 : (size_t)(w->p - out);
 }
 
-static const int64_t p10[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000 };
+static const int64_t p10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 /* Trailing decimal zeros every value shares (at most 8): the exponent is
  * that minus 8 and the mantissas are the values over 10^that. */
@@ -75,7 +78,7 @@ static int shared_zeros(int tz, int64_t v)
 size_t sbe_encode_trades(uint8_t *out, size_t cap, uint64_t event_us, uint64_t transact_us,
 			 const struct feed_trade *t, uint32_t n, const char *sym, size_t sym_len)
 {
-	struct wr w = { out, out + cap, false };
+	struct wr w = {out, out + cap, false};
 	int pz = 8, qz = 8;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -102,7 +105,7 @@ size_t sbe_encode_best_bid_ask(uint8_t *out, size_t cap, uint64_t event_us, uint
 			       int64_t bid_px, int64_t bid_qty, int64_t ask_px, int64_t ask_qty,
 			       const char *sym, size_t sym_len)
 {
-	struct wr w = { out, out + cap, false };
+	struct wr w = {out, out + cap, false};
 	int pz = shared_zeros(shared_zeros(8, bid_px), ask_px);
 	int qz = shared_zeros(shared_zeros(8, bid_qty), ask_qty);
 
@@ -133,7 +136,7 @@ size_t sbe_encode_depth(uint8_t *out, size_t cap, bool snapshot, uint64_t event_
 			uint32_t n_bids, const struct feed_level *asks, uint32_t n_asks,
 			const char *sym, size_t sym_len)
 {
-	struct wr w = { out, out + cap, false };
+	struct wr w = {out, out + cap, false};
 	int pz = 8, qz = 8;
 
 	if (n_bids > 0xffff || n_asks > 0xffff)

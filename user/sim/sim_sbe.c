@@ -17,7 +17,8 @@ struct sbe_book {
 	char sym[FEEDGEN_SYMBOL_MAX + 1];
 	uint8_t sym_len;
 	uint32_t n[2];
-	struct feed_level lv[2][FEEDGEN_BOOK_LEVELS]; /* bids best (highest) first, asks lowest first */
+	struct feed_level
+	    lv[2][FEEDGEN_BOOK_LEVELS]; /* bids best (highest) first, asks lowest first */
 };
 
 struct sim_sbe {
@@ -185,7 +186,10 @@ ssize_t sim_sbe__encode(struct sim_sbe *x, const char *json, size_t n, enum feed
 	switch (m.type) {
 	case FEED_MSG_TRADE:
 		x->trade = (struct feed_trade){
-		    .id = m.id, .price = m.price, .qty = m.qty, .buyer_maker = m.buyer_maker,
+		    .id = m.id,
+		    .price = m.price,
+		    .qty = m.qty,
+		    .buyer_maker = m.buyer_maker,
 		};
 		len = sbe_encode_trades(out, cap, m.event_ms, m.trade_ms, &x->trade, 1,
 					m.symbol.ptr, m.symbol.len);

@@ -82,10 +82,14 @@ int sbe_is_sbe(const uint8_t *p, size_t n)
 const char *sbe_template_name(uint16_t id)
 {
 	switch (id) {
-	case SBE_TPL_TRADES: return "TradesStreamEvent";
-	case SBE_TPL_BEST_BID_ASK: return "BestBidAskStreamEvent";
-	case SBE_TPL_DEPTH_SNAPSHOT: return "DepthSnapshotStreamEvent";
-	case SBE_TPL_DEPTH_DIFF: return "DepthDiffStreamEvent";
+	case SBE_TPL_TRADES:
+		return "TradesStreamEvent";
+	case SBE_TPL_BEST_BID_ASK:
+		return "BestBidAskStreamEvent";
+	case SBE_TPL_DEPTH_SNAPSHOT:
+		return "DepthSnapshotStreamEvent";
+	case SBE_TPL_DEPTH_DIFF:
+		return "DepthDiffStreamEvent";
 	}
 	return NULL;
 }
@@ -308,7 +312,7 @@ static int decode_depth(struct sbe_decoder *d, const uint8_t *root, bool diff, s
 int sbe_decode(struct sbe_decoder *d, const uint8_t *p, size_t n, struct feed_msg *m)
 {
 	struct sbe_header h;
-	struct cur c = { p, n };
+	struct cur c = {p, n};
 	const uint8_t *root;
 	const char *name;
 	uint16_t need;
@@ -330,10 +334,18 @@ int sbe_decode(struct sbe_decoder *d, const uint8_t *p, size_t n, struct feed_ms
 	m->event.len = (uint32_t)__builtin_strlen(name); /* a constant per template */
 	m->fields = FEED_F_TIME_US;
 	switch (h.template_id) {
-	case SBE_TPL_TRADES: need = SBE_TRADES_BLOCK; break;
-	case SBE_TPL_BEST_BID_ASK: need = SBE_BBA_BLOCK; break;
-	case SBE_TPL_DEPTH_SNAPSHOT: need = SBE_SNAPSHOT_BLOCK; break;
-	default: need = SBE_DIFF_BLOCK; break;
+	case SBE_TPL_TRADES:
+		need = SBE_TRADES_BLOCK;
+		break;
+	case SBE_TPL_BEST_BID_ASK:
+		need = SBE_BBA_BLOCK;
+		break;
+	case SBE_TPL_DEPTH_SNAPSHOT:
+		need = SBE_SNAPSHOT_BLOCK;
+		break;
+	default:
+		need = SBE_DIFF_BLOCK;
+		break;
 	}
 	if (h.block_length < need)
 		return -FX_E_FEED_SBE_BLOCK;
@@ -341,10 +353,14 @@ int sbe_decode(struct sbe_decoder *d, const uint8_t *p, size_t n, struct feed_ms
 	if (!root)
 		return -FX_E_FEED_SBE_SHORT;
 	switch (h.template_id) {
-	case SBE_TPL_TRADES: return decode_trades(d, root, &c, m);
-	case SBE_TPL_BEST_BID_ASK: return decode_bba(root, &c, m);
-	case SBE_TPL_DEPTH_SNAPSHOT: return decode_depth(d, root, false, &c, m);
-	default: return decode_depth(d, root, true, &c, m);
+	case SBE_TPL_TRADES:
+		return decode_trades(d, root, &c, m);
+	case SBE_TPL_BEST_BID_ASK:
+		return decode_bba(root, &c, m);
+	case SBE_TPL_DEPTH_SNAPSHOT:
+		return decode_depth(d, root, false, &c, m);
+	default:
+		return decode_depth(d, root, true, &c, m);
 	}
 }
 
@@ -354,8 +370,7 @@ uint64_t sbe_scan_event_us(const uint8_t *p, size_t n)
 	int64_t v;
 
 	if (sbe_header_read(p, n, &h) || h.schema_id != SBE_SCHEMA_ID ||
-	    !sbe_template_name(h.template_id) || h.block_length < 8 ||
-	    n < SBE_HEADER_LEN + 8)
+	    !sbe_template_name(h.template_id) || h.block_length < 8 || n < SBE_HEADER_LEN + 8)
 		return 0;
 	v = rd_i64(p + SBE_HEADER_LEN);
 	return v > 0 ? (uint64_t)v : 0;

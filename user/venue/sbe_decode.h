@@ -70,7 +70,7 @@ enum sbe_template {
 #define SBE_SNAPSHOT_BLOCK 18
 #define SBE_DIFF_BLOCK 26
 #define SBE_LEVEL_ENTRY 16
-#define SBE_GROUP_HDR 6   /* groupSizeEncoding */
+#define SBE_GROUP_HDR 6	  /* groupSizeEncoding */
 #define SBE_GROUP16_HDR 4 /* groupSize16Encoding */
 
 struct sbe_header {
