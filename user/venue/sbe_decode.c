@@ -116,7 +116,9 @@ static const int64_t pow10_i64[19] = {
     1000000000000000000LL,
 };
 
-int sbe_to_e8(int64_t mantissa, int8_t exponent, int64_t *out)
+/* inline in the decoder: an exported function is called through the PLT
+ * in the shared library */
+static inline int to_e8(int64_t mantissa, int8_t exponent, int64_t *out)
 {
 	int k = (int)exponent + 8; /* value in 1e-8 units = mantissa x 10^k */
 
@@ -134,6 +136,11 @@ int sbe_to_e8(int64_t mantissa, int8_t exponent, int64_t *out)
 		return -FX_E_FEED_SBE_EXPONENT;
 	*out = mantissa / pow10_i64[-k];
 	return 0;
+}
+
+int sbe_to_e8(int64_t mantissa, int8_t exponent, int64_t *out)
+{
+	return to_e8(mantissa, exponent, out);
 }
 
 /* ---- the cursor ---- */
@@ -198,8 +205,8 @@ static int levels_read(struct sbe_decoder *d, struct cur *c, uint32_t *used, int
 		const uint8_t *e = take(c, blen);
 		struct feed_level *l = d->levels + *used + i;
 
-		if ((r = sbe_to_e8(rd_i64(e), pe, &l->price)) ||
-		    (r = sbe_to_e8(rd_i64(e + 8), qe, &l->qty)))
+		if ((r = to_e8(rd_i64(e), pe, &l->price)) ||
+		    (r = to_e8(rd_i64(e + 8), qe, &l->qty)))
 			return r;
 	}
 	*used += count;
@@ -245,8 +252,8 @@ static int decode_trades(struct sbe_decoder *d, const uint8_t *root, struct cur 
 			return -FX_E_FEED_RANGE;
 		t->id = (uint64_t)id;
 		t->trade_ms = 0;
-		if ((r = sbe_to_e8(rd_i64(e + 8), pe, &t->price)) ||
-		    (r = sbe_to_e8(rd_i64(e + 16), qe, &t->qty)))
+		if ((r = to_e8(rd_i64(e + 8), pe, &t->price)) ||
+		    (r = to_e8(rd_i64(e + 16), qe, &t->qty)))
 			return r;
 		t->buyer_maker = e[24] != 0;
 	}
@@ -271,10 +278,10 @@ static int decode_bba(const uint8_t *root, struct cur *c, struct feed_msg *m)
 
 	if ((r = get_time(root, &m->event_ms)) || (r = get_time(root + 8, &m->id)))
 		return r;
-	if ((r = sbe_to_e8(rd_i64(root + 18), pe, &m->bid_px)) ||
-	    (r = sbe_to_e8(rd_i64(root + 26), qe, &m->bid_qty)) ||
-	    (r = sbe_to_e8(rd_i64(root + 34), pe, &m->ask_px)) ||
-	    (r = sbe_to_e8(rd_i64(root + 42), qe, &m->ask_qty)))
+	if ((r = to_e8(rd_i64(root + 18), pe, &m->bid_px)) ||
+	    (r = to_e8(rd_i64(root + 26), qe, &m->bid_qty)) ||
+	    (r = to_e8(rd_i64(root + 34), pe, &m->ask_px)) ||
+	    (r = to_e8(rd_i64(root + 42), qe, &m->ask_qty)))
 		return r;
 	m->type = FEED_MSG_BOOK_TICKER;
 	m->fields |= FEED_F_EVENT_MS;
