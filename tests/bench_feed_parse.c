@@ -1,7 +1,12 @@
-/* Benchmark feed_parse (the fast scan and the strict parser side by side): ns per message for a typical ~150-byte trade (plain
- * and in a combined-stream envelope), a bookTicker and a 20-level depth
- * update; also the tokenizer alone. Prints numbers; asserts nothing. */
+/* Benchmark feed_parse, the fast scan and the strict parser side by side:
+ * ns per message for a typical ~150-byte trade (plain and in a
+ * combined-stream envelope), a bookTicker and a 20-level depth
+ * update; also the tokenizer alone. Then the same trade, quote and depth
+ * update in Binance's SBE (venue/sbe_decode), side by side, and the ratio
+ * JSON / SBE for the trade. Prints numbers; asserts nothing. */
+#include "sim/sbe_encode.h"
 #include "venue/binance_parse.h"
+#include "venue/sbe_decode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +24,37 @@ static uint64_t now_ns(void)
 static struct json_tok toks[512];
 static struct feed_level levels[64];
 
-static void bench(const char *name, const char *msg, long iters, int tokenize_only)
+static struct feed_trade sbe_trades[16];
+
+/* ns per message for one SBE message, best of 5 rounds */
+static double bench_sbe(const char *name, const uint8_t *msg, size_t len, long iters)
+{
+	struct sbe_decoder d;
+	struct feed_msg m;
+	uint64_t sink = 0;
+	double ns = 1e18;
+
+	sbe_decoder__init(&d, levels, 64, sbe_trades, 16);
+	if (sbe_decode(&d, msg, len, &m) != 0) {
+		fprintf(stderr, "%s: does not decode\n", name);
+		exit(1);
+	}
+	for (int round = 0; round < 5; round++) {
+		uint64_t t0 = now_ns();
+		for (long i = 0; i < iters; i++) {
+			sink += (uint64_t)sbe_decode(&d, msg, len, &m) + (uint64_t)m.price;
+			__asm__ volatile("" ::: "memory");
+		}
+		double r = (double)(now_ns() - t0) / (double)iters;
+		if (r < ns)
+			ns = r;
+	}
+	printf("%-28s %4zu bytes  %7.1f ns/msg  %6.2f ns/byte  (sink %llu)\n", name, len, ns,
+	       ns / (double)len, (unsigned long long)(sink & 0xff));
+	return ns;
+}
+
+static double bench(const char *name, const char *msg, long iters, int tokenize_only)
 {
 	struct binance_parser p;
 	struct feed_msg m;
@@ -51,6 +86,7 @@ static void bench(const char *name, const char *msg, long iters, int tokenize_on
 	}
 	printf("%-28s %4zu bytes  %7.1f ns/msg  %6.2f ns/byte  (sink %llu)\n", name, len, ns,
 	       ns / (double)len, (unsigned long long)(sink & 0xff));
+	return ns;
 }
 
 int main(int argc, char **argv)
@@ -83,7 +119,7 @@ int main(int argc, char **argv)
 	/* each message twice: binance_parse (the fast scan, which takes all of
 	 * these) and the strict tokenizing parser it falls back to */
 	bench("trade (tokenize only)", trade, n, 1);
-	bench("trade", trade, n, 0);
+	double json_trade = bench("trade", trade, n, 0);
 	bench("trade (strict)", trade, n, 2);
 	bench("trade in envelope", env, n, 0);
 	bench("trade in envelope (strict)", env, n, 2);
@@ -91,5 +127,30 @@ int main(int argc, char **argv)
 	bench("bookTicker (strict)", book, n, 2);
 	bench("depthUpdate 10+10 levels", depth, n / 4, 0);
 	bench("depthUpdate (strict)", depth, n / 4, 2);
+
+	/* the same messages in SBE (times in us, as the SBE streams send them) */
+	static uint8_t sbe[3][1024];
+	size_t sl[3];
+	struct feed_trade t = {
+	    .id = 3123456789u, .price = 4321012000000LL, .qty = 150000LL, .buyer_maker = true,
+	};
+	struct feed_level sb[10], sa[10];
+
+	for (int i = 0; i < 10; i++) {
+		sb[i] = (struct feed_level){ (43210 + i) * 100000000LL + 12000000, (i + 1) * 100000000LL + 50000000 };
+		sa[i] = (struct feed_level){ (43220 + i) * 100000000LL + 12000000, (i + 1) * 100000000LL + 25000000 };
+	}
+	sl[0] = sbe_encode_trades(sbe[0], sizeof(sbe[0]), 1700000000123000, 1700000000122000, &t, 1,
+				  "BTCUSDT", 7);
+	sl[1] = sbe_encode_best_bid_ask(sbe[1], sizeof(sbe[1]), 1700000000123000, 400900217,
+					2535190000LL, 3121000000LL, 2536520000LL, 4066000000LL,
+					"BNBUSDT", 7);
+	sl[2] = sbe_encode_depth(sbe[2], sizeof(sbe[2]), false, 1700000000123000, 157000000,
+				 157000020, sb, 10, sa, 10, "BTCUSDT", 7);
+	double sbe_trade = bench_sbe("sbe trade", sbe[0], sl[0], n);
+	bench_sbe("sbe bestBidAsk", sbe[1], sl[1], n);
+	bench_sbe("sbe depth diff 10+10 levels", sbe[2], sl[2], n / 4);
+	printf("%-28s %.1fx (JSON %.1f ns / SBE %.1f ns per trade)\n", "trade: JSON/SBE", json_trade / sbe_trade,
+	       json_trade, sbe_trade);
 	return 0;
 }

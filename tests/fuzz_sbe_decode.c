@@ -2,8 +2,8 @@
  * parse and classify. Input: the sizes of the level and trade arrays, then
  * one message, decoded from an exactly-sized heap block. Checked: the result
  * code is known, every string lies inside the message, levels and trades
- * inside their arrays, and a message that decodes decodes again the same
- * from every longer buffer (trailing bytes are a later version's). */
+ * inside their arrays, and a message that decodes decodes the same with
+ * bytes appended (they are a later version's). */
 #include "fuzz.h"
 
 #include "core/fx_err.h"
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct feed_trade trades[MAX_TRADES];
 	static void *vparser;
 	const struct venue *v = &venue_binance_sbe;
-	struct fz f = { data, size };
+	struct fz f = {data, size};
 	uint32_t nlev = fz_u8(&f) % (MAX_LEVELS + 1), ntr = fz_u8(&f) % (MAX_TRADES + 1);
 	struct sbe_decoder d;
 	struct feed_msg m, m2;
@@ -39,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = sbe_decode(&d, b, n, &m);
 	FUZZ_ASSERT(rc <= 0 && fx_strerror(rc) != NULL);
 	if (rc == 0) {
+		uint8_t *b2 = malloc(n + 3);
+
 		in_buf(b, n, &m.symbol);
 		if (m.type == FEED_MSG_DEPTH) {
 			FUZZ_ASSERT(m.n_bids + m.n_asks <= nlev);
@@ -49,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(feed_msg_trade_count(&m) == m.n_trades);
 		}
 		/* appended bytes change nothing */
-		uint8_t *b2 = malloc(n + 3);
+		FUZZ_ASSERT(b2 != NULL);
 		memcpy(b2, b, n);
 		memset(b2 + n, 0xa5, 3);
 		FUZZ_ASSERT(sbe_decode(&d, b2, n + 3, &m2) == 0);

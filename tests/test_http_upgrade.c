@@ -42,6 +42,44 @@ static void request_bytes(void)
 	CHECK(http_upgrade__request(&u, &url, buf, 40) == -ENOSPC);
 }
 
+/* Extra headers (an API key): after the standard ones, exactly; a name
+ * that is not a token or a value with a control byte is refused (no
+ * header injection); every cap that is too small is -ENOSPC. */
+static void request_extra_headers(void)
+{
+	struct http_upgrade u;
+	struct url url;
+	char buf[1024];
+	static const char want[] = "GET /ws HTTP/1.1\r\n"
+				   "Host: feedsim.test:9443\r\n"
+				   "Upgrade: websocket\r\n"
+				   "Connection: Upgrade\r\n"
+				   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+				   "Sec-WebSocket-Version: 13\r\n"
+				   "User-Agent: feedrx\r\n"
+				   "X-MBX-APIKEY: k3y/+=\r\n"
+				   "\r\n";
+	struct http_header h = { "X-MBX-APIKEY", "k3y/+=tail", 6 };
+	int n;
+
+	REQUIRE(http_upgrade__init(&u, key) == 0);
+	REQUIRE(url_parse("wss://feedsim.test:9443/ws", &url) == 0);
+	n = http_upgrade__request_with(&u, &url, &h, 1, buf, sizeof(buf));
+	REQUIRE(n > 0);
+	CHECK((size_t)n == strlen(want) && !strcmp(buf, want));
+	for (size_t cap = 1; cap <= strlen(want); cap++)
+		CHECKF(http_upgrade__request_with(&u, &url, &h, 1, buf, cap) == -ENOSPC,
+		       "cap %zu", cap);
+	CHECK(http_upgrade__request_with(&u, &url, &h, 1, buf, strlen(want) + 1) == n);
+	h.value = "a\r\nX-Evil: 1";
+	h.value_len = strlen(h.value);
+	CHECK(http_upgrade__request_with(&u, &url, &h, 1, buf, sizeof(buf)) == -EINVAL);
+	h = (struct http_header){ "X MBX", "k", 1 };
+	CHECK(http_upgrade__request_with(&u, &url, &h, 1, buf, sizeof(buf)) == -EINVAL);
+	h = (struct http_header){ "", "k", 1 };
+	CHECK(http_upgrade__request_with(&u, &url, &h, 1, buf, sizeof(buf)) == -EINVAL);
+}
+
 static void fresh_keys(void)
 {
 	struct http_upgrade a, b;
@@ -333,6 +371,7 @@ static void head_ends_with_crlf(void)
 int main(void)
 {
 	RUN(request_bytes);
+	RUN(request_extra_headers);
 	RUN(fresh_keys);
 	RUN(good_answer_all_splits);
 	RUN(content_length_on_101_is_not_a_body);

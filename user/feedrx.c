@@ -29,6 +29,7 @@
 #include "fast/fastpath.h"
 #include "fast/iface.h"
 #include "fast/xsk_rx.h"
+#include "kernel/api_key.h"
 #include "kernel/kconn.h"
 #include "kernel/url.h"
 #include "link/feed_link.h"
@@ -67,6 +68,8 @@ struct feedrx_conf {
 	size_t n_books;
 	unsigned book_depth, top;
 	bool book_from_stream;
+	const char *api_key_file; /* --api-key-file */
+	char *api_key_arg;        /* --api-key (wiped once read) */
 };
 
 /* ---- the option table ------------------------------------------------------ */
@@ -178,6 +181,14 @@ static void opt_output(struct feedrx_conf *c, const char *opt, const char *arg)
 	c->output = arg;
 }
 
+static void opt_api_key(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	fprintf(stderr, "feedrx: warning: --api-key: other users can see the key (ps, shell "
+			"history); prefer --api-key-file FILE or FEEDRX_API_KEY\n");
+	c->api_key_arg = (char *)arg; /* argv's own bytes: wiped once read */
+}
+
 static void opt_venue(struct feedrx_conf *c, const char *opt, const char *arg)
 {
 	char names[256] = "";
@@ -229,7 +240,14 @@ static const struct feedrx_opt feedrx_opts[] = {
 	     "none: count only; jsonl: normalized events (trades,\n"
 	     "bbo, order books, status), one JSON object a line"},
     {"venue", 0, OT_FUNC, .fn = opt_venue, .metavar = "NAME",
-     .help = "the exchange's dialect: binance (default), binance-usdm"},
+     .help = "the exchange's dialect: binance (default), binance-usdm,\n"
+	     "binance-sbe (binary; needs an API key)"},
+    {"api-key-file", 0, OT_STRING, FIELD(api_key_file), .metavar = "FILE",
+     .help = "the venue's API key (binance-sbe: an Ed25519 key,\n"
+	     "sent as X-MBX-APIKEY), first line of FILE; else\n"
+	     "$FEEDRX_API_KEY. Never printed or logged"},
+    {"api-key", 0, OT_FUNC, .fn = opt_api_key, .metavar = "KEY",
+     .help = "the key itself (warns: ps shows it)"},
     {"count", 0, OT_UINT, FIELD(count), .max = ULLONG_MAX, .metavar = "N",
      .help = "exit after N data messages (clean close)"},
     {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM[,STREAM]",
@@ -572,6 +590,41 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 		usage_error("--busy-cpu and --busy-poll-usecs need --poll busy");
 	if (c->fo.busy_cpu >= 0)
 		feedrx_check_cpu(c->fo.busy_cpu);
+}
+
+/* The venue's API key (venue.auth_header): --api-key, --api-key-file or
+ * FEEDRX_API_KEY, in that order, into key and the upgrade's headers.
+ * Exits on a missing (2) or unreadable (1) key. */
+static void feedrx_api_key(struct feedrx_conf *c, struct api_key *key)
+{
+	const struct venue *v = venue_find(venues, c->venue) ?: venues[0];
+	struct fx_error e = {0};
+	int r = 1;
+
+	if (c->api_key_arg)
+		r = api_key__from_arg(key, c->api_key_arg, &e);
+	else if (c->api_key_file)
+		r = api_key__from_file(key, c->api_key_file, &e);
+	else if (v->auth_header)
+		r = api_key__from_env(key, "FEEDRX_API_KEY", &e);
+	if (r < 0) {
+		fprintf(stderr, "feedrx: %s\n", e.msg);
+		exit(1);
+	}
+	if (!v->auth_header) {
+		if (r == 0)
+			fprintf(stderr, "feedrx: warning: --venue %s takes no API key: ignored\n",
+				v->name);
+		api_key__free(key);
+		return;
+	}
+	if (r == 1)
+		usage_error("--venue %s needs an API key (sent as %s): --api-key-file FILE, or "
+			    "the environment variable FEEDRX_API_KEY", v->name, v->auth_header);
+	c->ko.headers = api_key_header(key, v->auth_header);
+	c->ko.n_headers = 1;
+	fx_log(FX_LOG_DEBUG, "API key loaded (%zu bytes) for the %s header", key->len,
+	       v->auth_header);
 }
 
 /* ---- the running receiver -------------------------------------------------- */
@@ -1192,6 +1245,7 @@ int main(int argc, char **argv)
 	    .top = 10,
 	};
 	static struct url url, proxy;
+	static struct api_key key;
 	struct feedrx f = {.c = &c};
 	int r;
 
@@ -1201,6 +1255,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedrx: warning: --insecure: the server's certificate is NOT "
 				"verified\n");
 	fx_log_set_level(c.verbose > 1 ? FX_LOG_DEBUG : c.verbose ? FX_LOG_INFO : FX_LOG_WARN);
+	feedrx_api_key(&c, &key);
 	/* a closed stdout or socket is an error to report, not a signal */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -1209,6 +1264,7 @@ int main(int argc, char **argv)
 		r = feedrx_drop_privs(&f);
 	if (r) {
 		feedrx_free(&f); /* detach XDP on this exit too */
+		api_key__free(&key);
 		return r;
 	}
 	ev_signal_init(&f.sigint, feedrx_signal_cb, SIGINT);
@@ -1240,5 +1296,6 @@ int main(int argc, char **argv)
 	status_line__close(&f.status_line);
 	feedrx_report(&f);
 	feedrx_free(&f);
+	api_key__free(&key);
 	return f.status ? 1 : 0;
 }

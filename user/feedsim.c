@@ -50,6 +50,10 @@ static const char usage[] =
 	"  --sizes MIN:MAX        raw payload sizes, 2..1048576 (default 2:4096)\n"
 	"  --fragment N           send data messages as frames of <= N bytes\n"
 	"  --no-ts                no \"ts_ns\" field: messages as Binance sends them\n"
+	"  --venue binance|binance-sbe  the dialect (default binance: JSON text);\n"
+	"                         binance-sbe: the upgrade needs X-MBX-APIKEY (else 401),\n"
+	"                         streams @trade @bestBidAsk @depth @depth20, data in\n"
+	"                         binary SBE frames, --log lines in hex\n"
 	"  --key-update N         TLS 1.3 KeyUpdate every N data messages\n"
 	"  --key-update-request   ... asking the client to update its keys too\n"
 	"  --ping-interval S      ping every S seconds, 0 = never (default 20)\n"
@@ -102,7 +106,7 @@ enum {
 	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
 	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY, OPT_NO_TS, OPT_MAX_AGE, OPT_NOTICE,
 	OPT_CUT_AFTER, OPT_CUT_EVERY, OPT_CUT_RANDOM, OPT_CUT_WITH, OPT_CONN_LIMIT, OPT_EPOCH,
-	OPT_DELAY,
+	OPT_DELAY, OPT_VENUE,
 };
 
 static const struct option options[] = {
@@ -121,6 +125,7 @@ static const struct option options[] = {
 	{ "sizes", required_argument, NULL, OPT_SIZES },
 	{ "fragment", required_argument, NULL, OPT_FRAGMENT },
 	{ "no-ts", no_argument, NULL, OPT_NO_TS },
+	{ "venue", required_argument, NULL, OPT_VENUE },
 	{ "key-update", required_argument, NULL, OPT_KEY_UPDATE },
 	{ "key-update-request", no_argument, NULL, OPT_KEY_UPDATE_REQ },
 	{ "ping-interval", required_argument, NULL, OPT_PING },
@@ -352,6 +357,12 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg, boo
 			break;
 		case OPT_NO_TS:
 			cfg->no_ts = true;
+			break;
+		case OPT_VENUE:
+			if (strcmp(optarg, "binance-sbe") == 0)
+				cfg->sbe = true;
+			else if (strcmp(optarg, "binance") != 0)
+				die_usage("--venue %s: binance or binance-sbe", a);
 			break;
 		case OPT_KEY_UPDATE:
 			cfg->key_update = parse_u64("--key-update", a, 0, UINT64_MAX);

@@ -288,6 +288,41 @@ def url_seeds():
         write(t, "%02d" % i, u8(40 if i % 2 else 255) + s)
 
 
+def sbe_seeds():
+    """fuzz_sbe_decode: level and trade array sizes, then one Binance spot SBE
+    message (schema 1, little-endian, laid out as stream_1_0.xml says)."""
+    import struct as st
+    le16 = lambda v: st.pack("<H", v)
+    le32 = lambda v: st.pack("<I", v)
+    le64 = lambda v: st.pack("<q", v)
+    i8 = lambda v: st.pack("<b", v)
+    hdr = lambda blen, tpl, ver=0: le16(blen) + le16(tpl) + le16(1) + le16(ver)
+    sym = lambda s: bytes([len(s)]) + s
+    clear("sbe_decode")
+    pre = u8(64) + u8(16)
+    trades = (hdr(18, 10000) + le64(1700000000123456) + le64(1700000000123400) + i8(-2) + i8(-5)
+              + le16(25) + le32(2)
+              + le64(1) + le64(4321012) + le64(150) + u8(1)
+              + le64(2) + le64(4321013) + le64(200000) + u8(0) + sym(b"BTCUSDT"))
+    write("sbe_decode", "trades", pre + trades)
+    bba = (hdr(50, 10001) + le64(1700000000200000) + le64(400900217) + i8(-4) + i8(-2)
+           + le64(253519) + le64(3121) + le64(253652) + le64(4066) + sym(b"BNBUSDT"))
+    write("sbe_decode", "bestbidask", pre + bba)
+    snap = (hdr(18, 10002) + le64(1) + le64(777) + i8(0) + i8(-3)
+            + le16(16) + le16(1) + le64(100) + le64(1500)
+            + le16(16) + le16(1) + le64(101) + le64(2500) + sym(b"ETHUSDT"))
+    write("sbe_decode", "depth20", pre + snap)
+    diff = (hdr(26, 10003) + le64(1) + le64(157) + le64(160) + i8(-8) + i8(-8)
+            + le16(16) + le16(1) + le64(240000) + le64(1000000000)
+            + le16(16) + le16(0) + sym(b"BNBBTC"))
+    write("sbe_decode", "depth", pre + diff)
+    bumped = (hdr(28, 10003, 1) + le64(1) + le64(2) + le64(3) + i8(0) + i8(0) + le16(0)
+              + le16(20) + le16(1) + le64(7) + le64(8) + le32(0)
+              + le16(16) + le16(0) + sym(b"Y") + le16(8) + le32(1) + le64(-1))
+    write("sbe_decode", "version-bump", pre + bumped)
+    write("sbe_decode", "reply", pre + b'{"result":null,"id":1}')
+
+
 if __name__ == "__main__":
     pkt_seeds()
     reasm_seeds()
@@ -298,3 +333,4 @@ if __name__ == "__main__":
     book_seeds()
     ws_seeds()
     url_seeds()
+    sbe_seeds()

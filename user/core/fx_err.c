@@ -86,6 +86,12 @@ static const char *const feed_text[] = {
     [FX_E_FEED_MISSING - FX_E_FEED_BASE] = "required field missing",
     [FX_E_FEED_RANGE - FX_E_FEED_BASE] = "integer field out of range",
     [FX_E_FEED_DECIMAL - FX_E_FEED_BASE] = "price or quantity not a decimal with at most 8 places",
+    [FX_E_FEED_TRADES - FX_E_FEED_BASE] = "more trades in one message than the parser's trade array holds",
+    [FX_E_FEED_SBE_SHORT - FX_E_FEED_BASE] = "SBE message truncated: a length runs past its end",
+    [FX_E_FEED_SBE_SCHEMA - FX_E_FEED_BASE] = "SBE message of another schema (expected id 1)",
+    [FX_E_FEED_SBE_BLOCK - FX_E_FEED_BASE] = "SBE block length shorter than the schema's fields",
+    [FX_E_FEED_SBE_EXPONENT - FX_E_FEED_BASE] = "SBE price or quantity not exact in units of 1e-8 (exponent out of range)",
+    [FX_E_FEED_SBE_SYMBOL - FX_E_FEED_BASE] = "SBE symbol holds a control character",
 };
 
 #define TABLE(t)                                                                                   \

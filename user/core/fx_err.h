@@ -124,6 +124,13 @@ enum fx_err_code {
 	FX_E_FEED_MISSING,
 	FX_E_FEED_RANGE,
 	FX_E_FEED_DECIMAL,
+	FX_E_FEED_TRADES, /* more trades in one message than the parser holds */
+	/* 40..49: a binary (SBE) message that does not fit its schema */
+	FX_E_FEED_SBE_SHORT = FX_E_FEED_BASE + 40, /* a length runs past the message */
+	FX_E_FEED_SBE_SCHEMA,   /* not schema id 1 */
+	FX_E_FEED_SBE_BLOCK,    /* a block length shorter than the fields it must hold */
+	FX_E_FEED_SBE_EXPONENT, /* mantissa x 10^exponent not exact in 1e-8 units */
+	FX_E_FEED_SBE_SYMBOL,   /* a control byte in the symbol */
 
 	FX_E_END = FX_E_MODULE_BASE(FX_MOD__COUNT) /* one past the last block */
 };

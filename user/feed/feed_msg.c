@@ -17,6 +17,26 @@ const char *feed_msg_type_name(enum feed_msg_type t)
 	return "?";
 }
 
+uint32_t feed_msg_trade_count(const struct feed_msg *m)
+{
+	if (m->trades)
+		return m->n_trades;
+	return m->type == FEED_MSG_TRADE || m->type == FEED_MSG_AGG_TRADE;
+}
+
+void feed_msg_trade(const struct feed_msg *m, uint32_t i, struct feed_trade *out)
+{
+	if (m->trades && i < m->n_trades) {
+		*out = m->trades[i];
+	} else {
+		*out = (struct feed_trade){
+		    .id = m->id, .price = m->price, .qty = m->qty, .buyer_maker = m->buyer_maker,
+		};
+	}
+	if (!out->trade_ms)
+		out->trade_ms = m->trade_ms;
+}
+
 static inline int is_digit(char c)
 {
 	return c >= '0' && c <= '9';

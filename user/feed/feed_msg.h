@@ -42,6 +42,15 @@ struct feed_level {
 #define FEED_F_ID_STR (1u << 6)     /* id a string (replies) */
 #define FEED_F_PREV_ID (1u << 7)    /* depth "pu" (futures); OKX prevSeqId */
 #define FEED_F_SNAPSHOT (1u << 8)   /* depth: a whole book sent in the stream (OKX, Bybit), not a diff */
+#define FEED_F_TIME_US (1u << 9)    /* event_ms and trade_ms hold microseconds (Binance SBE) */
+
+/* One trade of a message that carries several (see feed_msg.trades). */
+struct feed_trade {
+	uint64_t id;
+	int64_t price, qty; /* units of 1e-8 */
+	uint64_t trade_ms;  /* its own time; 0: the message's trade_ms */
+	bool buyer_maker;
+};
 
 struct feed_msg {
 	enum feed_msg_type type;
@@ -69,6 +78,14 @@ struct feed_msg {
 	struct feed_str id_str;  /* "id" when a string (escapes not decoded) */
 	int64_t err_code;        /* error.code */
 	struct feed_str err_msg; /* error.msg, JSON escapes not decoded */
+	/* A trade message that carries several trades (Binance SBE
+	 * TradesStreamEvent, Bybit publicTrade): trades != NULL, n_trades of
+	 * them in the parser's storage (possibly 0), and the scalar fields
+	 * id, price, qty, buyer_maker hold trades[0]. NULL for single-trade
+	 * messages. Read either kind with feed_msg_trade_count() and
+	 * feed_msg_trade(). (At the end: the struct only grows.) */
+	const struct feed_trade *trades;
+	uint32_t n_trades;
 };
 
 /* An order-book snapshot fetched apart from the stream (Binance's REST
@@ -84,6 +101,14 @@ struct feed_book_snapshot {
 /* "123.45" -> 12345000000: [-]digits[.digits], at most 8 decimals, |value|
  * <= INT64_MAX units. Returns 0 or -FX_E_FEED_DECIMAL. */
 int feed_decimal_parse(const char *s, size_t len, int64_t *out);
+
+/* The trades a message carries: n_trades for a multi-trade message, 1
+ * for a trade or aggTrade, 0 otherwise. */
+uint32_t feed_msg_trade_count(const struct feed_msg *m);
+
+/* Trade i (< feed_msg_trade_count) of m, with trade_ms filled in from the
+ * message when the trade has no time of its own. */
+void feed_msg_trade(const struct feed_msg *m, uint32_t i, struct feed_trade *out);
 
 /* Name of a message type ("trade", ...). */
 const char *feed_msg_type_name(enum feed_msg_type t);

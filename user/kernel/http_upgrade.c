@@ -1,6 +1,7 @@
 /* http_upgrade — WebSocket opening handshake, client side (see http_upgrade.h). */
 #include "http_upgrade.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +27,26 @@ int http_upgrade__init(struct http_upgrade *u, const char *key)
 int http_upgrade__request(const struct http_upgrade *u, const struct url *url, char *out,
 			  size_t cap)
 {
+	return http_upgrade__request_with(u, url, NULL, 0, out, cap);
+}
+
+/* RFC 9110 §5.6.2 token characters */
+static bool http_upgrade__token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || strchr("!#$%&'*+-.^_`|~", *s)))
+			return false;
+	return true;
+}
+
+int http_upgrade__request_with(const struct http_upgrade *u, const struct url *url,
+			       const struct http_header *extra, size_t n_extra, char *out,
+			       size_t cap)
+{
 	char host[URL_HOST_MAX + 16];
+	size_t len;
 	int n;
 
 	if (url_authority(url, false, host, sizeof(host)) < 0)
@@ -38,12 +58,32 @@ int http_upgrade__request(const struct http_upgrade *u, const struct url *url, c
 		     "Connection: Upgrade\r\n"
 		     "Sec-WebSocket-Key: %s\r\n"
 		     "Sec-WebSocket-Version: 13\r\n"
-		     "User-Agent: feedrx\r\n"
-		     "\r\n",
+		     "User-Agent: feedrx\r\n",
 		     url->path, host, u->key);
 	if (n < 0 || (size_t)n >= cap)
 		return -ENOSPC;
-	return n;
+	len = (size_t)n;
+	for (size_t i = 0; i < n_extra; i++) {
+		const struct http_header *h = &extra[i];
+		size_t nl = strlen(h->name);
+
+		if (!http_upgrade__token(h->name))
+			return -EINVAL;
+		for (size_t k = 0; k < h->value_len; k++)
+			if ((unsigned char)h->value[k] < 0x20 || h->value[k] == 0x7f)
+				return -EINVAL;
+		if (nl + 2 + h->value_len + 2 >= cap - len)
+			return -ENOSPC;
+		memcpy(out + len, h->name, nl);
+		memcpy(out + len + nl, ": ", 2);
+		memcpy(out + len + nl + 2, h->value, h->value_len);
+		memcpy(out + len + nl + 2 + h->value_len, "\r\n", 2);
+		len += nl + 2 + h->value_len + 2;
+	}
+	if (cap - len < 3)
+		return -ENOSPC;
+	memcpy(out + len, "\r\n", 3);
+	return (int)len + 2;
 }
 
 __attribute__((format(printf, 3, 4))) static int http_upgrade__fail(struct http_upgrade *u, int err,

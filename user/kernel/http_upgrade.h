@@ -33,6 +33,21 @@ int http_upgrade__init(struct http_upgrade *u, const char *key);
 int http_upgrade__request(const struct http_upgrade *u, const struct url *url, char *out,
 			  size_t cap);
 
+/* A header the caller adds to the request (an API key): the value is
+ * value_len bytes, not NUL-terminated, and may be a secret: it is written
+ * into out and nowhere else. */
+struct http_header {
+	const char *name;
+	const char *value;
+	size_t value_len;
+};
+
+/* The request with n extra headers after the standard ones. Returns its
+ * length, -ENOSPC, or -EINVAL for a name that is not an HTTP token or a
+ * value with a control character (no header injection). */
+int http_upgrade__request_with(const struct http_upgrade *u, const struct url *url,
+			       const struct http_header *extra, size_t n, char *out, size_t cap);
+
 /* Feed bytes of the server's answer. Returns the number consumed; when
  * u->done becomes true the rest of p (len - consumed bytes) is WebSocket
  * data. Negative on failure, with http_upgrade__error() saying why:

@@ -331,9 +331,11 @@ static int kconn__tls_step(struct kconn *k)
 		kconn__fail(k, r, "TLS handshake with %s failed: %s", k->peer, k->tls.err);
 		return 0;
 	}
-	r = http_upgrade__request(&k->up, k->o.url, k->hs, sizeof(k->hs));
+	r = http_upgrade__request_with(&k->up, k->o.url, k->o.headers, k->o.n_headers, k->hs,
+				       sizeof(k->hs));
 	if (r < 0) {
-		kconn__fail(k, r, "upgrade request too long");
+		kconn__fail(k, r, r == -EINVAL ? "an extra upgrade header is not valid HTTP"
+					       : "upgrade request too long");
 		return 0;
 	}
 	k->hs_off = 0;
@@ -359,6 +361,10 @@ static int kconn__upgrade_step(struct kconn *k)
 			return 0;
 		}
 		k->hs_off += (size_t)n;
+	}
+	if (k->o.n_headers && k->hs_len) { /* it may hold an API key: gone once sent */
+		explicit_bzero(k->hs, k->hs_len);
+		k->hs_len = k->hs_off = 0;
 	}
 	n = tls_client__read(&k->tls, k->rx, sizeof(k->rx));
 	if (n == -EAGAIN) {
@@ -1001,6 +1007,7 @@ void kconn__free(struct kconn *k)
 	ws_client__free(&k->ws);
 	if (k->ai_list)
 		freeaddrinfo(k->ai_list);
+	explicit_bzero(k->hs, sizeof(k->hs)); /* an unsent request may hold an API key */
 	free(k);
 }
 

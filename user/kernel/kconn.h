@@ -26,6 +26,8 @@
 #include "tls_client.h"
 #include "url.h"
 
+struct http_header; /* kernel/http_upgrade.h */
+
 enum kconn_state {
 	KCONN_IDLE,
 	KCONN_CONNECTING, /* TCP */
@@ -73,6 +75,10 @@ struct kconn_opts {
 	 * with SO_BUSY_POLL for busy_poll_usecs */
 	bool busy;
 	int busy_poll_usecs;
+	/* Extra headers of the upgrade request (an API key), or none. The
+	 * request holding them is wiped once it is sent. */
+	const struct http_header *headers;
+	size_t n_headers;
 };
 
 struct kconn_stats {

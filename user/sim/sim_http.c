@@ -101,6 +101,9 @@ static int on_header_value_complete(llhttp_t *p)
 	} else if (FIELD_IS(r, "sec-websocket-version")) {
 		r->n_version++;
 		r->version_13 = n == 2 && !memcmp(v, "13", 2);
+	} else if (r->need_header && r->field_len == strlen(r->need_header) &&
+		   !memcmp(r->field, r->need_header, r->field_len)) {
+		r->has_header |= n > 0;
 	} else if (FIELD_IS(r, "sec-websocket-key")) {
 		r->n_key++;
 		r->key_len = n < sizeof(r->key) ? n : sizeof(r->key) - 1;
@@ -158,6 +161,13 @@ static int req_check(struct sim_http_req *r)
 		r->why = "method must be GET";
 		return 400;
 	}
+	if (r->map_target) {
+		r->target_len = r->map_target(r->target, r->target_len, sizeof(r->target));
+		if (!r->target_len) {
+			r->why = "request-target too long";
+			return 414;
+		}
+	}
 	st = sim_http_target_parse(r->target, r->target_len, &t, &r->why);
 	if (st)
 		return st;
@@ -184,6 +194,10 @@ static int req_check(struct sim_http_req *r)
 	if (r->n_key != 1 || !key_valid(r->key, r->key_len)) {
 		r->why = "Sec-WebSocket-Key must be one base64 16-byte nonce";
 		return 400;
+	}
+	if (r->need_header && !r->has_header) {
+		r->why = "API key header required";
+		return 401;
 	}
 	return 101;
 }
@@ -318,6 +332,8 @@ static const char *reason_phrase(int status)
 		return "Switching Protocols";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case 404:
 		return "Not Found";
 	case 414:

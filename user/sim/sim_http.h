@@ -30,6 +30,13 @@ struct sim_http_req {
 	bool upgrade_ws, connection_upgrade, version_13;
 	char key[SIM_HTTP_KEY_MAX];
 	size_t key_len;
+	/* Set after __init by a dialect that needs them (sim_sbe.h): an API
+	 * key header required (401 without it), and the request-target mapped
+	 * in place to feedgen's stream names before it is checked (returns
+	 * the new length, 0 when it does not fit). */
+	const char *need_header; /* lowercase name, e.g. "x-mbx-apikey" */
+	bool has_header;
+	size_t (*map_target)(char *target, size_t len, size_t cap);
 };
 
 /* Where the request asked to go. Streams are NUL-separated in names[]. */

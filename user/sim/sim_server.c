@@ -27,6 +27,7 @@
 #include "sim_cut.h"
 #include "sim_hostile.h"
 #include "sim_http.h"
+#include "sim_sbe.h"
 #include "sim_limit.h"
 #include "sim_rpc.h"
 #include "sim_tls.h"
@@ -98,6 +99,7 @@ struct conn {
 	size_t out_cap, out_off, out_len;
 	/* generation */
 	struct feedgen *gen;
+	struct sim_sbe *sbe; /* --venue binance-sbe: feedgen's JSON into SBE */
 	uint64_t sent;        /* data messages generated */
 	uint64_t owed;        /* paced messages due but not yet generated */
 	uint64_t bursts_done;
@@ -133,6 +135,7 @@ struct sim_server {
 	size_t reply_room;
 	char *scratch;    /* one message being generated */
 	char *reply;      /* one JSON reply */
+	uint8_t *sbe_out; /* --venue binance-sbe: the SBE form of scratch */
 	struct sim_http_target target;
 	struct sim_limit *limit; /* --conn-limit */
 };
@@ -226,6 +229,7 @@ static void conn_free(struct conn *c)
 	SSL_free(c->ssl);
 	close(c->fd);
 	feedgen__free(c->gen);
+	sim_sbe__free(c->sbe);
 	sim_ws_rx__fini(&c->rx);
 	free(c->out);
 	free(c);
@@ -484,7 +488,7 @@ static void conn_http_done(struct conn *c)
 	for (const char *name = t->names; t->nstreams--; name += strlen(name) + 1)
 		feedgen__subscribe(c->gen, name, strlen(name));
 	c->combined = t->combined;
-	c->time_us = t->time_us;
+	c->time_us = t->time_us || s->cfg.sbe; /* SBE times are us */
 	c->state = CS_OPEN;
 	ev_timer_stop(s->loop, &c->deadline);
 	/* --delay-ms: the whole schedule later, so this leg lags by as much */
@@ -553,8 +557,22 @@ static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
 	switch (ev) {
 	case SIM_WS_EV_TEXT:
 		/* replies are not data messages: never logged, never fragmented */
-		n = sim_rpc_handle(c->gen, &c->combined, (const char *)p, n, s->reply,
-				   SIM_RPC_REPLY_MAX);
+		if (c->sbe) { /* SBE stream names into feedgen's */
+			char req[4096];
+			size_t m = n < sizeof(req) ? n : 0;
+
+			if (m)
+				memcpy(req, p, m);
+			m = m ? sim_sbe_map_names(req, m, sizeof(req)) : 0;
+			n = sim_rpc_handle(c->gen, &c->combined, m ? req : (const char *)p,
+					   m ? m : n, s->reply, SIM_RPC_REPLY_MAX);
+			/* and feedgen's names in the reply back to SBE's */
+			m = n < SIM_RPC_REPLY_MAX ? sim_sbe_unmap_names(s->reply, n, SIM_RPC_REPLY_MAX) : 0;
+			n = m ? m : n;
+		} else {
+			n = sim_rpc_handle(c->gen, &c->combined, (const char *)p, n, s->reply,
+					   SIM_RPC_REPLY_MAX);
+		}
 		if (!out_frame(c, WS_OP_TEXT, s->reply, n))
 			c->state = CS_DEAD;
 		if (!feedgen__can_emit(c->gen))
@@ -697,6 +715,7 @@ static size_t conn_generate(struct conn *c)
 
 	while (out_pending(c) < FLUSH_CHUNK && conn_may_generate(c)) {
 		struct feedgen_clock clk;
+		enum feedgen_kind kind = FEEDGEN_TRADE;
 		ssize_t n;
 		size_t fl;
 		uint8_t *dst;
@@ -720,18 +739,31 @@ static size_t conn_generate(struct conn *c)
 		clk.wall_ms = cfg->epoch ? feedgen_index_ms(cfg->epoch_ms, cfg->rate, c->sent) *
 						(c->time_us ? 1000 : 1)
 					 : clock_ns(CLOCK_REALTIME) / (c->time_us ? 1000 : 1000000);
-		n = feedgen__next(c->gen, s->scratch, s->msg_max, c->combined, &clk, NULL);
+		n = feedgen__next(c->gen, s->scratch, s->msg_max, c->combined, &clk, &kind);
 		if (n <= 0)
 			break;
+		if (c->sbe) { /* the same message in SBE, in a binary frame */
+			n = sim_sbe__encode(c->sbe, s->scratch, (size_t)n, kind,
+					    (uint64_t)clk.wall_ms, s->sbe_out, s->msg_max);
+			if (n < 0) {
+				conn_close(c, 1011, "cannot encode SBE");
+				break;
+			}
+			if (n == 0)
+				continue; /* a stream SBE does not carry */
+			memcpy(s->scratch, s->sbe_out, (size_t)n);
+		}
 		fl = sim_ws_framed_len((size_t)n, cfg->fragment);
 		dst = out_reserve(c, fl);
 		if (!dst) { /* cannot happen: out_cap leaves room for one message */
 			c->state = CS_DEAD;
 			break;
 		}
-		c->out_len += sim_ws_frame_msg(dst, WS_OP_TEXT, s->scratch, (size_t)n,
-					       cfg->fragment);
-		if (s->log) {
+		c->out_len += sim_ws_frame_msg(dst, c->sbe ? WS_OP_BINARY : WS_OP_TEXT, s->scratch,
+					       (size_t)n, cfg->fragment);
+		if (s->log && c->sbe) {
+			sim_sbe_log(s->log, (const uint8_t *)s->scratch, (size_t)n);
+		} else if (s->log) {
 			fwrite(s->scratch, 1, (size_t)n, s->log);
 			putc('\n', s->log);
 		}
@@ -1072,6 +1104,12 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 		SSL_set_msg_callback_arg(c->ssl, c);
 	}
 	sim_http_req__init(&c->http);
+	if (s->cfg.sbe) {
+		if ((rc = sim_sbe__new(&c->sbe)))
+			goto err_ssl;
+		c->http.need_header = SIM_SBE_HEADER;
+		c->http.map_target = sim_sbe_map_names;
+	}
 	ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
 	ev_timer_init(&c->gen_timer, conn_gen_cb, 0, 0);
 	ev_timer_init(&c->ping_timer, conn_ping_cb, 0, 0);
@@ -1221,7 +1259,8 @@ int sim_server__new(struct sim_server **out, struct ev_loop *loop,
 	s->out_cap = FLUSH_CHUNK + sim_ws_framed_len(s->msg_max, s->cfg.fragment) + s->reply_room;
 	s->scratch = malloc(s->msg_max);
 	s->reply = malloc(SIM_RPC_REPLY_MAX);
-	if (!s->scratch || !s->reply) {
+	s->sbe_out = s->cfg.sbe ? malloc(s->msg_max) : NULL;
+	if (!s->scratch || !s->reply || (s->cfg.sbe && !s->sbe_out)) {
 		rc = fx_error_set(err, -ENOMEM, "out of memory");
 		goto err_free;
 	}
@@ -1301,5 +1340,6 @@ void sim_server__free(struct sim_server *s)
 	sim_limit__free(s->limit);
 	free(s->scratch);
 	free(s->reply);
+	free(s->sbe_out);
 	free(s);
 }

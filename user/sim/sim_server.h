@@ -103,6 +103,9 @@ struct sim_server_config {
 	bool epoch;             /* "E"/"T" from epoch_ms and the message number */
 	int64_t epoch_ms;
 	double delay;           /* s between the upgrade and the first data message */
+	/* --venue binance-sbe (sim_sbe.h): the X-MBX-APIKEY header required,
+	 * SBE stream names, data in binary frames, --log lines in hex */
+	bool sbe;
 };
 
 struct sim_server;

@@ -12,6 +12,7 @@
 
 #include "venue/binance_parse.h"
 #include "link/feed_link.h"
+#include "proto/ws_proto.h"
 #include "venue/venue.h"
 
 /* Pretty output is for a terminal: a small buffer, written when idle. */
@@ -100,7 +101,11 @@ static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 	size_t n = msg->n;
 	int r = sp->venue->parse(sp->parser, msg->p, n, &m);
 
-	if (r < 0 || m.type == FEED_MSG_UNKNOWN || m.type == FEED_MSG_REPLY ||
+	if (msg->opcode == WS_OP_BINARY && (r < 0 || m.type == FEED_MSG_UNKNOWN)) {
+		/* binary bytes are not for a terminal */
+		sink_buf__printf(b, "%-9s %zu bytes of binary%s%s", "message", n,
+				 r < 0 ? ": " : "", r < 0 ? fx_strerror(r) : "");
+	} else if (r < 0 || m.type == FEED_MSG_UNKNOWN || m.type == FEED_MSG_REPLY ||
 	    m.type == FEED_MSG_ERROR_REPLY) {
 		sink_buf__printf(b, "%-9s %.*s%s", "message", (int)(n > 100 ? 100 : n),
 				 (const char *)msg->p, n > 100 ? "..." : "");
@@ -113,6 +118,8 @@ static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 					 m.type == FEED_MSG_TRADE ? "trade" : "aggTrade",
 					 m.buyer_maker ? "sell" : "buy");
 			put_qty_px(b, m.qty, m.price);
+			if (feed_msg_trade_count(&m) > 1) /* Binance SBE groups a match's trades */
+				sink_buf__printf(b, " +%u more", feed_msg_trade_count(&m) - 1);
 			break;
 		case FEED_MSG_BOOK_TICKER:
 			sink_buf__printf(b, "%-8s bid ", "quote");
@@ -130,6 +137,11 @@ static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 				bid_gone += m.bids[i].qty == 0;
 			for (uint32_t i = 0; i < m.n_asks; i++)
 				ask_gone += m.asks[i].qty == 0;
+			if (m.fields & FEED_F_SNAPSHOT) { /* the top of the book, whole */
+				sink_buf__printf(b, "%-8s snapshot %" PRIu64 "  bids %u  asks %u",
+						 "depth", m.last_id, m.n_bids, m.n_asks);
+				break;
+			}
 			sink_buf__printf(b, "%-8s diff %" PRIu64 "..%" PRIu64 "  bids %u set %u removed"
 					 "  asks %u set %u removed", "depth", m.first_id, m.last_id,
 					 m.n_bids - bid_gone, bid_gone, m.n_asks - ask_gone, ask_gone);

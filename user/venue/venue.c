@@ -6,6 +6,7 @@
 const struct venue *const venues[] = {
     &venue_binance,
     &venue_binance_usdm,
+    &venue_binance_sbe,
     NULL,
 };
 

@@ -99,6 +99,10 @@ struct venue {
 	void (*parser_free)(void *parser);
 	/* 0 (m filled, possibly an unknown type) or a negative code. */
 	int (*parse)(void *parser, const uint8_t *p, size_t n, struct feed_msg *m);
+
+	/* An HTTP header the upgrade request must carry with the user's API
+	 * key (--api-key-file, FEEDRX_API_KEY), or NULL when none is needed. */
+	const char *auth_header;
 };
 
 /* The built-in venues, NULL-terminated; the first is the default. */
@@ -108,5 +112,6 @@ extern const struct venue *const venues[];
 const struct venue *venue_find(const struct venue *const *table, const char *name);
 
 extern const struct venue venue_binance, venue_binance_usdm;
+extern const struct venue venue_binance_sbe;
 
 #endif
