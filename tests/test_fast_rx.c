@@ -270,10 +270,17 @@ static void keys_move_and_collide(void)
 	key_of(&ka, false, EX4, 443, RX4, 40001);
 	key_of(&kb, false, EX4, 443, RX4, 40002);
 	key_of(&k2, false, EX4, 443, RX4, 40009);
+	struct fast_rx_stats st;
+
 	REQUIRE(fast_rx__add_flow(rx, &a.fl, &ka) == 0);
-	CHECK(fast_rx__add_flow(rx, &b.fl, &ka) == -EEXIST);
-	CHECK(!b.fl.listed && !b.fl.steered);
+	/* a new socket got a's 4-tuple: a's connection is gone, b takes it */
+	REQUIRE(fast_rx__add_flow(rx, &b.fl, &ka) == 0);
+	CHECK(!a.fl.listed && !a.fl.steered && b.fl.listed && b.fl.steered);
+	CHECK(fast_rx__lookup(rx, &ka) == &b.fl);
+	fast_rx__stats(rx, &st);
+	CHECK(st.evicted == 1 && st.flows == 1 && st.steered == 1);
 	REQUIRE(fast_rx__add_flow(rx, &b.fl, &kb) == 0);
+	REQUIRE(fast_rx__add_flow(rx, &a.fl, &ka) == 0);
 	/* a reconnect's new socket: the same flow, a new key */
 	REQUIRE(fast_rx__add_flow(rx, &a.fl, &k2) == 0);
 	CHECK(fast_rx__lookup(rx, &ka) == NULL && fast_rx__lookup(rx, &k2) == &a.fl);

@@ -52,16 +52,17 @@ struct fast_rx {
 
 /* ---- the demux table --------------------------------------------------- */
 
-/* The ports and the low address words differ between a process's flows;
- * one multiply mixes them. */
+/* Mostly the local port differs between a process's flows; fold both
+ * addresses (IPv4 in the first 4 bytes, IPv6 in all 16) and the ports
+ * into one word, then one multiply and its high bits spread them. */
 static unsigned fast_rx_hash(const struct fx_flow_key *k)
 {
-	uint64_t a, b, h;
+	uint64_t s0, s1, d0, d1, h;
 
-	memcpy(&a, k->saddr + 8, 8);
-	memcpy(&b, k->daddr + 8, 8);
-	h = (a ^ (b * 0x9e3779b97f4a7c15ull)) + ((uint64_t)k->sport << 16 | k->dport);
-	h ^= (uint64_t)k->family << 40;
+	memcpy(&s0, k->saddr, 8), memcpy(&s1, k->saddr + 8, 8);
+	memcpy(&d0, k->daddr, 8), memcpy(&d1, k->daddr + 8, 8);
+	h = (s0 ^ s1) * 0x9e3779b97f4a7c15ull ^ (d0 ^ d1);
+	h += (uint64_t)k->sport << 16 | k->dport | (uint64_t)k->family << 32;
 	h *= 0xbf58476d1ce4e5b9ull;
 	return (unsigned)(h >> 40) & (FAST_RX_SLOTS - 1);
 }
@@ -132,9 +133,18 @@ static void fast_rx_unlist(struct fast_rx *rx, struct fast_rx_flow *fl)
 
 int fast_rx__add_flow(struct fast_rx *rx, struct fast_rx_flow *fl, const struct fx_flow_key *key)
 {
+	struct fast_rx_flow *old;
 	int r;
 
 	fast_rx__remove_flow(rx, fl); /* an earlier key (another address attempt) */
+	/* The kernel gave this 4-tuple to a new socket, so whichever flow still
+	 * holds it belongs to a connection that is gone (closed, not yet reset
+	 * or freed by its owner): the key is ours now. */
+	old = fast_rx__lookup(rx, key);
+	if (old) {
+		fast_rx__remove_flow(rx, old);
+		rx->st.evicted++;
+	}
 	fl->key = *key;
 	r = fast_rx_list(rx, fl);
 	if (r < 0)

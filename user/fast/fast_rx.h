@@ -116,6 +116,7 @@ struct fast_rx_stats {
 	uint64_t frames_other;           /* of no registered flow (re-injected untouched) */
 	uint64_t other_reinjected, other_reinject_failed;
 	uint64_t reinjected, reinject_failed; /* all frames */
+	uint64_t evicted;                /* flows whose 4-tuple a new socket took */
 	unsigned flows;                  /* in the demux table now */
 	unsigned steered;                /* of which in the XDP flow map */
 	/* the AF_XDP sockets' kernel counters (XDP_STATISTICS), all queues */
@@ -137,8 +138,10 @@ void fast_rx__unref(struct fast_rx *rx);
 
 /* Register fl under key: into the demux table and the XDP flow map (fresh
  * state: the ISN is learnt from the coming SYN-ACK). A flow already listed
- * is moved to the new key. 0, -E2BIG (FAST_RX_MAX_FLOWS reached), -EEXIST
- * (another flow has that key) or a map update's errno. */
+ * is moved to the new key. Another flow still holding key (its connection
+ * closed, its owner has not reset it yet) is removed: the kernel gave the
+ * 4-tuple to the socket being registered. 0, -E2BIG (FAST_RX_MAX_FLOWS
+ * reached) or a map update's errno. */
 int fast_rx__add_flow(struct fast_rx *rx, struct fast_rx_flow *fl, const struct fx_flow_key *key);
 /* Stop steering fl: its map entry goes, nothing else. Frames already on the
  * rings still reach it (and go back to the kernel unless it refuses them);

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/uio.h>
 
 #include <ev.h>
 #include <openssl/bio.h>
