@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		sink += seg.seq;
 	}
 	t1 = now_ns();
-	printf("pkt_parse_tcp alone: %.2f ns/frame\n", (double)(t1 - t0) / (double)n);
+	printf("pkt_parse_tcp alone: %.2f ns/segment\n", (double)(t1 - t0) / (double)n);
 
 	for (size_t c = 0; c < sizeof(nflows) / sizeof(nflows[0]); c++) {
 		unsigned nf = nflows[c];
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 			done += BATCH;
 		}
 		t1 = now_ns();
-		printf("fast_rx demux, %u flow%s: %.2f ns/frame\n", nf, nf == 1 ? "" : "s",
+		printf("fast_rx demux, %u flow%s: %.2f ns/segment\n", nf, nf == 1 ? "" : "s",
 		       (double)(t1 - t0) / (double)done);
 		fast_rx__unref(rx);
 	}
