@@ -117,7 +117,16 @@ int main(int argc, char **argv)
 	int tls_version = 0, status = 0, map_end, map_after;
 	struct fx_error err = {0};
 	struct fast_rx_stats rs;
-	struct fast_rx_opts ro = {.queue = -1, .busy_cpu = -1};
+	struct fast_rx_opts ro;
+	/* what every connection's fastpath gets; the interface part of it
+	 * makes the shared fast_rx (as a connection set does it) */
+	struct fastpath_opts base = {
+	    .queue = -1,
+	    .busy_cpu = -1,
+	    .max_message = 4u << 20,
+	    .check_utf8 = true,
+	    .hash_streams = true,
+	};
 	const struct venue *venue = venues[0];
 
 	for (int a = 1; a < argc; a++) {
@@ -155,22 +164,19 @@ int main(int argc, char **argv)
 		usage();
 
 	m.loop = ev_default_loop(EVFLAG_AUTO);
-	ro.ifname = ifname;
+	base.ifname = ifname;
+	fastpath_rx_opts(&ro, &base);
 	/* the one shared part: XDP program, flow map, AF_XDP sockets, TUN */
 	if (fast_rx__new(&m.rx, m.loop, &ro, &err)) {
 		fprintf(stderr, "tool_multi_link: %s\n", err.msg);
 		return 1;
 	}
 	fprintf(stderr, "shared: %s\n", fast_rx__describe(m.rx));
+	base.rx = m.rx;
 	for (int i = 0; i < m.n; i++) {
 		struct conn *c = &m.c[i];
 		char path[4096];
-		struct fastpath_opts fo = {
-		    .rx = m.rx,
-		    .max_message = 4u << 20,
-		    .check_utf8 = true,
-		    .hash_streams = true,
-		};
+		struct fastpath_opts fo = base;
 		const struct feed_link_opts lo = {
 		    .venue = venue,
 		    .url_streams = venue->url_streams && venue->url_streams(c->url.path) == 1,

@@ -188,11 +188,9 @@ static long kernel_bio_cb(BIO *b, int oper, const char *argp, size_t len, int ar
 
 /* ---- lifecycle -------------------------------------------------------- */
 
-/* The connection's own fast_rx, when the caller shares none. */
-static int fastpath_private_rx(struct fastpath *fp, const struct fastpath_opts *o,
-			       struct fx_error *err)
+void fastpath_rx_opts(struct fast_rx_opts *ro, const struct fastpath_opts *o)
 {
-	const struct fast_rx_opts ro = {
+	*ro = (struct fast_rx_opts){
 		.ifname = o->ifname,
 		.xdp_mode = o->xdp_mode,
 		.queue = o->queue,
@@ -201,7 +199,15 @@ static int fastpath_private_rx(struct fastpath *fp, const struct fastpath_opts *
 		.busy_poll_usecs = o->busy_poll_usecs,
 		.stale_ms = o->stale_ms,
 	};
+}
 
+/* The connection's own fast_rx, when the caller shares none. */
+static int fastpath_private_rx(struct fastpath *fp, const struct fastpath_opts *o,
+			       struct fx_error *err)
+{
+	struct fast_rx_opts ro;
+
+	fastpath_rx_opts(&ro, o);
 	return fast_rx__new(&fp->rx, fp->loop, &ro, err);
 }
 

@@ -44,6 +44,7 @@ typedef struct ssl_st SSL;
 #define FASTPATH_SHA256_LEN 32 /* SHA256_DIGEST_LENGTH, checked in fastpath.c */
 
 struct fast_rx;
+struct fast_rx_opts;
 
 struct fastpath_opts {
 	/* Shared receive side (fast_rx.h), referenced while the fastpath
@@ -60,7 +61,8 @@ struct fastpath_opts {
 	bool proxied;                /* an HTTP CONNECT answer precedes TLS */
 	size_t max_message;
 	bool check_utf8;             /* deliver only UTF-8 text messages, as kconn does */
-	const char *dump_path;       /* write the reassembled stream here, or NULL */
+	const char *dump_path;       /* write the reassembled stream here, or NULL
+				      * (one file per connection: opened "wb") */
 	bool stamps;                 /* take per-stage latency stamps (--stats) */
 	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */
 	unsigned stale_ms;           /* hung receiver: kernel gets the feed after this (0: never) */
@@ -101,6 +103,15 @@ struct fastpath_stats {
 };
 
 struct fastpath;
+
+/* The interface part of o as fast_rx options (ifname, xdp_mode, queue,
+ * poll, busy_cpu, busy_poll_usecs, stale_ms), for the one shared fast_rx:
+ *
+ *   fastpath_rx_opts(&ro, &fo);       // fo filled as for one connection
+ *   fast_rx__new(&rx, loop, &ro, &err);
+ *   fo.rx = rx;                       // then fastpath__new per connection
+ */
+void fastpath_rx_opts(struct fast_rx_opts *ro, const struct fastpath_opts *o);
 
 /* Allocate every buffer and take a reference on o->rx; without o->rx also
  * attach XDP, open the AF_XDP sockets and the TUN device (a private
