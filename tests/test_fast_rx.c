@@ -95,6 +95,7 @@ struct fake {
 	uint32_t seq[32];
 	unsigned batches;
 	bool remove_self; /* remove the flow on its first segment */
+	bool free_self;   /* ... and free it (heap-allocated) */
 	struct fast_rx *rx;
 };
 
@@ -107,9 +108,13 @@ static bool fake_segment(struct fast_rx_flow *fl, const struct xsk_rx_frame *f,
 	if (k->segs < 32)
 		k->seq[k->segs] = seg->seq;
 	k->segs++;
+	bool refuse = seg->payload_len == 6 && memcmp(seg->payload, "refuse", 6) == 0;
+
 	if (k->remove_self)
 		fast_rx__remove_flow(k->rx, fl);
-	return seg->payload_len == 6 && memcmp(seg->payload, "refuse", 6) == 0;
+	if (k->free_self)
+		free(k); /* ASan: fast_rx must not touch it again */
+	return refuse;
 }
 
 static void fake_batch_end(struct fast_rx_flow *fl, uint64_t drain_ns)
@@ -362,6 +367,18 @@ static void removed_from_its_own_callback(void)
 	/* a saw its first segment only; its refusal no longer holds (a stranger
 	 * now: the kernel must see it), nor do its later frames reach it */
 	CHECK(a.segs == 1 && a.batches == 0 && b.segs == 2 && b.batches == 1);
+	CHECKF(kern.n == 4, "%u re-injected", kern.n);
+
+	/* the owner frees it there too (a connection set closing one) */
+	struct fake *h = malloc(sizeof(*h));
+
+	REQUIRE(h);
+	fake_init(h, rx);
+	h->remove_self = h->free_self = true;
+	REQUIRE(fast_rx__add_flow(rx, &h->fl, &ka) == 0);
+	kern.n = 0;
+	fast_rx__dispatch(rx, xf, 4);
+	CHECK(b.segs == 4 && b.batches == 2);
 	CHECKF(kern.n == 4, "%u re-injected", kern.n);
 	fast_rx__unref(rx);
 }

@@ -199,6 +199,7 @@ static void fast_rx_on_frame(void *user, const struct xsk_rx_frame *f)
 	struct fast_rx *rx = user;
 	struct fast_rx_flow *fl = NULL;
 	struct pkt_tcp seg;
+	bool refuse;
 	unsigned i;
 
 	if (rx->batch_n >= FAST_RX_BATCH_MAX)
@@ -226,8 +227,12 @@ static void fast_rx_on_frame(void *user, const struct xsk_rx_frame *f)
 		fl->touched = true;
 		rx->touched[rx->n_touched++] = fl;
 	}
-	/* the callback may remove fl (and clear own[i]) */
-	if (fl->ops->segment(fl, f, &seg)) {
+	refuse = fl->ops->segment(fl, f, &seg);
+	/* Removed in its own callback (own[i] cleared), its owner maybe freed:
+	 * a stranger now, whatever it answered. */
+	if (rx->own[i] != fl)
+		return;
+	if (refuse) {
 		rx->refuse[i] = true;
 		fl->st.refused++;
 	}

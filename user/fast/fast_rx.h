@@ -41,7 +41,9 @@
  * detached: hold CAP_NET_ADMIN then, and CAP_SYS_ADMIN when
  * fast_rx__multiprog). So the order above is the natural one, but any
  * order is safe. A flow must be removed (fastpath__free does it) before
- * its memory goes. Set-up and teardown run on the loop's thread. */
+ * its memory goes; a flow's owner may remove or free it from inside its own
+ * callbacks, but the last reference must not be dropped there. Set-up and
+ * teardown run on the loop's thread. */
 #ifndef FEEDRX_FAST_RX_H
 #define FEEDRX_FAST_RX_H
 
