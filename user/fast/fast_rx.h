@@ -19,11 +19,14 @@
  *
  * One shared fast_rx for N connections (what a connection set does):
  *
+ *   struct fastpath_opts fo = {...};           // as for one connection
+ *   struct fast_rx_opts ro;
  *   struct fast_rx *rx;
- *   struct fast_rx_opts ro = {.ifname = "eth0", .queue = -1, .busy_cpu = -1};
+ *   fastpath_rx_opts(&ro, &fo);                // its interface part
  *   fast_rx__new(&rx, loop, &ro, &err);        // needs CAP_NET_ADMIN (+BPF)
+ *   fo.rx = rx;
  *   for each connection i:
- *       struct fastpath_opts fo = {... per connection ..., .rx = rx};
+ *       (fo.dump_path: one per connection, or NULL)
  *       fastpath__new(&fp[i], loop, &fo, &err); // plain memory: no privilege
  *       link_kconn__new(&t[i], loop, &ko[i], fp[i], discard, &err);
  *       feed_link__new(&link[i], loop, &lo[i], &hooks[i], t[i]);
