@@ -12,6 +12,8 @@
  *   link/link_kconn.h, kernel/kconn.h, kernel/tls_client.h, kernel/url.h
  *                                  the real transport and its options
  *   fast/fastpath.h                the XDP fast path's options and counters
+ *   fast/fast_rx.h                 one interface's fast path shared by many
+ *                                  connections (one per fastpath_opts.rx)
  *   sink/sink.h, venue/venue.h     where messages go; exchange dialects
  *   feed/feed_msg.h, feed/order_book.h  typed events and order books
  *   venue/binance_parse.h, proto/json.h  Binance messages into typed events
@@ -25,6 +27,7 @@
 
 #include "core/fx_err.h"
 #include "core/fx_log.h"
+#include "fast/fast_rx.h"
 #include "fast/fastpath.h"
 #include "feed/feed_msg.h"
 #include "feed/order_book.h"

@@ -84,7 +84,7 @@ grep -q -- '--stats-json' <<<"$HELP" && HAVE_STATS_JSON=1
 # ---- micro-benchmarks: ns per message per stage (item 5)
 if [[ ${BENCH_MICRO:-1} != 0 ]]; then
   for b in bench_tcp_reasm bench_tls_record bench_ws_frame bench_feed_parse bench_feed_handler bench_lat_hist \
-           bench_ws_client; do
+           bench_fast_rx bench_ws_client; do
     if [[ ! -x $BUILD/tests/$b ]]; then
       echo "not built: $BUILD/tests/$b" >"$OUT/micro/$b.txt"; echo 127 >"$OUT/micro/$b.rc"
       continue

@@ -1,13 +1,12 @@
-/* fastpath — XDP steering, AF_XDP rings, TCP reassembly, the fast-path
- * decoder and re-injection, wired together for one feed connection. */
+/* fastpath — one feed connection's fast path: its flow in the shared
+ * fast_rx (XDP steering, AF_XDP rings, demux, re-injection), its TCP
+ * reassembly and its fast-path decoder. */
 #include "fastpath.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/uio.h>
 
 #include <ev.h>
 #include <openssl/bio.h>
@@ -16,26 +15,23 @@
 #include <openssl/ssl.h>
 
 #include "fast/ws_frame.h"
+#include "fast_rx.h"
 #include "fp_stream.h"
 #include "pkt_parse.h"
 #include "tcp_reasm.h"
 #include "tls_keys.h"
 #include "tls_record.h"
-#include "tun_inject.h"
 #include "xdp_steer.h"
 #include "xsk_rx.h"
 
 _Static_assert(FASTPATH_SHA256_LEN == SHA256_DIGEST_LENGTH, "fastpath_stats digest size");
 
-#define FP_BATCH_MAX 256 /* >= xsk_rx batch size */
-
 struct fastpath {
 	struct fastpath_opts o;
 	struct fastpath_hooks h;
 	struct ev_loop *loop;
-	struct xdp_steer *steer;
-	struct xsk_rx *rx;
-	struct tun_inject *tun;
+	struct fast_rx *rx;        /* shared; one reference held */
+	struct fast_rx_flow flow;  /* this connection's entry in it */
 	struct tcp_reasm *reasm;
 	struct fp_stream *stream;
 	struct tls_keys *keys;
@@ -44,23 +40,14 @@ struct fastpath {
 	FILE *dump;
 	char *dump_buf;
 
-	struct fx_flow_key key;
-	bool registered;
 	uint64_t conn_bytes; /* reassembled bytes of the current connection */
 	bool failed;
-	char describe[160];
-
-	/* the batch being drained: which frames may go back to the kernel */
-	unsigned batch_n;
-	bool refuse[FP_BATCH_MAX];
-	struct iovec ip[FP_BATCH_MAX]; /* each frame's IP packet, if it parsed */
 
 	/* stamps of the frame being processed */
 	struct lat_stamps cur;
-	uint64_t batch_drain_ns, batch_msgs0;
+	bool batch_open;     /* a batch has segments of ours: batch_msgs0 is set */
+	uint64_t batch_msgs0;
 	struct lat_hist service;
-
-	ev_timer heartbeat;
 
 	EVP_MD_CTX *stream_md, *kernel_md;
 	struct fastpath_stats st;
@@ -139,101 +126,49 @@ static void on_stream_bytes(void *user, uint64_t off, const uint8_t *p, size_t n
 	}
 }
 
-/* ---- AF_XDP frames ---------------------------------------------------- */
+/* ---- this flow's segments (fast_rx demultiplexed them) ---------------- */
 
-static void on_frame(void *user, const struct xsk_rx_frame *f)
+static bool fastpath_segment(struct fast_rx_flow *fl, const struct xsk_rx_frame *f,
+			     const struct pkt_tcp *seg)
 {
-	struct fastpath *fp = user;
-	struct pkt_tcp seg;
-	unsigned i = fp->batch_n++;
+	struct fastpath *fp = fl->user;
 	int r;
 
-	fp->refuse[i] = false;
-	fp->ip[i].iov_base = NULL;
-	fp->st.frames++;
-	if (i == 0) {
-		fp->batch_drain_ns = f->drain_ns;
+	if (!fp->batch_open) {
+		fp->batch_open = true;
 		fp->batch_msgs0 = fp->st.messages;
-	}
-	if (pkt_parse_tcp(f->data, f->len, &seg) == PKT_OK) {
-		/* parsed once: re-injection writes this IP packet as it is */
-		fp->ip[i].iov_base = (void *)(f->data + seg.l3_off);
-		fp->ip[i].iov_len = seg.l3_len;
-	}
-	if (!fp->ip[i].iov_base || memcmp(&seg.key, &fp->key, sizeof(seg.key)) != 0) {
-		fp->st.frames_other++; /* not ours to decode, but the kernel's to see */
-		return;
 	}
 	fp->cur.at[LAT_PT_XDP] = f->meta ? f->meta->rx_ns : 0;
 	fp->cur.at[LAT_PT_DRAIN] = f->drain_ns;
-	r = tcp_reasm__push(fp->reasm, seg.seq, seg.flags, seg.payload, seg.payload_len);
+	r = tcp_reasm__push(fp->reasm, seg->seq, seg->flags, seg->payload, seg->payload_len);
 	/* Before the SYN-ACK (say, the RST refusing our SYN) the stream holds
-	 * nothing of ours and no resend would come: the kernel must see it. */
+	 * nothing of ours and no resend would come: the kernel must see it.
+	 * Any other refusal: never re-injected, so the kernel won't ACK it and
+	 * the exchange resends. */
 	if (r < 0 && r != -ENOTCONN) {
-		/* never re-injected: the kernel won't ACK it, the exchange resends */
-		fp->refuse[i] = true;
 		fp->st.segments_refused++;
+		return true;
 	}
+	return false;
 }
 
-static void on_batch_end(void *user, const struct xsk_rx_frame *frames, unsigned n)
+static void fastpath_batch_end(struct fast_rx_flow *fl, uint64_t drain_ns)
 {
-	struct fastpath *fp = user;
-	unsigned i;
+	struct fastpath *fp = fl->user;
 	uint64_t msgs = fp->st.messages - fp->batch_msgs0;
-	int r;
 
-	if (fp->o.stamps && msgs && fp->batch_drain_ns) {
+	fp->batch_open = false;
+	if (fp->o.stamps && msgs && drain_ns) {
 		uint64_t now = lat_stats_now_ns();
 
-		if (now > fp->batch_drain_ns)
-			lat_hist__record(&fp->service, (now - fp->batch_drain_ns) / msgs);
-	}
-	for (i = 0; i < n && i < FP_BATCH_MAX; i++) {
-		if (fp->refuse[i])
-			continue;
-		if (fp->ip[i].iov_base)
-			r = tun_inject__write_ip(fp->tun, fp->ip[i].iov_base, fp->ip[i].iov_len);
-		else /* not TCP/IP as we parse it: the kernel decides */
-			r = tun_inject__write(fp->tun, frames[i].data, frames[i].len);
-		if (r == 0)
-			fp->st.reinjected++;
-		else
-			fp->st.reinject_failed++;
-	}
-	fp->batch_n = 0;
-}
-
-/* The loop is alive: tell the XDP program (a plain store into its map). */
-static void fastpath__heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct fastpath *fp = w->data;
-
-	(void)loop, (void)revents;
-	xdp_steer__heartbeat(fp->steer, lat_stats_now_ns());
-}
-
-static const struct xsk_rx_handler fastpath_handler = {
-	.frame = on_frame,
-	.batch_end = on_batch_end,
-};
-
-/* Teardown: hand what is still on the rings to the kernel undecoded. */
-static void on_batch_reinject_all(void *user, const struct xsk_rx_frame *frames, unsigned n)
-{
-	struct fastpath *fp = user;
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		if (tun_inject__write(fp->tun, frames[i].data, frames[i].len) == 0)
-			fp->st.reinjected++;
-		else
-			fp->st.reinject_failed++;
+		if (now > drain_ns)
+			lat_hist__record(&fp->service, (now - drain_ns) / msgs);
 	}
 }
 
-static const struct xsk_rx_handler fastpath_flush_handler = {
-	.batch_end = on_batch_reinject_all,
+static const struct fast_rx_flow_ops fastpath_flow_ops = {
+	.segment = fastpath_segment,
+	.batch_end = fastpath_batch_end,
 };
 
 /* ---- kernel-side ciphertext (for comparing the two streams) ----------- */
@@ -253,11 +188,32 @@ static long kernel_bio_cb(BIO *b, int oper, const char *argp, size_t len, int ar
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+void fastpath_rx_opts(struct fast_rx_opts *ro, const struct fastpath_opts *o)
+{
+	*ro = (struct fast_rx_opts){
+		.ifname = o->ifname,
+		.xdp_mode = o->xdp_mode,
+		.queue = o->queue,
+		.poll = o->poll,
+		.busy_cpu = o->busy_cpu,
+		.busy_poll_usecs = o->busy_poll_usecs,
+		.stale_ms = o->stale_ms,
+	};
+}
+
+/* The connection's own fast_rx, when the caller shares none. */
+static int fastpath_private_rx(struct fastpath *fp, const struct fastpath_opts *o,
+			       struct fx_error *err)
+{
+	struct fast_rx_opts ro;
+
+	fastpath_rx_opts(&ro, o);
+	return fast_rx__new(&fp->rx, fp->loop, &ro, err);
+}
+
 int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
 		  struct fx_error *err)
 {
-	struct xsk_rx_config xc;
-	struct tun_inject_config tc;
 	struct tcp_reasm_opts ro = {0};
 	struct fp_stream_opts so = {0};
 	struct fastpath *fp;
@@ -268,7 +224,10 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 	if (!fp)
 		return fx_error_set(err, -ENOMEM, "out of memory");
 	fp->o = *o;
+	fp->o.rx = NULL;
 	fp->loop = loop;
+	fp->flow.ops = &fastpath_flow_ops;
+	fp->flow.user = fp;
 	lat_hist__init(&fp->service);
 	fp->stream_md = EVP_MD_CTX_new();
 	fp->kernel_md = EVP_MD_CTX_new();
@@ -278,43 +237,13 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 		r = fx_error_set(err, -ENOMEM, "cannot set up SHA-256");
 		goto err;
 	}
-
-	r = xdp_steer__open(&fp->steer, o->ifname, o->xdp_mode, err);
-	if (r < 0)
-		goto err;
-	xsk_rx_defaults(&xc);
-	xc.ifname = o->ifname;
-	xc.queue = o->queue;
-	xc.cpu = o->poll == XSK_RX_POLL_BUSY ? o->busy_cpu : -1;
-	xc.busy_poll_usecs = o->poll == XSK_RX_POLL_BUSY ? o->busy_poll_usecs : 0;
-	if (xc.batch > FP_BATCH_MAX)
-		xc.batch = FP_BATCH_MAX;
-	r = xsk_rx__new(&fp->rx, &xc);
-	if (r == -ENOBUFS) {
-		/* the UMEM is pinned memory, charged to RLIMIT_MEMLOCK unless the
-		 * process has CAP_IPC_LOCK */
-		struct rlimit rl = {0};
-
-		getrlimit(RLIMIT_MEMLOCK, &rl);
-		fx_error_set(err, r, "cannot open AF_XDP sockets on %s: the UMEM does not fit in "
-			     "RLIMIT_MEMLOCK (%llu KiB): needs CAP_IPC_LOCK or a higher limit "
-			     "(LimitMEMLOCK=)", o->ifname, (unsigned long long)rl.rlim_cur >> 10);
-		goto err;
+	if (o->rx) {
+		fp->rx = fast_rx__ref(o->rx);
+	} else {
+		r = fastpath_private_rx(fp, o, err);
+		if (r < 0)
+			goto err;
 	}
-	if (r < 0) {
-		fx_error_set(err, r, "cannot open AF_XDP sockets on %s: %s", o->ifname,
-			 strerror(-r));
-		goto err;
-	}
-	r = xsk_rx__update_xskmap(fp->rx, xdp_steer__xsks_fd(fp->steer));
-	if (r < 0) {
-		fx_error_set(err, r, "cannot register AF_XDP sockets: %s", strerror(-r));
-		goto err;
-	}
-	tun_inject_defaults(&tc);
-	r = tun_inject__new(&fp->tun, &tc, err);
-	if (r < 0)
-		goto err;
 
 	ro.deliver = on_stream_bytes;
 	ro.user = fp;
@@ -352,28 +281,6 @@ int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fast
 		fx_error_set(err, r, "out of memory");
 		goto err;
 	}
-	if (o->stale_ms) {
-		double every = o->stale_ms / 5000.0;
-
-		if (xdp_steer__set_stale(fp->steer, (uint64_t)o->stale_ms * 1000000u,
-					 lat_stats_now_ns()) == 0) {
-			ev_timer_init(&fp->heartbeat, fastpath__heartbeat_cb, every, every);
-			fp->heartbeat.data = fp;
-			ev_timer_start(loop, &fp->heartbeat);
-			ev_unref(loop); /* the heartbeat alone must not keep the loop running */
-		}
-	}
-	r = xsk_rx__start(fp->rx, loop, o->poll, &fastpath_handler, fp);
-	if (r < 0) {
-		fx_error_set(err, r, "cannot start draining AF_XDP: %s", strerror(-r));
-		goto err;
-	}
-	snprintf(fp->describe, sizeof(fp->describe), "%s XDP%s on %s, AF_XDP %s mode, %u queue%s, %s poll",
-		 xdp_steer__mode(fp->steer) == XDP_STEER_MODE_SKB ? "generic" : "native",
-		 xdp_steer__multiprog(fp->steer) ? " (multiprog)" : "", o->ifname,
-		 xsk_rx__mode_str(fp->rx), xsk_rx__count(fp->rx),
-		 xsk_rx__count(fp->rx) == 1 ? "" : "s",
-		 o->poll == XSK_RX_POLL_BUSY ? "busy" : "wakeup");
 	*out = fp;
 	return 0;
 err:
@@ -391,13 +298,8 @@ int fastpath__on_socket(struct fastpath *fp, const struct sockaddr *local,
 	r = xdp_steer_flow_key_from_sockaddrs(&key, local, remote);
 	if (r < 0)
 		return r;
-	fastpath__unregister(fp); /* an earlier address attempt */
-	r = xdp_steer__add_flow(fp->steer, &key);
-	if (r < 0)
-		return r;
-	fp->key = key;
-	fp->registered = true;
-	return 0;
+	/* replaces an earlier address attempt's key */
+	return fast_rx__add_flow(fp->rx, &fp->flow, &key);
 }
 
 int fastpath__on_tls(struct fastpath *fp, SSL *ssl)
@@ -447,10 +349,8 @@ int fastpath__on_open(struct fastpath *fp, SSL *ssl)
 
 void fastpath__unregister(struct fastpath *fp)
 {
-	if (fp && fp->registered) {
-		xdp_steer__del_flow(fp->steer, &fp->key);
-		fp->registered = false;
-	}
+	if (fp)
+		fast_rx__unsteer(fp->rx, &fp->flow);
 }
 
 int fastpath__reset(struct fastpath *fp)
@@ -460,7 +360,8 @@ int fastpath__reset(struct fastpath *fp)
 	struct tls_keys *k = NULL;
 	int err;
 
-	fastpath__unregister(fp);
+	/* the old connection's frames still on the rings: strangers now */
+	fast_rx__remove_flow(fp->rx, &fp->flow);
 	err = tcp_reasm__new(&r, &fp->ro);
 	if (!err)
 		err = fp_stream__new(&s, &fp->so);
@@ -480,6 +381,7 @@ int fastpath__reset(struct fastpath *fp)
 	fp->keys = k;
 	fp->failed = false;
 	fp->conn_bytes = 0;
+	fp->batch_open = false;
 	return 0;
 }
 
@@ -495,19 +397,23 @@ bool fastpath__failed(const struct fastpath *fp)
 
 bool fastpath__multiprog(const struct fastpath *fp)
 {
-	return xdp_steer__multiprog(fp->steer);
+	return fast_rx__multiprog(fp->rx);
 }
 
 const char *fastpath__describe(const struct fastpath *fp)
 {
-	return fp->describe;
+	return fast_rx__describe(fp->rx);
+}
+
+struct fast_rx *fastpath__rx(const struct fastpath *fp)
+{
+	return fp->rx;
 }
 
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	struct tun_inject_stats ts;
-	struct xsk_rx_stats xs;
+	struct fast_rx_stats rs;
 
 	*st = fp->st;
 	/* digests of what was seen so far, without finishing the running ones */
@@ -516,45 +422,31 @@ void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st)
 	if (c && EVP_MD_CTX_copy_ex(c, fp->kernel_md))
 		EVP_DigestFinal_ex(c, st->kernel_sha256, NULL);
 	EVP_MD_CTX_free(c);
-	tun_inject__stats(fp->tun, &ts);
-	(void)ts;
 	tcp_reasm__stats(fp->reasm, &st->reasm);
-	if (xsk_rx__stats(fp->rx, -1, &xs) == 0) {
-		st->ring_dropped = xs.rx_dropped;
-		st->ring_full = xs.rx_ring_full;
-		st->fill_ring_empty = xs.rx_fill_ring_empty_descs;
-	}
+	/* this flow's frames, plus the interface's frames of no flow */
+	fast_rx__stats(fp->rx, &rs);
+	st->frames = fp->flow.st.frames + rs.frames_other;
+	st->frames_other = rs.frames_other;
+	st->reinjected = fp->flow.st.reinjected + rs.other_reinjected;
+	st->reinject_failed = fp->flow.st.reinject_failed + rs.other_reinject_failed;
+	st->ring_dropped = rs.ring_dropped;
+	st->ring_full = rs.ring_full;
+	st->fill_ring_empty = rs.fill_ring_empty;
 }
 
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX])
 {
-	__u64 s[FX_CNT__MAX];
-	int r = xdp_steer__counters(fp->steer, s);
-
-	for (int i = 0; i < FX_CNT__MAX; i++)
-		sums[i] = r < 0 ? 0 : s[i];
-	return r;
+	return fast_rx__xdp_counters(fp->rx, sums);
 }
 
 void fastpath__free(struct fastpath *fp)
 {
 	if (!fp)
 		return;
-	fastpath__unregister(fp);
-	if (ev_is_active(&fp->heartbeat)) {
-		ev_ref(fp->loop);
-		ev_timer_stop(fp->loop, &fp->heartbeat);
-	}
-	if (fp->rx)
-		xsk_rx__stop(fp->rx);
-	/* The flow's last frames (the exchange's ACK of our FIN, its own FIN)
-	 * may be on the rings after the loop ended: without them the kernel
-	 * retransmits its FIN and leaves the closed connection late. */
-	if (fp->rx && fp->tun)
-		xsk_rx__drain(fp->rx, 4096, &fastpath_flush_handler, fp);
-	xdp_steer__close(fp->steer);
-	xsk_rx__free(fp->rx);
-	tun_inject__free(fp->tun);
+	/* its frames still on the rings go back to the kernel as strangers
+	 * (fast_rx's last reference drains them) */
+	fast_rx__remove_flow(fp->rx, &fp->flow);
+	fast_rx__unref(fp->rx);
 	tcp_reasm__free(fp->reasm);
 	fp_stream__free(fp->stream);
 	tls_keys__free(fp->keys);

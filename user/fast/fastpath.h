@@ -1,12 +1,20 @@
 /* fastpath — the XDP receive path of one feed connection, stage by stage:
  *
- *   xdp_steer  attach the XDP program, register the flow's 4-tuple
- *   xsk_rx     drain the AF_XDP rings in the libev loop
- *   pkt_parse  frame -> TCP segment
- *   tcp_reasm  segments -> the exchange's byte stream (exact offsets)
+ *   fast_rx    shared by every connection on the interface (fast_rx.h):
+ *              xdp_steer  the XDP program; the flow map gets our 4-tuple
+ *              xsk_rx     drain the AF_XDP rings in the libev loop
+ *              pkt_parse  frame -> TCP segment -> demux by 4-tuple -> here
+ *              tun_inject every frame taken off the ring goes back to the
+ *                         kernel as an IP packet after it was used, so the
+ *                         kernel's TCP stays exact
+ *   tcp_reasm  our segments -> the exchange's byte stream (exact offsets)
  *   fp_stream  bytes -> TLS records -> HTTP 101 skipped -> WebSocket messages
- *   tun_inject every frame taken off the ring goes back to the kernel as an
- *              IP packet after it was used, so the kernel's TCP stays exact
+ *
+ * Many connections, one loop: create one fast_rx for the interface and give
+ * it to every connection's fastpath in fastpath_opts.rx; each fastpath keeps
+ * its own reassembler, TLS state and decoder, and its failure touches only
+ * its own flow. fast_rx.h spells out the calls and the teardown order.
+ * Without .rx a fastpath makes a private fast_rx: one connection, as before.
  *
  * A segment the reassembler refuses (caps, window) is not re-injected: the
  * kernel never ACKs it, the exchange resends it, and the fast path gets it
@@ -35,7 +43,15 @@ typedef struct ssl_st SSL;
 
 #define FASTPATH_SHA256_LEN 32 /* SHA256_DIGEST_LENGTH, checked in fastpath.c */
 
+struct fast_rx;
+struct fast_rx_opts;
+
 struct fastpath_opts {
+	/* Shared receive side (fast_rx.h), referenced while the fastpath
+	 * lives. NULL: fastpath__new makes a private one from the interface
+	 * options below (ifname .. busy_poll_usecs, stale_ms), which are
+	 * ignored when rx is set (the fast_rx has its own). */
+	struct fast_rx *rx;
 	const char *ifname;          /* interface the feed arrives on */
 	enum xdp_steer_mode xdp_mode;
 	int queue;                   /* -1: every RX queue */
@@ -45,7 +61,8 @@ struct fastpath_opts {
 	bool proxied;                /* an HTTP CONNECT answer precedes TLS */
 	size_t max_message;
 	bool check_utf8;             /* deliver only UTF-8 text messages, as kconn does */
-	const char *dump_path;       /* write the reassembled stream here, or NULL */
+	const char *dump_path;       /* write the reassembled stream here, or NULL
+				      * (one file per connection: opened "wb") */
 	bool stamps;                 /* take per-stage latency stamps (--stats) */
 	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */
 	unsigned stale_ms;           /* hung receiver: kernel gets the feed after this (0: never) */
@@ -65,17 +82,21 @@ struct fastpath_hooks {
 	void (*on_failure)(void *user, const char *why);
 };
 
+/* Per connection, except where marked "interface": those are the shared
+ * fast_rx's (fast_rx__stats has them alone). */
 struct fastpath_stats {
-	uint64_t frames, frames_other;  /* taken off the rings; of which not our flow */
+	/* our flow's frames plus the interface's frames of no flow; of which
+	 * of no flow (interface) */
+	uint64_t frames, frames_other;
 	uint64_t segments_refused;      /* refused by the reassembler: not re-injected */
-	uint64_t reinjected, reinject_failed;
+	uint64_t reinjected, reinject_failed; /* ours plus the interface's of no flow */
 	uint64_t stream_bytes;          /* reassembled */
 	uint64_t messages;
 	uint64_t kernel_bytes;          /* ciphertext read by OpenSSL on the kernel socket */
 	uint8_t stream_sha256[FASTPATH_SHA256_LEN]; /* of the reassembled stream */
 	uint8_t kernel_sha256[FASTPATH_SHA256_LEN]; /* of what the kernel socket gave */
 	struct tcp_reasm_stats reasm;
-	/* the AF_XDP sockets' kernel counters (XDP_STATISTICS), all queues */
+	/* interface: the AF_XDP sockets' kernel counters (XDP_STATISTICS), all queues */
 	uint64_t ring_dropped;     /* frames the kernel dropped (no UMEM frame, ring full) */
 	uint64_t ring_full;        /* ... because the RX ring was full */
 	uint64_t fill_ring_empty;  /* ... found the fill ring empty */
@@ -83,8 +104,19 @@ struct fastpath_stats {
 
 struct fastpath;
 
-/* Attach XDP, open the AF_XDP sockets and the TUN device, allocate every
- * buffer. 0 and *out, or a negative code with a one-line reason in err. */
+/* The interface part of o as fast_rx options (ifname, xdp_mode, queue,
+ * poll, busy_cpu, busy_poll_usecs, stale_ms), for the one shared fast_rx:
+ *
+ *   fastpath_rx_opts(&ro, &fo);       // fo filled as for one connection
+ *   fast_rx__new(&rx, loop, &ro, &err);
+ *   fo.rx = rx;                       // then fastpath__new per connection
+ */
+void fastpath_rx_opts(struct fast_rx_opts *ro, const struct fastpath_opts *o);
+
+/* Allocate every buffer and take a reference on o->rx; without o->rx also
+ * attach XDP, open the AF_XDP sockets and the TUN device (a private
+ * fast_rx). 0 and *out, or a negative code with a one-line reason in err.
+ * With o->rx it needs no privilege. */
 int fastpath__new(struct fastpath **out, struct ev_loop *loop, const struct fastpath_opts *o,
 		  struct fx_error *err);
 
@@ -98,15 +130,17 @@ int fastpath__on_socket(struct fastpath *fp, const struct sockaddr *local,
 int fastpath__on_tls(struct fastpath *fp, SSL *ssl);
 int fastpath__on_open(struct fastpath *fp, SSL *ssl);
 
-/* Stop steering (remove the flow); frames already in the rings are still
- * re-injected while the loop runs. */
+/* Stop steering (remove the flow's XDP map entry, no other flow's); frames
+ * already in the rings still reach it and are re-injected while the loop
+ * runs. */
 void fastpath__unregister(struct fastpath *fp);
 /* Give the fast path up for a reason found outside it (the shadow found it
  * had missed data): unregisters the flow and calls on_failure with why,
  * once; delivery moves on. */
 void fastpath__fail(struct fastpath *fp, const char *why);
 /* Forget the connection (flow, stream, keys) so the next kconn attempt
- * starts clean: for a reconnect. 0 or -ENOMEM. */
+ * starts clean: for a reconnect. The old flow leaves the demux: its frames
+ * still on the rings go back to the kernel untouched. 0 or -ENOMEM. */
 int fastpath__reset(struct fastpath *fp);
 /* Reassembled stream bytes of the current connection. */
 uint64_t fastpath__stream_bytes(const struct fastpath *fp);
@@ -121,14 +155,18 @@ uint16_t fastpath__violation(const struct fastpath *fp);
 /* True when the XDP program sits under libxdp's dispatcher: detaching it
  * then needs CAP_SYS_ADMIN as well as CAP_NET_ADMIN. */
 bool fastpath__multiprog(const struct fastpath *fp);
-const char *fastpath__describe(const struct fastpath *fp); /* "native XDP, copy mode, 2 queues" */
+const char *fastpath__describe(const struct fastpath *fp); /* the fast_rx's description */
+/* The fast_rx it uses (shared or private); the fastpath holds a reference. */
+struct fast_rx *fastpath__rx(const struct fastpath *fp);
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
+/* The XDP program's counters: program-wide (every flow on the interface). */
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX]);
 /* With stamps on: per batch, ns from the ring to the end of decoding divided
  * by the messages it delivered (the cost of a message, without queueing). */
 const struct lat_hist *fastpath__service(const struct fastpath *fp);
 
-/* Detach everything (safe on every exit path, NULL-safe). */
+/* Remove the flow, free the connection's state, drop the fast_rx reference
+ * (the last one detaches everything). Safe on every exit path, NULL-safe. */
 void fastpath__free(struct fastpath *fp);
 
 #endif

@@ -531,6 +531,21 @@ int xdp_steer__flow(const struct xdp_steer *s, const struct fx_flow_key *key,
 	return bpf_map_lookup_elem(s->flows_fd, key, val) ? -errno : 0;
 }
 
+int xdp_steer__flow_count(const struct xdp_steer *s)
+{
+	struct fx_flow_key k, next;
+	const void *prev = NULL;
+	int n = 0;
+
+	while (bpf_map_get_next_key(s->flows_fd, prev, &next) == 0) {
+		if (++n > FX_MAX_FLOWS)
+			return -EOVERFLOW; /* the map changed under the walk */
+		k = next;
+		prev = &k;
+	}
+	return errno == ENOENT ? n : -errno;
+}
+
 int xdp_steer__xsks_fd(const struct xdp_steer *s)
 {
 	return s->xsks_fd;

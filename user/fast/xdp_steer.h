@@ -67,6 +67,9 @@ int xdp_steer__del_flow(struct xdp_steer *s, const struct fx_flow_key *key);
 int xdp_steer__flow(const struct xdp_steer *s, const struct fx_flow_key *key,
 		    struct fx_flow_val *val);
 
+/* Entries in the flow map now, read from the kernel: >= 0 or -errno. */
+int xdp_steer__flow_count(const struct xdp_steer *s);
+
 /* The XSKMAP fd, indexed by RX queue, for xsk_socket__update_xskmap(). */
 int xdp_steer__xsks_fd(const struct xdp_steer *s);
 

@@ -20,7 +20,10 @@ struct fx_error;
 struct link_transport;
 
 /* ko is copied (what it points to must outlive the transport); fp (NULL in
- * kernel mode) is used, not owned. 0, or a negative code with err filled. */
+ * kernel mode) is used, not owned. 0, or a negative code with err filled.
+ * Many connections on one interface: give each its own fastpath, all made
+ * with the same fastpath_opts.rx (one fast_rx: fast/fast_rx.h shows how);
+ * free the link first, then its fastpath. */
 int link_kconn__new(struct link_transport **out, struct ev_loop *loop,
 		    const struct kconn_opts *ko, struct fastpath *fp, bool discard,
 		    struct fx_error *err);
