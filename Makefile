@@ -53,7 +53,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
 # folder bare; so only user/ itself is on the include path.
 CPPFLAGS += -Iinclude -Iuser -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lm -lpthread
+LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lcares -lnghttp2 -lm -lpthread
 
 BPF_CFLAGS := -O2 -g -Wall -Wextra -Werror -target bpf -Iinclude -I$(ARCH_INC)
 
@@ -273,7 +273,7 @@ install: $(addprefix $(BUILD)/,$(PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETI
 	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' 'libdir=$(libdir)' \
 	  'includedir=$(includedir)' '' 'Name: feedrx' \
 	  'Description: market-data feed receiver: WebSocket over TLS through XDP/AF_XDP' \
-	  'Version: $(VERSION)' 'Requires.private: libxdp libbpf libelf zlib openssl' \
+	  'Version: $(VERSION)' 'Requires.private: libxdp libbpf libelf zlib openssl libcares libnghttp2' \
 	  'Cflags: -I$${includedir}/feedrx' 'Libs: -L$${libdir} -lfeedrx' \
 	  'Libs.private: -lev -lwslay -lm -lpthread' \
 	  > $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc
