@@ -469,6 +469,7 @@ static void hg__h1_io(struct https_get *c)
 {
 	ssize_t n, used;
 
+again:
 	while (c->h1_cur && c->out_off < c->out_len) {
 		n = tls_client__write(&c->tls, c->out + c->out_off, c->out_len - c->out_off);
 		if (n == -EAGAIN) {
@@ -512,7 +513,8 @@ static void hg__h1_io(struct https_get *c)
 				return;
 			}
 			c->h1.keep_alive = false;
-			hg__h1_end(c, rest_h1__eof(&c->h1), rest_h1__error(&c->h1));
+			n = rest_h1__eof(&c->h1);
+			hg__h1_end(c, (int)n, rest_h1__error(&c->h1));
 			return;
 		}
 		if (!c->h1_cur) {
@@ -531,8 +533,8 @@ static void hg__h1_io(struct https_get *c)
 			hg__h1_end(c, 0, "");
 			if (c->state != HG_READY)
 				return;
-			hg__dispatch(c);
-			return;
+			hg__dispatch(c); /* the next request on this connection */
+			goto again;
 		}
 	}
 }
@@ -684,12 +686,14 @@ static void hg__kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (c->state == HG_READY) {
+		hg__drive(c);
+		return;
+	}
 	if (!hg__has(c, HG_QUEUED))
 		return;
 	if (c->state == HG_IDLE)
 		hg__connect(c);
-	else if (c->state == HG_READY)
-		hg__drive(c);
 }
 
 static void hg__reqtimer_cb(struct ev_loop *loop, ev_timer *w, int revents)
