@@ -656,6 +656,129 @@ static void pacer_honours_retry_after(void)
 	fx_down(&f);
 }
 
+
+/* ---- a tiny HTTP CONNECT proxy (one tunnel, or a 403) ------------------------ */
+
+struct proxy {
+	int lfd;
+	uint16_t port;
+	bool refuse;
+	pthread_t th;
+	char target[128];
+};
+
+static void *proxy_main(void *arg)
+{
+	struct proxy *px = arg;
+	char req[1024];
+	size_t got = 0;
+	int fd = accept(px->lfd, NULL, NULL), up = -1;
+	unsigned port;
+
+	if (fd < 0)
+		return NULL;
+	while (got < sizeof(req) - 1 && !memmem(req, got, "\r\n\r\n", 4)) {
+		ssize_t r = recv(fd, req + got, sizeof(req) - 1 - got, 0);
+		if (r <= 0)
+			goto out;
+		got += (size_t)r;
+	}
+	req[got] = 0;
+	sscanf(req, "CONNECT %127s", px->target);
+	if (px->refuse || sscanf(req, "CONNECT 127.0.0.1:%u", &port) != 1) {
+		const char *no = "HTTP/1.1 403 Access violation\r\nContent-Length: 0\r\n\r\n";
+		send(fd, no, strlen(no), MSG_NOSIGNAL);
+		goto out;
+	}
+	{
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					.sin_port = htons((uint16_t)port)};
+		const char *ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+		up = socket(AF_INET, SOCK_STREAM, 0);
+		if (up < 0 || connect(up, (struct sockaddr *)&a, sizeof(a)))
+			goto out;
+		send(fd, ok, strlen(ok), MSG_NOSIGNAL);
+	}
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = up, .events = POLLIN}};
+		char buf[16384];
+		ssize_t n;
+
+		if (poll(p, 2, 5000) <= 0)
+			break;
+		if (p[0].revents) {
+			n = recv(fd, buf, sizeof(buf), 0);
+			if (n <= 0 || send(up, buf, (size_t)n, MSG_NOSIGNAL) != n)
+				break;
+		}
+		if (p[1].revents) {
+			n = recv(up, buf, sizeof(buf), 0);
+			if (n <= 0 || send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+				break;
+		}
+	}
+out:
+	if (up >= 0)
+		close(up);
+	close(fd);
+	return NULL;
+}
+
+static int proxy_start(struct proxy *px, bool refuse)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+
+	memset(px, 0, sizeof(*px));
+	px->refuse = refuse;
+	px->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (px->lfd < 0 || bind(px->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(px->lfd, 2) ||
+	    getsockname(px->lfd, (struct sockaddr *)&a, &al))
+		return -1;
+	px->port = ntohs(a.sin_port);
+	return pthread_create(&px->th, NULL, proxy_main, px) ? -1 : 0;
+}
+
+static void proxy_stop(struct proxy *px)
+{
+	pthread_join(px->th, NULL);
+	close(px->lfd);
+}
+
+static void through_proxy(void)
+{
+	for (int refuse = 0; refuse <= 1; refuse++) {
+		struct https_get_opts o = {0};
+		struct fixture f;
+		struct proxy px;
+		struct url pu;
+		char u[64];
+		struct got ok = {0};
+
+		REQUIRE(proxy_start(&px, refuse) == 0);
+		snprintf(u, sizeof(u), "http://127.0.0.1:%u", px.port);
+		REQUIRE(url_parse(u, &pu) == 0);
+		o.proxy = &pu;
+		REQUIRE(fx_up(&f, true, "127.0.0.1", &o) == 0);
+		CHECK(https_get__request(f.c, "/ok", on_resp, &ok) == 0);
+		fx_run(&f, 1);
+		if (!refuse)
+			CHECKF(ok.err == 0 && ok.status == 200 && ok.h2, "%d %s", ok.err, ok.error);
+		else
+			CHECKF(ok.err == -ECONNREFUSED &&
+				   !strcmp(ok.error, "proxy answered 403 Access violation"),
+			       "%d %s", ok.err, ok.error);
+		/* the tunnel went to the server, not to the proxy's own port */
+		CHECKF(strstr(px.target, "127.0.0.1:") && (unsigned)atoi(strchr(px.target, ':') + 1) == f.sv.port,
+		       "target %s", px.target);
+		https_get__free(f.c);
+		f.c = NULL;
+		proxy_stop(&px);
+		fx_down(&f);
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -671,6 +794,7 @@ int main(void)
 	RUN(request_timeout);
 	RUN(clear_failures);
 	RUN(pacer_honours_retry_after);
+	RUN(through_proxy);
 	nt_dns_stop(&dns);
 	return check_exit();
 }
