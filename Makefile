@@ -84,9 +84,10 @@ COMPLETIONS:= $(PROGS:%=$(BUILD)/completion/%)
 # is for); installed under $(includedir)/feedrx/ with their folders.
 PUBLIC_HDRS:= include/feedrx.h include/feedrx_bpf.h \
 	      $(addprefix user/,core/fx_err.h core/fx_log.h fast/fastpath.h fast/fast_types.h \
-	        feed/feed_msg.h feed/order_book.h kernel/kconn.h kernel/tls_client.h kernel/url.h \
+	        feed/feed_msg.h feed/order_book.h kernel/kconn.h kernel/resolve.h kernel/tls_client.h kernel/url.h \
 	        link/feed_link.h link/link_kconn.h link/link_transport.h proto/json.h sink/sink.h \
-	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h venue/binance_parse.h)
+	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h venue/binance_parse.h \
+	        rest/https_get.h rest/rest_resp.h rest/rest_sched.h rest/rest_pacer.h)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
