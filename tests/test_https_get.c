@@ -245,6 +245,11 @@ static int h2_on_frame(nghttp2_session *ss, const nghttp2_frame *f, void *user)
 		st->len = 1000;
 		st->cut = true;
 		nghttp2_submit_response(ss, id, h, 1, &dp);
+	} else if (!strcmp(p, "/goaway")) {
+		/* answer this one, refuse every later stream (RFC 9113 §6.8) */
+		nghttp2_nv h[] = {NV(":status", "204")};
+		nghttp2_submit_response(ss, id, h, 1, NULL);
+		nghttp2_submit_goaway(ss, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR, NULL, 0);
 	} else if (!strcmp(p, "/slow")) {
 		/* never answered */
 	} else {
@@ -485,6 +490,28 @@ static void h2_streams_one_connection(void)
 	CHECK(nf.err == 0 && nf.status == 404);
 	CHECK(https_get__connections(f.c) == 1 && f.sv.conns == 1 && f.sv.reqs == 4);
 	CHECK(!strcmp(https_get__protocol(f.c), "h2"));
+	fx_down(&f);
+}
+
+/* GOAWAY: the streams above its last id were not processed and go again
+ * on a new connection; the ones below complete. */
+static void h2_goaway_retries(void)
+{
+	struct https_get_opts o = {0};
+	struct fixture f;
+	struct got a = {0}, g = {0}, b = {0};
+
+	REQUIRE(fx_up(&f, true, "127.0.0.1", &o) == 0);
+	CHECK(https_get__request(f.c, "/ok", on_resp, &a) == 0);
+	CHECK(https_get__request(f.c, "/goaway", on_resp, &g) == 0);
+	CHECK(https_get__request(f.c, "/chunked", on_resp, &b) == 0);
+	fx_run(&f, 3);
+	CHECKF(a.err == 0 && a.status == 200, "a %d %s", a.err, a.error);
+	CHECKF(g.err == 0 && g.status == 204, "g %d %s", g.err, g.error);
+	CHECKF(b.err == 0 && b.status == 200 && !strcmp(b.body, "hello, world"), "b %d %s", b.err,
+	       b.error);
+	CHECKF(https_get__connections(f.c) == 2 && f.sv.conns == 2, "conns %u",
+	       https_get__connections(f.c));
 	fx_down(&f);
 }
 
@@ -788,6 +815,7 @@ int main(void)
 	}
 	RUN(h1_bodies_keepalive);
 	RUN(h2_streams_one_connection);
+	RUN(h2_goaway_retries);
 	RUN(oversize_refused);
 	RUN(closed_mid_body);
 	RUN(read_until_close);

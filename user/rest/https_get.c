@@ -22,6 +22,7 @@
 
 #define HG_RX_BUF 16384
 #define HG_REQ_BUF (HTTPS_GET_PATH_MAX + URL_HOST_MAX + 256)
+#define HG_RETRIES 2 /* sends of a request the server did not process */
 
 enum hg_state {
 	HG_IDLE,       /* no connection */
@@ -39,6 +40,7 @@ struct hg_req {
 	uint64_t seq; /* FIFO order */
 	ev_tstamp sent_at;
 	int32_t stream; /* h2 stream id */
+	unsigned retries; /* sent again after the server left it unprocessed */
 	https_get_cb cb;
 	void *user;
 	struct rest_resp resp;
@@ -549,6 +551,13 @@ static void hg__h2_done(void *user, struct rest_resp *r, int err, const char *wh
 	if (q->state != HG_SENT)
 		return;
 	c->h2_inflight--;
+	if (err == -EAGAIN && q->retries < HG_RETRIES) {
+		/* unprocessed: again, on this connection or the next one */
+		q->retries++;
+		q->state = HG_QUEUED;
+		ev_timer_start(c->loop, &c->kick);
+		return;
+	}
 	hg__deliver(c, q, err, why);
 	hg__arm_reqtimer(c);
 }
@@ -607,7 +616,8 @@ static void hg__dispatch(struct https_get *c)
 	if (!c->h2) {
 		hg__h1_start(c);
 	} else {
-		while (c->h2_inflight < c->o.max_inflight && (q = hg__oldest(c, HG_QUEUED))) {
+		while (!c->h2s.goaway && c->h2_inflight < c->o.max_inflight &&
+		       (q = hg__oldest(c, HG_QUEUED))) {
 			int32_t id;
 
 			rest_resp__reset(&q->resp, c->o.max_body);
@@ -824,6 +834,7 @@ int https_get__request(struct https_get *c, const char *path, https_get_cb cb, v
 	q->cb = cb;
 	q->user = user;
 	q->seq = ++c->seq;
+	q->retries = 0;
 	q->state = HG_QUEUED;
 	ev_timer_start(c->loop, &c->kick);
 	return 0;

@@ -38,9 +38,11 @@ static int rest_h2__on_header(nghttp2_session *s, const nghttp2_frame *f, const 
 
 static int rest_h2__on_frame(nghttp2_session *s, const nghttp2_frame *f, void *user)
 {
+	struct rest_h2 *h = user;
 	struct rest_resp *r;
 
-	(void)user;
+	if (f->hd.type == NGHTTP2_GOAWAY)
+		h->goaway = true;
 	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
 	    !(r = rest_h2__resp(s, f->hd.stream_id)))
 		return 0;
@@ -84,6 +86,11 @@ static int rest_h2__on_close(nghttp2_session *s, int32_t id, uint32_t code, void
 			 REST_RESP_HEAD_ARENA, REST_RESP_MAX_HEADERS);
 	} else if (r->complete) {
 		why[0] = 0;
+	} else if (code == NGHTTP2_REFUSED_STREAM) {
+		/* RFC 9113 §8.7: not processed (e.g. above a GOAWAY's last
+		 * stream), safe to send again */
+		err = -EAGAIN;
+		snprintf(why, sizeof(why), "the server refused the stream (not processed)");
 	} else if (code) {
 		err = -ECONNRESET;
 		snprintf(why, sizeof(why), "server reset the stream: %s",

@@ -15,7 +15,8 @@
 
 #include "rest_resp.h"
 
-/* A stream ended: err 0 with r complete, or a negative code and why. */
+/* A stream ended: err 0 with r complete, or a negative code and why;
+ * -EAGAIN: refused unprocessed (REFUSED_STREAM, GOAWAY), safe to retry. */
 typedef void (*rest_h2_done_cb)(void *user, struct rest_resp *r, int err, const char *why);
 
 struct rest_h2 {
@@ -24,6 +25,7 @@ struct rest_h2 {
 	void *user;
 	const uint8_t *out; /* nghttp2's bytes being written, valid until the next mem_send */
 	size_t out_len;
+	bool goaway; /* the server is closing: no new streams here */
 	char why[160];
 };
 
