@@ -679,6 +679,8 @@ static void pacer_honours_retry_after(void)
 	fx_run(&f, 4);
 	CHECK(lim.retry_after == 7 && lim.weight == 6001);
 	CHECK(rest_sched__used(rest_pacer__sched(p), ev_now(f.loop)) >= 6001);
+	https_get__free(f.c); /* before the pacer its requests point into */
+	f.c = NULL;
 	rest_pacer__free(p);
 	fx_down(&f);
 }

@@ -142,8 +142,8 @@ int main(int argc, char **argv)
 	ev_run(loop, 0);
 	fprintf(stderr, "tool_https_get: %u connection(s), %s\n", https_get__connections(c),
 		https_get__protocol(c));
-	rest_pacer__free(p);
 	https_get__free(c);
+	rest_pacer__free(p);
 	free(jobs);
 	return bad;
 }

@@ -27,7 +27,8 @@ int rest_pacer__get(struct rest_pacer *p, const char *path, uint32_t weight, htt
 /* The scheduler, for its counters (sent, limited, used weight). */
 struct rest_sched *rest_pacer__sched(struct rest_pacer *p);
 
-/* Pending callbacks never run. */
+/* Pending callbacks never run. Free the client first when it still holds
+ * requests of this pacer (their callbacks point into it). */
 void rest_pacer__free(struct rest_pacer *p);
 
 #endif
