@@ -548,10 +548,13 @@ static void closed_mid_body(void)
 		REQUIRE(fx_up(&f, h2, "127.0.0.1", &o) == 0);
 		CHECK(https_get__request(f.c, "/cut", on_resp, &cut) == 0);
 		fx_run(&f, 1);
-		CHECKF(cut.err == -ECONNRESET && cut.status == 200 &&
-			   (h2 ? strstr(cut.error, "lost") != NULL
-			       : !strcmp(cut.error, "server closed the connection mid-body")),
-		       "h2=%d: %d %s", h2, cut.err, cut.error);
+		/* h2: the server closes with our SETTINGS ACK unread, so its
+		 * kernel may reset the connection before we read the head */
+		CHECKF(cut.err == -ECONNRESET &&
+			   (h2 ? strstr(cut.error, "lost") != NULL && cut.status != 404
+			       : cut.status == 200 &&
+				     !strcmp(cut.error, "server closed the connection mid-body")),
+		       "h2=%d: %d %d %s", h2, cut.err, cut.status, cut.error);
 		/* the next request gets a new connection */
 		CHECK(https_get__request(f.c, "/ok", on_resp, &ok) == 0);
 		fx_run(&f, 2);
