@@ -84,7 +84,7 @@ out:
 struct nt_dns {
 	pid_t pid;
 	uint16_t port;
-	int ctl; /* the test's socket for RELEASE */
+	int ctl;	  /* the test's socket for RELEASE */
 	char servers[64]; /* "127.0.0.1:port" for resolve_opts.servers */
 };
 
@@ -97,8 +97,8 @@ struct nt_dns__held {
 };
 
 /* The question's name as "a.b.c" and the offset after qtype/qclass. */
-static inline int nt_dns__qname(const uint8_t *q, size_t n, char *name, size_t cap,
-				size_t *end, uint16_t *qtype)
+static inline int nt_dns__qname(const uint8_t *q, size_t n, char *name, size_t cap, size_t *end,
+				uint16_t *qtype)
 {
 	size_t o = 12, w = 0;
 
@@ -152,14 +152,15 @@ static inline void nt_dns__answer(int fd, const struct sockaddr_in *to, const ui
 		rcode = 3;
 	}
 	memcpy(r, q, end);
-	r[2] = 0x81 | (q[2] & 0x01); /* QR, RD copied */
+	r[2] = 0x81 | (q[2] & 0x01);	/* QR, RD copied */
 	r[3] = (uint8_t)(0x80 | rcode); /* RA */
 	r[4] = 0, r[5] = 1;
 	r[6] = 0, r[7] = (uint8_t)an;
 	r[8] = r[9] = r[10] = r[11] = 0;
 	o = end;
 	if (an) {
-		uint8_t rr[] = {0xc0, 0x0c, 0, (uint8_t)qtype, 0, 1, 0, 0, 0, 60, 0, (uint8_t)rdlen};
+		uint8_t rr[] = {0xc0, 0x0c, 0, (uint8_t)qtype, 0, 1, 0, 0,
+				0,    60,   0, (uint8_t)rdlen};
 		memcpy(r + o, rr, sizeof(rr));
 		o += sizeof(rr);
 		memcpy(r + o, rdata, rdlen);

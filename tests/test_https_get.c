@@ -44,8 +44,8 @@ static int alpn_select(SSL *s, const unsigned char **out, unsigned char *outlen,
 		       const unsigned char *in, unsigned int inlen, void *arg)
 {
 	struct server *sv = arg;
-	const unsigned char *want = sv->h2 ? (const unsigned char *)"\x02h2"
-					   : (const unsigned char *)"\x08http/1.1";
+	const unsigned char *want =
+	    sv->h2 ? (const unsigned char *)"\x02h2" : (const unsigned char *)"\x08http/1.1";
 
 	(void)s;
 	for (unsigned i = 0; i < inlen; i += in[i] + 1u)
@@ -115,8 +115,8 @@ static void serve_h1(struct server *sv, SSL *s)
 				     "Content-Length: 0\r\n\r\n");
 			ssl_write_all(s, hdr, (size_t)n);
 		} else if (IS("/big")) {
-			n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
-				     BIG_LEN);
+			n = snprintf(hdr, sizeof(hdr),
+				     "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", BIG_LEN);
 			ssl_write_all(s, hdr, (size_t)n);
 			ssl_write_all(s, big_body, BIG_LEN);
 		} else if (IS("/cut")) {
@@ -162,8 +162,8 @@ struct h2_conn {
 	char path[64][64];
 };
 
-static ssize_t h2_read(nghttp2_session *ss, int32_t id, uint8_t *buf, size_t len,
-		       uint32_t *flags, nghttp2_data_source *src, void *user)
+static ssize_t h2_read(nghttp2_session *ss, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+		       nghttp2_data_source *src, void *user)
 {
 	struct h2_conn *c = user;
 	struct h2_stream *st = src->ptr;
@@ -187,8 +187,8 @@ static ssize_t h2_read(nghttp2_session *ss, int32_t id, uint8_t *buf, size_t len
 	return (ssize_t)n;
 }
 
-static int h2_on_header(nghttp2_session *ss, const nghttp2_frame *f, const uint8_t *name,
-			size_t nl, const uint8_t *value, size_t vl, uint8_t flags, void *user)
+static int h2_on_header(nghttp2_session *ss, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+			const uint8_t *value, size_t vl, uint8_t flags, void *user)
 {
 	struct h2_conn *c = user;
 
@@ -200,7 +200,10 @@ static int h2_on_header(nghttp2_session *ss, const nghttp2_frame *f, const uint8
 	return 0;
 }
 
-#define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE}
+#define NV(n, v)                                                                                   \
+	{                                                                                          \
+		(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE         \
+	}
 
 static int h2_on_frame(nghttp2_session *ss, const nghttp2_frame *f, void *user)
 {
@@ -391,7 +394,6 @@ static void on_resp(void *user, const struct https_response *r)
 		ev_break(loop_g, EVBREAK_ALL);
 }
 
-
 struct fixture {
 	struct server sv;
 	struct ev_loop *loop;
@@ -402,7 +404,8 @@ struct fixture {
 
 static int fx_up(struct fixture *f, bool h2_server, const char *host, struct https_get_opts *o)
 {
-	struct resolve_opts ro = {.servers = dns.servers, .try_timeout = 1, .tries = 2, .no_search = 1};
+	struct resolve_opts ro = {
+	    .servers = dns.servers, .try_timeout = 1, .tries = 2, .no_search = 1};
 	struct fx_error e;
 	char u[128];
 
@@ -643,7 +646,8 @@ static void clear_failures(void)
 	       v.error);
 	CHECKF(nx.err == -EHOSTUNREACH && !strncmp(nx.error, "cannot resolve nx.test: ", 24),
 	       "%d %s", nx.err, nx.error);
-	CHECKF(refused.err == -ECONNREFUSED && strstr(refused.error, "cannot connect to 127.0.0.1:"),
+	CHECKF(refused.err == -ECONNREFUSED &&
+		   strstr(refused.error, "cannot connect to 127.0.0.1:"),
 	       "%d %s", refused.err, refused.error);
 	CHECK(https_get__request(c3, "no-slash", on_resp, &refused) == -EINVAL);
 	CHECK(https_get__request(c3, "/a b", on_resp, &refused) == -EINVAL);
@@ -687,7 +691,6 @@ static void pacer_honours_retry_after(void)
 	rest_pacer__free(p);
 	fx_down(&f);
 }
-
 
 /* ---- a tiny HTTP CONNECT proxy (one tunnel, or a 403) ------------------------ */
 
@@ -802,7 +805,8 @@ static void through_proxy(void)
 				   !strcmp(ok.error, "proxy answered 403 Access violation"),
 			       "%d %s", ok.err, ok.error);
 		/* the tunnel went to the server, not to the proxy's own port */
-		CHECKF(strstr(px.target, "127.0.0.1:") && (unsigned)atoi(strchr(px.target, ':') + 1) == f.sv.port,
+		CHECKF(strstr(px.target, "127.0.0.1:") &&
+			   (unsigned)atoi(strchr(px.target, ':') + 1) == f.sv.port,
 		       "target %s", px.target);
 		https_get__free(f.c);
 		f.c = NULL;

@@ -210,7 +210,8 @@ static int leg_new(struct leg *l, struct ev_loop *loop, struct resolve_ctx *rc, 
 static void slow_dns_other_flows(void)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct resolve_opts ro = {.servers = dns.servers, .try_timeout = 5, .tries = 2, .no_search = 1};
+	struct resolve_opts ro = {
+	    .servers = dns.servers, .try_timeout = 5, .tries = 2, .no_search = 1};
 	struct resolve_ctx *rc;
 	struct server sv;
 	struct leg a, b;
@@ -244,7 +245,8 @@ static void slow_dns_other_flows(void)
 static void resolution_times_out(void)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct resolve_opts ro = {.servers = dns.servers, .try_timeout = 5, .tries = 1, .no_search = 1};
+	struct resolve_opts ro = {
+	    .servers = dns.servers, .try_timeout = 5, .tries = 1, .no_search = 1};
 	struct resolve_ctx *rc;
 	struct leg h, nx;
 	struct fx_error e;

@@ -64,12 +64,13 @@ static void same_at_every_split(void)
 				CHECKF(r.body_len == 11 && !strcmp(r.body, "hello world"),
 				       "case %d mode %d body %s", c, mode, r.body);
 				if (c == 0) {
-					CHECK(rest_resp__header_long(&r, "x-mbx-used-weight-1m") == 25);
+					CHECK(rest_resp__header_long(&r, "x-mbx-used-weight-1m") ==
+					      25);
 					CHECK(rest_resp__retry_after(&r, 0) == 3);
 				} else {
 					size_t n;
-					const char *v =
-					    rest_resp__header(&r, "x-long-header-name-to-split", &n);
+					const char *v = rest_resp__header(
+					    &r, "x-long-header-name-to-split", &n);
 					CHECK(v && n == 1 && *v == 'v');
 				}
 				rest_resp__free(&r);
@@ -104,7 +105,8 @@ static void until_close_and_cut(void)
 
 static void limits_and_garbage(void)
 {
-	static const char big[] = "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n0123456789abcdefghij";
+	static const char big[] =
+	    "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n0123456789abcdefghij";
 	static const char bigch[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 				    "a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n";
 	struct rest_resp r = {0};

@@ -67,7 +67,8 @@ static int qname(const uint8_t *q, size_t n, char *name, size_t *end, uint16_t *
 		if (w)
 			name[w++] = '.';
 		for (size_t i = 0; i < l; i++) /* DNS names compare case-insensitively */
-			name[w + i] = (char)(q[o + i] >= 'A' && q[o + i] <= 'Z' ? q[o + i] + 32 : q[o + i]);
+			name[w + i] =
+			    (char)(q[o + i] >= 'A' && q[o + i] <= 'Z' ? q[o + i] + 32 : q[o + i]);
 		w += l;
 		o += l;
 	}
@@ -189,8 +190,8 @@ int main(int argc, char **argv)
 			if (!held[i].n)
 				continue;
 			if (held[i].due <= now) {
-				sendto(fd, held[i].r, held[i].n, 0, (struct sockaddr *)&held[i].from,
-				       held[i].fl);
+				sendto(fd, held[i].r, held[i].n, 0,
+				       (struct sockaddr *)&held[i].from, held[i].fl);
 				held[i].n = 0;
 			} else if (next < 0 || held[i].due < next) {
 				next = held[i].due;

@@ -30,11 +30,11 @@ struct kconn {
 	int status; /* 0, or the first error */
 	int fd;
 
-	struct resolve_ctx *resolver;	/* o.resolver or own_resolver */
+	struct resolve_ctx *resolver; /* o.resolver or own_resolver */
 	struct resolve_ctx *own_resolver;
-	struct resolve_query *query;	/* resolution in flight */
+	struct resolve_query *query; /* resolution in flight */
 	bool resolving;
-	struct resolve_addrs addrs;	/* the answer, tried in order */
+	struct resolve_addrs addrs; /* the answer, tried in order */
 	size_t ai_next, ai_left;
 	int last_err;
 	char peer[URL_HOST_MAX + 16]; /* address being connected to / connected */

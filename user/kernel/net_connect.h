@@ -1,8 +1,9 @@
 /* net_connect — getting a TCP byte stream to the exchange: blocking name
- * resolution for set-up (the loop uses resolve.h), a non-blocking socket that is bound before connect() so
- * its full 4-tuple is known in advance (the XDP mode registers the flow
- * then), and the HTTP CONNECT request and answer check of a proxy tunnel.
- * The event loop that waits for connect() to finish lives in kconn. */
+ * resolution for set-up (the loop uses resolve.h), a non-blocking socket
+ * that is bound before connect() so its full 4-tuple is known in advance
+ * (the XDP mode registers the flow then), and the HTTP CONNECT request and
+ * answer check of a proxy tunnel. The event loop that waits for connect()
+ * to finish lives in kconn. */
 #ifndef FEEDRX_NET_CONNECT_H
 #define FEEDRX_NET_CONNECT_H
 

@@ -226,8 +226,7 @@ static void resolve__set_port(struct sockaddr_storage *ss, uint16_t port)
 }
 
 /* A numeric host: 1 and addrs filled, 0 if it is a name. */
-static int resolve__numeric(const char *host, uint16_t port, int family,
-			    struct resolve_addrs *a)
+static int resolve__numeric(const char *host, uint16_t port, int family, struct resolve_addrs *a)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&a->addr[0];
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->addr[0];

@@ -25,7 +25,7 @@
 #define HG_RETRIES 2 /* sends of a request the server did not process */
 
 enum hg_state {
-	HG_IDLE,       /* no connection */
+	HG_IDLE, /* no connection */
 	HG_RESOLVING,
 	HG_CONNECTING, /* TCP */
 	HG_PROXY,      /* CONNECT sent, reading the answer */
@@ -39,7 +39,7 @@ struct hg_req {
 	enum hg_req_state state;
 	uint64_t seq; /* FIFO order */
 	ev_tstamp sent_at;
-	int32_t stream; /* h2 stream id */
+	int32_t stream;	  /* h2 stream id */
 	unsigned retries; /* sent again after the server left it unprocessed */
 	https_get_cb cb;
 	void *user;
@@ -368,8 +368,8 @@ static int hg__proxy_step(struct https_get *c)
 		return 0;
 	}
 	if (n <= 0) {
-		hg__fail_conn(c, n ? -errno : -ECONNRESET, "proxy %s closed the connection before answering",
-			      c->peer);
+		hg__fail_conn(c, n ? -errno : -ECONNRESET,
+			      "proxy %s closed the connection before answering", c->peer);
 		return 0;
 	}
 	used = http_response__feed(&c->proxy_resp, (const char *)c->rx, (size_t)n);
@@ -500,7 +500,8 @@ again:
 					ev_timer_start(c->loop, &c->kick);
 				return;
 			}
-			if (!c->h1_cur->resp.head_done && c->conn_reqs > 1 && c->out_off == c->out_len) {
+			if (!c->h1_cur->resp.head_done && c->conn_reqs > 1 &&
+			    c->out_off == c->out_len) {
 				/* a kept-alive connection closed as the request went
 				 * out (the server's idle timeout): send it again on a
 				 * new one; a GET may be repeated */
@@ -531,7 +532,8 @@ again:
 		}
 		if (c->h1.done) {
 			if (used != n)
-				c->h1.keep_alive = false; /* bytes past the response: do not reuse */
+				c->h1.keep_alive =
+				    false; /* bytes past the response: do not reuse */
 			hg__h1_end(c, 0, "");
 			if (c->state != HG_READY)
 				return;

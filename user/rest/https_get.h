@@ -47,9 +47,9 @@ struct https_response {
 	int status;	   /* HTTP status, 0 when none arrived */
 	const char *body;  /* NUL-terminated; valid during the callback only */
 	size_t body_len;
-	double retry_after; /* s from Retry-After, -1 when absent */
-	long used_weight;   /* X-MBX-USED-WEIGHT-1M, -1 when absent */
-	bool h2;	    /* answered over HTTP/2 */
+	double retry_after;	     /* s from Retry-After, -1 when absent */
+	long used_weight;	     /* X-MBX-USED-WEIGHT-1M, -1 when absent */
+	bool h2;		     /* answered over HTTP/2 */
 	const struct rest_resp *raw; /* every header: rest_resp__header(raw, name, &len) */
 };
 

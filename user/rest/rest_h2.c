@@ -196,8 +196,8 @@ void rest_h2__consume(struct rest_h2 *h, size_t n)
 
 bool rest_h2__alive(const struct rest_h2 *h)
 {
-	return h->s && (h->out_len || nghttp2_session_want_read(h->s) ||
-			nghttp2_session_want_write(h->s));
+	return h->s &&
+	       (h->out_len || nghttp2_session_want_read(h->s) || nghttp2_session_want_write(h->s));
 }
 
 void rest_h2__free(struct rest_h2 *h)

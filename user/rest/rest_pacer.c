@@ -58,9 +58,11 @@ static void rest_pacer__run(struct rest_pacer *p)
 		int r = https_get__request(p->client, j->path, rest_pacer__on_answer, j);
 
 		if (r) {
-			struct https_response fail = {
-			    .err = r, .error = "the REST client's queue is full", .body = "",
-			    .retry_after = -1, .used_weight = -1};
+			struct https_response fail = {.err = r,
+						      .error = "the REST client's queue is full",
+						      .body = "",
+						      .retry_after = -1,
+						      .used_weight = -1};
 			j->used = false;
 			j->cb(j->user, &fail);
 		}

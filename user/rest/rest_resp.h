@@ -15,12 +15,12 @@
 #define REST_RESP_HEAD_ARENA 6144 /* names and values, bytes */
 
 struct rest_resp {
-	int status;	    /* 0 until the status line / :status */
-	bool head_done;	    /* all header fields seen */
-	bool complete;	    /* the whole body is in */
-	int err;	    /* -E2BIG (head), -EFBIG (body over the limit), -ENOMEM */
-	size_t max_body;    /* the limit */
-	char *body;	    /* malloc'd, NUL-terminated (not counted), or NULL */
+	int status;	 /* 0 until the status line / :status */
+	bool head_done;	 /* all header fields seen */
+	bool complete;	 /* the whole body is in */
+	int err;	 /* -E2BIG (head), -EFBIG (body over the limit), -ENOMEM */
+	size_t max_body; /* the limit */
+	char *body;	 /* malloc'd, NUL-terminated (not counted), or NULL */
 	size_t body_len, body_cap;
 	size_t n_headers;
 	struct {

@@ -140,7 +140,8 @@ int rest_sched__next(struct rest_sched *s, double now, struct rest_sched_job *jo
 	if (s->window_sum + j->weight > s->o.budget) {
 		uint64_t excess = s->window_sum + j->weight - s->o.budget, freed = 0;
 		for (size_t i = 0; i < s->log_count && freed < excess; i++) {
-			const struct rest_sched_spent *e = &s->log[(s->log_head + i) % (s->log_cap + 1)];
+			const struct rest_sched_spent *e =
+			    &s->log[(s->log_head + i) % (s->log_cap + 1)];
 			freed += e->w;
 			if (freed >= excess && e->t + s->o.window - now > w)
 				w = e->t + s->o.window - now;

@@ -63,8 +63,7 @@ int rest_sched__push(struct rest_sched *s, uint32_t weight, void *user);
 
 /* The next job allowed at now: 1 with *job (its weight is charged), or 0
  * with *wait the seconds until the head job may go (-1: queue empty). */
-int rest_sched__next(struct rest_sched *s, double now, struct rest_sched_job *job,
-		     double *wait);
+int rest_sched__next(struct rest_sched *s, double now, struct rest_sched_job *job, double *wait);
 
 /* What the server answered a sent job: status (429/418 block everything
  * for retry_after s, or default_retry when < 0), used_weight (its count
