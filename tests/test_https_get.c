@@ -27,7 +27,9 @@ static char cafile[64];
 /* ---- the server ---------------------------------------------------------- */
 
 #define BIG_LEN (100 * 1024)
+#define HUGE_LEN (3 * 1024 * 1024 + 17) /* past h2's stream and connection windows */
 static char big_body[BIG_LEN];
+static char huge_body[HUGE_LEN];
 
 struct server {
 	SSL_CTX *ctx;
@@ -119,6 +121,11 @@ static void serve_h1(struct server *sv, SSL *s)
 				     "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", BIG_LEN);
 			ssl_write_all(s, hdr, (size_t)n);
 			ssl_write_all(s, big_body, BIG_LEN);
+		} else if (IS("/huge")) {
+			n = snprintf(hdr, sizeof(hdr),
+				     "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", HUGE_LEN);
+			ssl_write_all(s, hdr, (size_t)n);
+			ssl_write_all(s, huge_body, HUGE_LEN);
 		} else if (IS("/cut")) {
 			n = snprintf(hdr, sizeof(hdr),
 				     "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
@@ -242,6 +249,11 @@ static int h2_on_frame(nghttp2_session *ss, const nghttp2_frame *f, void *user)
 		st->body = big_body;
 		st->len = BIG_LEN;
 		nghttp2_submit_response(ss, id, h, 1, &dp);
+	} else if (!strcmp(p, "/huge")) {
+		nghttp2_nv h[] = {NV(":status", "200")};
+		st->body = huge_body;
+		st->len = HUGE_LEN;
+		nghttp2_submit_response(ss, id, h, 1, &dp);
 	} else if (!strcmp(p, "/cut")) {
 		nghttp2_nv h[] = {NV(":status", "200")};
 		st->body = "0123456789";
@@ -333,6 +345,8 @@ static int server_start(struct server *sv, bool h2)
 	memset(sv, 0, sizeof(*sv));
 	sv->h2 = h2;
 	memset(big_body, 'x', sizeof(big_body));
+	for (size_t i = 0; i < sizeof(huge_body); i++)
+		huge_body[i] = (char)('a' + i % 26);
 	snprintf(cafile, sizeof(cafile), "/tmp/test_https_get_ca.XXXXXX");
 	sv->ctx = SSL_CTX_new(TLS_server_method());
 	if (!sv->ctx || nt_make_cert(sv->ctx, "DNS:fast.test,IP:127.0.0.1", cafile))
@@ -367,6 +381,7 @@ struct got {
 	bool h2;
 	char ctype[40];
 	int order;
+	bool huge_ok; /* the body equals huge_body */
 };
 
 static int done_count, want_count;
@@ -388,6 +403,7 @@ static void on_resp(void *user, const struct https_response *r)
 	g->retry_after = r->retry_after;
 	g->weight = r->used_weight;
 	g->h2 = r->h2;
+	g->huge_ok = r->body_len == HUGE_LEN && !memcmp(r->body, huge_body, HUGE_LEN);
 	if (ct)
 		snprintf(g->ctype, sizeof(g->ctype), "%.*s", (int)n, ct);
 	if (done_count == want_count)
@@ -516,6 +532,25 @@ static void h2_goaway_retries(void)
 	CHECKF(https_get__connections(f.c) == 2 && f.sv.conns == 2, "conns %u",
 	       https_get__connections(f.c));
 	fx_down(&f);
+}
+
+/* Megabytes through HTTP/2 flow control (WINDOW_UPDATEs) and HTTP/1.1. */
+static void large_bodies(void)
+{
+	for (int h2 = 0; h2 <= 1; h2++) {
+		struct https_get_opts o = {0};
+		struct fixture f;
+		struct got a = {0}, b = {0};
+
+		REQUIRE(fx_up(&f, h2, "127.0.0.1", &o) == 0);
+		CHECK(https_get__request(f.c, "/huge", on_resp, &a) == 0);
+		CHECK(https_get__request(f.c, "/huge", on_resp, &b) == 0);
+		fx_run(&f, 2);
+		CHECKF(a.err == 0 && a.huge_ok && b.err == 0 && b.huge_ok, "h2=%d: %d %s %zu", h2,
+		       a.err, a.error, a.body_len);
+		CHECK(https_get__connections(f.c) == 1);
+		fx_down(&f);
+	}
 }
 
 /* A body over the limit is refused: h1 loses the connection, h2 only the
@@ -825,6 +860,7 @@ int main(void)
 	RUN(h1_bodies_keepalive);
 	RUN(h2_streams_one_connection);
 	RUN(h2_goaway_retries);
+	RUN(large_bodies);
 	RUN(oversize_refused);
 	RUN(closed_mid_body);
 	RUN(read_until_close);
