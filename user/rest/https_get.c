@@ -531,9 +531,9 @@ again:
 			return;
 		}
 		if (c->h1.done) {
+			/* bytes past the response: do not reuse the connection */
 			if (used != n)
-				c->h1.keep_alive =
-				    false; /* bytes past the response: do not reuse */
+				c->h1.keep_alive = false;
 			hg__h1_end(c, 0, "");
 			if (c->state != HG_READY)
 				return;
