@@ -53,7 +53,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
 # folder bare; so only user/ itself is on the include path.
 CPPFLAGS += -Iinclude -Iuser -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lm -lpthread
+LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lcares -lnghttp2 -lm -lpthread
 
 BPF_CFLAGS := -O2 -g -Wall -Wextra -Werror -target bpf -Iinclude -I$(ARCH_INC)
 
@@ -84,9 +84,10 @@ COMPLETIONS:= $(PROGS:%=$(BUILD)/completion/%)
 # is for); installed under $(includedir)/feedrx/ with their folders.
 PUBLIC_HDRS:= include/feedrx.h include/feedrx_bpf.h \
 	      $(addprefix user/,core/fx_err.h core/fx_log.h fast/fastpath.h fast/fast_rx.h fast/fast_types.h \
-	        feed/feed_msg.h feed/order_book.h kernel/kconn.h kernel/tls_client.h kernel/url.h \
+	        feed/feed_msg.h feed/order_book.h kernel/kconn.h kernel/resolve.h kernel/tls_client.h kernel/url.h \
 	        link/feed_link.h link/link_kconn.h link/link_transport.h proto/json.h sink/sink.h \
-	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h venue/binance_parse.h)
+	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h venue/binance_parse.h \
+	        rest/https_get.h rest/rest_resp.h rest/rest_sched.h rest/rest_pacer.h)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
@@ -273,7 +274,7 @@ install: $(addprefix $(BUILD)/,$(PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETI
 	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' 'libdir=$(libdir)' \
 	  'includedir=$(includedir)' '' 'Name: feedrx' \
 	  'Description: market-data feed receiver: WebSocket over TLS through XDP/AF_XDP' \
-	  'Version: $(VERSION)' 'Requires.private: libxdp libbpf libelf zlib openssl' \
+	  'Version: $(VERSION)' 'Requires.private: libxdp libbpf libelf zlib openssl libcares libnghttp2' \
 	  'Cflags: -I$${includedir}/feedrx' 'Libs: -L$${libdir} -lfeedrx' \
 	  'Libs.private: -lev -lwslay -lm -lpthread' \
 	  > $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc

@@ -32,8 +32,12 @@ struct kconn {
 	int status; /* 0, or the first error */
 	int fd;
 
-	struct addrinfo *ai_list, *ai_next;
-	size_t ai_left;
+	struct resolve_ctx *resolver; /* o.resolver or own_resolver */
+	struct resolve_ctx *own_resolver;
+	struct resolve_query *query; /* resolution in flight */
+	bool resolving;
+	struct resolve_addrs addrs; /* the answer, tried in order */
+	size_t ai_next, ai_left;
 	int last_err;
 	char peer[URL_HOST_MAX + 16]; /* address being connected to / connected */
 
@@ -89,6 +93,9 @@ static void kconn__finish(struct kconn *k)
 	if (k->state == KCONN_DONE)
 		return;
 	kconn__stop_watchers(k);
+	resolve_query__cancel(k->query);
+	k->query = NULL;
+	k->resolving = false;
 	if (k->fd >= 0) {
 		close(k->fd);
 		k->fd = -1;
@@ -113,11 +120,11 @@ __attribute__((format(printf, 3, 4))) static void kconn__fail(struct kconn *k, i
 	kconn__finish(k);
 }
 
-static const char *kconn__phase(enum kconn_state s)
+static const char *kconn__phase(enum kconn_state s, bool k_resolving)
 {
 	switch (s) {
 	case KCONN_CONNECTING:
-		return "TCP connect to";
+		return k_resolving ? "resolving" : "TCP connect to";
 	case KCONN_PROXY:
 		return "proxy CONNECT through";
 	case KCONN_TLS:
@@ -150,7 +157,7 @@ static void kconn__try_next(struct kconn *k);
 static void kconn__drop_attempt(struct kconn *k, int err)
 {
 	k->last_err = err;
-	if (k->ai_next)
+	if (k->ai_next < k->addrs.n)
 		fx_log(FX_LOG_INFO, "%s: %s, trying the next address", k->peer,
 		       strerror(-err));
 	ev_timer_stop(k->loop, &k->attempt);
@@ -182,12 +189,19 @@ static void kconn__connected(struct kconn *k)
 
 static void kconn__try_next(struct kconn *k)
 {
-	while (k->ai_next) {
-		struct addrinfo *ai = k->ai_next;
+	while (k->ai_next < k->addrs.n) {
+		struct sockaddr_storage *ss = &k->addrs.addr[k->ai_next];
+		struct addrinfo one = {
+		    .ai_family = ss->ss_family,
+		    .ai_socktype = SOCK_STREAM,
+		    .ai_protocol = IPPROTO_TCP,
+		    .ai_addrlen = k->addrs.len[k->ai_next],
+		    .ai_addr = (struct sockaddr *)ss,
+		}, *ai = &one;
 		struct sockaddr_storage local;
 		int fd, r;
 
-		k->ai_next = ai->ai_next;
+		k->ai_next++;
 		k->ai_left--;
 		net_connect_describe(ai->ai_addr, k->peer, sizeof(k->peer));
 		fd = net_connect_socket(ai, &local);
@@ -245,7 +259,7 @@ static void kconn__deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	kconn__fail(k, -ETIMEDOUT, "connect timeout after %g s (%s %s)", k->o.connect_timeout,
-		    kconn__phase(k->state), k->peer);
+		    kconn__phase(k->state, k->resolving), k->peer);
 }
 
 /* ---- proxy --------------------------------------------------------------- */
@@ -804,6 +818,13 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 		fx_error_set(err, r, "%s", k->tls.err);
 		goto err_ws;
 	}
+	k->resolver = o->resolver;
+	if (!k->resolver) {
+		r = resolve_ctx__new(&k->own_resolver, loop, NULL, err);
+		if (r)
+			goto err_tls;
+		k->resolver = k->own_resolver;
+	}
 	ev_io_init(&k->io, kconn__io_cb, -1, 0);
 	ev_timer_init(&k->deadline, kconn__deadline_cb, o->connect_timeout, 0.);
 	ev_timer_init(&k->attempt, kconn__attempt_cb, 1., 0.);
@@ -813,6 +834,8 @@ int kconn__new(struct kconn **out, struct ev_loop *loop, const struct kconn_opts
 	*out = k;
 	return 0;
 
+err_tls:
+	tls_client__free(&k->tls);
 err_ws:
 	ws_client__free(&k->ws);
 err_free:
@@ -820,27 +843,42 @@ err_free:
 	return r;
 }
 
+static void kconn__resolved(void *user, int status, const struct resolve_addrs *a,
+			    const char *why)
+{
+	struct kconn *k = user;
+	const struct url *to = k->o.proxy ? k->o.proxy : k->o.url;
+
+	k->query = NULL;
+	k->resolving = false;
+	if (status) {
+		kconn__fail(k, status, "cannot resolve %s%s: %s", k->o.proxy ? "proxy " : "",
+			    to->host, why);
+		return;
+	}
+	k->addrs = *a;
+	k->ai_next = 0;
+	k->ai_left = a->n;
+	kconn__try_next(k);
+}
+
 void kconn__start(struct kconn *k)
 {
 	const struct url *to = k->o.proxy ? k->o.proxy : k->o.url;
-	struct fx_error e;
 	int r;
 
 	if (k->state != KCONN_IDLE)
 		return;
 	k->state = KCONN_CONNECTING;
 	snprintf(k->peer, sizeof(k->peer), "%s", to->host);
-	r = net_connect_resolve(to->host, to->port_str, &k->ai_list, &e);
-	if (r) {
-		kconn__fail(k, r, "cannot resolve %s%s: %s", k->o.proxy ? "proxy " : "", to->host,
-			    e.msg);
-		return;
-	}
-	k->ai_next = k->ai_list;
-	for (struct addrinfo *ai = k->ai_list; ai; ai = ai->ai_next)
-		k->ai_left++;
+	/* the connect timeout covers the name resolution too */
 	ev_timer_start(k->loop, &k->deadline);
-	kconn__try_next(k);
+	k->resolving = true;
+	r = resolve_start(k->resolver, to->host, to->port_str, AF_UNSPEC, 0, kconn__resolved, k,
+			  &k->query);
+	if (r)
+		kconn__fail(k, r, "cannot resolve %s%s: %s", k->o.proxy ? "proxy " : "", to->host,
+			    strerror(-r));
 }
 
 void kconn__close(struct kconn *k, uint16_t code)
@@ -1005,8 +1043,8 @@ void kconn__free(struct kconn *k)
 		close(k->fd);
 	tls_client__free(&k->tls);
 	ws_client__free(&k->ws);
-	if (k->ai_list)
-		freeaddrinfo(k->ai_list);
+	resolve_query__cancel(k->query);
+	resolve_ctx__free(k->own_resolver);
 	explicit_bzero(k->hs, sizeof(k->hs)); /* an unsent request may hold an API key */
 	free(k);
 }

@@ -5,6 +5,9 @@
  * handshake -> TLS close_notify -> done. One connect timeout covers
  * everything up to "open"; an idle timeout watches an open connection.
  *
+ * Resolution runs on the loop (c-ares, resolve.h) and the connect timeout
+ * covers it: nothing in the sequence blocks the loop.
+ *
  * Hooks for other modes: on_socket runs with the fd bound (4-tuple known)
  * before connect(); on_tls runs with the SSL* before the handshake (key-log
  * callback, tls_keys__attach); on_open runs once the upgrade is verified,
@@ -23,6 +26,7 @@
 #include <openssl/ssl.h>
 
 #include "core/fx_err.h"
+#include "resolve.h"
 #include "tls_client.h"
 #include "url.h"
 
@@ -79,6 +83,9 @@ struct kconn_opts {
 	 * request holding them is wiped once it is sent. */
 	const struct http_header *headers;
 	size_t n_headers;
+	/* Name resolution on the loop (resolve.h), shared by the connections
+	 * of one loop; NULL: kconn makes its own from /etc/resolv.conf. */
+	struct resolve_ctx *resolver;
 };
 
 struct kconn_stats {

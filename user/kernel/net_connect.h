@@ -1,8 +1,9 @@
-/* net_connect — getting a TCP byte stream to the exchange: name resolution
- * (IPv4 and IPv6), a non-blocking socket that is bound before connect() so
- * its full 4-tuple is known in advance (the XDP mode registers the flow
- * then), and the HTTP CONNECT request and answer check of a proxy tunnel.
- * The event loop that waits for connect() to finish lives in kconn. */
+/* net_connect — getting a TCP byte stream to the exchange: blocking name
+ * resolution for set-up (the loop uses resolve.h), a non-blocking socket
+ * that is bound before connect() so its full 4-tuple is known in advance
+ * (the XDP mode registers the flow then), and the HTTP CONNECT request and
+ * answer check of a proxy tunnel. The event loop that waits for connect()
+ * to finish lives in kconn. */
 #ifndef FEEDRX_NET_CONNECT_H
 #define FEEDRX_NET_CONNECT_H
 
@@ -16,7 +17,8 @@
 
 /* Resolve host and port for TCP (both families, numeric or by name).
  * 0 with *out to free with freeaddrinfo(), or a negative code with
- * gai_strerror()'s text in err. */
+ * gai_strerror()'s text in err. This blocks (getaddrinfo): only for
+ * set-up before a loop runs; on the loop use resolve.h, as kconn does. */
 int net_connect_resolve(const char *host, const char *port, struct addrinfo **out,
 			struct fx_error *err);
 
