@@ -966,9 +966,19 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	}
 	c->ko.url = url;
 	c->ko.proxy = proxy;
-	c->ko.max_send = 64;
+	/* a venue's own keepalive text (OKX "ping", Bybit {"op":"ping"}); it
+	 * closes connections quiet for longer than its idle timeout */
+	if (venue->keepalive_text) {
+		c->ko.ping_text = venue->keepalive_text;
+		c->ko.ping_every = venue->keepalive_every;
+		if (venue->idle_timeout > 0 && c->ko.idle_timeout > venue->idle_timeout)
+			c->ko.idle_timeout = venue->idle_timeout;
+	}
+	c->ko.max_send = 64 + (venue->keepalive_text ? strlen(venue->keepalive_text) : 0);
 	for (size_t i = 0; i < c->n_subs; i++)
 		c->ko.max_send += strlen(c->subs[i]) + venue->subscribe_per_stream;
+	if (venue->subscribe_max) /* split into several requests, sent at once */
+		c->ko.max_send += venue->subscribe_base * (c->n_subs / venue->subscribe_max + 1);
 	r = link_kconn__new(&t, f->loop, &c->ko, f->fp, lo.discard, &err);
 	if (r == 0) {
 		r = feed_link__new(&f->link, f->loop, &lo, &lh, t);

@@ -32,6 +32,16 @@ struct feed_level {
 	int64_t qty;
 };
 
+/* One trade of a message that carries several (Bybit publicTrade, OKX
+ * trades: "data" is an array). */
+struct feed_trade {
+	uint64_t id;            /* numeric trade id; 0 when it is not a number */
+	struct feed_str id_str; /* the id as sent (a UUID on Bybit futures) */
+	int64_t price, qty;     /* units of 1e-8 */
+	uint64_t trade_ms;      /* trade time, CLOCK_REALTIME ms */
+	bool buyer_maker;       /* the taker sold */
+};
+
 /* Which optional fields were present. */
 #define FEED_F_STREAM (1u << 0)     /* came in a combined-stream envelope */
 #define FEED_F_EVENT_MS (1u << 1)   /* E */
@@ -69,6 +79,13 @@ struct feed_msg {
 	struct feed_str id_str;  /* "id" when a string (escapes not decoded) */
 	int64_t err_code;        /* error.code */
 	struct feed_str err_msg; /* error.msg, JSON escapes not decoded */
+	/* FEED_MSG_TRADE from venues that batch trades (OKX, Bybit): every
+	 * trade of the message, in order; the first is also in id, price, qty,
+	 * trade_ms and buyer_maker above. 0 when the message carries exactly
+	 * the one trade above (Binance). A consumer iterates
+	 * max(n_trades, 1) trades. */
+	const struct feed_trade *trades;
+	uint32_t n_trades;
 };
 
 /* "123.45" -> 12345000000: [-]digits[.digits], at most 8 decimals, |value|

@@ -82,6 +82,8 @@ struct feed_link_stats {
 	uint64_t refused;           /* of which refusals */
 	uint64_t kernel_replies, kernel_reply_bytes; /* seen on the kernel socket */
 	unsigned gaps;              /* discard-mode reconnects */
+	uint64_t controls;          /* venue control messages (keepalive answers,
+				     * notices) filtered out */
 	bool has_fast;
 };
 

@@ -6,6 +6,10 @@
 const struct venue *const venues[] = {
     &venue_binance,
     &venue_binance_usdm,
+    &venue_okx,
+    &venue_bybit,
+    &venue_bybit_linear,
+    &venue_bybit_inverse,
     NULL,
 };
 
