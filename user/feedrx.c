@@ -813,6 +813,10 @@ static void feedrx_report(struct feedrx *f)
 			(unsigned long long)s.pongs, (unsigned long long)ls.kernel_replies,
 			s.close_sent, s.close_received);
 	}
+	if (c->verbose && (ls.controls || ls.replies > 1))
+		fprintf(stderr, "feedrx: venue: %llu subscription replies, %llu control messages "
+				"(keepalive answers, notices) filtered\n",
+			(unsigned long long)ls.replies, (unsigned long long)ls.controls);
 	if (f->fp && (f->delivering || f->status == 0)) {
 		struct fastpath_stats fs;
 

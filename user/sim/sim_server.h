@@ -61,6 +61,7 @@
 
 #include "feedgen.h"
 #include "sim_cut.h"
+#include "sim_dialect.h"
 #include "sim_hostile.h"
 #include "sim_tls.h"
 
@@ -103,6 +104,10 @@ struct sim_server_config {
 	bool epoch;             /* "E"/"T" from epoch_ms and the message number */
 	int64_t epoch_ms;
 	double delay;           /* s between the upgrade and the first data message */
+	/* --venue okx|bybit: another venue's paths, requests, keepalive and
+	 * shapes over feedgen's data (sim_dialect.h); NULL: Binance */
+	const struct sim_dialect *dialect;
+	double drop_diff;       /* --drop-diff: book updates dropped (gaps) */
 };
 
 struct sim_server;
