@@ -197,7 +197,8 @@ static const struct feedrx_opt feedrx_opts[] = {
 	     "(default); pretty: decoded lines with latency;\n"
 	     "none: count only"},
     {"venue", 0, OT_FUNC, .fn = opt_venue, .metavar = "NAME",
-     .help = "the exchange's dialect: binance (default), binance-usdm"},
+     .help = "the exchange's dialect: binance (default), binance-usdm,\n"
+	     "okx, bybit, bybit-linear, bybit-inverse"},
     {"count", 0, OT_UINT, FIELD(count), .max = ULLONG_MAX, .metavar = "N",
      .help = "exit after N data messages (clean close)"},
     {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM[,STREAM]",
