@@ -209,6 +209,8 @@ static void subscribe(void)
 	CHECK(bybit_subscribe_request(s, 2, 1, out, 30) == -ENOSPC);
 	const char *bad[] = {"orderbook.50.BTC\"USDT"};
 	CHECK(bybit_subscribe_request(bad, 1, 1, out, sizeof(out)) == -EINVAL);
+	CHECK(bybit_unsubscribe_request(s, 1, 1, out, sizeof(out)) > 0 &&
+	      !strcmp(out, "{\"op\":\"unsubscribe\",\"args\":[\"orderbook.50.BTCUSDT\"]}"));
 	CHECK(!bybit_stream_ok(""));
 	CHECK(bybit_stream_ok("orderbook.1.BTCUSDT"));
 	/* the spot limit: feed_link splits at 10 */
@@ -217,7 +219,7 @@ static void subscribe(void)
 	size_t cap = venue_bybit.subscribe_base;
 	for (int i = 0; i < 2; i++)
 		cap += strlen(s[i]) + venue_bybit.subscribe_per_stream;
-	CHECK(bybit_subscribe_request(s, 2, 1, out, cap) == n);
+	CHECK(bybit_subscribe_request(s, 2, 1, out, cap) == bybit_subscribe_request(s, 2, 1, out, 256));
 }
 
 static void control(void)

@@ -215,6 +215,10 @@ static void subscribe(void)
 	CHECK(okx_subscribe_request(s, 2, 1, out, 40) == -ENOSPC);
 	const char *bad[] = {"books"};
 	CHECK(okx_subscribe_request(bad, 1, 1, out, sizeof(out)) == -EINVAL);
+	n = okx_unsubscribe_request(s, 1, 1, out, sizeof(out));
+	CHECK(n > 0 && !strcmp(out, "{\"op\":\"unsubscribe\",\"args\":[{\"channel\":\"books\","
+				     "\"instId\":\"BTC-USDT\"}]}"));
+	CHECK(venue_okx.unsubscribe_request == okx_unsubscribe_request);
 	CHECK(okx_stream_ok("bbo-tbt:BTC-USDT"));
 	CHECK(!okx_stream_ok("books:"));
 	CHECK(!okx_stream_ok(":BTC"));
@@ -224,7 +228,7 @@ static void subscribe(void)
 	size_t cap = venue_okx.subscribe_base;
 	for (int i = 0; i < 2; i++)
 		cap += strlen(s[i]) + venue_okx.subscribe_per_stream;
-	CHECK(okx_subscribe_request(s, 2, 1, out, cap) == n);
+	CHECK(okx_subscribe_request(s, 2, 1, out, cap) == okx_subscribe_request(s, 2, 1, out, 256));
 }
 
 static void control(void)

@@ -204,6 +204,46 @@ static void okx_refusal_ends_link(void)
 	feed_link__free(l);
 }
 
+/* The resync of an in-stream book: unsubscribe, then subscribe, on the
+ * open connection; the unsubscribe's answer is a control message, the
+ * subscribe's a reply, neither delivered. */
+static void resubscribe(void)
+{
+	const char *streams[] = {"orderbook.50.BTCUSDT"};
+	struct rec r;
+	struct fake_transport t;
+	struct feed_link *l = mk(&r, &t, false, &venue_bybit, streams, 1);
+	struct feed_link_stats st;
+
+	REQUIRE(l);
+	feed_link__start(l);
+	feed_link__on_open(l, false, false);
+	kmsg(l, "{\"success\":true,\"ret_msg\":\"\",\"op\":\"subscribe\"}");
+	CHECK(feed_link__resubscribe(l, "orderbook.50.BTCUSDT") == 0);
+	CHECK(t.sends == 3);
+	CHECK(t.sent_len == strlen("{\"op\":\"subscribe\",\"args\":[\"orderbook.50.BTCUSDT\"]}") &&
+	      !memcmp(t.sent, "{\"op\":\"subscribe\",\"args\":[\"orderbook.50.BTCUSDT\"]}", t.sent_len));
+	kmsg(l, "{\"success\":true,\"ret_msg\":\"\",\"op\":\"unsubscribe\"}");
+	kmsg(l, "{\"success\":true,\"ret_msg\":\"\",\"op\":\"subscribe\"}");
+	kmsg(l, "{\"topic\":\"orderbook.50.BTCUSDT\",\"type\":\"snapshot\",\"data\":{}}");
+	CHECK(r.n == 1 && r.index[0] == 0);
+	feed_link__stats(l, &st);
+	CHECK(st.replies == 2 && st.controls == 1 && st.resubscribes == 1);
+	CHECK(feed_link__resubscribe(l, "bad\"name") == -EINVAL);
+	t.send_ret = -EPIPE;
+	CHECK(feed_link__resubscribe(l, "orderbook.50.BTCUSDT") == -EPIPE);
+	feed_link__free(l);
+
+	/* OKX: the same, one reply per stream */
+	const char *ostreams[] = {"books:BTC-USDT"};
+	l = mk(&r, &t, false, &venue_okx, ostreams, 1);
+	REQUIRE(l);
+	feed_link__start(l);
+	feed_link__on_open(l, false, false);
+	CHECK(feed_link__resubscribe(l, "books:BTC-USDT") == 0 && t.sends == 3);
+	feed_link__free(l);
+}
+
 /* Binance has no control hook: its behaviour is unchanged (one reply). */
 static void binance_unchanged(void)
 {
@@ -219,6 +259,7 @@ static void binance_unchanged(void)
 	kmsg(l, "{\"result\":null,\"id\":1}");
 	kmsg(l, "pong"); /* data for Binance */
 	CHECK(r.n == 1 && !strcmp(r.msg[0], "pong"));
+	CHECK(feed_link__resubscribe(l, "btcusdt@trade") == -ENOTSUP); /* REST resync */
 	feed_link__free(l);
 }
 
@@ -230,6 +271,7 @@ int main(void)
 	RUN(okx_kernel_filters);
 	RUN(okx_both_paths_alike);
 	RUN(okx_refusal_ends_link);
+	RUN(resubscribe);
 	RUN(binance_unchanged);
 	return check_exit();
 }

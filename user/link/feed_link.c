@@ -29,6 +29,9 @@ struct feed_link {
 	/* venue.control: replies and refusals seen per path (0 kernel, 1
 	 * fast), each reply counted once, by the path that saw it first */
 	uint64_t ctl_replies[2], ctl_refused[2], controls;
+	char *resub;        /* feed_link__resubscribe's requests, set up once */
+	size_t resub_cap;
+	uint64_t resubscribes;
 	/* this connection */
 	bool sub_pending_kernel, sub_pending_fast; /* its reply is still to come */
 	bool reply_seen;
@@ -398,12 +401,20 @@ int feed_link__new(struct feed_link **out, struct ev_loop *loop, const struct fe
 		}
 		l->sub_len = (int)len;
 	}
+	if (o->venue->unsubscribe_request && o->venue->control) {
+		/* one stream of at most 200 bytes (the venues' stream_ok) */
+		l->resub_cap = o->venue->subscribe_base + 200 + o->venue->subscribe_per_stream;
+		l->resub = malloc(l->resub_cap);
+		if (!l->resub)
+			goto err_sub;
+	}
 	ev_timer_init(&l->reconnect, feed_link__reconnect_cb, 0., 0.);
 	l->reconnect.data = l;
 	*out = l;
 	return 0;
 
 err_sub:
+	free(l->resub);
 	free(l->sub_lens);
 	free(l->sub_req);
 	deliver__free(l->dl);
@@ -451,6 +462,7 @@ void feed_link__stats(const struct feed_link *l, struct feed_link_stats *st)
 	st->kernel_reply_bytes = l->kernel_reply_bytes;
 	st->gaps = l->gaps;
 	st->controls = l->controls;
+	st->resubscribes = l->resubscribes;
 	st->has_fast = l->dl != NULL;
 	if (l->dl) {
 		struct deliver_stats ds;
@@ -477,7 +489,36 @@ void feed_link__free(struct feed_link *l)
 	if (l->t)
 		l->t->ops->free(l->t);
 	deliver__free(l->dl);
+	free(l->resub);
 	free(l->sub_lens);
 	free(l->sub_req);
 	free(l);
+}
+
+int feed_link__resubscribe(struct feed_link *l, const char *stream)
+{
+	const struct venue *v = l->o.venue;
+	struct link_transport *t = l->t;
+	int n, r;
+
+	if (!l->resub)
+		return -ENOTSUP;
+	if (!v->stream_ok(stream) || strlen(stream) > 200)
+		return -EINVAL;
+	if (l->done || l->closing || l->reconnecting)
+		return -EPIPE;
+	n = v->unsubscribe_request(&stream, 1, FEED_LINK_SUB_ID, l->resub, l->resub_cap);
+	if (n < 0)
+		return n;
+	r = t->ops->send_text(t, l->resub, (size_t)n);
+	if (r)
+		return r;
+	n = v->subscribe_request(&stream, 1, FEED_LINK_SUB_ID, l->resub, l->resub_cap);
+	if (n < 0)
+		return n;
+	r = t->ops->send_text(t, l->resub, (size_t)n);
+	if (r)
+		return r;
+	l->resubscribes++;
+	return 0;
 }

@@ -223,14 +223,13 @@ bool bybit_stream_ok(const char *s)
 	return true;
 }
 
-int bybit_subscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
-			    size_t cap)
+static int bybit_request(const char *op, const char *const *streams, size_t n, char *out,
+			 size_t cap)
 {
 	size_t len;
 	int r;
 
-	(void)id;
-	r = snprintf(out, cap, "{\"op\":\"subscribe\",\"args\":[");
+	r = snprintf(out, cap, "{\"op\":\"%s\",\"args\":[", op);
 	if (r < 0 || (size_t)r >= cap)
 		return -ENOSPC;
 	len = (size_t)r;
@@ -246,6 +245,20 @@ int bybit_subscribe_request(const char *const *streams, size_t n, unsigned id, c
 	if (r < 0 || (size_t)r >= cap - len)
 		return -ENOSPC;
 	return (int)(len + (size_t)r);
+}
+
+int bybit_subscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
+			    size_t cap)
+{
+	(void)id;
+	return bybit_request("subscribe", streams, n, out, cap);
+}
+
+int bybit_unsubscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
+			      size_t cap)
+{
+	(void)id;
+	return bybit_request("unsubscribe", streams, n, out, cap);
 }
 
 struct bybit_walk {

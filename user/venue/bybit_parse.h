@@ -40,6 +40,8 @@ int bybit_parse(struct vjson_parser *p, const char *buf, size_t len, struct feed
 bool bybit_stream_ok(const char *s);
 int bybit_subscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
 			    size_t cap);
+int bybit_unsubscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
+			      size_t cap);
 /* Messages with "op" and no "topic": "subscribe" -> VENUE_REPLY_OK or
  * _ERROR by "success"; anything else (the pong, unsubscribe) VENUE_CONTROL. */
 enum venue_reply bybit_control(const uint8_t *p, size_t n);

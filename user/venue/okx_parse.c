@@ -280,14 +280,13 @@ bool okx_stream_ok(const char *s)
 	return colon && okx_part_ok(s, (size_t)(colon - s)) && okx_part_ok(colon + 1, strlen(colon + 1));
 }
 
-int okx_subscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
-			  size_t cap)
+static int okx_request(const char *op, const char *const *streams, size_t n, char *out,
+		       size_t cap)
 {
 	size_t len;
 	int r;
 
-	(void)id; /* OKX answers per arg, by channel and instId */
-	r = snprintf(out, cap, "{\"op\":\"subscribe\",\"args\":[");
+	r = snprintf(out, cap, "{\"op\":\"%s\",\"args\":[", op);
 	if (r < 0 || (size_t)r >= cap)
 		return -ENOSPC;
 	len = (size_t)r;
@@ -307,6 +306,20 @@ int okx_subscribe_request(const char *const *streams, size_t n, unsigned id, cha
 	if (r < 0 || (size_t)r >= cap - len)
 		return -ENOSPC;
 	return (int)(len + (size_t)r);
+}
+
+int okx_subscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
+			  size_t cap)
+{
+	(void)id; /* OKX answers per arg, by channel and instId */
+	return okx_request("subscribe", streams, n, out, cap);
+}
+
+int okx_unsubscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
+			    size_t cap)
+{
+	(void)id;
+	return okx_request("unsubscribe", streams, n, out, cap);
 }
 
 struct okx_walk {

@@ -44,6 +44,8 @@ int okx_parse(struct vjson_parser *p, const char *buf, size_t len, struct feed_m
 bool okx_stream_ok(const char *s);
 int okx_subscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
 			  size_t cap);
+int okx_unsubscribe_request(const char *const *streams, size_t n, unsigned id, char *out,
+			    size_t cap);
 /* Any message: "pong" and events other than subscribe/error are
  * VENUE_CONTROL, "subscribe" VENUE_REPLY_OK, "error" VENUE_REPLY_ERROR. */
 enum venue_reply okx_control(const uint8_t *p, size_t n);

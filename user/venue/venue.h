@@ -51,6 +51,12 @@ struct venue {
 	 * or a negative code (-ENOSPC, -EINVAL). */
 	int (*subscribe_request)(const char *const *streams, size_t n, unsigned id, char *out,
 				 size_t cap);
+	/* Optional: the request that unsubscribes n streams (the same
+	 * contract). With it and `control`, feed_link__resubscribe restarts a
+	 * stream: the resync of venues whose books start from a snapshot in
+	 * the stream (OKX, Bybit). */
+	int (*unsubscribe_request)(const char *const *streams, size_t n, unsigned id, char *out,
+				   size_t cap);
 	/* Bytes per stream a request needs beyond subscribe_base. */
 	size_t subscribe_per_stream, subscribe_base;
 	/* Whether a URL path (with its query) names streams: 1 yes, 0 it names

@@ -50,6 +50,7 @@ static int venue_bybit_parse(void *parser, const uint8_t *p, size_t n, struct fe
 
 #define VENUE_BYBIT_COMMON                                                                 \
 	.stream_ok = bybit_stream_ok, .subscribe_request = bybit_subscribe_request,        \
+	.unsubscribe_request = bybit_unsubscribe_request,                                  \
 	.subscribe_per_stream = 3, .subscribe_base = 64, .url_streams = venue_bybit_url_streams, \
 	.classify = venue_bybit_classify, .control = bybit_control, .idle_timeout = 60,   \
 	.keepalive_text = "{\"op\":\"ping\"}", .keepalive_every = 20,                      \

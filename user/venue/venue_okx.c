@@ -52,6 +52,7 @@ const struct venue venue_okx = {
     .help = "OKX v5 public streams, <channel>:<instId> (books:BTC-USDT, trades:..., bbo-tbt:..., books5:...)",
     .stream_ok = okx_stream_ok,
     .subscribe_request = okx_subscribe_request,
+    .unsubscribe_request = okx_unsubscribe_request,
     .subscribe_per_stream = 32,
     .subscribe_base = 64,
     .url_streams = venue_okx_url_streams,
