@@ -6,7 +6,7 @@
 # Bybit, spot requests split at 10 topics) and keepalive answers (OKX "pong",
 # Bybit's op ping/pong, both shapes) are filtered on both paths — feedsim
 # starts its data late (--delay-ms) so feedrx's idle keepalive goes out and
-# is answered first. Also: a refused subscription ends feedrx with an
+# is answered first; also with --shadow discard (the fast path alone). Also: a refused subscription ends feedrx with an
 # error; --drop-diff breaks the venue's book id chain (checked in the log)
 # and the messages still arrive exactly once.
 # The XDP cases SKIP when the kernel cannot attach XDP or open AF_XDP sockets.
@@ -109,6 +109,19 @@ for mode in kernel xdp; do
   check_filtered $n 1
   [[ $mode == xdp ]] && check_fast $n 300
 done
+
+# --shadow discard: the kernel socket is read and dropped, the fast path is
+# the only decoder: the keepalive still goes out, its answer and the replies
+# are filtered there
+if [[ -n $HAS_XDP ]]; then
+  n=okx_discard
+  sim $n --venue okx "${COMMON[@]}"
+  rx $n /ws/v5/public --mode xdp --shadow discard --venue okx --idle-timeout 2 "${OKX_SUBS[@]}"
+  if xdp_ok $n; then
+    check_once $n 300
+    check_filtered $n 3
+  fi
+fi
 
 # futures: the other pong shape ({"op":"pong",..}), no request limit
 n=bybit_linear
