@@ -6,9 +6,10 @@
 # Bybit, spot requests split at 10 topics) and keepalive answers (OKX "pong",
 # Bybit's op ping/pong, both shapes) are filtered on both paths — feedsim
 # starts its data late (--delay-ms) so feedrx's idle keepalive goes out and
-# is answered first; also with --shadow discard (the fast path alone). Also: a refused subscription ends feedrx with an
-# error; --drop-diff breaks the venue's book id chain (checked in the log)
-# and the messages still arrive exactly once.
+# is answered first; also with --shadow discard (the fast path alone).
+# Also: a refused subscription ends feedrx with an error; --drop-diff breaks
+# the venue's book id chain (checked in the log) and the messages still
+# arrive exactly once.
 # The XDP cases SKIP when the kernel cannot attach XDP or open AF_XDP sockets.
 source "$(dirname "$0")/lib.sh"
 NAME=it_venues
