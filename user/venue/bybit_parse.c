@@ -16,10 +16,16 @@
 			return rc_;                                                        \
 	} while (0)
 
+enum { T_I, T_P, T_V, T_T, T_SIDE, T_S, T__N };
+static const struct vjson_key trade_keys[T__N] = {
+    [T_I] = VJSON_KEY("i"), [T_P] = VJSON_KEY("p"), [T_V] = VJSON_KEY("v"),
+    [T_T] = VJSON_KEY("T"), [T_SIDE] = VJSON_KEY("S"), [T_S] = VJSON_KEY("s"),
+};
+
 static int trades(struct vjson_parser *p, const char *js, uint32_t data, struct feed_msg *m)
 {
 	const struct json_tok *toks = p->toks, *a = &toks[data];
-	uint32_t k = data + 1, f;
+	uint32_t k = data + 1, f[T__N];
 
 	if (a->type != JSON_TOK_ARRAY)
 		return -FX_E_FEED_TYPE;
@@ -33,31 +39,21 @@ static int trades(struct vjson_parser *p, const char *js, uint32_t data, struct 
 		memset(t, 0, sizeof(*t));
 		if (toks[k].type != JSON_TOK_OBJECT)
 			return -FX_E_FEED_NOT_OBJECT;
-		if (!(f = vjson_get(js, toks, k, "i")))
+		vjson_collect(js, toks, k, trade_keys, T__N, f);
+		if (!f[T_I] || !f[T_P] || !f[T_V] || !f[T_T] || !f[T_SIDE] || (i == 0 && !f[T_S]))
 			return -FX_E_FEED_MISSING;
-		TRY(vjson_ident(js, &toks[f], &t->id_str));
-		if (vjson_u64(js, &toks[f], &t->id))
+		TRY(vjson_ident(js, &toks[f[T_I]], &t->id_str));
+		if (vjson_u64(js, &toks[f[T_I]], &t->id))
 			t->id = 0;
-		if (!(f = vjson_get(js, toks, k, "p")))
-			return -FX_E_FEED_MISSING;
-		TRY(vjson_dec(js, &toks[f], &t->price));
-		if (!(f = vjson_get(js, toks, k, "v")))
-			return -FX_E_FEED_MISSING;
-		TRY(vjson_dec(js, &toks[f], &t->qty));
-		if (!(f = vjson_get(js, toks, k, "T")))
-			return -FX_E_FEED_MISSING;
-		TRY(vjson_u64(js, &toks[f], &t->trade_ms));
-		if (!(f = vjson_get(js, toks, k, "S")))
-			return -FX_E_FEED_MISSING;
-		if (vjson_is(js, &toks[f], "Sell"))
+		TRY(vjson_dec(js, &toks[f[T_P]], &t->price));
+		TRY(vjson_dec(js, &toks[f[T_V]], &t->qty));
+		TRY(vjson_u64(js, &toks[f[T_T]], &t->trade_ms));
+		if (vjson_is(js, &toks[f[T_SIDE]], "Sell"))
 			t->buyer_maker = true;
-		else if (!vjson_is(js, &toks[f], "Buy"))
+		else if (!vjson_is(js, &toks[f[T_SIDE]], "Buy"))
 			return -FX_E_FEED_TYPE;
-		if (i == 0) {
-			if (!(f = vjson_get(js, toks, k, "s")))
-				return -FX_E_FEED_MISSING;
-			TRY(vjson_ident(js, &toks[f], &m->symbol));
-		}
+		if (i == 0)
+			TRY(vjson_ident(js, &toks[f[T_S]], &m->symbol));
 	}
 	m->trades = p->trades;
 	m->n_trades = a->size;
@@ -149,10 +145,17 @@ static int reply(struct vjson_parser *p, const char *js, uint32_t op, struct fee
 	return 0;
 }
 
+enum { K_TS_NS, K_TOPIC, K_OP, K_TS, K_DATA, K_TYPE, K_CTS, K__N };
+static const struct vjson_key top_keys[K__N] = {
+    [K_TS_NS] = VJSON_KEY("ts_ns"), [K_TOPIC] = VJSON_KEY("topic"), [K_OP] = VJSON_KEY("op"),
+    [K_TS] = VJSON_KEY("ts"), [K_DATA] = VJSON_KEY("data"), [K_TYPE] = VJSON_KEY("type"),
+    [K_CTS] = VJSON_KEY("cts"),
+};
+
 int bybit_parse(struct vjson_parser *p, const char *buf, size_t len, struct feed_msg *m)
 {
 	const struct json_tok *toks = p->toks;
-	uint32_t topic, data, f;
+	uint32_t f[K__N], data;
 	const char *t, *dot;
 	size_t tl;
 	int n, r = 0;
@@ -163,17 +166,18 @@ int bybit_parse(struct vjson_parser *p, const char *buf, size_t len, struct feed
 		return n;
 	if (toks[0].type != JSON_TOK_OBJECT)
 		return -FX_E_FEED_NOT_OBJECT;
-	if ((f = vjson_get(buf, toks, 0, "ts_ns"))) {
-		if ((r = json_u64(buf, &toks[f], &m->ts_ns)))
+	vjson_collect(buf, toks, 0, top_keys, K__N, f);
+	if (f[K_TS_NS]) {
+		if ((r = json_u64(buf, &toks[f[K_TS_NS]], &m->ts_ns)))
 			return r;
 		m->fields |= FEED_F_TS_NS;
 	}
-	if (!(topic = vjson_get(buf, toks, 0, "topic"))) {
-		if ((f = vjson_get(buf, toks, 0, "op")))
-			r = reply(p, buf, f, m);
+	if (!f[K_TOPIC]) {
+		if (f[K_OP])
+			r = reply(p, buf, f[K_OP], m);
 		goto out;
 	}
-	if ((r = vjson_ident(buf, &toks[topic], &m->stream)))
+	if ((r = vjson_ident(buf, &toks[f[K_TOPIC]], &m->stream)))
 		goto out;
 	m->fields |= FEED_F_STREAM;
 	t = m->stream.ptr;
@@ -181,21 +185,21 @@ int bybit_parse(struct vjson_parser *p, const char *buf, size_t len, struct feed
 	dot = memchr(t, '.', tl);
 	m->event.ptr = t;
 	m->event.len = dot ? (uint32_t)(dot - t) : (uint32_t)tl;
-	if ((f = vjson_get(buf, toks, 0, "ts"))) {
-		if ((r = vjson_u64(buf, &toks[f], &m->event_ms)))
+	if (f[K_TS]) {
+		if ((r = vjson_u64(buf, &toks[f[K_TS]], &m->event_ms)))
 			goto out;
 		m->fields |= FEED_F_EVENT_MS;
 	}
-	if (!(data = vjson_get(buf, toks, 0, "data")))
+	if (!(data = f[K_DATA]))
 		goto out; /* unknown */
 	if (m->event.len == 11 && !memcmp(t, "publicTrade", 11)) {
 		r = trades(p, buf, data, m);
 	} else if (m->event.len == 9 && !memcmp(t, "orderbook", 9)) {
 		bool bbo = tl > 12 && !memcmp(t + 9, ".1.", 3);
 
-		r = book(p, buf, data, vjson_get(buf, toks, 0, "type"), bbo, m);
-		if (!r && !bbo && (f = vjson_get(buf, toks, 0, "cts"))) {
-			if ((r = vjson_u64(buf, &toks[f], &m->trade_ms)) == 0)
+		r = book(p, buf, data, f[K_TYPE], bbo, m);
+		if (!r && !bbo && f[K_CTS]) {
+			if ((r = vjson_u64(buf, &toks[f[K_CTS]], &m->trade_ms)) == 0)
 				m->fields |= FEED_F_TRADE_MS;
 		}
 	}

@@ -28,11 +28,17 @@ static uint32_t need(const struct okx_ctx *c, uint32_t obj, const char *key)
 	return vjson_get(c->js, c->toks, obj, key);
 }
 
+enum { T_ID, T_PX, T_SZ, T_TS, T_SIDE, T__N };
+static const struct vjson_key trade_keys[T__N] = {
+    [T_ID] = VJSON_KEY("tradeId"), [T_PX] = VJSON_KEY("px"), [T_SZ] = VJSON_KEY("sz"),
+    [T_TS] = VJSON_KEY("ts"), [T_SIDE] = VJSON_KEY("side"),
+};
+
 static int trades(struct okx_ctx *c)
 {
 	const struct json_tok *a = &c->toks[c->data];
 	struct feed_msg *m = c->m;
-	uint32_t k = c->data + 1, f;
+	uint32_t k = c->data + 1, f[T__N];
 
 	if (a->size == 0)
 		return -FX_E_FEED_MISSING;
@@ -45,23 +51,16 @@ static int trades(struct okx_ctx *c)
 		memset(t, 0, sizeof(*t));
 		if (c->toks[k].type != JSON_TOK_OBJECT)
 			return -FX_E_FEED_NOT_OBJECT;
-		if (!(f = need(c, k, "tradeId")))
+		vjson_collect(c->js, c->toks, k, trade_keys, T__N, f);
+		if (!f[T_ID] || !f[T_PX] || !f[T_SZ] || !f[T_TS] || !f[T_SIDE])
 			return -FX_E_FEED_MISSING;
-		TRY(vjson_ident(c->js, &c->toks[f], &t->id_str));
-		if (vjson_u64(c->js, &c->toks[f], &t->id))
+		TRY(vjson_ident(c->js, &c->toks[f[T_ID]], &t->id_str));
+		if (vjson_u64(c->js, &c->toks[f[T_ID]], &t->id))
 			t->id = 0;
-		if (!(f = need(c, k, "px")))
-			return -FX_E_FEED_MISSING;
-		TRY(vjson_dec(c->js, &c->toks[f], &t->price));
-		if (!(f = need(c, k, "sz")))
-			return -FX_E_FEED_MISSING;
-		TRY(vjson_dec(c->js, &c->toks[f], &t->qty));
-		if (!(f = need(c, k, "ts")))
-			return -FX_E_FEED_MISSING;
-		TRY(vjson_u64(c->js, &c->toks[f], &t->trade_ms));
-		if (!(f = need(c, k, "side")))
-			return -FX_E_FEED_MISSING;
-		side = &c->toks[f];
+		TRY(vjson_dec(c->js, &c->toks[f[T_PX]], &t->price));
+		TRY(vjson_dec(c->js, &c->toks[f[T_SZ]], &t->qty));
+		TRY(vjson_u64(c->js, &c->toks[f[T_TS]], &t->trade_ms));
+		side = &c->toks[f[T_SIDE]];
 		if (vjson_is(c->js, side, "sell"))
 			t->buyer_maker = true;
 		else if (!vjson_is(c->js, side, "buy"))
@@ -197,10 +196,16 @@ static int event(struct okx_ctx *c, uint32_t ev)
 	return 0; /* another event: unknown, named */
 }
 
+enum { K_TS_NS, K_EVENT, K_ARG, K_DATA, K_ACTION, K__N };
+static const struct vjson_key top_keys[K__N] = {
+    [K_TS_NS] = VJSON_KEY("ts_ns"), [K_EVENT] = VJSON_KEY("event"), [K_ARG] = VJSON_KEY("arg"),
+    [K_DATA] = VJSON_KEY("data"), [K_ACTION] = VJSON_KEY("action"),
+};
+
 int okx_parse(struct vjson_parser *p, const char *buf, size_t len, struct feed_msg *m)
 {
 	struct okx_ctx c = {buf, p->toks, p, m, 0};
-	uint32_t arg, ch, inst, f;
+	uint32_t arg, ch, inst, f[K__N];
 	int n, r;
 
 	memset(m, 0, sizeof(*m));
@@ -209,16 +214,17 @@ int okx_parse(struct vjson_parser *p, const char *buf, size_t len, struct feed_m
 		return n;
 	if (p->toks[0].type != JSON_TOK_OBJECT)
 		return -FX_E_FEED_NOT_OBJECT;
-	if ((f = need(&c, 0, "ts_ns"))) {
-		if ((r = json_u64(buf, &p->toks[f], &m->ts_ns)))
+	vjson_collect(buf, p->toks, 0, top_keys, K__N, f);
+	if (f[K_TS_NS]) {
+		if ((r = json_u64(buf, &p->toks[f[K_TS_NS]], &m->ts_ns)))
 			return r;
 		m->fields |= FEED_F_TS_NS;
 	}
-	if ((f = need(&c, 0, "event"))) {
-		r = event(&c, f);
+	if (f[K_EVENT]) {
+		r = event(&c, f[K_EVENT]);
 		goto out;
 	}
-	if (!(arg = need(&c, 0, "arg")) || !(c.data = need(&c, 0, "data")))
+	if (!(arg = f[K_ARG]) || !(c.data = f[K_DATA]))
 		return 0; /* not a message we know */
 	if (p->toks[arg].type != JSON_TOK_OBJECT)
 		return -FX_E_FEED_NOT_OBJECT;
@@ -246,7 +252,7 @@ int okx_parse(struct vjson_parser *p, const char *buf, size_t len, struct feed_m
 	else if (vjson_is(buf, &p->toks[ch], "books") ||
 		 vjson_is(buf, &p->toks[ch], "books-l2-tbt") ||
 		 vjson_is(buf, &p->toks[ch], "books50-l2-tbt"))
-		r = books(&c, need(&c, 0, "action"), false);
+		r = books(&c, f[K_ACTION], false);
 	else if (vjson_is(buf, &p->toks[ch], "books5"))
 		r = books(&c, 0, true);
 	else

@@ -58,6 +58,32 @@ uint32_t vjson_get(const char *js, const struct json_tok *toks, uint32_t obj, co
 	return 0;
 }
 
+void vjson_collect(const char *js, const struct json_tok *toks, uint32_t obj,
+		   const struct vjson_key *keys, uint32_t n, uint32_t *slot)
+{
+	uint32_t k = obj + 1;
+
+	memset(slot, 0, n * sizeof(*slot));
+	if (toks[obj].type != JSON_TOK_OBJECT)
+		return;
+	for (uint32_t m = 0; m < toks[obj].size; m++) {
+		const struct json_tok *t = &toks[k];
+
+		if (!(t->flags & JSON_TOKF_ESCAPED)) {
+			const char *ks = js + t->start;
+
+			for (uint32_t i = 0; i < n; i++)
+				if (keys[i].len == t->len && keys[i].s[0] == ks[0] &&
+				    !memcmp(keys[i].s, ks, t->len)) {
+					if (!slot[i])
+						slot[i] = k + 1;
+					break;
+				}
+		}
+		k = toks[k + 1].next;
+	}
+}
+
 bool vjson_is(const char *js, const struct json_tok *t, const char *lit)
 {
 	size_t n = strlen(lit);

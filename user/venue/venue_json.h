@@ -37,6 +37,18 @@ void vjson_parser__free(struct vjson_parser *p);
  * root, never a member value). */
 uint32_t vjson_get(const char *js, const struct json_tok *toks, uint32_t obj, const char *key);
 
+/* Keys looked up in one pass: VJSON_KEY("px") for a table. */
+struct vjson_key {
+	const char *s;
+	uint32_t len;
+};
+#define VJSON_KEY(lit) {lit, sizeof(lit) - 1}
+
+/* One pass over object obj's members: slot[i] = the value token of keys[i]
+ * (the first occurrence), 0 when absent. n <= 32. */
+void vjson_collect(const char *js, const struct json_tok *toks, uint32_t obj,
+		   const struct vjson_key *keys, uint32_t n, uint32_t *slot);
+
 /* Whether string token t is exactly lit. */
 bool vjson_is(const char *js, const struct json_tok *t, const char *lit);
 
