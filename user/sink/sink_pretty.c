@@ -113,6 +113,8 @@ static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 					 m.type == FEED_MSG_TRADE ? "trade" : "aggTrade",
 					 m.buyer_maker ? "sell" : "buy");
 			put_qty_px(b, m.qty, m.price);
+			if (m.n_trades > 1) /* OKX, Bybit: a batch; the first shown */
+				sink_buf__printf(b, "  (+%u more)", m.n_trades - 1);
 			break;
 		case FEED_MSG_BOOK_TICKER:
 			sink_buf__printf(b, "%-8s bid ", "quote");
@@ -130,8 +132,10 @@ static int pretty_message(struct feed_sink *s, const struct feed_link_msg *msg)
 				bid_gone += m.bids[i].qty == 0;
 			for (uint32_t i = 0; i < m.n_asks; i++)
 				ask_gone += m.asks[i].qty == 0;
-			sink_buf__printf(b, "%-8s diff %" PRIu64 "..%" PRIu64 "  bids %u set %u removed"
-					 "  asks %u set %u removed", "depth", m.first_id, m.last_id,
+			sink_buf__printf(b, "%-8s %s %" PRIu64 "..%" PRIu64 "  bids %u set %u removed"
+					 "  asks %u set %u removed", "depth",
+					 (m.fields & FEED_F_SNAPSHOT) ? "snapshot" : "diff", m.first_id,
+					 m.last_id,
 					 m.n_bids - bid_gone, bid_gone, m.n_asks - ask_gone, ask_gone);
 			break;
 		}
