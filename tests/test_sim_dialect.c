@@ -138,6 +138,37 @@ static void okx_chain(double drop, int *breaks, int *drops, uint64_t *digest)
 	feedgen__free(g);
 }
 
+/* OKX's resync: unsubscribe and subscribe again, a snapshot comes */
+static void okx_resubscribe(void)
+{
+	const struct sim_dialect_conf conf = {.seed = 3};
+	struct sim_dconn *c;
+	struct feedgen *g = gen();
+	struct feed_msg m;
+	int drops = 0, snaps = 0;
+
+	REQUIRE(g && sim_dialect_okx.conn_new(&c, &conf, "/ws/v5/public", 13, 1) == 0);
+	handle(&sim_dialect_okx, c, g, "{\"op\":\"subscribe\",\"args\":[{\"channel\":\"books\","
+				       "\"instId\":\"BTC-USDT\"}]}");
+	for (int i = 0; i < 5; i++) {
+		ssize_t k = next(&sim_dialect_okx, c, g, &drops);
+
+		REQUIRE(k > 0 && okx_parse(P, tr, (size_t)k, &m) == 0);
+		snaps += (m.fields & FEED_F_SNAPSHOT) != 0;
+	}
+	CHECK(snaps == 1);
+	CHECK(handle(&sim_dialect_okx, c, g, "{\"op\":\"unsubscribe\",\"args\":[{\"channel\":"
+					     "\"books\",\"instId\":\"BTC-USDT\"}]}") == 1);
+	CHECK(!feedgen__can_emit(g));
+	CHECK(handle(&sim_dialect_okx, c, g, "{\"op\":\"subscribe\",\"args\":[{\"channel\":"
+					     "\"books\",\"instId\":\"BTC-USDT\"}]}") == 1);
+	ssize_t n = next(&sim_dialect_okx, c, g, &drops);
+	REQUIRE(n > 0 && okx_parse(P, tr, (size_t)n, &m) == 0);
+	CHECK((m.fields & FEED_F_SNAPSHOT) && !(m.fields & FEED_F_PREV_ID));
+	sim_dialect_okx.conn_free(c);
+	feedgen__free(g);
+}
+
 static void okx_books(void)
 {
 	int breaks, drops, b2, d2;
@@ -260,6 +291,7 @@ int main(void)
 		return 1;
 	RUN(okx_requests);
 	RUN(okx_books);
+	RUN(okx_resubscribe);
 	RUN(bybit_requests);
 	RUN(bybit_books_trades);
 	RUN(names);
