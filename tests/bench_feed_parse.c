@@ -7,6 +7,7 @@
 #include "sim/sbe_encode.h"
 #include "venue/binance_parse.h"
 #include "venue/sbe_decode.h"
+#include "venue/venue.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,58 @@ static double bench(const char *name, const char *msg, long iters, int tokenize_
 	return ns;
 }
 
+/* Any venue through its table (the parser feedrx sets up): the decode cost
+ * per message side by side with Binance's (the same trade in each shape). */
+static void bench_venue(const char *name, const struct venue *v, const char *msg, long iters)
+{
+	struct feed_msg m;
+	size_t len = strlen(msg);
+	uint64_t sink = 0;
+	void *p;
+	double ns = 1e18;
+
+	if (v->parser_new(&p) || v->parse(p, (const uint8_t *)msg, len, &m) != 0 ||
+	    m.type == FEED_MSG_UNKNOWN) {
+		fprintf(stderr, "%s: does not parse\n", name);
+		exit(1);
+	}
+	for (int round = 0; round < 5; round++) {
+		uint64_t t0 = now_ns();
+		for (long i = 0; i < iters; i++) {
+			sink += (uint64_t)v->parse(p, (const uint8_t *)msg, len, &m) + (uint64_t)m.price;
+			__asm__ volatile("" ::: "memory");
+		}
+		double r = (double)(now_ns() - t0) / (double)iters;
+		if (r < ns)
+			ns = r;
+	}
+	v->parser_free(p);
+	printf("%-28s %4zu bytes  %7.1f ns/msg  %6.2f ns/byte  (sink %llu)\n", name, len, ns,
+	       ns / (double)len, (unsigned long long)(sink & 0xff));
+}
+
+/* A 10+10 level book in OKX's or Bybit's shape. */
+static void venue_depth(char *out, size_t cap, bool okx)
+{
+	int k = snprintf(out, cap, okx ? "{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"},"
+					 "\"action\":\"update\",\"data\":[{\"asks\":["
+				       : "{\"topic\":\"orderbook.50.BTCUSDT\",\"type\":\"delta\","
+					 "\"ts\":1700000000123,\"data\":{\"s\":\"BTCUSDT\",\"b\":[");
+	for (int side = 0; side < 2; side++) {
+		for (int i = 0; i < 10; i++)
+			k += snprintf(out + k, cap - (size_t)k, okx ? "%s[\"432%d%d.12\",\"%d.5\",\"0\",\"3\"]"
+							     : "%s[\"432%d%d.12\",\"%d.5\"]",
+				      i ? "," : "", 1 + side, i, i + 1);
+		if (side == 0)
+			k += snprintf(out + k, cap - (size_t)k, okx ? "],\"bids\":[" : "],\"a\":[");
+	}
+	snprintf(out + k, cap - (size_t)k,
+		 okx ? "],\"ts\":\"1700000000123\",\"checksum\":0,\"prevSeqId\":157000000,"
+		       "\"seqId\":157000020}],\"ts_ns\":123456789012345}"
+		     : "],\"u\":157000020,\"seq\":7961638724},\"cts\":1700000000122,"
+		       "\"ts_ns\":123456789012345}");
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? strtol(argv[1], NULL, 0) : 500000;
@@ -152,5 +205,27 @@ int main(int argc, char **argv)
 	bench_sbe("sbe depth diff 10+10 levels", sbe[2], sl[2], n / 4);
 	printf("%-28s %.1fx (JSON %.1f ns / SBE %.1f ns per trade)\n", "trade: JSON/SBE", json_trade / sbe_trade,
 	       json_trade, sbe_trade);
+
+	/* the same trade and a 10+10 book per venue, through the venue table */
+	static const char okx_trade[] =
+		"{\"arg\":{\"channel\":\"trades\",\"instId\":\"BTC-USDT\"},\"data\":[{"
+		"\"instId\":\"BTC-USDT\",\"tradeId\":\"3123456789\",\"px\":\"43210.12\","
+		"\"sz\":\"0.0015\",\"side\":\"sell\",\"ts\":\"1700000000122\",\"count\":\"1\","
+		"\"source\":\"0\"}],\"ts_ns\":123456789012345}";
+	static const char bybit_trade[] =
+		"{\"topic\":\"publicTrade.BTCUSDT\",\"type\":\"snapshot\",\"ts\":1700000000123,"
+		"\"data\":[{\"T\":1700000000122,\"s\":\"BTCUSDT\",\"S\":\"Sell\",\"v\":\"0.0015\","
+		"\"p\":\"43210.12\",\"L\":\"PlusTick\",\"i\":\"3123456789\",\"BT\":false}],"
+		"\"ts_ns\":123456789012345}";
+	char okx_depth[2048], bybit_depth[2048];
+
+	venue_depth(okx_depth, sizeof(okx_depth), true);
+	venue_depth(bybit_depth, sizeof(bybit_depth), false);
+	bench_venue("venue binance: trade", &venue_binance, trade, n);
+	bench_venue("venue okx: trade", &venue_okx, okx_trade, n);
+	bench_venue("venue bybit: trade", &venue_bybit, bybit_trade, n);
+	bench_venue("venue binance: depth 10+10", &venue_binance, depth, n / 4);
+	bench_venue("venue okx: books 10+10", &venue_okx, okx_depth, n / 4);
+	bench_venue("venue bybit: orderbook 10+10", &venue_bybit, bybit_depth, n / 4);
 	return 0;
 }

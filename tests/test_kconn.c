@@ -31,7 +31,12 @@ struct server {
 	pthread_t th;
 	/* what the server saw */
 	int got_close_code, got_ping, got_pong;
+	int got_text_ping; /* text messages "ping" (a venue's keepalive) */
 };
+
+/* run_client's keepalive options (a venue's text keepalive) */
+static const char *ka_text;
+static double ka_every;
 
 static char cafile[] = "/tmp/test_kconn_ca.XXXXXX";
 
@@ -161,9 +166,12 @@ static void *server_main(void *arg)
 	}
 	if (sv->sc == SC_SILENT) {
 		/* read the client's ping, never answer, wait for it to give up */
-		while ((op = read_frame(s, p, &n)) >= 0)
+		while ((op = read_frame(s, p, &n)) >= 0) {
 			if (op == 9)
 				sv->got_ping++;
+			if (op == 1 && n == 4 && !memcmp(p, "ping", 4))
+				sv->got_text_ping++;
+		}
 		goto out;
 	}
 	SSL_write(s, "\x89\x02hi", 4); /* a ping: expect a pong */
@@ -312,6 +320,8 @@ static int run_client(struct client *c, struct server *sv, const char *path, dou
 	    .tls = {.cafile = cafile},
 	    .connect_timeout = 5,
 	    .idle_timeout = idle,
+	    .ping_text = ka_text,
+	    .ping_every = ka_every,
 	    .close_timeout = 2,
 	    .max_message = 1 << 16,
 	    .check_utf8 = true,
@@ -390,6 +400,32 @@ static void idle_ping_then_timeout(void)
 	CHECK(c.n == 1);
 }
 
+/* A venue's text keepalive (OKX "ping") replaces the WebSocket ping; with
+ * ping_every it also goes out while the idle timer has not fired. */
+static void text_keepalive(void)
+{
+	struct server sv;
+	struct client c;
+
+	ka_text = "ping";
+	REQUIRE(server_start(&sv, SC_SILENT) == 0);
+	REQUIRE(run_client(&c, &sv, "/ws/x", 0.4) == 0);
+	CHECK(c.status == -ETIMEDOUT);
+	kconn__free(c.k);
+	server_stop(&sv);
+	CHECK(sv.got_text_ping == 1 && sv.got_ping == 0);
+
+	ka_every = 0.05; /* Bybit's every-20-s, faster */
+	REQUIRE(server_start(&sv, SC_SILENT) == 0);
+	REQUIRE(run_client(&c, &sv, "/ws/x", 0.6) == 0);
+	CHECK(c.status == -ETIMEDOUT);
+	kconn__free(c.k);
+	server_stop(&sv);
+	CHECKF(sv.got_text_ping >= 2 && sv.got_ping == 0, "%d text pings", sv.got_text_ping);
+	ka_text = NULL;
+	ka_every = 0;
+}
+
 /* Bytes that trickle in without completing a frame are no sign of life:
  * the idle timeout fires as for silence, and says why (it_hostile
  * slowloris). */
@@ -415,5 +451,6 @@ int main(void)
 	RUN(non_101);
 	RUN(idle_ping_then_timeout);
 	RUN(trickle_is_idle);
+	RUN(text_keepalive);
 	return check_exit();
 }

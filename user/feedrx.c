@@ -241,7 +241,8 @@ static const struct feedrx_opt feedrx_opts[] = {
 	     "bbo, order books, status), one JSON object a line"},
     {"venue", 0, OT_FUNC, .fn = opt_venue, .metavar = "NAME",
      .help = "the exchange's dialect: binance (default), binance-usdm,\n"
-	     "binance-sbe (binary; needs an API key)"},
+	     "binance-sbe (binary; needs an API key), okx, bybit,\n"
+	     "bybit-linear, bybit-inverse"},
     {"api-key-file", 0, OT_STRING, FIELD(api_key_file), .metavar = "FILE",
      .help = "the venue's API key (binance-sbe: an Ed25519 key,\n"
 	     "sent as X-MBX-APIKEY), first line of FILE; else\n"
@@ -924,6 +925,10 @@ static void feedrx_report(struct feedrx *f)
 			(unsigned long long)s.pongs, (unsigned long long)ls.kernel_replies,
 			s.close_sent, s.close_received);
 	}
+	if (c->verbose && (ls.controls || ls.replies > 1))
+		fprintf(stderr, "feedrx: venue: %llu subscription replies, %llu control messages "
+				"(keepalive answers, notices) filtered\n",
+			(unsigned long long)ls.replies, (unsigned long long)ls.controls);
 	if (f->fp && (f->delivering || f->status == 0)) {
 		struct fastpath_stats fs;
 
@@ -1026,6 +1031,14 @@ static int feedrx_emit(void *user, const struct feed_event *e)
 	return feed_sink__event(f->sink, e);
 }
 
+/* A book of an in-stream snapshot venue broke its chain: its stream again. */
+static int feedrx_resubscribe(void *user, const char *stream)
+{
+	struct feedrx *f = user;
+
+	return f->link ? feed_link__resubscribe(f->link, stream) : -ENOTCONN;
+}
+
 /* The sink takes normalized events: the feed handler makes them. */
 static int feedrx_setup_handler(struct feedrx *f, const struct venue *venue)
 {
@@ -1047,6 +1060,7 @@ static int feedrx_setup_handler(struct feedrx *f, const struct venue *venue)
 	    .first_is_snapshot = c->book_from_stream,
 	    .emit = feedrx_emit,
 	    .user = f,
+	    .resubscribe = feedrx_resubscribe,
 	};
 	int r;
 
@@ -1155,9 +1169,19 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 					strerror(errno));
 		}
 	}
-	c->ko.max_send = 64;
+	/* a venue's own keepalive text (OKX "ping", Bybit {"op":"ping"}); it
+	 * closes connections quiet for longer than its idle timeout */
+	if (venue->keepalive_text) {
+		c->ko.ping_text = venue->keepalive_text;
+		c->ko.ping_every = venue->keepalive_every;
+		if (venue->idle_timeout > 0 && c->ko.idle_timeout > venue->idle_timeout)
+			c->ko.idle_timeout = venue->idle_timeout;
+	}
+	c->ko.max_send = 64 + (venue->keepalive_text ? strlen(venue->keepalive_text) : 0);
 	for (size_t i = 0; i < c->n_subs; i++)
 		c->ko.max_send += strlen(c->subs[i]) + venue->subscribe_per_stream;
+	if (venue->subscribe_max) /* split into several requests, sent at once */
+		c->ko.max_send += venue->subscribe_base * (c->n_subs / venue->subscribe_max + 1);
 	r = link_kconn__new(&t, f->loop, &c->ko, f->fp, lo.discard, &err);
 	if (r == 0) {
 		r = feed_link__new(&f->link, f->loop, &lo, &lh, t);

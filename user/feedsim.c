@@ -47,13 +47,19 @@ static const char usage[] =
 	"  --mix K=W,...          stream weights when several are subscribed\n"
 	"                         (default trade=4,aggTrade=1,bookTicker=4,depth=1,raw=1)\n"
 	"  --seed N               generator seed; same seed, same payloads (default 1)\n"
+	"  --venue NAME           speak this venue's dialect: binance (default),\n"
+	"                         binance-sbe (the upgrade needs X-MBX-APIKEY, else\n"
+	"                         401; streams @trade @bestBidAsk @depth @depth20, data\n"
+	"                         in binary SBE frames, --log lines in hex), okx\n"
+	"                         (/ws/v5/public; books:, trades:, bbo-tbt:<instId>),\n"
+	"                         bybit (/v5/public/spot|linear|inverse; orderbook.50.,\n"
+	"                         orderbook.1., publicTrade.<SYMBOL>); data from the\n"
+	"                         same generator, in the venue's shapes and ids\n"
+	"  --drop-diff P          okx/bybit: drop each book update with probability P\n"
+	"                         (0..1, from --seed): a gap in the venue's ids\n"
 	"  --sizes MIN:MAX        raw payload sizes, 2..1048576 (default 2:4096)\n"
 	"  --fragment N           send data messages as frames of <= N bytes\n"
 	"  --no-ts                no \"ts_ns\" field: messages as Binance sends them\n"
-	"  --venue binance|binance-sbe  the dialect (default binance: JSON text);\n"
-	"                         binance-sbe: the upgrade needs X-MBX-APIKEY (else 401),\n"
-	"                         streams @trade @bestBidAsk @depth @depth20, data in\n"
-	"                         binary SBE frames, --log lines in hex\n"
 	"  --key-update N         TLS 1.3 KeyUpdate every N data messages\n"
 	"  --key-update-request   ... asking the client to update its keys too\n"
 	"  --ping-interval S      ping every S seconds, 0 = never (default 20)\n"
@@ -106,7 +112,7 @@ enum {
 	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
 	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY, OPT_NO_TS, OPT_MAX_AGE, OPT_NOTICE,
 	OPT_CUT_AFTER, OPT_CUT_EVERY, OPT_CUT_RANDOM, OPT_CUT_WITH, OPT_CONN_LIMIT, OPT_EPOCH,
-	OPT_DELAY, OPT_VENUE,
+	OPT_DELAY, OPT_VENUE, OPT_DROP_DIFF,
 };
 
 static const struct option options[] = {
@@ -122,10 +128,11 @@ static const struct option options[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "mix", required_argument, NULL, OPT_MIX },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "venue", required_argument, NULL, OPT_VENUE },
+	{ "drop-diff", required_argument, NULL, OPT_DROP_DIFF },
 	{ "sizes", required_argument, NULL, OPT_SIZES },
 	{ "fragment", required_argument, NULL, OPT_FRAGMENT },
 	{ "no-ts", no_argument, NULL, OPT_NO_TS },
-	{ "venue", required_argument, NULL, OPT_VENUE },
 	{ "key-update", required_argument, NULL, OPT_KEY_UPDATE },
 	{ "key-update-request", no_argument, NULL, OPT_KEY_UPDATE_REQ },
 	{ "ping-interval", required_argument, NULL, OPT_PING },
@@ -338,6 +345,21 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg, boo
 		case OPT_SEED:
 			cfg->gen.seed = parse_u64("--seed", a, 0, UINT64_MAX);
 			break;
+		case OPT_VENUE: {
+			bool known;
+
+			if (strcmp(a, "binance-sbe") == 0) {
+				cfg->sbe = true;
+				break;
+			}
+			cfg->dialect = sim_dialect_find(a, &known);
+			if (!known)
+				die_usage("--venue: one of %s, not '%s'", sim_dialect_names(), a);
+			break;
+		}
+		case OPT_DROP_DIFF:
+			cfg->drop_diff = parse_secs("--drop-diff", a, 1);
+			break;
 		case OPT_SIZES: {
 			char lo[32];
 			const char *c = strchr(a, ':');
@@ -357,12 +379,6 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg, boo
 			break;
 		case OPT_NO_TS:
 			cfg->no_ts = true;
-			break;
-		case OPT_VENUE:
-			if (strcmp(optarg, "binance-sbe") == 0)
-				cfg->sbe = true;
-			else if (strcmp(optarg, "binance") != 0)
-				die_usage("--venue %s: binance or binance-sbe", a);
 			break;
 		case OPT_KEY_UPDATE:
 			cfg->key_update = parse_u64("--key-update", a, 0, UINT64_MAX);

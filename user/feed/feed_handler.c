@@ -25,6 +25,7 @@ struct feed_handler {
 	uint64_t seq;
 	int err;
 	uint16_t cur_flags; /* FEED_EVF_* of the message being handled */
+	struct feed_str cur_stream; /* the depth message being handled: its stream */
 	bool warned_parse;
 	struct feed_handler_stats st;
 };
@@ -142,6 +143,18 @@ static void on_book_status(void *user, struct book_sync *b, enum feed_status kin
 	e.status.last_id = last_id;
 	e.status.text = text;
 	emit(h, &e);
+	/* an in-stream snapshot comes back by resubscribing the stream */
+	if (kind == FEED_STATUS_BOOK_INVALID && h->c.resubscribe && h->cur_stream.len &&
+	    h->cur_stream.len < 128 &&
+	    (h->c.venue->book_rule == VENUE_BOOK_PREV_ID ||
+	     h->c.venue->book_rule == VENUE_BOOK_PLUS_ONE)) {
+		char s[128];
+
+		memcpy(s, h->cur_stream.ptr, h->cur_stream.len);
+		s[h->cur_stream.len] = 0;
+		if (h->c.resubscribe(h->c.user, s))
+			fx_log(FX_LOG_WARN, "book %.*s: cannot resubscribe %s", (int)len, sym, s);
+	}
 }
 
 int feed_handler__status(struct feed_handler *h, enum feed_status kind, uint32_t conn,
@@ -320,6 +333,7 @@ static void depth(struct feed_handler *h, const struct feed_msg *m, uint64_t exc
 		  uint64_t recv_ns)
 {
 	struct book_sync *b;
+	int r;
 
 	if (!h->n_slots || !m->symbol.len) {
 		h->st.depth_unbooked++;
@@ -330,7 +344,10 @@ static void depth(struct feed_handler *h, const struct feed_msg *m, uint64_t exc
 		h->st.depth_unbooked++;
 		return;
 	}
-	if (book_sync__diff(b, m, exch_ns, recv_ns))
+	h->cur_stream = (m->fields & FEED_F_STREAM) ? m->stream : (struct feed_str){0};
+	r = book_sync__diff(b, m, exch_ns, recv_ns);
+	h->cur_stream = (struct feed_str){0};
+	if (r)
 		fx_log(FX_LOG_DEBUG, "book %.*s: depth update refused", (int)m->symbol.len,
 		       m->symbol.ptr);
 }
@@ -366,12 +383,18 @@ int feed_handler__payload(struct feed_handler *h, const uint8_t *p, size_t n, ui
 	case FEED_MSG_AGG_TRADE:
 		e.type = FEED_EV_TRADE;
 		set_symbol(&e, m.symbol.ptr, m.symbol.len);
-		e.trade.price = m.price;
-		e.trade.qty = m.qty;
-		e.trade.id = m.id;
-		/* the buyer was the maker: the taker sold */
-		e.trade.side = m.buyer_maker ? FEED_SIDE_SELL : FEED_SIDE_BUY;
-		emit(h, &e);
+		/* one event per trade: OKX, Bybit and Binance SBE batch them */
+		for (uint32_t i = 0, n = feed_msg_trade_count(&m); i < n && !h->err; i++) {
+			struct feed_trade t;
+
+			feed_msg_trade(&m, i, &t);
+			e.trade.price = t.price;
+			e.trade.qty = t.qty;
+			e.trade.id = t.id;
+			/* the buyer was the maker: the taker sold */
+			e.trade.side = t.buyer_maker ? FEED_SIDE_SELL : FEED_SIDE_BUY;
+			emit(h, &e);
+		}
 		break;
 	case FEED_MSG_BOOK_TICKER:
 		e.type = FEED_EV_BBO;

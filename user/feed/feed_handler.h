@@ -49,6 +49,11 @@ struct feed_handler_conf {
 	 * (returned by every later call). */
 	int (*emit)(void *user, const struct feed_event *e);
 	void *user;
+	/* In-stream snapshot venues (OKX, Bybit): a book whose chain broke is
+	 * restarted by resubscribing its stream (feed_msg.stream), which
+	 * brings a new snapshot: feed_link__resubscribe. NULL: none (the book
+	 * waits for the venue's next snapshot). */
+	int (*resubscribe)(void *user, const char *stream);
 };
 
 struct feed_handler_stats {

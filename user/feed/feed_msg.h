@@ -32,6 +32,16 @@ struct feed_level {
 	int64_t qty;
 };
 
+/* One trade of a message that carries several (Bybit publicTrade, OKX
+ * trades: "data" is an array; Binance SBE TradesStreamEvent). */
+struct feed_trade {
+	uint64_t id;            /* numeric trade id; 0 when it is not a number */
+	struct feed_str id_str; /* the id as sent (a UUID on Bybit futures) */
+	int64_t price, qty;     /* units of 1e-8 */
+	uint64_t trade_ms;      /* trade time, CLOCK_REALTIME ms; 0: the message's trade_ms */
+	bool buyer_maker;       /* the taker sold */
+};
+
 /* Which optional fields were present. */
 #define FEED_F_STREAM (1u << 0)     /* came in a combined-stream envelope */
 #define FEED_F_EVENT_MS (1u << 1)   /* E */
@@ -43,14 +53,6 @@ struct feed_level {
 #define FEED_F_PREV_ID (1u << 7)    /* depth "pu" (futures); OKX prevSeqId */
 #define FEED_F_SNAPSHOT (1u << 8)   /* depth: a whole book sent in the stream (OKX, Bybit), not a diff */
 #define FEED_F_TIME_US (1u << 9)    /* event_ms and trade_ms hold microseconds (Binance SBE) */
-
-/* One trade of a message that carries several (see feed_msg.trades). */
-struct feed_trade {
-	uint64_t id;
-	int64_t price, qty; /* units of 1e-8 */
-	uint64_t trade_ms;  /* its own time; 0: the message's trade_ms */
-	bool buyer_maker;
-};
 
 struct feed_msg {
 	enum feed_msg_type type;
@@ -79,7 +81,7 @@ struct feed_msg {
 	int64_t err_code;        /* error.code */
 	struct feed_str err_msg; /* error.msg, JSON escapes not decoded */
 	/* A trade message that carries several trades (Binance SBE
-	 * TradesStreamEvent, Bybit publicTrade): trades != NULL, n_trades of
+	 * TradesStreamEvent, OKX trades, Bybit publicTrade): trades != NULL, n_trades of
 	 * them in the parser's storage (possibly 0), and the scalar fields
 	 * id, price, qty, buyer_maker hold trades[0]. NULL for single-trade
 	 * messages. Read either kind with feed_msg_trade_count() and

@@ -53,6 +53,7 @@ struct kconn {
 	ev_tstamp last_rx;
 	ev_tstamp last_byte; /* open: the last plaintext byte, for the message */
 	bool ping_sent;
+	ev_tstamp last_ka; /* our last keepalive (or the open) */
 
 	struct tls_client tls;
 	struct http_response proxy_resp;
@@ -520,14 +521,25 @@ static int kconn__ws_input(struct kconn *k, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The client's keepalive: a WebSocket ping, or the venue's text
+ * (kconn_opts.ping_text). 0 or negative. */
+static int kconn__keepalive(struct kconn *k)
+{
+	k->last_ka = ev_now(k->loop);
+	if (k->o.ping_text)
+		return ws_client__send(&k->ws, true, k->o.ping_text, strlen(k->o.ping_text));
+	return ws_client__ping(&k->ws, "feedrx", 6);
+}
+
 static void kconn__idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct kconn *k = container_of(w, struct kconn, idle);
 	ev_tstamp now = ev_now(loop), silent = now - k->last_rx;
-	ev_tstamp s = k->o.idle_timeout, next;
+	ev_tstamp s = k->o.idle_timeout, every = k->o.ping_every, next = now + 3600;
+	bool send = false;
 
 	(void)revents;
-	if (silent >= s) {
+	if (s > 0 && silent >= s) {
 		if (k->last_byte > k->last_rx)
 			kconn__fail(k, -ETIMEDOUT, "no complete frame from server for %g s (its "
 				    "bytes trickle in: a stuck or hostile server)", s);
@@ -535,13 +547,21 @@ static void kconn__idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			kconn__fail(k, -ETIMEDOUT, "no data from server for %g s", s);
 		return;
 	}
-	if (silent >= s / 2 && !k->ping_sent) {
+	if (s > 0 && silent >= s / 2 && !k->ping_sent) {
 		k->ping_sent = true;
-		if (ws_client__ping(&k->ws, "feedrx", 6) == 0 && kconn__flush(k))
+		send = true;
+	}
+	if (every > 0 && now - k->last_ka >= every)
+		send = true; /* the venue wants one this often, busy or not */
+	if (send) {
+		if (kconn__keepalive(k) == 0 && kconn__flush(k))
 			return;
 		kconn__update_io(k);
 	}
-	next = k->last_rx + (k->ping_sent ? s : s / 2);
+	if (s > 0)
+		next = k->last_rx + (k->ping_sent ? s : s / 2);
+	if (every > 0 && k->last_ka + every < next)
+		next = k->last_ka + every;
 	w->repeat = next - now > 0.001 ? next - now : 0.001;
 	ev_timer_again(loop, w);
 }
@@ -554,8 +574,11 @@ static void kconn__open(struct kconn *k, const uint8_t *rest, size_t n)
 		k->h.on_open(k->h.user);
 	if (k->state != KCONN_OPEN)
 		return; /* closed or aborted by the hook */
-	if (k->o.idle_timeout > 0) {
-		k->idle.repeat = k->o.idle_timeout / 2;
+	k->last_ka = ev_now(k->loop);
+	if (k->o.idle_timeout > 0 || k->o.ping_every > 0) {
+		k->idle.repeat = k->o.idle_timeout > 0 ? k->o.idle_timeout / 2 : k->o.ping_every;
+		if (k->o.ping_every > 0 && k->o.ping_every < k->idle.repeat)
+			k->idle.repeat = k->o.ping_every;
 		ev_timer_again(k->loop, &k->idle);
 	}
 	if (k->o.busy) {

@@ -70,6 +70,10 @@ struct kconn_opts {
 	struct tls_client_opts tls;
 	double connect_timeout;	      /* seconds, TCP + proxy + TLS + upgrade */
 	double idle_timeout;	      /* seconds without a complete frame; 0 = off */
+	/* The keepalive after idle_timeout / 2 of silence: a WebSocket ping,
+	 * or this text message (a venue's own, "ping"), NULL-terminated. */
+	const char *ping_text;
+	double ping_every;	      /* s: a keepalive at least this often; 0 = only when idle */
 	double close_timeout;	      /* bounded wait for the close handshake */
 	size_t max_message;	      /* WebSocket reassembly limit */
 	size_t max_send;	      /* largest text the caller sends (send_text) */

@@ -22,8 +22,16 @@ struct feed_link {
 	struct feed_link_hooks h;
 	struct link_transport *t;
 	struct deliver *dl; /* XDP mode: the fast/shadow arbiter */
-	char *sub_req;      /* the subscription request, built once */
-	int sub_len;
+	char *sub_req;      /* the subscription request(s), built once */
+	int sub_len;        /* all of them */
+	size_t sub_n;       /* requests (venue.subscribe_max splits) */
+	int *sub_lens;      /* each one's length, back to back in sub_req */
+	/* venue.control: replies and refusals seen per path (0 kernel, 1
+	 * fast), each reply counted once, by the path that saw it first */
+	uint64_t ctl_replies[2], ctl_refused[2], controls;
+	char *resub;        /* feed_link__resubscribe's requests, set up once */
+	size_t resub_cap;
+	uint64_t resubscribes;
 	/* this connection */
 	bool sub_pending_kernel, sub_pending_fast; /* its reply is still to come */
 	bool reply_seen;
@@ -99,12 +107,44 @@ static void feed_link__deliver(struct feed_link *l, enum feed_path path, uint8_t
 		l->t->ops->close(l->t, WS_CLOSE_NORMAL);
 }
 
+static bool feed_link__refused(struct feed_link *l, const uint8_t *p, size_t n);
+
+/* venue.control: replies (one per request or per stream) and control
+ * messages (the keepalive's answer, notices) at any time, on either path;
+ * true when p is one (not delivered). */
+static bool feed_link__control(struct feed_link *l, bool kernel, const uint8_t *p, size_t n)
+{
+	enum venue_reply r = l->o.venue->control(p, n);
+	int i = kernel ? 0 : 1;
+
+	if (r == VENUE_DATA)
+		return false;
+	if (kernel) {
+		l->kernel_replies++;
+		l->kernel_reply_bytes += n;
+	}
+	if (r == VENUE_CONTROL) {
+		if (kernel || !l->dl || l->discarding)
+			l->controls++; /* counted on one path */
+		return true;
+	}
+	l->sub_pending_kernel = l->sub_pending_fast = false;
+	if (++l->ctl_replies[i] <= l->replies)
+		return true; /* the other path saw it first */
+	l->replies++;
+	if (r == VENUE_REPLY_ERROR && ++l->ctl_refused[i] > l->refused)
+		return feed_link__refused(l, p, n);
+	return true;
+}
+
 /* The subscription's reply, on either path: true when p is it (and is not
  * to be delivered). Both paths drop it so they number messages alike. */
 static bool feed_link__is_reply(struct feed_link *l, bool *pending, const uint8_t *p, size_t n)
 {
 	enum venue_reply r;
 
+	if (l->o.venue->control)
+		return feed_link__control(l, pending == &l->sub_pending_kernel, p, n);
 	if (!*pending)
 		return false;
 	r = l->o.venue->classify(p, n, FEED_LINK_SUB_ID);
@@ -119,20 +159,26 @@ static bool feed_link__is_reply(struct feed_link *l, bool *pending, const uint8_
 		return true; /* the other path saw it first */
 	l->reply_seen = true;
 	l->replies++;
-	if (r == VENUE_REPLY_ERROR) {
-		l->refused++;
-		if (!l->o.url_streams) {
-			/* nothing else can ever arrive on this connection */
-			static char why[260];
+	if (r == VENUE_REPLY_ERROR)
+		return feed_link__refused(l, p, n);
+	return true;
+}
 
-			snprintf(why, sizeof(why), "subscription refused: %.*s",
-				 (int)(n > 200 ? 200 : n), (const char *)p);
-			l->t->ops->abort(l->t, -EPROTO, why);
-			return true;
-		}
-		fx_log(FX_LOG_WARN, "subscription refused: %.*s (the URL's streams stay)",
-		       (int)(n > 200 ? 200 : n), (const char *)p);
+/* A refusal, seen first on this path. */
+static bool feed_link__refused(struct feed_link *l, const uint8_t *p, size_t n)
+{
+	l->refused++;
+	if (!l->o.url_streams) {
+		/* nothing else can ever arrive on this connection */
+		static char why[260];
+
+		snprintf(why, sizeof(why), "subscription refused: %.*s",
+			 (int)(n > 200 ? 200 : n), (const char *)p);
+		l->t->ops->abort(l->t, -EPROTO, why);
+		return true;
 	}
+	fx_log(FX_LOG_WARN, "subscription refused: %.*s (the URL's streams stay)",
+	       (int)(n > 200 ? 200 : n), (const char *)p);
 	return true;
 }
 
@@ -144,11 +190,15 @@ void feed_link__on_open(struct feed_link *l, bool fast_decodes, bool discarding)
 	if (fast_decodes && discarding)
 		deliver__no_compare(l->dl); /* no shadow will compare */
 	if (l->sub_req) {
-		int r = t->ops->send_text(t, l->sub_req, (size_t)l->sub_len);
+		const char *q = l->sub_req;
 
-		if (r) {
-			t->ops->abort(t, r, "cannot send the subscription request");
-			return;
+		for (size_t i = 0; i < l->sub_n; q += l->sub_lens[i++]) {
+			int r = t->ops->send_text(t, q, (size_t)l->sub_lens[i]);
+
+			if (r) {
+				t->ops->abort(t, r, "cannot send the subscription request");
+				return;
+			}
 		}
 		l->sub_pending_kernel = !discarding;
 		l->sub_pending_fast = t->has_fast;
@@ -296,6 +346,8 @@ static void feed_link__reconnect_cb(struct ev_loop *loop, ev_timer *w, int reven
 	deliver__reset(l->dl);
 	l->sub_pending_kernel = l->sub_pending_fast = false;
 	l->reply_seen = false;
+	l->ctl_replies[0] = l->ctl_replies[1] = l->replies;
+	l->ctl_refused[0] = l->ctl_refused[1] = l->refused;
 	l->discarding = false;
 	t->ops->start(t);
 }
@@ -324,19 +376,37 @@ int feed_link__new(struct feed_link **out, struct ev_loop *loop, const struct fe
 		r = -ENOMEM;
 	}
 	if (o->n_streams) {
-		size_t cap = o->venue->subscribe_base;
+		size_t max = o->venue->subscribe_max ? o->venue->subscribe_max : o->n_streams;
+		size_t cap, len = 0;
 
+		l->sub_n = (o->n_streams + max - 1) / max;
+		cap = o->venue->subscribe_base * l->sub_n;
 		for (size_t i = 0; i < o->n_streams; i++)
 			cap += strlen(o->streams[i]) + o->venue->subscribe_per_stream;
 		l->sub_req = malloc(cap);
-		if (!l->sub_req)
-			goto err_deliver;
-		l->sub_len = o->venue->subscribe_request(o->streams, o->n_streams, FEED_LINK_SUB_ID,
-							 l->sub_req, cap);
-		if (l->sub_len < 0) {
-			r = l->sub_len;
+		l->sub_lens = calloc(l->sub_n, sizeof(*l->sub_lens));
+		if (!l->sub_req || !l->sub_lens)
 			goto err_sub;
+		for (size_t i = 0; i < l->sub_n; i++) {
+			size_t k = i * max, m = o->n_streams - k < max ? o->n_streams - k : max;
+			int w = o->venue->subscribe_request(o->streams + k, m, FEED_LINK_SUB_ID,
+							    l->sub_req + len, cap - len);
+
+			if (w < 0) {
+				r = w;
+				goto err_sub;
+			}
+			l->sub_lens[i] = w;
+			len += (size_t)w;
 		}
+		l->sub_len = (int)len;
+	}
+	if (o->venue->unsubscribe_request && o->venue->control) {
+		/* one stream of at most 200 bytes (the venues' stream_ok) */
+		l->resub_cap = o->venue->subscribe_base + 200 + o->venue->subscribe_per_stream;
+		l->resub = malloc(l->resub_cap);
+		if (!l->resub)
+			goto err_sub;
 	}
 	ev_timer_init(&l->reconnect, feed_link__reconnect_cb, 0., 0.);
 	l->reconnect.data = l;
@@ -344,8 +414,9 @@ int feed_link__new(struct feed_link **out, struct ev_loop *loop, const struct fe
 	return 0;
 
 err_sub:
+	free(l->resub);
+	free(l->sub_lens);
 	free(l->sub_req);
-err_deliver:
 	deliver__free(l->dl);
 err_free:
 	t->link = NULL;
@@ -390,6 +461,8 @@ void feed_link__stats(const struct feed_link *l, struct feed_link_stats *st)
 	st->kernel_replies = l->kernel_replies;
 	st->kernel_reply_bytes = l->kernel_reply_bytes;
 	st->gaps = l->gaps;
+	st->controls = l->controls;
+	st->resubscribes = l->resubscribes;
 	st->has_fast = l->dl != NULL;
 	if (l->dl) {
 		struct deliver_stats ds;
@@ -416,6 +489,36 @@ void feed_link__free(struct feed_link *l)
 	if (l->t)
 		l->t->ops->free(l->t);
 	deliver__free(l->dl);
+	free(l->resub);
+	free(l->sub_lens);
 	free(l->sub_req);
 	free(l);
+}
+
+int feed_link__resubscribe(struct feed_link *l, const char *stream)
+{
+	const struct venue *v = l->o.venue;
+	struct link_transport *t = l->t;
+	int n, r;
+
+	if (!l->resub)
+		return -ENOTSUP;
+	if (!v->stream_ok(stream) || strlen(stream) > 200)
+		return -EINVAL;
+	if (l->done || l->closing || l->reconnecting)
+		return -EPIPE;
+	n = v->unsubscribe_request(&stream, 1, FEED_LINK_SUB_ID, l->resub, l->resub_cap);
+	if (n < 0)
+		return n;
+	r = t->ops->send_text(t, l->resub, (size_t)n);
+	if (r)
+		return r;
+	n = v->subscribe_request(&stream, 1, FEED_LINK_SUB_ID, l->resub, l->resub_cap);
+	if (n < 0)
+		return n;
+	r = t->ops->send_text(t, l->resub, (size_t)n);
+	if (r)
+		return r;
+	l->resubscribes++;
+	return 0;
 }

@@ -82,6 +82,9 @@ struct feed_link_stats {
 	uint64_t refused;           /* of which refusals */
 	uint64_t kernel_replies, kernel_reply_bytes; /* seen on the kernel socket */
 	unsigned gaps;              /* discard-mode reconnects */
+	uint64_t controls;          /* venue control messages (keepalive answers,
+				     * notices) filtered out */
+	uint64_t resubscribes;      /* feed_link__resubscribe calls that went out */
 	bool has_fast;
 };
 
@@ -97,6 +100,14 @@ void feed_link__close(struct feed_link *l, uint16_t code);
 /* Stop now, without the close handshake (a second signal). */
 void feed_link__abort(struct feed_link *l);
 void feed_link__stats(const struct feed_link *l, struct feed_link_stats *st);
+/* Restart one stream on the open connection: the venue's unsubscribe, then
+ * its subscribe, back to back; the venue sends the stream's snapshot again
+ * (the resync of an in-stream book after a gap: OKX, Bybit). Their replies
+ * are filtered like any (venue.control). 0, -ENOTSUP (a venue without
+ * unsubscribe_request and control, e.g. Binance, whose books resync by
+ * REST), -EINVAL (a name the venue refuses), or a send error (-EPIPE when
+ * the connection is not open). */
+int feed_link__resubscribe(struct feed_link *l, const char *stream);
 struct link_transport *feed_link__transport(const struct feed_link *l);
 void feed_link__free(struct feed_link *l);
 

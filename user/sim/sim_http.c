@@ -274,6 +274,14 @@ static int add_stream(struct sim_http_target *t, size_t *off, const char *s, siz
 	return 0;
 }
 
+/* --venue: the paths another venue's dialect serves (sim_dialect.h). */
+static const char *const *sim_http__paths;
+
+void sim_http_set_paths(const char *const *paths)
+{
+	sim_http__paths = paths;
+}
+
 int sim_http_target_parse(const char *target, size_t len, struct sim_http_target *t,
 			  const char **why)
 {
@@ -286,6 +294,13 @@ int sim_http_target_parse(const char *target, size_t len, struct sim_http_target
 	if (len >= sizeof(t->names)) {
 		*why = "request target too long";
 		return 414;
+	}
+	if (sim_http__paths) { /* the dialect's paths, no streams in them */
+		for (const char *const *p = sim_http__paths; *p; p++)
+			if (strlen(*p) == plen && !memcmp(*p, target, plen))
+				return 0;
+		*why = "unknown path for this venue";
+		return 404;
 	}
 	/* timeUnit, in any path's query (case as Binance documents it) */
 	for (const char *p = q ? q + 1 : target + len, *end = target + len; p < end;) {

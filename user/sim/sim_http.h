@@ -60,6 +60,11 @@ size_t sim_http_req__feed(struct sim_http_req *r, const char *buf, size_t len);
 int sim_http_target_parse(const char *target, size_t len, struct sim_http_target *t,
 			  const char **why);
 
+/* Serve only these paths (NULL-terminated; the query is ignored), none
+ * naming streams: another venue's dialect (feedsim --venue). NULL: the
+ * Binance paths above. */
+void sim_http_set_paths(const char *const *paths);
+
 /* Write the response for a status (101 needs the client's key). Returns the
  * length, or 0 if cap is too small (512 bytes always suffice). */
 size_t sim_http_response(char *out, size_t cap, int status, const char *key, size_t key_len,

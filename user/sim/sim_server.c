@@ -25,6 +25,7 @@
 
 #include "core/fx_log.h"
 #include "sim_cut.h"
+#include "sim_dialect.h"
 #include "sim_hostile.h"
 #include "sim_http.h"
 #include "sim_sbe.h"
@@ -100,6 +101,7 @@ struct conn {
 	/* generation */
 	struct feedgen *gen;
 	struct sim_sbe *sbe; /* --venue binance-sbe: feedgen's JSON into SBE */
+	struct sim_dconn *dconn; /* --venue okx|bybit: the dialect's state */
 	uint64_t sent;        /* data messages generated */
 	uint64_t owed;        /* paced messages due but not yet generated */
 	uint64_t bursts_done;
@@ -134,6 +136,7 @@ struct sim_server {
 	size_t out_cap;   /* per-connection output buffer */
 	size_t reply_room;
 	char *scratch;    /* one message being generated */
+	char *dscratch;   /* ... in a dialect's shape (--venue) */
 	char *reply;      /* one JSON reply */
 	uint8_t *sbe_out; /* --venue binance-sbe: the SBE form of scratch */
 	struct sim_http_target target;
@@ -211,6 +214,8 @@ static void conn_free(struct conn *c)
 	vlog(s, "client %u %s gone: %llu messages, %llu bytes, %llu key updates, %llu from the client",
 	     c->id, c->peer, (unsigned long long)c->sent, (unsigned long long)c->bytes_out,
 	     (unsigned long long)c->key_updates, (unsigned long long)c->key_updates_rx);
+	if (c->dconn)
+		s->cfg.dialect->conn_free(c->dconn);
 	ev_io_stop(s->loop, &c->io);
 	ev_timer_stop(s->loop, &c->gen_timer);
 	ev_timer_stop(s->loop, &c->ping_timer);
@@ -487,6 +492,16 @@ static void conn_http_done(struct conn *c)
 	}
 	for (const char *name = t->names; t->nstreams--; name += strlen(name) + 1)
 		feedgen__subscribe(c->gen, name, strlen(name));
+	if (s->cfg.dialect) {
+		const struct sim_dialect_conf dc = {.seed = s->cfg.gen.seed,
+						    .drop_diff = s->cfg.drop_diff};
+
+		if (s->cfg.dialect->conn_new(&c->dconn, &dc, c->http.target, c->http.target_len,
+					     c->id)) {
+			c->state = CS_DEAD;
+			return;
+		}
+	}
 	c->combined = t->combined;
 	c->time_us = t->time_us || s->cfg.sbe; /* SBE times are us */
 	c->state = CS_OPEN;
@@ -556,6 +571,18 @@ static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
 		return;
 	switch (ev) {
 	case SIM_WS_EV_TEXT:
+		if (c->dconn) { /* the venue's requests, replies and keepalive */
+			size_t lens[SIM_DIALECT_MAX_REPLIES], off = 0;
+			unsigned k = s->cfg.dialect->handle(c->dconn, c->gen, (const char *)p, n,
+							    s->reply, SIM_RPC_REPLY_MAX, lens);
+
+			for (unsigned i = 0; i < k; off += lens[i++])
+				if (lens[i] && !out_frame(c, WS_OP_TEXT, s->reply + off, lens[i]))
+					c->state = CS_DEAD;
+			if (!feedgen__can_emit(c->gen))
+				c->owed = 0;
+			break;
+		}
 		/* replies are not data messages: never logged, never fragmented */
 		if (c->sbe) { /* SBE stream names into feedgen's */
 			char req[4096];
@@ -752,6 +779,17 @@ static size_t conn_generate(struct conn *c)
 			if (n == 0)
 				continue; /* a stream SBE does not carry */
 			memcpy(s->scratch, s->sbe_out, (size_t)n);
+		} else if (c->dconn) { /* in the venue's shape; 0: dropped (--drop-diff) */
+			char *t = s->scratch;
+
+			n = s->cfg.dialect->translate(c->dconn, s->scratch, (size_t)n, s->dscratch,
+						      s->msg_max, clk.wall_ms);
+			if (n < 0)
+				break;
+			if (n == 0)
+				continue;
+			s->scratch = s->dscratch; /* swapped back below */
+			s->dscratch = t;
 		}
 		fl = sim_ws_framed_len((size_t)n, cfg->fragment);
 		dst = out_reserve(c, fl);
@@ -766,6 +804,12 @@ static size_t conn_generate(struct conn *c)
 		} else if (s->log) {
 			fwrite(s->scratch, 1, (size_t)n, s->log);
 			putc('\n', s->log);
+		}
+		if (c->dconn) {
+			char *t = s->scratch;
+
+			s->scratch = s->dscratch;
+			s->dscratch = t;
 		}
 		c->sent++;
 		if (c->owed)
@@ -1249,6 +1293,7 @@ int sim_server__new(struct sim_server **out, struct ev_loop *loop,
 	s->cfg = *cfg;
 	if (!s->cfg.burst)
 		s->cfg.burst = 1;
+	sim_http_set_paths(s->cfg.dialect ? s->cfg.dialect->paths : NULL);
 	if (!s->cfg.max_clients)
 		s->cfg.max_clients = 1;
 	if (!s->cfg.max_msg)
@@ -1258,6 +1303,9 @@ int sim_server__new(struct sim_server **out, struct ev_loop *loop,
 	s->reply_room = sim_ws_framed_len(SIM_RPC_REPLY_MAX, 0) + CTRL_ROOM;
 	s->out_cap = FLUSH_CHUNK + sim_ws_framed_len(s->msg_max, s->cfg.fragment) + s->reply_room;
 	s->scratch = malloc(s->msg_max);
+	s->dscratch = malloc(s->msg_max);
+	if (!s->dscratch)
+		s->scratch = (free(s->scratch), NULL);
 	s->reply = malloc(SIM_RPC_REPLY_MAX);
 	s->sbe_out = s->cfg.sbe ? malloc(s->msg_max) : NULL;
 	if (!s->scratch || !s->reply || (s->cfg.sbe && !s->sbe_out)) {
@@ -1339,6 +1387,7 @@ void sim_server__free(struct sim_server *s)
 	sim_tls_ctx__free(s->ctx);
 	sim_limit__free(s->limit);
 	free(s->scratch);
+	free(s->dscratch);
 	free(s->reply);
 	free(s->sbe_out);
 	free(s);

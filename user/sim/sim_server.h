@@ -61,6 +61,7 @@
 
 #include "feedgen.h"
 #include "sim_cut.h"
+#include "sim_dialect.h"
 #include "sim_hostile.h"
 #include "sim_tls.h"
 
@@ -106,6 +107,10 @@ struct sim_server_config {
 	/* --venue binance-sbe (sim_sbe.h): the X-MBX-APIKEY header required,
 	 * SBE stream names, data in binary frames, --log lines in hex */
 	bool sbe;
+	/* --venue okx|bybit: another venue's paths, requests, keepalive and
+	 * shapes over feedgen's data (sim_dialect.h); NULL: Binance */
+	const struct sim_dialect *dialect;
+	double drop_diff;       /* --drop-diff: book updates dropped (gaps) */
 };
 
 struct sim_server;

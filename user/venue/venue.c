@@ -7,6 +7,10 @@ const struct venue *const venues[] = {
     &venue_binance,
     &venue_binance_usdm,
     &venue_binance_sbe,
+    &venue_okx,
+    &venue_bybit,
+    &venue_bybit_linear,
+    &venue_bybit_inverse,
     NULL,
 };
 

@@ -22,6 +22,8 @@ enum venue_reply {
 	VENUE_DATA,        /* a data message (or a reply to another request) */
 	VENUE_REPLY_OK,    /* the exchange accepted our request */
 	VENUE_REPLY_ERROR, /* ... or refused it */
+	VENUE_CONTROL,     /* not data, not a reply: the keepalive's answer, a
+			    * notice (venue.control; dropped on both paths) */
 };
 
 /* How a venue's depth messages chain into a book (feed/ keeps the books). */
@@ -50,6 +52,12 @@ struct venue {
 	 * or a negative code (-ENOSPC, -EINVAL). */
 	int (*subscribe_request)(const char *const *streams, size_t n, unsigned id, char *out,
 				 size_t cap);
+	/* Optional: the request that unsubscribes n streams (the same
+	 * contract). With it and `control`, feed_link__resubscribe restarts a
+	 * stream: the resync of venues whose books start from a snapshot in
+	 * the stream (OKX, Bybit). */
+	int (*unsubscribe_request)(const char *const *streams, size_t n, unsigned id, char *out,
+				   size_t cap);
 	/* Bytes per stream a request needs beyond subscribe_base. */
 	size_t subscribe_per_stream, subscribe_base;
 	/* Whether a URL path (with its query) names streams: 1 yes, 0 it names
@@ -58,11 +66,30 @@ struct venue {
 	int (*url_streams)(const char *path);
 	/* Whether a message is the reply to request id. */
 	enum venue_reply (*classify)(const uint8_t *p, size_t n, unsigned id);
+	/* Streams one request may carry (Bybit spot: 10); more are split over
+	 * several requests, all sent at once. 0: no limit. */
+	size_t subscribe_max;
+	/* Optional: what a message is, at any time (not only while the first
+	 * reply is due): venues that answer each request, or each stream, and
+	 * the keepalive, with messages that can be told from data by their
+	 * shape (OKX "event", Bybit "op"). feed_link calls it for every
+	 * message on both paths, so it must be cheap; VENUE_CONTROL and the
+	 * replies are dropped, so both paths number the data alike. */
+	enum venue_reply (*control)(const uint8_t *p, size_t n);
 
 	/* Keepalive: the exchange pings (the kernel path answers), and the
 	 * client pings after half the idle timeout; this is the idle timeout
 	 * that does not trip on the exchange's own ping interval. */
 	double idle_timeout;
+	/* A keepalive the client sends as a text message instead of a
+	 * WebSocket ping ("ping" for OKX, {"op":"ping"} for Bybit), or NULL.
+	 * It goes out after half the idle timeout without a message, and, when
+	 * keepalive_every > 0, at least that often (seconds). With a text
+	 * keepalive, idle_timeout is also the largest idle timeout feedrx uses
+	 * (the venue closes connections that stay quiet longer). The answer
+	 * must be VENUE_CONTROL for venue.control. */
+	const char *keepalive_text;
+	double keepalive_every;
 
 	/* Cheap scans for latency, no parse: the exchange's event time
 	 * (CLOCK_REALTIME ms) and feedsim's send time (CLOCK_MONOTONIC ns);
@@ -113,5 +140,7 @@ const struct venue *venue_find(const struct venue *const *table, const char *nam
 
 extern const struct venue venue_binance, venue_binance_usdm;
 extern const struct venue venue_binance_sbe;
+extern const struct venue venue_okx;
+extern const struct venue venue_bybit, venue_bybit_linear, venue_bybit_inverse;
 
 #endif
