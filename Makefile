@@ -53,7 +53,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP $(SANFLAGS)
 # folder bare; so only user/ itself is on the include path.
 CPPFLAGS += -Iinclude -Iuser -I$(BUILD)/bpf -I$(LLHTTP_INC) -D_GNU_SOURCE
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lm -lpthread
+LDLIBS   += -lxdp -lbpf -lelf -lz -lssl -lcrypto -lev -lwslay -lnghttp2 -lm -lpthread
 
 BPF_CFLAGS := -O2 -g -Wall -Wextra -Werror -target bpf -Iinclude -I$(ARCH_INC)
 

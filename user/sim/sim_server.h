@@ -62,6 +62,8 @@
 #include "feedgen.h"
 #include "sim_cut.h"
 #include "sim_hostile.h"
+#include "sim_market.h"
+#include "sim_rest.h"
 #include "sim_tls.h"
 
 #define SIM_SERVER_MAX_LISTEN 16
@@ -103,6 +105,11 @@ struct sim_server_config {
 	bool epoch;             /* "E"/"T" from epoch_ms and the message number */
 	int64_t epoch_ms;
 	double delay;           /* s between the upgrade and the first data message */
+	/* --market: one market timeline, every connection a view of it
+	 * (sim_market.h); rate/burst/gen/epoch above then drive the market.
+	 * delay is then added to each message's publication time. */
+	struct sim_market_config market;
+	struct sim_rest_config rest; /* REST depth endpoints (sim_rest.h), market mode */
 };
 
 struct sim_server;
@@ -118,6 +125,9 @@ void sim_server__shutdown(struct sim_server *s, uint16_t code);
 
 /* Close listeners and remaining clients, flush and close the log. */
 void sim_server__free(struct sim_server *s);
+
+/* The market (--market), or NULL. */
+struct sim_market *sim_server_market(struct sim_server *s);
 
 /* The address a listener actually got (port 0 = ephemeral), as text. */
 const char *sim_server_listen_text(const struct sim_server *s, unsigned i);
