@@ -3,7 +3,8 @@
 
 Usage:
   check_feed.py --truth TRUTH [--json REPORT] [--complete] [--streams A,B]
-                [--quiet] DELIVERED [DELIVERED ...]
+                [--conns N,M] [--peer ADDR] [--since-first] [--quiet]
+                DELIVERED [DELIVERED ...]
 
 DELIVERED: files of raw JSON lines as delivered (feedrx's stdout), one
 message per line, possibly from several connections merged; "-" is stdin.
@@ -13,14 +14,22 @@ or a bare Binance object (trade, aggTrade, depthUpdate, bookTicker).
 
 TRUTH: feedsim --market --truth FILE (user/sim/sim_market.h):
   P <seq> <stream> <id> [<id2>] [drop]   published (or dropped by a fault)
-  V <conn> <stream> <from> <to> <end>    a connection was written every
-                                         message of stream with from<=seq<=to
+  V <conn> <stream> <from> <to> <end> <peer>
+                                         connection <conn> (from <peer>,
+                                         addr:port) was written every message
+                                         of stream with from<=seq<=to
+
+Which connections are the client's: all of them, unless --conns (feedsim's
+connection numbers, as in its -v lines) or --peer ADDR (the client's
+address, without port; repeatable) says otherwise.
 
 Per stream, a message is identified by trade "t", aggTrade "a",
 bookTicker "u", depth ("U","u"). Over the stream's window (from the first
 seq any connection was subscribed at to the last seq delivered; with
 --complete, to the last seq any connection was written) every published
-message that was not delivered is:
+message that was not delivered is (--since-first: the window starts at the
+stream's first delivered message instead, for a client whose connections
+the truth does not tell apart):
   loss       some connection was written it and its range ended cleanly
              (unsub, close, fin, stall, slow): the client lost it
   uncertain  only ranges that ended by rst, gone or exit covered it (data
@@ -77,7 +86,7 @@ class Stream:
         self.unknown = []
 
 
-def read_truth(path):
+def read_truth(path, conns=None, peers=None):
     streams = {}
     last_seq = -1.0
     with open(path, encoding="utf-8", errors="replace") as f:
@@ -103,6 +112,10 @@ def read_truth(path):
                 st.order.append(key)
                 st.seq[key] = seq
             elif p[0] == "V":
+                if conns is not None and int(p[1]) not in conns:
+                    continue
+                if peers and (len(p) < 7 or p[6].rsplit(":", 1)[0].strip("[]") not in peers):
+                    continue
                 st = streams.setdefault(p[2], Stream(p[2]))
                 st.ranges.append((int(p[3]), int(p[4]), p[5] in CLEAN))
             elif p[0] == "B":
@@ -160,7 +173,7 @@ def runs(keys, st):
     return [r[:3] for r in out]
 
 
-def check(streams, complete, only):
+def check(streams, complete, only, since_first=False):
     report, totals = {}, dict(published=0, delivered=0, duplicates=0, unknown=0,
                               losses=0, uncertain=0, real_gaps=0)
     for name in sorted(streams):
@@ -171,6 +184,8 @@ def check(streams, complete, only):
             continue
         got = [st.seq[k] for k in st.delivered if k in st.seq]
         lo = min([r[0] for r in st.ranges] + got) if (st.ranges or got) else 0
+        if since_first:
+            lo = min(got) if got else float("inf")
         hi = max(got) if got else -1
         if complete:
             hi = max([hi] + [r[1] for r in st.ranges])
@@ -211,10 +226,14 @@ def main():
     ap.add_argument("--complete", action="store_true")
     ap.add_argument("--streams")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--conns")
+    ap.add_argument("--peer", action="append")
+    ap.add_argument("--since-first", action="store_true")
     ap.add_argument("delivered", nargs="+")
     a = ap.parse_args()
     try:
-        streams = read_truth(a.truth)
+        conns = {int(x) for x in a.conns.split(",")} if a.conns else None
+        streams = read_truth(a.truth, conns, set(a.peer or []))
     except (OSError, ValueError, IndexError) as e:
         print("check_feed: %s" % e, file=sys.stderr)
         return 2
@@ -238,7 +257,7 @@ def main():
                 else:
                     st.unknown.append(k)
     only = set(a.streams.split(",")) if a.streams else None
-    report, totals = check(streams, a.complete, only)
+    report, totals = check(streams, a.complete, only, a.since_first)
     ok = totals["losses"] == 0 and totals["duplicates"] == 0 and totals["unknown"] == 0
     if not a.quiet:
         for name, r in report.items():

@@ -560,8 +560,9 @@ static void range_end(struct sim_market_view *v, unsigned i, enum sim_market_end
 		/* everything of the stream before the cursor was written */
 		long long to = (long long)v->cursor - 1;
 
-		fprintf(m->truth, "V\t%u\t%s\t%llu\t%lld\t%s\n", v->conn, feedgen__stream(m->gen, i),
-			(unsigned long long)v->from[i], to, end_names[end]);
+		fprintf(m->truth, "V\t%u\t%s\t%llu\t%lld\t%s\t%s\n", v->conn,
+			feedgen__stream(m->gen, i), (unsigned long long)v->from[i], to, end_names[end],
+			v->peer[0] ? v->peer : "-");
 		fflush(m->truth);
 	}
 	v->from[i] = UINT64_MAX;

@@ -24,7 +24,8 @@
  *   P <seq> <stream> <id> [<id2>] [drop]   published (depth: U then u;
  *        trade t; aggTrade a; bookTicker u; raw "-"); "drop": the
  *        --drop-diff fault removed it before any view saw it
- *   V <conn> <stream> <from> <to> <end>    conn was written every message
+ *   V <conn> <stream> <from> <to> <end> <peer>  conn (from peer, the
+ *        client's addr:port) was written every message
  *        of stream with from <= seq <= to (to < from: none); end says why
  *        the range ended: unsub, close (an orderly close or the client's),
  *        fin, rst, stall, slow, gone (the socket broke), exit (feedsim
@@ -110,6 +111,7 @@ struct sim_market_view {
 	unsigned nfrom;
 	double delay;          /* s: a message goes out delay after its publication */
 	bool slow;             /* fell behind the ring */
+	char peer[64];         /* the client's address:port, for the truth log */
 };
 
 /* The market and its publication schedule, started at once. 0, or a

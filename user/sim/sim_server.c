@@ -601,6 +601,7 @@ static void conn_http_done(struct conn *c)
 	ev_timer_stop(s->loop, &c->deadline);
 	if (s->market) { /* a view of the market: no schedule of its own */
 		sim_market_view__init(&c->view, s->market, c->id, s->cfg.delay);
+		snprintf(c->view.peer, sizeof(c->view.peer), "%s", c->peer);
 		c->viewing = true;
 		if (sim_market_view__sync(&c->view, c->gen))
 			vlog(s, "client %u: the market cannot take every stream", c->id);

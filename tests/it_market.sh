@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# it_market — feedsim --market across the namespace veth pair, with feedrx
+# (kernel mode) as the client:
+# - one market, several connections in a row, each cut by --cut-every (FIN):
+#   tests/check_feed.py against the --truth log finds no loss and no
+#   duplicate, and classifies the gap at each reconnect as a real gap (no
+#   connection was subscribed), one per reconnect;
+# - two connections at once see the same messages (same bytes but "ts_ns");
+# - REST depth snapshots over HTTP/1.1 and HTTP/2 (curl, ALPN h2), the
+#   weight header, 429 with Retry-After over --rest-weight;
+# - the snapshot plus the depth diffs feedrx delivered rebuild, at every
+#   --book-dump checkpoint they reach, exactly the market's true book.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+NAME=market
+[[ -x $FEEDRX && -x $FEEDSIM ]] || { fail $NAME "build $FEEDRX and $FEEDSIM first"; exit 1; }
+command -v curl >/dev/null || { skip $NAME "curl missing"; exit 0; }
+it_setup $NAME
+
+V4=$NETNS_EX_IP4
+PORT=9443
+STREAMS="btcusdt@trade/btcusdt@aggTrade/btcusdt@bookTicker/btcusdt@depth/ethusdt@trade"
+URL="wss://$V4:$PORT/stream?streams=$STREAMS"
+mkdir -p "$TMP/books"
+
+in_ex "$FEEDSIM" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --listen "$V4:$PORT" \
+  --market --symbols btcusdt,ethusdt --rate 4000 --cut-every 1.5 --ping-interval 0 \
+  --truth "$TMP/truth" --book-dump "$TMP/books" --book-every 1500 -v \
+  >"$TMP/sim.out" 2>"$TMP/sim.err" &
+SIM=$!
+netns_track $SIM
+wait_listen "$NS_EX" $PORT || { fail $NAME "feedsim did not listen"; exit 1; }
+
+rx() { in_rx timeout 30 "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" "$@"; }
+
+# ---- three connections in a row, each cut after 1.5 s ----------------------
+: >"$TMP/delivered"
+for i in 1 2 3; do
+  rx "$URL" >"$TMP/run$i.out" 2>"$TMP/run$i.err" &
+  RX=$!
+  if [[ $i -eq 1 ]]; then # the snapshot, while run 1 receives the diffs
+    sleep 0.5
+    in_rx curl -sS --cacert "$CERTS/ca.pem" --http1.1 \
+      "https://$V4:$PORT/api/v3/depth?symbol=BTCUSDT&limit=5000" >"$TMP/snap.json" 2>"$TMP/snap.err"
+  fi
+  wait $RX
+  cat "$TMP/run$i.out" >>"$TMP/delivered"
+  sleep 0.3 # the market goes on while no connection is there
+done
+
+# ---- two connections at once ------------------------------------------------
+rx --count 3000 "$URL" >"$TMP/a.out" 2>"$TMP/a.err" &
+A=$!
+sleep 0.2
+rx --count 2000 "$URL" >"$TMP/b.out" 2>"$TMP/b.err"
+wait $A
+
+# ---- REST -------------------------------------------------------------------
+curl_rest() { # VERSION PATH: body on stdout, "status version weight" in $TMP/rest.w
+  in_rx curl -sS --cacert "$CERTS/ca.pem" "$1" -D "$TMP/rest.h" \
+    -w '%{http_code} %{http_version}' -o "$TMP/rest.body" "https://$V4:$PORT$2" >"$TMP/rest.w" 2>&1
+}
+rest_case() { # NAME VERSION PATH WANT_STATUS WANT_VERSION REGEX
+  curl_rest "$2" "$3"
+  local w body; w=$(cat "$TMP/rest.w"); body=$(head -c 300 "$TMP/rest.body")
+  if [[ $w != "$4 $5" ]]; then fail "$1" "got '$w', want '$4 $5': $body"
+  elif ! grep -Eq "$6" "$TMP/rest.body"; then fail "$1" "body: $body"
+  elif ! grep -Eiq '^x-mbx-used-weight-1m: [0-9]+' "$TMP/rest.h"; then fail "$1" "no weight header"
+  else pass "$1"; fi
+}
+rest_case market_rest_http1 --http1.1 "/api/v3/depth?symbol=BTCUSDT&limit=5" 200 1.1 \
+  '^\{"lastUpdateId":[0-9]+,"bids":\[\["[0-9.]+","[0-9.]+"\](,\[[^]]*\]){4}\],"asks":\['
+rest_case market_rest_h2 --http2 "/fapi/v1/depth?symbol=ETHUSDT&limit=10" 200 2 \
+  '^\{"lastUpdateId":[0-9]+,"E":[0-9]{13},"T":[0-9]{13},"bids":\[\['
+rest_case market_rest_bad_symbol --http2 "/api/v3/depth?symbol=NOPE" 400 2 '"code":-1121'
+rest_case market_rest_h1_bad_symbol --http1.1 "/api/v3/depth?symbol=NOPE" 400 1.1 '"code":-1121'
+
+# ---- the truth: no loss, no duplicate, a real gap per reconnect ------------
+sleep 0.5
+kill -TERM $SIM; wait $SIM 2>/dev/null
+lines=$(wc -l <"$TMP/delivered")
+if [[ $lines -lt 1000 ]]; then
+  fail market_delivered "only $lines lines delivered: $(head -c 300 "$TMP/run1.err")"
+else
+  pass market_delivered
+fi
+python3 "$ROOT/tests/check_feed.py" --truth "$TMP/truth" --json "$TMP/check.json" \
+  --streams "${STREAMS//\//,}" "$TMP/delivered" >"$TMP/check.out" 2>&1
+rc=$?
+if [[ $rc -eq 0 ]]; then pass market_no_loss_no_dup
+else fail market_no_loss_no_dup "check_feed exit $rc: $(grep -v '^  ' "$TMP/check.out" | tr '\n' '|')"; fi
+if python3 - "$TMP/check.json" "$TMP/truth" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+runs = {}
+for line in open(sys.argv[2]):
+    p = line.rstrip("\n").split("\t")
+    if p[0] == "V" and p[2] == "btcusdt@trade":
+        runs.setdefault(p[5], 0)
+        runs[p[5]] += 1
+gaps = r["streams"]["btcusdt@trade"]["real_gaps"]
+# three connections in a row cut by FIN (then two more at once): two
+# reconnect gaps in what the three delivered
+assert runs.get("fin", 0) >= 3, runs
+assert len(gaps) == 2 and all(g[2] > 0 for g in gaps), gaps
+assert r["totals"]["losses"] == 0 and r["totals"]["duplicates"] == 0, r["totals"]
+EOF
+then pass market_reconnect_gaps_are_real
+else fail market_reconnect_gaps_are_real "$(grep -E 'btcusdt@trade|real gap' "$TMP/check.out" | head -5 | tr '\n' '|')"; fi
+
+# both simultaneous connections: no loss, no duplicate, and the same messages
+for leg in a b; do
+  if python3 "$ROOT/tests/check_feed.py" --quiet --since-first --truth "$TMP/truth" "$TMP/$leg.out"; then
+    pass market_view_$leg
+  else fail market_view_$leg "check_feed: $(python3 "$ROOT/tests/check_feed.py" --since-first --truth "$TMP/truth" "$TMP/$leg.out" | tail -3 | tr '\n' '|')"; fi
+done
+if python3 - "$TMP/a.out" "$TMP/b.out" <<'EOF'
+import re, sys
+norm = lambda l: re.sub(r',"ts_ns":[0-9]+', "", l)
+a = [norm(l) for l in open(sys.argv[1])]
+b = [norm(l) for l in open(sys.argv[2])]
+assert len(a) == 3000 and len(b) == 2000, (len(a), len(b))
+i = a.index(b[0])   # b started later: mid-stream, then the very same bytes
+n = min(len(a) - i, len(b))
+assert n > 1000 and a[i:i + n] == b[:n], (i, n)
+EOF
+then pass market_views_identical
+else fail market_views_identical "the two connections differ"; fi
+
+# ---- snapshot + delivered diffs == the true book at each checkpoint --------
+if python3 - "$TMP/snap.json" "$TMP/run1.out" "$TMP/books" <<'EOF'
+import glob, json, sys
+snap = json.load(open(sys.argv[1]))
+book = {"b": {p: q for p, q in snap["bids"]}, "a": {p: q for p, q in snap["asks"]}}
+last = snap["lastUpdateId"]
+truth = {}
+for f in glob.glob(sys.argv[3] + "/book-*.jsonl"):
+    for line in open(f):
+        o = json.loads(line)
+        if o["stream"] == "btcusdt@depth":
+            truth[o["lastUpdateId"]] = o
+checked, first = 0, True
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    if o.get("stream") != "btcusdt@depth":
+        continue
+    d = o["data"]
+    if d["u"] <= last:
+        continue
+    if first:
+        assert d["U"] <= last + 1 <= d["u"], ("first diff does not straddle", last, d["U"], d["u"])
+        first = False
+    else:
+        assert d["U"] == last + 1, ("gap", last, d["U"])
+    for side, key in (("b", "b"), ("a", "a")):
+        for p, q in d[key]:
+            if float(q) == 0:
+                book[side].pop(p, None)
+            else:
+                book[side][p] = q
+    last = d["u"]
+    t = truth.get(last)
+    if t:
+        assert book["b"] == {p: q for p, q in t["bids"]}, "bids differ at %d" % last
+        assert book["a"] == {p: q for p, q in t["asks"]}, "asks differ at %d" % last
+        checked += 1
+assert not first, "no diff after the snapshot"
+assert checked >= 1, "no checkpoint reached (%d in the dumps)" % len(truth)
+print(checked)
+EOF
+then pass market_snapshot_plus_diffs_is_true_book
+else fail market_snapshot_plus_diffs_is_true_book "see above ($(head -c 200 "$TMP/snap.err"))"; fi
+
+# ---- the weight limit, a held snapshot ---------------------------------------
+PORT=9444
+in_ex "$FEEDSIM" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --listen "$V4:$PORT" \
+  --market --symbols btcusdt --rate 100 --rest-weight 10 --snapshot-delay-ms 200 \
+  >"$TMP/sim2.out" 2>"$TMP/sim2.err" &
+SIM2=$!
+netns_track $SIM2
+wait_listen "$NS_EX" $PORT || { fail market_rest_429 "feedsim did not listen"; exit 1; }
+rest_case market_rest_held_h2 --http2 "/api/v3/depth?symbol=BTCUSDT&limit=5" 200 2 '^\{"lastUpdateId":'
+rest_case market_rest_held_h1 --http1.1 "/api/v3/depth?symbol=BTCUSDT&limit=5" 200 1.1 '^\{"lastUpdateId":'
+rest_case market_rest_429 --http1.1 "/api/v3/depth?symbol=BTCUSDT&limit=5" 429 1.1 '"code":-1003'
+if grep -Eiq '^retry-after: [0-9]+' "$TMP/rest.h" && grep -Eiq '^x-mbx-used-weight-1m: 10' "$TMP/rest.h"; then
+  pass market_rest_retry_after
+else fail market_rest_retry_after "headers: $(tr '\r\n' '  ' <"$TMP/rest.h")"; fi
+rest_case market_rest_429_h2 --http2 "/api/v3/depth?symbol=BTCUSDT&limit=5" 429 2 '"code":-1003'
+kill -TERM $SIM2; wait $SIM2 2>/dev/null
