@@ -23,7 +23,7 @@ STREAMS="btcusdt@trade/btcusdt@aggTrade/btcusdt@bookTicker/btcusdt@depth/ethusdt
 URL="wss://$V4:$PORT/stream?streams=$STREAMS"
 mkdir -p "$TMP/books"
 
-in_ex "$FEEDSIM" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --listen "$V4:$PORT" \
+ip netns exec "$NS_EX" "$FEEDSIM" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --listen "$V4:$PORT" \
   --market --symbols btcusdt,ethusdt --rate 4000 --cut-every 1.5 --ping-interval 0 \
   --truth "$TMP/truth" --book-dump "$TMP/books" --book-every 1500 -v \
   >"$TMP/sim.out" 2>"$TMP/sim.err" &
@@ -166,14 +166,14 @@ for line in open(sys.argv[2]):
         checked += 1
 assert not first, "no diff after the snapshot"
 assert checked >= 1, "no checkpoint reached (%d in the dumps)" % len(truth)
-print(checked)
+print("# %d checkpoints compared level for level" % checked)
 EOF
 then pass market_snapshot_plus_diffs_is_true_book
 else fail market_snapshot_plus_diffs_is_true_book "see above ($(head -c 200 "$TMP/snap.err"))"; fi
 
 # ---- the weight limit, a held snapshot ---------------------------------------
 PORT=9444
-in_ex "$FEEDSIM" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --listen "$V4:$PORT" \
+ip netns exec "$NS_EX" "$FEEDSIM" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --listen "$V4:$PORT" \
   --market --symbols btcusdt --rate 100 --rest-weight 10 --snapshot-delay-ms 200 \
   >"$TMP/sim2.out" 2>"$TMP/sim2.err" &
 SIM2=$!
