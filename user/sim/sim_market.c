@@ -52,6 +52,7 @@ struct sim_market {
 	uint64_t fault_rng;
 	/* views */
 	struct sim_market_view *views;
+	bool delayed;          /* a view has a delay (flat out: wake views anyway) */
 	void (*on_publish)(void *);
 	void *on_publish_arg;
 	/* truth */
@@ -351,8 +352,8 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 		publish_one(m);
 		n++;
 	}
-	if (n)
-		notify(m);
+	if (n || m->delayed)
+		notify(m); /* a delayed view's messages fall due without a publication */
 }
 
 static void idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
@@ -433,7 +434,7 @@ int sim_market__new(struct sim_market **out, struct ev_loop *loop,
 		m->cfg.burst = 1;
 	m->nslots = cfg->buffer >= 64 ? cfg->buffer : SIM_MARKET_BUFFER_DEFAULT;
 	m->msg_max = feedgen_msg_max(&cfg->gen);
-	m->arena_size = (size_t)m->nslots * 1024;
+	m->arena_size = (size_t)m->nslots * 512; /* messages average far less */
 	if (m->arena_size > SIM_MARKET_ARENA_MAX)
 		m->arena_size = SIM_MARKET_ARENA_MAX;
 	if (m->arena_size < 4 * m->msg_max)
@@ -545,6 +546,7 @@ void sim_market_view__init(struct sim_market_view *v, struct sim_market *m, unsi
 	v->conn = conn;
 	v->delay = delay;
 	v->cursor = m->head;
+	m->delayed |= delay > 0;
 	v->next = m->views;
 	if (m->views)
 		m->views->prev = v;

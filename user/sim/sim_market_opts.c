@@ -39,7 +39,10 @@ const char sim_market_usage[] =
 	"                         limit (default 6000); over it: 429 + Retry-After\n"
 	"  --snapshot-delay-ms D  take the book at the request, answer D ms later\n"
 	"  --snapshot-stale P     with probability P answer the previous snapshot\n"
-	"  --rest-429 P           answer 429 (Retry-After: 1) with probability P\n";
+	"  --rest-429 P           answer 429 (Retry-After: 1) with probability P\n"
+	"A/B from one instance (any mode):\n"
+	"  --listen-delay-ms PORT=D  connections that came in on listener port PORT\n"
+	"                         lag by D ms instead of --delay-ms (repeatable)\n";
 
 static int prob(const char *opt, const char *a, double *out, char *why, size_t n)
 {
@@ -116,6 +119,29 @@ int sim_market_opt(int opt, const char *a, struct sim_server_config *cfg, char *
 		cfg->rest.weight_limit = (unsigned)v;
 		cfg->rest.no_weight_limit = v == 0;
 		return r;
+	case 12: {
+		const char *eq = strchr(a, '=');
+		char port[8];
+		unsigned long long d;
+
+		if (!eq || eq == a || (size_t)(eq - a) >= sizeof(port)) {
+			snprintf(why, n, "--listen-delay-ms: expected PORT=MS: '%s'", a);
+			return -1;
+		}
+		memcpy(port, a, (size_t)(eq - a));
+		port[eq - a] = 0;
+		if (cfg->nleg_delay == SIM_SERVER_MAX_LISTEN) {
+			snprintf(why, n, "--listen-delay-ms: at most %d", SIM_SERVER_MAX_LISTEN);
+			return -1;
+		}
+		if (count("--listen-delay-ms", port, 65535, &v, why, n) < 0 ||
+		    count("--listen-delay-ms", eq + 1, 3600000, &d, why, n) < 0)
+			return -1;
+		cfg->leg_delay[cfg->nleg_delay].port = (uint16_t)v;
+		cfg->leg_delay[cfg->nleg_delay].delay = (double)d / 1000;
+		cfg->nleg_delay++;
+		return 1;
+	}
 	default:
 		return 0;
 	}

@@ -24,7 +24,8 @@ struct sim_server_config;
 	{ "snapshot-delay-ms", required_argument, NULL, SIM_MARKET_OPT_BASE + 8 },\
 	{ "snapshot-stale", required_argument, NULL, SIM_MARKET_OPT_BASE + 9 },\
 	{ "rest-429", required_argument, NULL, SIM_MARKET_OPT_BASE + 10 },   \
-	{ "rest-weight", required_argument, NULL, SIM_MARKET_OPT_BASE + 11 }
+	{ "rest-weight", required_argument, NULL, SIM_MARKET_OPT_BASE + 11 },\
+	{ "listen-delay-ms", required_argument, NULL, SIM_MARKET_OPT_BASE + 12 }
 
 /* The usage section of these options. */
 extern const char sim_market_usage[];

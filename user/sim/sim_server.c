@@ -120,6 +120,7 @@ struct conn {
 	bool rest_keep;         /* after the held answer: keep-alive */
 	struct sim_h2 *h2;
 	struct sockaddr_storage addr;
+	double delay;           /* --delay-ms, or its listener's --listen-delay-ms */
 };
 
 struct listener {
@@ -600,7 +601,7 @@ static void conn_http_done(struct conn *c)
 	c->state = CS_OPEN;
 	ev_timer_stop(s->loop, &c->deadline);
 	if (s->market) { /* a view of the market: no schedule of its own */
-		sim_market_view__init(&c->view, s->market, c->id, s->cfg.delay);
+		sim_market_view__init(&c->view, s->market, c->id, c->delay);
 		snprintf(c->view.peer, sizeof(c->view.peer), "%s", c->peer);
 		c->viewing = true;
 		if (sim_market_view__sync(&c->view, c->gen))
@@ -608,16 +609,16 @@ static void conn_http_done(struct conn *c)
 		goto timers;
 	}
 	/* --delay-ms: the whole schedule later, so this leg lags by as much */
-	c->t0 = ev_now(s->loop) + s->cfg.delay;
-	c->held = s->cfg.delay > 0;
+	c->t0 = ev_now(s->loop) + c->delay;
+	c->held = c->delay > 0;
 	if (s->cfg.rate > 0) {
 		double iv = s->cfg.burst / s->cfg.rate;
 
 		/* finer ticks than 50 us only burn CPU; the owed count keeps the rate */
-		ev_timer_set(&c->gen_timer, s->cfg.delay, iv < 50e-6 ? 50e-6 : iv);
+		ev_timer_set(&c->gen_timer, c->delay, iv < 50e-6 ? 50e-6 : iv);
 		ev_timer_start(s->loop, &c->gen_timer);
 	} else if (c->held) {
-		ev_timer_set(&c->gen_timer, s->cfg.delay, 0);
+		ev_timer_set(&c->gen_timer, c->delay, 0);
 		ev_timer_start(s->loop, &c->gen_timer);
 	}
 timers:
@@ -1199,6 +1200,23 @@ static unsigned conn_admit(struct sim_server *s, const struct sockaddr_storage *
 	return r > 0 ? (unsigned)r : 0;
 }
 
+/* --listen-delay-ms PORT=D: this connection's lag, by the port it came in on. */
+static double conn_delay(const struct sim_server *s, int fd)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	unsigned port;
+
+	if (!s->cfg.nleg_delay || getsockname(fd, (struct sockaddr *)&local, &len))
+		return s->cfg.delay;
+	port = ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
+						  : ((struct sockaddr_in *)&local)->sin_port);
+	for (unsigned i = 0; i < s->cfg.nleg_delay; i++)
+		if (s->cfg.leg_delay[i].port == port)
+			return s->cfg.leg_delay[i].delay;
+	return s->cfg.delay;
+}
+
 static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage *ss)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -1255,6 +1273,7 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 	ev_timer_init(&c->cut_timer, conn_cut_cb, 0, 0);
 	ev_timer_init(&c->rest_timer, conn_rest_cb, 0, 0);
 	c->addr = *ss;
+	c->delay = conn_delay(s, fd);
 	sim_hostile__init(&c->hostile, s->cfg.hostile, s->cfg.hostile_size);
 	ev_timer_start(s->loop, &c->deadline);
 	c->next = s->conns;

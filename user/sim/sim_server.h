@@ -110,6 +110,12 @@ struct sim_server_config {
 	 * delay is then added to each message's publication time. */
 	struct sim_market_config market;
 	struct sim_rest_config rest; /* REST depth endpoints (sim_rest.h), market mode */
+	/* --listen-delay-ms PORT=D: connections on that port lag by D instead */
+	struct {
+		uint16_t port;
+		double delay;
+	} leg_delay[SIM_SERVER_MAX_LISTEN];
+	unsigned nleg_delay;
 };
 
 struct sim_server;
