@@ -47,6 +47,7 @@ first/last are ids (depth: u) of each run of consecutive messages.
 """
 import argparse
 import json
+import re
 import sys
 
 CLEAN = {"unsub", "close", "fin", "stall", "slow"}
@@ -125,8 +126,27 @@ def read_truth(path, conns=None, peers=None):
     return streams
 
 
+COMBINED = re.compile(r'\{"stream":"([a-z0-9]+@(?:trade|aggTrade|bookTicker|depth|depth@100ms))",'
+                      r'"data":\{')
+ID_RE = {"trade": re.compile(r',"t":(\d+),'), "aggTrade": re.compile(r',"a":(\d+),'),
+         "bookTicker": re.compile(r'"data":\{"u":(\d+),')}
+DEPTH_RE = re.compile(r',"U":(\d+),"u":(\d+),')
+
+
 def classify_line(line, streams):
     """(stream name, key) of one delivered line, or None."""
+    m = COMBINED.match(line)
+    if m:  # the common case, without a full parse
+        name = m.group(1)
+        kind = stream_kind(name)
+        if kind in ID_RE:
+            i = ID_RE[kind].search(line)
+            if i:
+                return name, int(i.group(1))
+        else:
+            i = DEPTH_RE.search(line)
+            if i:
+                return name, (int(i.group(1)), int(i.group(2)))
     try:
         o = json.loads(line)
     except ValueError:
