@@ -173,10 +173,12 @@ then pass market_snapshot_plus_diffs_is_true_book
 else fail market_snapshot_plus_diffs_is_true_book "see above ($(head -c 200 "$TMP/snap.err"))"; fi
 
 # ---- the weight limit, a held snapshot ---------------------------------------
+# the weight is counted per UTC minute: keep these few seconds inside one
+sec=$(date -u +%-S); if (( sec > 45 )); then sleep $((61 - sec)); fi
 PORT=9444
 ip netns exec "$NS_EX" "$FEEDSIM" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --listen "$V4:$PORT" \
-  --market --symbols btcusdt --rate 100 --rest-weight 10 --snapshot-delay-ms 200 \
-  >"$TMP/sim2.out" 2>"$TMP/sim2.err" &
+  --market --symbols btcusdt,ethusdt --rate 2000 --rest-weight 10 --snapshot-delay-ms 200 \
+  --drop-diff 0.1 --truth "$TMP/truth2" -v >"$TMP/sim2.out" 2>"$TMP/sim2.err" &
 SIM2=$!
 netns_track $SIM2
 wait_listen "$NS_EX" $PORT || { fail market_rest_429 "feedsim did not listen"; exit 1; }
@@ -187,4 +189,27 @@ if grep -Eiq '^retry-after: [0-9]+' "$TMP/rest.h" && grep -Eiq '^x-mbx-used-weig
   pass market_rest_retry_after
 else fail market_rest_retry_after "headers: $(tr '\r\n' '  ' <"$TMP/rest.h")"; fi
 rest_case market_rest_429_h2 --http2 "/api/v3/depth?symbol=BTCUSDT&limit=5" 429 2 '"code":-1003'
+# HTTP/1.1 keep-alive: curl asks twice over one connection, both answered
+in_rx curl -sS --cacert "$CERTS/ca.pem" --http1.1 -o /dev/null -o /dev/null -w '%{http_code}\n' \
+  "https://$V4:$PORT/api/v3/depth?symbol=BTCUSDT" "https://$V4:$PORT/api/v3/depth?symbol=ETHUSDT" \
+  >"$TMP/ka.out" 2>&1
+kc=$(grep -E 'client [0-9]+ GET /api/v3/depth\?symbol=(BTC|ETH)USDT -> 429' "$TMP/sim2.err" |
+     tail -2 | awk '{print $3}' | sort -u | wc -l)
+if [[ $(tr '\n' ' ' <"$TMP/ka.out") == "429 429 " && $kc -eq 1 ]]; then pass market_rest_keepalive
+else fail market_rest_keepalive "curl: $(tr '\n' ' ' <"$TMP/ka.out"), answers on $kc connections"; fi
+
+# --drop-diff: the dropped diffs are real gaps for the client, not losses
+rx --count 600 "wss://$V4:$PORT/ws/btcusdt@depth" >"$TMP/drop.out" 2>"$TMP/drop.err"
 kill -TERM $SIM2; wait $SIM2 2>/dev/null
+python3 "$ROOT/tests/check_feed.py" --truth "$TMP/truth2" --json "$TMP/drop.json" "$TMP/drop.out" \
+  >"$TMP/drop.check" 2>&1
+rc=$?
+drops=$(grep -c 'drop$' "$TMP/truth2")
+if [[ $rc -eq 0 ]] && python3 - "$TMP/drop.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["streams"]["btcusdt@depth"]
+assert r["delivered"] == 600 and not r["losses"] and not r["duplicates"], r
+assert sum(g[2] for g in r["real_gaps"]) >= 20, r["real_gaps"]
+EOF
+then pass market_drop_diff_real_gaps
+else fail market_drop_diff_real_gaps "exit $rc, $drops drops: $(tail -3 "$TMP/drop.check" | tr '\n' '|')"; fi
