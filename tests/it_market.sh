@@ -213,3 +213,35 @@ assert sum(g[2] for g in r["real_gaps"]) >= 20, r["real_gaps"]
 EOF
 then pass market_drop_diff_real_gaps
 else fail market_drop_diff_real_gaps "exit $rc, $drops drops: $(tail -3 "$TMP/drop.check" | tr '\n' '|')"; fi
+
+# ---- flat out (--rate 0): a client that reads nothing does not stop the market
+PORT=9447
+ip netns exec "$NS_EX" "$FEEDSIM" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --listen "$V4:$PORT" \
+  --market --symbols btcusdt@trade --rate 0 --ping-interval 0 --truth "$TMP/truth3" -v \
+  >"$TMP/sim3.out" 2>"$TMP/sim3.err" &
+SIM3=$!
+netns_track $SIM3
+wait_listen "$NS_EX" $PORT || { fail market_flat_out_stuck_client "feedsim did not listen"; exit 1; }
+cat >"$TMP/deaf.py" <<'EOF'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], int(sys.argv[2]))), server_hostname=sys.argv[1])
+s.sendall(b"GET /ws/btcusdt@trade HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+print(s.recv(12), flush=True)  # the 101, then never another read
+time.sleep(30)
+EOF
+in_rx python3 "$TMP/deaf.py" "$V4" $PORT "$CERTS/ca.pem" >"$TMP/deaf.out" 2>&1 &
+DEAF=$!
+sleep 0.5
+rx --output raw --count 200000 "wss://$V4:$PORT/ws/btcusdt@trade" >"$TMP/flat.out" 2>"$TMP/flat.err"
+rc=$?
+kill $DEAF 2>/dev/null; wait $DEAF 2>/dev/null
+kill -TERM $SIM3; wait $SIM3 2>/dev/null
+if [[ $rc -eq 0 && $(wc -l <"$TMP/flat.out") -eq 200000 ]] &&
+   python3 "$ROOT/tests/check_feed.py" --quiet --since-first --truth "$TMP/truth3" "$TMP/flat.out" &&
+   grep -q "101" "$TMP/deaf.out"; then
+  pass market_flat_out_stuck_client
+else
+  fail market_flat_out_stuck_client "rc=$rc, $(wc -l <"$TMP/flat.out") lines, $(grep -c 'slow' "$TMP/sim3.err") slow lines; deaf: $(head -c 100 "$TMP/deaf.out")"
+fi

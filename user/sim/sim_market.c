@@ -53,6 +53,7 @@ struct sim_market {
 	/* views */
 	struct sim_market_view *views;
 	bool delayed;          /* a view has a delay (flat out: wake views anyway) */
+	double blocked_since;  /* flat out: since when the slowest view holds it */
 	void (*on_publish)(void *);
 	void *on_publish_arg;
 	/* truth */
@@ -351,6 +352,23 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 	while (n < 256 && room_flat_out(m)) {
 		publish_one(m);
 		n++;
+	}
+	if (n) {
+		m->blocked_since = 0;
+	} else if (!m->blocked_since) {
+		m->blocked_since = ev_now(loop);
+	} else if (ev_now(loop) - m->blocked_since > SIM_MARKET_STUCK_SECS) {
+		/* a client that reads nothing must not stop the market for all:
+		 * the slowest view is told it fell behind (closed "slow") */
+		struct sim_market_view *slowest = NULL;
+
+		for (struct sim_market_view *v = m->views; v; v = v->next)
+			if (!v->slow && (!slowest || v->cursor < slowest->cursor))
+				slowest = v;
+		if (slowest)
+			slowest->slow = true;
+		m->blocked_since = 0;
+		n = 1; /* wake it */
 	}
 	if (n || m->delayed)
 		notify(m); /* a delayed view's messages fall due without a publication */

@@ -7,7 +7,11 @@
  * per second of the whole MARKET (all streams together, chosen by --mix
  * weights), --burst messages per tick; --rate 0 publishes flat out, paced by
  * the slowest view (the market waits while a view is more than half the
- * buffer behind: nothing is dropped, as in per-connection mode).
+ * buffer behind: nothing is dropped, as in per-connection mode; a view that
+ * holds it SIM_MARKET_STUCK_SECS is closed "slow"). A view leaves the
+ * market as soon as its connection is cut or closing.
+ *
+ * Not in market mode: timeUnit=MICROSECOND ("E"/"T" stay in ms).
  *
  * Published messages go into a bounded ring (--market-buffer messages, at
  * most 64 MiB of text); each one gets a market sequence number `seq` (0, 1,
@@ -61,6 +65,8 @@
 
 #define SIM_MARKET_BUFFER_DEFAULT 65536u
 #define SIM_MARKET_ARENA_MAX (64u << 20)
+/* --rate 0: a view that holds the market this long is closed "slow". */
+#define SIM_MARKET_STUCK_SECS 5.0
 
 struct sim_market_config {
 	bool on;

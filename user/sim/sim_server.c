@@ -239,6 +239,16 @@ static enum sim_market_end conn_market_end(const struct conn *c)
 	return c->close_code ? SIM_MARKET_END_CLOSE : SIM_MARKET_END_GONE;
 }
 
+/* Nothing more is generated for this connection: its view leaves the
+ * market now (a stalled or closing client must not pace a flat-out one). */
+static void conn_view_end(struct conn *c)
+{
+	if (!c->viewing)
+		return;
+	sim_market_view__fini(&c->view, conn_market_end(c));
+	c->viewing = false;
+}
+
 static void conn_free(struct conn *c)
 {
 	struct sim_server *s = c->srv;
@@ -255,8 +265,7 @@ static void conn_free(struct conn *c)
 	ev_timer_stop(s->loop, &c->age_timer);
 	ev_timer_stop(s->loop, &c->cut_timer);
 	ev_timer_stop(s->loop, &c->rest_timer);
-	if (c->viewing)
-		sim_market_view__fini(&c->view, conn_market_end(c));
+	conn_view_end(c);
 	sim_h2__free(c->h2);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -336,6 +345,7 @@ static void conn_close(struct conn *c, uint16_t code, const char *why)
 	ev_timer_stop(c->srv->loop, &c->age_timer);
 	ev_timer_stop(c->srv->loop, &c->cut_timer);
 	c->close_code = code;
+	conn_view_end(c);
 	c->state = CS_CLOSE_SENT;
 	deadline_set(c, CLOSE_WAIT_SECS);
 	dst = out_reserve(c, SIM_WS_HDR_MAX + SIM_WS_CTL_MAX);
@@ -357,6 +367,7 @@ static void conn_cut_due(struct conn *c, enum sim_cut_how how)
 	if (c->state != CS_OPEN || c->cut)
 		return;
 	c->cut = how;
+	conn_view_end(c);
 	conn_stop_session_timers(c);
 	ev_timer_stop(c->srv->loop, &c->age_timer);
 	ev_timer_stop(c->srv->loop, &c->cut_timer);
@@ -420,6 +431,7 @@ static void conn_notice(struct conn *c)
 
 static void conn_hostile_begin(struct conn *c)
 {
+	conn_view_end(c);
 	conn_stop_session_timers(c);
 	c->state = CS_HOSTILE;
 	deadline_set(c, HOSTILE_SECS);
