@@ -12,7 +12,10 @@ Lines that are not market data (serverShutdown, replies, raw text) are
 counted and ignored. A line is a combined message {"stream":..,"data":..}
 or a bare Binance object (trade, aggTrade, depthUpdate, bookTicker).
 
-TRUTH: feedsim --market --truth FILE (user/sim/sim_market.h):
+TRUTH: feedsim --market --truth FILE (user/sim/sim_market.h); repeat
+--truth for A/B legs on several instances with one --seed and --symbols
+(their markets publish the same messages in the same order: ranges are
+joined, publications taken once):
   P <seq> <stream> <id> [<id2>] [drop]   published (or dropped by a fault)
   V <conn> <stream> <from> <to> <end> <peer>
                                          connection <conn> (from <peer>,
@@ -87,8 +90,8 @@ class Stream:
         self.unknown = []
 
 
-def read_truth(path, conns=None, peers=None):
-    streams = {}
+def read_truth(path, conns=None, peers=None, streams=None):
+    streams = {} if streams is None else streams
     last_seq = -1.0
     with open(path, encoding="utf-8", errors="replace") as f:
         for ln, line in enumerate(f, 1):
@@ -104,6 +107,10 @@ def read_truth(path, conns=None, peers=None):
                     key = int(ids[0])
                 else:
                     continue  # raw: no id
+                if key in st.seq:  # another instance's truth, same market
+                    if p[1] != "-":
+                        last_seq = float(p[1])
+                    continue
                 if p[1] == "-":
                     seq = last_seq + 0.5
                     st.dropped.add(key)
@@ -241,7 +248,7 @@ def check(streams, complete, only, since_first=False):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--truth", required=True)
+    ap.add_argument("--truth", required=True, action="append")
     ap.add_argument("--json")
     ap.add_argument("--complete", action="store_true")
     ap.add_argument("--streams")
@@ -253,7 +260,9 @@ def main():
     a = ap.parse_args()
     try:
         conns = {int(x) for x in a.conns.split(",")} if a.conns else None
-        streams = read_truth(a.truth, conns, set(a.peer or []))
+        streams = {}
+        for t in a.truth:
+            read_truth(t, conns, set(a.peer or []), streams)
     except (OSError, ValueError, IndexError) as e:
         print("check_feed: %s" % e, file=sys.stderr)
         return 2

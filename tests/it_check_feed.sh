@@ -91,3 +91,14 @@ done
 if $CHK --streams btcusdt@trade --truth "$TMP/truth" "$TMP/other.in" >"$TMP/sel.out"; then
   fail check_feed_select_all "exit 0: $(tr '\n' '|' <"$TMP/sel.out")"
 else pass check_feed_select_all; fi
+
+# two instances' truths (A/B on two feedsims, one seed): ranges are joined
+{ printf 'P\t0\tbtcusdt@trade\t100\n'; printf 'P\t1\tbtcusdt@trade\t101\n'; printf 'P\t2\tbtcusdt@trade\t102\n'
+  printf 'V\t1\tbtcusdt@trade\t0\t0\tfin\t198.18.0.2:1\n'; } >"$TMP/truth-a"
+{ printf 'P\t0\tbtcusdt@trade\t100\n'; printf 'P\t1\tbtcusdt@trade\t101\n'; printf 'P\t2\tbtcusdt@trade\t102\n'
+  printf 'V\t1\tbtcusdt@trade\t1\t2\tfin\t198.18.0.2:2\n'; } >"$TMP/truth-b"
+printf '%s\n%s\n' "$(tr_ 100)" "$(tr_ 102)" >"$TMP/ab.in"
+if $CHK --truth "$TMP/truth-a" --truth "$TMP/truth-b" "$TMP/ab.in" >"$TMP/ab.out"; then
+  fail check_feed_two_truths "exit 0: $(tr '\n' '|' <"$TMP/ab.out")"
+elif grep -q 'published 3 delivered 2 dup 0 unknown 0 loss 1 ' "$TMP/ab.out"; then pass check_feed_two_truths
+else fail check_feed_two_truths "$(tr '\n' '|' <"$TMP/ab.out")"; fi

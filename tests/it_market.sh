@@ -5,6 +5,7 @@
 #   tests/check_feed.py against the --truth log finds no loss and no
 #   duplicate, and classifies the gap at each reconnect as a real gap (no
 #   connection was subscribed), one per reconnect;
+# - flat out (--rate 0), a client that reads nothing does not stop the market;
 # - two connections at once see the same messages (same bytes but "ts_ns"),
 #   one of them on a listener with --listen-delay-ms;
 # - REST depth snapshots over HTTP/1.1 and HTTP/2 (curl, ALPN h2), the
