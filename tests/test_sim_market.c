@@ -377,6 +377,69 @@ static void test_book_checkpoint(void)
 	fx_close(&f);
 }
 
+/* A/B across two instances: one seed, one universe, --epoch-ms: the same
+ * messages, byte for byte, in the same order. */
+static void test_two_instances_one_market(void)
+{
+	struct fixture f1, f2;
+	struct sim_market_view a, b;
+	struct feedgen *g = subs("btcusdt@trade", "ethusdt@depth");
+	static uint64_t sa[4096], sb[4096];
+	static char ta[1 << 20], tb[1 << 20];
+	unsigned na, nb, n;
+	struct fx_error err;
+
+	REQUIRE(g && !fx_open(&f1, "btcusdt,ethusdt", NULL, 4096));
+	sim_market__free(f1.m);
+	f1.cfg.epoch = true;
+	f1.cfg.epoch_ms = 1700000000000;
+	f1.cfg.gen.seed = 7;
+	REQUIRE(!sim_market__new(&f1.m, f1.loop, &f1.cfg, &err));
+	f2 = f1;
+	f2.loop = ev_loop_new(EVFLAG_AUTO);
+	REQUIRE(!sim_market__new(&f2.m, f2.loop, &f2.cfg, &err));
+	sim_market_view__init(&a, f1.m, 1, 0);
+	sim_market_view__init(&b, f2.m, 1, 0);
+	sim_market_view__sync(&a, g);
+	sim_market_view__sync(&b, g);
+	publish_until(&f1, 1000);
+	publish_until(&f2, 700); /* the other one is behind: a prefix */
+	na = drain(&a, sa, 4096, ta, sizeof(ta));
+	nb = drain(&b, sb, 4096, tb, sizeof(tb));
+	n = na < nb ? na : nb;
+	CHECK(n > 100);
+	CHECK(!memcmp(sa, sb, n * sizeof(sa[0])));
+	CHECK(!strncmp(ta, tb, strlen(na < nb ? ta : tb)));
+	CHECK(strstr(ta, "\"E\":1700000000000,"));
+	sim_market_view__fini(&a, SIM_MARKET_END_CLOSE);
+	sim_market_view__fini(&b, SIM_MARKET_END_CLOSE);
+	feedgen__free(g);
+	fx_close(&f1);
+	fx_close(&f2);
+}
+
+/* --delay-ms: a message is due `delay` after its publication. */
+static void test_view_delay(void)
+{
+	struct fixture f;
+	struct sim_market_view a;
+	struct feedgen *g = subs("btcusdt@trade", NULL);
+	struct sim_market_msg msg;
+	double now;
+
+	REQUIRE(g && !fx_open(&f, "btcusdt", NULL, 4096));
+	sim_market_view__init(&a, f.m, 1, 5.0);
+	sim_market_view__sync(&a, g);
+	publish_until(&f, 10);
+	now = ev_now(f.loop);
+	CHECK(sim_market_view__peek(&a, now, &msg) == 0);
+	CHECK(sim_market_view__peek(&a, now + 4.0, &msg) == 0);
+	CHECK(sim_market_view__peek(&a, now + 6.0, &msg) == 1 && msg.seq < 10);
+	sim_market_view__fini(&a, SIM_MARKET_END_CLOSE);
+	feedgen__free(g);
+	fx_close(&f);
+}
+
 static void test_render(void)
 {
 	struct sim_market_msg m = { .seq = 3, .text = "{\"e\":\"trade\",\"t\":1}", .stream = "x@trade" };
@@ -507,6 +570,8 @@ int main(void)
 	RUN(test_slow_view);
 	RUN(test_diff_faults);
 	RUN(test_book_checkpoint);
+	RUN(test_two_instances_one_market);
+	RUN(test_view_delay);
 	RUN(test_render);
 	RUN(test_rest);
 	{
