@@ -76,6 +76,15 @@ rest_case market_rest_h2 --http2 "/fapi/v1/depth?symbol=ETHUSDT&limit=10" 200 2 
   '^\{"lastUpdateId":[0-9]+,"E":[0-9]{13},"T":[0-9]{13},"bids":\[\['
 rest_case market_rest_bad_symbol --http2 "/api/v3/depth?symbol=NOPE" 400 2 '"code":-1121'
 rest_case market_rest_h1_bad_symbol --http1.1 "/api/v3/depth?symbol=NOPE" 400 1.1 '"code":-1121'
+# 40 requests multiplexed on one h2 connection (more than its 32 streams at once)
+args=()
+for i in $(seq 40); do args+=(-o /dev/null "https://$V4:$PORT/api/v3/depth?symbol=ETHUSDT&limit=$((i * 10))"); done
+in_rx curl -sS --cacert "$CERTS/ca.pem" --http2 -Z --parallel-max 50 -w '%{http_code} %{http_version}\n' \
+  "${args[@]}" >"$TMP/mux.out" 2>&1
+nconn=$(grep -E 'client [0-9]+ GET /api/v3/depth\?symbol=ETHUSDT&limit=[0-9]+ -> 200' "$TMP/sim.err" |
+        awk '{print $3}' | sort -u | wc -l)
+if [[ $(grep -c '^200 2$' "$TMP/mux.out") -eq 40 && $nconn -le 3 ]]; then pass market_rest_h2_multiplexed
+else fail market_rest_h2_multiplexed "$(sort "$TMP/mux.out" | uniq -c | tr '\n' ' ') on $nconn connections"; fi
 
 # ---- the truth: no loss, no duplicate, a real gap per reconnect ------------
 sleep 0.5

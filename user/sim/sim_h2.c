@@ -12,7 +12,7 @@
 #include "sim_http.h"
 #include "sim_rest.h"
 
-#define H2_MAX_STREAMS 100
+#define H2_MAX_STREAMS 32 /* answers held at once per connection */
 
 struct h2_stream {
 	struct sim_h2 *h;
@@ -116,20 +116,24 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	h->kick(h->arg); /* may free h: nothing after this */
 }
 
-/* A request is complete: answer it now or hold it. */
+/* A request is complete: answer it now or hold it. The answer is made in
+ * one scratch buffer and kept in an allocation of its own size. */
 static int answer(struct sim_h2 *h, struct h2_stream *st)
 {
-	st->body = malloc(SIM_REST_BODY_MAX);
-	if (!st->body)
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	static char scratch[SIM_REST_BODY_MAX]; /* one loop, one thread */
+
 	if (sim_rest_path(st->path, st->path_len)) {
-		sim_rest__answer(h->rest, st->path, st->path_len, st->get, &h->peer, st->body,
-				 SIM_REST_BODY_MAX, &st->a);
+		sim_rest__answer(h->rest, st->path, st->path_len, st->get, &h->peer, scratch,
+				 sizeof(scratch), &st->a);
 	} else {
 		st->a.status = 404;
-		st->a.body_len = (size_t)snprintf(st->body, SIM_REST_BODY_MAX,
+		st->a.body_len = (size_t)snprintf(scratch, sizeof(scratch),
 						  "{\"code\":-1000,\"msg\":\"Not found.\"}");
 	}
+	st->body = malloc(st->a.body_len + 1);
+	if (!st->body)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	memcpy(st->body, scratch, st->a.body_len);
 	snprintf(st->status, sizeof(st->status), "%d", st->a.status);
 	snprintf(st->weight, sizeof(st->weight), "%u", st->a.used_weight);
 	snprintf(st->retry, sizeof(st->retry), "%u", st->a.retry_after);

@@ -2,8 +2,8 @@
  * (sim_rest.h), chosen when a client offers "h2" by ALPN in market mode.
  * A session per connection: bytes in (sim_h2__recv), bytes out
  * (sim_h2__send); each request is answered by sim_rest (404 for any other
- * path), --snapshot-delay-ms answers held on a timer. At most 100
- * concurrent streams; each holds its answer (< SIM_REST_REPLY_MAX). */
+ * path), --snapshot-delay-ms answers held on a timer. At most 32
+ * concurrent streams; each holds its answer (its own size, < 32 KiB). */
 #ifndef FEEDRX_SIM_H2_H
 #define FEEDRX_SIM_H2_H
 
