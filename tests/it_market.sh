@@ -57,6 +57,18 @@ sleep 0.2
 rx --count 1200 "${URL/:$PORT\//:9446/}" >"$TMP/b.out" 2>"$TMP/b.err"
 wait $A
 
+# ---- the same in XDP mode: two connections in a row, each cut --------------
+: >"$TMP/xdp.delivered"
+XDP=1
+for i in 1 2; do
+  rx --mode xdp "$URL" >"$TMP/xdp$i.out" 2>"$TMP/xdp$i.err"
+  if [[ $i -eq 1 ]] && grep -Eq '^feedrx: --mode xdp: cannot (attach XDP on|open AF_XDP sockets on|register AF_XDP sockets)' "$TMP/xdp1.err"; then
+    XDP=0; break
+  fi
+  cat "$TMP/xdp$i.out" >>"$TMP/xdp.delivered"
+  sleep 0.3
+done
+
 # ---- REST -------------------------------------------------------------------
 curl_rest() { # VERSION PATH: body on stdout, "status version weight" in $TMP/rest.w
   in_rx curl -sS --cacert "$CERTS/ca.pem" "$1" -D "$TMP/rest.h" \
@@ -118,6 +130,14 @@ assert r["totals"]["losses"] == 0 and r["totals"]["duplicates"] == 0, r["totals"
 EOF
 then pass market_reconnect_gaps_are_real
 else fail market_reconnect_gaps_are_real "$(grep -E 'btcusdt@trade|real gap' "$TMP/check.out" | head -5 | tr '\n' '|')"; fi
+
+if [[ $XDP -eq 0 ]]; then
+  skip market_xdp_reconnect_gaps "XDP/AF_XDP unavailable here: $(grep -m1 '^feedrx: --mode xdp' "$TMP/xdp1.err")"
+elif python3 "$ROOT/tests/check_feed.py" --since-first --truth "$TMP/truth" --json "$TMP/xdp.json" \
+     --streams "${STREAMS//\//,}" "$TMP/xdp.delivered" >"$TMP/xdp.check" 2>&1 &&
+     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); g=r["streams"]["btcusdt@trade"]["real_gaps"]; assert len(g) == 1, g; assert r["streams"]["btcusdt@trade"]["delivered"] > 500' "$TMP/xdp.json"; then
+  pass market_xdp_reconnect_gaps
+else fail market_xdp_reconnect_gaps "$(grep -v '^  ' "$TMP/xdp.check" | tr '\n' '|') $(head -c 200 "$TMP/xdp1.err")"; fi
 
 # both simultaneous connections: no loss, no duplicate, and the same messages
 for leg in a b; do
@@ -255,3 +275,10 @@ if [[ $rc -eq 0 && $(wc -l <"$TMP/flat.out") -eq 200000 ]] &&
 else
   fail market_flat_out_stuck_client "rc=$rc, $(wc -l <"$TMP/flat.out") lines, $(grep -c 'slow' "$TMP/sim3.err") slow lines; deaf: $(head -c 100 "$TMP/deaf.out")"
 fi
+
+# a sanitizer report in any feedsim or feedrx stderr (BUILD=build-san) fails the run
+for f in "$TMP"/*.err; do
+  if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+    fail "market_sanitizer_$(basename "$f" .err)" "$(grep -E -m1 'Sanitizer|runtime error:' "$f")"
+  fi
+done
