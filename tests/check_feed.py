@@ -46,7 +46,9 @@ Exit: 0 no loss, no duplicate, no unknown id; 1 otherwise; 2 bad input.
 --json REPORT writes {"ok":..,"streams":{name:{"published":..,"delivered":..,
 "duplicates":[ids],"unknown":[ids],"losses":[[first,last,n],..],
 "uncertain":[..],"real_gaps":[[first,last,n],..]}},"totals":{..}} where
-first/last are ids (depth: u) of each run of consecutive messages.
+first/last are the ids of each run of n consecutive messages (depth: the
+update ids the run covers, U of its first message to u of its last;
+duplicates and unknown ids of depth are u).
 """
 import argparse
 import json
@@ -191,12 +193,13 @@ def runs(keys, st):
     pos = {k: i for i, k in enumerate(st.order)}
     for k in sorted(keys, key=lambda k: pos[k]):
         i = pos[k]
+        first = k[0] if isinstance(k, tuple) else k  # depth: the update ids missed, U..u
         if out and out[-1][3] == i - 1:
             out[-1][1] = show(k)
             out[-1][2] += 1
             out[-1][3] = i
         else:
-            out.append([show(k), show(k), 1, i])
+            out.append([first, show(k), 1, i])
     return [r[:3] for r in out]
 
 
