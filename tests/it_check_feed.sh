@@ -102,3 +102,28 @@ if $CHK --truth "$TMP/truth-a" --truth "$TMP/truth-b" "$TMP/ab.in" >"$TMP/ab.out
   fail check_feed_two_truths "exit 0: $(tr '\n' '|' <"$TMP/ab.out")"
 elif grep -q 'published 3 delivered 2 dup 0 unknown 0 loss 1 ' "$TMP/ab.out"; then pass check_feed_two_truths
 else fail check_feed_two_truths "$(tr '\n' '|' <"$TMP/ab.out")"; fi
+
+# ---- check_books.py: a client's book events against --book-dump checkpoints
+CB="python3 $ROOT/tests/check_books.py"
+mkdir -p "$TMP/books"
+printf '%s\n' '{"symbol":"BTCUSDT","stream":"btcusdt@depth","lastUpdateId":10,"seq":3,"bids":[["100.00000000","1.00000000"],["99.00000000","2.00000000"],["90.00000000","5.00000000"]],"asks":[["101.00000000","1.50000000"]]}' >"$TMP/books/book-0.jsonl"
+snap='{"seq":1,"type":"book","venue":"binance","symbol":"BTCUSDT","first_id":5,"last_id":8,"snapshot":true,"bids":[["100","1"],["98","3"],["90","5"]],"asks":[["101","1.5"]]}'
+diff10='{"seq":2,"type":"book","venue":"binance","symbol":"BTCUSDT","first_id":9,"last_id":10,"snapshot":false,"bids":[["98","0"],["99","2"]],"asks":[]}'
+bad10='{"seq":2,"type":"book","venue":"binance","symbol":"BTCUSDT","first_id":9,"last_id":10,"snapshot":false,"bids":[["98","0"],["99","2.1"]],"asks":[]}'
+gap='{"seq":2,"type":"status","venue":"binance","symbol":"BTCUSDT","status":"gap","first_id":9,"last_id":9}'
+cb_case() { # NAME WANT_RC REGEX ARGS...: events on stdin
+  local n=$1 want=$2 re=$3; shift 3
+  cat >"$TMP/$n.ev"
+  $CB --books "$TMP/books" "$@" "$TMP/$n.ev" >"$TMP/$n.out" 2>&1
+  local rc=$?
+  if [[ $rc -eq $want ]] && grep -Eq "$re" "$TMP/$n.out"; then pass "$n"
+  else fail "$n" "exit $rc (want $want): $(tr '\n' '|' <"$TMP/$n.out")"; fi
+}
+printf '%s\n%s\n' "$snap" "$diff10" | cb_case check_books_equal 0 'comparisons 1, differences 0: OK'
+printf '%s\n%s\n' "$snap" "$bad10" | cb_case check_books_differ 1 'BTCUSDT at 10: bids differ'
+printf '%s\n%s\n%s\n' "$snap" "$gap" "$diff10" | cb_case check_books_gap_drops_book 1 'comparisons 0, differences 0: FAIL'
+# a client whose snapshot had one level a side knows only the best level
+snap1='{"seq":1,"type":"book","venue":"binance","symbol":"BTCUSDT","first_id":5,"last_id":8,"snapshot":true,"bids":[["100","1"]],"asks":[["101","1.5"]]}'
+diff1='{"seq":2,"type":"book","venue":"binance","symbol":"BTCUSDT","first_id":9,"last_id":10,"snapshot":false,"bids":[["98","0"]],"asks":[]}'
+printf '%s\n%s\n' "$snap1" "$diff1" |
+  cb_case check_books_levels 0 'comparisons 1, differences 0: OK' --levels 1

@@ -202,6 +202,25 @@ EOF
 then pass market_snapshot_plus_diffs_is_true_book
 else fail market_snapshot_plus_diffs_is_true_book "see above ($(head -c 200 "$TMP/snap.err"))"; fi
 
+# the same through tests/check_books.py: the snapshot and diffs as the book
+# events feedrx --output jsonl prints (sink_jsonl.c)
+python3 - "$TMP/snap.json" "$TMP/run1.out" >"$TMP/events.jsonl" <<'EOF'
+import json, sys
+snap = json.load(open(sys.argv[1]))
+last = snap["lastUpdateId"]
+print(json.dumps(dict(type="book", symbol="BTCUSDT", first_id=last, last_id=last, snapshot=True,
+                      bids=snap["bids"], asks=snap["asks"])))
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    if o.get("stream") == "btcusdt@depth" and o["data"]["u"] > last:
+        d = o["data"]
+        print(json.dumps(dict(type="book", symbol="BTCUSDT", first_id=d["U"], last_id=d["u"],
+                              snapshot=False, bids=d["b"], asks=d["a"])))
+EOF
+if python3 "$ROOT/tests/check_books.py" --books "$TMP/books" "$TMP/events.jsonl" >"$TMP/cb.out" 2>&1; then
+  pass market_check_books
+else fail market_check_books "$(tail -3 "$TMP/cb.out" | tr '\n' '|')"; fi
+
 # ---- the weight limit, a held snapshot ---------------------------------------
 # the weight is counted per UTC minute: keep these few seconds inside one
 sec=$(date -u +%-S); if (( sec > 45 )); then sleep $((61 - sec)); fi
