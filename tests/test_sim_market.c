@@ -120,6 +120,17 @@ static void test_two_views_identical(void)
 	/* only the subscribed streams of a market of ten */
 	CHECK(!strstr(ta, "ETHUSDT") && !strstr(ta, "bookTicker") && !strstr(ta, "aggTrade"));
 	CHECK(strstr(ta, "\"e\":\"trade\"") && strstr(ta, "depthUpdate"));
+	{
+		struct sim_market_msg msg;
+		struct sim_market_view c;
+
+		sim_market_view__init(&c, f.m, 3, 0);
+		sim_market_view__sync(&c, g);
+		publish_until(&f, sim_market_published(f.m) + 50);
+		REQUIRE(sim_market_view__peek(&c, 1e18, &msg) == 1);
+		CHECK(msg.kind == (strstr(msg.stream, "@trade") ? FEEDGEN_TRADE : FEEDGEN_DEPTH));
+		sim_market_view__fini(&c, SIM_MARKET_END_CLOSE);
+	}
 	sim_market_view__fini(&a, SIM_MARKET_END_CLOSE);
 	sim_market_view__fini(&b, SIM_MARKET_END_CLOSE);
 	feedgen__free(g);

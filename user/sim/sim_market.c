@@ -22,6 +22,7 @@ struct slot {
 	uint32_t len;
 	uint16_t stream;
 	bool raw;
+	uint8_t kind;   /* enum feedgen_kind */
 	double t;       /* ev_now at publication */
 };
 
@@ -173,6 +174,12 @@ static void ring_put(struct sim_market *m, const char *text, size_t len, int str
 	sl->len = (uint32_t)len;
 	sl->stream = (uint16_t)stream;
 	sl->raw = !strcmp(name, "raw");
+	{
+		enum feedgen_kind k = FEEDGEN_RAW;
+
+		feedgen_stream_parse(name, strlen(name), &k);
+		sl->kind = (uint8_t)k;
+	}
 	sl->t = ev_now(m->loop);
 	m->abs_head = at + len;
 	if (m->truth) {
@@ -679,6 +686,7 @@ int sim_market_view__peek(struct sim_market_view *v, double now, struct sim_mark
 		msg->len = sl->len;
 		msg->stream = feedgen__stream(m->gen, sl->stream);
 		msg->raw = sl->raw;
+		msg->kind = (enum feedgen_kind)sl->kind;
 		return 1;
 	}
 	return 0;

@@ -104,6 +104,7 @@ struct sim_market_msg {
 	const char *text;      /* data object without "ts_ns", ends with '}' (raw: bare text) */
 	size_t len;
 	const char *stream;    /* its stream name */
+	enum feedgen_kind kind; /* its stream's kind (an SBE re-encoding needs it) */
 	bool raw;
 };
 
