@@ -20,6 +20,7 @@
 #include "core/fx_log.h"
 #include "sim/feedgen.h"
 #include "sim/sim_limit.h"
+#include "sim/sim_market_opts.h"
 #include "sim/sim_server.h"
 
 static const char usage[] =
@@ -153,6 +154,7 @@ static const struct option options[] = {
 	{ "conn-limit", required_argument, NULL, OPT_CONN_LIMIT },
 	{ "epoch-ms", required_argument, NULL, OPT_EPOCH },
 	{ "delay-ms", required_argument, NULL, OPT_DELAY },
+	SIM_MARKET_OPTIONS,
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -180,6 +182,7 @@ static void print_usage(void)
 	 * with SIGPIPE between two stdio buffers */
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	printf(usage, kinds);
+	fputs(sim_market_usage, stdout);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char *fmt, ...)
@@ -469,12 +472,35 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg, boo
 			exit(0);
 		case ':':
 			die_usage("%s: needs a value", argv[optind - 1]);
-		default:
+		default: {
+			char why[160];
+			int r = sim_market_opt(opt, a, cfg, why, sizeof(why));
+
+			if (r < 0)
+				die_usage("%s", why);
+			if (r > 0)
+				break;
 			die_usage("unknown option '%s' (see --help)", argv[optind - 1]);
+		}
 		}
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s' (see --help)", argv[optind]);
+	{
+		char why[160];
+
+		if (sim_market_opts_check(cfg, why, sizeof(why)))
+			die_usage("%s", why);
+	}
+}
+
+/* SIGUSR1: a --book-dump checkpoint (market mode). */
+static void on_usr1(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	if (sim_server_market(w->data))
+		sim_market__checkpoint(sim_server_market(w->data));
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -490,7 +516,7 @@ int main(int argc, char **argv)
 	struct sim_server_config cfg;
 	struct sim_server *srv = NULL;
 	struct ev_loop *loop;
-	ev_signal sigint, sigterm;
+	ev_signal sigint, sigterm, sigusr1;
 	struct fx_error err;
 	bool notice_set = false;
 	int rc;
@@ -541,7 +567,11 @@ int main(int argc, char **argv)
 	sigint.data = sigterm.data = srv;
 	ev_signal_start(loop, &sigint);
 	ev_signal_start(loop, &sigterm);
+	ev_signal_init(&sigusr1, on_usr1, SIGUSR1);
+	sigusr1.data = srv;
+	ev_signal_start(loop, &sigusr1);
 	ev_run(loop, 0);
+	ev_signal_stop(loop, &sigusr1);
 	ev_signal_stop(loop, &sigint);
 	ev_signal_stop(loop, &sigterm);
 	sim_server__free(srv);

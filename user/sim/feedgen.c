@@ -57,6 +57,7 @@ struct feedgen {
 	uint64_t cum[FEEDGEN_MAX_STREAMS]; /* running weight sums */
 	struct stream streams[FEEDGEN_MAX_STREAMS];
 	struct symbol *symbols[FEEDGEN_MAX_SYMBOLS];
+	int last; /* stream of the latest message */
 };
 
 /* ---- randomness: splitmix64 for seeding, xoshiro256** for the stream ---- */
@@ -416,6 +417,7 @@ int feedgen__new(struct feedgen **out, const struct feedgen_config *cfg)
 		return -ENOMEM;
 	g->cfg = *cfg;
 	rng_seed(&g->rng, cfg->seed);
+	g->last = -1;
 	*out = g;
 	return 0;
 }
@@ -743,7 +745,8 @@ ssize_t feedgen__next(struct feedgen *g, char *buf, size_t cap, bool combined,
 		return -ENOSPC;
 	if (!g->total_weight)
 		return 0;
-	st = &g->streams[stream_pick(g)];
+	g->last = (int)stream_pick(g);
+	st = &g->streams[g->last];
 	s = st->sym >= 0 ? g->symbols[st->sym] : NULL;
 	if (combined) {
 		p = PUTS(p, "{\"stream\":\"");
@@ -774,4 +777,35 @@ ssize_t feedgen__next(struct feedgen *g, char *buf, size_t cap, bool combined,
 	if (kind)
 		*kind = (enum feedgen_kind)st->kind;
 	return p - buf;
+}
+
+/* ---- the true book (market mode) ---- */
+
+int feedgen__book(const struct feedgen *g, const char *sym, size_t len, struct feedgen_book *out)
+{
+	const struct symbol *s = NULL;
+
+	for (unsigned i = 0; i < g->nsymbols; i++)
+		if (g->symbols[i]->len == len && !memcmp(g->symbols[i]->lower, sym, len))
+			s = g->symbols[i];
+	if (!s)
+		return -ENOENT;
+	memcpy(out->symbol, s->upper, s->len);
+	out->symbol[s->len] = 0;
+	out->last_update_id = s->uid;
+	out->nbids = out->nasks = 0;
+	for (int i = s->split - 1; i >= 0; i--)
+		if (s->qty[i])
+			out->bids[out->nbids++] = (struct feedgen_level){ price_e8(s, i),
+									   (uint64_t)s->qty[i] * LOT_E8 };
+	for (int i = s->split; i < FEEDGEN_BOOK_LEVELS; i++)
+		if (s->qty[i])
+			out->asks[out->nasks++] = (struct feedgen_level){ price_e8(s, i),
+									   (uint64_t)s->qty[i] * LOT_E8 };
+	return 0;
+}
+
+int feedgen__last_stream(const struct feedgen *g)
+{
+	return g->last;
 }

@@ -110,4 +110,25 @@ bool feedgen__can_emit(const struct feedgen *g);
 ssize_t feedgen__next(struct feedgen *g, char *buf, size_t cap, bool combined,
 		      const struct feedgen_clock *clk, enum feedgen_kind *kind);
 
+/* The true book of one symbol (market mode: REST snapshots, --book-dump):
+ * bids by falling price, asks by rising price, non-empty levels only, and
+ * the symbol's update id (depth "u" / REST "lastUpdateId") it reflects. */
+struct feedgen_level {
+	uint64_t price_e8, qty_e8;
+};
+
+struct feedgen_book {
+	char symbol[FEEDGEN_SYMBOL_MAX + 1]; /* uppercase, as in payloads */
+	uint64_t last_update_id;
+	unsigned nbids, nasks;
+	struct feedgen_level bids[FEEDGEN_BOOK_LEVELS], asks[FEEDGEN_BOOK_LEVELS];
+};
+
+/* 0 and *out for a symbol (lowercase) this generator has, else -ENOENT. */
+int feedgen__book(const struct feedgen *g, const char *sym, size_t len, struct feedgen_book *out);
+
+/* Index (feedgen__stream) of the stream of the latest feedgen__next()
+ * message, -1 before the first. */
+int feedgen__last_stream(const struct feedgen *g);
+
 #endif

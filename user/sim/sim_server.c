@@ -29,7 +29,10 @@
 #include "sim_hostile.h"
 #include "sim_http.h"
 #include "sim_sbe.h"
+#include "sim_h2.h"
 #include "sim_limit.h"
+#include "sim_market.h"
+#include "sim_rest.h"
 #include "sim_rpc.h"
 #include "sim_tls.h"
 #include "sim_ws.h"
@@ -43,11 +46,14 @@
 #define LINGER_SECS 2.0     /* for the client's EOF after close_notify */
 #define SHUTDOWN_SECS 5.0   /* whole-server grace period */
 #define HOSTILE_SECS 60.0   /* an attack ends after this at the latest */
+#define KEEPALIVE_SECS 30.0 /* an idle REST connection (HTTP/1.1 or h2) */
 
 enum conn_state {
 	CS_TLS,          /* TLS handshake */
 	CS_HTTP,         /* reading the upgrade request */
 	CS_HTTP_REPLY,   /* sending an error response, then close */
+	CS_REST_HOLD,    /* --snapshot-delay-ms: a REST answer waits in the output */
+	CS_H2,           /* HTTP/2 (ALPN h2): REST requests only (sim_h2.h) */
 	CS_OPEN,         /* WebSocket session */
 	CS_HOSTILE,      /* --hostile: writing the attack, then waiting */
 	CS_STALL,        /* --cut-with stall: silent, reading until the client leaves */
@@ -110,6 +116,15 @@ struct conn {
 	uint64_t key_updates;
 	uint64_t key_updates_rx; /* KeyUpdates received from the client */
 	uint64_t bytes_out;
+	/* --market */
+	struct sim_market_view view;
+	bool viewing;
+	/* REST (market mode) */
+	ev_timer rest_timer;    /* --snapshot-delay-ms */
+	bool rest_keep;         /* after the held answer: keep-alive */
+	struct sim_h2 *h2;
+	struct sockaddr_storage addr;
+	double delay;           /* --delay-ms, or its listener's --listen-delay-ms */
 };
 
 struct listener {
@@ -141,6 +156,8 @@ struct sim_server {
 	uint8_t *sbe_out; /* --venue binance-sbe: the SBE form of scratch */
 	struct sim_http_target target;
 	struct sim_limit *limit; /* --conn-limit */
+	struct sim_market *market;
+	struct sim_rest *rest;
 };
 
 static void conn_run(struct conn *c, int revents);
@@ -207,6 +224,37 @@ static bool out_frame(struct conn *c, unsigned op, const void *p, size_t n)
 
 /* ---- connection lifetime ---- */
 
+/* Why a market view ends, for the truth log. */
+static enum sim_market_end conn_market_end(const struct conn *c)
+{
+	if (c->srv->freeing)
+		return SIM_MARKET_END_EXIT;
+	switch (c->cut) {
+	case SIM_CUT_FIN:
+	case SIM_CUT_NONE:
+		break;
+	case SIM_CUT_RST:
+		return SIM_MARKET_END_RST;
+	case SIM_CUT_STALL:
+		return SIM_MARKET_END_STALL;
+	default:
+		break;
+	}
+	if (c->cut)
+		return SIM_MARKET_END_FIN;
+	return c->close_code ? SIM_MARKET_END_CLOSE : SIM_MARKET_END_GONE;
+}
+
+/* Nothing more is generated for this connection: its view leaves the
+ * market now (a stalled or closing client must not pace a flat-out one). */
+static void conn_view_end(struct conn *c)
+{
+	if (!c->viewing)
+		return;
+	sim_market_view__fini(&c->view, conn_market_end(c));
+	c->viewing = false;
+}
+
 static void conn_free(struct conn *c)
 {
 	struct sim_server *s = c->srv;
@@ -224,6 +272,9 @@ static void conn_free(struct conn *c)
 	ev_timer_stop(s->loop, &c->hostile_timer);
 	ev_timer_stop(s->loop, &c->age_timer);
 	ev_timer_stop(s->loop, &c->cut_timer);
+	ev_timer_stop(s->loop, &c->rest_timer);
+	conn_view_end(c);
+	sim_h2__free(c->h2);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -303,6 +354,7 @@ static void conn_close(struct conn *c, uint16_t code, const char *why)
 	ev_timer_stop(c->srv->loop, &c->age_timer);
 	ev_timer_stop(c->srv->loop, &c->cut_timer);
 	c->close_code = code;
+	conn_view_end(c);
 	c->state = CS_CLOSE_SENT;
 	deadline_set(c, CLOSE_WAIT_SECS);
 	dst = out_reserve(c, SIM_WS_HDR_MAX + SIM_WS_CTL_MAX);
@@ -324,6 +376,7 @@ static void conn_cut_due(struct conn *c, enum sim_cut_how how)
 	if (c->state != CS_OPEN || c->cut)
 		return;
 	c->cut = how;
+	conn_view_end(c);
 	conn_stop_session_timers(c);
 	ev_timer_stop(c->srv->loop, &c->age_timer);
 	ev_timer_stop(c->srv->loop, &c->cut_timer);
@@ -387,6 +440,7 @@ static void conn_notice(struct conn *c)
 
 static void conn_hostile_begin(struct conn *c)
 {
+	conn_view_end(c);
 	conn_stop_session_timers(c);
 	c->state = CS_HOSTILE;
 	deadline_set(c, HOSTILE_SECS);
@@ -445,6 +499,73 @@ static bool conn_hostile_step(struct conn *c)
 	return n > 0;
 }
 
+/* ---- REST (market mode, sim_rest.h) ---- */
+
+/* Answer a REST request on an HTTP/1.1 connection: at once, or held in the
+ * output for --snapshot-delay-ms; then keep-alive or close. */
+static void conn_rest(struct conn *c)
+{
+	struct sim_server *s = c->srv;
+	struct sim_rest_answer a;
+	bool keep = llhttp_should_keep_alive(&c->http.parser);
+	uint8_t *dst = out_reserve(c, SIM_REST_REPLY_MAX);
+
+	if (!dst) {
+		c->state = CS_DEAD;
+		return;
+	}
+	c->out_len += sim_rest__http1(s->rest, c->http.target, c->http.target_len,
+				      llhttp_get_method(&c->http.parser) == HTTP_GET, &c->addr,
+				      keep, (char *)dst, SIM_REST_REPLY_MAX, &a);
+	vlog(s, "client %u GET %s -> %d (weight %u)%s", c->id, c->http.target, a.status,
+	     a.used_weight, a.delay > 0 ? ", held" : "");
+	sim_http_req__init(&c->http);
+	deadline_set(c, KEEPALIVE_SECS);
+	if (a.delay > 0) {
+		c->state = CS_REST_HOLD;
+		c->rest_keep = keep;
+		ev_timer_set(&c->rest_timer, a.delay, 0);
+		ev_timer_start(s->loop, &c->rest_timer);
+		return;
+	}
+	c->state = keep ? CS_HTTP : CS_HTTP_REPLY;
+}
+
+static void conn_rest_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, rest_timer);
+
+	(void)loop;
+	(void)revents;
+	if (c->state == CS_REST_HOLD)
+		c->state = c->rest_keep ? CS_HTTP : CS_HTTP_REPLY;
+	conn_run(c, 0);
+}
+
+static void conn_h2_kick(void *arg)
+{
+	conn_run(arg, 0);
+}
+
+/* HTTP/2 output: what the session has to send, into the output buffer.
+ * True when bytes were added. */
+static bool conn_h2_step(struct conn *c)
+{
+	uint8_t *dst;
+	size_t n;
+
+	if (sim_h2__done(c->h2)) {
+		conn_tls_shutdown(c);
+		return false;
+	}
+	dst = out_reserve(c, 1);
+	if (!dst)
+		return false;
+	n = sim_h2__send(c->h2, dst, c->out_cap - c->out_len);
+	c->out_len += n;
+	return n > 0;
+}
+
 /* ---- the upgrade ---- */
 
 static void conn_http_done(struct conn *c)
@@ -457,6 +578,10 @@ static void conn_http_done(struct conn *c)
 	size_t n;
 	uint8_t *dst;
 
+	if (s->rest && !c->retry_after && sim_rest_path(c->http.target, c->http.target_len)) {
+		conn_rest(c);
+		return;
+	}
 	if (status == 101 && sim_http_target_parse(c->http.target, c->http.target_len, t, &why))
 		status = 400; /* checked once already by the request parser */
 	if (c->retry_after) {
@@ -506,19 +631,28 @@ static void conn_http_done(struct conn *c)
 	c->time_us = t->time_us || s->cfg.sbe; /* SBE times are us */
 	c->state = CS_OPEN;
 	ev_timer_stop(s->loop, &c->deadline);
+	if (s->market) { /* a view of the market: no schedule of its own */
+		sim_market_view__init(&c->view, s->market, c->id, c->delay);
+		snprintf(c->view.peer, sizeof(c->view.peer), "%s", c->peer);
+		c->viewing = true;
+		if (sim_market_view__sync(&c->view, c->gen))
+			vlog(s, "client %u: the market cannot take every stream", c->id);
+		goto timers;
+	}
 	/* --delay-ms: the whole schedule later, so this leg lags by as much */
-	c->t0 = ev_now(s->loop) + s->cfg.delay;
-	c->held = s->cfg.delay > 0;
+	c->t0 = ev_now(s->loop) + c->delay;
+	c->held = c->delay > 0;
 	if (s->cfg.rate > 0) {
 		double iv = s->cfg.burst / s->cfg.rate;
 
 		/* finer ticks than 50 us only burn CPU; the owed count keeps the rate */
-		ev_timer_set(&c->gen_timer, s->cfg.delay, iv < 50e-6 ? 50e-6 : iv);
+		ev_timer_set(&c->gen_timer, c->delay, iv < 50e-6 ? 50e-6 : iv);
 		ev_timer_start(s->loop, &c->gen_timer);
 	} else if (c->held) {
-		ev_timer_set(&c->gen_timer, s->cfg.delay, 0);
+		ev_timer_set(&c->gen_timer, c->delay, 0);
 		ev_timer_start(s->loop, &c->gen_timer);
 	}
+timers:
 	if (s->cfg.max_age > 0) {
 		double notice = s->cfg.shutdown_notice;
 
@@ -604,6 +738,8 @@ static void conn_ws_event(struct conn *c, enum sim_ws_ev ev)
 			c->state = CS_DEAD;
 		if (!feedgen__can_emit(c->gen))
 			c->owed = 0;
+		if (c->viewing && sim_market_view__sync(&c->view, c->gen))
+			vlog(s, "client %u: the market cannot take every stream", c->id);
 		break;
 	case SIM_WS_EV_BINARY:
 		conn_close(c, WS_CLOSE_UNSUPPORTED, "binary messages are not supported");
@@ -627,7 +763,22 @@ static void conn_consume(struct conn *c)
 {
 	size_t used;
 
-	if (c->state == CS_HTTP) {
+	if (c->state == CS_H2) {
+		if (sim_h2__recv(c->h2, c->rbuf + c->rpos, c->rlen - c->rpos))
+			c->state = CS_DEAD;
+		c->rpos = c->rlen;
+		deadline_set(c, KEEPALIVE_SECS);
+		return;
+	}
+	if (c->state == CS_REST_HOLD) { /* the next request waits for the answer */
+		c->in_paused = true;
+		return;
+	}
+	while (c->state == CS_HTTP) {
+		if (out_free(c) < c->srv->reply_room) { /* a REST answer still waits */
+			c->in_paused = true;
+			return;
+		}
 		while (c->rpos < c->rlen && !c->http.done) {
 			used = sim_http_req__feed(&c->http, (const char *)c->rbuf + c->rpos,
 						  c->rlen - c->rpos);
@@ -640,6 +791,8 @@ static void conn_consume(struct conn *c)
 			return;
 		}
 		conn_http_done(c);
+		if (c->state != CS_HTTP || c->rpos >= c->rlen)
+			break;
 	}
 	while (c->rpos < c->rlen &&
 	       (c->state == CS_OPEN || c->state == CS_CLOSE_SENT || c->state == CS_HOSTILE)) {
@@ -728,6 +881,13 @@ static bool conn_may_generate(const struct conn *c)
 {
 	const struct sim_server_config *cfg = &c->srv->cfg;
 
+	if (c->viewing) {
+		struct sim_market_msg msg;
+
+		return c->state == CS_OPEN && !c->in_paused && !c->cut &&
+		       sim_market_view__peek((struct sim_market_view *)&c->view,
+					     ev_now(c->srv->loop), &msg) != 0;
+	}
 	return c->state == CS_OPEN && !c->in_paused && !c->cut && !c->held &&
 	       feedgen__can_emit(c->gen) && (cfg->rate <= 0 || c->owed > 0);
 }
@@ -766,7 +926,19 @@ static size_t conn_generate(struct conn *c)
 		clk.wall_ms = cfg->epoch ? feedgen_index_ms(cfg->epoch_ms, cfg->rate, c->sent) *
 						(c->time_us ? 1000 : 1)
 					 : clock_ns(CLOCK_REALTIME) / (c->time_us ? 1000 : 1000000);
-		n = feedgen__next(c->gen, s->scratch, s->msg_max, c->combined, &clk, &kind);
+		if (c->viewing) {
+			struct sim_market_msg msg;
+
+			if (sim_market_view__peek(&c->view, ev_now(s->loop), &msg) < 0) {
+				conn_close(c, WS_CLOSE_POLICY, "slow consumer");
+				break;
+			}
+			n = (ssize_t)sim_market_render(&msg, c->combined, clk.mono_ns, s->scratch);
+			sim_market_view__take(&c->view, &msg);
+			kind = msg.kind;
+		} else {
+			n = feedgen__next(c->gen, s->scratch, s->msg_max, c->combined, &clk, &kind);
+		}
 		if (n <= 0)
 			break;
 		if (c->sbe) { /* the same message in SBE, in a binary frame */
@@ -852,7 +1024,8 @@ static void conn_write(struct conn *c)
 			conn_tls_shutdown(c);
 			return;
 		}
-		if (c->state == CS_TLS || c->state == CS_LINGER || c->state == CS_STALL)
+		if (c->state == CS_TLS || c->state == CS_LINGER || c->state == CS_STALL ||
+		    c->state == CS_REST_HOLD)
 			return;
 		r = conn_flush(c);
 		if (r < 0 && c->state == CS_HOSTILE && !c->peer_closed) {
@@ -870,6 +1043,11 @@ static void conn_write(struct conn *c)
 		if (c->state == CS_OPEN && c->cut) {
 			conn_cut(c);
 			return;
+		}
+		if (c->state == CS_H2) {
+			if (!conn_h2_step(c))
+				return;
+			continue;
 		}
 		if (c->state == CS_HTTP_REPLY || (c->state == CS_CLOSE_SENT && c->peer_closed)) {
 			conn_tls_shutdown(c);
@@ -901,6 +1079,14 @@ static void conn_handshake(struct conn *c)
 	if (r == 1) {
 		c->state = CS_HTTP;
 		c->tls13 = SSL_version(c->ssl) == TLS1_3_VERSION;
+		if (c->srv->rest && sim_h2_negotiated(c->ssl)) {
+			if (sim_h2__new(&c->h2, c->srv->loop, c->srv->rest, &c->addr, conn_h2_kick, c)) {
+				c->state = CS_DEAD;
+				return;
+			}
+			c->state = CS_H2;
+			deadline_set(c, KEEPALIVE_SECS);
+		}
 		vlog(c->srv, "client %u %s: %s %s", c->id, c->peer, SSL_get_version(c->ssl),
 		     SSL_get_cipher_name(c->ssl));
 		return;
@@ -925,7 +1111,8 @@ static void conn_arm(struct conn *c)
 		if ((!c->in_paused && !c->eof) || c->write_wants_read)
 			ev |= EV_READ;
 		if (out_pending(c) || c->read_wants_write || c->state == CS_TLS_SHUTDOWN ||
-		    (conn_may_generate(c) && (cfg->rate <= 0 || c->owed)) ||
+		    (c->state == CS_H2 && sim_h2__want_write(c->h2)) ||
+		    (conn_may_generate(c) && (cfg->rate <= 0 || c->owed || c->viewing)) ||
 		    (c->state == CS_HOSTILE && !c->hostile_done &&
 		     !ev_is_active(&c->hostile_timer)))
 			ev |= EV_WRITE;
@@ -1102,6 +1289,23 @@ static unsigned conn_admit(struct sim_server *s, const struct sockaddr_storage *
 	return r > 0 ? (unsigned)r : 0;
 }
 
+/* --listen-delay-ms PORT=D: this connection's lag, by the port it came in on. */
+static double conn_delay(const struct sim_server *s, int fd)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	unsigned port;
+
+	if (!s->cfg.nleg_delay || getsockname(fd, (struct sockaddr *)&local, &len))
+		return s->cfg.delay;
+	port = ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
+						  : ((struct sockaddr_in *)&local)->sin_port);
+	for (unsigned i = 0; i < s->cfg.nleg_delay; i++)
+		if (s->cfg.leg_delay[i].port == port)
+			return s->cfg.leg_delay[i].delay;
+	return s->cfg.delay;
+}
+
 static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage *ss)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -1162,6 +1366,9 @@ static int conn_new(struct sim_server *s, int fd, const struct sockaddr_storage 
 	ev_timer_init(&c->hostile_timer, conn_hostile_cb, 0, 0);
 	ev_timer_init(&c->age_timer, conn_age_cb, 0, 0);
 	ev_timer_init(&c->cut_timer, conn_cut_cb, 0, 0);
+	ev_timer_init(&c->rest_timer, conn_rest_cb, 0, 0);
+	c->addr = *ss;
+	c->delay = conn_delay(s, fd);
 	sim_hostile__init(&c->hostile, s->cfg.hostile, s->cfg.hostile_size);
 	ev_timer_start(s->loop, &c->deadline);
 	c->next = s->conns;
@@ -1220,6 +1427,24 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* ---- the server ---- */
+
+/* The market published: every view with something due writes it. */
+static void market_publish_cb(void *arg)
+{
+	struct sim_server *s = arg;
+	struct conn *c, *next;
+
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		if (c->viewing && c->state == CS_OPEN)
+			conn_run(c, 0);
+	}
+}
+
+struct sim_market *sim_server_market(struct sim_server *s)
+{
+	return s->market;
+}
 
 #define FAIL(code, ...) return fx_error_set(err, code, __VA_ARGS__)
 
@@ -1302,8 +1527,8 @@ int sim_server__new(struct sim_server **out, struct ev_loop *loop,
 	s->msg_max = feedgen_msg_max(&s->cfg.gen);
 	s->reply_room = sim_ws_framed_len(SIM_RPC_REPLY_MAX, 0) + CTRL_ROOM;
 	s->out_cap = FLUSH_CHUNK + sim_ws_framed_len(s->msg_max, s->cfg.fragment) + s->reply_room;
-	s->scratch = malloc(s->msg_max);
-	s->dscratch = malloc(s->msg_max);
+	s->scratch = malloc(s->msg_max + 256); /* + a market message's envelope */
+	s->dscratch = malloc(s->msg_max + 256);
 	if (!s->dscratch)
 		s->scratch = (free(s->scratch), NULL);
 	s->reply = malloc(SIM_RPC_REPLY_MAX);
@@ -1314,6 +1539,23 @@ int sim_server__new(struct sim_server **out, struct ev_loop *loop,
 	}
 	if ((rc = sim_tls_ctx__new(&s->ctx, &cfg->tls, err)))
 		goto err_free;
+	if (cfg->market.on) {
+		struct sim_market_config mc = cfg->market;
+
+		mc.rate = cfg->rate;
+		mc.burst = s->cfg.burst;
+		mc.gen = cfg->gen;
+		mc.epoch = cfg->epoch;
+		mc.epoch_ms = cfg->epoch_ms;
+		if ((rc = sim_market__new(&s->market, loop, &mc, err)))
+			goto err_free;
+		sim_market__on_publish(s->market, market_publish_cb, s);
+		if ((rc = sim_rest__new(&s->rest, &cfg->rest, s->market, cfg->gen.seed))) {
+			fx_error_set(err, rc, "REST endpoints: out of memory");
+			goto err_free;
+		}
+		sim_h2_alpn(s->ctx);
+	}
 	if (cfg->conn_limit && (rc = sim_limit__new(&s->limit, cfg->conn_limit, cfg->conn_window))) {
 		fx_error_set(err, rc, "--conn-limit %u/%g: %s", cfg->conn_limit, cfg->conn_window,
 			     rc == -EINVAL ? "out of range" : "out of memory");
@@ -1386,6 +1628,8 @@ void sim_server__free(struct sim_server *s)
 		fclose(s->log);
 	sim_tls_ctx__free(s->ctx);
 	sim_limit__free(s->limit);
+	sim_rest__free(s->rest);
+	sim_market__free(s->market);
 	free(s->scratch);
 	free(s->dscratch);
 	free(s->reply);

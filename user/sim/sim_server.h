@@ -63,6 +63,8 @@
 #include "sim_cut.h"
 #include "sim_dialect.h"
 #include "sim_hostile.h"
+#include "sim_market.h"
+#include "sim_rest.h"
 #include "sim_tls.h"
 
 #define SIM_SERVER_MAX_LISTEN 16
@@ -111,6 +113,17 @@ struct sim_server_config {
 	 * shapes over feedgen's data (sim_dialect.h); NULL: Binance */
 	const struct sim_dialect *dialect;
 	double drop_diff;       /* --drop-diff: book updates dropped (gaps) */
+	/* --market: one market timeline, every connection a view of it
+	 * (sim_market.h); rate/burst/gen/epoch above then drive the market.
+	 * delay is then added to each message's publication time. */
+	struct sim_market_config market;
+	struct sim_rest_config rest; /* REST depth endpoints (sim_rest.h), market mode */
+	/* --listen-delay-ms PORT=D: connections on that port lag by D instead */
+	struct {
+		uint16_t port;
+		double delay;
+	} leg_delay[SIM_SERVER_MAX_LISTEN];
+	unsigned nleg_delay;
 };
 
 struct sim_server;
@@ -126,6 +139,9 @@ void sim_server__shutdown(struct sim_server *s, uint16_t code);
 
 /* Close listeners and remaining clients, flush and close the log. */
 void sim_server__free(struct sim_server *s);
+
+/* The market (--market), or NULL. */
+struct sim_market *sim_server_market(struct sim_server *s);
 
 /* The address a listener actually got (port 0 = ephemeral), as text. */
 const char *sim_server_listen_text(const struct sim_server *s, unsigned i);
