@@ -361,7 +361,10 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg, boo
 			break;
 		}
 		case OPT_DROP_DIFF:
+			/* okx/bybit: per connection (sim_dialect); --market: in
+			 * the market itself, so nobody gets the dropped diff */
 			cfg->drop_diff = parse_secs("--drop-diff", a, 1);
+			cfg->market.drop_diff = cfg->drop_diff;
 			break;
 		case OPT_SIZES: {
 			char lo[32];

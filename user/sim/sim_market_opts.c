@@ -151,8 +151,9 @@ int sim_market_opts_check(const struct sim_server_config *cfg, char *why, size_t
 {
 	const struct sim_market_config *m = &cfg->market;
 
+	/* --drop-diff alone is also the okx/bybit dialects' (per connection) */
 	if (!m->on && (m->symbols || m->truth_path || m->book_dir || m->book_every ||
-		       m->drop_diff > 0 || m->reorder_diff > 0 || cfg->rest.delay > 0 ||
+		       (m->drop_diff > 0 && !cfg->dialect) || m->reorder_diff > 0 || cfg->rest.delay > 0 ||
 		       cfg->rest.stale_p > 0 || cfg->rest.fail_p > 0)) {
 		snprintf(why, n, "--symbols, --truth, --book-*, --*-diff, --snapshot-* and --rest-* "
 				 "need --market");
