@@ -60,7 +60,11 @@ BPF_CFLAGS := -O2 -g -Wall -Wextra -Werror -target bpf -Iinclude -I$(ARCH_INC)
 # Programs: user/<prog>.c holds main(); every user/*/*.c is a pipeline
 # module, archived once and linked into programs, tests and benchmarks.
 PROGS      := feedrx feedsim
-PROG_SRCS  := $(addprefix user/,$(addsuffix .c,$(PROGS)))
+# Small programs beside the two, without man pages: the shm ring reader.
+AUX_PROGS  := feedrx-shm-read
+# Installed as sources under share/doc/feedrx/examples.
+EXAMPLES   := examples/top_of_book.c examples/shm_reader.py
+PROG_SRCS  := $(addprefix user/,$(addsuffix .c,$(PROGS) $(AUX_PROGS)))
 MOD_SRCS   := $(wildcard user/*/*.c)
 MOD_OBJS   := $(MOD_SRCS:user/%.c=$(BUILD)/user/%.o)
 LLHTTP_OBJS:= $(addprefix $(BUILD)/llhttp/,api.o http.o llhttp.o)
@@ -78,6 +82,7 @@ libdir     := $(PREFIX)/lib
 includedir := $(PREFIX)/include
 man1dir    := $(PREFIX)/share/man/man1
 complDir   := $(PREFIX)/share/bash-completion/completions
+docdir     := $(PREFIX)/share/doc/feedrx
 MAN_PAGES  := $(PROGS:%=$(BUILD)/man/%.1)
 COMPLETIONS:= $(PROGS:%=$(BUILD)/completion/%)
 # What a program on the library includes (include/feedrx.h says what each
@@ -109,7 +114,7 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps test demo bench soak clean format check-tools install uninstall fuzz fuzz-build fuzz-bins
-all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) \
+all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS) $(AUX_PROGS)) $(TEST_BINS) $(BENCH_BINS) \
      $(BUILD)/certs/server.pem $(TOOL_BINS)
 
 deps:
@@ -219,7 +224,7 @@ $(SHLIB): $(MOD_OBJS) $(LLHTTP_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(addprefix $(BUILD)/,$(PROGS)): $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
+$(addprefix $(BUILD)/,$(PROGS) $(AUX_PROGS)): $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -257,11 +262,13 @@ $(BUILD)/completion/%: $(BUILD)/% scripts/completion.sh
 	@echo "  COMPL   $@"
 	$(Q)bash scripts/completion.sh $< $* > $@.tmp && mv $@.tmp $@
 
-install: $(addprefix $(BUILD)/,$(PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETIONS)
+install: $(addprefix $(BUILD)/,$(PROGS) $(AUX_PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETIONS)
 	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
 	$(Q)install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(man1dir) \
 	  $(DESTDIR)$(complDir) $(DESTDIR)$(includedir)/feedrx
-	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(PROGS)) $(DESTDIR)$(bindir)/
+	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(PROGS) $(AUX_PROGS)) $(DESTDIR)$(bindir)/
+	$(Q)install -d $(DESTDIR)$(docdir)/examples
+	$(Q)install -m 0644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
 	$(Q)install -m 0644 $(LIB) $(DESTDIR)$(libdir)/
 	$(Q)install -m 0755 $(SHLIB) $(DESTDIR)$(libdir)/
 	$(Q)ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(libdir)/$(SONAME)
@@ -279,11 +286,11 @@ install: $(addprefix $(BUILD)/,$(PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETI
 	  > $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(PROGS)) $(DESTDIR)$(libdir)/libfeedrx.a \
+	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(PROGS) $(AUX_PROGS)) $(DESTDIR)$(libdir)/libfeedrx.a \
 	  $(DESTDIR)$(libdir)/libfeedrx.so* $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc \
 	  $(addprefix $(DESTDIR)$(man1dir)/,$(notdir $(MAN_PAGES))) \
 	  $(addprefix $(DESTDIR)$(complDir)/,$(PROGS))
-	rm -rf $(DESTDIR)$(includedir)/feedrx
+	rm -rf $(DESTDIR)$(includedir)/feedrx $(DESTDIR)$(docdir)
 
 format:
 	clang-format -i $(wildcard user/*.[ch] user/*/*.[ch] tests/*.[ch] include/*.h bpf/*.c)
