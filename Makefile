@@ -237,6 +237,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# the NATS subscriber the NATS sink's tests read with is a real client
+$(BUILD)/tests/tool_nats_sub: LDLIBS += -lnats
+
 $(FUZZ_BINS): $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz_%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@

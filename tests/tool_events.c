@@ -3,7 +3,7 @@
  * uses (--shm, --nats) from a libev loop, and prints the sinks' reports.
  *   tool_events [--shm NAME] [--shm-size N] [--shm-keep] [--nats URL]
  *               [--nats-format json|flat] [--nats-buffer N] [--count N]
- *               [--rate N/s (0: flat out)] [--linger S]
+ *               [--rate N/s (0: flat out)] [--linger S] [--start-delay S]
  * Exits 0 when every event was handed to every sink. */
 #include <errno.h>
 #include <ev.h>
@@ -69,12 +69,12 @@ int main(int argc, char **argv)
 	    {"shm", 1, NULL, 's'},        {"shm-size", 1, NULL, 'S'}, {"shm-keep", 0, NULL, 'k'},
 	    {"nats", 1, NULL, 'n'},       {"nats-format", 1, NULL, 'f'},
 	    {"nats-buffer", 1, NULL, 'b'}, {"count", 1, NULL, 'c'},   {"rate", 1, NULL, 'r'},
-	    {"linger", 1, NULL, 'l'},     {NULL, 0, NULL, 0}};
+	    {"linger", 1, NULL, 'l'},     {"start-delay", 1, NULL, 'd'}, {NULL, 0, NULL, 0}};
 	const char *shm[4], *nats[4];
 	int n_shm = 0, n_nats = 0, fmt = FEED_SINK_FMT_JSON, o;
 	size_t shm_size = 0, nats_buf = 0;
 	bool keep = false;
-	double linger = 0;
+	double linger = 0, delay = 0;
 	struct ev_loop *loop = ev_default_loop(0);
 	struct fx_error err = {0};
 
@@ -89,6 +89,7 @@ int main(int argc, char **argv)
 		case 'c': count = strtoull(optarg, NULL, 0); break;
 		case 'r': rate = strtoull(optarg, NULL, 0); break;
 		case 'l': linger = atof(optarg); break;
+		case 'd': delay = atof(optarg); break;
 		default: return 2;
 		}
 	}
@@ -109,6 +110,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* readers waiting for the ring open it now */
+	if (delay > 0)
+		nanosleep(&(struct timespec){(time_t)delay, (long)((delay - (long)delay) * 1e9)}, NULL);
 	t_start = now();
 	if (rate) {
 		ev_timer_init(&tick, tick_cb, 0.001, 0.001);

@@ -107,7 +107,10 @@ static int shm_ring_check_stale(const char *shm_name, const char *path, struct f
 	close(fd);
 	if (h == MAP_FAILED)
 		return fx_error_set(err, -errno, "cannot map %s: %s", path, strerror(errno));
-	if (atomic_load(&h->magic) != SHM_RING_MAGIC)
+	if (atomic_load(&h->magic) == 0 && st.st_size > SHM_RING_HDR_SIZE)
+		r = fx_error_set(err, -EBUSY, "%s is being created by another producer: choose "
+					      "another name", path);
+	else if (atomic_load(&h->magic) != SHM_RING_MAGIC)
 		r = fx_error_set(err, -EEXIST, "%s exists and is not a feedrx ring: remove it or "
 					       "choose another name", path);
 	else if (!atomic_load(&h->closed) && h->pid && (pid_t)h->pid != getpid() &&
@@ -293,7 +296,7 @@ int shm_reader__open(struct shm_reader **out, const char *name, bool from_oldest
 		close(fd);
 		return fx_error_set(err, -EPROTO, "%s is not a feedrx ring (too small)", path);
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 	e = errno;
 	close(fd);
 	if (map == MAP_FAILED)
