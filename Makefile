@@ -89,7 +89,9 @@ COMPLETIONS:= $(PROGS:%=$(BUILD)/completion/%)
 # is for); installed under $(includedir)/feedrx/ with their folders.
 PUBLIC_HDRS:= include/feedrx.h include/feedrx_bpf.h \
 	      $(addprefix user/,core/fx_err.h core/fx_log.h fast/fastpath.h fast/fast_types.h \
-	        feed/feed_msg.h feed/order_book.h kernel/kconn.h kernel/tls_client.h kernel/url.h \
+	        feed/feed_msg.h feed/order_book.h feed/feed_event.h feed/feed_event_codec.h \
+	        feed/feed_event_json.h shm/shm_ring.h shm/shm_sub.h sink/sink_set.h \
+	        kernel/kconn.h kernel/tls_client.h kernel/url.h \
 	        link/feed_link.h link/link_kconn.h link/link_transport.h proto/json.h sink/sink.h \
 	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h venue/binance_parse.h)
 
