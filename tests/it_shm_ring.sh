@@ -36,9 +36,10 @@ PY
 
 # ---- every event exactly once, two readers in two languages at once
 N=100000
-"$READER" --wait 10 "$ID-a" >"$TMP/c.jsonl" 2>"$TMP/c.err" & RC=$!; PIDS+=($RC)
-python3 "$PYR" --wait 10 "$ID-a" >"$TMP/p.jsonl" 2>"$TMP/p.err" & RP=$!; PIDS+=($RP)
-# the readers wait for the ring; the producer gives them 1.5 s to open it
+"$READER" --wait 20 --from-start "$ID-a" >"$TMP/c.jsonl" 2>"$TMP/c.err" & RC=$!; PIDS+=($RC)
+python3 "$PYR" --wait 20 --from-start "$ID-a" >"$TMP/p.jsonl" 2>"$TMP/p.err" & RP=$!; PIDS+=($RP)
+# the readers wait for the ring and start at its beginning (it holds the
+# whole run), so when they open it does not matter
 "$TOOL" --shm "$ID-a" --shm-size 67108864 --count $N --rate 50000 --start-delay 1.5 \
   >"$TMP/prod.out" 2>"$TMP/prod.err" &
 PP=$!; PIDS+=($PP)
@@ -60,11 +61,13 @@ fi
 
 # ---- an overrun: a stopped reader is lapped, says so, and counts the loss
 N=60000
-"$TOOL" --shm "$ID-b" --shm-size 65536 --count $N --rate 20000 --start-delay 1.5 \
+# the producer gives the readers 3 s to open the ring before its first event
+# (from the start of a ring nothing was written to: no loss uncounted)
+"$TOOL" --shm "$ID-b" --shm-size 65536 --count $N --rate 20000 --start-delay 3 \
   2>"$TMP/prod2.err" & PP=$!; PIDS+=($PP)
-"$READER" --wait 10 --quiet "$ID-b" >/dev/null 2>"$TMP/c2.err" & RC=$!; PIDS+=($RC)
-python3 "$PYR" --wait 10 --quiet "$ID-b" >/dev/null 2>"$TMP/p2.err" & RP=$!; PIDS+=($RP)
-sleep 2.3; kill -STOP $RC $RP; sleep 1; kill -CONT $RC $RP
+"$READER" --wait 20 --from-start --quiet "$ID-b" >/dev/null 2>"$TMP/c2.err" & RC=$!; PIDS+=($RC)
+python3 "$PYR" --wait 20 --from-start --quiet "$ID-b" >/dev/null 2>"$TMP/p2.err" & RP=$!; PIDS+=($RP)
+sleep 3.8; kill -STOP $RC $RP; sleep 1; kill -CONT $RC $RP
 wait $PP; wait $RC; crc=$?; wait $RP; prc_py=$?
 # "N events, O overruns, L events lost": got + lost must be the run
 sum_c=$(sed -n 's/.*: \([0-9]*\) events, \([0-9]*\) overruns, \([0-9]*\) events lost.*/\1 \2 \3/p' "$TMP/c2.err")

@@ -38,8 +38,8 @@ fi
 pass tob_builds
 
 N=5000
-"$TOOL" --shm "$ID" --count $N --rate 20000 --start-delay 1.5 2>"$TMP/prod.err" & PP=$!
-LD_LIBRARY_PATH=$P/lib timeout 60 "$TMP/top_of_book" --lines --wait 10 "$ID" >"$TMP/tob.out" 2>"$TMP/tob.err"
+"$TOOL" --shm "$ID" --count $N --rate 20000 --start-delay 3 2>"$TMP/prod.err" & PP=$!
+LD_LIBRARY_PATH=$P/lib timeout 60 "$TMP/top_of_book" --lines --from-start --wait 20 "$ID" >"$TMP/tob.out" 2>"$TMP/tob.err"
 rc=$?
 wait $PP
 # expected: per symbol SYM<i%7>, the last bbo (i%5 == 2, best bid i) or top
