@@ -7,7 +7,7 @@
 #     (seq 1..N, none lost), and the ring is gone after the exit
 #   - --nats URL to a nats-server in the receiver's namespace: the summary
 #     line says nothing was dropped and a libnats subscriber got exactly
-#     the events reported
+#     the events reported; --metrics shows the consumer's counters
 #   - a ring name held by a running producer is refused at set-up
 # How many events there are depends on the feed handler (none until it
 # produces them); the checks hold for any number.
@@ -59,8 +59,22 @@ if [[ ! -x $NATS_SERVER ]]; then skip nats_feedrx "no nats-server"; else
   netns_track $SP
   for _ in $(seq 100); do grep -q ready "$TMP/sub.out" && break; sleep 0.1; done
   ip netns exec "$NS_RX" timeout 60 "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" --count 2000 \
-    --output none --nats nats://127.0.0.1:4222 "$(URL)" 2>"$TMP/rxn.err"; rc=$?
+    --output none --nats nats://127.0.0.1:4222 --metrics 127.0.0.1:9109 "$(URL)" 2>"$TMP/rxn.err" &
+  FP=$!
+  # the consumer's counters on the Prometheus endpoint, while it runs
+  for _ in $(seq 40); do
+    ip netns exec "$NS_RX" python3 -c 'import urllib.request,sys; sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:9109/metrics", timeout=2).read().decode())' \
+      >"$TMP/metrics.txt" 2>/dev/null && break
+    sleep 0.1
+  done
+  wait $FP; rc=$?
   wait $SP
+  if grep -q '^feedrx_consumer_events_total{consumer="nats:nats://127.0.0.1:4222"} [0-9]' "$TMP/metrics.txt" &&
+     grep -q '^feedrx_consumer_dropped_total{consumer="nats:nats://127.0.0.1:4222"} 0' "$TMP/metrics.txt"; then
+    pass nats_feedrx_metrics
+  else
+    fail nats_feedrx_metrics "no consumer counters in /metrics: $(grep -c . "$TMP/metrics.txt" 2>/dev/null) lines"
+  fi
   line=$(grep "^feedrx: nats nats://127.0.0.1:4222: " "$TMP/rxn.err")
   n=$(sed -n 's/.*: \([0-9]*\) events, 0 dropped.*/\1/p' <<<"$line")
   read -r _ got _ first _ last _ dups _ gaps _ < <(grep ^received "$TMP/sub.out")

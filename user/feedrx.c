@@ -779,6 +779,7 @@ static void feedrx_metrics_render(void *user, struct metrics_out *o)
 	metrics_out__sample(o, "feedrx_delivered_total", "path=\"shadow\"", ls.shadow);
 	metrics_out__sample(o, "feedrx_delivered_total", "path=\"kernel\"",
 			    ls.delivered - ls.fast - ls.shadow);
+	sink_set__metrics(&f->consumers, o);
 	if (f->fp) {
 		metrics_out__head(o, "feedrx_xdp_frames_total", "counter",
 				  "The XDP program's verdicts and events, summed over CPUs.");

@@ -36,6 +36,13 @@ struct feed_sink_conf {
 	void *user;
 };
 
+/* An event sink's counts (the counters op). */
+struct feed_sink_counters {
+	const char *target; /* "shm:/dev/shm/NAME", "nats:nats://HOST:PORT" (the sink's) */
+	uint64_t events;    /* passed on (written to the ring, queued for the server) */
+	uint64_t dropped;   /* lost on this side (full buffer, no server, too large) */
+};
+
 /* How an event sink encodes events. */
 enum feed_sink_format {
 	FEED_SINK_FMT_JSON = 0, /* feed/feed_event_json.h, one object */
@@ -60,6 +67,9 @@ struct feed_sink_ops {
 	/* The run ends: push out what is buffered, waiting a bounded time
 	 * (a network sink). NULL: flush is enough. */
 	void (*finish)(struct feed_sink *s);
+	/* What an event sink passed on and dropped, for metrics. NULL: it
+	 * keeps no such counts. */
+	void (*counters)(struct feed_sink *s, struct feed_sink_counters *c);
 	/* One line for the exit summary and --stats (what was sent, dropped),
 	 * no newline; NULL: nothing to say. */
 	void (*report)(struct feed_sink *s, char *buf, size_t len);

@@ -472,6 +472,15 @@ static void sink_nats_report(struct feed_sink *s, char *buf, size_t len)
 		 n->too_big, n->last_error[0] ? "; last error: " : "", n->last_error);
 }
 
+static void sink_nats_counters(struct feed_sink *s, struct feed_sink_counters *c)
+{
+	struct sink_nats *n = s->priv;
+
+	c->target = n->target;
+	c->dropped = n->dropped_full + n->dropped_down + n->too_big;
+	c->events = n->published - c->dropped;
+}
+
 const struct feed_sink_ops feed_sink_nats = {
     .name = "nats",
     .help = "normalized events published to a NATS server",
@@ -481,4 +490,5 @@ const struct feed_sink_ops feed_sink_nats = {
     .finish = sink_nats_finish,
     .close = sink_nats_close,
     .report = sink_nats_report,
+    .counters = sink_nats_counters,
 };

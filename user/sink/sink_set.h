@@ -41,4 +41,9 @@ void sink_set__finish(struct sink_set *set);
 void sink_set__report(struct sink_set *set, FILE *f, const char *prefix);
 void sink_set__close(struct sink_set *set);
 
+struct metrics_out;
+/* feedrx_consumer_events_total and feedrx_consumer_dropped_total, one
+ * sample per sink that counts (label consumer="TARGET"). */
+void sink_set__metrics(struct sink_set *set, struct metrics_out *o);
+
 #endif

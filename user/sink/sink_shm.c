@@ -55,6 +55,16 @@ static void sink_shm_report(struct feed_sink *s, char *buf, size_t len)
 			 ", %" PRIu64 " too large for the ring (--shm-size)", st.too_big);
 }
 
+static void sink_shm_counters(struct feed_sink *s, struct feed_sink_counters *c)
+{
+	struct shm_ring_stats st;
+
+	shm_ring__stats(s->priv, &st);
+	c->target = shm_ring__path(s->priv);
+	c->events = st.records;
+	c->dropped = st.too_big;
+}
+
 static void sink_shm_close(struct feed_sink *s)
 {
 	shm_ring__close(s->priv);
@@ -67,4 +77,5 @@ const struct feed_sink_ops feed_sink_shm = {
     .event = sink_shm_event,
     .close = sink_shm_close,
     .report = sink_shm_report,
+    .counters = sink_shm_counters,
 };
