@@ -8,6 +8,8 @@
 #   - a stalled server (SIGSTOP): the producer's loop is not blocked (the
 #     run ends), and the events that did not fit the bounded buffer are
 #     counted as dropped in the summary
+#   - a server's max_payload (from its INFO) is respected: larger events are
+#     counted as too large, the connection is never closed for them
 #   - no server at all: the run ends, every event counted as dropped
 #   - feedrx refuses a --nats that is not nats://HOST:PORT
 # The events come from tests/tool_events (synthesized, through the same
@@ -79,6 +81,22 @@ full=$(sed -n 's/.* (\([0-9]*\) buffer full.*/\1/p' <<<"$line")
 if [[ $rc -eq 124 ]]; then fail nats_stalled_server "the producer blocked (timed out) on a stopped server"
 elif [[ $rc -ne 0 || -z $full || $full -lt 200000 ]]; then fail nats_stalled_server "rc $rc: $line"
 else pass nats_stalled_server "$line"; fi
+
+# ---- a server with a small max_payload (its INFO): larger events are
+# dropped as too large here, and the connection stays up
+printf 'listen: 127.0.0.1:%d\nmax_payload: 300\n' $((PORT + 1)) >"$TMP/small.conf"
+ip netns exec "$NS" "$NATS_SERVER" -c "$TMP/small.conf" >"$TMP/nats2.log" 2>&1 & N2=$!; PIDS+=($N2)
+for _ in $(seq 100); do in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$((PORT + 1))" 2>/dev/null && break; sleep 0.1; done
+in_ns timeout 30 "$TOOL" --nats nats://127.0.0.1:$((PORT + 1)) --count 5000 --rate 50000 2>"$TMP/mp.err"; rc=$?
+line=$(grep "nats nats://127.0.0.1:$((PORT + 1))" "$TMP/mp.err")
+big=$(sed -n 's/.*, \([0-9]*\) too large).*/\1/p' <<<"$line")
+if [[ $rc -eq 0 && ${big:-0} -gt 0 && $line == *" 0 server unreachable"* ]] &&
+   ! grep -qi "payload" "$TMP/nats2.log"; then
+  pass nats_max_payload
+else
+  fail nats_max_payload "rc $rc: $line; $(grep -i payload "$TMP/nats2.log" | head -1)"
+fi
+kill $N2
 
 # ---- no server: nothing blocks, everything is counted
 kill $NATS; wait $NATS 2>/dev/null

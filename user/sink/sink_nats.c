@@ -63,6 +63,8 @@ struct sink_nats {
 	int pongs_due; /* PINGs we sent without a PONG back */
 	uint64_t published, dropped_full, dropped_down, too_big, reconnects, server_errors;
 	char last_error[160];
+	size_t max_payload; /* the server's (INFO), else NATS_SCRATCH */
+	bool info;          /* the server's INFO came: CONNECT and events may go */
 	bool finished;
 };
 
@@ -129,6 +131,11 @@ static void nats_disconnect(struct sink_nats *n, const char *why);
 /* Write what is buffered; the write watcher waits when the socket is full. */
 static void nats_write(struct sink_nats *n)
 {
+	if (!n->info) { /* nothing goes before the server's INFO */
+		if (ev_is_active(&n->wio) && n->connected)
+			ev_io_stop(n->loop, &n->wio);
+		return;
+	}
 	while (n->connected && n->len) {
 		ssize_t w = send(n->fd, n->out + n->start, n->len, MSG_NOSIGNAL);
 
@@ -198,8 +205,45 @@ static void nats_disconnect(struct sink_nats *n, const char *why)
 	n->queued = 0;
 	n->in_len = 0;
 	n->pongs_due = 0;
+	n->info = false;
 	ev_timer_set(&n->retry, 1., 0.);
 	ev_timer_start(n->loop, &n->retry);
+}
+
+/* The INFO said max_payload: the PUBs queued before it that exceed it
+ * are taken out (the server would close the connection for one). */
+static void nats_drop_oversized(struct sink_nats *n)
+{
+	char *p = n->out + n->start, *end = p + n->len, *w = p;
+
+	while (p < end) {
+		char *nl = memmem(p, (size_t)(end - p), "\r\n", 2);
+		size_t len = 0, whole;
+
+		if (!nl)
+			break;
+		whole = (size_t)(nl + 2 - p);
+		if (strncmp(p, "PUB ", 4) == 0) {
+			char *sp = memrchr(p, ' ', (size_t)(nl - p));
+
+			len = sp ? strtoull(sp + 1, NULL, 10) : 0;
+			whole += len + 2;
+			if (whole > (size_t)(end - p))
+				break;
+			if (len > n->max_payload) {
+				n->too_big++;
+				n->queued--;
+				p += whole;
+				continue;
+			}
+		}
+		memmove(w, p, whole);
+		w += whole;
+		p += whole;
+	}
+	memmove(w, p, (size_t)(end - p)); /* nothing, unless malformed */
+	w += end - p;
+	n->len = (size_t)(w - (n->out + n->start));
 }
 
 /* One line from the server. */
@@ -216,8 +260,21 @@ static void nats_line(struct sink_nats *n, char *line)
 		n->server_errors++;
 		snprintf(n->last_error, sizeof(n->last_error), "server: %s", line + 5);
 		fx_log(FX_LOG_WARN, "nats %s: %s", n->target, line);
+	} else if (strncmp(line, "INFO ", 5) == 0) {
+		/* a larger PUB would make the server close the connection */
+		const char *mp = strstr(line, "\"max_payload\":");
+		unsigned long long v = mp ? strtoull(mp + 14, NULL, 10) : 0;
+
+		if (v)
+			n->max_payload = v < NATS_SCRATCH ? (size_t)v : NATS_SCRATCH;
+		if (!n->info) {
+			n->info = true;
+			if (n->max_payload < NATS_SCRATCH)
+				nats_drop_oversized(n);
+			nats_write(n);
+		}
 	}
-	/* INFO and +OK need nothing (CONNECT went first, verbose off) */
+	/* +OK needs nothing (CONNECT went first, verbose off) */
 }
 
 static int nats_read(struct sink_nats *n)
@@ -333,7 +390,7 @@ static int sink_nats_event(struct feed_sink *s, const struct feed_event *e)
 	}
 	plen = n->format == FEED_SINK_FMT_FLAT ? feed_event_encode(e, n->scratch, NATS_SCRATCH)
 					       : feed_event_json(n->scratch, NATS_SCRATCH, e);
-	if (plen < 0) {
+	if (plen < 0 || (size_t)plen > n->max_payload) {
 		n->too_big++;
 		return 0;
 	}
@@ -379,6 +436,7 @@ static int sink_nats_open(struct feed_sink *s, const struct feed_sink_conf *c)
 	n->loop = c->loop;
 	n->format = c->format;
 	n->cap = c->size ? c->size : NATS_DEFAULT_BUF;
+	n->max_payload = NATS_SCRATCH;
 	r = nats_parse_url(n, c->arg, c->err);
 	if (r) {
 		free(n);
@@ -421,7 +479,7 @@ static void nats_drain(struct sink_nats *n)
 			nats_write(n);
 		if (n->fd < 0 || (pinged && !n->pongs_due && !n->len) || left <= 0)
 			break;
-		if (n->len || !n->connected)
+		if ((n->len && n->info) || !n->connected)
 			p.events |= POLLOUT;
 		if (poll(&p, 1, (int)(left * 1000) + 1) <= 0)
 			continue;
