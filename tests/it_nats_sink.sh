@@ -10,6 +10,8 @@
 #     counted as dropped in the summary
 #   - a server's max_payload (from its INFO) is respected: larger events are
 #     counted as too large, the connection is never closed for them
+#   - the server restarts mid-run: the sink reconnects and publishes again,
+#     the events of the outage counted as dropped
 #   - no server at all: the run ends, every event counted as dropped
 #   - feedrx refuses a --nats that is not nats://HOST:PORT
 # The events come from tests/tool_events (synthesized, through the same
@@ -97,6 +99,23 @@ else
   fail nats_max_payload "rc $rc: $line; $(grep -i payload "$TMP/nats2.log" | head -1)"
 fi
 kill $N2
+
+# ---- the server restarts mid-run: events while it is gone are counted as
+# dropped, the sink reconnects (once a second) and publishing resumes
+in_ns "$TOOL" --nats "$URL" --count 50000 --rate 10000 2>"$TMP/re.err" & TP=$!; PIDS+=($TP)
+sleep 1.5; kill $NATS; wait $NATS 2>/dev/null; sleep 1
+ip netns exec "$NS" "$NATS_SERVER" -a 127.0.0.1 -p $PORT >>"$TMP/nats.log" 2>&1 & NATS=$!; PIDS+=($NATS)
+for _ in $(seq 100); do in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null && break; sleep 0.1; done
+ip netns exec "$NS" "$SUB" "$URL" 1000000 2 >"$TMP/sub-re.out" 2>&1 & SP=$!; PIDS+=($SP)
+wait $TP; rc=$?; wait $SP
+line=$(grep "nats $URL" "$TMP/re.err")
+down=$(sed -n 's/.*buffer full, \([0-9]*\) server unreachable.*/\1/p' <<<"$line")
+after=$(awk '/^received/ { print $2 }' "$TMP/sub-re.out")
+if [[ $rc -eq 0 && ${down:-0} -gt 0 && ${after:-0} -gt 0 ]]; then
+  pass nats_reconnect
+else
+  fail nats_reconnect "rc $rc: $line; after the restart a subscriber got '${after}'"
+fi
 
 # ---- no server: nothing blocks, everything is counted
 kill $NATS; wait $NATS 2>/dev/null
