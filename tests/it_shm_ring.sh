@@ -92,8 +92,8 @@ else
   fail shm_keep "kept ring missing or unreadable: $(cat "$TMP/k.err" 2>/dev/null)"
 fi
 "$TOOL" --shm "$ID-d" --count 2000000 --rate 1000 2>/dev/null & PP=$!; PIDS+=($PP)
-for _ in $(seq 50); do "$READER" --count 0 --quiet "$ID-d" 2>/dev/null & r=$!; sleep 0.1
-  kill $r 2>/dev/null && break; done
+# ready once a reader gets its first event
+timeout 20 "$READER" --wait 15 --from-start --count 1 --quiet "$ID-d" 2>/dev/null
 out=$("$TOOL" --shm "$ID-d" --count 1 2>&1); rc=$?
 kill $PP; wait $PP 2>/dev/null
 [[ $rc -ne 0 && $out == *"in use by a running producer"* ]] && pass shm_name_in_use ||
