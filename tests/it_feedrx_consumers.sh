@@ -86,9 +86,8 @@ if [[ ! -x $NATS_SERVER ]]; then skip nats_feedrx "no nats-server"; else
 fi
 
 # ---- a ring name in use
-ip netns exec "$NS_RX" "$TOOL" --shm "$ID-busy" --count 100000000 --rate 1 2>/dev/null & TP=$!; netns_track $TP
-for _ in $(seq 50); do [[ -e /dev/shm/$ID-busy ]] && break; sleep 0.1; done
-sleep 0.3
+ip netns exec "$NS_RX" "$TOOL" --shm "$ID-busy" --count 100000000 --rate 10 2>/dev/null & TP=$!; netns_track $TP
+timeout 20 "$READER" --wait 15 --from-start --count 1 --quiet "$ID-busy" 2>/dev/null # ready
 out=$(ip netns exec "$NS_RX" timeout 20 "$FEEDRX" --mode kernel --shm "$ID-busy" "$(URL)" 2>&1); rc=$?
 kill $TP
 [[ $rc -eq 1 && $out == *"in use by a running producer"* ]] && pass shm_feedrx_busy ||
