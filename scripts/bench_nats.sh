@@ -5,12 +5,16 @@
 # (tests/tool_events: synthesized events through the NATS sink) flat out.
 # Prints the producer's rate, what each subscriber received and at what
 # rate, and the sink's drop summary. Asserts nothing. Run by `make bench`;
-# alone: sudo BUILD=build bash scripts/bench_nats.sh [N] [json|flat]
+# alone: sudo BUILD=build bash scripts/bench_nats.sh [N] [json|flat] [RATE/s]
+# Flat out, the producer outruns the server: the bounded buffer drops (as
+# designed) and the subscribers' rate is the throughput; a RATE at or below
+# it runs lossless.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}; [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 N=${1:-${BENCH_NATS_COUNT:-1000000}}
 FMT=${2:-json}
+RATE=${3:-${BENCH_NATS_RATE:-0}} # events/s, 0 = flat out (past what the server takes: drops)
 TOOL=$BUILD/tests/tool_events SUB=$BUILD/tests/tool_nats_sub
 NATS_SERVER=$(command -v nats-server || echo /usr/sbin/nats-server)
 for f in "$TOOL" "$SUB" "$NATS_SERVER"; do [[ -x $f ]] || { echo "bench_nats: missing $f"; exit 1; }; done
@@ -26,10 +30,10 @@ for i in 1 2 3; do
   ip netns exec $NS "$SUB" $URL "$N" 10 >"$TMP/sub$i" 2>&1 & SUBS+=($!); PIDS+=($!)
 done
 for i in 1 2 3; do for _ in $(seq 100); do grep -q ready "$TMP/sub$i" && break; sleep 0.1; done; done
-ip netns exec $NS "$TOOL" --nats $URL --nats-format "$FMT" --nats-buffer 67108864 --count "$N" \
+ip netns exec $NS "$TOOL" --nats $URL --nats-format "$FMT" --nats-buffer 67108864 --count "$N" --rate "$RATE" \
   2>"$TMP/prod"
 for s in "${SUBS[@]}"; do wait "$s"; done
-echo "bench_nats: $N events ($FMT), 3 subscribers, nats-server $("$NATS_SERVER" --version | awk '{print $2}')"
+echo "bench_nats: $N events ($FMT, rate ${RATE/#0/flat out}), 3 subscribers, nats-server $("$NATS_SERVER" --version | awk '{print $2}')"
 sed 's/^tool_events: /  producer: /' "$TMP/prod"
 for i in 1 2 3; do
   awk -v i=$i '/^received/ { printf "  subscriber %d: %s events in %s s = %.0f events/s (dups %s, gaps %s)\n", i, $2, $14, ($14 > 0 ? $2 / $14 : 0), $8, $10 }' "$TMP/sub$i"
