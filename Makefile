@@ -60,7 +60,11 @@ BPF_CFLAGS := -O2 -g -Wall -Wextra -Werror -target bpf -Iinclude -I$(ARCH_INC)
 # Programs: user/<prog>.c holds main(); every user/*/*.c is a pipeline
 # module, archived once and linked into programs, tests and benchmarks.
 PROGS      := feedrx feedsim
-PROG_SRCS  := $(addprefix user/,$(addsuffix .c,$(PROGS)))
+# Small programs beside the two, without man pages: the shm ring reader.
+AUX_PROGS  := feedrx-shm-read
+# Installed as sources under share/doc/feedrx/examples.
+EXAMPLES   := examples/top_of_book.c examples/shm_reader.py
+PROG_SRCS  := $(addprefix user/,$(addsuffix .c,$(PROGS) $(AUX_PROGS)))
 MOD_SRCS   := $(wildcard user/*/*.c)
 MOD_OBJS   := $(MOD_SRCS:user/%.c=$(BUILD)/user/%.o)
 LLHTTP_OBJS:= $(addprefix $(BUILD)/llhttp/,api.o http.o llhttp.o)
@@ -78,13 +82,17 @@ libdir     := $(PREFIX)/lib
 includedir := $(PREFIX)/include
 man1dir    := $(PREFIX)/share/man/man1
 complDir   := $(PREFIX)/share/bash-completion/completions
+docdir     := $(PREFIX)/share/doc/feedrx
 MAN_PAGES  := $(PROGS:%=$(BUILD)/man/%.1)
 COMPLETIONS:= $(PROGS:%=$(BUILD)/completion/%)
 # What a program on the library includes (include/feedrx.h says what each
 # is for); installed under $(includedir)/feedrx/ with their folders.
 PUBLIC_HDRS:= include/feedrx.h include/feedrx_bpf.h \
 	      $(addprefix user/,core/fx_err.h core/fx_log.h fast/fastpath.h fast/fast_rx.h fast/fast_types.h \
-	        feed/feed_msg.h feed/order_book.h kernel/kconn.h kernel/resolve.h kernel/tls_client.h kernel/url.h \
+	        feed/feed_msg.h feed/order_book.h feed/feed_event.h feed/feed_event_codec.h \
+	        feed/feed_event_json.h feed/feed_handler.h feed/book_sync.h \
+	        shm/shm_ring.h shm/shm_sub.h sink/sink_set.h \
+	        kernel/kconn.h kernel/resolve.h kernel/rx_stamp.h kernel/tls_client.h kernel/url.h \
 	        link/feed_link.h link/link_kconn.h link/link_transport.h proto/json.h sink/sink.h \
 	        stats/lat_hist.h stats/lat_stats.h stats/metrics.h venue/venue.h venue/binance_parse.h \
 	        rest/https_get.h rest/rest_resp.h rest/rest_sched.h rest/rest_pacer.h)
@@ -110,7 +118,7 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps test demo bench soak clean format check-tools install uninstall fuzz fuzz-build fuzz-bins
-all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS)) $(TEST_BINS) $(BENCH_BINS) \
+all: $(BPF_OBJS) $(BPF_SKELS) $(addprefix $(BUILD)/,$(PROGS) $(AUX_PROGS)) $(TEST_BINS) $(BENCH_BINS) \
      $(BUILD)/certs/server.pem $(TOOL_BINS)
 
 deps:
@@ -220,7 +228,7 @@ $(SHLIB): $(MOD_OBJS) $(LLHTTP_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(addprefix $(BUILD)/,$(PROGS)): $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
+$(addprefix $(BUILD)/,$(PROGS) $(AUX_PROGS)): $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -232,6 +240,9 @@ $(BUILD)/tests/%.o: tests/%.c | check-tools
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# the NATS subscriber the NATS sink's tests read with is a real client
+$(BUILD)/tests/tool_nats_sub: LDLIBS += -lnats
 
 $(FUZZ_BINS): $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz_%.o $(LIB)
 	@echo "  LD      $@"
@@ -258,11 +269,13 @@ $(BUILD)/completion/%: $(BUILD)/% scripts/completion.sh
 	@echo "  COMPL   $@"
 	$(Q)bash scripts/completion.sh $< $* > $@.tmp && mv $@.tmp $@
 
-install: $(addprefix $(BUILD)/,$(PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETIONS)
+install: $(addprefix $(BUILD)/,$(PROGS) $(AUX_PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETIONS)
 	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
 	$(Q)install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(man1dir) \
 	  $(DESTDIR)$(complDir) $(DESTDIR)$(includedir)/feedrx
-	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(PROGS)) $(DESTDIR)$(bindir)/
+	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(PROGS) $(AUX_PROGS)) $(DESTDIR)$(bindir)/
+	$(Q)install -d $(DESTDIR)$(docdir)/examples
+	$(Q)install -m 0644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
 	$(Q)install -m 0644 $(LIB) $(DESTDIR)$(libdir)/
 	$(Q)install -m 0755 $(SHLIB) $(DESTDIR)$(libdir)/
 	$(Q)ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(libdir)/$(SONAME)
@@ -280,11 +293,11 @@ install: $(addprefix $(BUILD)/,$(PROGS)) $(LIB) $(SHLIB) $(MAN_PAGES) $(COMPLETI
 	  > $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(PROGS)) $(DESTDIR)$(libdir)/libfeedrx.a \
+	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(PROGS) $(AUX_PROGS)) $(DESTDIR)$(libdir)/libfeedrx.a \
 	  $(DESTDIR)$(libdir)/libfeedrx.so* $(DESTDIR)$(libdir)/pkgconfig/feedrx.pc \
 	  $(addprefix $(DESTDIR)$(man1dir)/,$(notdir $(MAN_PAGES))) \
 	  $(addprefix $(DESTDIR)$(complDir)/,$(PROGS))
-	rm -rf $(DESTDIR)$(includedir)/feedrx
+	rm -rf $(DESTDIR)$(includedir)/feedrx $(DESTDIR)$(docdir)
 
 format:
 	clang-format -i $(wildcard user/*.[ch] user/*/*.[ch] tests/*.[ch] include/*.h bpf/*.c)

@@ -15,6 +15,14 @@
  *   fast/fast_rx.h                 one interface's fast path shared by many
  *                                  connections (one per fastpath_opts.rx)
  *   sink/sink.h, venue/venue.h     where messages go; exchange dialects
+ *   feed/feed_event.h              the normalized events (trade, bbo, book,
+ *                                  top, status), fixed point, seq gapless
+ *   feed/feed_event_codec.h, feed/feed_event_json.h
+ *                                  their flat binary record and JSON line
+ *   sink/sink_set.h                events to consumers: a callback
+ *                                  (feed_sink_callback), --shm rings, NATS
+ *   shm/shm_ring.h, shm/shm_sub.h  the shared-memory ring; a consumer's
+ *                                  end that calls back with each event
  *   feed/feed_msg.h, feed/order_book.h  typed events and order books
  *   venue/binance_parse.h, proto/json.h  Binance messages into typed events
  *   stats/lat_stats.h, stats/lat_hist.h, stats/metrics.h
@@ -25,10 +33,20 @@
 #ifndef FEEDRX_H
 #define FEEDRX_H
 
+/* The events API (feed_event, the codec, sinks and the shm ring) has this
+ * version; it grows when they change incompatibly. A program compares
+ * feedrx_api_version() (the library it runs with) to FEEDRX_API_VERSION
+ * (the header it was built with) before it relies on either. */
+#define FEEDRX_API_VERSION 1
+int feedrx_api_version(void);
+
 #include "core/fx_err.h"
 #include "core/fx_log.h"
 #include "fast/fast_rx.h"
 #include "fast/fastpath.h"
+#include "feed/feed_event.h"
+#include "feed/feed_event_codec.h"
+#include "feed/feed_event_json.h"
 #include "feed/feed_msg.h"
 #include "feed/order_book.h"
 #include "kernel/kconn.h"
@@ -37,7 +55,10 @@
 #include "link/link_kconn.h"
 #include "link/link_transport.h"
 #include "proto/json.h"
+#include "shm/shm_ring.h"
+#include "shm/shm_sub.h"
 #include "sink/sink.h"
+#include "sink/sink_set.h"
 #include "stats/lat_hist.h"
 #include "stats/lat_stats.h"
 #include "stats/metrics.h"

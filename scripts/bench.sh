@@ -10,6 +10,9 @@
 #   python      scripts/bench_pyclient.py (Debian's python3-websockets)
 # with feedsim pinned to CPU 0 and the receiver to CPU 1. Phases:
 #   micro       build/tests/bench_* (ns per message per stage), pinned to CPU 1
+#   consumers   bench_shm (shm ring handoff percentiles, CPU 0 -> CPU 1) and
+#               scripts/bench_nats.sh (NATS, three subscribers) into
+#               build/bench/consumers/ (BENCH_CONSUMERS=0 skips)
 #   steady      BENCH_RATE msgs/s for BENCH_SECS s: latency, CPU, RSS
 #   steps       BENCH_STEPS rates for BENCH_STEP_SECS s each, stopping at
 #               the first rate a client cannot take without loss
@@ -93,6 +96,17 @@ if [[ ${BENCH_MICRO:-1} != 0 ]]; then
     taskset -c "$RX_CPU" timeout 120 "$BUILD/tests/$b" >"$OUT/micro/$b.txt" 2>&1
     echo $? >"$OUT/micro/$b.rc"
   done
+fi
+
+# ---- consumers: shm ring handoff latency (two cores), NATS with three subscribers
+if [[ ${BENCH_CONSUMERS:-1} != 0 ]]; then
+  mkdir -p "$OUT/consumers"
+  say "consumers: shm handoff, CPU $SIM_CPU -> CPU $RX_CPU"
+  timeout 300 "$BUILD/tests/bench_shm" 200000 "$SIM_CPU" "$RX_CPU" >"$OUT/consumers/shm.txt" 2>&1
+  say "consumers: NATS, three subscribers"
+  BUILD=$BUILD timeout 300 bash "$ROOT/scripts/bench_nats.sh" "${BENCH_NATS_COUNT:-1000000}" \
+    >"$OUT/consumers/nats.txt" 2>&1
+  sed 's/^/bench: /' "$OUT/consumers/shm.txt" "$OUT/consumers/nats.txt" >&2
 fi
 
 # ---- namespaces

@@ -36,6 +36,8 @@
 #include "link/link_kconn.h"
 #include "link/link_transport.h"
 #include "sink/sink.h"
+#include "sink/sink_set.h"
+#include "shm/shm_ring.h"
 #include "stats/lat_stats.h"
 #include "stats/metrics.h"
 #include "stats/status_line.h"
@@ -70,6 +72,11 @@ struct feedrx_conf {
 	bool book_from_stream;
 	const char *api_key_file; /* --api-key-file */
 	char *api_key_arg;        /* --api-key (wiped once read) */
+	/* event consumers besides --output (sink/sink_set.h) */
+	const char *shm[SINK_SET_MAX / 2], *nats[SINK_SET_MAX / 2];
+	size_t n_shm, n_nats, shm_size, nats_buffer;
+	bool shm_keep;
+	int nats_format; /* enum feed_sink_format */
 };
 
 /* ---- the option table ------------------------------------------------------ */
@@ -189,6 +196,28 @@ static void opt_api_key(struct feedrx_conf *c, const char *opt, const char *arg)
 	c->api_key_arg = (char *)arg; /* argv's own bytes: wiped once read */
 }
 
+static void opt_shm(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	if (shm_ring_name_check(arg))
+		usage_error("bad %s '%s' (a name in /dev/shm: 1-%d of A-Z a-z 0-9 . _ -)", opt, arg,
+			    SHM_RING_NAME_MAX);
+	if (c->n_shm == ARRAY_SIZE(c->shm))
+		usage_error("too many %s (at most %zu)", opt, ARRAY_SIZE(c->shm));
+	for (size_t i = 0; i < c->n_shm; i++)
+		if (!strcmp(c->shm[i], arg))
+			usage_error("%s '%s' given twice", opt, arg);
+	c->shm[c->n_shm++] = arg;
+}
+
+static void opt_nats(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	if (strncmp(arg, "nats://", 7) || !arg[7])
+		usage_error("bad %s '%s' (nats://HOST:PORT)", opt, arg);
+	if (c->n_nats == ARRAY_SIZE(c->nats))
+		usage_error("too many %s (at most %zu)", opt, ARRAY_SIZE(c->nats));
+	c->nats[c->n_nats++] = arg;
+}
+
 static void opt_venue(struct feedrx_conf *c, const char *opt, const char *arg)
 {
 	char names[256] = "";
@@ -227,6 +256,8 @@ static const struct opt_choice xdp_mode_choices[] = {{"native", XDP_STEER_MODE_N
 						     {NULL, 0}};
 static const struct opt_choice poll_choices[] = {
     {"wakeup", XSK_RX_POLL_WAKEUP}, {"busy", XSK_RX_POLL_BUSY}, {NULL, 0}};
+static const struct opt_choice nats_format_choices[] = {
+    {"json", FEED_SINK_FMT_JSON}, {"flat", FEED_SINK_FMT_FLAT}, {NULL, 0}};
 static const struct opt_choice shadow_choices[] = {{"decode", 0}, {"discard", 1}, {NULL, 0}};
 
 static const struct feedrx_opt feedrx_opts[] = {
@@ -299,6 +330,25 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"book-from-stream", 0, OT_FLAG, FIELD(book_from_stream),
      .help = "a depth stream's first message is the whole book\n"
 	     "(feedsim); otherwise Binance books need REST snapshots"},
+    {"shm", 0, OT_FUNC, .fn = opt_shm, .metavar = "NAME", .group = "Event consumers:",
+     .help = "normalized events into the shared-memory ring\n"
+	     "/dev/shm/NAME for local processes (repeatable; any\n"
+	     "number of readers: feedrx-shm-read NAME)"},
+    {"shm-size", 0, OT_SIZE, FIELD(shm_size), .metavar = "BYTES",
+     .help = "ring size, a power of two from 64K (default 16M)"},
+    {"shm-keep", 0, OT_FLAG, FIELD(shm_keep),
+     .help = "leave the ring in /dev/shm at exit (default: removed)"},
+    {"nats", 0, OT_FUNC, .fn = opt_nats, .metavar = "nats://HOST:PORT",
+     .help = "publish normalized events to a NATS server on\n"
+	     "feedrx.VENUE.SYMBOL.TYPE and feedrx.VENUE.status\n"
+	     "(repeatable); never waits for a slow server: what does\n"
+	     "not fit the buffer is dropped and counted"},
+    {"nats-format", 0, OT_CHOICE, FIELD(nats_format), .choices = nats_format_choices,
+     .metavar = "json|flat",
+     .help = "NATS payload: one JSON object (default) or the flat\n"
+	     "binary record (feed/feed_event_codec.h)"},
+    {"nats-buffer", 0, OT_SIZE, FIELD(nats_buffer), .metavar = "BYTES",
+     .help = "NATS output buffer, from 64K (default 8M)"},
     {"iface", 0, OT_FUNC, .fn = opt_iface, .metavar = "IF", .group = "XDP mode:",
      .help = "interface the feed arrives on (default: the route's)"},
     {"xdp-mode", 0, OT_CHOICE, FIELD(xdp_mode), .choices = xdp_mode_choices,
@@ -591,6 +641,12 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 		usage_error("--busy-cpu and --busy-poll-usecs need --poll busy");
 	if (c->fo.busy_cpu >= 0)
 		feedrx_check_cpu(c->fo.busy_cpu);
+	if (c->shm_size && (c->shm_size < SHM_RING_MIN_SIZE || (c->shm_size & (c->shm_size - 1))))
+		usage_error("bad --shm-size %zu: a power of two from 64K", c->shm_size);
+	if (c->nats_buffer && c->nats_buffer < (64u << 10))
+		usage_error("bad --nats-buffer %zu: at least 64K", c->nats_buffer);
+	if ((c->shm_size || c->shm_keep) && !c->n_shm)
+		usage_error("--shm-size and --shm-keep need --shm NAME");
 }
 
 /* The venue's API key (venue.auth_header): --api-key, --api-key-file or
@@ -636,6 +692,7 @@ struct feedrx {
 	struct feed_link *link;
 	struct feed_sink *sink;
 	struct feed_handler *handler; /* when the sink takes events */
+	struct sink_set consumers; /* --shm, --nats */
 	struct fastpath *fp;
 	struct lat_stats *stats;
 	FILE *stats_json; /* opened at set-up: the exit may lack the rights */
@@ -724,6 +781,12 @@ static void feedrx_on_done(void *user, int status, const char *why)
 	ev_break(f->loop, EVBREAK_ALL);
 }
 
+/* Whether any consumer takes normalized events (then the handler runs). */
+static bool feedrx_wants_events(const struct feedrx *f)
+{
+	return feed_sink__wants_events(f->sink) || sink_set__wants_events(&f->consumers);
+}
+
 /* The loop has nothing else to do: push buffered output to the reader. */
 static void feedrx_flush_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
@@ -731,6 +794,7 @@ static void feedrx_flush_cb(struct ev_loop *loop, ev_idle *w, int revents)
 
 	(void)revents;
 	ev_idle_stop(loop, w);
+	sink_set__flush(&f->consumers);
 	if (feed_sink__flush(f->sink) && f->sink->err != -EPIPE && f->status == 0) {
 		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f->sink->err));
 		f->status = 1;
@@ -814,6 +878,7 @@ static void feedrx_metrics_render(void *user, struct metrics_out *o)
 	metrics_out__sample(o, "feedrx_delivered_total", "path=\"shadow\"", ls.shadow);
 	metrics_out__sample(o, "feedrx_delivered_total", "path=\"kernel\"",
 			    ls.delivered - ls.fast - ls.shadow);
+	sink_set__metrics(&f->consumers, o);
 	if (f->fp) {
 		metrics_out__head(o, "feedrx_xdp_frames_total", "counter",
 				  "The XDP program's verdicts and events, summed over CPUs.");
@@ -1006,6 +1071,7 @@ static void feedrx_report(struct feedrx *f)
 			(unsigned long long)hs.book.stale, (unsigned long long)hs.book.gaps,
 			(unsigned long long)hs.book.overflows);
 	}
+	sink_set__report(&f->consumers, stderr, "feedrx: ");
 	if (!f->stats)
 		return;
 	/* a connection that never came up measured nothing: its error is the report */
@@ -1024,11 +1090,18 @@ static void feedrx_report(struct feedrx *f)
 	}
 }
 
+/* One normalized event to every consumer: the --output sink (when it
+ * takes events) and each --shm ring and --nats server (which count their
+ * own drops and never fail the feed). */
 static int feedrx_emit(void *user, const struct feed_event *e)
 {
 	struct feedrx *f = user;
+	int r = feed_sink__event(f->sink, e);
 
-	return feed_sink__event(f->sink, e);
+	sink_set__event(&f->consumers, e);
+	if (!ev_is_active(&f->flush))
+		ev_idle_start(f->loop, &f->flush);
+	return r;
 }
 
 /* A book of an in-stream snapshot venue broke its chain: its stream again. */
@@ -1112,13 +1185,33 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 		fprintf(stderr, "feedrx: cannot set up the output\n");
 		return 1;
 	}
-	if (feed_sink__wants_events(f->sink) && feedrx_setup_handler(f, venue))
-		return 1;
 	f->loop = ev_default_loop(EVFLAG_AUTO);
 	if (!f->loop) {
 		fprintf(stderr, "feedrx: cannot create the event loop\n");
 		return 1;
 	}
+	for (size_t i = 0; i < c->n_shm + c->n_nats; i++) {
+		struct fx_error e = {0};
+		const struct feed_sink_conf ec = {
+		    .arg = i < c->n_shm ? c->shm[i] : c->nats[i - c->n_shm],
+		    .size = i < c->n_shm ? c->shm_size : c->nats_buffer,
+		    .keep = c->shm_keep,
+		    .format = c->nats_format,
+		    .loop = f->loop,
+		    .err = &e,
+		};
+
+		if (sink_set__add(&f->consumers, i < c->n_shm ? &feed_sink_shm : &feed_sink_nats,
+				  &ec)) {
+			fprintf(stderr, "feedrx: %s\n", e.msg);
+			return 1;
+		}
+		if (c->verbose)
+			fprintf(stderr, "feedrx: events to %s %s\n", i < c->n_shm ? "/dev/shm/" : "",
+				ec.arg);
+	}
+	if (feedrx_wants_events(f) && feedrx_setup_handler(f, venue))
+		return 1;
 	if (c->stats_live || c->stats_json || c->metrics) {
 		if (lat_stats__new(&f->stats) < 0) {
 			fprintf(stderr, "feedrx: out of memory\n");
@@ -1246,6 +1339,7 @@ static void feedrx_free(struct feedrx *f)
 		fx_log(FX_LOG_INFO, "cannot raise the capabilities kept to detach XDP");
 	fastpath__free(f->fp);
 	feed_handler__free(f->handler);
+	sink_set__close(&f->consumers);
 	feed_sink__close(f->sink);
 	lat_stats__free(f->stats);
 	if (f->stats_json && f->stats_json != stdout)
@@ -1317,6 +1411,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f.sink->err));
 		f.status = 1;
 	}
+	sink_set__finish(&f.consumers); /* NATS: what is buffered, a bounded wait */
 	status_line__close(&f.status_line);
 	feedrx_report(&f);
 	feedrx_free(&f);

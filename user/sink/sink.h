@@ -17,11 +17,36 @@ struct feed_link_msg;
 struct feed_event;
 struct venue;
 struct feed_sink;
+struct ev_loop;
+struct fx_error;
 
 /* What a sink is opened with. */
 struct feed_sink_conf {
 	int fd;                    /* where text goes (stdout) */
 	const struct venue *venue; /* how to decode a message */
+	/* Event sinks with a target of their own (sink_set.h): */
+	const char *arg;        /* --shm NAME, --nats URL */
+	size_t size;            /* ring or buffer bytes, 0 = the sink's default */
+	bool keep;              /* --shm-keep: leave the ring at exit */
+	int format;             /* enum feed_sink_format */
+	struct ev_loop *loop;   /* the loop, for sinks with sockets and timers */
+	struct fx_error *err;   /* where open explains a failure (may be NULL) */
+	/* the callback sink (sink_callback.h) */
+	void (*on_event)(void *user, const struct feed_event *e);
+	void *user;
+};
+
+/* An event sink's counts (the counters op). */
+struct feed_sink_counters {
+	const char *target; /* "shm:/dev/shm/NAME", "nats:nats://HOST:PORT" (the sink's) */
+	uint64_t events;    /* passed on (written to the ring, queued for the server) */
+	uint64_t dropped;   /* lost on this side (full buffer, no server, too large) */
+};
+
+/* How an event sink encodes events. */
+enum feed_sink_format {
+	FEED_SINK_FMT_JSON = 0, /* feed/feed_event_json.h, one object */
+	FEED_SINK_FMT_FLAT,     /* feed/feed_event_codec.h, binary */
 };
 
 struct feed_sink_ops {
@@ -39,6 +64,15 @@ struct feed_sink_ops {
 	/* Push out what is buffered. 0 or a negative code. */
 	int (*flush)(struct feed_sink *s);
 	void (*close)(struct feed_sink *s);
+	/* The run ends: push out what is buffered, waiting a bounded time
+	 * (a network sink). NULL: flush is enough. */
+	void (*finish)(struct feed_sink *s);
+	/* What an event sink passed on and dropped, for metrics. NULL: it
+	 * keeps no such counts. */
+	void (*counters)(struct feed_sink *s, struct feed_sink_counters *c);
+	/* One line for the exit summary and --stats (what was sent, dropped),
+	 * no newline; NULL: nothing to say. */
+	void (*report)(struct feed_sink *s, char *buf, size_t len);
 };
 
 struct feed_sink {
