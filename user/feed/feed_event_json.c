@@ -188,7 +188,7 @@ long feed_event_json(char *buf, size_t cap, const struct feed_event *e)
 		jb_levels(&b, "bids", e->top.bids, e->top.n_bids);
 		jb_levels(&b, "asks", e->top.asks, e->top.n_asks);
 		break;
-	case FEED_EV_STATUS:
+	case FEED_EV_STATUS: {
 		const char *sn = feed_status_name(e->status.kind);
 
 		JB_LIT(&b, ",\"status\":\"");
@@ -200,6 +200,7 @@ long feed_event_json(char *buf, size_t cap, const struct feed_event *e)
 		if (e->status.text)
 			jb_str(&b, "text", e->status.text, strlen(e->status.text));
 		break;
+	}
 	}
 	JB_LIT(&b, "}");
 	if (b.full)
