@@ -351,8 +351,9 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg, boo
 		case OPT_VENUE: {
 			bool known;
 
-			if (strcmp(a, "binance-sbe") == 0) {
-				cfg->sbe = true;
+			cfg->sbe = strcmp(a, "binance-sbe") == 0; /* the last --venue wins */
+			if (cfg->sbe) {
+				cfg->dialect = NULL;
 				break;
 			}
 			cfg->dialect = sim_dialect_find(a, &known);

@@ -539,6 +539,12 @@ int book_sync__diff(struct book_sync *b, const struct feed_msg *m, uint64_t exch
 		b->st.refused++;
 		return -EINVAL;
 	}
+	if (rest_rule(b->c.rule) && snap) {
+		/* a partial book from another stream (Binance SBE @depth20): the
+		 * REST rules build books from diffs on a REST snapshot only */
+		b->st.refused++;
+		return 0;
+	}
 	if (!rest_rule(b->c.rule)) {
 		/* in-stream snapshots; Bybit's u == 1 is a new snapshot too */
 		if (snap || (b->c.rule == VENUE_BOOK_PLUS_ONE && m->last_id == 1))

@@ -124,7 +124,8 @@ struct book_sync_stats {
 	uint64_t snapshots;   /* snapshots loaded */
 	uint64_t refetches;   /* snapshots older than the buffer, fetched again */
 	uint64_t snap_errors; /* failed or unparsable snapshots (fetched again) */
-	uint64_t refused;     /* diffs refused as malformed (bad level, U > u) */
+	uint64_t refused;     /* diffs refused as malformed (bad level, U > u), or partial
+			       * books a REST-rule book does not use (SBE @depth20) */
 };
 
 /* Allocate a book for `symbol` ("BTCUSDT"): 0 and *out, or -EINVAL / -ENOMEM. */

@@ -321,7 +321,7 @@ void feed_handler__free(struct feed_handler *h)
 	free(h->books);
 	free(h->slots);
 	if (h->snap_parser)
-		h->c.venue->parser_free(h->snap_parser);
+		(h->c.venue->snapshot_parser_free ?: h->c.venue->parser_free)(h->snap_parser);
 	if (h->parser)
 		h->c.venue->parser_free(h->parser);
 	free(h);

@@ -116,9 +116,10 @@ struct venue {
 	uint32_t snapshot_limit_max;
 	int (*snapshot_path)(const char *symbol, uint32_t limit, char *out, size_t cap);
 	/* A parser for snapshot bodies of up to limit levels per side, set up
-	 * once (freed by parser_free), and the parse: 0 and *out (levels in
+	 * once (freed by snapshot_parser_free, else parser_free), and the parse: 0 and *out (levels in
 	 * the parser's storage, valid until its next call), or a negative code. */
 	int (*snapshot_parser_new)(void **out, uint32_t limit);
+	void (*snapshot_parser_free)(void *parser); /* NULL: parser_free */
 	int (*snapshot_parse)(void *parser, const uint8_t *body, size_t n,
 			      struct feed_book_snapshot *out);
 	/* Typed events: a parser set up once (no allocation per message). */

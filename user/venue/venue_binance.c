@@ -6,6 +6,7 @@
  * (path and body). The two differ in their REST endpoints and limits and
  * in the depth continuity rule (futures chain "pu"). */
 #include "venue.h"
+#include "venue_binance.h"
 
 #include <errno.h>
 #include <string.h>
@@ -81,7 +82,7 @@ static int venue_binance_parse(void *parser, const uint8_t *p, size_t n, struct 
 }
 
 /* A snapshot of limit levels: 2 levels a side, 3 tokens a level, and room. */
-static int venue_binance_snapshot_parser_new(void **out, uint32_t limit)
+int venue_binance_snapshot_parser_new(void **out, uint32_t limit)
 {
 	struct binance_parser *p;
 	int r;
@@ -93,14 +94,19 @@ static int venue_binance_snapshot_parser_new(void **out, uint32_t limit)
 	return r;
 }
 
-static int venue_binance_snapshot_parse(void *parser, const uint8_t *body, size_t n,
-					struct feed_book_snapshot *out)
+void venue_binance_snapshot_parser_free(void *parser)
+{
+	binance_parser__free(parser);
+}
+
+int venue_binance_snapshot_parse(void *parser, const uint8_t *body, size_t n,
+				 struct feed_book_snapshot *out)
 {
 	return binance_parse_snapshot(parser, (const char *)body, n, out);
 }
 
 /* Spot takes any limit 1..5000 (GET /api/v3/depth). */
-static int venue_binance_snapshot_path(const char *symbol, uint32_t limit, char *out, size_t cap)
+int venue_binance_snapshot_path(const char *symbol, uint32_t limit, char *out, size_t cap)
 {
 	if (limit > 5000)
 		return -EINVAL;
@@ -130,6 +136,7 @@ static int venue_binance_usdm_snapshot_path(const char *symbol, uint32_t limit, 
 	.parser_new = venue_binance_parser_new, .parser_free = venue_binance_parser_free,  \
 	.parse = venue_binance_parse,                                                      \
 	.snapshot_parser_new = venue_binance_snapshot_parser_new,                          \
+	.snapshot_parser_free = venue_binance_snapshot_parser_free,                        \
 	.snapshot_parse = venue_binance_snapshot_parse
 
 const struct venue venue_binance = {

@@ -8,6 +8,7 @@
  * JSON streams (binance_subscribe.c, binance_parse.c). Times are in
  * microseconds. */
 #include "venue.h"
+#include "venue_binance.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -141,7 +142,15 @@ const struct venue venue_binance_sbe = {
     .scan_event_ms = venue_binance_sbe_scan_event,
     .scan_send_ns = venue_binance_sbe_scan_send_ns,
     .scan_stream = venue_binance_sbe_scan_stream,
+    /* books: the diff stream (@depth) on a REST snapshot, as the JSON
+     * streams (the snapshot itself is Binance's JSON REST answer) */
     .book_rule = VENUE_BOOK_BINANCE_SPOT,
+    .rest_url = "https://api.binance.com",
+    .snapshot_limit_max = 5000,
+    .snapshot_path = venue_binance_snapshot_path,
+    .snapshot_parser_new = venue_binance_snapshot_parser_new,
+    .snapshot_parser_free = venue_binance_snapshot_parser_free,
+    .snapshot_parse = venue_binance_snapshot_parse,
     .parser_new = venue_binance_sbe_parser_new,
     .parser_free = venue_binance_sbe_parser_free,
     .parse = venue_binance_sbe_parse,
