@@ -92,3 +92,26 @@ if [[ $XDP_OK == 1 ]]; then
     fail $n "rc=$RC without a clear reason: $(tail -2 "$TMP/$n.err" | tr '\n' ' ')"
   fi
 fi
+
+# 5. the device-bound program's data path (FEEDRX_TEST_NIC_NO_PHC: a test
+# knob that skips the PTP clock): every message still arrives through the
+# fast path; a frame the device did not stamp has no arrival stamp, never a
+# bpf_ktime_get_ns one (veth has no hardware stamps: all of them)
+if [[ $XDP_OK == 1 ]]; then
+  n=nic_stamps_datapath
+  FEEDRX_TEST_NIC_NO_PHC=1 rx $n --mode xdp --iface "$NETNS_RX_DEV" --xdp-mode native --nic-stamps
+  if grep -q 'cannot attach XDP' "$TMP/$n.err"; then
+    skip $n "the device-bound program did not attach: $(grep -m1 'feedrx:' "$TMP/$n.err" | cut -c1-200)"
+  else
+    got=$(json_field "$TMP/$n.json" '"%d %d %d %d %s" % (d["counters"]["msgs"], d["counters"]["fast"], d["counters"]["xdp"]["steered"], d["counters"]["xdp"]["nic_nostamp"], d["arrival_clock"])')
+    rxc=$(json_field "$TMP/$n.json" 'd["stages"]["rx"]["count"]')
+    read -r msgs fast steered nostamp clock <<<"$got"
+    if [[ $RC -eq 0 && $msgs == 2000 && $fast -gt 0 && $clock == nic && $steered -gt 0 ]] &&
+       { [[ $nostamp == "$steered" && $rxc == 0 ]] || [[ $nostamp -lt $steered && $rxc -gt 0 ]]; } &&
+       grep -q 'fx_xdp_nic' "$TMP/$n.err"; then
+      pass "$n (steered $steered, unstamped $nostamp, arrivals measured $rxc)"
+    else
+      fail $n "rc=$RC; msgs/fast/steered/nostamp/clock: ${got:-no JSON}; rx count ${rxc:-?}; $(tail -1 "$TMP/$n.err")"
+    fi
+  fi
+fi

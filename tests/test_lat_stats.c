@@ -469,6 +469,21 @@ static void arrival_clock_label(void)
 	fclose(f);
 	CHECKF(strstr(buf, "arrival stamped by nic") != NULL, "summary: %.300s", buf);
 	free(buf);
+	/* NIC clock: a message the NIC did not stamp has no arrival (not the
+	 * drain stamp in its place), but its later stages still count */
+	fresh();
+	CHECK(lat_stats__set_arrival_clock(S, LAT_CLK_NIC) == 0);
+	stamp_full(&st, 5000000000ull, 0);
+	st.at[LAT_PT_XDP] = 0;
+	lat_stats__record(S, &st);
+	CHECK(S->win[LAT_ST_RX].count == 0);
+	CHECK(S->win[LAT_ST_WIRE].count == 0);
+	CHECK(S->win[LAT_ST_DRAIN_REASM].count == 1);
+	CHECK(S->win[LAT_ST_E2E].count == 1);
+	/* ... while the default clock keeps "first stamp" as arrival */
+	fresh();
+	lat_stats__record(S, &st);
+	CHECK(S->win[LAT_ST_RX].count == 1);
 	/* a fresh run starts unset again */
 	fresh();
 	CHECK(lat_stats__arrival_clock(S) == LAT_CLK_XDP_KTIME);

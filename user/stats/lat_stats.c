@@ -136,8 +136,11 @@ void lat_stats__record(struct lat_stats *s, const struct lat_stamps *st)
 		prev = t;
 	}
 	uint64_t handler = st->at[LAT_PT_HANDLER];
-	/* the handler alone (the kernel path) is no arrival stamp */
-	bool arrival = first && first_pt < LAT_PT_HANDLER;
+	/* the handler alone (the kernel path) is no arrival stamp; with NIC
+	 * stamps only the NIC's is (a frame it did not stamp has no arrival:
+	 * a later point would be another clock's moment in the same rows) */
+	bool arrival = first && first_pt < LAT_PT_HANDLER &&
+		       (s->arrival_clock != LAT_CLK_NIC || first_pt == LAT_PT_XDP);
 	if (st->send_ns && arrival)
 		put(s, LAT_ST_WIRE, st->send_ns, first);
 	if (arrival && handler)
