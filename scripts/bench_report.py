@@ -636,9 +636,9 @@ def pair_rows(lr):
     return (table(rows, head) if rows else None), js
 
 
-def stage_breakdown(f, key="p50"):
+def stage_breakdown(f, key="p50", stages=None):
     """'xdp_drain 1.20 + drain_reasm 0.30 + ...' and the largest stage."""
-    parts = [(x, f["stages"][x][key]) for x in ["xdp_drain"] + AFTER_RING
+    parts = [(x, f["stages"][x][key]) for x in (stages or ["xdp_drain"] + AFTER_RING)
              if x in f["stages"] and f["stages"][x].get(key) is not None]
     if not parts:
         return None
@@ -733,23 +733,26 @@ def targets12(lr, meta, micro, prev):
         add(name, rr <= limit, d, rr, limit)
 
     # 4. the fast path's cost per message after the ring at low rate
-    name = "fast path per message after the ring (service) p50 <= 0.5 us at low rate"
-    svc = [(rate, run_fig(lr[("low", rate)].get(n)), n) for rate in lows
-           for n in ("xdp_busy", "xdp_wakeup")]
+    # judged on xdp busy (the row the target is about) at every low rate,
+    # the worse of them; xdp wake-up shown beside it
+    name = "fast path per message after the ring (service) p50 <= 0.5 us at low rate (xdp busy)"
+    svc = [(rate, run_fig(lr[("low", rate)].get(n)), n) for n in ("xdp_busy", "xdp_wakeup")
+           for rate in lows]
     svc = [x for x in svc if x[1]["service_p50"] is not None]
-    if not svc:
+    judged = [x for x in svc if x[2] == "xdp_busy"]
+    if not judged:
         add(name, None, missing("xdp_busy", "service"))
     else:
-        worst = max(svc, key=lambda x: x[1]["service_p50"])
+        worst = max(judged, key=lambda x: x[1]["service_p50"])
         d = "; ".join("%s %s: p50 %s us" % (n, frate(rate), fus(f["service_p50"]))
                       for rate, f, n in svc)
         st = lr.get(("steady", meta.get("rate")), {}).get("xdp_busy")
         if st and run_fig(st)["service_p50"] is not None:
             d += "; burst run (batched) %s us" % fus(run_fig(st)["service_p50"])
         if worst[1]["service_p50"] > 0.5:
-            bd = stage_breakdown(worst[1])
+            bd = stage_breakdown(worst[1], stages=AFTER_RING)
             if bd:
-                d += "; worst %s %s, %s" % (worst[2], frate(worst[0]), bd)
+                d += "; %s %s in situ, %s" % (worst[2], frate(worst[0]), bd)
         add(name, worst[1]["service_p50"] <= 0.5, d, worst[1]["service_p50"], 0.5)
 
     # 5. no regression in the burst run against the previous results.json
@@ -959,7 +962,7 @@ def report(out):
                  "run; rx = arrival -> handler (arrival stamped by the clock shown),")
         L.append("svc = fast path per message after the ring; CPU us/msg = user+sys of the receiver / msgs "
                  "(a busy client spins: its CPU is the whole run);")
-        L.append("CPU = user+sys / wall (a spinning client that gets far below 100%% was preempted: "
+        L.append("CPU = user+sys / wall (a spinning client that gets far below 100% was preempted: "
                  "the machine's other work), preempt = involuntary context switches")
         L.append(lat_table)
         L.append("")

@@ -52,8 +52,9 @@ RC1=$RC
 run batched
 a=$(records "$TMP/per_msg.stream"); b=$(records "$TMP/batched.stream")
 # per message: every data message its own record (plus a few: the session
-# tickets, the close); batched: bursts of 8 share records
-if [[ $RC1 -eq 0 && $RC -eq 0 && $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]] && (( a >= COUNT && a <= COUNT + 8 && b < COUNT / 2 )); then
+# tickets, the upgrade reply, the close, a write split when the socket was
+# full: at most 5 % more); batched: bursts of 8 share records
+if [[ $RC1 -eq 0 && $RC -eq 0 && $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]] && (( a >= COUNT && a <= COUNT + COUNT / 20 && b < COUNT / 2 )); then
   pass "$NAME ($COUNT messages: $a records with --record-per-msg, $b without)"
 else
   fail $NAME "records with --record-per-msg: ${a:-?}, without: ${b:-?} (want >= $COUNT and < $((COUNT / 2))); rc=$RC1/$RC; $(tail -1 "$TMP/batched.err")"
