@@ -26,7 +26,10 @@
 #
 # Knobs (environment): BENCH_RATE BENCH_SECS BENCH_STEPS BENCH_STEP_SECS
 # BENCH_MAX_COUNT BENCH_SEED BENCH_MIX BENCH_CLIENTS BENCH_MICRO=0 BENCH_SIM_CPU
-# BENCH_RX_CPU BENCH_LOW_RATES BENCH_LOW_SECS (BENCH_LOW_RATES= skips the phase).
+# BENCH_RX_CPU BENCH_LOW_RATES BENCH_LOW_SECS (BENCH_LOW_RATES= skips the phase)
+# BENCH_NICE (e.g. -10: feedsim and the receivers run at that nice value, so
+# a busy-polling receiver keeps its CPU on a machine shared with other work;
+# default 0: no change).
 # The previous run's results.json is kept as previous.json: the report
 # compares the burst run against it. BENCH_QUICK=1 shortens everything (a smoke run, not a result).
 set -uo pipefail
@@ -53,6 +56,8 @@ MIX=${BENCH_MIX:-trade=4,aggTrade=1,bookTicker=4,depth=1}
 CLIENTS=${BENCH_CLIENTS:-kernel kernel_busy xdp_wakeup xdp_busy python}
 LOW_RATES=${BENCH_LOW_RATES-1000 10000}
 LOW_SECS=${BENCH_LOW_SECS:-10}
+NICE=${BENCH_NICE:-0}
+[[ $NICE =~ ^-?[0-9]+$ ]] || die "BENCH_NICE must be an integer"
 SIM_CPU=${BENCH_SIM_CPU:-0}
 RX_CPU=${BENCH_RX_CPU:-1}
 URL_PATH='/stream?streams=btcusdt@trade/btcusdt@bookTicker/ethusdt@trade/btcusdt@depth@100ms'
@@ -92,6 +97,7 @@ grep -q -- '--stats-json' <<<"$HELP" && HAVE_STATS_JSON=1
     "$MIX" "$URL_PATH" "$SIM_CPU" "$RX_CPU" "$CLIENTS"
   printf '"low_rates":[%s],"low_secs":%s,' \
     "$(tr -s ' ' ',' <<<"$LOW_RATES" | sed 's/^,//;s/,$//')" "$LOW_SECS"
+  printf '"nice":%s,' "$NICE"
   printf '"stats_json":%s,"quick":%s}\n' "$HAVE_STATS_JSON" "${BENCH_QUICK:-0}"
 } >"$OUT/meta.json"
 
@@ -159,7 +165,7 @@ run_one() {
   if (( rate > 0 )); then tmo=$(( count * 2 / rate + 10 )); else tmo=60; fi
 
   # ip netns exec execs taskset execs feedsim: $! is feedsim's own PID
-  ip netns exec "$NS_EX" taskset -c "$SIM_CPU" "$FEEDSIM" --listen "$NETNS_EX_IP4:$PORT" \
+  ip netns exec "$NS_EX" nice -n "$NICE" taskset -c "$SIM_CPU" "$FEEDSIM" --listen "$NETNS_EX_IP4:$PORT" \
     --cert "$CERTS/server.pem" --key "$CERTS/server.key" --rate "$rate" --count "$count" \
     --mix "$MIX" --seed "$SEED" "${simx[@]}" --once -v >/dev/null 2> >(stamp >"$d/sim.err") &
   local sim=$!
@@ -177,7 +183,7 @@ run_one() {
   # timeout (its own process group) sends SIGINT to the receiver and
   # /usr/bin/time (which ignores it): feedrx and the python client still
   # write their JSON. ip netns exec and taskset exec: $! is timeout's PID.
-  ip netns exec "$NS_RX" taskset -c "$RX_CPU" timeout -k 5 -s INT "$tmo" \
+  ip netns exec "$NS_RX" nice -n "$NICE" taskset -c "$RX_CPU" timeout -k 5 -s INT "$tmo" \
     /usr/bin/time -f '%e %U %S %M %c %w' -o "$d/time" "${RX_CMD[@]}" >/dev/null 2>"$d/rx.err" &
   local rx=$!
   netns_track "$rx"

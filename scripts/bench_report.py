@@ -551,7 +551,7 @@ def arrival_clock(r):
     st = r.get("stats") or {}
     if st.get("arrival_clock"):
         return st["arrival_clock"]
-    if not st:
+    if not st or r.get("client") not in FEEDRX_CLIENTS:
         return None
     return "kernel-rx-software" if (r.get("client") or "").startswith("kernel") else "xdp-ktime"
 
@@ -880,6 +880,8 @@ def report(out):
                  meta.get("rate"), meta.get("secs"), "/".join(str(x) for x in meta.get("steps", [])),
                  meta.get("step_secs"), meta.get("max_count"), meta.get("sim_cpu"),
                  meta.get("rx_cpu"), "  [QUICK: smoke run, not a result]" if meta.get("quick") else ""))
+    if meta.get("nice"):
+        L.append("feedsim and the receivers ran at nice %s (BENCH_NICE)" % meta["nice"])
     L.append("")
     head = ["client", "e2e p50", "p99", "p99.9", "max", "no-loss rate", "flat out",
             "CPU/msg", "peak RSS"]
