@@ -110,7 +110,9 @@ if [[ ${BENCH_MICRO:-1} != 0 ]]; then
       continue
     fi
     say "micro: $b"
-    taskset -c "$RX_CPU" timeout 120 "$BUILD/tests/$b" >"$OUT/micro/$b.txt" 2>&1
+    # %c: involuntary context switches (the machine's other work preempting it)
+    nice -n "$NICE" taskset -c "$RX_CPU" /usr/bin/time -f '%e %U %S %c' -o "$OUT/micro/$b.time" \
+      timeout 120 "$BUILD/tests/$b" >"$OUT/micro/$b.txt" 2>&1
     echo $? >"$OUT/micro/$b.rc"
   done
 fi
