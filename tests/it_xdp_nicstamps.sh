@@ -67,6 +67,13 @@ RC=$?
 if [[ $RC -eq 2 ]] && grep -q -- '--nic-stamps needs --mode xdp' "$TMP/$n.err"; then pass $n
 else fail $n "rc=$RC; $(head -1 "$TMP/$n.err")"; fi
 
+n=nic_stamps_generic_usage
+ip netns exec "$NS_RX" "$FEEDRX" --mode xdp --xdp-mode generic --nic-stamps "wss://$NETNS_EX_IP4:1/ws/x@trade" \
+  >/dev/null 2>"$TMP/$n.err"
+RC=$?
+if [[ $RC -eq 2 ]] && grep -q -- '--nic-stamps needs native XDP' "$TMP/$n.err"; then pass $n
+else fail $n "rc=$RC; $(head -1 "$TMP/$n.err")"; fi
+
 # 4. --nic-stamps: NIC stamps, or a clear failure that leaves the device clean
 if [[ $XDP_OK == 1 ]]; then
   n=nic_stamps

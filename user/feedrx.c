@@ -573,6 +573,9 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 			    "the URL (/ws/STREAM, /stream?streams=A/B)", c->url);
 	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))
 		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
+	if (c->nic_stamps && c->xdp_mode == XDP_STEER_MODE_SKB)
+		usage_error("--nic-stamps needs native XDP (--xdp-mode native or auto): a "
+			    "device-bound program cannot run in generic mode");
 	if (c->mode == MODE_KERNEL && c->nic_stamps)
 		usage_error("--nic-stamps needs --mode xdp or auto (the kernel path's arrival "
 			    "stamps are the kernel's software RX stamps)");

@@ -393,7 +393,9 @@ static int xdp_steer_attach(struct xdp_steer *s, enum xdp_steer_mode mode)
 		err = xdp_steer_try_attach(s, XDP_MODE_NATIVE);
 		/* Fall back only when the driver is the problem, not when a
 		 * foreign program or missing privileges are. */
-		if (err && err != -EEXIST && err != -EBUSY && err != -EPERM && err != -EACCES) {
+		/* (--nic-stamps: a device-bound program runs in native mode only) */
+		if (err && !s->nic && err != -EEXIST && err != -EBUSY && err != -EPERM &&
+		    err != -EACCES) {
 			fx_log(FX_LOG_WARN, "WARNING: native XDP refused on %s (%s).", s->ifname,
 			       strerror(-err));
 			fx_log(FX_LOG_WARN,
@@ -527,8 +529,15 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 	return 0;
 
 err_free:
-	fx_error_set(e, err, "cannot attach XDP on %s: %s", ifname ? ifname : "?",
-		     xdp_steer_explain(err));
+	if (s->nic && err != -ENODEV && err != -EEXIST && err != -EBUSY)
+		fx_error_set(e, err, "cannot attach XDP on %s: --nic-stamps: the device-bound "
+				     "program with the RX-timestamp kfunc did not load or attach in "
+				     "native mode (needs kernel 6.3+ and a driver with XDP RX "
+				     "metadata; -v -v shows the verifier's words): %s",
+			     ifname ? ifname : "?", xdp_steer_explain(err));
+	else
+		fx_error_set(e, err, "cannot attach XDP on %s: %s", ifname ? ifname : "?",
+			     xdp_steer_explain(err));
 	free(s->percpu);
 	free(s);
 	return err;
