@@ -30,8 +30,9 @@
 # BENCH_NICE (e.g. -10: feedsim and the receivers run at that nice value, so
 # a busy-polling receiver keeps its CPU on a machine shared with other work;
 # default 0: no change).
-# The previous run's results.json is kept as previous.json: the report
-# compares the burst run against it. BENCH_QUICK=1 shortens everything (a smoke run, not a result).
+# The last run's results.json is kept as previous-full.json (or
+# previous-quick.json for a BENCH_QUICK run): the report compares the burst
+# run against the last run of the same kind. BENCH_QUICK=1 shortens everything (a smoke run, not a result).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}; [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
@@ -73,10 +74,16 @@ if (( $(nproc) < 2 )); then
   SIM_CPU=0 RX_CPU=0
 fi
 
-rm -rf "$RUNS" "$OUT/micro" "$OUT/loadavg_end" "$OUT/machine.json" "$OUT/previous.json"
+rm -rf "$RUNS" "$OUT/micro" "$OUT/loadavg_end" "$OUT/machine.json"
 mkdir -p "$RUNS" "$OUT/micro" || die "cannot create $OUT"
 # the last run's results, for the no-regression check of the burst run
-[[ -s $OUT/results.json ]] && mv "$OUT/results.json" "$OUT/previous.json"
+if [[ -s $OUT/results.json ]]; then
+  case $("$PY" -c 'import json, sys; print(int(bool(json.load(open(sys.argv[1]))["meta"].get("quick"))))' \
+           "$OUT/results.json" 2>/dev/null) in
+    0) mv "$OUT/results.json" "$OUT/previous-full.json" ;;
+    1) mv "$OUT/results.json" "$OUT/previous-quick.json" ;;
+  esac
+fi
 bash "$ROOT/scripts/certs.sh" "$CERTS" >/dev/null || die "cannot create test certificates"
 
 # ---- what this feedrx can do (the integrator adds XDP mode and --stats-json)

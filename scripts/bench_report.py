@@ -783,16 +783,24 @@ def targets12(lr, meta, micro, prev):
             if pv.startswith("lossless") and not v.startswith("lossless"):
                 bad.append("%s lost messages: %s" % (n, v))
             pe = (pc.get("e2e") or {}).get("p50")
-            # ratios to the kernel row of the same run: the machine's noise
-            # moves both; a path that got slower moves alone
+            # a path that got slower got slower in absolute terms AND against
+            # the kernel row of the same run (the machine's noise moves every
+            # row; a regression moves its own): both by more than 25 %
             if n != "kernel" and pe and pk.get("p50") and f["e2e_p50"] and kf["e2e_p50"]:
                 was, now = pe / pk["p50"], f["e2e_p50"] / kf["e2e_p50"]
-                parts.append("%s e2e p50/kernel %.2fx (was %.2fx)" % (n, now, was))
-                if now > was * 1.25:
-                    bad.append("%s e2e p50/kernel %.2fx, was %.2fx" % (n, now, was))
-            pcpu = pc.get("cpu_ns_per_msg")
-            if pcpu and f["cpu_ns_per_msg"]:
+                parts.append("%s e2e p50 %s us (was %s), /kernel %.2fx (was %.2fx)" % (
+                    n, fus(f["e2e_p50"]), fus(pe), now, was))
+                if now > was * 1.25 and f["e2e_p50"] > pe * 1.25:
+                    bad.append("%s e2e p50 %s us, was %s; /kernel %.2fx, was %.2fx" % (
+                        n, fus(f["e2e_p50"]), fus(pe), now, was))
+            # CPU per message, where it is work (a spinning client's is its spin)
+            pcpu, pkc = pc.get("cpu_ns_per_msg"), ((prev.get("clients") or {}).get("kernel") or {}).get("cpu_ns_per_msg")
+            if pcpu and f["cpu_ns_per_msg"] and "busy" not in n:
                 parts.append("%s CPU %.2f us (was %.2f)" % (n, f["cpu_ns_per_msg"] / 1e3, pcpu / 1e3))
+                if (n != "kernel" and pkc and kf["cpu_ns_per_msg"] and
+                        f["cpu_ns_per_msg"] > pcpu * 1.25 and
+                        f["cpu_ns_per_msg"] / kf["cpu_ns_per_msg"] > pcpu / pkc * 1.25):
+                    bad.append("%s CPU %.2f us/msg, was %.2f" % (n, f["cpu_ns_per_msg"] / 1e3, pcpu / 1e3))
         d = "; ".join(parts) or "nothing comparable"
         if bad:
             d = "; ".join(bad) + " || " + d
@@ -881,7 +889,9 @@ def report(out):
     lr = latency_runs(runs_by_client)
     lat_table, lat_js = latency_rows(lr, wanted)
     pair_table, pair_js = pair_rows(lr)
-    prev = read_json(os.path.join(out, "previous.json"))
+    # the last run of the same kind (bench.sh keeps it), else previous.json
+    prev = (read_json(os.path.join(out, "previous-%s.json" % ("quick" if meta.get("quick") else "full")))
+            or read_json(os.path.join(out, "previous.json")))
     tg12 = targets12(lr, meta, micro, prev)
     plot_err = plot(out, summ, runs_by_client, meta)
 

@@ -114,3 +114,21 @@ else echo "FAIL $NAME: results.json: $(tail -1 "$TMP/json.err")"; fi
 rm -rf "$TMP/b"; build "$TMP/b"
 "$PY" "$ROOT/scripts/bench_report.py" "$TMP/b" >"$R" 2>/dev/null
 check "target: no previous run is N/A" 'N/A +no regression in the 50k msgs/s burst run .*first run' "$R"
+
+# a path that got slower alone is a regression; the whole machine slower is not
+prev() { # prev FILE KERNEL_P50 XDP_WAKEUP_P50
+  "$PY" - "$@" <<'PY'
+import json, sys
+f, kp, xp = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+c = {n: {"available": True, "steady_verdict": "loss: was lossy too" if n == "xdp_busy" else "lossless",
+         "e2e": {"p50": xp if n == "xdp_wakeup" else kp}, "cpu_ns_per_msg": 1300}
+     for n in ("kernel", "kernel_busy", "xdp_wakeup", "xdp_busy")}
+json.dump({"meta": {"rate": 50000, "quick": 0}, "clients": c}, open(f, "w"))
+PY
+}
+prev "$TMP/b/previous-full.json" 60 40
+"$PY" "$ROOT/scripts/bench_report.py" "$TMP/b" >"$R" 2>/dev/null
+check "target: a path slower alone is a regression" 'MISSED +no regression in the 50k msgs/s burst run .*xdp_wakeup e2e p50 60\.0 us, was 40\.0; /kernel 1\.00x, was 0\.67x' "$R"
+prev "$TMP/b/previous-full.json" 40 40
+"$PY" "$ROOT/scripts/bench_report.py" "$TMP/b" >"$R" 2>/dev/null
+check "target: every row slower alike is no regression" 'MET +no regression in the 50k msgs/s burst run' "$R"
