@@ -767,6 +767,9 @@ def targets12(lr, meta, micro, prev):
         add(name, None, "no previous results.json to compare with (first run)")
     elif (prev.get("meta") or {}).get("rate") != meta.get("rate"):
         add(name, None, "previous run's rate was %s msgs/s" % (prev.get("meta") or {}).get("rate"))
+    elif ((prev.get("meta") or {}).get("nice") or 0) != (meta.get("nice") or 0):
+        add(name, None, "previous run was at nice %s, this one at %s (BENCH_NICE)" % (
+            (prev.get("meta") or {}).get("nice") or 0, meta.get("nice") or 0))
     elif (prev.get("meta") or {}).get("quick") != meta.get("quick"):
         add(name, None, "previous run was %sa quick run" % ("" if (prev.get("meta") or {}).get("quick") else "not "))
     else:
