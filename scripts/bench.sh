@@ -11,14 +11,15 @@
 #   python      scripts/bench_pyclient.py (Debian's python3-websockets)
 # with feedsim pinned to CPU 0 and the receiver to CPU 1. Phases:
 #   micro       build/tests/bench_* (ns per message per stage), pinned to CPU 1
-#   low         BENCH_LOW_RATES (1000 10000) msgs/s for BENCH_LOW_SECS s, one
-#               message per TLS record (feedsim --record-per-msg): latency at
-#               low rate, every feedrx client in turn at each rate
-#   steady      BENCH_RATE msgs/s for BENCH_SECS s: latency, CPU, RSS (the
-#               50,000 msgs/s burst run: several messages per record)
+#   steady      BENCH_RATE msgs/s for BENCH_SECS s: latency, CPU, RSS
 #   steps       BENCH_STEPS rates for BENCH_STEP_SECS s each, stopping at
 #               the first rate a client cannot take without loss
 #   max         feedsim flat out (--rate 0), BENCH_MAX_COUNT messages
+#   low         (run before steady) BENCH_LOW_RATES (1000 10000) msgs/s for
+#               BENCH_LOW_SECS s, one message per TLS record (feedsim
+#               --record-per-msg), every feedrx client in turn at each rate;
+#               steady is then the 50,000 msgs/s burst run (several messages
+#               per record)
 # Then scripts/bench_report.py prints the table and writes build/bench/
 # results.json, report.txt and latency.png (gnuplot). Raw files of every run
 # stay in build/bench/runs/. Nothing here asserts: targets are reported as

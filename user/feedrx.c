@@ -60,6 +60,7 @@ struct feedrx_conf {
 	int xdp_mode, poll, shadow; /* fo's enums, parsed as int */
 	char ifname[IF_NAMESIZE];
 	bool stats_live, help, version;
+	bool nic_stamps; /* --nic-stamps: arrival from the NIC's RX timestamp */
 	int verbose; /* -v: info; -v -v: debug, libbpf's and libxdp's lines too */
 	const char *stats_json;
 	const char *metrics; /* --metrics ADDR:PORT */
@@ -68,7 +69,6 @@ struct feedrx_conf {
 	size_t n_books;
 	unsigned book_depth, top;
 	bool book_from_stream;
-	bool nic_stamps; /* --nic-stamps: arrival from the NIC's RX timestamp */
 };
 
 /* ---- the option table ------------------------------------------------------ */
