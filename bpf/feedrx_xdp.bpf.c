@@ -16,7 +16,13 @@
  * - a length that disagrees with the frame (IPv4 IHL/tot_len, IPv6
  *   payload_len, extension header length, TCP data offset) is malformed;
  * - the first SYN-ACK after registration sets server_isn; later ones don't;
- * - metadata is written only on frames that really are redirected.
+ * - metadata is written only on frames that really are redirected;
+ * - fx_xdp_nic (feedrx --nic-stamps, loaded device-bound to the one
+ *   interface, never by default) stamps arrival with the NIC's RX timestamp
+ *   (the XDP RX-metadata kfunc), moved onto CLOCK_MONOTONIC with the offset
+ *   user space keeps in fx_health; a frame the NIC did not stamp gets rx_ns 0
+ *   (no arrival stamp, counted), never a bpf_ktime_get_ns() stamp: one clock
+ *   per run.
  *
  * Owns: the maps fx_flows (HASH), fx_xsks (XSKMAP), fx_counters (PERCPU_ARRAY)
  * and the header parsers below. The layouts live in include/feedrx_bpf.h. */
@@ -31,6 +37,10 @@
 #include <xdp/xdp_helpers.h>
 
 #include "feedrx_bpf.h"
+
+/* The driver's RX hardware timestamp (kernel 6.3+, device-bound programs
+ * only); weak, so the default program loads where the kernel lacks it. */
+extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *timestamp) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -280,8 +290,7 @@ static __always_inline int fx_pass(int why)
 	return XDP_PASS;
 }
 
-SEC("xdp")
-int fx_xdp_steer(struct xdp_md *ctx)
+static __always_inline int fx_steer(struct xdp_md *ctx, const int nic)
 {
 	struct fx_cursor c = {
 		.pos = (void *)(long)ctx->data,
@@ -352,6 +361,18 @@ int fx_xdp_steer(struct xdp_md *ctx)
 		meta = (void *)(long)ctx->data_meta;
 		if ((void *)(meta + 1) <= data) {
 			meta->rx_ns = now;
+			if (nic) {
+				__u64 hw = 0;
+
+				/* NIC clock + (CLOCK_MONOTONIC - NIC clock) */
+				if (health && health->nic_ok &&
+				    bpf_xdp_metadata_rx_timestamp(ctx, &hw) == 0 && hw) {
+					meta->rx_ns = hw + (__u64)health->nic_to_mono_ns;
+				} else {
+					meta->rx_ns = 0;
+					fx_count(FX_CNT_NIC_NOSTAMP);
+				}
+			}
 			meta->magic = FX_META_MAGIC;
 			meta->rx_queue = ctx->rx_queue_index;
 		} else {
@@ -362,6 +383,20 @@ int fx_xdp_steer(struct xdp_md *ctx)
 	}
 	fx_count(FX_CNT_STEERED);
 	return XDP_REDIRECT;
+}
+
+SEC("xdp")
+int fx_xdp_steer(struct xdp_md *ctx)
+{
+	return fx_steer(ctx, 0);
+}
+
+/* --nic-stamps: loaded device-bound (BPF_F_XDP_DEV_BOUND_ONLY) instead of
+ * fx_xdp_steer; without libxdp's dispatcher (see xdp_steer_nic.c). */
+SEC("?xdp") /* "?": not loaded unless asked for (libbpf autoload off) */
+int fx_xdp_nic(struct xdp_md *ctx)
+{
+	return fx_steer(ctx, 1);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

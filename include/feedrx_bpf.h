@@ -41,7 +41,9 @@ struct fx_flow_val {
 #define FX_META_MAGIC 0xfeed0001u
 
 struct fx_xdp_meta {
-	__u64 rx_ns; /* bpf_ktime_get_ns() at XDP entry (CLOCK_MONOTONIC) */
+	__u64 rx_ns; /* bpf_ktime_get_ns() at XDP entry (CLOCK_MONOTONIC); with
+		      * --nic-stamps the NIC's RX stamp moved onto CLOCK_MONOTONIC
+		      * (fx_health.nic_to_mono_ns), 0 when the NIC gave none */
 	__u32 magic; /* FX_META_MAGIC */
 	__u32 rx_queue;
 };
@@ -55,6 +57,7 @@ enum fx_counter {
 	FX_CNT_META_FAIL,     /* driver refused metadata: steered without it */
 	FX_CNT_FRAGMENT,      /* IPv4/IPv6 fragment: XDP_PASS, the kernel reassembles */
 	FX_CNT_STALE,         /* registered flow, receiver not alive: XDP_PASS */
+	FX_CNT_NIC_NOSTAMP,   /* --nic-stamps: steered without a NIC stamp (rx_ns 0) */
 	FX_CNT__MAX,
 };
 
@@ -67,6 +70,10 @@ enum fx_counter {
 struct fx_health {
 	__u64 alive_ns;
 	__u64 stale_ns;
+	/* --nic-stamps only (fx_xdp_nic): CLOCK_MONOTONIC - the NIC's
+	 * PTP hardware clock, sampled by user space; nic_ok 0 until it is. */
+	__s64 nic_to_mono_ns;
+	__u64 nic_ok;
 };
 
 /* TCP header flag bits (byte 13 of the header, RFC 9293 §3.1), for the
@@ -83,7 +90,7 @@ struct fx_health {
 _Static_assert(sizeof(struct fx_flow_key) == 40, "fx_flow_key layout");
 _Static_assert(sizeof(struct fx_flow_val) == 24, "fx_flow_val layout");
 _Static_assert(sizeof(struct fx_xdp_meta) == 16, "fx_xdp_meta layout");
-_Static_assert(sizeof(struct fx_health) == 16, "fx_health layout");
+_Static_assert(sizeof(struct fx_health) == 32, "fx_health layout");
 _Static_assert(sizeof(struct fx_xdp_meta) % 4 == 0, "metadata must be 4-byte aligned");
 
 #endif

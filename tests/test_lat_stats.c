@@ -5,6 +5,7 @@
 #include "check.h"
 #include "stats/lat_stats.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 static struct lat_stats *S;
@@ -425,6 +426,69 @@ static void kernel_only_reports(void)
 	S->kernel_only = false;
 }
 
+/* Which clock stamped arrival: named in the JSON, by the path when not set,
+ * and never changed once arrival samples are in (they would mix). */
+static void arrival_clock_label(void)
+{
+	struct lat_stamps st;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	fresh();
+	CHECK(!strcmp(lat_arrival_clock_name(LAT_CLK_XDP_KTIME), "xdp-ktime"));
+	CHECK(!strcmp(lat_arrival_clock_name(LAT_CLK_NIC), "nic"));
+	CHECK(!strcmp(lat_arrival_clock_name(LAT_CLK_KERNEL_SW), "kernel-rx-software"));
+	CHECK(!strcmp(lat_arrival_clock_name((enum lat_arrival_clock)99), "?"));
+	/* by the path */
+	CHECK(lat_stats__arrival_clock(S) == LAT_CLK_XDP_KTIME);
+	S->kernel_only = true;
+	CHECK(lat_stats__arrival_clock(S) == LAT_CLK_KERNEL_SW);
+	S->kernel_only = false;
+	CHECK(lat_stats__set_arrival_clock(S, LAT_CLK_AUTO) == -EINVAL);
+	CHECK(lat_stats__set_arrival_clock(S, LAT_CLK__MAX) == -EINVAL);
+	/* before any sample: free to choose */
+	CHECK(lat_stats__set_arrival_clock(S, LAT_CLK_NIC) == 0);
+	CHECK(lat_stats__arrival_clock(S) == LAT_CLK_NIC);
+	stamp_full(&st, 5000000000ull, 0);
+	lat_stats__record(S, &st);
+	/* samples in: the same clock again is fine, another is refused */
+	CHECK(lat_stats__set_arrival_clock(S, LAT_CLK_NIC) == 0);
+	CHECK(lat_stats__set_arrival_clock(S, LAT_CLK_XDP_KTIME) == -EBUSY);
+	CHECK(lat_stats__arrival_clock(S) == LAT_CLK_NIC);
+	f = open_memstream(&buf, &len);
+	REQUIRE(f != NULL);
+	lat_stats__json(S, f);
+	fclose(f);
+	CHECKF(strstr(buf, "\"arrival_clock\":\"nic\"") != NULL, "json: %.200s", buf);
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	REQUIRE(f != NULL);
+	lat_stats__summary(S, f);
+	fclose(f);
+	CHECKF(strstr(buf, "arrival stamped by nic") != NULL, "summary: %.300s", buf);
+	free(buf);
+	/* NIC clock: a message the NIC did not stamp has no arrival (not the
+	 * drain stamp in its place), but its later stages still count */
+	fresh();
+	CHECK(lat_stats__set_arrival_clock(S, LAT_CLK_NIC) == 0);
+	stamp_full(&st, 5000000000ull, 0);
+	st.at[LAT_PT_XDP] = 0;
+	lat_stats__record(S, &st);
+	CHECK(S->win[LAT_ST_RX].count == 0);
+	CHECK(S->win[LAT_ST_WIRE].count == 0);
+	CHECK(S->win[LAT_ST_DRAIN_REASM].count == 1);
+	CHECK(S->win[LAT_ST_E2E].count == 1);
+	/* ... while the default clock keeps "first stamp" as arrival */
+	fresh();
+	lat_stats__record(S, &st);
+	CHECK(S->win[LAT_ST_RX].count == 1);
+	/* a fresh run starts unset again */
+	fresh();
+	CHECK(lat_stats__arrival_clock(S) == LAT_CLK_XDP_KTIME);
+}
+
 int main(void)
 {
 	lat_stats__new(&S);
@@ -441,6 +505,7 @@ int main(void)
 	RUN(json_error_field);
 	RUN(exchange_units_and_implausible);
 	RUN(kernel_only_reports);
+	RUN(arrival_clock_label);
 	lat_stats__free(S);
 	return check_exit();
 }

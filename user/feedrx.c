@@ -28,6 +28,7 @@
 #include "feed/feed_handler.h"
 #include "fast/fastpath.h"
 #include "fast/iface.h"
+#include "fast/xdp_steer.h" /* --nic-stamps */
 #include "fast/xsk_rx.h"
 #include "kernel/api_key.h"
 #include "kernel/kconn.h"
@@ -62,6 +63,7 @@ struct feedrx_conf {
 	int xdp_mode, poll, shadow; /* fo's enums, parsed as int */
 	char ifname[IF_NAMESIZE];
 	bool stats_live, help, version;
+	bool nic_stamps; /* --nic-stamps: arrival from the NIC's RX timestamp */
 	int verbose; /* -v: info; -v -v: debug, libbpf's and libxdp's lines too */
 	const char *stats_json;
 	const char *metrics; /* --metrics ADDR:PORT */
@@ -364,6 +366,9 @@ static const struct feedrx_opt feedrx_opts[] = {
      .help = "with --poll busy: SO_PREFER_BUSY_POLL (xdp) or\nSO_BUSY_POLL (kernel) with this budget"},
     {"dump-stream", 0, OT_STRING, FIELD(fo.dump_path), .metavar = "FILE",
      .help = "write the reassembled exchange-to-client TCP stream"},
+    {"nic-stamps", 0, OT_FLAG, FIELD(nic_stamps),
+     .help = "stamp arrival with the NIC's RX hardware timestamp\n(XDP RX-metadata kfunc; device-bound program,\n"
+	     "no dispatcher, native mode, a PTP clock): fails\nwhere unsupported; default bpf_ktime_get_ns"},
     {"stale-ms", 0, OT_UINT, FIELD(fo.stale_ms), .max = 60000, .zero_ok = true, .metavar = "N",
      .help = "if feedrx stops draining for N ms (hung, stopped), the\n"
 	     "XDP program hands the feed to the kernel (default 500,\n0 = never)"},
@@ -637,6 +642,12 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 			    "the URL (/ws/STREAM, /stream?streams=A/B)", c->url);
 	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))
 		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
+	if (c->nic_stamps && c->xdp_mode == XDP_STEER_MODE_SKB)
+		usage_error("--nic-stamps needs native XDP (--xdp-mode native or auto): a "
+			    "device-bound program cannot run in generic mode");
+	if (c->mode == MODE_KERNEL && c->nic_stamps)
+		usage_error("--nic-stamps needs --mode xdp or auto (the kernel path's arrival "
+			    "stamps are the kernel's software RX stamps)");
 	if (c->poll != XSK_RX_POLL_BUSY && (c->fo.busy_cpu >= 0 || c->fo.busy_poll_usecs))
 		usage_error("--busy-cpu and --busy-poll-usecs need --poll busy");
 	if (c->fo.busy_cpu >= 0)
@@ -952,6 +963,7 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 		c->fo.poll = (enum xsk_rx_poll)c->poll;
 		c->fo.stamps = f->stats != NULL;
 		c->fo.hash_streams = c->verbose; /* costs ~1 ns a byte: only when asked */
+		xdp_steer_want_nic_stamps(c->nic_stamps);
 		r = fastpath__new(&f->fp, f->loop, &c->fo, &err);
 	}
 	if (r == 0) {
@@ -1231,8 +1243,15 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 		if (r)
 			return r;
 	}
-	if (f->stats)
+	if (f->stats) {
 		f->stats->kernel_only = !f->fp;
+		lat_stats__set_arrival_clock(f->stats, !f->fp ? LAT_CLK_KERNEL_SW
+						: c->nic_stamps ? LAT_CLK_NIC : LAT_CLK_XDP_KTIME);
+	}
+	fx_log(FX_LOG_INFO, "arrival stamps: %s",
+	       !f->fp ? "kernel-rx-software (SO_TIMESTAMPING software RX stamp)"
+	       : c->nic_stamps ? "nic (the NIC's RX hardware stamp, PHC moved onto CLOCK_MONOTONIC)"
+			       : "xdp-ktime (bpf_ktime_get_ns at XDP entry)");
 	/* measuring latency: ask for the exchange's finest time unit */
 	if (lo.stamps && venue->precise_time_query && !strstr(url->path, "timeUnit=") &&
 	    strlen(url->path) + strlen(venue->precise_time_query) + 1 < sizeof(url->path)) {

@@ -43,6 +43,8 @@ static const char usage[] =
 	"  --rate N               data messages/s per connection, 0 = flat out\n"
 	"                         (default 1000)\n"
 	"  --burst N              messages back to back per tick (default 1)\n"
+	"  --record-per-msg       one TLS record per data message, even when several\n"
+	"                         are due at once (a late tick): a latency baseline\n"
 	"  --count N              messages per connection, then close 1000\n"
 	"                         (default 0 = no limit)\n"
 	"  --mix K=W,...          stream weights when several are subscribed\n"
@@ -108,7 +110,7 @@ static const char usage[] =
 	"client with 1001 and exit 0.\n";
 
 enum {
-	OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
+	OPT_LISTEN = 256, OPT_RECORD_PER_MSG, OPT_CERT, OPT_KEY, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_KEYLOG,
 	OPT_RATE, OPT_BURST, OPT_COUNT, OPT_MIX, OPT_SEED, OPT_SIZES, OPT_FRAGMENT,
 	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
 	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY, OPT_NO_TS, OPT_MAX_AGE, OPT_NOTICE,
@@ -126,6 +128,7 @@ static const struct option options[] = {
 	{ "keylog", required_argument, NULL, OPT_KEYLOG },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "record-per-msg", no_argument, NULL, OPT_RECORD_PER_MSG },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "mix", required_argument, NULL, OPT_MIX },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -386,6 +389,9 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg, boo
 			break;
 		case OPT_NO_TS:
 			cfg->no_ts = true;
+			break;
+		case OPT_RECORD_PER_MSG:
+			cfg->record_per_msg = true;
 			break;
 		case OPT_KEY_UPDATE:
 			cfg->key_update = parse_u64("--key-update", a, 0, UINT64_MAX);

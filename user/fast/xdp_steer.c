@@ -27,6 +27,7 @@
 
 #include "core/fx_log.h"
 #include "feedrx_xdp.skel.h"
+#include "xdp_steer_nic.h" /* --nic-stamps */
 
 #define XDP_STEER_PROG_NAME "fx_xdp_steer"
 
@@ -45,7 +46,19 @@ struct xdp_steer {
 	struct fx_health *health; /* the fx_health entry, mmapped */
 	int ncpus;
 	__u64 *percpu; /* ncpus slots, for summing one counter */
+	/* --nic-stamps (xdp_steer_nic.h) */
+	bool nic;
+	int phc_fd, phc_index;
+	__u64 nic_sync_ns; /* CLOCK_MONOTONIC of the last offset sample */
 };
+
+/* --nic-stamps: set before xdp_steer__open (see xdp_steer.h). */
+static bool want_nic_stamps;
+
+void xdp_steer_want_nic_stamps(bool on)
+{
+	want_nic_stamps = on;
+}
 
 /* What an attach failure means here: the errno's own text is too vague. */
 static const char *xdp_steer_explain(int err)
@@ -168,7 +181,7 @@ static bool xdp_steer_is_ours(const struct xdp_program *p)
 {
 	const char *name = p ? xdp_program__name(p) : NULL;
 
-	return name && !strcmp(name, XDP_STEER_PROG_NAME);
+	return name && (!strcmp(name, XDP_STEER_PROG_NAME) || !strcmp(name, XDP_STEER_NIC_PROG_NAME));
 }
 
 /* Remove one leftover feedrx program from ifindex. Returns 1 if one was
@@ -292,13 +305,33 @@ static int xdp_steer_try_attach(struct xdp_steer *s, enum xdp_attach_mode mode)
 		return -errno;
 	opts.obj = s->skel->obj;
 	opts.prog_name = XDP_STEER_PROG_NAME;
+	if (s->nic) {
+		err = xdp_steer_nic_prepare(s->skel->obj, s->ifindex);
+		if (err)
+			goto err_unload;
+		opts.prog_name = XDP_STEER_NIC_PROG_NAME;
+	}
 	s->prog = xdp_program__create(&opts);
 	err = (int)libxdp_get_error(s->prog);
 	if (err) {
 		s->prog = NULL;
 		goto err_unload;
 	}
-	err = xdp_program__attach(s->prog, s->ifindex, mode, 0);
+	if (s->nic) {
+		/* a device-bound program cannot be a dispatcher component */
+		const char *was = getenv("LIBXDP_SKIP_DISPATCHER");
+		char keep[16];
+
+		snprintf(keep, sizeof(keep), "%s", was ? was : "");
+		setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
+		err = xdp_program__attach(s->prog, s->ifindex, mode, 0);
+		if (was)
+			setenv("LIBXDP_SKIP_DISPATCHER", keep, 1);
+		else
+			unsetenv("LIBXDP_SKIP_DISPATCHER");
+	} else {
+		err = xdp_program__attach(s->prog, s->ifindex, mode, 0);
+	}
 	if (err)
 		goto err_unload;
 	s->attach_mode = mode;
@@ -317,6 +350,12 @@ static void xdp_steer_describe(struct xdp_steer *s)
 
 	if (s->multiprog)
 		snprintf(how, sizeof(how), "under libxdp's multiprog dispatcher");
+	else if (s->nic && s->phc_index >= 0)
+		snprintf(how, sizeof(how), "directly, device-bound for NIC RX timestamps from "
+					   "PHC /dev/ptp%d (--nic-stamps: no dispatcher)", s->phc_index);
+	else if (s->nic)
+		snprintf(how, sizeof(how), "directly, device-bound for NIC RX timestamps, no PHC "
+					   "(test knob; --nic-stamps: no dispatcher)");
 	else if (!xdp_steer_bpffs_present())
 		snprintf(how, sizeof(how), "directly (no bpffs at /sys/fs/bpf, so no dispatcher: "
 					   "other XDP programs cannot share the device)");
@@ -329,7 +368,7 @@ static void xdp_steer_describe(struct xdp_steer *s)
 			 why ? why : "reason not given");
 	/* INFO (-v): the mode obtained is in feedrx's "fast path:" line */
 	fx_log(FX_LOG_INFO, "XDP program %s (id %u) attached to %s (ifindex %d) in %s mode, %s",
-	       XDP_STEER_PROG_NAME, s->prog_id, s->ifname, s->ifindex,
+	       s->nic ? XDP_STEER_NIC_PROG_NAME : XDP_STEER_PROG_NAME, s->prog_id, s->ifname, s->ifindex,
 	       xdp_steer_mode_name(s->attach_mode), how);
 }
 
@@ -354,7 +393,9 @@ static int xdp_steer_attach(struct xdp_steer *s, enum xdp_steer_mode mode)
 		err = xdp_steer_try_attach(s, XDP_MODE_NATIVE);
 		/* Fall back only when the driver is the problem, not when a
 		 * foreign program or missing privileges are. */
-		if (err && err != -EEXIST && err != -EBUSY && err != -EPERM && err != -EACCES) {
+		/* (--nic-stamps: a device-bound program runs in native mode only) */
+		if (err && !s->nic && err != -EEXIST && err != -EBUSY && err != -EPERM &&
+		    err != -EACCES) {
 			fx_log(FX_LOG_WARN, "WARNING: native XDP refused on %s (%s).", s->ifname,
 			       strerror(-err));
 			fx_log(FX_LOG_WARN,
@@ -378,6 +419,60 @@ static int xdp_steer_attach(struct xdp_steer *s, enum xdp_steer_mode mode)
 	return 0;
 }
 
+/* --nic-stamps, once the device-bound program is attached: the NIC's PHC
+ * and the first CLOCK_MONOTONIC - PHC offset; until nic_ok is set the
+ * program stamps nothing. On failure: detached, freed, a clear error. */
+static int xdp_steer_nic_start(struct xdp_steer *s, struct fx_error *e)
+{
+	int64_t off = 0;
+	int err;
+
+	if (!s->health) {
+		err = -EOPNOTSUPP;
+		fx_error_set(e, err, "cannot attach XDP on %s: --nic-stamps: the fx_health map "
+				     "cannot be mmapped (no clock offset for the program)", s->ifname);
+		goto fail;
+	}
+	/* tests only (veth has no PHC): take the NIC's stamps as CLOCK_MONOTONIC,
+	 * to run the device-bound program's data path */
+	if (getenv("FEEDRX_TEST_NIC_NO_PHC")) {
+		fx_log(FX_LOG_WARN, "warning: FEEDRX_TEST_NIC_NO_PHC: NIC stamps taken as "
+				    "CLOCK_MONOTONIC (a test knob, not a measurement)");
+		goto ok;
+	}
+	err = xdp_steer_nic_phc_open(s->ifname, &s->phc_fd, &s->phc_index);
+	if (err == -ENODEV) {
+		fx_error_set(e, err, "cannot attach XDP on %s: --nic-stamps: the device-bound "
+				     "program with the RX-timestamp kfunc loaded, but %s has no PTP "
+				     "hardware clock (ethtool -T %s) to relate its stamps to "
+				     "CLOCK_MONOTONIC; run without --nic-stamps (arrival: "
+				     "bpf_ktime_get_ns)", s->ifname, s->ifname, s->ifname);
+		goto fail;
+	}
+	if (!err)
+		err = xdp_steer_nic_offset(s->phc_fd, &off);
+	if (err) {
+		fx_error_set(e, err, "cannot attach XDP on %s: --nic-stamps: PTP hardware clock "
+				     "/dev/ptp%d: %s", s->ifname, s->phc_index, strerror(-err));
+		goto fail;
+	}
+ok:
+	s->health->nic_to_mono_ns = off;
+	__atomic_store_n(&s->health->nic_ok, 1, __ATOMIC_RELEASE);
+	return 0;
+fail:
+	if (s->phc_fd >= 0)
+		close(s->phc_fd);
+	s->phc_fd = -1;
+	xdp_steer__close(s);
+	return err;
+}
+
+bool xdp_steer__nic_stamps(const struct xdp_steer *s)
+{
+	return s && s->nic;
+}
+
 int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode,
 		    struct fx_error *e)
 {
@@ -390,6 +485,8 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 		return fx_error_set(e, -ENOMEM, "cannot attach XDP on %s: out of memory",
 				    ifname ? ifname : "?");
 	s->flows_fd = s->xsks_fd = s->counters_fd = -1;
+	s->phc_fd = s->phc_index = -1;
+	s->nic = want_nic_stamps;
 	if (!ifname || strlen(ifname) >= sizeof(s->ifname)) {
 		err = -ENODEV;
 		goto err_free;
@@ -425,13 +522,22 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 			 bpf_map__fd(s->skel->maps.fx_health), 0);
 	if (s->health == MAP_FAILED)
 		s->health = NULL; /* no liveness check: steering still works */
+	if (s->nic && (err = xdp_steer_nic_start(s, e)) < 0)
+		return err;
 	xdp_steer_describe(s);
 	*out = s;
 	return 0;
 
 err_free:
-	fx_error_set(e, err, "cannot attach XDP on %s: %s", ifname ? ifname : "?",
-		     xdp_steer_explain(err));
+	if (s->nic && err != -ENODEV && err != -EEXIST && err != -EBUSY)
+		fx_error_set(e, err, "cannot attach XDP on %s: --nic-stamps: the device-bound "
+				     "program with the RX-timestamp kfunc did not load or attach in "
+				     "native mode (needs kernel 6.3+ and a driver with XDP RX "
+				     "metadata; -v -v shows the verifier's words): %s",
+			     ifname ? ifname : "?", xdp_steer_explain(err));
+	else
+		fx_error_set(e, err, "cannot attach XDP on %s: %s", ifname ? ifname : "?",
+			     xdp_steer_explain(err));
 	free(s->percpu);
 	free(s);
 	return err;
@@ -473,6 +579,8 @@ void xdp_steer__close(struct xdp_steer *s)
 	}
 	if (s->health)
 		munmap(s->health, sizeof(struct fx_health));
+	if (s->phc_fd >= 0)
+		close(s->phc_fd);
 	xdp_steer_unload(s);
 	free(s->percpu);
 	free(s);
@@ -491,6 +599,14 @@ void xdp_steer__heartbeat(struct xdp_steer *s, __u64 now_ns)
 {
 	if (s->health)
 		__atomic_store_n(&s->health->alive_ns, now_ns, __ATOMIC_RELEASE);
+	/* --nic-stamps: follow the PHC's drift against CLOCK_MONOTONIC */
+	if (s->nic && s->health && s->phc_fd >= 0 && now_ns - s->nic_sync_ns >= 1000000000ull) {
+		int64_t off;
+
+		s->nic_sync_ns = now_ns;
+		if (!xdp_steer_nic_offset(s->phc_fd, &off))
+			__atomic_store_n(&s->health->nic_to_mono_ns, off, __ATOMIC_RELAXED);
+	}
 }
 
 enum xdp_steer_mode xdp_steer__mode(const struct xdp_steer *s)

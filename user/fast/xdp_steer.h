@@ -40,6 +40,15 @@ struct xdp_steer;
 int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode,
 		    struct fx_error *err);
 
+/* --nic-stamps: the next xdp_steer__open loads fx_xdp_nic instead, device-
+ * bound to the interface (no libxdp dispatcher; native mode only), which
+ * stamps arrival with the NIC's RX hardware timestamp moved onto
+ * CLOCK_MONOTONIC (xdp_steer_nic.h). Open fails with a clear error where the
+ * kernel, the driver or a PTP hardware clock is missing. Process-wide. */
+void xdp_steer_want_nic_stamps(bool on);
+/* True when s stamps arrival with NIC timestamps. NULL-safe. */
+bool xdp_steer__nic_stamps(const struct xdp_steer *s);
+
 /* Detach the program, close the maps and free s. NULL-safe; call it on
  * every exit path (a process that dies without it leaves a program that
  * fails open, and the next xdp_steer__open removes it). AF_XDP sockets
@@ -93,6 +102,7 @@ int xdp_steer_flow_key_from_fd(struct fx_flow_key *key, int fd);
  * xdp_steer__heartbeat from the receiver's loop well within that. 0 or
  * -EOPNOTSUPP (the map could not be mmapped: no liveness check). */
 int xdp_steer__set_stale(struct xdp_steer *s, __u64 stale_ns, __u64 now_ns);
+/* With --nic-stamps it also re-samples CLOCK_MONOTONIC - PHC, once a second. */
 void xdp_steer__heartbeat(struct xdp_steer *s, __u64 now_ns);
 
 #endif

@@ -893,7 +893,8 @@ static bool conn_may_generate(const struct conn *c)
 }
 
 /* Generate data messages into the output until FLUSH_CHUNK bytes wait, the
- * paced quota is used, --count is reached or a KeyUpdate is due. */
+ * paced quota is used, --count is reached, a KeyUpdate is due or (with
+ * --record-per-msg) one message waits. */
 static size_t conn_generate(struct conn *c)
 {
 	struct sim_server *s = c->srv;
@@ -920,6 +921,8 @@ static size_t conn_generate(struct conn *c)
 		}
 		if (cfg->key_update && c->tls13 && c->sent >= c->ku_next)
 			break; /* flush first: the KeyUpdate goes between messages */
+		if (cfg->record_per_msg && out_pending(c))
+			break; /* flush first: each message its own SSL_write, own record */
 		/* ts_ns: the message reaches SSL_write in this same pass */
 		clk.mono_ns = cfg->no_ts ? -1 : clock_ns(CLOCK_MONOTONIC);
 		/* "E" and "T" in the unit the client asked for (timeUnit) */

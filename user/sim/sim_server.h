@@ -87,6 +87,7 @@ struct sim_server_config {
 	double pong_timeout;    /* s without a pong after a ping: close 1008 */
 	size_t fragment;        /* max payload bytes per data frame, 0 = whole */
 	bool no_ts;             /* leave "ts_ns" out, as a real exchange does */
+	bool record_per_msg;    /* one SSL_write (one TLS record) per data message */
 	uint64_t key_update;    /* TLS 1.3 KeyUpdate every N data messages */
 	bool key_update_request; /* ... with update_requested: the client answers */
 	size_t max_msg;         /* largest client message accepted (1009 above) */

@@ -35,8 +35,9 @@ static const char *const xdp_names[FX_CNT__MAX] = {
 	[FX_CNT_META_FAIL] = "meta_fail",
 	[FX_CNT_FRAGMENT] = "fragment",
 	[FX_CNT_STALE] = "stale",
+	[FX_CNT_NIC_NOSTAMP] = "nic_nostamp",
 };
-_Static_assert(FX_CNT__MAX == 7, "name every XDP counter above");
+_Static_assert(FX_CNT__MAX == 8, "name every XDP counter above");
 
 static const double report_ps[] = { 50, 90, 99, 99.9 };
 static const double grid_ps[] = { 0,  1,  5,  10, 20, 30,   40,   50,    60,    70,  75,
@@ -70,6 +71,7 @@ void lat_stats__init(struct lat_stats *s, uint64_t now_ns)
 	memset(s->negative, 0, sizeof(s->negative));
 	s->implausible = 0;
 	s->kernel_only = false;
+	s->arrival_clock = LAT_CLK_AUTO;
 	for (int i = 0; i < LAT_ST__MAX; i++) {
 		lat_hist__init(&s->win[i]);
 		lat_hist__init(&s->total[i]);
@@ -134,8 +136,11 @@ void lat_stats__record(struct lat_stats *s, const struct lat_stamps *st)
 		prev = t;
 	}
 	uint64_t handler = st->at[LAT_PT_HANDLER];
-	/* the handler alone (the kernel path) is no arrival stamp */
-	bool arrival = first && first_pt < LAT_PT_HANDLER;
+	/* the handler alone (the kernel path) is no arrival stamp; with NIC
+	 * stamps only the NIC's is (a frame it did not stamp has no arrival:
+	 * a later point would be another clock's moment in the same rows) */
+	bool arrival = first && first_pt < LAT_PT_HANDLER &&
+		       (s->arrival_clock != LAT_CLK_NIC || first_pt == LAT_PT_XDP);
 	if (st->send_ns && arrival)
 		put(s, LAT_ST_WIRE, st->send_ns, first);
 	if (arrival && handler)
@@ -280,6 +285,41 @@ const char *lat_stats_xdp_name(int counter)
 	return counter >= 0 && counter < FX_CNT__MAX ? xdp_names[counter] : "?";
 }
 
+const char *lat_arrival_clock_name(enum lat_arrival_clock c)
+{
+	static const char *const names[LAT_CLK__MAX] = {
+		[LAT_CLK_AUTO] = "auto",
+		[LAT_CLK_XDP_KTIME] = "xdp-ktime",
+		[LAT_CLK_NIC] = "nic",
+		[LAT_CLK_KERNEL_SW] = "kernel-rx-software",
+	};
+
+	return (unsigned)c < LAT_CLK__MAX ? names[c] : "?";
+}
+
+enum lat_arrival_clock lat_stats__arrival_clock(const struct lat_stats *s)
+{
+	if (s->arrival_clock != LAT_CLK_AUTO)
+		return s->arrival_clock;
+	return s->kernel_only ? LAT_CLK_KERNEL_SW : LAT_CLK_XDP_KTIME;
+}
+
+int lat_stats__set_arrival_clock(struct lat_stats *s, enum lat_arrival_clock c)
+{
+	if ((unsigned)c >= LAT_CLK__MAX || c == LAT_CLK_AUTO)
+		return -EINVAL;
+	if (c == lat_stats__arrival_clock(s)) {
+		s->arrival_clock = c;
+		return 0;
+	}
+	/* the histograms that start at arrival must not hold another clock's */
+	if (s->win[LAT_ST_RX].count || s->total[LAT_ST_RX].count || s->win[LAT_ST_WIRE].count ||
+	    s->total[LAT_ST_WIRE].count)
+		return -EBUSY;
+	s->arrival_clock = c;
+	return 0;
+}
+
 void lat_stats__summary(struct lat_stats *s, FILE *f)
 {
 	double el = (double)(lat_stats_now_ns() - s->start_ns) / 1e9;
@@ -287,7 +327,8 @@ void lat_stats__summary(struct lat_stats *s, FILE *f)
 
 	fprintf(f, "latency per stage in us (stamps: CLOCK_MONOTONIC ns; "
 		   "exchange rows: CLOCK_REALTIME, the exchange's clock against ours;\n"
-		   " percentiles are histogram bucket floors, at most 0.8 %% below the sample)\n");
+		   " percentiles are histogram bucket floors, at most 0.8 %% below the sample;\n"
+		   " arrival stamped by %s)\n", lat_arrival_clock_name(lat_stats__arrival_clock(s)));
 	fprintf(f, "%-34s %10s %10s %10s %10s %10s %10s\n", "stage", "count", "p50", "p90",
 		"p99", "p99.9", "max");
 	for (int i = 0; i < LAT_ST__MAX; i++) {
@@ -440,7 +481,8 @@ void lat_stats__json_error(struct lat_stats *s, FILE *f, const char *error)
 	const struct lat_counters *c = &s->c;
 
 	fprintf(f, "{\"clock\":\"CLOCK_MONOTONIC\",\"exchange_clock\":\"CLOCK_REALTIME_MS\","
-		   "\"unit\":\"us\",\"elapsed_s\":%.3f,\"error\":",
+		   "\"arrival_clock\":\"%s\",\"unit\":\"us\",\"elapsed_s\":%.3f,\"error\":",
+		lat_arrival_clock_name(lat_stats__arrival_clock(s)),
 		(double)(lat_stats_now_ns() - s->start_ns) / 1e9);
 	if (error)
 		json_string(f, error);

@@ -81,6 +81,22 @@ struct lat_counters {
 	uint64_t xdp[FX_CNT__MAX]; /* the XDP program's counters, summed over CPUs */
 };
 
+/* Which clock stamped arrival (at[LAT_PT_XDP]). Every source is put on
+ * CLOCK_MONOTONIC before it is recorded, but they stamp different moments
+ * with different clocks, so one run's histograms hold one source only. */
+enum lat_arrival_clock {
+	LAT_CLK_AUTO = 0,   /* not set: by the path (kernel_only or not) */
+	LAT_CLK_XDP_KTIME,  /* the XDP program's bpf_ktime_get_ns() at entry */
+	LAT_CLK_NIC,        /* the NIC's RX hardware stamp (--nic-stamps), PHC
+			     * moved onto CLOCK_MONOTONIC by a sampled offset */
+	LAT_CLK_KERNEL_SW,  /* SO_TIMESTAMPING software RX stamp (rx_stamp.h) */
+	LAT_CLK__MAX,
+};
+
+/* "xdp-ktime", "nic", "kernel-rx-software" (the stats JSON's
+ * "arrival_clock"); "?" out of range. */
+const char *lat_arrival_clock_name(enum lat_arrival_clock c);
+
 struct lat_stats {
 	struct lat_counters c;    /* the caller writes these */
 	struct lat_counters prev; /* c at the last live line */
@@ -93,6 +109,7 @@ struct lat_stats {
 	 * the reports leave out what it does not measure instead of showing
 	 * zeros. */
 	bool kernel_only;
+	enum lat_arrival_clock arrival_clock; /* lat_stats__set_arrival_clock */
 	struct lat_hist win[LAT_ST__MAX];   /* since the last live line */
 	struct lat_hist total[LAT_ST__MAX]; /* everything rolled in from windows */
 	struct lat_hist scratch;            /* total + window, for the reports */
@@ -108,6 +125,12 @@ int lat_stats__new(struct lat_stats **out);
 void lat_stats__free(struct lat_stats *s);
 /* For caller-provided storage; now_ns is the CLOCK_MONOTONIC start time. */
 void lat_stats__init(struct lat_stats *s, uint64_t now_ns);
+
+/* Say which clock stamps arrival. 0, -EINVAL (out of range) or -EBUSY: a
+ * different clock once arrival samples were recorded (they would mix). */
+int lat_stats__set_arrival_clock(struct lat_stats *s, enum lat_arrival_clock c);
+/* The clock in use: the one set, else by the path. */
+enum lat_arrival_clock lat_stats__arrival_clock(const struct lat_stats *s);
 
 /* Record one message's stage deltas into the current window. */
 void lat_stats__record(struct lat_stats *s, const struct lat_stamps *st);
