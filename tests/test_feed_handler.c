@@ -91,7 +91,7 @@ static const char golden_out[] =
     "\"last_id\":129,\"text\":\"gap: book at 121, next update 130..131; resyncing\"}\n"
     "{\"seq\":8,\"type\":\"status\",\"venue\":\"binance\",\"exch_ns\":0,\"recv_ns\":42,"
     "\"status\":\"connected\",\"conn\":1,\"first_id\":0,\"last_id\":0,"
-    "\"text\":\"up \\\"x\\\"\\n\"}\n"
+    "\"text\":\"up \\\"x\\\"\\u000a\"}\n"
     "{\"seq\":9,\"type\":\"trade\",\"venue\":\"binance\",\"symbol\":\"ETHUSDT\","
     "\"exch_ns\":1700000000300000000,\"recv_ns\":5,\"path\":\"fast\","
     "\"price\":\"0.00000001\",\"qty\":\"12\",\"id\":77,\"side\":\"buy\"}\n";
