@@ -815,6 +815,29 @@ static void fs_check_done(struct feed_set *s)
 
 /* ---- the set ----------------------------------------------------------- */
 
+/* The slots: shards of the subscribed streams on the first URL that names
+ * none itself, plus one per other URL, times the legs. */
+static size_t fs_plan(const struct feed_set_opts *o, size_t *base, size_t *shards, size_t *n_other)
+{
+	size_t per = o->per_conn ? o->per_conn : 1024;
+
+	for (*base = 0; *base < o->n_urls; (*base)++)
+		if (!o->url_streams || !o->url_streams[*base])
+			break;
+	if (*base == o->n_urls)
+		*base = 0;
+	*shards = o->n_streams ? shard_count(o->n_streams, per) : 0;
+	*n_other = o->n_urls - (*shards ? 1 : 0);
+	return (*shards + *n_other) * (o->legs ? o->legs : 1);
+}
+
+size_t feed_set_plan(const struct feed_set_opts *o)
+{
+	size_t base, shards, other;
+
+	return fs_plan(o, &base, &shards, &other);
+}
+
 int feed_set__new(struct feed_set **out, struct ev_loop *loop, const struct feed_set_opts *o,
 		  const struct feed_set_hooks *h, struct fx_error *err)
 {
@@ -835,17 +858,7 @@ int feed_set__new(struct feed_set **out, struct ev_loop *loop, const struct feed
 	s->h = *h;
 	if (!s->o.per_conn)
 		s->o.per_conn = 1024;
-	/* the subscribed streams go to the first URL that names none itself */
-	for (base = 0; base < o->n_urls; base++)
-		if (!o->url_streams || !o->url_streams[base])
-			break;
-	if (base == o->n_urls)
-		base = 0;
-	shards = o->n_streams ? shard_count(o->n_streams, s->o.per_conn) : 0;
-	n_other = o->n_urls - (shards ? 1 : 0);
-	if (!shards && o->n_urls)
-		n_other = o->n_urls;
-	s->n_slots = (shards + n_other) * o->legs;
+	s->n_slots = fs_plan(&s->o, &base, &shards, &n_other);
 	s->max_streams = o->max_streams ? o->max_streams : o->n_streams + 256;
 	s->slots = calloc(s->n_slots, sizeof(*s->slots));
 	if (!s->slots || stream_merge__new(&s->merge, s->max_streams) ||
@@ -893,6 +906,25 @@ int feed_set__new(struct feed_set **out, struct ev_loop *loop, const struct feed
 				goto fail;
 			}
 		}
+		if (sl->n_streams) {
+			/* the request must build: a bad name is a usage error now */
+			size_t cap = o->venue->subscribe_base;
+			char *req;
+			int len;
+
+			for (size_t j = 0; j < sl->n_streams; j++)
+				cap += strlen(sl->streams[j]) + o->venue->subscribe_per_stream;
+			req = malloc(cap);
+			len = req ? o->venue->subscribe_request(sl->streams, sl->n_streams, 1, req, cap)
+				  : -ENOMEM;
+			free(req);
+			if (len < 0) {
+				r = len;
+				fx_error_set(err, r, "cannot build the subscription request: %s",
+					     fx_strerror(r));
+				goto fail;
+			}
+		}
 		for (size_t j = 0; j < sl->n_streams; j++) {
 			sl->idx[j] = stream_merge__stream(s->merge, sl->streams[j],
 							  strlen(sl->streams[j]));
@@ -921,7 +953,7 @@ fail:
 		o->venue->parser_free(s->parser);
 	pacer__free(&s->conn_pacer);
 	free(s);
-	return r == -ENOMEM ? fx_error_set(err, -ENOMEM, "%s", err->msg) : r;
+	return r;
 }
 
 void feed_set__start(struct feed_set *s)

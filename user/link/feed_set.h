@@ -124,6 +124,8 @@ struct feed_set_stats {
 
 struct feed_set;
 
+/* How many connections (slots) these options make, before making them. */
+size_t feed_set_plan(const struct feed_set_opts *o);
 /* 0 and *out, or a negative code (-EINVAL, -ENOMEM) with err filled. */
 int feed_set__new(struct feed_set **out, struct ev_loop *loop, const struct feed_set_opts *o,
 		  const struct feed_set_hooks *h, struct fx_error *err);

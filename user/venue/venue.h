@@ -77,6 +77,17 @@ struct venue {
 	 * and *name into p, or 0. */
 	size_t (*scan_stream)(const uint8_t *p, size_t n, const char **name);
 
+	/* Connection limits (feed_set paces and splits under them; 0 = none
+	 * known): streams per connection, messages a client may send per
+	 * second (requests, pings and pongs count), connection attempts per
+	 * IP in conn_window seconds, and the age at which the exchange cuts a
+	 * connection (rotation happens well before). */
+	unsigned max_streams_per_conn;
+	unsigned max_client_msgs_per_s;
+	unsigned conn_limit;
+	double conn_window;
+	double max_conn_age;
+
 	/* How its depth streams make a book. */
 	enum venue_book_rule book_rule;
 	/* Typed events: a parser set up once (no allocation per message). */

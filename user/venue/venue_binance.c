@@ -86,13 +86,18 @@ static int venue_binance_parse(void *parser, const uint8_t *p, size_t n, struct 
 	.idle_timeout = 60, .scan_event_ms = binance_scan_event_ms,                        \
 	.scan_send_ns = binance_scan_ts_ns, .scan_stream = venue_binance_scan_stream,      \
 	.parser_new = venue_binance_parser_new, .parser_free = venue_binance_parser_free,  \
-	.parse = venue_binance_parse
+	.parse = venue_binance_parse,                                                     \
+	/* 1024 streams, 5 (spot) incoming messages/s, 300 connections per 5 min   \
+	 * per IP, every connection cut after 24 h */                              \
+	.max_streams_per_conn = 1024, .conn_limit = 300, .conn_window = 300,               \
+	.max_conn_age = 86400
 
 const struct venue venue_binance = {
     .name = "binance",
     .help = "Binance spot streams (default)",
     VENUE_BINANCE_COMMON,
     .book_rule = VENUE_BOOK_BINANCE_SPOT,
+    .max_client_msgs_per_s = 5,
     /* spot streams take it (E and T in us); USD-M futures do not */
     .precise_time_query = "timeUnit=MICROSECOND",
 };
@@ -102,4 +107,5 @@ const struct venue venue_binance_usdm = {
     .help = "Binance USD-M futures streams",
     VENUE_BINANCE_COMMON,
     .book_rule = VENUE_BOOK_BINANCE_USDM,
+    .max_client_msgs_per_s = 10, /* futures allow 10 */
 };
