@@ -320,6 +320,8 @@ static bool bed_new(struct bed *b, struct feed_set_opts o)
 		o.healthy_s = 30;
 	o.rotate_at_min = o.rotate_at_min ? o.rotate_at_min : -1;
 	o.seed = 7;
+	if (!o.leg_b_url)
+		o.leg_b_url = -1;
 	return feed_set__new(&b->s, loop, &o, &h, &err) == 0;
 }
 

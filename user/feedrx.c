@@ -62,6 +62,7 @@ struct feedrx_conf {
 	char *streams_buf; /* --streams-file's text, subs point into it */
 	/* the connection set (link/feed_set.h) */
 	unsigned per_conn, redundant;
+	const char *leg_b; /* --leg-b URL */
 	bool no_reconnect;
 	double reconnect_min, reconnect_max, rotate_after, stale, rotate_grace;
 	int rotate_at_min; /* --rotate-at, UTC minute of the day; -1 none */
@@ -266,6 +267,9 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"redundant", 0, OT_UINT, FIELD(redundant), .max = 2, .metavar = "N",
      .help = "2: A/B, every stream on two connections, the first\n"
 	     "copy of each message delivered (default 1)"},
+    {"leg-b", 0, OT_STRING, FIELD(leg_b), .metavar = "URL",
+     .help = "with --redundant 2: leg B connects here (another\n"
+	     "address of the exchange) instead of the same URL"},
     {"no-reconnect", 0, OT_FLAG, FIELD(no_reconnect),
      .help = "one-shot: a connection that ends is not reopened\n"
 	     "(default: reopened with backoff, subscriptions\n"
@@ -613,6 +617,14 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *urls, str
 		if (v->url_streams && v->url_streams(urls[i].path) == 0)
 			usage_error("'%s' names no stream: add --subscribe STREAM, or name streams "
 				    "in the URL (/ws/STREAM, /stream?streams=A/B)", c->urls[i]);
+	if (c->leg_b) {
+		if (c->redundant != 2 || c->n_urls != 1)
+			usage_error("--leg-b needs --redundant 2 and one URL");
+		r = url_parse(c->leg_b, &urls[c->n_urls]);
+		if (r || urls[c->n_urls].scheme != URL_WSS)
+			usage_error("bad --leg-b '%s': %s", c->leg_b,
+				    r ? fx_strerror(r) : "only wss:// is supported");
+	}
 	if (v->max_streams_per_conn && c->per_conn > v->max_streams_per_conn)
 		usage_error("--streams-per-conn %u: %s takes at most %u streams a connection",
 			    c->per_conn, v->name, v->max_streams_per_conn);
@@ -1089,6 +1101,7 @@ static int feedrx_setup(struct feedrx *f, struct url *urls, struct url *proxy)
 	    .n_streams = c->n_subs,
 	    .per_conn = c->per_conn ? c->per_conn : 200,
 	    .legs = c->redundant ? c->redundant : 1,
+	    .leg_b_url = c->leg_b ? (long)c->n_urls : -1,
 	    .reconnect = !c->no_reconnect,
 	    .backoff_base = c->reconnect_min ? c->reconnect_min : 0.5,
 	    .backoff_cap = c->reconnect_max ? c->reconnect_max : 30,
@@ -1163,7 +1176,7 @@ static int feedrx_setup(struct feedrx *f, struct url *urls, struct url *proxy)
 	if (f->stats)
 		f->stats->kernel_only = !f->fp;
 	/* measuring latency: ask for the exchange's finest time unit */
-	for (size_t i = 0; i < c->n_urls; i++) {
+	for (size_t i = 0; i < c->n_urls + (c->leg_b ? 1 : 0); i++) {
 		url = &urls[i];
 		if (!so.stamps || !venue->precise_time_query || strstr(url->path, "timeUnit=") ||
 		    strlen(url->path) + strlen(venue->precise_time_query) + 1 >= sizeof(url->path))
@@ -1261,7 +1274,7 @@ int main(int argc, char **argv)
 	    .rotate_at_min = -1,
 	    .rotate_grace = 30,
 	};
-	static struct url urls[FEEDRX_MAX_URLS], proxy;
+	static struct url urls[FEEDRX_MAX_URLS + 1], proxy; /* + --leg-b */
 	struct feedrx f = {.c = &c};
 	int r;
 

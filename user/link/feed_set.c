@@ -616,7 +616,7 @@ static int fs_conn_open(struct fs_slot *sl, bool replacement)
 	    .venue = s->o.venue,
 	    .streams = sl->n_streams ? sl->streams : NULL,
 	    .n_streams = sl->n_streams,
-	    .url_streams = s->o.url_streams && s->o.url_streams[sl->url],
+	    .url_streams = s->o.url_streams && s->o.url_streams[sl->url < s->o.n_urls ? sl->url : 0],
 	    .discard = s->o.discard,
 	    .stamps = s->o.stamps,
 	    .max_gaps = s->o.max_gaps,
@@ -935,6 +935,10 @@ int feed_set__new(struct feed_set **out, struct ev_loop *loop, const struct feed
 			}
 		}
 	}
+	if (o->legs > 1 && o->leg_b_url >= 0)
+		for (size_t i = 0; i < s->n_slots; i++)
+			if (s->slots[i].leg == 1)
+				s->slots[i].url = (size_t)o->leg_b_url;
 	ev_idle_init(&s->reap, fs_reap_cb);
 	s->reap.data = s;
 	ev_timer_init(&s->watchdog, fs_watchdog_cb, 1., 1.);

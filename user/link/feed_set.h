@@ -62,6 +62,9 @@ struct feed_set_opts {
 	size_t n_streams;
 	size_t per_conn;            /* streams per connection (<= the venue's max) */
 	unsigned legs;              /* 1, or 2 for A/B */
+	/* A/B: leg B connects to this URL index (another address of the
+	 * exchange; beyond n_urls), or -1 for the same URLs as leg A */
+	long leg_b_url;
 	bool reconnect;
 	double backoff_base, backoff_cap, healthy_s;
 	unsigned conn_limit;        /* connection attempts per conn_window s */
