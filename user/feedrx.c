@@ -984,8 +984,9 @@ static void feedrx_report(struct feedrx *f)
 	feedrx_link_stats(f, &ls);
 	if (f->set)
 		feed_set__stats(f->set, &ss);
-	/* the set's story when there is one to tell */
-	if (f->set && (c->stats_live || c->verbose || ss.slots > 1 || ss.reconnects ||
+	/* the set's story when there is one to tell (a run that never
+	 * connected has its error as the whole report) */
+	if (f->set && f->opened && (c->stats_live || c->verbose || ss.slots > 1 || ss.reconnects ||
 		       ss.rotations || ss.gaps || ss.stale || ss.dups))
 		feed_set__report(f->set, stderr);
 	if (c->verbose && k) {

@@ -251,6 +251,8 @@ static bool fs_retryable(const struct fs_slot *sl, int status, const char *why, 
 {
 	if (status == 0)
 		return false; /* the server ended the feed normally (1000), or we did */
+	if (!why)
+		return false; /* the link already reported it: a protocol violation */
 	if (why && (strstr(why, "WebSocket protocol error") || strstr(why, "subscription refused") ||
 		    strstr(why, "certificate")))
 		return false; /* the same would happen again */
@@ -810,7 +812,7 @@ static void fs_check_done(struct feed_set *s)
 		ev_timer_stop(s->loop, &s->slots[i].grace);
 	}
 	if (s->h.on_done)
-		s->h.on_done(s->h.user, s->status, s->status ? s->why : NULL);
+		s->h.on_done(s->h.user, s->status, s->status && s->why[0] ? s->why : NULL);
 }
 
 /* ---- the set ----------------------------------------------------------- */
