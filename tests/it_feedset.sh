@@ -15,7 +15,8 @@
 # "--market --symbols btcusdt,ethusdt,bnbusdt,solusdt,xrpusdt,adausdt"):
 # the checks stay the same, and real gaps (messages sent while no connection
 # was up) must then be the reported ones. FEEDSET_SECS sets each run's length,
-# FEEDSET_MIN the messages the cuts run must deliver at least.
+# FEEDSET_MIN the messages the cuts run must deliver at least (it aims at
+# FEEDSET_COUNT, default 1,000,000, for at most FEEDSET_LIMIT s).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 NAME=feedset
@@ -43,14 +44,15 @@ start_sim() {
   wait_listen "$NS_EX" "$port"
 }
 
-# run_rx NAME SECS ARGS...: feedrx for SECS s, then SIGINT; RC its status
+# run_rx NAME SECS ARGS...: feedrx until it ends or for SECS s, then SIGINT;
+# RC its status
 run_rx() {
-  local n=$1 secs=$2; shift 2
+  local n=$1 secs=$2 i; shift 2
   ip netns exec "$NS_RX" "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" --output raw \
     --stats-json "$TMP/$n.json" "$@" >"$TMP/$n.out" 2>"$TMP/$n.err" &
   local p=$!
   netns_track "$p"
-  sleep "$secs"
+  for ((i = 0; i < secs * 10; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   kill -INT "$p" 2>/dev/null
   wait "$p"; RC=$?
 }
@@ -72,10 +74,12 @@ verdict() {
 json() { $PY -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$TMP/$1.json"; }
 
 # ---- several connections, cut at random (FIN, RST, stall) --------------------
+# flat out until FEEDSET_COUNT messages (default 1,000,000) or FEEDSET_LIMIT s
 n=fs_cuts
 if start_sim $n 9601 --rate 0 --cut-random 0.5 --cut-with mix --seed 3 --ping-interval 0.5; then
-  run_rx $n "$SECS" --subscribe "$STREAMS" --streams-per-conn 2 --reconnect-min 0.05 \
-    --reconnect-max 0.5 --idle-timeout 1 --stale 2 "wss://$V4:9601/stream"
+  run_rx $n "${FEEDSET_LIMIT:-90}" --subscribe "$STREAMS" --streams-per-conn 2 \
+    --reconnect-min 0.05 --reconnect-max 0.5 --idle-timeout 1 --stale 2 \
+    --count "${FEEDSET_COUNT:-1000000}" "wss://$V4:9601/stream"
   kill "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
   if verdict $n --min "$MIN" "${NOGAP[@]}"; then
     cuts=$(grep -c 'cut' "$TMP/$n.sim.err")
@@ -97,6 +101,20 @@ if start_sim $n 9602 --rate 2000 --max-age 1.5 --shutdown-notice 0.5 --seed 4; t
     rec=$(json $n 'j["feeds"]["reconnects"]')
     if [[ $rot -ge 2 && $notes -ge 2 && $rec -eq 0 ]]; then pass $n
     else fail $n "rotations $rot, notices $notes (want >= 2 each), reconnects $rec (want 0)"; fi
+  fi
+else fail $n "feedsim did not start"; fi
+
+# ---- --rotate-after: make-before-break on age, no cut from the exchange -----
+n=fs_age
+if start_sim $n 9607 --rate 3000 --seed 7; then
+  run_rx $n "$SECS" --subscribe "$STREAMS" --streams-per-conn 3 --rotate-after 1 \
+    "wss://$V4:9607/stream"
+  kill "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
+  if verdict $n --expect-gaps 0; then # the old connection carries on until the overlap
+    rot=$(json $n 'j["feeds"]["rotations"]')
+    rec=$(json $n 'j["feeds"]["reconnects"]')
+    if [[ $rot -ge 4 && $rec -eq 0 ]]; then pass $n
+    else fail $n "rotations $rot (want >= 4), reconnects $rec (want 0)"; fi
   fi
 else fail $n "feedsim did not start"; fi
 

@@ -520,6 +520,44 @@ static void set_rotation_make_before_break(void)
 	bed_free(&b);
 }
 
+/* The replacement ahead of the old connection: its copies wait until the
+ * old one has delivered everything before them. */
+static void set_rotation_replacement_ahead(void)
+{
+	struct bed b;
+	const char *s1[] = {"h@trade"};
+	struct feed_set_stats st;
+
+	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 1,
+						    .reconnect = true, .rotate_grace = 30}));
+	feed_set__start(b.s);
+	REQUIRE(bed_wait_transports(&b, 1));
+	bed_open(&b, 0);
+	bed_trade(&b, 0, "h", 10);
+	feed_set__rotate(b.s, 1);
+	REQUIRE(bed_wait_transports(&b, 2));
+	bed_open(&b, 1);
+	bed_trade(&b, 1, "h", 13); /* ahead: 11 and 12 are still on their way to the old */
+	bed_trade(&b, 1, "h", 14);
+	CHECK(b.n_out == 1 && b.t[0].closes == 0);
+	bed_trade(&b, 0, "h", 11);
+	CHECK(b.n_out == 2);
+	bed_trade(&b, 0, "h", 12); /* the edge reaches the held copies: they follow */
+	CHECK(b.n_out == 5 && b.t[0].closes == 1);
+	bed_trade(&b, 0, "h", 13);
+	bed_trade(&b, 1, "h", 15);
+	REQUIRE(b.n_out == 6);
+	for (int i = 0; i < 6; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "h@trade %d", 10 + i);
+		CHECKF(strcmp(b.out[i], want) == 0, "out[%d] %s, want %s", i, b.out[i], want);
+	}
+	feed_set__stats(b.s, &st);
+	CHECK(st.gaps == 0 && st.held == 2 && st.rotations == 1);
+	bed_free(&b);
+}
+
 static void set_server_shutdown_rotates(void)
 {
 	struct bed b;
@@ -687,6 +725,7 @@ int main(void)
 	RUN(set_reconnect_replay_no_false_gap);
 	RUN(set_ab_first_arrival_and_leg_loss);
 	RUN(set_rotation_make_before_break);
+	RUN(set_rotation_replacement_ahead);
 	RUN(set_server_shutdown_rotates);
 	RUN(set_no_reconnect_ends);
 	RUN(set_first_failure_ends_429_retries);

@@ -21,8 +21,11 @@
 
 #define FS_LOG_MAX 64   /* gaps and reconnects kept for the JSON report */
 #define FS_WHY_MAX 200
+#define FS_HOLD_BYTES (4u << 20) /* a replacement's held copies, at most */
+#define FS_HOLD_MAX 32768
 
 struct fs_slot;
+struct fs_held;
 
 struct fs_conn {
 	struct feed_set *s;
@@ -39,6 +42,13 @@ struct fs_conn {
 	size_t n_moved;
 	uint64_t delivered, dups;
 	ev_timer rotate_timer;
+	/* a replacement ahead of the old connection: copies held (fs_hold) */
+	uint8_t *hold_buf;
+	size_t hold_len, n_hold;
+	struct fs_held *hold;
+	uint8_t *held;        /* per merge stream: copies are held */
+	uint64_t *first_held; /* ... the first held one's first id */
+	bool hold_full;
 };
 
 struct fs_slot {
@@ -143,6 +153,7 @@ static void fs_log_rec(struct feed_set *s, const struct fs_conn *c, const char *
 /* ---- connections ---------------------------------------------------------- */
 
 static void fs_check_done(struct feed_set *s);
+static void fs_flush_held(struct fs_conn *nw, int idx);
 static void fs_slot_schedule(struct fs_slot *sl, double at);
 static void fs_rotate_begin(struct fs_slot *sl, const char *why);
 
@@ -152,6 +163,10 @@ static void fs_conn_free(struct fs_conn *c)
 	feed_link__free(c->link);
 	free(c->last_seen);
 	free(c->moved);
+	free(c->hold_buf);
+	free(c->hold);
+	free(c->held);
+	free(c->first_held);
 	free(c);
 }
 
@@ -198,9 +213,13 @@ static double fs_rotate_delay(const struct feed_set *s, const struct fs_conn *c)
 		if (d <= 0 || until < d)
 			d = until;
 	}
-	(void)c;
 	/* spread slots so that they do not all rotate in the same second */
-	return d > 0 ? d + (double)(c->info.slot - 1) * 2.0 : 0;
+	if (d > 0) {
+		double spread = (double)(c->info.slot - 1) * 2.0;
+
+		d += spread < d / 10 ? spread : d / 10;
+	}
+	return d > 0 ? d : 0;
 }
 
 static void fs_rotate_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -276,6 +295,7 @@ static void fs_retire(struct fs_slot *sl, const char *how)
 	struct fs_conn *old = sl->cur, *nw = sl->next;
 
 	ev_timer_stop(s->loop, &sl->grace);
+	fs_flush_held(nw, -1); /* what is still held follows on (gaps reported) */
 	sl->cur = nw;
 	sl->next = NULL;
 	sl->want_rotate = false;
@@ -440,8 +460,11 @@ static size_t fs_stream_key(const struct fs_conn *c, const struct feed_link_msg 
 		return m->stream_len;
 	}
 	if (parsed && fm->symbol.ptr && (fm->event.ptr || fm->type != FEED_MSG_UNKNOWN)) {
-		const char *ev = fm->event.ptr ? fm->event.ptr : feed_msg_type_name(fm->type);
-		int evlen = fm->event.ptr ? (int)fm->event.len : (int)strlen(ev);
+		/* as subscribed: depthUpdate arrives on <symbol>@depth */
+		bool depth = fm->type == FEED_MSG_DEPTH;
+		const char *ev = depth ? "depth" : fm->event.ptr ? fm->event.ptr
+								 : feed_msg_type_name(fm->type);
+		int evlen = fm->event.ptr && !depth ? (int)fm->event.len : (int)strlen(ev);
 		size_t k = 0;
 
 		for (uint32_t i = 0; i < fm->symbol.len && k + 1 < cap; i++) {
@@ -507,46 +530,24 @@ static bool fs_is_shutdown(const struct feed_msg *fm, bool parsed, const char *k
 	       memcmp(fm->event.ptr, ev, sizeof(ev) - 1) == 0;
 }
 
-static void fs_on_message(void *user, const struct feed_link_msg *m)
+/* One copy through the merge and, when it is the first, to the user. */
+static enum merge_verdict fs_deliver(struct fs_conn *c, const struct feed_link_msg *m, int idx,
+				     const struct merge_in *in)
 {
-	struct fs_conn *c = user;
 	struct feed_set *s = c->s;
 	struct fs_slot *sl = c->slot;
-	struct feed_msg fm;
-	struct merge_in in;
-	struct merge_out out;
-	char key[STREAM_MERGE_NAME_MAX];
-	size_t klen;
-	bool parsed;
-	int idx;
+	struct merge_out out = {0};
 	enum merge_verdict v = MERGE_DELIVER;
 
 	if (s->done || (s->o.count && s->st.delivered >= s->o.count))
-		return;
-	parsed = s->o.venue->parse(s->parser, m->p, m->n, &fm) == 0;
-	klen = fs_stream_key(c, m, &fm, parsed, key, sizeof(key));
-	if (fs_is_shutdown(&fm, parsed, key, klen)) {
-		s->st.shutdown_notices++;
-		fs_status(s, FEED_STATUS_DISCONNECTED, c->info.id, NULL, 0, 0,
-			  "conn %u (slot %u%s): serverShutdown notice: rotating", c->info.id,
-			  sl->no, sl->leg ? " B" : "");
-		if (sl->cur == c)
-			fs_rotate_begin(sl, "serverShutdown");
-		parsed = false; /* delivered as it came, by its owner */
-	}
-	in.now_ns = fs_now_ns();
-	in.src = c->info.id;
-	fs_merge_in(&fm, parsed, &in);
-	idx = klen ? stream_merge__stream(s->merge, key, klen) : -EINVAL;
-	if (idx < 0) {
+		return MERGE_DUP; /* past --count: nothing more goes out */
+	if (idx < 0)
 		s->st.unmerged++; /* more streams than the merge holds: delivered as is */
-	} else {
-		c->last_seen[idx] = in.now_ns;
-		v = stream_merge__offer(s->merge, idx, &in, &out);
-	}
+	else
+		v = stream_merge__offer(s->merge, idx, in, &out);
 	if (v == MERGE_NOT_OWNER) {
 		s->st.not_owner++;
-		return;
+		return v;
 	}
 	if (v == MERGE_DUP) {
 		s->st.dups++;
@@ -558,28 +559,14 @@ static void fs_on_message(void *user, const struct feed_link_msg *m)
 			if (wl >= 0 && wl != (int)sl->leg)
 				lat_hist__record(&s->st.leg[wl].lead, out.lead_ns);
 		}
-		/* a rotation: the replacement brought what the old one did */
-		if (sl->next && idx >= 0) {
-			struct fs_conn *nw = sl->next;
-
-			if ((c == nw && out.winner == (sl->cur ? sl->cur->info.id : 0)) ||
-			    (c == sl->cur && out.winner == nw->info.id)) {
-				if (!nw->moved[idx]) {
-					nw->moved[idx] = 1;
-					nw->n_moved++;
-					fs_rotate_check(sl);
-				}
-			}
-		}
-		return;
+		return v;
 	}
-	if (idx >= 0 && out.gap_first) {
+	if (out.gap_first) {
 		struct fs_gap_rec *g = &s->gaps[s->st.gaps % FS_LOG_MAX];
 
 		s->st.gaps++;
 		s->st.missed += out.gap_last - out.gap_first + 1;
-		snprintf(g->stream, sizeof(g->stream), "%s", key);
-		g->stream[klen < sizeof(g->stream) ? klen : sizeof(g->stream) - 1] = 0;
+		snprintf(g->stream, sizeof(g->stream), "%s", stream_merge__name(s->merge, idx));
 		g->first = out.gap_first;
 		g->last = out.gap_last;
 		g->conn = c->info.id;
@@ -604,10 +591,173 @@ static void fs_on_message(void *user, const struct feed_link_msg *m)
 
 		s->h.on_message(s->h.user, &sm);
 	}
-	if (sl->next && c == sl->next && sl->cur && sl->cur->n_moved == 0 && idx >= 0)
-		fs_rotate_check(sl); /* the old one carried nothing yet */
 	if (s->o.count && s->st.delivered == s->o.count)
 		feed_set__close(s);
+	return v;
+}
+
+/* ---- a rotation's replacement ahead of the old connection ----------------
+ * A replacement whose first copy of a stream is beyond the delivered edge
+ * (it is ahead of the old connection) must not be delivered yet: the old one
+ * has the messages in between still to come. Its copies of that stream are
+ * held (a bounded arena per replacement) until the old connection has
+ * delivered up to the first held one; then they go through the merge in
+ * order and the stream has moved. */
+
+struct fs_held {
+	uint32_t off, len;
+	int idx;
+	uint8_t opcode, path;
+	bool done;
+	struct merge_in in;
+	struct lat_stamps st;
+};
+
+static void fs_mark_moved(struct fs_conn *nw, int idx)
+{
+	if (!nw->moved[idx]) {
+		nw->moved[idx] = 1;
+		nw->n_moved++;
+	}
+}
+
+/* The held copies of stream idx (every stream for idx < 0), in order. */
+static void fs_flush_held(struct fs_conn *nw, int idx)
+{
+	for (size_t i = 0; i < nw->n_hold; i++) {
+		struct fs_held *h = &nw->hold[i];
+		struct feed_link_msg m = {0};
+
+		if (h->done || (idx >= 0 && h->idx != idx))
+			continue;
+		h->done = true;
+		m.p = nw->hold_buf + h->off;
+		m.n = h->len;
+		m.opcode = h->opcode;
+		m.path = (enum feed_path)h->path;
+		m.stream = stream_merge__name(nw->s->merge, h->idx);
+		m.stream_len = strlen(m.stream);
+		m.st = &h->st;
+		fs_deliver(nw, &m, h->idx, &h->in);
+	}
+	if (idx >= 0)
+		nw->held[idx] = 0;
+	else if (nw->held)
+		memset(nw->held, 0, nw->s->max_streams);
+}
+
+/* A replacement's copy of a stream that has not moved: true when it is
+ * held; false to deliver it (the stream has moved, or holding is over). */
+static bool fs_hold(struct fs_conn *nw, const struct feed_link_msg *m, int idx,
+		    const struct merge_in *in)
+{
+	struct feed_set *s = nw->s;
+	uint64_t last;
+	struct fs_held *h;
+
+	if (!stream_merge__last(s->merge, idx, &last) || in->last <= last ||
+	    ((!nw->held || !nw->held[idx]) && (!in->chained || in->first <= last + 1))) {
+		/* nothing delivered yet, at or behind the edge, or contiguous
+		 * with it: from here the replacement's copies follow on */
+		if (nw->held && nw->held[idx])
+			fs_flush_held(nw, idx);
+		fs_mark_moved(nw, idx);
+		return false;
+	}
+	if (!nw->hold) {
+		nw->hold_buf = malloc(FS_HOLD_BYTES);
+		nw->hold = calloc(FS_HOLD_MAX, sizeof(*nw->hold));
+		nw->held = calloc(s->max_streams, 1);
+		nw->first_held = calloc(s->max_streams, sizeof(*nw->first_held));
+		if (!nw->hold_buf || !nw->hold || !nw->held || !nw->first_held)
+			nw->hold_full = true;
+	}
+	if (nw->hold_full || nw->n_hold == FS_HOLD_MAX || nw->hold_len + m->n > FS_HOLD_BYTES) {
+		/* no room: what is held goes now; the merge reports any gap */
+		nw->hold_full = true;
+		if (nw->held && nw->held[idx])
+			fs_flush_held(nw, idx);
+		fs_mark_moved(nw, idx);
+		return false;
+	}
+	h = &nw->hold[nw->n_hold++];
+	memcpy(nw->hold_buf + nw->hold_len, m->p, m->n);
+	h->off = (uint32_t)nw->hold_len;
+	h->len = (uint32_t)m->n;
+	nw->hold_len += m->n;
+	h->idx = idx;
+	h->opcode = m->opcode;
+	h->path = (uint8_t)m->path;
+	h->done = false;
+	h->in = *in;
+	h->st = *m->st;
+	if (!nw->held[idx]) {
+		nw->held[idx] = 1;
+		nw->first_held[idx] = in->first;
+	}
+	s->st.held++;
+	return true;
+}
+
+/* The old connection delivered on idx: the replacement's held copies of it
+ * follow on once the edge reaches them. */
+static void fs_old_advanced(struct fs_conn *nw, int idx)
+{
+	uint64_t last;
+
+	if (!nw->held || !nw->held[idx] || !stream_merge__last(nw->s->merge, idx, &last) ||
+	    last + 1 < nw->first_held[idx])
+		return;
+	fs_flush_held(nw, idx);
+	fs_mark_moved(nw, idx);
+}
+
+static void fs_on_message(void *user, const struct feed_link_msg *m)
+{
+	struct fs_conn *c = user;
+	struct feed_set *s = c->s;
+	struct fs_slot *sl = c->slot;
+	struct feed_msg fm;
+	struct merge_in in;
+	char key[STREAM_MERGE_NAME_MAX];
+	size_t klen, moved;
+	bool parsed;
+	int idx;
+	enum merge_verdict v;
+
+	if (s->done || (s->o.count && s->st.delivered >= s->o.count))
+		return;
+	parsed = s->o.venue->parse(s->parser, m->p, m->n, &fm) == 0;
+	klen = fs_stream_key(c, m, &fm, parsed, key, sizeof(key));
+	if (fs_is_shutdown(&fm, parsed, key, klen)) {
+		s->st.shutdown_notices++;
+		fs_status(s, FEED_STATUS_DISCONNECTED, c->info.id, NULL, 0, 0,
+			  "conn %u (slot %u%s): serverShutdown notice: rotating", c->info.id,
+			  sl->no, sl->leg ? " B" : "");
+		if (sl->cur == c)
+			fs_rotate_begin(sl, "serverShutdown");
+		parsed = false; /* delivered as it came, by its owner */
+	}
+	in.now_ns = fs_now_ns();
+	in.src = c->info.id;
+	fs_merge_in(&fm, parsed, &in);
+	idx = klen ? stream_merge__stream(s->merge, key, klen) : -EINVAL;
+	if (idx >= 0)
+		c->last_seen[idx] = in.now_ns;
+	if (idx < 0 || !sl->next || (c != sl->next && c != sl->cur)) {
+		fs_deliver(c, m, idx, &in); /* no rotation on this slot */
+		return;
+	}
+	/* a rotation is under way on this slot */
+	moved = sl->next->n_moved;
+	if (c == sl->next && in.has_id && !c->moved[idx] && fs_hold(c, m, idx, &in))
+		return;
+	v = fs_deliver(c, m, idx, &in);
+	if (c == sl->cur && v == MERGE_DELIVER && sl->next)
+		fs_old_advanced(sl->next, idx);
+	if (sl->next && (sl->next->n_moved != moved || (c == sl->next && sl->cur &&
+							  sl->cur->n_moved == 0)))
+		fs_rotate_check(sl);
 }
 
 static int fs_conn_open(struct fs_slot *sl, bool replacement)

@@ -118,6 +118,7 @@ struct feed_set_leg_stats {
 struct feed_set_stats {
 	unsigned conns, slots;   /* connections live now, slots */
 	uint64_t delivered, dups, not_owner, unmerged;
+	uint64_t held;           /* a replacement's copies held until the old caught up */
 	uint64_t attempts, opens, reconnects, refusals;
 	uint64_t rotations, shutdown_notices, stale;
 	uint64_t gaps, missed;   /* gaps reported, ids missed in them */

@@ -178,6 +178,12 @@ enum merge_verdict stream_merge__offer(struct stream_merge *m, int idx, const st
 	return MERGE_DELIVER;
 }
 
+bool stream_merge__last(const struct stream_merge *m, int idx, uint64_t *last)
+{
+	*last = m->s[idx].last;
+	return m->s[idx].has_last;
+}
+
 void stream_merge__source_gone(struct stream_merge *m, unsigned src)
 {
 	for (size_t i = 0; i < m->n; i++)

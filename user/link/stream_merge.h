@@ -76,6 +76,8 @@ const char *stream_merge__name(const struct stream_merge *m, int idx);
 
 enum merge_verdict stream_merge__offer(struct stream_merge *m, int idx, const struct merge_in *in,
 				       struct merge_out *out);
+/* The stream's last delivered id: true and *last, or false before any. */
+bool stream_merge__last(const struct stream_merge *m, int idx, uint64_t *last);
 /* Connection src has ended: the id-less streams it owned are free. */
 void stream_merge__source_gone(struct stream_merge *m, unsigned src);
 void stream_merge__stats(const struct stream_merge *m, int idx, struct merge_stream_stats *st);
