@@ -558,6 +558,39 @@ static void set_rotation_replacement_ahead(void)
 	bed_free(&b);
 }
 
+/* One live transport at a time (XDP until the fast path is shared): the
+ * factory says -EBUSY for the replacement, so the rotation reconnects. */
+static void set_rotation_busy_reconnects(void)
+{
+	struct bed b;
+	const char *s1[] = {"k@trade"};
+	struct feed_set_stats st;
+
+	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 1,
+						    .reconnect = true, .rotate_grace = 30}));
+	feed_set__start(b.s);
+	REQUIRE(bed_wait_transports(&b, 1));
+	bed_open(&b, 0);
+	bed_trade(&b, 0, "k", 1);
+	b.refuse_next = -EBUSY;
+	feed_set__rotate(b.s, 1);
+	for (int i = 0; i < 200 && !b.t[0].closes; i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		usleep(500);
+	}
+	CHECK(b.t[0].closes == 1 && b.st_count[FEED_STATUS_ROTATED] == 1);
+	bed_end(&b, 0, 0, "");
+	REQUIRE(bed_wait_transports(&b, 2));
+	CHECK(!b.info[1].replacement);
+	bed_open(&b, 1);
+	bed_trade(&b, 1, "k", 1);
+	bed_trade(&b, 1, "k", 2);
+	CHECK(b.n_out == 2 && b.dones == 0);
+	feed_set__stats(b.s, &st);
+	CHECK(st.rotations == 1 && st.gaps == 0);
+	bed_free(&b);
+}
+
 static void set_server_shutdown_rotates(void)
 {
 	struct bed b;
@@ -726,6 +759,7 @@ int main(void)
 	RUN(set_ab_first_arrival_and_leg_loss);
 	RUN(set_rotation_make_before_break);
 	RUN(set_rotation_replacement_ahead);
+	RUN(set_rotation_busy_reconnects);
 	RUN(set_server_shutdown_rotates);
 	RUN(set_no_reconnect_ends);
 	RUN(set_first_failure_ends_429_retries);
