@@ -19,6 +19,7 @@
 #include "core/fx_log.h"
 #include "fake_transport.h"
 #include "feed/feed_event.h"
+#include "feed/feed_msg.h"
 #include "link/backoff.h"
 #include "link/feed_set.h"
 #include "link/pacer.h"
@@ -193,6 +194,45 @@ static void merge_dedupes_and_finds_gaps(void)
 	CHECK(offer(m, dp, 1, 175, 180, true, 4, &o) == MERGE_DELIVER);
 	CHECK(o.gap_first == 171 && o.gap_last == 174);
 	stream_merge__free(m);
+}
+
+/* The venue's id scan agrees with its full parse on what the merge uses. */
+static void venue_scan_ids_matches_parse(void)
+{
+	static const char *const msgs[] = {
+	    "{\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\","
+	    "\"t\":3123456789,\"p\":\"1.0\",\"q\":\"2.0\",\"T\":7,\"m\":true,\"M\":true}}",
+	    "{\"e\":\"aggTrade\",\"E\":1672515782136,\"s\":\"BNBBTC\",\"a\":12345,\"p\":\"0.001\","
+	    "\"q\":\"100\",\"f\":100,\"l\":105,\"T\":1672515782136,\"m\":true,\"M\":true}",
+	    "{\"e\":\"depthUpdate\",\"E\":1672515782136,\"s\":\"BNBBTC\",\"U\":157,\"u\":160,"
+	    "\"b\":[[\"0.0024\",\"10\"]],\"a\":[[\"0.0026\",\"100\"]]}",
+	    "{\"e\":\"depthUpdate\",\"E\":123456789,\"T\":123456788,\"s\":\"BTCUSDT\",\"U\":157,"
+	    "\"u\":160,\"pu\":149,\"b\":[[\"0.0024\",\"10\"]],\"a\":[[\"0.0026\",\"100\"]]}",
+	    "{\"u\":400900217,\"s\":\"BNBUSDT\",\"b\":\"25.35190000\",\"B\":\"31.21000000\","
+	    "\"a\":\"25.36520000\",\"A\":\"40.66000000\"}",
+	};
+	void *parser;
+
+	REQUIRE(venue_binance.scan_ids && venue_binance.parser_new(&parser) == 0);
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		struct feed_msg a, b;
+		const uint8_t *p = (const uint8_t *)msgs[i];
+		size_t n = strlen(msgs[i]);
+
+		memset(&a, 0, sizeof(a));
+		CHECK(venue_binance.parse(parser, p, n, &a) == 0);
+		CHECK(venue_binance.scan_ids(p, n, &b) == 0);
+		CHECKF(a.type == b.type && a.id == b.id && a.first_id == b.first_id &&
+			       a.last_id == b.last_id && a.prev_id == b.prev_id &&
+			       (a.fields & FEED_F_PREV_ID) == (b.fields & FEED_F_PREV_ID) &&
+			       a.symbol.len == b.symbol.len &&
+			       memcmp(a.symbol.ptr, b.symbol.ptr, a.symbol.len) == 0,
+		       "message %zu: type %d/%d id %llu/%llu U %llu/%llu u %llu/%llu", i, a.type,
+		       b.type, (unsigned long long)a.id, (unsigned long long)b.id,
+		       (unsigned long long)a.first_id, (unsigned long long)b.first_id,
+		       (unsigned long long)a.last_id, (unsigned long long)b.last_id);
+	}
+	venue_binance.parser_free(parser);
 }
 
 static void merge_owner_for_idless(void)
@@ -754,6 +794,7 @@ int main(void)
 	RUN(sharding_even_and_bounded);
 	RUN(merge_dedupes_and_finds_gaps);
 	RUN(merge_owner_for_idless);
+	RUN(venue_scan_ids_matches_parse);
 	RUN(set_shards_subscriptions);
 	RUN(set_reconnect_replay_no_false_gap);
 	RUN(set_ab_first_arrival_and_leg_loss);

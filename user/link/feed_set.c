@@ -727,7 +727,8 @@ static void fs_on_message(void *user, const struct feed_link_msg *m)
 
 	if (s->done || (s->o.count && s->st.delivered >= s->o.count))
 		return;
-	parsed = s->o.venue->parse(s->parser, m->p, m->n, &fm) == 0;
+	parsed = (s->o.venue->scan_ids ? s->o.venue->scan_ids(m->p, m->n, &fm)
+				       : s->o.venue->parse(s->parser, m->p, m->n, &fm)) == 0;
 	klen = fs_stream_key(c, m, &fm, parsed, key, sizeof(key));
 	if (fs_is_shutdown(&fm, parsed, key, klen)) {
 		s->st.shutdown_notices++;
@@ -738,7 +739,9 @@ static void fs_on_message(void *user, const struct feed_link_msg *m)
 			fs_rotate_begin(sl, "serverShutdown");
 		parsed = false; /* delivered as it came, by its owner */
 	}
-	in.now_ns = fs_now_ns();
+	/* the clock only where a time is used: A/B lead times, the watchdog
+	 * (otherwise last_seen only says "seen") */
+	in.now_ns = s->o.legs > 1 || s->o.stale_s > 0 ? fs_now_ns() : 1;
 	in.src = c->info.id;
 	fs_merge_in(&fm, parsed, &in);
 	idx = klen ? stream_merge__stream(s->merge, key, klen) : -EINVAL;

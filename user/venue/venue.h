@@ -88,6 +88,12 @@ struct venue {
 	double conn_window;
 	double max_conn_age;
 
+	/* Only what matching copies across connections needs, without a full
+	 * parse (feed_set, per message): type, event, symbol, id, first_id,
+	 * last_id, prev_id (and FEED_F_PREV_ID); 0, or negative when the
+	 * message has none of them. Optional (NULL: parse is used). */
+	int (*scan_ids)(const uint8_t *p, size_t n, struct feed_msg *m);
+
 	/* How its depth streams make a book. */
 	enum venue_book_rule book_rule;
 	/* Typed events: a parser set up once (no allocation per message). */
