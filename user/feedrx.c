@@ -628,6 +628,10 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *urls, str
 	if (v->max_streams_per_conn && c->per_conn > v->max_streams_per_conn)
 		usage_error("--streams-per-conn %u: %s takes at most %u streams a connection",
 			    c->per_conn, v->name, v->max_streams_per_conn);
+	if (v->max_conn_age > 0 && c->rotate_after >= v->max_conn_age)
+		fprintf(stderr, "feedrx: warning: --rotate-after %g: %s cuts connections after %g s; "
+				"they will end before they rotate\n",
+			c->rotate_after, v->name, v->max_conn_age);
 	if (c->reconnect_max && c->reconnect_min > c->reconnect_max)
 		usage_error("--reconnect-min is larger than --reconnect-max");
 	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))

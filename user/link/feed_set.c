@@ -89,7 +89,7 @@ struct feed_set {
 	void *parser;
 	struct pacer conn_pacer;
 	struct fs_conn *all;
-	ev_idle reap;
+	ev_timer reap; /* a 0 s timer: runs even while other feeds keep the loop busy */
 	ev_timer watchdog;
 	unsigned next_id, live;
 	bool closing, done;
@@ -171,13 +171,13 @@ static void fs_conn_free(struct fs_conn *c)
 }
 
 /* Ended connections that nothing points at, freed outside their callbacks. */
-static void fs_reap_cb(struct ev_loop *loop, ev_idle *w, int revents)
+static void fs_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct feed_set *s = w->data;
 	struct fs_conn **pp = &s->all;
 
 	(void)revents;
-	ev_idle_stop(loop, w);
+	(void)loop, (void)w;
 	while (*pp) {
 		struct fs_conn *c = *pp;
 
@@ -194,7 +194,8 @@ static void fs_detach(struct fs_conn *c)
 {
 	c->detached = true;
 	if (c->ended)
-		ev_idle_start(c->s->loop, &c->s->reap);
+		if (!ev_is_active(&c->s->reap))
+			ev_timer_start(c->s->loop, &c->s->reap);
 }
 
 /* When a connection's rotation is due: rotate_after from its open, or the
@@ -213,11 +214,12 @@ static double fs_rotate_delay(const struct feed_set *s, const struct fs_conn *c)
 		if (d <= 0 || until < d)
 			d = until;
 	}
-	/* spread slots so that they do not all rotate in the same second */
+	/* spread slots so that they do not all rotate in the same second;
+	 * earlier, never later (the exchange's cut comes at a fixed age) */
 	if (d > 0) {
 		double spread = (double)(c->info.slot - 1) * 2.0;
 
-		d += spread < d / 10 ? spread : d / 10;
+		d -= spread < d / 10 ? spread : d / 10;
 	}
 	return d > 0 ? d : 0;
 }
@@ -1094,7 +1096,7 @@ int feed_set__new(struct feed_set **out, struct ev_loop *loop, const struct feed
 		for (size_t i = 0; i < s->n_slots; i++)
 			if (s->slots[i].leg == 1)
 				s->slots[i].url = (size_t)o->leg_b_url;
-	ev_idle_init(&s->reap, fs_reap_cb);
+	ev_timer_init(&s->reap, fs_reap_cb, 0., 0.);
 	s->reap.data = s;
 	ev_timer_init(&s->watchdog, fs_watchdog_cb, 1., 1.);
 	s->watchdog.data = s;
@@ -1297,7 +1299,7 @@ void feed_set__free(struct feed_set *s)
 {
 	if (!s)
 		return;
-	ev_idle_stop(s->loop, &s->reap);
+	ev_timer_stop(s->loop, &s->reap);
 	ev_timer_stop(s->loop, &s->watchdog);
 	while (s->all) {
 		struct fs_conn *c = s->all;
