@@ -2,7 +2,8 @@
 # it_feedset — the connection set against feedsim's connection ends, in
 # namespaces, kernel mode: several connections (streams split by
 # --streams-per-conn) while feedsim cuts them (FIN, RST, stall: --cut-random
-# with mix), rotation on --max-age's serverShutdown notice, --conn-limit's
+# with mix), rotation on --max-age's serverShutdown notice and on
+# --rotate-after, the --stale watchdog on stalled connections, --conn-limit's
 # 429 + Retry-After honoured and --conn-rate staying under it, and A/B with
 # two feedsim instances (one seed and epoch, B --delay-ms) with leg B killed.
 # Per stream (tests/feedset_check.py): no duplicate, no reorder, every gap in
@@ -126,6 +127,23 @@ elif start_sim $n 9607 --rate 3000 --seed 7; then
     rec=$(json $n 'j["feeds"]["reconnects"]')
     if [[ $rot -ge 4 && $rec -eq 0 ]]; then pass $n
     else fail $n "rotations $rot (want >= 4), reconnects $rec (want 0)"; fi
+  fi
+else fail $n "feedsim did not start"; fi
+
+# ---- --stale: a connection that stalls with its socket open (no data, no
+# pong) is replaced by the watchdog long before --idle-timeout would notice --
+n=fs_stale
+if ! want $n; then :
+elif start_sim $n 9608 --rate 2000 --cut-every 1 --cut-with stall --seed 8; then
+  run_rx $n "$SECS" --subscribe "$STREAMS" --streams-per-conn 3 --stale 1 --idle-timeout 60 \
+    "wss://$V4:9608/stream"
+  kill "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
+  if verdict $n "${NOGAP[@]}"; then
+    st=$(json $n 'j["feeds"]["stale"]')
+    rot=$(json $n 'j["feeds"]["rotations"]')
+    if [[ $st -ge 2 && $rot -ge 2 ]] && grep -q 'silent for 1 s on a live connection' "$TMP/$n.err"
+    then pass $n
+    else fail $n "stale $st, rotations $rot (want >= 2 each)"; fi
   fi
 else fail $n "feedsim did not start"; fi
 

@@ -250,8 +250,15 @@ static void fs_on_open(void *user, const char *describe)
 		fs_status(s, FEED_STATUS_CONNECTED, c->info.id, NULL, 0, 0,
 			  "conn %u (slot %u%s): replacement up (%s); moving its streams over",
 			  c->info.id, sl->no, sl->leg ? " B" : "", describe);
-		if (s->o.rotate_grace > 0) {
-			ev_timer_set(&sl->grace, s->o.rotate_grace, 0.);
+		/* a stalled old connection will not catch up: wait for overlaps
+		 * no longer than the watchdog's own limit */
+		double g = s->o.rotate_grace;
+
+		if (sl->rotate_why && strcmp(sl->rotate_why, "stale stream") == 0 &&
+		    (g <= 0 || s->o.stale_s < g))
+			g = s->o.stale_s;
+		if (g > 0) {
+			ev_timer_set(&sl->grace, g, 0.);
 			ev_timer_start(s->loop, &sl->grace);
 		}
 	} else {
