@@ -5,7 +5,8 @@
 # with mix), rotation on --max-age's serverShutdown notice and on
 # --rotate-after, the --stale watchdog on stalled connections, --conn-limit's
 # 429 + Retry-After honoured and --conn-rate staying under it, and A/B with
-# two feedsim instances (one seed and epoch, B --delay-ms) with leg B killed.
+# two feedsim instances (one seed and epoch, B --delay-ms) with leg B killed,
+# and one connection in XDP mode reconnecting through the fast path.
 # Per stream (tests/feedset_check.py): no duplicate, no reorder, every gap in
 # the ids reported by feedrx with its range, every message one feedsim sent.
 #
@@ -99,6 +100,30 @@ elif start_sim $n 9601 --rate 0 --cut-random 0.5 --cut-with mix --seed 3 --ping-
     else fail $n "slots $slots (want 3), reconnects $rec (want >= 2; feedsim cut $cuts)"; fi
   fi
 else fail $n "feedsim did not start: $(head -c 300 "$TMP/$n.sim.err")"; fi
+
+# ---- XDP mode, one connection cut at random: reconnects through the fast
+# path (lent to one connection at a time until it is shared) -----------------
+n=fs_xdp
+if ! want $n; then :
+elif start_sim $n 9609 --rate 0 --cut-random 0.5 --cut-with mix --seed 9 --ping-interval 0.5; then
+  ip netns exec "$NS_RX" "$FEEDRX" --mode xdp --iface "$NETNS_RX_DEV" --cafile "$CERTS/ca.pem" \
+    --output raw --stats-json "$TMP/$n.json" --subscribe "$STREAMS" --reconnect-min 0.05 \
+    --reconnect-max 0.5 --idle-timeout 1 --count 200000 "wss://$V4:9609/stream" \
+    >"$TMP/$n.out" 2>"$TMP/$n.err" &
+  p=$!
+  netns_track "$p"
+  for ((i = 0; i < ${FEEDSET_LIMIT:-90} * 10; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -INT "$p" 2>/dev/null; wait "$p"; RC=$?
+  kill "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
+  left=$(ip -n "$NS_RX" -d link show "$NETNS_RX_DEV" | grep -c 'prog/xdp')
+  if grep -q 'mode xdp:' "$TMP/$n.err"; then skip $n "no XDP here: $(head -1 "$TMP/$n.err")"
+  elif verdict $n "${NOGAP[@]}"; then
+    rec=$(json $n 'j["feeds"]["reconnects"]')
+    fast=$(json $n 'j["counters"]["fast"]')
+    if [[ $rec -ge 1 && $fast -gt 0 && $left -eq 0 ]]; then pass $n
+    else fail $n "reconnects $rec (want >= 1), fast-path deliveries $fast, XDP left attached $left"; fi
+  fi
+else fail $n "feedsim did not start"; fi
 
 # ---- --max-age with the serverShutdown notice: make-before-break ------------
 n=fs_rotate
