@@ -488,8 +488,13 @@ static size_t fs_stream_key(const struct fs_conn *c, const struct feed_link_msg 
 	return n > 0 ? (size_t)n : 0;
 }
 
-/* Which id the merge matches a message by. */
-static void fs_merge_in(const struct feed_msg *fm, bool parsed, struct merge_in *in)
+/* Which id the merge matches a message by, and whether a jump in it is a
+ * gap: trades when the venue's trade ids count up by one; depth by the
+ * venue's book rule (U = previous u + 1, pu / prevSeqId = previous u,
+ * u = previous u + 1); an in-stream snapshot and bookTicker only order
+ * copies. An id of 0 is no id. */
+static void fs_merge_in(const struct venue *v, const struct feed_msg *fm, bool parsed,
+			struct merge_in *in)
 {
 	in->has_id = false;
 	in->chained = false;
@@ -498,8 +503,8 @@ static void fs_merge_in(const struct feed_msg *fm, bool parsed, struct merge_in 
 	switch (fm->type) {
 	case FEED_MSG_TRADE:
 	case FEED_MSG_AGG_TRADE:
-		in->has_id = true;
-		in->chained = true;
+		in->has_id = fm->id != 0;
+		in->chained = v->trade_ids_contiguous;
 		in->first = in->last = fm->id;
 		break;
 	case FEED_MSG_BOOK_TICKER:
@@ -508,10 +513,27 @@ static void fs_merge_in(const struct feed_msg *fm, bool parsed, struct merge_in 
 		break;
 	case FEED_MSG_DEPTH:
 		in->has_id = fm->last_id != 0;
-		in->chained = true;
 		in->last = fm->last_id;
-		/* futures chain by pu (the previous u), spot by U = previous u + 1 */
-		in->first = (fm->fields & FEED_F_PREV_ID) ? fm->prev_id + 1 : fm->first_id;
+		in->first = fm->first_id ? fm->first_id : fm->last_id;
+		if (fm->fields & FEED_F_SNAPSHOT)
+			break; /* a whole book: it starts a chain, it does not continue one */
+		switch (v->book_rule) {
+		case VENUE_BOOK_BINANCE_SPOT:
+			in->chained = fm->first_id != 0;
+			break;
+		case VENUE_BOOK_BINANCE_USDM:
+		case VENUE_BOOK_PREV_ID:
+			/* the previous u must be the last delivered one */
+			in->chained = (fm->fields & FEED_F_PREV_ID) != 0;
+			in->first = fm->prev_id + 1;
+			break;
+		case VENUE_BOOK_PLUS_ONE:
+			in->chained = true;
+			in->first = fm->last_id;
+			break;
+		default:
+			break;
+		}
 		break;
 	default:
 		break;
@@ -752,7 +774,7 @@ static void fs_on_message(void *user, const struct feed_link_msg *m)
 	 * (otherwise last_seen only says "seen") */
 	in.now_ns = s->o.legs > 1 || s->o.stale_s > 0 ? fs_now_ns() : 1;
 	in.src = c->info.id;
-	fs_merge_in(&fm, parsed, &in);
+	fs_merge_in(s->o.venue, &fm, parsed, &in);
 	idx = klen ? stream_merge__stream(s->merge, key, klen) : -EINVAL;
 	if (idx >= 0)
 		c->last_seen[idx] = in.now_ns;

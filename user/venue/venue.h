@@ -93,6 +93,9 @@ struct venue {
 	 * last_id, prev_id (and FEED_F_PREV_ID); 0, or negative when the
 	 * message has none of them. Optional (NULL: parse is used). */
 	int (*scan_ids)(const uint8_t *p, size_t n, struct feed_msg *m);
+	/* Trade ids (trade t, aggTrade a) count up by one per stream, so a jump
+	 * is a gap (Binance); false: they only order copies. */
+	bool trade_ids_contiguous;
 
 	/* How its depth streams make a book. */
 	enum venue_book_rule book_rule;

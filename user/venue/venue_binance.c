@@ -205,6 +205,7 @@ static int venue_binance_parse(void *parser, const uint8_t *p, size_t n, struct 
 	/* 1024 streams, 5 (spot) incoming messages/s, 300 connections per 5 min   \
 	 * per IP, every connection cut after 24 h */                              \
 	.max_streams_per_conn = 1024, .conn_limit = 300, .conn_window = 300,               \
+	.trade_ids_contiguous = true,                                                      \
 	.max_conn_age = 86400
 
 const struct venue venue_binance = {
