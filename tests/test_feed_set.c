@@ -521,6 +521,55 @@ static void set_ab_first_arrival_and_leg_loss(void)
 	bed_free(&b);
 }
 
+/* A/B: a hole in one leg is filled by the other; a hole in both is a gap
+ * once the wait is over. */
+static void set_ab_fills_holes(void)
+{
+	struct bed b;
+	const char *s1[] = {"w@trade"};
+	struct feed_set_stats st;
+	int a, bb;
+
+	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
+						    .reconnect = true, .ab_wait = 0.05}));
+	feed_set__start(b.s);
+	REQUIRE(bed_wait_transports(&b, 2));
+	a = b.info[0].leg == 0 ? 0 : 1;
+	bb = 1 - a;
+	bed_open(&b, 0);
+	bed_open(&b, 1);
+	bed_trade(&b, a, "w", 1);
+	bed_trade(&b, a, "w", 4); /* A lost 2 and 3 */
+	bed_trade(&b, a, "w", 5);
+	CHECK(b.n_out == 1);
+	bed_trade(&b, bb, "w", 1);
+	bed_trade(&b, bb, "w", 2);
+	bed_trade(&b, bb, "w", 3); /* B brings them: A's 4 and 5 follow */
+	CHECK(b.n_out == 5);
+	bed_trade(&b, bb, "w", 4);
+	bed_trade(&b, bb, "w", 5);
+	CHECK(b.n_out == 5 && b.st_count[FEED_STATUS_GAP] == 0);
+	for (int i = 0; i < 5 && i < b.n_out; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "w@trade %d", 1 + i);
+		CHECKF(strcmp(b.out[i], want) == 0, "out[%d] %s", i, b.out[i]);
+	}
+	/* both lost 6..7: the wait ends, the gap is reported once */
+	bed_trade(&b, a, "w", 8);
+	for (int i = 0; i < 400 && b.n_out < 6; i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		usleep(1000);
+	}
+	CHECK(b.n_out == 6 && b.st_count[FEED_STATUS_GAP] == 1 && b.gap_first == 6 &&
+	      b.gap_last == 7);
+	bed_trade(&b, bb, "w", 8);
+	CHECK(b.n_out == 6);
+	feed_set__stats(b.s, &st);
+	CHECK(st.gaps == 1 && st.held == 3);
+	bed_free(&b);
+}
+
 static void set_rotation_make_before_break(void)
 {
 	struct bed b;
@@ -798,6 +847,7 @@ int main(void)
 	RUN(set_shards_subscriptions);
 	RUN(set_reconnect_replay_no_false_gap);
 	RUN(set_ab_first_arrival_and_leg_loss);
+	RUN(set_ab_fills_holes);
 	RUN(set_rotation_make_before_break);
 	RUN(set_rotation_replacement_ahead);
 	RUN(set_rotation_busy_reconnects);

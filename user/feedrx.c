@@ -64,7 +64,7 @@ struct feedrx_conf {
 	unsigned per_conn, redundant;
 	const char *leg_b; /* --leg-b URL */
 	bool no_reconnect;
-	double reconnect_min, reconnect_max, rotate_after, stale, rotate_grace;
+	double reconnect_min, reconnect_max, rotate_after, stale, rotate_grace, ab_wait;
 	int rotate_at_min; /* --rotate-at, UTC minute of the day; -1 none */
 	unsigned conn_limit;
 	double conn_window;
@@ -267,6 +267,9 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"redundant", 0, OT_UINT, FIELD(redundant), .max = 2, .metavar = "N",
      .help = "2: A/B, every stream on two connections, the first\n"
 	     "copy of each message delivered (default 1)"},
+    {"ab-wait", 0, OT_SECONDS, FIELD(ab_wait), .zero_ok = true, .metavar = "S",
+     .help = "A/B: a copy past a hole waits up to S s for the\n"
+	     "other leg to fill it (default 0.2, 0 = never)"},
     {"leg-b", 0, OT_STRING, FIELD(leg_b), .metavar = "URL",
      .help = "with --redundant 2: leg B connects here (another\n"
 	     "address of the exchange) instead of the same URL"},
@@ -1119,6 +1122,7 @@ static int feedrx_setup(struct feedrx *f, struct url *urls, struct url *proxy)
 	    .rotate_at_min = c->rotate_at_min,
 	    .rotate_grace = c->rotate_grace,
 	    .stale_s = c->stale,
+	    .ab_wait = c->ab_wait,
 	    .count = c->count,
 	    .discard = c->shadow == 1,
 	    .stamps = c->stats_live || c->stats_json || c->metrics || sink == &feed_sink_pretty,
@@ -1278,6 +1282,7 @@ int main(int argc, char **argv)
 	    .rotate_after = 82800, /* 23 h: before Binance's 24 h cut */
 	    .rotate_at_min = -1,
 	    .rotate_grace = 30,
+	    .ab_wait = 0.2,
 	};
 	static struct url urls[FEEDRX_MAX_URLS + 1], proxy; /* + --leg-b */
 	struct feedrx f = {.c = &c};

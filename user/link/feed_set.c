@@ -49,6 +49,8 @@ struct fs_conn {
 	uint8_t *held;        /* per merge stream: copies are held */
 	uint64_t *first_held; /* ... the first held one's first id */
 	bool hold_full;
+	size_t n_pending;   /* held copies not yet delivered */
+	ev_timer hold_timer; /* A/B: how long a hole waits for the other leg */
 };
 
 struct fs_slot {
@@ -160,6 +162,7 @@ static void fs_rotate_begin(struct fs_slot *sl, const char *why);
 static void fs_conn_free(struct fs_conn *c)
 {
 	ev_timer_stop(c->s->loop, &c->rotate_timer);
+	ev_timer_stop(c->s->loop, &c->hold_timer);
 	feed_link__free(c->link);
 	free(c->last_seen);
 	free(c->moved);
@@ -381,6 +384,8 @@ static void fs_on_done(void *user, int status, const char *why)
 
 	c->ended = true;
 	ev_timer_stop(s->loop, &c->rotate_timer);
+	if (c->n_pending && !c->info.replacement)
+		fs_flush_held(c, -1); /* A/B: what this leg held goes out (gaps reported) */
 	stream_merge__source_gone(s->merge, c->info.id);
 	s->live--;
 	if (c->detached || (sl->cur != c && sl->next != c)) {
@@ -662,6 +667,7 @@ static void fs_flush_held(struct fs_conn *nw, int idx)
 		if (h->done || (idx >= 0 && h->idx != idx))
 			continue;
 		h->done = true;
+		nw->n_pending--;
 		m.p = nw->hold_buf + h->off;
 		m.n = h->len;
 		m.opcode = h->opcode;
@@ -675,6 +681,10 @@ static void fs_flush_held(struct fs_conn *nw, int idx)
 		nw->held[idx] = 0;
 	else if (nw->held)
 		memset(nw->held, 0, nw->s->max_streams);
+	if (!nw->n_pending) { /* all out: the arena starts over */
+		nw->n_hold = nw->hold_len = 0;
+		ev_timer_stop(nw->s->loop, &nw->hold_timer);
+	}
 }
 
 /* A replacement's copy of a stream that has not moved: true when it is
@@ -722,6 +732,7 @@ static bool fs_hold(struct fs_conn *nw, const struct feed_link_msg *m, int idx,
 	h->done = false;
 	h->in = *in;
 	h->st = *m->st;
+	nw->n_pending++;
 	if (!nw->held[idx]) {
 		nw->held[idx] = 1;
 		nw->first_held[idx] = in->first;
@@ -741,6 +752,47 @@ static void fs_old_advanced(struct fs_conn *nw, int idx)
 		return;
 	fs_flush_held(nw, idx);
 	fs_mark_moved(nw, idx);
+}
+
+/* A/B: the other leg's live connection for the same streams, or NULL. */
+static struct fs_conn *fs_peer(const struct fs_slot *sl)
+{
+	const struct feed_set *s = sl->s;
+	size_t half = s->n_slots / 2;
+	const struct fs_slot *o = &s->slots[(sl->no - 1 + half) % s->n_slots];
+	struct fs_conn *p = o->cur;
+
+	return p && p->open && !p->ended ? p : NULL;
+}
+
+/* A/B hole filling: a copy that jumps past the delivered edge while the
+ * other leg is up waits (at most ab_wait) for the other leg to bring what is
+ * in between, then follows in order; what never comes is a gap, reported. */
+static void fs_hold_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fs_conn *c = w->data;
+
+	(void)loop, (void)revents;
+	fs_flush_held(c, -1);
+}
+
+static void fs_ab_message(struct fs_conn *c, const struct feed_link_msg *m, int idx,
+			  const struct merge_in *in)
+{
+	struct feed_set *s = c->s;
+	struct fs_conn *peer = fs_peer(c->slot);
+	enum merge_verdict v;
+
+	if (peer && s->o.ab_wait > 0 && fs_hold(c, m, idx, in)) {
+		if (!ev_is_active(&c->hold_timer)) {
+			ev_timer_set(&c->hold_timer, s->o.ab_wait, 0.);
+			ev_timer_start(s->loop, &c->hold_timer);
+		}
+		return;
+	}
+	v = fs_deliver(c, m, idx, in);
+	if (v == MERGE_DELIVER && peer)
+		fs_old_advanced(peer, idx); /* the other leg's held copies may follow now */
 }
 
 static void fs_on_message(void *user, const struct feed_link_msg *m)
@@ -778,6 +830,10 @@ static void fs_on_message(void *user, const struct feed_link_msg *m)
 	idx = klen ? stream_merge__stream(s->merge, key, klen) : -EINVAL;
 	if (idx >= 0)
 		c->last_seen[idx] = in.now_ns;
+	if (idx >= 0 && s->o.legs > 1 && !sl->next && c == sl->cur && in.has_id && in.chained) {
+		fs_ab_message(c, m, idx, &in);
+		return;
+	}
 	if (idx < 0 || !sl->next || (c != sl->next && c != sl->cur)) {
 		fs_deliver(c, m, idx, &in); /* no rotation on this slot */
 		return;
@@ -838,6 +894,8 @@ static int fs_conn_open(struct fs_slot *sl, bool replacement)
 	c->info.replacement = replacement;
 	ev_timer_init(&c->rotate_timer, fs_rotate_timer_cb, 0., 0.);
 	c->rotate_timer.data = c;
+	ev_timer_init(&c->hold_timer, fs_hold_timer_cb, 0., 0.);
+	c->hold_timer.data = c;
 	lh.user = c;
 	r = s->h.new_transport(s->h.user, &c->info, &t, &err);
 	if (r == 0) {

@@ -73,6 +73,7 @@ struct feed_set_opts {
 	int rotate_at_min;          /* UTC minute of day, -1 = none */
 	double rotate_grace;        /* s to wait for every stream's overlap */
 	double stale_s;             /* per-stream watchdog, 0 = off */
+	double ab_wait;             /* A/B: s a hole waits for the other leg (0 = off) */
 	uint64_t count;             /* deliver this many, then close; 0 = no limit */
 	size_t max_streams;         /* merge capacity (0: n_streams + 256) */
 	/* passed to every feed_link */
