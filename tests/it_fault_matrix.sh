@@ -41,10 +41,11 @@ sim() {
 }
 
 # rx_bg CASE ARGS...: feedrx -v in the background; sets RX
+# one connection's fate is the subject: --no-reconnect (feedrx reconnects by default)
 rx_bg() {
   local n=$1; shift
   ip netns exec "$NS_RX" "$FEEDRX" --mode xdp --iface veth-rx --cafile "$CERTS/ca.pem" -v \
-    --output raw "$@" "wss://$NETNS_EX_IP4:$PORT/ws/$STREAM" >"$TMP/$n.out" 2>"$TMP/$n.err" &
+    --no-reconnect --output raw "$@" "wss://$NETNS_EX_IP4:$PORT/ws/$STREAM" >"$TMP/$n.out" 2>"$TMP/$n.err" &
   RX=$!
   netns_track "$RX"
 }

@@ -36,7 +36,8 @@ RSS_MAX_KB=${RSS_MAX_KB:-65536} # 64 MiB
 TIME_MAX=${TIME_MAX:-8}         # seconds per case
 PREFIX=3                        # valid messages before a session attack
 # short timeouts keep the whole run short: silence is found in 2 s
-RX_OPTS=(${HOSTILE_RX_EXTRA:-} --output raw --cafile "$CERTS/ca.pem" --idle-timeout 2 --connect-timeout 3 --max-message 1M)
+# one hostile connection is the subject: --no-reconnect (the default reconnects)
+RX_OPTS=(${HOSTILE_RX_EXTRA:-} --no-reconnect --output raw --cafile "$CERTS/ca.pem" --idle-timeout 2 --connect-timeout 3 --max-message 1M)
 
 # kind -> "RC CODE REGEX": the exit status, the close code feedrx sends
 # (- when it sends none) and the one line it must print on stderr (- for

@@ -202,8 +202,9 @@ expect_err k_tls_timeout 1 "^feedrx: connect timeout after 1 s \\(TLS handshake 
   --connect-timeout 1 "wss://$NETNS_EX_IP4:9002/ws/x"
 
 # a server that stops answering (SIGSTOP): found within --idle-timeout 2
+# (one-shot: by default feedrx would reconnect, tests/it_feedset.sh)
 sim k_server_stopped --rate 100 && {
-  ip netns exec "$NS_RX" timeout 30 "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" --idle-timeout 2 \
+  ip netns exec "$NS_RX" timeout 30 "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" --idle-timeout 2 --no-reconnect \
     "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" >"$TMP/k_stop.out" 2>"$TMP/k_stop.err" &
   p=$!
   for _ in $(seq 100); do [[ $(wc -l <"$TMP/k_stop.out") -ge 10 ]] && break; sleep 0.05; done

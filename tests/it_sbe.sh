@@ -181,12 +181,17 @@ if sim sbe_pretty --rate 0 --count 100; then
 fi
 
 # serverShutdown: a JSON text frame among the binary ones, delivered in
-# its place; then the server's close 1001 ends the run
+# its place (then the connection set rotates to a new connection)
 if sim sbe_notice --rate 200 --max-age 1.5 --shutdown-notice 1; then
-  rx sbe_notice "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@bestBidAsk" --mode kernel
+  rx sbe_notice "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@bestBidAsk" --mode kernel --no-reconnect
   sim_wait
-  if grep -q '^{"e":"serverShutdown"' "$TMP/sbe_notice.log" &&
-     cmp -s "$TMP/sbe_notice.out" <(log_bytes "$TMP/sbe_notice.log"); then
+  k=$(grep -n -m1 '^{"e":"serverShutdown"' "$TMP/sbe_notice.log" | cut -d: -f1)
+  if [[ -n $k ]]; then
+    head -n "$k" "$TMP/sbe_notice.log" >"$TMP/sbe_notice.head"
+    log_bytes "$TMP/sbe_notice.head" >"$TMP/sbe_notice.bin"
+  fi
+  if [[ -n $k ]] && cmp -s -n "$(stat -c %s "$TMP/sbe_notice.bin")" "$TMP/sbe_notice.bin" "$TMP/sbe_notice.out" &&
+     grep -q 'serverShutdown notice: rotating' "$TMP/sbe_notice.err"; then
     pass sbe_notice
   else fail sbe_notice "rc=$RC, log $(wc -l <"$TMP/sbe_notice.log") lines: $(why sbe_notice)"; fi
 fi

@@ -33,8 +33,11 @@
 #include "kernel/api_key.h"
 #include "kernel/kconn.h"
 #include "kernel/url.h"
+#include "feed/feed_event.h"
 #include "link/feed_link.h"
+#include "link/feed_set.h"
 #include "link/link_kconn.h"
+#include "link/link_one_fast.h"
 #include "link/link_transport.h"
 #include "sink/sink.h"
 #include "sink/sink_set.h"
@@ -46,7 +49,8 @@
 #include "version.h"
 
 #define FEEDRX_EXIT_USAGE 2
-#define FEEDRX_MAX_SUBSCRIBE 1024
+#define FEEDRX_MAX_SUBSCRIBE 16384 /* streams in all, split across connections */
+#define FEEDRX_MAX_URLS 64
 #define FEEDRX_MAX_GAPS 3
 
 enum feedrx_mode { MODE_KERNEL, MODE_AUTO, MODE_XDP };
@@ -58,6 +62,17 @@ struct feedrx_conf {
 	unsigned long long count, desync_after;
 	const char *subs[FEEDRX_MAX_SUBSCRIBE];
 	size_t n_subs;
+	const char *urls[FEEDRX_MAX_URLS]; /* the positionals; url is the first */
+	size_t n_urls;
+	char *streams_buf; /* --streams-file's text, subs point into it */
+	/* the connection set (link/feed_set.h) */
+	unsigned per_conn, redundant;
+	const char *leg_b; /* --leg-b URL */
+	bool no_reconnect;
+	double reconnect_min, reconnect_max, rotate_after, stale, rotate_grace, ab_wait;
+	int rotate_at_min; /* --rotate-at, UTC minute of the day; -1 none */
+	unsigned conn_limit;
+	double conn_window;
 	struct kconn_opts ko;
 	struct fastpath_opts fo;
 	int xdp_mode, poll, shadow; /* fo's enums, parsed as int */
@@ -175,6 +190,44 @@ static void opt_book(struct feedrx_conf *c, const char *opt, const char *arg)
 	}
 }
 
+/* --streams-file: one stream a line ('#' comments), as if each had its own
+ * --subscribe. */
+static void opt_streams_file(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	struct fx_error err;
+
+	if (c->streams_buf)
+		usage_error("%s given twice", opt);
+	if (feed_set_read_streams(arg, &c->streams_buf, c->subs, &c->n_subs, FEEDRX_MAX_SUBSCRIBE,
+				  &err))
+		usage_error("%s: %s", opt, err.msg);
+}
+
+/* --rotate-at HH:MM (UTC). */
+static void opt_rotate_at(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	unsigned h, m;
+	char end;
+
+	if (sscanf(arg, "%u:%u%c", &h, &m, &end) != 2 || h > 23 || m > 59)
+		usage_error("bad %s '%s' (HH:MM, UTC)", opt, arg);
+	c->rotate_at_min = (int)(h * 60 + m);
+}
+
+/* --conn-rate N/S: at most N connection attempts in any S seconds. */
+static void opt_conn_rate(struct feedrx_conf *c, const char *opt, const char *arg)
+{
+	unsigned n;
+	double w;
+	char end;
+
+	if (sscanf(arg, "%u/%lf%c", &n, &w, &end) != 2 || n == 0 || n > 100000 || !(w > 0) ||
+	    w > 86400)
+		usage_error("bad %s '%s' (N/SECONDS, e.g. 250/300)", opt, arg);
+	c->conn_limit = n;
+	c->conn_window = w;
+}
+
 static void opt_iface(struct feedrx_conf *c, const char *opt, const char *arg)
 {
 	if (strlen(arg) >= IF_NAMESIZE || !*arg)
@@ -285,9 +338,46 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"count", 0, OT_UINT, FIELD(count), .max = ULLONG_MAX, .metavar = "N",
      .help = "exit after N data messages (clean close)"},
     {"subscribe", 0, OT_FUNC, .fn = opt_subscribe, .metavar = "STREAM[,STREAM]",
-     .help = "send one SUBSCRIBE for these streams after the\n"
-	     "upgrade (repeatable); a refusal ends the run unless\n"
+     .help = "subscribe these streams after the upgrade\n"
+	     "(repeatable); split across connections by\n"
+	     "--streams-per-conn; a refusal ends the run unless\n"
 	     "the URL names streams of its own"},
+    {"streams-file", 0, OT_FUNC, .fn = opt_streams_file, .metavar = "FILE",
+     .help = "subscribe the streams in FILE (one a line, '#'\n"
+	     "comments), as --subscribe does"},
+    {"streams-per-conn", 0, OT_UINT, FIELD(per_conn), .max = 1024, .metavar = "N",
+     .help = "streams per connection (default 200, at most the\n"
+	     "venue's 1024): more streams open more connections"},
+    {"redundant", 0, OT_UINT, FIELD(redundant), .max = 2, .metavar = "N",
+     .help = "2: A/B, every stream on two connections, the first\n"
+	     "copy of each message delivered (default 1)"},
+    {"ab-wait", 0, OT_SECONDS, FIELD(ab_wait), .zero_ok = true, .metavar = "S",
+     .help = "A/B: a copy past a hole waits up to S s for the\n"
+	     "other leg to fill it (default 0.2, 0 = never)"},
+    {"leg-b", 0, OT_STRING, FIELD(leg_b), .metavar = "URL",
+     .help = "with --redundant 2: leg B connects here (another\n"
+	     "address of the exchange) instead of the same URL"},
+    {"no-reconnect", 0, OT_FLAG, FIELD(no_reconnect),
+     .help = "one-shot: a connection that ends is not reopened\n"
+	     "(default: reopened with backoff, subscriptions\n"
+	     "restored, gaps reported)"},
+    {"reconnect-min", 0, OT_SECONDS, FIELD(reconnect_min), .metavar = "S",
+     .help = "first reconnect delay (default 0.5; doubles, jittered)"},
+    {"reconnect-max", 0, OT_SECONDS, FIELD(reconnect_max), .metavar = "S",
+     .help = "largest reconnect delay (default 30)"},
+    {"conn-rate", 0, OT_FUNC, .fn = opt_conn_rate, .metavar = "N/S",
+     .help = "at most N connection attempts in S s (default\n"
+	     "250/300, under Binance's 300 per 5 min per IP)"},
+    {"rotate-after", 0, OT_SECONDS, FIELD(rotate_after), .zero_ok = true, .metavar = "S",
+     .help = "replace each connection S s after it opened,\n"
+	     "make-before-break (default 82800 = 23 h, before the\n"
+	     "exchange's 24 h cut; 0 = never)"},
+    {"rotate-at", 0, OT_FUNC, .fn = opt_rotate_at, .metavar = "HH:MM",
+     .help = "also rotate daily at this UTC time (off-peak)"},
+    {"stale", 0, OT_SECONDS, FIELD(stale), .zero_ok = true, .metavar = "S",
+     .help = "a subscribed stream silent for S s on a live\n"
+	     "connection replaces that connection (default 0 = off:\n"
+	     "a quiet symbol is not a stalled feed)"},
     {"proxy", 0, OT_STRING, FIELD(proxy), .metavar = "http://host:port",
      .help = "tunnel through an HTTP CONNECT proxy"},
     {"cafile", 0, OT_STRING, FIELD(ko.tls.cafile), .metavar = "FILE",
@@ -392,7 +482,7 @@ static const struct feedrx_opt feedrx_opts[] = {
 
 static void usage(FILE *f)
 {
-	fputs("Usage: feedrx [options] wss://host[:port]/path\n"
+	fputs("Usage: feedrx [options] wss://host[:port]/path [wss://...]\n"
 	      "\n"
 	      "Receive a WebSocket-over-TLS market-data feed and print its messages.\n"
 	      "\n",
@@ -572,9 +662,13 @@ static void feedrx_parse_args(int argc, char **argv, struct feedrx_conf *c)
 			exit(0);
 		}
 	}
-	if (optind != argc - 1)
-		usage_error(optind == argc ? "missing the feed URL" : "more than one URL");
-	c->url = argv[optind];
+	if (optind == argc)
+		usage_error("missing the feed URL");
+	if (argc - optind > FEEDRX_MAX_URLS)
+		usage_error("more than %d URLs", FEEDRX_MAX_URLS);
+	for (int i = optind; i < argc; i++)
+		c->urls[c->n_urls++] = argv[i];
+	c->url = c->urls[0];
 }
 
 /* "0-1,4" for a CPU set, into buf. */
@@ -614,14 +708,17 @@ static void feedrx_check_cpu(int cpu)
 
 /* What one option alone cannot check: the URLs, and options that need
  * another mode. Exits with a usage error. */
-static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, struct url *proxy)
+static void feedrx_check_args(const struct feedrx_conf *c, struct url *urls, struct url *proxy)
 {
-	int r = url_parse(c->url, url);
+	int r;
 
-	if (r)
-		usage_error("bad URL '%s': %s", c->url, fx_strerror(r));
-	if (url->scheme != URL_WSS)
-		usage_error("bad URL '%s': only wss:// is supported", c->url);
+	for (size_t i = 0; i < c->n_urls; i++) {
+		r = url_parse(c->urls[i], &urls[i]);
+		if (r)
+			usage_error("bad URL '%s': %s", c->urls[i], fx_strerror(r));
+		if (urls[i].scheme != URL_WSS)
+			usage_error("bad URL '%s': only wss:// is supported", c->urls[i]);
+	}
 	if (c->proxy) {
 		r = url_parse(c->proxy, proxy);
 		if (r)
@@ -637,9 +734,27 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 		if (!v->stream_ok(c->subs[i]))
 			usage_error("bad --subscribe stream name '%s'", c->subs[i]);
 	/* a path that carries nothing without a subscription would wait forever */
-	if (!c->n_subs && v->url_streams && v->url_streams(url->path) == 0)
-		usage_error("'%s' names no stream: add --subscribe STREAM, or name streams in "
-			    "the URL (/ws/STREAM, /stream?streams=A/B)", c->url);
+	for (size_t i = 0; i < c->n_urls && !c->n_subs; i++)
+		if (v->url_streams && v->url_streams(urls[i].path) == 0)
+			usage_error("'%s' names no stream: add --subscribe STREAM, or name streams "
+				    "in the URL (/ws/STREAM, /stream?streams=A/B)", c->urls[i]);
+	if (c->leg_b) {
+		if (c->redundant != 2 || c->n_urls != 1)
+			usage_error("--leg-b needs --redundant 2 and one URL");
+		r = url_parse(c->leg_b, &urls[c->n_urls]);
+		if (r || urls[c->n_urls].scheme != URL_WSS)
+			usage_error("bad --leg-b '%s': %s", c->leg_b,
+				    r ? fx_strerror(r) : "only wss:// is supported");
+	}
+	if (v->max_streams_per_conn && c->per_conn > v->max_streams_per_conn)
+		usage_error("--streams-per-conn %u: %s takes at most %u streams a connection",
+			    c->per_conn, v->name, v->max_streams_per_conn);
+	if (v->max_conn_age > 0 && c->rotate_after >= v->max_conn_age)
+		fprintf(stderr, "feedrx: warning: --rotate-after %g: %s cuts connections after %g s; "
+				"they will end before they rotate\n",
+			c->rotate_after, v->name, v->max_conn_age);
+	if (c->reconnect_max && c->reconnect_min > c->reconnect_max)
+		usage_error("--reconnect-min is larger than --reconnect-max");
 	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))
 		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
 	if (c->nic_stamps && c->xdp_mode == XDP_STEER_MODE_SKB)
@@ -700,7 +815,8 @@ static void feedrx_api_key(struct feedrx_conf *c, struct api_key *key)
 struct feedrx {
 	struct feedrx_conf *c;
 	struct ev_loop *loop;
-	struct feed_link *link;
+	struct feed_set *set; /* the connections (link/feed_set.h) */
+	const struct url *urls, *proxy;
 	struct feed_sink *sink;
 	struct feed_handler *handler; /* when the sink takes events */
 	struct sink_set consumers; /* --shm, --nats */
@@ -720,9 +836,22 @@ struct feedrx {
 	bool done, opened, delivering;
 };
 
-static void feedrx_on_message(void *user, const struct feed_link_msg *m)
+/* The live connection's link counters (slot 1: the one connection of a
+ * plain run), zeros when there is none. */
+static void feedrx_link_stats(const struct feedrx *f, struct feed_link_stats *ls)
+{
+	struct feed_link *l = f->set ? feed_set__link(f->set, 1) : NULL;
+
+	if (l)
+		feed_link__stats(l, ls);
+	else
+		memset(ls, 0, sizeof(*ls));
+}
+
+static void feedrx_on_message(void *user, const struct feed_set_msg *sm)
 {
 	struct feedrx *f = user;
+	const struct feed_link_msg *m = sm->m;
 	int r;
 
 	if (unlikely(!f->delivering)) {
@@ -745,7 +874,7 @@ static void feedrx_on_message(void *user, const struct feed_link_msg *m)
 			fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-r));
 		if (f->status == 0 && r != -EPIPE)
 			f->status = 1;
-		feed_link__close(f->link, 1000);
+		feed_set__close(f->set);
 		return;
 	}
 	if (f->handler && (r = feed_handler__message(f->handler, m))) {
@@ -753,22 +882,69 @@ static void feedrx_on_message(void *user, const struct feed_link_msg *m)
 			fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-r));
 		if (f->status == 0 && r != -EPIPE)
 			f->status = 1;
-		feed_link__close(f->link, 1000);
+		feed_set__close(f->set);
 		return;
 	}
 	if (!ev_is_active(&f->flush))
 		ev_idle_start(f->loop, &f->flush);
 }
 
-static void feedrx_on_open(void *user, const char *describe)
+static void feedrx_on_open(void *user, const struct feed_set_conn_info *ci, const char *describe)
 {
 	struct feedrx *f = user;
 
-	f->opened = true;
-	if (f->handler)
-		feed_handler__status(f->handler, FEED_STATUS_CONNECTED, 1, 0, 0, describe);
-	if (f->c->verbose)
+	(void)ci;
+	if (f->c->verbose && !f->opened)
 		fprintf(stderr, "feedrx: connected: %s\n", describe);
+	f->opened = true;
+}
+
+/* Connection-set news: every reconnect, gap, rotation and stale stream on
+ * stderr (a first connection only with -v), and to a sink that takes
+ * events. */
+static void feedrx_on_status(void *user, const struct feed_event *e)
+{
+	struct feedrx *f = user;
+	struct feed_event ev = *e;
+	bool first = e->status.kind == FEED_STATUS_CONNECTED && e->status.text &&
+		     strstr(e->status.text, "): connected (");
+
+	if (e->status.text && (!first || f->c->verbose) &&
+	    !(first && feed_set__slots(f->set) == 1))
+		fprintf(stderr, "feedrx: %s\n", e->status.text);
+	/* through the handler: one event numbering for every consumer */
+	if (f->handler)
+		feed_handler__status(f->handler, (enum feed_status)ev.status.kind, ev.status.conn,
+				     ev.status.first_id, ev.status.last_id, ev.status.text);
+}
+
+/* A transport for one connection of the set: its URL, its SUBSCRIBE's size,
+ * the fast path when there is one (lent to one connection at a time until
+ * it is shared: link_one_fast.h). */
+static int feedrx_new_transport(void *user, const struct feed_set_conn_info *ci,
+				struct link_transport **out, struct fx_error *err)
+{
+	struct feedrx *f = user;
+	struct kconn_opts ko = f->c->ko;
+
+	ko.url = &f->urls[ci->url];
+	ko.proxy = f->proxy;
+	const struct venue *v = venue_find(venues, f->c->venue) ?: venues[0];
+
+	/* its SUBSCRIBE (split into several where the venue limits a request's
+	 * streams, all built at once) and the venue's keepalive text */
+	ko.max_send = (ci->sub_bytes > 64 ? ci->sub_bytes : 64) +
+		      (v->keepalive_text ? strlen(v->keepalive_text) : 0) +
+		      (v->subscribe_max ? v->subscribe_base * (ci->n_streams / v->subscribe_max + 1)
+					: 0);
+	return link_one_fast__new(out, f->loop, &ko, f->fp, f->c->shadow == 1, err);
+}
+
+static void feedrx_json_feeds(void *user, FILE *out)
+{
+	struct feedrx *f = user;
+
+	feed_set__json(f->set, out);
 }
 
 static void feedrx_on_done(void *user, int status, const char *why)
@@ -809,7 +985,7 @@ static void feedrx_flush_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	if (feed_sink__flush(f->sink) && f->sink->err != -EPIPE && f->status == 0) {
 		fprintf(stderr, "feedrx: cannot write output: %s\n", strerror(-f->sink->err));
 		f->status = 1;
-		feed_link__close(f->link, 1000);
+		feed_set__close(f->set);
 	}
 }
 
@@ -822,9 +998,9 @@ static void feedrx_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (seen++ == 0) {
 		if (f->c->verbose)
 			fprintf(stderr, "feedrx: %s: closing\n", strsignal(w->signum));
-		feed_link__close(f->link, 1000);
+		feed_set__close(f->set);
 	} else {
-		feed_link__abort(f->link); /* second signal: stop now */
+		feed_set__abort(f->set); /* second signal: stop now */
 	}
 }
 
@@ -863,7 +1039,7 @@ static void feedrx_metrics_render(void *user, struct metrics_out *o)
 	struct feed_link_stats ls;
 	char lab[64];
 
-	feed_link__stats(f->link, &ls);
+	feedrx_link_stats(f, &ls);
 	if (f->fp)
 		feedrx_fast_counters(f);
 	metrics_out__head(o, "feedrx_messages_total", "counter", "Data messages delivered.");
@@ -879,9 +1055,26 @@ static void feedrx_metrics_render(void *user, struct metrics_out *o)
 			  "connection reopened.");
 	metrics_out__sample(o, "feedrx_gaps_total", NULL, ls.gaps);
 	metrics_out__head(o, "feedrx_reconnects_total", "counter",
-			  "Connections reopened. Only --shadow discard reconnects (once per "
-			  "gap); a lost connection ends feedrx, so this is 0 otherwise.");
-	metrics_out__sample(o, "feedrx_reconnects_total", NULL, ls.gaps);
+			  "Connections reopened: lost connections (backoff) and --shadow "
+			  "discard's fast-path failures; rotations are not counted.");
+	{
+		struct feed_set_stats ss;
+
+		feed_set__stats(f->set, &ss);
+		metrics_out__sample(o, "feedrx_reconnects_total", NULL, ls.gaps + ss.reconnects);
+		metrics_out__head(o, "feedrx_feed_gaps_total", "counter",
+				  "Gaps in a stream's ids that no connection delivered (reported "
+				  "once each, with the range, on stderr and in the JSON).");
+		metrics_out__sample(o, "feedrx_feed_gaps_total", NULL, ss.gaps);
+		metrics_out__head(o, "feedrx_rotations_total", "counter",
+				  "Connections replaced make-before-break (age, --rotate-at, "
+				  "serverShutdown, a stale stream).");
+		metrics_out__sample(o, "feedrx_rotations_total", NULL, ss.rotations);
+		metrics_out__head(o, "feedrx_duplicates_total", "counter",
+				  "Copies dropped by the merge (A/B's second copies, replays "
+				  "after a reconnect, a rotation's overlap).");
+		metrics_out__sample(o, "feedrx_duplicates_total", NULL, ss.dups);
+	}
 	metrics_out__head(o, "feedrx_delivered_total", "counter",
 			  "Messages delivered by path: fast (XDP), shadow (kernel socket after a "
 			  "fast-path failure), kernel (--mode kernel or no fast path).");
@@ -983,11 +1176,19 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 static void feedrx_report(struct feedrx *f)
 {
 	struct feedrx_conf *c = f->c;
-	struct link_transport *t = feed_link__transport(f->link);
-	struct kconn *k = link_kconn__kconn(t);
+	struct feed_link *l = f->set ? feed_set__link(f->set, 1) : NULL;
+	struct kconn *k = l ? link_kconn__kconn(feed_link__transport(l)) : NULL;
 	struct feed_link_stats ls;
+	struct feed_set_stats ss = {0};
 
-	feed_link__stats(f->link, &ls);
+	feedrx_link_stats(f, &ls);
+	if (f->set)
+		feed_set__stats(f->set, &ss);
+	/* the set's story when there is one to tell (a run that never
+	 * connected has its error as the whole report) */
+	if (f->set && f->opened && (c->stats_live || c->verbose || ss.slots > 1 || ss.reconnects ||
+		       ss.rotations || ss.gaps || ss.stale || ss.dups))
+		feed_set__report(f->set, stderr);
 	if (c->verbose && k) {
 		struct kconn_stats s;
 
@@ -1120,8 +1321,17 @@ static int feedrx_emit(void *user, const struct feed_event *e)
 static int feedrx_resubscribe(void *user, const char *stream)
 {
 	struct feedrx *f = user;
+	unsigned n = f->set ? feed_set__slots(f->set) : 0;
+	int r = -ENOTCONN;
 
-	return f->link ? feed_link__resubscribe(f->link, stream) : -ENOTCONN;
+	/* the live connections that carry the stream (A/B: both legs) */
+	for (unsigned i = 1; i <= n; i++) {
+		struct feed_link *l = feed_set__link(f->set, i);
+
+		if (l && feed_link__has_stream(l, stream))
+			r = feed_link__resubscribe(l, stream);
+	}
+	return r;
 }
 
 /* The sink takes normalized events: the feed handler makes them. */
@@ -1166,30 +1376,50 @@ static int feedrx_setup_handler(struct feedrx *f, const struct venue *venue)
 
 /* Everything from the parsed options to a link ready to start. 0, or the
  * exit status when it cannot be. */
-static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
+static int feedrx_setup(struct feedrx *f, struct url *urls, struct url *proxy)
 {
+	struct url *url = &urls[0];
 	struct feedrx_conf *c = f->c;
 	const struct venue *venue = venue_find(venues, c->venue) ?: venues[0];
 	const struct feed_sink_ops *sink = feed_sink_find(feed_sinks, c->output) ?: feed_sinks[0];
 	const struct feed_sink_conf sc = {.fd = STDOUT_FILENO, .venue = venue};
-	const struct feed_link_opts lo = {
+	static bool url_streams[FEEDRX_MAX_URLS];
+	struct feed_set_opts so = {
 	    .venue = venue,
+	    .n_urls = c->n_urls,
+	    .url_streams = url_streams,
 	    .streams = c->n_subs ? c->subs : NULL,
 	    .n_streams = c->n_subs,
-	    .url_streams = venue->url_streams && venue->url_streams(url->path) == 1,
+	    .per_conn = c->per_conn ? c->per_conn : 200,
+	    .legs = c->redundant ? c->redundant : 1,
+	    .leg_b_url = c->leg_b ? (long)c->n_urls : -1,
+	    .reconnect = !c->no_reconnect,
+	    .backoff_base = c->reconnect_min ? c->reconnect_min : 0.5,
+	    .backoff_cap = c->reconnect_max ? c->reconnect_max : 30,
+	    .healthy_s = 60,
+	    .conn_limit = c->conn_limit ? c->conn_limit
+			  : venue->conn_limit ? venue->conn_limit * 5 / 6 : 250,
+	    .conn_window = c->conn_window > 0 ? c->conn_window
+			   : venue->conn_window > 0 ? venue->conn_window : 300,
+	    .rotate_after = c->rotate_after,
+	    .rotate_at_min = c->rotate_at_min,
+	    .rotate_grace = c->rotate_grace,
+	    .stale_s = c->stale,
+	    .ab_wait = c->ab_wait,
 	    .count = c->count,
 	    .discard = c->shadow == 1,
 	    .stamps = c->stats_live || c->stats_json || c->metrics || sink == &feed_sink_pretty,
 	    .max_gaps = FEEDRX_MAX_GAPS,
 	    .desync_after = c->desync_after,
 	};
-	const struct feed_link_hooks lh = {
+	const struct feed_set_hooks sh = {
 	    .user = f,
+	    .new_transport = feedrx_new_transport,
 	    .on_message = feedrx_on_message,
+	    .on_status = feedrx_on_status,
 	    .on_open = feedrx_on_open,
 	    .on_done = feedrx_on_done,
 	};
-	struct link_transport *t;
 	struct fx_error err;
 	int r;
 
@@ -1238,7 +1468,21 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 			return 1;
 		}
 	}
-	if (c->mode != MODE_KERNEL) {
+	for (size_t i = 0; i < c->n_urls; i++)
+		url_streams[i] = venue->url_streams && venue->url_streams(urls[i].path) == 1;
+	/* the fast path serves one connection until it is shared (TODO
+	 * fastmulti: one fast path handed to every connection's transport) */
+	if (c->mode != MODE_KERNEL && feed_set_plan(&so) > 1) {
+		if (c->mode == MODE_XDP) {
+			fprintf(stderr, "feedrx: --mode xdp serves one connection for now; these "
+					"options open %zu (use --mode kernel)\n",
+				feed_set_plan(&so));
+			return FEEDRX_EXIT_USAGE;
+		}
+		snprintf(f->path_note, sizeof(f->path_note),
+			 "%zu connections: the kernel path (the XDP fast path serves one "
+			 "connection for now)", feed_set_plan(&so));
+	} else if (c->mode != MODE_KERNEL) {
 		r = feedrx_setup_fast(f, url, proxy);
 		if (r)
 			return r;
@@ -1253,8 +1497,11 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 	       : c->nic_stamps ? "nic (the NIC's RX hardware stamp, PHC moved onto CLOCK_MONOTONIC)"
 			       : "xdp-ktime (bpf_ktime_get_ns at XDP entry)");
 	/* measuring latency: ask for the exchange's finest time unit */
-	if (lo.stamps && venue->precise_time_query && !strstr(url->path, "timeUnit=") &&
-	    strlen(url->path) + strlen(venue->precise_time_query) + 1 < sizeof(url->path)) {
+	for (size_t i = 0; i < c->n_urls + (c->leg_b ? 1 : 0); i++) {
+		url = &urls[i];
+		if (!so.stamps || !venue->precise_time_query || strstr(url->path, "timeUnit=") ||
+		    strlen(url->path) + strlen(venue->precise_time_query) + 1 >= sizeof(url->path))
+			continue;
 		size_t len = strlen(url->path);
 
 		snprintf(url->path + len, sizeof(url->path) - len, "%c%s",
@@ -1263,11 +1510,9 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 			fprintf(stderr, "feedrx: asking for exchange times in a finer unit: %s\n",
 				url->path);
 	}
-	c->ko.url = url;
-	c->ko.proxy = proxy;
 	/* the kernel path's arrival stamps, when latency is measured; its busy
 	 * loop when the kernel socket is the feed */
-	c->ko.tls.rx_stamps = lo.stamps;
+	c->ko.tls.rx_stamps = so.stamps;
 	if (!f->fp && c->poll == XSK_RX_POLL_BUSY) {
 		c->ko.busy = true;
 		c->ko.busy_poll_usecs = c->fo.busy_poll_usecs;
@@ -1289,18 +1534,12 @@ static int feedrx_setup(struct feedrx *f, struct url *url, struct url *proxy)
 		if (venue->idle_timeout > 0 && c->ko.idle_timeout > venue->idle_timeout)
 			c->ko.idle_timeout = venue->idle_timeout;
 	}
-	c->ko.max_send = 64 + (venue->keepalive_text ? strlen(venue->keepalive_text) : 0);
-	for (size_t i = 0; i < c->n_subs; i++)
-		c->ko.max_send += strlen(c->subs[i]) + venue->subscribe_per_stream;
-	if (venue->subscribe_max) /* split into several requests, sent at once */
-		c->ko.max_send += venue->subscribe_base * (c->n_subs / venue->subscribe_max + 1);
-	r = link_kconn__new(&t, f->loop, &c->ko, f->fp, lo.discard, &err);
-	if (r == 0) {
-		r = feed_link__new(&f->link, f->loop, &lo, &lh, t);
-		if (r) {
-			t->ops->free(t);
-			fx_error_set(&err, r, "cannot set up the connection: %s", fx_strerror(r));
-		}
+	f->urls = urls;
+	f->proxy = proxy;
+	r = feed_set__new(&f->set, f->loop, &so, &sh, &err);
+	if (r == 0 && f->stats) {
+		f->stats->json_feeds = feedrx_json_feeds;
+		f->stats->json_feeds_user = f;
 	}
 	if (r) {
 		fprintf(stderr, "feedrx: %s\n", err.msg);
@@ -1350,7 +1589,7 @@ static int feedrx_drop_privs(struct feedrx *f)
 static void feedrx_free(struct feedrx *f)
 {
 	metrics__free(f->metrics);
-	feed_link__free(f->link);
+	feed_set__free(f->set);
 	/* the one capability kept (feedrx_drop_privs): detaching is a netlink
 	 * request that needs it; without it the next start removes the program */
 	if (f->fp && (privs_raise(CAP_NET_ADMIN) ||
@@ -1380,14 +1619,18 @@ int main(int argc, char **argv)
 	    .poll = XSK_RX_POLL_WAKEUP,
 	    .book_depth = 1000,
 	    .top = 10,
+	    .rotate_after = 82800, /* 23 h: before Binance's 24 h cut */
+	    .rotate_at_min = -1,
+	    .rotate_grace = 30,
+	    .ab_wait = 0.2,
 	};
-	static struct url url, proxy;
 	static struct api_key key;
+	static struct url urls[FEEDRX_MAX_URLS + 1], proxy; /* + --leg-b */
 	struct feedrx f = {.c = &c};
 	int r;
 
 	feedrx_parse_args(argc, argv, &c);
-	feedrx_check_args(&c, &url, &proxy);
+	feedrx_check_args(&c, urls, &proxy);
 	if (c.ko.tls.insecure)
 		fprintf(stderr, "feedrx: warning: --insecure: the server's certificate is NOT "
 				"verified\n");
@@ -1396,7 +1639,7 @@ int main(int argc, char **argv)
 	/* a closed stdout or socket is an error to report, not a signal */
 	signal(SIGPIPE, SIG_IGN);
 
-	r = feedrx_setup(&f, &url, c.proxy ? &proxy : NULL);
+	r = feedrx_setup(&f, urls, c.proxy ? &proxy : NULL);
 	if (r == 0)
 		r = feedrx_drop_privs(&f);
 	if (r) {
@@ -1421,7 +1664,7 @@ int main(int argc, char **argv)
 		status_line__open(&f.status_line, STDERR_FILENO);
 	}
 
-	feed_link__start(f.link);
+	feed_set__start(f.set);
 	if (!f.done)
 		ev_run(f.loop, 0);
 
@@ -1435,5 +1678,6 @@ int main(int argc, char **argv)
 	feedrx_report(&f);
 	feedrx_free(&f);
 	api_key__free(&key);
+	free(c.streams_buf);
 	return f.status ? 1 : 0;
 }

@@ -116,10 +116,19 @@ static int http_upgrade__verify(struct http_upgrade *u)
 	char buf[80];
 
 	if (r->status != 101) {
+		char ra[24] = "";
+		size_t ran;
+		const char *rav = http_response__header(r, "retry-after", &ran);
+
+		/* a rate limit's wait, for whoever reconnects (feed_set) */
+		if (rav)
+			http_upgrade__printable(ra, sizeof(ra), rav, ran);
 		v = http_response__reason(r, &n);
 		http_upgrade__printable(buf, sizeof(buf), v, n);
-		return http_upgrade__fail(u, -ECONNREFUSED, "server answered %d%s%s (expected 101)",
-					  r->status, n ? " " : "", buf);
+		return http_upgrade__fail(u, -ECONNREFUSED,
+					  "server answered %d%s%s (expected 101)%s%s%s", r->status,
+					  n ? " " : "", buf, ra[0] ? " (Retry-After: " : "", ra,
+					  ra[0] ? ")" : "");
 	}
 	if (!http_response__has_token(r, "upgrade", "websocket"))
 		return http_upgrade__fail(u, -EPROTO, "101 answer without 'Upgrade: websocket'");

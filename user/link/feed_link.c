@@ -522,3 +522,11 @@ int feed_link__resubscribe(struct feed_link *l, const char *stream)
 	l->resubscribes++;
 	return 0;
 }
+
+bool feed_link__has_stream(const struct feed_link *l, const char *stream)
+{
+	for (size_t i = 0; i < l->o.n_streams; i++)
+		if (strcmp(l->o.streams[i], stream) == 0)
+			return true;
+	return false;
+}

@@ -108,6 +108,8 @@ void feed_link__stats(const struct feed_link *l, struct feed_link_stats *st);
  * REST), -EINVAL (a name the venue refuses), or a send error (-EPIPE when
  * the connection is not open). */
 int feed_link__resubscribe(struct feed_link *l, const char *stream);
+/* Whether the link subscribes this stream. */
+bool feed_link__has_stream(const struct feed_link *l, const char *stream);
 struct link_transport *feed_link__transport(const struct feed_link *l);
 void feed_link__free(struct feed_link *l);
 

@@ -89,6 +89,8 @@ int lat_stats__new(struct lat_stats **out)
 	if (!s)
 		return -ENOMEM;
 	lat_stats__init(s, lat_stats_now_ns());
+	s->json_feeds = NULL;
+	s->json_feeds_user = NULL;
 	*out = s;
 	return 0;
 }
@@ -505,6 +507,12 @@ void lat_stats__json_error(struct lat_stats *s, FILE *f, const char *error)
 	if (s->service.count)
 		json_stage(f, ",", "service", "fast path: time per message after the ring",
 			   &s->service, 0);
-	fprintf(f, "}}\n");
+	fputc('}', f);
+	if (s->json_feeds) {
+		fputs(",\"feeds\":{", f);
+		s->json_feeds(s->json_feeds_user, f);
+		fputc('}', f);
+	}
+	fprintf(f, "}\n");
 	fflush(f);
 }

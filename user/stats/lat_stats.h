@@ -118,6 +118,10 @@ struct lat_stats {
 	 * message after the ring, without waiting behind others. The caller
 	 * fills it (lat_hist__merge); reported as the "service" stage. */
 	struct lat_hist service;
+	/* More members for the JSON report's top level (the connection set's
+	 * "feeds" object): printed as ,"feeds":{...} when set. */
+	void (*json_feeds)(void *user, FILE *f);
+	void *json_feeds_user;
 };
 
 /* Allocate (about 0.6 MiB, once) and initialise: 0 and *out, or -ENOMEM. */

@@ -105,6 +105,27 @@ struct venue {
 	 * and *name into p, or 0. */
 	size_t (*scan_stream)(const uint8_t *p, size_t n, const char **name);
 
+	/* Connection limits (feed_set paces and splits under them; 0 = none
+	 * known): streams per connection, messages a client may send per
+	 * second (requests, pings and pongs count), connection attempts per
+	 * IP in conn_window seconds, and the age at which the exchange cuts a
+	 * connection (rotation happens well before). */
+	unsigned max_streams_per_conn;
+	unsigned max_client_msgs_per_s;
+	unsigned conn_limit;
+	double conn_window;
+	double max_conn_age;
+
+	/* Only what matching copies across connections needs, without a full
+	 * parse (feed_set, per message): type, event, symbol, id, first_id,
+	 * last_id, prev_id (and FEED_F_PREV_ID), trades/n_trades (NULL/0 when
+	 * the message has one trade); 0, or negative when the
+	 * message has none of them. Optional (NULL: parse is used). */
+	int (*scan_ids)(const uint8_t *p, size_t n, struct feed_msg *m);
+	/* Trade ids (trade t, aggTrade a) count up by one per stream, so a jump
+	 * is a gap (Binance); false: they only order copies. */
+	bool trade_ids_contiguous;
+
 	/* How its depth streams make a book. */
 	enum venue_book_rule book_rule;
 	/* REST order-book snapshots (the REST book rules; NULL/0 otherwise).

@@ -62,6 +62,122 @@ static size_t venue_binance_scan_stream(const uint8_t *p, size_t n, const char *
 	return (size_t)(q - (p + k));
 }
 
+/* The ids only (venue.scan_ids): one pass over the keys up to the first
+ * '[' (depth levels come after the ids), no decimals, no levels. */
+static int venue_binance_scan_ids(const uint8_t *p, size_t n, struct feed_msg *m)
+{
+	uint64_t t = 0, a = 0, f = 0, l = 0, U = 0, u = 0, pu = 0;
+	bool has_t = false, has_a = false, has_l = false, has_u = false, has_pu = false,
+	     has_b = false;
+
+	m->type = FEED_MSG_UNKNOWN;
+	m->fields = 0;
+	m->event.ptr = m->symbol.ptr = NULL;
+	m->event.len = m->symbol.len = 0;
+	m->id = m->first_id = m->last_id = m->prev_id = 0;
+	m->trades = NULL; /* single trades only */
+	m->n_trades = 0;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *k, *q, *v, *end = p + n;
+		size_t kl;
+
+		if (p[i] == '[')
+			break;
+		if (p[i] != '"')
+			continue;
+		k = p + i + 1;
+		for (q = k; q < end && *q != '"'; q++)
+			;
+		if (q >= end)
+			break;
+		i = (size_t)(q - p); /* past this string, key or value */
+		if (q + 1 >= end || q[1] != ':')
+			continue;
+		kl = (size_t)(q - k);
+		v = q + 2;
+		if (v >= end)
+			break;
+		if (*v == '"') { /* a string value */
+			const uint8_t *ve = v + 1;
+
+			while (ve < end && *ve != '"')
+				ve++;
+			if (ve >= end)
+				break;
+			if (kl == 1 && (*k == 'e' || *k == 's')) {
+				struct feed_str *dst = *k == 'e' ? &m->event : &m->symbol;
+
+				dst->ptr = (const char *)v + 1;
+				dst->len = (uint32_t)(ve - v - 1);
+			} else if (kl == 1 && *k == 'b') {
+				has_b = true;
+			}
+			i = (size_t)(ve - p);
+			continue;
+		}
+		if (*v < '0' || *v > '9' || kl > 2)
+			continue;
+		{
+			uint64_t x = 0;
+			const uint8_t *d = v;
+
+			for (; d < end && *d >= '0' && *d <= '9'; d++)
+				x = x * 10 + (uint64_t)(*d - '0');
+			i = (size_t)(d - p) - 1;
+			if (kl == 2) {
+				if (k[0] == 'p' && k[1] == 'u')
+					pu = x, has_pu = true;
+				continue;
+			}
+			switch (*k) {
+			case 't': t = x, has_t = true; break;
+			case 'a': a = x, has_a = true; break;
+			case 'f': f = x; break;
+			case 'l': l = x, has_l = true; break;
+			case 'U': U = x; break;
+			case 'u': u = x, has_u = true; break;
+			default: break;
+			}
+		}
+		/* everything this kind needs is in: stop (the rest is prices) */
+		if (m->symbol.ptr && ((has_t && !has_a) || (has_a && has_l) ||
+				      (has_u && has_b && !m->event.ptr)))
+			break;
+	}
+	if (m->event.ptr) {
+		const struct feed_str e = m->event;
+
+		if (e.len == 5 && memcmp(e.ptr, "trade", 5) == 0 && has_t) {
+			m->type = FEED_MSG_TRADE;
+			m->id = t;
+		} else if (e.len == 8 && memcmp(e.ptr, "aggTrade", 8) == 0 && has_a) {
+			m->type = FEED_MSG_AGG_TRADE;
+			m->id = a;
+			m->first_id = f;
+			m->last_id = l;
+		} else if (e.len == 11 && memcmp(e.ptr, "depthUpdate", 11) == 0 && has_u) {
+			m->type = FEED_MSG_DEPTH;
+			m->first_id = U;
+			m->last_id = u;
+			if (has_pu) {
+				m->prev_id = pu;
+				m->fields |= FEED_F_PREV_ID;
+			}
+		} else if (e.len == 10 && memcmp(e.ptr, "bookTicker", 10) == 0 && has_u) {
+			m->type = FEED_MSG_BOOK_TICKER; /* futures send "e" */
+			m->id = u;
+		}
+		return 0;
+	}
+	/* spot bookTicker: no "e"; "u", "s", "b" */
+	if (m->symbol.ptr && has_u && has_b) {
+		m->type = FEED_MSG_BOOK_TICKER;
+		m->id = u;
+		return 0;
+	}
+	return m->symbol.ptr ? 0 : -EINVAL;
+}
+
 static int venue_binance_parser_new(void **out)
 {
 	struct binance_parser *p;
@@ -134,10 +250,15 @@ static int venue_binance_usdm_snapshot_path(const char *symbol, uint32_t limit, 
 	.idle_timeout = 60, .scan_event_ms = binance_scan_event_ms,                        \
 	.scan_send_ns = binance_scan_ts_ns, .scan_stream = venue_binance_scan_stream,      \
 	.parser_new = venue_binance_parser_new, .parser_free = venue_binance_parser_free,  \
-	.parse = venue_binance_parse,                                                      \
+	.parse = venue_binance_parse, .scan_ids = venue_binance_scan_ids,                 \
 	.snapshot_parser_new = venue_binance_snapshot_parser_new,                          \
 	.snapshot_parser_free = venue_binance_snapshot_parser_free,                        \
-	.snapshot_parse = venue_binance_snapshot_parse
+	.snapshot_parse = venue_binance_snapshot_parse,                                    \
+	/* 1024 streams, 5 (spot) incoming messages/s, 300 connections per 5 min   \
+	 * per IP, every connection cut after 24 h */                              \
+	.max_streams_per_conn = 1024, .conn_limit = 300, .conn_window = 300,               \
+	.trade_ids_contiguous = true,                                                      \
+	.max_conn_age = 86400
 
 const struct venue venue_binance = {
     .name = "binance",
@@ -147,6 +268,7 @@ const struct venue venue_binance = {
     .rest_url = "https://api.binance.com",
     .snapshot_limit_max = 5000,
     .snapshot_path = venue_binance_snapshot_path,
+    .max_client_msgs_per_s = 5,
     /* spot streams take it (E and T in us); USD-M futures do not */
     .precise_time_query = "timeUnit=MICROSECOND",
 };
@@ -159,4 +281,5 @@ const struct venue venue_binance_usdm = {
     .rest_url = "https://fapi.binance.com",
     .snapshot_limit_max = 1000,
     .snapshot_path = venue_binance_usdm_snapshot_path,
+    .max_client_msgs_per_s = 10, /* futures allow 10 */
 };
