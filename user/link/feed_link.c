@@ -207,6 +207,8 @@ void feed_link__on_open(struct feed_link *l, bool fast_decodes, bool discarding)
 		l->h.on_open(l->h.user, t->ops->describe(t));
 }
 
+static void feed_link__flush_held(struct feed_link *l);
+
 void feed_link__on_kernel_msg(struct feed_link *l, uint8_t opcode, const uint8_t *p, size_t n,
 			      const struct lat_stamps *st)
 {
@@ -219,6 +221,18 @@ void feed_link__on_kernel_msg(struct feed_link *l, uint8_t opcode, const uint8_t
 	if (!l->dl) {
 		feed_link__deliver(l, FEED_PATH_KERNEL, opcode, p, n, st);
 		return;
+	}
+	/* --transport tap: the kernel may be ahead of a healthy fast path */
+	if (deliver__shadow_leads(l->dl)) {
+		if (deliver__hold(l->dl, opcode, p, n, st) == 0)
+			return;
+		if (l->t->ops->fail_fast)
+			l->t->ops->fail_fast(l->t, "the fast path fell too far behind the kernel "
+						   "socket (tap transport: the shadow's hold is full)");
+		if (!deliver__failed_over(l->dl)) {
+			deliver__fast_failed(l->dl);
+			feed_link__flush_held(l);
+		}
 	}
 	was_failed = deliver__failed_over(l->dl);
 	if (deliver__shadow(l->dl, p, n, &mismatch)) {
@@ -256,6 +270,19 @@ void feed_link__on_fast_msg(struct feed_link *l, uint8_t opcode, const uint8_t *
 	if (l->o.desync_after && ++l->fast_delivered == l->o.desync_after &&
 	    l->t->ops->force_desync)
 		l->t->ops->force_desync(l->t);
+}
+
+/* Lead mode (--transport tap), after a failover: the shadow's messages
+ * held for a fast path that will not reach them now, in order. */
+static void feed_link__flush_held(struct feed_link *l)
+{
+	struct lat_stamps st;
+	const uint8_t *p;
+	uint8_t opcode;
+	size_t n;
+
+	while (deliver__pop_held(l->dl, &opcode, &p, &n, &st))
+		feed_link__deliver(l, FEED_PATH_SHADOW, opcode, p, n, &st);
 }
 
 void feed_link__on_fast_failed(struct feed_link *l, const char *why, uint16_t violation)
@@ -303,6 +330,7 @@ void feed_link__on_fast_failed(struct feed_link *l, const char *why, uint16_t vi
 	       "fast path stopped after %llu messages (%s); the kernel path delivers from "
 	       "message %llu on",
 	       (unsigned long long)ds.fast, why, (unsigned long long)ds.fast + 1);
+	feed_link__flush_held(l);
 }
 
 void feed_link__on_done(struct feed_link *l, int status)
@@ -373,6 +401,11 @@ int feed_link__new(struct feed_link **out, struct ev_loop *loop, const struct fe
 		r = deliver__new(&l->dl, 0);
 		if (r)
 			goto err_free;
+		/* tap transport: bounded, allocated once (docs/ARCHITECTURE.md) */
+		if (t->shadow_leads && (r = deliver__allow_lead(l->dl, 8192, 8u << 20)) != 0) {
+			deliver__free(l->dl);
+			goto err_free;
+		}
 		r = -ENOMEM;
 	}
 	if (o->n_streams) {

@@ -293,6 +293,7 @@ int link_kconn__new(struct link_transport **out, struct ev_loop *loop,
 		return fx_error_set(err, -ENOMEM, "out of memory");
 	c->t.ops = &link_kconn__ops;
 	c->t.has_fast = fp != NULL;
+	c->t.shadow_leads = fp && fastpath__transport(fp) == FAST_RX_TRANSPORT_TAP;
 	c->loop = loop;
 	c->ko = *ko;
 	c->fp = fp;

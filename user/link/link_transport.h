@@ -50,6 +50,7 @@ struct link_transport {
 	const struct link_transport_ops *ops;
 	struct feed_link *link; /* set by feed_link__new */
 	bool has_fast;          /* a fast path decodes beside the kernel socket */
+	bool shadow_leads;      /* ... and the kernel may get ahead of it (tap) */
 };
 
 /* Events, from the transport to its link. */
