@@ -663,3 +663,16 @@ enum fast_rx_transport fast_rx__transport(const struct fast_rx *rx)
 {
 	return rx->o.transport;
 }
+
+uint32_t fast_rx__tap_ring_bytes(const struct fast_rx *rx)
+{
+	if (rx->o.transport != FAST_RX_TRANSPORT_TAP)
+		return 0;
+	return rx->o.tap_ring_bytes ? rx->o.tap_ring_bytes : FAST_RX_TAP_RING_DEFAULT;
+}
+
+void fast_rx__catch_up(struct fast_rx *rx)
+{
+	if (rx && rx->tap)
+		tap_rx__drain(rx->tap, UINT32_MAX);
+}

@@ -184,6 +184,11 @@ int fast_rx__map_flows(const struct fast_rx *rx);
  * needs CAP_SYS_ADMIN as well as CAP_NET_ADMIN. */
 bool fast_rx__multiprog(const struct fast_rx *rx);
 enum fast_rx_transport fast_rx__transport(const struct fast_rx *rx);
+/* tap: drain the ring buffer now, through the demux (a no-op inside its
+ * own drain, and in redirect mode). */
+void fast_rx__catch_up(struct fast_rx *rx);
+/* tap: the ring buffer's bytes; 0 in redirect mode. */
+uint32_t fast_rx__tap_ring_bytes(const struct fast_rx *rx);
 /* "native XDP on eth0, AF_XDP copy mode, 2 queues, wakeup poll" */
 const char *fast_rx__describe(const struct fast_rx *rx);
 

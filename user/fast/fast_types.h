@@ -35,7 +35,10 @@ enum fast_rx_transport {
 	FAST_RX_TRANSPORT_TAP,
 };
 
-#define FAST_RX_TAP_RING_DEFAULT (4u << 20) /* bytes: 2048 frames of 2 KiB */
+/* bytes: 8065 records, 11.6 MB of TCP payload at MSS 1448: more than a
+ * socket's largest receive buffer (net.ipv4.tcp_rmem, 6 MiB by default),
+ * so a receiver that keeps its shadow caught up cannot overflow it */
+#define FAST_RX_TAP_RING_DEFAULT (16u << 20)
 
 /* Non-data records tls_record reports. */
 enum tls_record_event {

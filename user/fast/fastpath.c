@@ -419,6 +419,16 @@ const char *fastpath__describe(const struct fastpath *fp)
 	return fast_rx__describe(fp->rx);
 }
 
+void fastpath__catch_up(struct fastpath *fp)
+{
+	fast_rx__catch_up(fp->rx);
+}
+
+uint64_t fastpath__tap_ring_bytes(const struct fastpath *fp)
+{
+	return fast_rx__tap_ring_bytes(fp->rx);
+}
+
 enum fast_rx_transport fastpath__transport(const struct fastpath *fp)
 {
 	return fast_rx__transport(fp->rx);

@@ -164,6 +164,10 @@ const char *fastpath__describe(const struct fastpath *fp); /* the fast_rx's desc
 /* The fast_rx it uses (shared or private); the fastpath holds a reference. */
 struct fast_rx *fastpath__rx(const struct fastpath *fp);
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
+/* tap: drain the ring buffer now (not from inside its own drain). */
+void fastpath__catch_up(struct fastpath *fp);
+/* tap: the ring buffer's size in bytes (0 in redirect mode). */
+uint64_t fastpath__tap_ring_bytes(const struct fastpath *fp);
 /* --transport of its fast_rx. */
 enum fast_rx_transport fastpath__transport(const struct fastpath *fp);
 /* The XDP program's counters: program-wide (every flow on the interface). */

@@ -19,6 +19,10 @@
 /* Busy mode: spin on the ring this long when it is empty before giving the
  * loop a turn (timers, signals, the kernel sockets), as kconn does. */
 #define TAP_RX_SPIN_NS 50000
+/* Records per watcher callback: the whole default ring. The kernel socket
+ * is read in the same loop and frees window as fast as it goes, so a ring
+ * drained only a little per turn would fall behind it and overflow. */
+#define TAP_RX_BUDGET 4096
 
 struct tap_rx {
 	struct tap_ring ring;
@@ -27,6 +31,7 @@ struct tap_rx {
 	int fd;
 	struct ev_loop *loop;
 	bool started;
+	bool draining; /* a catch-up from inside a drain's callbacks: no-op */
 	enum xsk_rx_poll mode;
 	struct xsk_rx_handler h;
 	void *user;
@@ -179,7 +184,14 @@ void tap_rx__free(struct tap_rx *t)
 
 unsigned tap_rx__drain(struct tap_rx *t, unsigned budget)
 {
-	return tap_ring_drain(&t->ring, budget, &t->h, t->user, &t->st);
+	unsigned n;
+
+	if (t->draining)
+		return 0;
+	t->draining = true;
+	n = tap_ring_drain(&t->ring, budget, &t->h, t->user, &t->st);
+	t->draining = false;
+	return n;
 }
 
 static void tap_rx_io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -187,7 +199,7 @@ static void tap_rx_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct tap_rx *t = container_of(w, struct tap_rx, io);
 
 	(void)loop, (void)revents;
-	tap_rx__drain(t, 256);
+	tap_rx__drain(t, TAP_RX_BUDGET);
 }
 
 /* Spin on the ring itself until something came or the interval is over:
@@ -200,7 +212,7 @@ static void tap_rx_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	(void)loop, (void)revents;
 	t->st.spins++;
 	for (;;) {
-		if (tap_rx__drain(t, 256))
+		if (tap_rx__drain(t, TAP_RX_BUDGET) || !t->started)
 			return;
 		if (!until)
 			until = tap_mono_ns() + TAP_RX_SPIN_NS;

@@ -76,7 +76,8 @@ void tap_rx__free(struct tap_rx *t);
 int tap_rx__start(struct tap_rx *t, struct ev_loop *loop, enum xsk_rx_poll mode, int cpu,
 		  const struct xsk_rx_handler *h, void *user);
 void tap_rx__stop(struct tap_rx *t);
-/* Drain now, outside the watchers. Records handed over. */
+/* Drain now, outside the watchers. Records handed over; 0 when called
+ * from inside a drain (its callbacks). */
 unsigned tap_rx__drain(struct tap_rx *t, unsigned budget);
 void tap_rx__stats(const struct tap_rx *t, struct tap_rx_stats *st);
 

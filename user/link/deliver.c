@@ -188,6 +188,11 @@ int deliver__allow_lead(struct deliver *d, uint32_t msgs, size_t bytes)
 	return 0;
 }
 
+uint32_t deliver__held(const struct deliver *d)
+{
+	return d->held_n;
+}
+
 bool deliver__shadow_leads(const struct deliver *d)
 {
 	return d->held && !d->failed && d->shadow_n >= d->fast_n;

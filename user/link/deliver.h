@@ -88,6 +88,9 @@ int deliver__hold(struct deliver *d, uint8_t opcode, const uint8_t *p, size_t n,
 bool deliver__pop_held(struct deliver *d, uint8_t *opcode, const uint8_t **p, size_t *n,
 		       struct lat_stamps *st);
 
+/* Messages held now (lead mode). */
+uint32_t deliver__held(const struct deliver *d);
+
 /* The 64-bit message hash used for comparison. */
 uint64_t deliver_hash(const uint8_t *p, size_t n);
 
