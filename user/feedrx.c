@@ -649,6 +649,8 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *url, stru
 			    "the URL (/ws/STREAM, /stream?streams=A/B)", c->url);
 	if (c->mode == MODE_KERNEL && (c->ifname[0] || c->fo.dump_path || c->desync_after))
 		usage_error("--iface, --dump-stream and --test-desync-after need --mode xdp or auto");
+	if (c->transport == FAST_RX_TRANSPORT_TAP && c->fo.queue >= 0)
+		usage_error("--queue needs --transport redirect (tap copies from every RX queue)");
 	if (c->tap_ring && (c->transport != FAST_RX_TRANSPORT_TAP || c->tap_ring < (16u << 10) ||
 			    c->tap_ring > (1u << 30) || (c->tap_ring & (c->tap_ring - 1))))
 		usage_error("bad --tap-ring %zu: a power of two from 16K to 1G, with --transport tap",
