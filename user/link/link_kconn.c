@@ -61,6 +61,10 @@ static void on_open(void *user)
 	c->fast_opening = true;
 	fast = c->fp && fastpath__on_open(c->fp, kconn__ssl(c->k)) == 0;
 	c->fast_opening = false;
+	/* a fast path that already failed (tap: a copy lost during the
+	 * handshake) decodes nothing: the socket must not be drained unread */
+	if (fast && fastpath__failed(c->fp))
+		fast = false;
 	if (fast) {
 		if (c->discard) {
 			kconn__set_discard(c->k); /* the fast path decodes; the socket is drained */
