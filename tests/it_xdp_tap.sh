@@ -16,7 +16,8 @@
 #     choice: see docs/ARCHITECTURE.md, "The tap transport")
 #   - the kernel never needed us: nothing redirected or re-injected, no
 #     stale hand-off while the receiver was stopped
-# SKIP when XDP cannot be attached.
+# SKIP when XDP cannot be attached. Working knobs: TAP_SUITES="" skips the
+# shared suites; TAP_KEEP=DIR keeps the discard case's files there.
 source "$(dirname "$0")/lib.sh"
 NAME=it_xdp_tap
 [[ -x $FEEDRX && -x $FEEDSIM ]] || { fail $NAME "build $FEEDRX and $FEEDSIM first"; exit 1; }
