@@ -72,6 +72,25 @@ struct {
 	__type(value, struct fx_health);
 } fx_health SEC(".maps");
 
+/* --transport tap (set before load): copy, then pass; see fx_tap below. */
+const volatile __u32 fx_cfg_tap = 0;
+
+/* Its ring buffer; user space sets the size before load (a page when the
+ * transport is redirect: the map exists either way). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} fx_tap_ring SEC(".maps");
+
+/* The copies the program could not make (struct fx_tap_state), mmapped. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fx_tap_state);
+} fx_tap_state SEC(".maps");
+
 /* libxdp dispatcher: run early (a feed steerer should see its packets before
  * generic filters that only pass them on); chain on to later programs only
  * when we pass, so a steered frame is never also handed to someone else. */
@@ -290,6 +309,49 @@ static __always_inline int fx_pass(int why)
 	return XDP_PASS;
 }
 
+/* --transport tap: copy the whole frame into one ring-buffer record, then
+ * let the kernel have the original (XDP_PASS), so its TCP never depends on
+ * user space. A copy that cannot be made (ring full: a slow or hung
+ * receiver; a frame longer than FX_TAP_SNAP) is counted for the flow and
+ * globally: the fast path has a hole the exchange will never resend (the
+ * kernel ACKs it), and user space hands the flow to the shadow. */
+static __always_inline int fx_tap(struct xdp_md *ctx, struct fx_flow_val *val, __u64 now)
+{
+	struct fx_tap_state *ts;
+	struct fx_tap_rec *rec;
+	__u32 zero = 0, n, cp;
+
+	n = bpf_xdp_get_buff_len(ctx);
+	if (n >= 14 && n < FX_TAP_SNAP) {
+		rec = bpf_ringbuf_reserve(&fx_tap_ring, sizeof(*rec), 0);
+		if (rec) {
+			rec->hdr.rx_ns = now;
+			rec->hdr.len = n;
+			rec->hdr.rx_queue = ctx->rx_queue_index;
+			rec->hdr.magic = FX_TAP_MAGIC;
+			rec->hdr.pad = 0;
+			/* n survives the reserve call on the stack, where the
+			 * verifier forgets its bounds: bound it again here,
+			 * opaquely to the compiler (the mask changes nothing) */
+			cp = n;
+			asm volatile("" : "+r"(cp));
+			cp &= FX_TAP_SNAP - 1;
+			if (cp >= 14 && bpf_xdp_load_bytes(ctx, 0, rec->data, cp) == 0) {
+				bpf_ringbuf_submit(rec, 0);
+				fx_count(FX_CNT_TAP_COPIED);
+				return XDP_PASS;
+			}
+			bpf_ringbuf_discard(rec, 0);
+		}
+	}
+	__sync_fetch_and_add(&val->tap_lost, 1);
+	ts = bpf_map_lookup_elem(&fx_tap_state, &zero);
+	if (ts)
+		__sync_fetch_and_add(&ts->lost, 1);
+	fx_count(FX_CNT_TAP_LOST);
+	return XDP_PASS;
+}
+
 static __always_inline int fx_steer(struct xdp_md *ctx, const int nic)
 {
 	struct fx_cursor c = {
@@ -336,6 +398,11 @@ static __always_inline int fx_steer(struct xdp_md *ctx, const int nic)
 		asm volatile("" ::: "memory");
 		val->flags |= FX_FLOW_F_ISN_KNOWN;
 	}
+
+	/* tap: the kernel gets every frame, so a stopped receiver costs only
+	 * its own copies (the liveness check below is redirect's). */
+	if (fx_cfg_tap)
+		return fx_tap(ctx, val, now);
 
 	/* A receiver that stopped draining must not black-hole its feed: signed
 	 * compare, since the receiver may write alive_ns just after our stamp. */

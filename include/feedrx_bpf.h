@@ -33,6 +33,8 @@ struct fx_flow_val {
 	__u32 server_isn; /* host byte order: seq of the exchange's SYN-ACK */
 	__u64 packets;    /* frames of this flow seen by the program */
 	__u64 bytes;      /* their length, L2 included */
+	__u64 tap_lost;   /* --transport tap: frames passed without a copy (ring full,
+			   * longer than FX_TAP_SNAP): the fast path missed them */
 };
 
 /* Written in front of each steered frame (XDP metadata area) where the
@@ -58,6 +60,8 @@ enum fx_counter {
 	FX_CNT_FRAGMENT,      /* IPv4/IPv6 fragment: XDP_PASS, the kernel reassembles */
 	FX_CNT_STALE,         /* registered flow, receiver not alive: XDP_PASS */
 	FX_CNT_NIC_NOSTAMP,   /* --nic-stamps: steered without a NIC stamp (rx_ns 0) */
+	FX_CNT_TAP_COPIED,    /* --transport tap: copied into the ring buffer, passed */
+	FX_CNT_TAP_LOST,      /* --transport tap: passed without a copy (ring full, too long) */
 	FX_CNT__MAX,
 };
 
@@ -84,13 +88,46 @@ struct fx_health {
 #define FX_TCP_PSH 0x08
 #define FX_TCP_ACK 0x10
 
+/* --transport tap: the XDP program copies each frame of a registered flow
+ * into the BPF ring buffer fx_tap_ring as one fixed-size record (the
+ * verifier wants a constant reservation) and passes the original to the
+ * kernel. A frame of FX_TAP_SNAP bytes or more is not copied (counted as
+ * lost); a record takes 2080 bytes of the ring (its 8-byte header too). */
+#define FX_TAP_MAGIC 0xfeed7a90u
+#define FX_TAP_SNAP 2048u /* a power of two: the copy length is masked with it - 1 */
+
+struct fx_tap_hdr {
+	__u64 rx_ns;    /* bpf_ktime_get_ns() at XDP entry, as fx_xdp_meta */
+	__u32 len;      /* frame bytes that follow (the whole frame) */
+	__u32 rx_queue;
+	__u32 magic;    /* FX_TAP_MAGIC */
+	__u32 pad;
+};
+
+struct fx_tap_rec {
+	struct fx_tap_hdr hdr;
+	__u8 data[FX_TAP_SNAP];
+};
+
+/* The single entry of the mmappable fx_tap_state array: every copy the
+ * program could not make, all flows (user space reads it with a plain load
+ * after each drain, then asks the flow map which flow lost it). */
+struct fx_tap_state {
+	__u64 lost;
+	__u64 pad;
+};
+
 #define FX_MAX_FLOWS 256
 #define FX_MAX_QUEUES 64
 
 _Static_assert(sizeof(struct fx_flow_key) == 40, "fx_flow_key layout");
-_Static_assert(sizeof(struct fx_flow_val) == 24, "fx_flow_val layout");
+_Static_assert(sizeof(struct fx_flow_val) == 32, "fx_flow_val layout");
 _Static_assert(sizeof(struct fx_xdp_meta) == 16, "fx_xdp_meta layout");
 _Static_assert(sizeof(struct fx_health) == 32, "fx_health layout");
+_Static_assert(sizeof(struct fx_tap_hdr) == 24, "fx_tap_hdr layout");
+_Static_assert(sizeof(struct fx_tap_rec) + 8 == 2080, "fx_tap_rec: its size in the ring");
+_Static_assert((FX_TAP_SNAP & (FX_TAP_SNAP - 1)) == 0, "FX_TAP_SNAP: a power of two");
+_Static_assert(sizeof(struct fx_tap_state) == 16, "fx_tap_state layout");
 _Static_assert(sizeof(struct fx_xdp_meta) % 4 == 0, "metadata must be 4-byte aligned");
 
 #endif

@@ -36,7 +36,8 @@
 # default 0: no change).
 # The last run's results.json is kept as previous-full.json (or
 # previous-quick.json for a BENCH_QUICK run): the report compares the burst
-# run against the last run of the same kind. BENCH_QUICK=1 shortens everything (a smoke run, not a result).
+# run against the last run of the same kind. BENCH_TAP=0: no redirect-vs-tap
+# block. BENCH_QUICK=1 shortens everything (a smoke run, not a result).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}; [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
@@ -284,6 +285,16 @@ for c in $CLIENTS; do
   run_one "$c" max 0 "$MAX_COUNT"
   say "  $(judge "$RUN_DIR")"
 done
+
+# ---- [tap] redirect vs tap transports (issue 12 item 3): its own namespaces,
+# its own report in $OUT/tap/ (scripts/bench_tap.sh). BENCH_TAP=0 skips it.
+if [[ ${BENCH_TAP:-1} != 0 ]]; then
+  netns__teardown
+  say "tap: redirect vs tap (scripts/bench_tap.sh)"
+  BUILD=$BUILD BENCH_QUICK=${BENCH_QUICK:-0} BENCH_SIM_CPU=$SIM_CPU BENCH_RX_CPU=$RX_CPU \
+    bash "$ROOT/scripts/bench_tap.sh" >&2 || say "tap: the comparison failed"
+fi
+# ---- [/tap]
 
 # ---- the report (tear down first: nothing else runs while it renders)
 cut -d' ' -f1-3 /proc/loadavg >"$OUT/loadavg_end"

@@ -83,11 +83,11 @@ verdict() {
 # json NAME EXPR: a value from the stats JSON
 json() { $PY -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$TMP/$1.json"; }
 
-# ---- several connections, cut at random (FIN, RST, stall) --------------------
+# ---- several connections, cut every 0.7 s (FIN, RST, stall)  --------------------
 # flat out until FEEDSET_COUNT messages (default 1,000,000) or FEEDSET_LIMIT s
 n=fs_cuts
 if ! want $n; then :
-elif start_sim $n 9601 --rate 0 --cut-random 0.5 --cut-with mix --seed 3 --ping-interval 0.5; then
+elif start_sim $n 9601 --rate 0 --cut-every 0.7 --cut-with mix --seed 3 --ping-interval 0.5; then
   run_rx $n "${FEEDSET_LIMIT:-90}" --subscribe "$STREAMS" --streams-per-conn 2 \
     --reconnect-min 0.05 --reconnect-max 0.5 --idle-timeout 1 --stale 2 \
     --count "${FEEDSET_COUNT:-1000000}" "wss://$V4:9601/stream"

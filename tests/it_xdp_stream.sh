@@ -113,8 +113,10 @@ check_fast_only() {
 # check_failover NAME COUNT: the fast path saw nothing, said so, and the
 # kernel path delivered all COUNT messages
 check_failover() {
-  local n=$1 c=$2
-  if grep -q '^feedrx: fast path stopped after 0 messages (the kernel socket received data the fast path never saw: .*); the kernel path delivers from message 1 on$' "$TMP/$n.err" &&
+  local n=$1 c=$2 why='the kernel socket received data the fast path never saw: .*'
+  # tap: the kernel may lead a healthy fast path, so it says so differently
+  [[ ${FEEDRX_TEST_TRANSPORT:-} == tap ]] && why='.*'
+  if grep -q "^feedrx: fast path stopped after 0 messages ($why); the kernel path delivers from message 1 on\$" "$TMP/$n.err" &&
      grep -q "^feedrx: delivered $c messages: 0 from the fast path, $c from the kernel path; shadow compared 0, 0 different\$" "$TMP/$n.err"; then
     pass "${n}_failover"
   else fail "${n}_failover" "$(grep -E '^feedrx: (delivered|fast path stopped)' "$TMP/$n.err" | head -c 300)"; fi
@@ -353,6 +355,11 @@ if ! netns_create "$(printf '%x%04x' $$ $RANDOM)" 2; then
   fail x_multiqueue "cannot create a 2-queue veth pair"; exit 1
 fi
 xdp_case x_mq_all_queues 20000 1000000 "--rate 0 --count 20000" "wss://$NETNS_EX_IP4:@PORT@/ws/raw"
+if [[ ${FEEDRX_TEST_TRANSPORT:-} == tap ]]; then
+  # no AF_XDP sockets, no per-queue choice: the program copies on every queue
+  skip x_mq_queues "AF_XDP sockets per RX queue and --queue: --transport redirect only"
+  exit 0
+fi
 if grep -q '^feedrx: fast path: .*, AF_XDP .* mode, 2 queues, ' "$TMP/x_mq_all_queues.err"; then
   pass x_mq_all_queues_2_sockets
 else fail x_mq_all_queues_2_sockets "$(grep '^feedrx: fast path:' "$TMP/x_mq_all_queues.err")"; fi

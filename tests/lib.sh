@@ -19,6 +19,15 @@ lib__cleanup() { netns__teardown; rm -rf "$TMP"; }
 # removed even when a script exits before it_setup (a skip, a missing build)
 trap 'rm -rf "$TMP"' EXIT
 
+# FEEDRX_TEST_TRANSPORT=tap (or redirect): every feedrx run gets --transport
+# tap, so the XDP tests check both transports (tests/it_xdp_tap.sh). A
+# wrapper that execs: the PID a test holds is feedrx's own.
+if [[ -n ${FEEDRX_TEST_TRANSPORT:-} && -x $FEEDRX ]]; then
+  printf '#!/bin/sh\nexec "%s" --transport %s "$@"\n' "$FEEDRX" "$FEEDRX_TEST_TRANSPORT" >"$TMP/feedrx"
+  chmod +x "$TMP/feedrx"
+  FEEDRX=$TMP/feedrx
+fi
+
 # it_setup NAME [QUEUES [TOPO]]: root check, certificates, namespaces, teardown
 # trap. TOPO is "pair" (the default, or $NETNS_TOPO when set) or "faulty": the
 # three-namespace bed with a middle namespace where netns_fault injects faults.

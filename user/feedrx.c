@@ -76,6 +76,8 @@ struct feedrx_conf {
 	struct kconn_opts ko;
 	struct fastpath_opts fo;
 	int xdp_mode, poll, shadow; /* fo's enums, parsed as int */
+	int transport;              /* --transport (enum fast_rx_transport) */
+	size_t tap_ring;            /* --tap-ring */
 	char ifname[IF_NAMESIZE];
 	bool stats_live, help, version;
 	bool nic_stamps; /* --nic-stamps: arrival from the NIC's RX timestamp */
@@ -313,6 +315,8 @@ static const struct opt_choice poll_choices[] = {
     {"wakeup", XSK_RX_POLL_WAKEUP}, {"busy", XSK_RX_POLL_BUSY}, {NULL, 0}};
 static const struct opt_choice nats_format_choices[] = {
     {"json", FEED_SINK_FMT_JSON}, {"flat", FEED_SINK_FMT_FLAT}, {NULL, 0}};
+static const struct opt_choice transport_choices[] = {
+    {"redirect", FAST_RX_TRANSPORT_REDIRECT}, {"tap", FAST_RX_TRANSPORT_TAP}, {NULL, 0}};
 static const struct opt_choice shadow_choices[] = {{"decode", 0}, {"discard", 1}, {NULL, 0}};
 
 static const struct feedrx_opt feedrx_opts[] = {
@@ -454,6 +458,14 @@ static const struct feedrx_opt feedrx_opts[] = {
      .help = "with --poll busy: pin to this CPU"},
     {"busy-poll-usecs", 0, OT_UINT, FIELD(fo.busy_poll_usecs), .max = 1000000, .metavar = "N",
      .help = "with --poll busy: SO_PREFER_BUSY_POLL (xdp) or\nSO_BUSY_POLL (kernel) with this budget"},
+    {"transport", 0, OT_CHOICE, FIELD(transport), .choices = transport_choices,
+     .metavar = "redirect|tap",
+     .help = "redirect (default): frames go to AF_XDP and back to\n"
+	     "the kernel through a TUN device; tap: the XDP program\n"
+	     "copies them to a ring buffer and passes the originals\n"
+	     "(a copy that does not fit fails over to the shadow)"},
+    {"tap-ring", 0, OT_SIZE, FIELD(tap_ring), .metavar = "BYTES",
+     .help = "with --transport tap: ring buffer size, a power of\ntwo from 16K (default 4M: 2048 frames)"},
     {"dump-stream", 0, OT_STRING, FIELD(fo.dump_path), .metavar = "FILE",
      .help = "write the reassembled exchange-to-client TCP stream"},
     {"nic-stamps", 0, OT_FLAG, FIELD(nic_stamps),
@@ -763,6 +775,15 @@ static void feedrx_check_args(const struct feedrx_conf *c, struct url *urls, str
 	if (c->mode == MODE_KERNEL && c->nic_stamps)
 		usage_error("--nic-stamps needs --mode xdp or auto (the kernel path's arrival "
 			    "stamps are the kernel's software RX stamps)");
+	if (c->transport == FAST_RX_TRANSPORT_TAP && c->nic_stamps)
+		usage_error("--nic-stamps needs --transport redirect (tap copies frames with the "
+			    "XDP program's own stamp)");
+	if (c->transport == FAST_RX_TRANSPORT_TAP && c->fo.queue >= 0)
+		usage_error("--queue needs --transport redirect (tap copies from every RX queue)");
+	if (c->tap_ring && (c->transport != FAST_RX_TRANSPORT_TAP || c->tap_ring < (16u << 10) ||
+			    c->tap_ring > (1u << 30) || (c->tap_ring & (c->tap_ring - 1))))
+		usage_error("bad --tap-ring %zu: a power of two from 16K to 1G, with --transport tap",
+			    c->tap_ring);
 	if (c->poll != XSK_RX_POLL_BUSY && (c->fo.busy_cpu >= 0 || c->fo.busy_poll_usecs))
 		usage_error("--busy-cpu and --busy-poll-usecs need --poll busy");
 	if (c->fo.busy_cpu >= 0)
@@ -1154,6 +1175,8 @@ static int feedrx_setup_fast(struct feedrx *f, const struct url *url, const stru
 		c->fo.check_utf8 = c->ko.check_utf8;
 		c->fo.xdp_mode = (enum xdp_steer_mode)c->xdp_mode;
 		c->fo.poll = (enum xsk_rx_poll)c->poll;
+		c->fo.transport = (enum fast_rx_transport)c->transport;
+		c->fo.tap_ring_bytes = (uint32_t)c->tap_ring;
 		c->fo.stamps = f->stats != NULL;
 		c->fo.hash_streams = c->verbose; /* costs ~1 ns a byte: only when asked */
 		xdp_steer_want_nic_stamps(c->nic_stamps);
@@ -1264,6 +1287,13 @@ static void feedrx_report(struct feedrx *f)
 					(unsigned long long)x[FX_CNT_PASSED],
 					(unsigned long long)x[FX_CNT_STALE],
 					(unsigned long long)x[FX_CNT_REDIRECT_FAIL]);
+			if (c->transport == FAST_RX_TRANSPORT_TAP && fastpath__xdp_counters(f->fp, x) == 0)
+				fprintf(stderr,
+					"feedrx: tap: %llu copied, %llu lost (ring full or too long; "
+					"this flow: %llu)\n",
+					(unsigned long long)x[FX_CNT_TAP_COPIED],
+					(unsigned long long)x[FX_CNT_TAP_LOST],
+					(unsigned long long)fs.tap_lost);
 		}
 		if (f->stats) {
 			lat_hist__merge(&f->stats->service, fastpath__service(f->fp));

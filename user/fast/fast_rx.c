@@ -14,6 +14,7 @@
 
 #include "pkt_parse.h"
 #include "stats/lat_stats.h"
+#include "tap_rx.h"
 #include "tun_inject.h"
 #include "xdp_steer.h"
 #include "xsk_rx.h"
@@ -31,6 +32,9 @@ struct fast_rx {
 	struct xdp_steer *steer;
 	struct xsk_rx *xsk;
 	struct tun_inject *tun;
+	struct tap_rx *tap;       /* --transport tap: instead of xsk and tun */
+	uint64_t tap_lost_seen;   /* the program's global lost count, last looked at */
+	ev_timer tap_check;       /* tap: looks at it when no batch does */
 	ev_timer heartbeat;
 	char describe[160];
 
@@ -303,6 +307,131 @@ static const struct xsk_rx_handler fast_rx_handler = {
 	.batch_end = fast_rx_on_batch_end,
 };
 
+/* ---- --transport tap: nothing goes back, a hole is for good ----------- */
+
+/* Tell each flow in keys[] (looked up again: an earlier call may have
+ * removed or moved flows) that it lost a frame. */
+static void fast_rx_tell_lost(struct fast_rx *rx, const struct fx_flow_key *keys, unsigned n,
+			      const char *why)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct fast_rx_flow *fl = fast_rx__lookup(rx, &keys[i]);
+
+		if (!fl)
+			continue;
+		rx->st.tap_flows_lost++;
+		/* no more copies: the kernel path has the flow from here on */
+		fast_rx__unsteer(rx, fl);
+		if (fl->ops->lost)
+			fl->ops->lost(fl, why);
+	}
+}
+
+/* The program counts every copy it could not make, globally (a load from
+ * the mmapped state) and per flow (the flow map: a syscall, only when the
+ * global count moved). A steered flow with a count is told. */
+static void fast_rx_tap_check(struct fast_rx *rx)
+{
+	struct fx_flow_key keys[FAST_RX_MAX_FLOWS];
+	uint64_t lost = xdp_steer__tap_lost(rx->steer);
+	unsigned n = 0;
+
+	if (lost == rx->tap_lost_seen)
+		return;
+	rx->tap_lost_seen = lost;
+	for (unsigned i = 0; i < FAST_RX_SLOTS && n < FAST_RX_MAX_FLOWS; i++) {
+		struct fast_rx_flow *fl = rx->slot[i];
+		struct fx_flow_val val;
+
+		if (fl && fl->steered && xdp_steer__flow(rx->steer, &fl->key, &val) == 0 &&
+		    val.tap_lost)
+			keys[n++] = fl->key;
+	}
+	fast_rx_tell_lost(rx, keys, n, "the tap ring buffer had no room for a frame of this "
+				       "flow (the kernel has ACKed it: it will not come again)");
+}
+
+static void fast_rx_on_tap_batch_end(void *user, const struct xsk_rx_frame *frames, unsigned n)
+{
+	struct fast_rx *rx = user;
+	struct fx_flow_key keys[FAST_RX_BATCH_MAX];
+	unsigned i, k = 0;
+
+	(void)frames;
+	rx->st.batches++;
+	rx->st.tap_records += n;
+	for (i = 0; i < rx->n_touched; i++) {
+		struct fast_rx_flow *fl = rx->touched[i];
+
+		if (!fl)
+			continue;
+		fl->touched = false;
+		if (fl->ops->batch_end)
+			fl->ops->batch_end(fl, rx->batch_drain_ns);
+	}
+	rx->n_touched = 0;
+	/* a refused segment is not resent either: the kernel took it */
+	for (i = 0; i < n && i < rx->batch_n; i++) {
+		struct fast_rx_flow *fl = rx->own[i];
+		unsigned j;
+
+		if (!rx->refuse[i] || !fl)
+			continue;
+		for (j = 0; j < k && !fast_rx_key_eq(&keys[j], &fl->key); j++)
+			;
+		if (j == k)
+			keys[k++] = fl->key;
+	}
+	rx->batch_n = 0;
+	fast_rx_tell_lost(rx, keys, k, "a segment the reassembler refused (the kernel has "
+				       "ACKed it: it will not come again)");
+	fast_rx_tap_check(rx);
+}
+
+static const struct xsk_rx_handler fast_rx_tap_handler = {
+	.frame = fast_rx_on_frame,
+	.batch_end = fast_rx_on_tap_batch_end,
+};
+
+static void fast_rx_tap_check_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fast_rx *rx = w->data;
+
+	(void)loop, (void)revents;
+	fast_rx_tap_check(rx);
+}
+
+static int fast_rx_open_tap(struct fast_rx *rx, const struct fast_rx_opts *o,
+			    struct fx_error *err)
+{
+	uint32_t bytes = o->tap_ring_bytes ? o->tap_ring_bytes : FAST_RX_TAP_RING_DEFAULT;
+	int r;
+
+	r = xdp_steer__open_tap(&rx->steer, o->ifname, o->xdp_mode, bytes, err);
+	if (r < 0)
+		return r;
+	r = tap_rx__new(&rx->tap, xdp_steer__tap_ring_fd(rx->steer), bytes);
+	if (r < 0)
+		return fx_error_set(err, r, "cannot map the tap ring buffer (%u bytes): %s", bytes,
+				    strerror(-r));
+	rx->tap_lost_seen = xdp_steer__tap_lost(rx->steer);
+	ev_timer_init(&rx->tap_check, fast_rx_tap_check_cb, 0.005, 0.005);
+	rx->tap_check.data = rx;
+	ev_timer_start(rx->loop, &rx->tap_check);
+	ev_unref(rx->loop); /* it alone must not keep the loop running */
+	r = tap_rx__start(rx->tap, rx->loop, o->poll,
+			  o->poll == XSK_RX_POLL_BUSY ? o->busy_cpu : -1, &fast_rx_tap_handler, rx);
+	if (r < 0)
+		return fx_error_set(err, r, "cannot start draining the tap ring buffer: %s",
+				    strerror(-r));
+	snprintf(rx->describe, sizeof(rx->describe),
+		 "%s XDP%s on %s, tap transport (BPF ring buffer, %u KiB, XDP_PASS), %s poll",
+		 xdp_steer__mode(rx->steer) == XDP_STEER_MODE_SKB ? "generic" : "native",
+		 xdp_steer__multiprog(rx->steer) ? " (multiprog)" : "", o->ifname, bytes >> 10,
+		 o->poll == XSK_RX_POLL_BUSY ? "busy" : "wakeup");
+	return 0;
+}
+
 void fast_rx__dispatch(struct fast_rx *rx, const struct xsk_rx_frame *frames, unsigned n)
 {
 	while (n) {
@@ -355,6 +484,8 @@ static int fast_rx_open_device(struct fast_rx *rx, const struct fast_rx_opts *o,
 	struct tun_inject_config tc;
 	int r;
 
+	if (o->transport == FAST_RX_TRANSPORT_TAP)
+		return fast_rx_open_tap(rx, o, err);
 	r = xdp_steer__open(&rx->steer, o->ifname, o->xdp_mode, err);
 	if (r < 0)
 		return r;
@@ -428,6 +559,11 @@ static void fast_rx_free(struct fast_rx *rx)
 		ev_ref(rx->loop);
 		ev_timer_stop(rx->loop, &rx->heartbeat);
 	}
+	if (ev_is_active(&rx->tap_check)) {
+		ev_ref(rx->loop);
+		ev_timer_stop(rx->loop, &rx->tap_check);
+	}
+	tap_rx__free(rx->tap);
 	if (rx->xsk)
 		xsk_rx__stop(rx->xsk);
 	/* The flows' last frames (the exchange's ACK of our FIN, its own FIN)
@@ -494,6 +630,8 @@ void fast_rx__stats(const struct fast_rx *rx, struct fast_rx_stats *st)
 		st->ring_full = xs.rx_ring_full;
 		st->fill_ring_empty = xs.rx_fill_ring_empty_descs;
 	}
+	if (rx->tap)
+		st->tap_lost = xdp_steer__tap_lost(rx->steer);
 }
 
 int fast_rx__xdp_counters(const struct fast_rx *rx, uint64_t sums[FX_CNT__MAX])
@@ -519,4 +657,22 @@ bool fast_rx__multiprog(const struct fast_rx *rx)
 const char *fast_rx__describe(const struct fast_rx *rx)
 {
 	return rx->describe;
+}
+
+enum fast_rx_transport fast_rx__transport(const struct fast_rx *rx)
+{
+	return rx->o.transport;
+}
+
+uint32_t fast_rx__tap_ring_bytes(const struct fast_rx *rx)
+{
+	if (rx->o.transport != FAST_RX_TRANSPORT_TAP)
+		return 0;
+	return rx->o.tap_ring_bytes ? rx->o.tap_ring_bytes : FAST_RX_TAP_RING_DEFAULT;
+}
+
+void fast_rx__catch_up(struct fast_rx *rx)
+{
+	if (rx && rx->tap)
+		tap_rx__drain(rx->tap, UINT32_MAX);
 }

@@ -76,6 +76,8 @@ struct fast_rx_opts {
 	int busy_cpu;        /* busy mode: pin here (-1: no pinning) */
 	int busy_poll_usecs; /* busy mode: SO_PREFER_BUSY_POLL etc. (0: off) */
 	unsigned stale_ms;   /* hung receiver: the kernel gets every flow after this (0: never) */
+	enum fast_rx_transport transport; /* redirect (AF_XDP + TUN) or tap (ring buffer) */
+	uint32_t tap_ring_bytes;          /* tap: ring size (0: FAST_RX_TAP_RING_DEFAULT) */
 	/* Instead of the TUN device (tests): take one IP packet; 0 or -errno. */
 	int (*reinject)(void *user, const void *ip, size_t len);
 	void *reinject_user;
@@ -93,6 +95,11 @@ struct fast_rx_flow_ops {
 	 * before the batch is re-injected; drain_ns: when it left the ring.
 	 * May be NULL. */
 	void (*batch_end)(struct fast_rx_flow *fl, uint64_t drain_ns);
+	/* --transport tap only: the flow lost a frame for good (the program
+	 * could not copy it, or segment refused it, and the kernel has it and
+	 * ACKs it: no resend will come). Outside any batch of this flow's
+	 * frames; may remove or free fl. May be NULL (then nobody is told). */
+	void (*lost)(struct fast_rx_flow *fl, const char *why);
 };
 
 /* Per-flow counters (fast_rx keeps them; the owner reads them). */
@@ -126,6 +133,9 @@ struct fast_rx_stats {
 	unsigned steered;                /* of which in the XDP flow map */
 	/* the AF_XDP sockets' kernel counters (XDP_STATISTICS), all queues */
 	uint64_t ring_dropped, ring_full, fill_ring_empty;
+	/* --transport tap: records taken off the ring buffer, copies the
+	 * program could not make (all flows), flows failed for a lost frame */
+	uint64_t tap_records, tap_lost, tap_flows_lost;
 };
 
 struct fast_rx;
@@ -173,6 +183,12 @@ int fast_rx__map_flows(const struct fast_rx *rx);
 /* True when the program sits under libxdp's dispatcher: detaching it then
  * needs CAP_SYS_ADMIN as well as CAP_NET_ADMIN. */
 bool fast_rx__multiprog(const struct fast_rx *rx);
+enum fast_rx_transport fast_rx__transport(const struct fast_rx *rx);
+/* tap: drain the ring buffer now, through the demux (a no-op inside its
+ * own drain, and in redirect mode). */
+void fast_rx__catch_up(struct fast_rx *rx);
+/* tap: the ring buffer's bytes; 0 in redirect mode. */
+uint32_t fast_rx__tap_ring_bytes(const struct fast_rx *rx);
 /* "native XDP on eth0, AF_XDP copy mode, 2 queues, wakeup poll" */
 const char *fast_rx__describe(const struct fast_rx *rx);
 

@@ -24,6 +24,22 @@ enum xsk_rx_poll {
 	XSK_RX_POLL_BUSY,	/* ev_idle: drain every loop iteration, never sleep */
 };
 
+/* How frames of the registered flows reach user space (--transport). */
+enum fast_rx_transport {
+	/* XDP_REDIRECT into AF_XDP sockets; every frame re-injected into the
+	 * kernel through a TUN device after use. The default. */
+	FAST_RX_TRANSPORT_REDIRECT = 0,
+	/* The XDP program copies each frame into a BPF ring buffer and
+	 * passes the original (XDP_PASS): no AF_XDP, no TUN, no re-injection;
+	 * a copy the ring could not take is a fast-path failure for its flow. */
+	FAST_RX_TRANSPORT_TAP,
+};
+
+/* bytes: 8065 records, 11.6 MB of TCP payload at MSS 1448: more than a
+ * socket's largest receive buffer (net.ipv4.tcp_rmem, 6 MiB by default),
+ * so a receiver that keeps its shadow caught up cannot overflow it */
+#define FAST_RX_TAP_RING_DEFAULT (16u << 20)
+
 /* Non-data records tls_record reports. */
 enum tls_record_event {
 	TLS_RECORD_EV_NEW_SESSION_TICKET, /* skipped */

@@ -166,9 +166,21 @@ static void fastpath_batch_end(struct fast_rx_flow *fl, uint64_t drain_ns)
 	}
 }
 
+/* --transport tap: a frame we will never see (the kernel has it): the
+ * shadow takes over from the first message we did not deliver. */
+static void fastpath_lost(struct fast_rx_flow *fl, const char *why)
+{
+	struct fastpath *fp = fl->user;
+
+	fp->st.tap_lost++;
+	if (!fp->failed)
+		fastpath__fail(fp, why);
+}
+
 static const struct fast_rx_flow_ops fastpath_flow_ops = {
 	.segment = fastpath_segment,
 	.batch_end = fastpath_batch_end,
+	.lost = fastpath_lost,
 };
 
 /* ---- kernel-side ciphertext (for comparing the two streams) ----------- */
@@ -198,6 +210,8 @@ void fastpath_rx_opts(struct fast_rx_opts *ro, const struct fastpath_opts *o)
 		.busy_cpu = o->busy_cpu,
 		.busy_poll_usecs = o->busy_poll_usecs,
 		.stale_ms = o->stale_ms,
+		.transport = o->transport,
+		.tap_ring_bytes = o->tap_ring_bytes,
 	};
 }
 
@@ -405,6 +419,21 @@ const char *fastpath__describe(const struct fastpath *fp)
 	return fast_rx__describe(fp->rx);
 }
 
+void fastpath__catch_up(struct fastpath *fp)
+{
+	fast_rx__catch_up(fp->rx);
+}
+
+uint64_t fastpath__tap_ring_bytes(const struct fastpath *fp)
+{
+	return fast_rx__tap_ring_bytes(fp->rx);
+}
+
+enum fast_rx_transport fastpath__transport(const struct fastpath *fp)
+{
+	return fast_rx__transport(fp->rx);
+}
+
 struct fast_rx *fastpath__rx(const struct fastpath *fp)
 {
 	return fp->rx;
@@ -427,6 +456,7 @@ void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st)
 	fast_rx__stats(fp->rx, &rs);
 	st->frames = fp->flow.st.frames + rs.frames_other;
 	st->frames_other = rs.frames_other;
+	st->tap_lost_all = rs.tap_lost;
 	st->reinjected = fp->flow.st.reinjected + rs.other_reinjected;
 	st->reinject_failed = fp->flow.st.reinject_failed + rs.other_reinject_failed;
 	st->ring_dropped = rs.ring_dropped;

@@ -66,6 +66,8 @@ struct fastpath_opts {
 	bool stamps;                 /* take per-stage latency stamps (--stats) */
 	bool hash_streams;           /* SHA-256 both streams for fastpath__stats (-v) */
 	unsigned stale_ms;           /* hung receiver: kernel gets the feed after this (0: never) */
+	enum fast_rx_transport transport; /* --transport: redirect (default) or tap */
+	uint32_t tap_ring_bytes;     /* tap: ring buffer bytes (0: the default) */
 };
 
 /* What the fast path reports, to whoever drives the connection. */
@@ -100,6 +102,9 @@ struct fastpath_stats {
 	uint64_t ring_dropped;     /* frames the kernel dropped (no UMEM frame, ring full) */
 	uint64_t ring_full;        /* ... because the RX ring was full */
 	uint64_t fill_ring_empty;  /* ... found the fill ring empty */
+	/* --transport tap: this flow lost a frame for good (failed over);
+	 * interface: copies the program could not make, all flows */
+	uint64_t tap_lost, tap_lost_all;
 };
 
 struct fastpath;
@@ -159,6 +164,12 @@ const char *fastpath__describe(const struct fastpath *fp); /* the fast_rx's desc
 /* The fast_rx it uses (shared or private); the fastpath holds a reference. */
 struct fast_rx *fastpath__rx(const struct fastpath *fp);
 void fastpath__stats(struct fastpath *fp, struct fastpath_stats *st);
+/* tap: drain the ring buffer now (not from inside its own drain). */
+void fastpath__catch_up(struct fastpath *fp);
+/* tap: the ring buffer's size in bytes (0 in redirect mode). */
+uint64_t fastpath__tap_ring_bytes(const struct fastpath *fp);
+/* --transport of its fast_rx. */
+enum fast_rx_transport fastpath__transport(const struct fastpath *fp);
 /* The XDP program's counters: program-wide (every flow on the interface). */
 int fastpath__xdp_counters(const struct fastpath *fp, uint64_t sums[FX_CNT__MAX]);
 /* With stamps on: per batch, ns from the ring to the end of decoding divided

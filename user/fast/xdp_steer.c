@@ -44,6 +44,8 @@ struct xdp_steer {
 	int xsks_fd;
 	int counters_fd;
 	struct fx_health *health; /* the fx_health entry, mmapped */
+	__u32 tap_bytes;          /* --transport tap: ring buffer size; 0 = redirect */
+	struct fx_tap_state *tap_state; /* mmapped (tap only) */
 	int ncpus;
 	__u64 *percpu; /* ncpus slots, for summing one counter */
 	/* --nic-stamps (xdp_steer_nic.h) */
@@ -303,6 +305,12 @@ static int xdp_steer_try_attach(struct xdp_steer *s, enum xdp_attach_mode mode)
 	s->skel = feedrx_xdp_bpf__open();
 	if (!s->skel)
 		return -errno;
+	if (s->tap_bytes) {
+		s->skel->rodata->fx_cfg_tap = 1;
+		err = bpf_map__set_max_entries(s->skel->maps.fx_tap_ring, s->tap_bytes);
+		if (err)
+			goto err_unload;
+	}
 	opts.obj = s->skel->obj;
 	opts.prog_name = XDP_STEER_PROG_NAME;
 	if (s->nic) {
@@ -476,6 +484,12 @@ bool xdp_steer__nic_stamps(const struct xdp_steer *s)
 int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode,
 		    struct fx_error *e)
 {
+	return xdp_steer__open_tap(out, ifname, mode, 0, e);
+}
+
+int xdp_steer__open_tap(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode,
+			__u32 tap_ring_bytes, struct fx_error *e)
+{
 	struct xdp_steer *s;
 	int err, ncpus;
 
@@ -484,6 +498,7 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 	if (!s)
 		return fx_error_set(e, -ENOMEM, "cannot attach XDP on %s: out of memory",
 				    ifname ? ifname : "?");
+	s->tap_bytes = tap_ring_bytes;
 	s->flows_fd = s->xsks_fd = s->counters_fd = -1;
 	s->phc_fd = s->phc_index = -1;
 	s->nic = want_nic_stamps;
@@ -524,6 +539,18 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 		s->health = NULL; /* no liveness check: steering still works */
 	if (s->nic && (err = xdp_steer_nic_start(s, e)) < 0)
 		return err;
+	if (s->tap_bytes) {
+		/* without it a lost copy would go unnoticed: refuse */
+		s->tap_state = mmap(NULL, sizeof(struct fx_tap_state), PROT_READ | PROT_WRITE,
+				    MAP_SHARED, bpf_map__fd(s->skel->maps.fx_tap_state), 0);
+		if (s->tap_state == MAP_FAILED) {
+			err = -errno;
+			s->tap_state = NULL;
+			xdp_steer__close(s);
+			return fx_error_set(e, err, "cannot map the tap transport's state on %s: %s",
+					    ifname, strerror(-err));
+		}
+	}
 	xdp_steer_describe(s);
 	*out = s;
 	return 0;
@@ -581,6 +608,8 @@ void xdp_steer__close(struct xdp_steer *s)
 		munmap(s->health, sizeof(struct fx_health));
 	if (s->phc_fd >= 0)
 		close(s->phc_fd);
+	if (s->tap_state)
+		munmap(s->tap_state, sizeof(struct fx_tap_state));
 	xdp_steer_unload(s);
 	free(s->percpu);
 	free(s);
@@ -749,4 +778,14 @@ int xdp_steer_flow_key_from_fd(struct fx_flow_key *key, int fd)
 		return -errno;
 	return xdp_steer_flow_key_from_sockaddrs(key, (struct sockaddr *)&local,
 						 (struct sockaddr *)&remote);
+}
+
+int xdp_steer__tap_ring_fd(const struct xdp_steer *s)
+{
+	return s->tap_bytes ? bpf_map__fd(s->skel->maps.fx_tap_ring) : -EINVAL;
+}
+
+__u64 xdp_steer__tap_lost(const struct xdp_steer *s)
+{
+	return s->tap_state ? __atomic_load_n(&s->tap_state->lost, __ATOMIC_ACQUIRE) : 0;
 }

@@ -48,6 +48,18 @@ int xdp_steer__open(struct xdp_steer **out, const char *ifname, enum xdp_steer_m
 void xdp_steer_want_nic_stamps(bool on);
 /* True when s stamps arrival with NIC timestamps. NULL-safe. */
 bool xdp_steer__nic_stamps(const struct xdp_steer *s);
+/* The same with --transport tap when tap_ring_bytes > 0 (a power of two,
+ * a multiple of the page size): the program copies each frame of a
+ * registered flow into its ring buffer (struct fx_tap_rec) and passes the
+ * original; nothing is redirected. 0 = xdp_steer__open. */
+int xdp_steer__open_tap(struct xdp_steer **out, const char *ifname, enum xdp_steer_mode mode,
+			__u32 tap_ring_bytes, struct fx_error *err);
+/* tap: the ring buffer map's fd (mmap it, poll it), or -EINVAL. */
+int xdp_steer__tap_ring_fd(const struct xdp_steer *s);
+/* tap: copies the program could not make, all flows (a plain load from
+ * the mmapped fx_tap_state; 0 in redirect mode). Which flow: its
+ * fx_flow_val.tap_lost (xdp_steer__flow). */
+__u64 xdp_steer__tap_lost(const struct xdp_steer *s);
 
 /* Detach the program, close the maps and free s. NULL-safe; call it on
  * every exit path (a process that dies without it leaves a program that

@@ -32,6 +32,7 @@
 #endif
 
 #define XSK_RX_COMP_SIZE 64 /* RX only: the completion ring stays unused */
+#define XSK_RX_SPIN_NS 50000 /* busy mode: longest spin between loop turns */
 #define XSK_RX_BUSY_TRIES 200
 #define XSK_RX_BUSY_WAIT_US 10000
 
@@ -539,15 +540,33 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 	xsk_rx__drain_queue(rx, (unsigned)(q - rx->q), rx->cfg.budget, &rx->h, rx->user);
 }
 
+/* Busy mode: spin on the rings themselves, not on loop turns (each costs
+ * libev an epoll_wait(0) and a clock read): until a frame came or
+ * XSK_RX_SPIN_NS passed, then let libev run its other watchers (timers,
+ * signals, the kernel sockets). The clock is read once per empty sweep. */
 static void on_idle(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	struct xsk_rx *rx = container_of(w, struct xsk_rx, idle);
+	uint64_t until = 0;
+	int got;
 	unsigned i;
 
 	(void)loop;
 	(void)revents;
-	for (i = 0; i < rx->n; i++)
-		xsk_rx__drain_queue(rx, i, rx->cfg.budget, &rx->h, rx->user);
+	for (;;) {
+		got = 0;
+		for (i = 0; i < rx->n; i++) {
+			int r = xsk_rx__drain_queue(rx, i, rx->cfg.budget, &rx->h, rx->user);
+
+			got += r > 0 ? r : 0;
+		}
+		if (got || !rx->started)
+			return;
+		if (!until)
+			until = mono_ns() + XSK_RX_SPIN_NS;
+		else if (mono_ns() >= until)
+			return;
+	}
 }
 
 static int set_busy_poll(struct xsk_rx *rx, int fd)

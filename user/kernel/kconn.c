@@ -622,6 +622,17 @@ static int kconn__discard_read(struct kconn *k)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* The end: first let the fast path take what it has (with
+		 * --transport tap the kernel can see the end before it does,
+		 * and what it decodes may still need an answer here). */
+		if (k->h.on_drained) {
+			int e = errno;
+
+			k->h.on_drained(k->h.user, kconn__stream_bytes(k));
+			if (k->state == KCONN_DONE)
+				return -1;
+			errno = e;
+		}
 		if (k->state == KCONN_CLOSING || k->state == KCONN_TLS_SHUTDOWN) {
 			kconn__finish(k);
 			return -1;

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats/lat_stats.h"
+
 struct deliver_stats {
 	uint64_t fast;        /* delivered by the fast path */
 	uint64_t shadow;      /* delivered by the shadow after a failover */
@@ -31,6 +33,8 @@ struct deliver_stats {
 	uint64_t uncompared;  /* shadow fell further behind than the ring holds */
 	uint64_t shadow_seen; /* shadow messages in all */
 	uint64_t overtaken;   /* 1 if the failover came from the shadow overtaking */
+	uint64_t held;        /* lead mode: shadow messages held for the fast path */
+	uint64_t held_peak;   /* most held at once */
 };
 
 struct deliver;
@@ -63,6 +67,29 @@ void deliver__stats(const struct deliver *d, struct deliver_stats *st);
 /* A new connection: indices start again and the fast path is trusted
  * again; the counters keep adding up. */
 void deliver__reset(struct deliver *d);
+
+/* Lead mode (--transport tap): the kernel gets every frame as soon as the
+ * fast path does, so the shadow may be ahead of a healthy fast path; it
+ * does not fail over then, it holds copies of its messages (at most msgs
+ * of them, bytes in all; allocated here, once) until the fast path reaches
+ * them (compared then, dropped) or fails (then the held ones are delivered
+ * first, in order: deliver__pop_held). 0 or -ENOMEM. */
+int deliver__allow_lead(struct deliver *d, uint32_t msgs, size_t bytes);
+/* Lead mode, the fast path healthy and not ahead: the next shadow message
+ * is to be held (deliver__hold), not delivered or compared. */
+bool deliver__shadow_leads(const struct deliver *d);
+/* Hold the next shadow message (it takes its index). 0, or -ENOSPC: no
+ * room (the fast path is too far behind: fail it over, then pass the
+ * message to deliver__shadow). */
+int deliver__hold(struct deliver *d, uint8_t opcode, const uint8_t *p, size_t n,
+		  const struct lat_stamps *st);
+/* After a failover: the oldest held message (valid until the next call),
+ * removed; false when none is left. */
+bool deliver__pop_held(struct deliver *d, uint8_t *opcode, const uint8_t **p, size_t *n,
+		       struct lat_stamps *st);
+
+/* Messages held now (lead mode). */
+uint32_t deliver__held(const struct deliver *d);
 
 /* The 64-bit message hash used for comparison. */
 uint64_t deliver_hash(const uint8_t *p, size_t n);

@@ -49,6 +49,8 @@ struct feed_link {
 	uint64_t mismatches;
 	unsigned gaps;
 	ev_timer reconnect;
+	ev_timer lead;      /* tap: how long the shadow may hold messages */
+	uint64_t lead_mark; /* fast-path messages when it was started */
 };
 
 const char *feed_path_name(enum feed_path p)
@@ -207,6 +209,44 @@ void feed_link__on_open(struct feed_link *l, bool fast_decodes, bool discarding)
 		l->h.on_open(l->h.user, t->ops->describe(t));
 }
 
+static void feed_link__flush_held(struct feed_link *l);
+
+/* tap: the fast path must reach what the shadow holds within this; a fast
+ * path that made no progress for that long is given up (the feed arrives
+ * on another interface, or it is stuck). */
+#define FEED_LINK_LEAD_S 0.05
+
+/* Give the fast path up in favour of the held shadow messages. */
+static void feed_link__lead_over(struct feed_link *l, const char *why)
+{
+	if (l->t->ops->fail_fast)
+		l->t->ops->fail_fast(l->t, why);
+	if (!deliver__failed_over(l->dl)) {
+		deliver__fast_failed(l->dl);
+		feed_link__flush_held(l);
+	}
+}
+
+static void feed_link__lead_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct feed_link *l = w->data;
+	struct deliver_stats ds;
+
+	(void)loop, (void)revents;
+	if (!l->dl || !deliver__held(l->dl) || deliver__failed_over(l->dl))
+		return;
+	deliver__stats(l->dl, &ds);
+	if (ds.fast == l->lead_mark) {
+		feed_link__lead_over(l, "the kernel socket has held messages for 50 ms that the "
+					"fast path has not reached (tap transport: the frames do "
+					"not reach it, or it is stuck)");
+		return;
+	}
+	l->lead_mark = ds.fast; /* progress: give it another interval */
+	ev_timer_set(&l->lead, FEED_LINK_LEAD_S, 0.);
+	ev_timer_start(l->loop, &l->lead);
+}
+
 void feed_link__on_kernel_msg(struct feed_link *l, uint8_t opcode, const uint8_t *p, size_t n,
 			      const struct lat_stamps *st)
 {
@@ -219,6 +259,25 @@ void feed_link__on_kernel_msg(struct feed_link *l, uint8_t opcode, const uint8_t
 	if (!l->dl) {
 		feed_link__deliver(l, FEED_PATH_KERNEL, opcode, p, n, st);
 		return;
+	}
+	/* --transport tap: the kernel may be ahead of a healthy fast path;
+	 * what it has, the ring has too: let the fast path take it first */
+	if (deliver__shadow_leads(l->dl) && l->t->ops->catch_up)
+		l->t->ops->catch_up(l->t);
+	if (deliver__shadow_leads(l->dl)) {
+		if (deliver__hold(l->dl, opcode, p, n, st) == 0) {
+			if (!ev_is_active(&l->lead)) {
+				struct deliver_stats ds;
+
+				deliver__stats(l->dl, &ds);
+				l->lead_mark = ds.fast;
+				ev_timer_set(&l->lead, FEED_LINK_LEAD_S, 0.);
+				ev_timer_start(l->loop, &l->lead);
+			}
+			return;
+		}
+		feed_link__lead_over(l, "the fast path fell too far behind the kernel socket (tap "
+					"transport: the shadow's hold is full)");
 	}
 	was_failed = deliver__failed_over(l->dl);
 	if (deliver__shadow(l->dl, p, n, &mismatch)) {
@@ -256,6 +315,19 @@ void feed_link__on_fast_msg(struct feed_link *l, uint8_t opcode, const uint8_t *
 	if (l->o.desync_after && ++l->fast_delivered == l->o.desync_after &&
 	    l->t->ops->force_desync)
 		l->t->ops->force_desync(l->t);
+}
+
+/* Lead mode (--transport tap), after a failover: the shadow's messages
+ * held for a fast path that will not reach them now, in order. */
+static void feed_link__flush_held(struct feed_link *l)
+{
+	struct lat_stamps st;
+	const uint8_t *p;
+	uint8_t opcode;
+	size_t n;
+
+	while (deliver__pop_held(l->dl, &opcode, &p, &n, &st))
+		feed_link__deliver(l, FEED_PATH_SHADOW, opcode, p, n, &st);
 }
 
 void feed_link__on_fast_failed(struct feed_link *l, const char *why, uint16_t violation)
@@ -303,6 +375,7 @@ void feed_link__on_fast_failed(struct feed_link *l, const char *why, uint16_t vi
 	       "fast path stopped after %llu messages (%s); the kernel path delivers from "
 	       "message %llu on",
 	       (unsigned long long)ds.fast, why, (unsigned long long)ds.fast + 1);
+	feed_link__flush_held(l);
 }
 
 void feed_link__on_done(struct feed_link *l, int status)
@@ -313,8 +386,16 @@ void feed_link__on_done(struct feed_link *l, int status)
 		return; /* the reconnect timer takes it from here */
 	if (l->done)
 		return;
+	/* tap: what the shadow holds is all there will be, once the fast
+	 * path had the frames already copied for it */
+	if (l->dl && l->t->shadow_leads && l->t->ops->catch_up)
+		l->t->ops->catch_up(l->t);
+	if (l->dl && deliver__held(l->dl))
+		feed_link__lead_over(l, "the connection ended before the fast path reached the "
+					"kernel socket's last messages");
 	l->done = true;
 	ev_timer_stop(l->loop, &l->reconnect);
+	ev_timer_stop(l->loop, &l->lead);
 	if (l->violated && status == 0)
 		status = -EPROTO; /* an error end, already reported */
 	else if (status)
@@ -344,6 +425,7 @@ static void feed_link__reconnect_cb(struct ev_loop *loop, ev_timer *w, int reven
 		return;
 	}
 	deliver__reset(l->dl);
+	ev_timer_stop(l->loop, &l->lead);
 	l->sub_pending_kernel = l->sub_pending_fast = false;
 	l->reply_seen = false;
 	l->ctl_replies[0] = l->ctl_replies[1] = l->replies;
@@ -373,6 +455,11 @@ int feed_link__new(struct feed_link **out, struct ev_loop *loop, const struct fe
 		r = deliver__new(&l->dl, 0);
 		if (r)
 			goto err_free;
+		/* tap transport: bounded, allocated once (docs/ARCHITECTURE.md) */
+		if (t->shadow_leads && (r = deliver__allow_lead(l->dl, 8192, 8u << 20)) != 0) {
+			deliver__free(l->dl);
+			goto err_free;
+		}
 		r = -ENOMEM;
 	}
 	if (o->n_streams) {
@@ -409,6 +496,8 @@ int feed_link__new(struct feed_link **out, struct ev_loop *loop, const struct fe
 			goto err_sub;
 	}
 	ev_timer_init(&l->reconnect, feed_link__reconnect_cb, 0., 0.);
+	ev_timer_init(&l->lead, feed_link__lead_cb, 0., 0.);
+	l->lead.data = l;
 	l->reconnect.data = l;
 	*out = l;
 	return 0;
@@ -486,6 +575,7 @@ void feed_link__free(struct feed_link *l)
 	if (!l)
 		return;
 	ev_timer_stop(l->loop, &l->reconnect);
+	ev_timer_stop(l->loop, &l->lead);
 	if (l->t)
 		l->t->ops->free(l->t);
 	deliver__free(l->dl);

@@ -61,6 +61,10 @@ static void on_open(void *user)
 	c->fast_opening = true;
 	fast = c->fp && fastpath__on_open(c->fp, kconn__ssl(c->k)) == 0;
 	c->fast_opening = false;
+	/* a fast path that already failed (tap: a copy lost during the
+	 * handshake) decodes nothing: the socket must not be drained unread */
+	if (fast && fastpath__failed(c->fp))
+		fast = false;
 	if (fast) {
 		if (c->discard) {
 			kconn__set_discard(c->k); /* the fast path decodes; the socket is drained */
@@ -95,7 +99,14 @@ static void on_drained(void *user, uint64_t stream_bytes)
 {
 	struct link_kconn *c = user;
 
-	if (c->fp && !fastpath__failed(c->fp) && stream_bytes > fastpath__stream_bytes(c->fp))
+	/* tap: the kernel gets each frame with the fast path, and may be ahead
+	 * by what the ring buffer holds; more than that, and frames bypass it */
+	uint64_t slack = c->t.shadow_leads ? fastpath__tap_ring_bytes(c->fp) : 0;
+
+	if (c->t.shadow_leads)
+		fastpath__catch_up(c->fp);
+	if (c->fp && !fastpath__failed(c->fp) &&
+	    stream_bytes > fastpath__stream_bytes(c->fp) + slack)
 		fastpath__fail(c->fp, "the kernel socket received bytes the fast path never saw "
 				      "(the feed arrives on another RX queue or interface?)");
 }
@@ -222,6 +233,14 @@ static void op_fail_fast(struct link_transport *t, const char *why)
 
 /* The XDP program counts the frames it passed because the receiver had
  * stopped draining (--stale-ms): that, not a missing socket, is the cause. */
+static void op_catch_up(struct link_transport *t)
+{
+	struct link_kconn *c = link_kconn__of(t);
+
+	if (c->fp)
+		fastpath__catch_up(c->fp);
+}
+
 static const char *op_passed_why(struct link_transport *t)
 {
 	struct link_kconn *c = link_kconn__of(t);
@@ -275,6 +294,7 @@ static const struct link_transport_ops link_kconn__ops = {
     .abort = op_abort,
     .fail_fast = op_fail_fast,
     .passed_why = op_passed_why,
+    .catch_up = op_catch_up,
     .force_desync = op_force_desync,
     .error = op_error,
     .describe = op_describe,
@@ -293,6 +313,7 @@ int link_kconn__new(struct link_transport **out, struct ev_loop *loop,
 		return fx_error_set(err, -ENOMEM, "out of memory");
 	c->t.ops = &link_kconn__ops;
 	c->t.has_fast = fp != NULL;
+	c->t.shadow_leads = fp && fastpath__transport(fp) == FAST_RX_TRANSPORT_TAP;
 	c->loop = loop;
 	c->ko = *ko;
 	c->fp = fp;

@@ -37,6 +37,9 @@ struct link_transport_ops {
 	 * when the transport can tell (the XDP program's stale hand-off), as
 	 * one clause; NULL when it cannot. Optional. */
 	const char *(*passed_why)(struct link_transport *t);
+	/* tap: hand the fast path every frame already copied for it, now
+	 * (the kernel socket had them as soon as it did). May be NULL. */
+	void (*catch_up)(struct link_transport *t);
 	/* Test only: make the fast path fail as a TLS desync would. */
 	void (*force_desync)(struct link_transport *t);
 	/* Why the connection ended (valid after on_done). */
@@ -50,6 +53,7 @@ struct link_transport {
 	const struct link_transport_ops *ops;
 	struct feed_link *link; /* set by feed_link__new */
 	bool has_fast;          /* a fast path decodes beside the kernel socket */
+	bool shadow_leads;      /* ... and the kernel may get ahead of it (tap) */
 };
 
 /* Events, from the transport to its link. */

@@ -36,8 +36,10 @@ static const char *const xdp_names[FX_CNT__MAX] = {
 	[FX_CNT_FRAGMENT] = "fragment",
 	[FX_CNT_STALE] = "stale",
 	[FX_CNT_NIC_NOSTAMP] = "nic_nostamp",
+	[FX_CNT_TAP_COPIED] = "tap_copied",
+	[FX_CNT_TAP_LOST] = "tap_lost",
 };
-_Static_assert(FX_CNT__MAX == 8, "name every XDP counter above");
+_Static_assert(FX_CNT__MAX == 10, "name every XDP counter above");
 
 static const double report_ps[] = { 50, 90, 99, 99.9 };
 static const double grid_ps[] = { 0,  1,  5,  10, 20, 30,   40,   50,    60,    70,  75,
