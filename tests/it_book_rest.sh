@@ -52,7 +52,7 @@ case_() {
   # shellcheck disable=SC2086
   sim "$n" --symbols "$nsym" --mix depth=1 $simargs || return
   in_rx timeout "${RX_TIMEOUT:-120}" "$FEEDRX" --mode "$mode" --cafile "$CERTS/ca.pem" \
-    --output jsonl --top 0 --count "$count" --rest-url "https://$V4:$PORT" "$@" \
+    --output jsonl --top "${TOP:-0}" --count "$count" --rest-url "https://$V4:$PORT" "$@" \
     "wss://$V4:$PORT/stream?streams=$(streams "$nsym" depth)" >"$TMP/$n.out" 2>"$TMP/$n.err"
   local rc=$?
   kill -TERM "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
@@ -73,7 +73,7 @@ case_() {
   fi
   local books gaps
   books=$($PY "$ROOT/tests/check_books.py" --books "$TMP/$n.books" --min-checks "${MIN_CHECKS:-10}" \
-            ${LEVELS:+--levels "$LEVELS"} \
+            ${KNOWN:+--known} \
             "$TMP/$n.out" 2>&1 | tail -1)
   gaps=$($PY "$ROOT/tests/check_book_gaps.py" ${USDM:+--usdm} --json "$TMP/$n.gaps.json" "$TMP/$n.truth" \
            "$TMP/$n.out" 2>&1 | tail -3 | tr '\n' ' ')
@@ -108,8 +108,9 @@ WANT_GAPS=1 MODE=xdp case_ book_rest_xdp 4 20000 "--rate 0 --book-every 500 --dr
 # scale: 100 symbols x 1,000,000 diffs flat out, gaps injected (~500), a
 # smaller snapshot depth (weight 5: ~600 snapshots fit the 6000/min budget;
 # at 1000 levels, weight 50, they would not): the market's books reach ~130
-# levels, deeper than 100 are unknown, so the best 90 a side are compared
+# levels, deeper than a snapshot's are unknown, so the levels compared are
+# those feedrx says are exact (depth_known of its top events)
 NSYM=${BOOK_REST_SYMBOLS:-100}
 NDIFF=${BOOK_REST_DIFFS:-1000000}
-WANT_GAPS=1 MIN_CHECKS=100 LEVELS=90 RX_TIMEOUT=${BOOK_REST_TIMEOUT:-900} case_ book_rest_scale "$NSYM" "$NDIFF" \
+WANT_GAPS=1 MIN_CHECKS=100 TOP=1 KNOWN=1 RX_TIMEOUT=${BOOK_REST_TIMEOUT:-900} case_ book_rest_scale "$NSYM" "$NDIFF" \
   "--rate 0 --book-every $((NDIFF / 50)) --drop-diff 0.0005" --book-depth 100
