@@ -4,8 +4,9 @@
  * never from inside request(); a 503 becomes -EIO and the symbol's next
  * request waits a back-off that doubles per failure up to its cap (never
  * a loop of requests); a 429 becomes -EAGAIN; cancel drops a delayed
- * request before it is sent and a sent one's answer; stale handles are
- * ignored; a bad URL is refused. */
+ * request before it is sent and a sent one's answer, which a new request of
+ * the symbol takes over (sent once); stale handles are ignored; a bad URL
+ * is refused. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -283,14 +284,30 @@ static void snapshots_and_backoff(void)
 		book_rest__source(r)->ops->cancel(r, h2); /* long answered: a no-op */
 	}
 
+	/* cancelled, then asked again before the answer: one request, answered */
+	{
+		struct answer x = {0}, y = {0};
+		uint64_t hx, hy;
+		int before = sv.reqs;
+
+		CHECK(ask(r, "XRPUSDT", &x, &hx) == 0);
+		book_rest__source(r)->ops->cancel(r, hx);
+		CHECK(ask(r, "XRPUSDT", &y, &hy) == 0 && hy != hx);
+		book_rest__source(r)->ops->cancel(r, hx); /* the old handle: a no-op */
+		wait_for(&y, 5);
+		run_for(0.3);
+		CHECK(x.calls == 0 && y.calls == 1 && y.status == 0);
+		CHECKF(sv.reqs == before + 1, "%d requests sent, want 1", sv.reqs - before);
+	}
+
 	/* a 429: -EAGAIN */
 	CHECK(ask(r, "LIMIT", &d, &h) == 0);
 	wait_for(&d, 5);
 	CHECK(d.calls == 1 && d.status == -EAGAIN);
 
 	book_rest__stats(r, &st);
-	CHECKF(st.ok == 3 && st.failed == 4 && st.limited == 1 && st.delayed == 4 &&
-	       st.cancelled == 2 && st.connections == 1 && !strcmp(st.protocol, "http/1.1"),
+	CHECKF(st.ok == 4 && st.failed == 4 && st.limited == 1 && st.delayed == 4 &&
+	       st.cancelled == 3 && st.adopted == 1 && st.connections == 1 && !strcmp(st.protocol, "http/1.1"),
 	       "ok %llu failed %llu limited %llu delayed %llu cancelled %llu conns %u %s",
 	       (unsigned long long)st.ok, (unsigned long long)st.failed,
 	       (unsigned long long)st.limited, (unsigned long long)st.delayed,

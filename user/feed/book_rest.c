@@ -189,6 +189,23 @@ static int br_request(void *ctx, const char *symbol, uint32_t limit, book_snapsh
 		return -ENOBUFS;
 	if (limit > r->venue->snapshot_limit_max)
 		limit = r->venue->snapshot_limit_max;
+	/* a cancelled request of this symbol still on its way: its answer is
+	 * as good (a book checks any snapshot against its buffer), and asking
+	 * twice would spend the weight twice */
+	for (i = 0; i < r->n; i++) {
+		struct br_req *o = &r->reqs[i];
+
+		if (o->state == BR_CANCELLED && o->sym == s && o->limit == limit) {
+			o->state = BR_SENT;
+			o->gen = ++r->gen ?: ++r->gen;
+			o->cb = cb;
+			o->arg = arg;
+			r->st.requests++;
+			r->st.adopted++;
+			*handle = (uint64_t)o->gen << 32 | (uint64_t)(i + 1);
+			return 0;
+		}
+	}
 	*q = (struct br_req){.r = r, .gen = ++r->gen ?: ++r->gen, .sym = s, .limit = limit,
 			     .cb = cb, .arg = arg};
 	r->st.requests++;
@@ -312,11 +329,13 @@ void book_rest__report(const struct book_rest *r, const char *who)
 	book_rest__stats(r, &st);
 	fprintf(stderr,
 		"%s: REST snapshots: %llu asked, %llu sent (weight %llu), %llu ok, %llu limited "
-		"(429/418), %llu failed, %llu backed off, %llu cancelled; %u connection(s), %s\n",
+		"(429/418), %llu failed, %llu backed off, %llu cancelled (%llu answers reused); "
+		"%u connection(s), %s\n",
 		who, (unsigned long long)st.requests, (unsigned long long)st.sent,
 		(unsigned long long)st.weight, (unsigned long long)st.ok,
 		(unsigned long long)st.limited, (unsigned long long)st.failed,
-		(unsigned long long)st.delayed, (unsigned long long)st.cancelled, st.connections,
+		(unsigned long long)st.delayed, (unsigned long long)st.cancelled,
+		(unsigned long long)st.adopted, st.connections,
 		st.protocol && *st.protocol ? st.protocol : "no protocol");
 }
 

@@ -16,7 +16,8 @@
  * next request waits a back-off first (backoff_min doubling per failure
  * in a row up to backoff_max, reset by a 200), so a failing server is
  * never asked in a loop. cancel() drops a request's callback (a request
- * already handed to the pacer still goes out; its answer is discarded).
+ * already handed to the pacer still goes out; its answer is discarded,
+ * unless the symbol asks again meanwhile: then that request takes it).
  *
  * Every table is allocated in book_rest__new; nothing per request. */
 #ifndef FEEDRX_BOOK_REST_H
@@ -54,6 +55,7 @@ struct book_rest_stats {
 	uint64_t failed;    /* other statuses and no response */
 	uint64_t delayed;   /* requests held for a back-off */
 	uint64_t cancelled; /* callbacks dropped by cancel */
+	uint64_t adopted;   /* requests given a cancelled one's answer */
 	uint64_t weight;    /* weight sent */
 	unsigned connections;
 	const char *protocol; /* "h2", "http/1.1" or "" */
