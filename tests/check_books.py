@@ -16,7 +16,10 @@ gap or book_invalid for the symbol drops the book until the next snapshot.
 Whenever a book event leaves a symbol's book at last_id == a checkpoint's
 lastUpdateId, the two books are compared level for level (prices and
 quantities as exact decimals; the best N a side with --levels N, for books
-built from a snapshot of limited depth).
+built from a snapshot of limited depth). With --known the comparison waits
+for the "top" event that follows the book event (feedrx --top 1 or more) and
+covers the best depth_known levels a side (those feedrx says are exact:
+levels beyond a limited snapshot's depth are unknown), at most --levels N.
 
 Exit: 0 every comparison equal and at least --min-checks (default 1) made;
 1 a difference or too few comparisons; 2 bad input. Prints one line per
@@ -47,6 +50,7 @@ def main():
     ap.add_argument("--books", required=True)
     ap.add_argument("--levels", type=int, default=0)
     ap.add_argument("--min-checks", type=int, default=1)
+    ap.add_argument("--known", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("events", nargs="+")
     a = ap.parse_args()
@@ -62,6 +66,22 @@ def main():
         return 2
 
     books, checks, bad = {}, 0, []
+    pending = {}  # --known: symbol -> (last_id, truth) waiting for its top event
+    known_levels = 0
+
+    def compare(sym, last_id, b, t, n):
+        nonlocal checks
+        checks += 1
+        for i, name, rev in ((0, "bids", True), (1, "asks", False)):
+            got, want = best(b[i], n, rev), best(t[i], n, rev)
+            if got != want:
+                diff = [(str(p), str(q)) for p, q in want if (p, q) not in got][:3]
+                extra = [(str(p), str(q)) for p, q in got if (p, q) not in want][:3]
+                bad.append(dict(symbol=sym, last_id=last_id, side=name,
+                                missing=diff, extra=extra))
+                print("%s at %s: %s differ: missing %s, extra %s" %
+                      (sym, last_id, name, diff, extra))
+
     for path in a.events:
         try:
             f = sys.stdin if path == "-" else open(path)
@@ -79,6 +99,15 @@ def main():
                 sym = e.get("symbol")
                 if e.get("type") == "status" and e.get("status") in ("gap", "book_invalid"):
                     books.pop(sym, None)
+                    pending.pop(sym, None)
+                    continue
+                if a.known and e.get("type") == "top" and sym in pending:
+                    last_id, t = pending.pop(sym)
+                    k = e.get("depth_known", 0)
+                    if e.get("last_id") == last_id and sym in books and k > 0:
+                        n = min(k, a.levels) if a.levels else k
+                        known_levels += n
+                        compare(sym, last_id, books[sym], t, n)
                     continue
                 if e.get("type") != "book" or not sym:
                     continue
@@ -97,19 +126,15 @@ def main():
                 t = truth.get((sym, e.get("last_id")))
                 if t is None:
                     continue
-                checks += 1
-                for i, name, rev in ((0, "bids", True), (1, "asks", False)):
-                    got, want = best(b[i], a.levels, rev), best(t[i], a.levels, rev)
-                    if got != want:
-                        diff = [(str(p), str(q)) for p, q in want if (p, q) not in got][:3]
-                        extra = [(str(p), str(q)) for p, q in got if (p, q) not in want][:3]
-                        bad.append(dict(symbol=sym, last_id=e.get("last_id"), side=name,
-                                        missing=diff, extra=extra))
-                        print("%s at %s: %s differ: missing %s, extra %s" %
-                              (sym, e.get("last_id"), name, diff, extra))
+                if a.known:  # the top event right after it says how deep to compare
+                    pending[sym] = (e.get("last_id"), t)
+                    continue
+                compare(sym, e.get("last_id"), b, t, a.levels)
     ok = not bad and checks >= a.min_checks
-    print("checkpoints %d, comparisons %d, differences %d: %s" %
-          (len(truth), checks, len(bad), "OK" if ok else "FAIL"))
+    print("checkpoints %d, comparisons %d%s, differences %d: %s" %
+          (len(truth), checks, ", %.1f known levels a side on average" %
+           (known_levels / checks) if a.known and checks else "", len(bad),
+           "OK" if ok else "FAIL"))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(dict(ok=ok, checks=checks, mismatches=bad, checkpoints=len(truth)), f)

@@ -25,6 +25,7 @@
 #include "core/fx_log.h"
 #include "core/privs.h"
 #include "core/util.h"
+#include "feed/book_rest.h"
 #include "feed/feed_handler.h"
 #include "fast/fastpath.h"
 #include "fast/iface.h"
@@ -89,6 +90,8 @@ struct feedrx_conf {
 	size_t n_books;
 	unsigned book_depth, top;
 	bool book_from_stream;
+	const char *rest_url; /* --rest-url (book_rest.h) */
+	bool rest_http1;      /* --rest-http1 */
 	const char *api_key_file; /* --api-key-file */
 	char *api_key_arg;        /* --api-key (wiped once read) */
 	/* event consumers besides --output (sink/sink_set.h) */
@@ -426,6 +429,12 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"book-from-stream", 0, OT_FLAG, FIELD(book_from_stream),
      .help = "a depth stream's first message is the whole book\n"
 	     "(feedsim); otherwise Binance books need REST snapshots"},
+    {"rest-url", 0, OT_STRING, FIELD(rest_url), .metavar = "URL",
+     .help = "fetch Binance book snapshots from https://host[:port]\n"
+	     "(default the venue's; --cafile, --insecure and --proxy\n"
+	     "apply)"},
+    {"rest-http1", 0, OT_FLAG, FIELD(rest_http1),
+     .help = "snapshots over HTTP/1.1 only (default: h2 when offered)"},
     {"shm", 0, OT_FUNC, .fn = opt_shm, .metavar = "NAME", .group = "Event consumers:",
      .help = "normalized events into the shared-memory ring\n"
 	     "/dev/shm/NAME for local processes (repeatable; any\n"
@@ -840,6 +849,7 @@ struct feedrx {
 	const struct url *urls, *proxy;
 	struct feed_sink *sink;
 	struct feed_handler *handler; /* when the sink takes events */
+	struct book_rest *rest;	      /* REST snapshots for its books */
 	struct sink_set consumers; /* --shm, --nats */
 	struct fastpath *fp;
 	struct lat_stats *stats;
@@ -1377,11 +1387,7 @@ static int feedrx_setup_handler(struct feedrx *f, const struct venue *venue)
 	    .n_symbols = c->n_books,
 	    .depth = c->book_depth,
 	    .top = c->top,
-	    /* HOOK(rest): the REST client's struct book_snapshot_source goes
-	     * here (request(symbol, limit, cb) -> GET venue->rest_url +
-	     * venue->snapshot_path(symbol, limit); the body to cb). Until then
-	     * REST-snapshot venues keep books only with --book-from-stream. */
-	    .src = NULL,
+	    .src = NULL, /* below: book_rest, unless --book-from-stream */
 	    .first_is_snapshot = c->book_from_stream,
 	    .emit = feedrx_emit,
 	    .user = f,
@@ -1389,6 +1395,22 @@ static int feedrx_setup_handler(struct feedrx *f, const struct venue *venue)
 	};
 	int r;
 
+	if (rest && !hc.first_is_snapshot) {
+		const struct book_rest_opts ro = {
+		    .venue = venue,
+		    .url = c->rest_url,
+		    .proxy = c->proxy,
+		    .tls = {.cafile = c->ko.tls.cafile, .insecure = c->ko.tls.insecure},
+		    .no_h2 = c->rest_http1,
+		};
+		struct fx_error err = {0};
+
+		if (book_rest__new(&f->rest, f->loop, &ro, &err)) {
+			fprintf(stderr, "feedrx: REST snapshots: %s\n", err.msg);
+			return 1;
+		}
+		hc.src = book_rest__source(f->rest);
+	}
 	if (rest && !hc.src && !hc.first_is_snapshot) {
 		if (c->n_books)
 			fprintf(stderr, "feedrx: warning: --book: %s books need REST snapshots, "
@@ -1627,6 +1649,8 @@ static void feedrx_free(struct feedrx *f)
 		fx_log(FX_LOG_INFO, "cannot raise the capabilities kept to detach XDP");
 	fastpath__free(f->fp);
 	feed_handler__free(f->handler);
+	book_rest__report(f->rest, "feedrx");
+	book_rest__free(f->rest); /* after the books: they cancel into it */
 	sink_set__close(&f->consumers);
 	feed_sink__close(f->sink);
 	lat_stats__free(f->stats);

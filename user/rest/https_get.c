@@ -657,10 +657,13 @@ static void hg__drive(struct https_get *c)
 			hg__dispatch(c);
 			break;
 		case HG_READY:
-			if (c->h2)
+			if (c->h2) {
 				hg__h2_io(c);
-			else
+			} else {
+				/* a request queued on an idle kept-alive connection */
+				hg__dispatch(c);
 				hg__h1_io(c);
+			}
 			return;
 		default:
 			return;
