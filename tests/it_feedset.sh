@@ -125,6 +125,34 @@ elif start_sim $n 9609 --rate 50000 --cut-every 1 --cut-with mix --seed 9 --ping
   fi
 else fail $n "feedsim did not start"; fi
 
+# ---- XDP mode, three connections on one fast path: every connection a flow
+# of one fast_rx, every message from the fast path (the reconnects and
+# rotations of one XDP connection: fs_xdp)
+n=fs_xdp_multi
+if ! want $n; then :
+elif start_sim $n 9610 --rate 0 \
+     --seed 11 --ping-interval 0.5; then
+  ip netns exec "$NS_RX" "$FEEDRX" --mode xdp --iface "$NETNS_RX_DEV" --cafile "$CERTS/ca.pem" \
+    --output raw --stats-json "$TMP/$n.json" --subscribe "$STREAMS" --streams-per-conn 2 \
+    --reconnect-min 0.05 --reconnect-max 0.5 --idle-timeout 1 --count 50000 "wss://$V4:9610/stream" \
+    >"$TMP/$n.out" 2>"$TMP/$n.err" &
+  p=$!
+  netns_track "$p"
+  for ((i = 0; i < ${FEEDSET_LIMIT:-90} * 10; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -INT "$p" 2>/dev/null; wait "$p"; RC=$?
+  kill "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
+  left=$(ip -n "$NS_RX" -d link show "$NETNS_RX_DEV" | grep -c 'prog/xdp')
+  if grep -q 'mode xdp:' "$TMP/$n.err"; then skip $n "no XDP here: $(head -1 "$TMP/$n.err")"
+  elif verdict $n "${NOGAP[@]}"; then
+    rec=$(json $n 'j["feeds"]["reconnects"]')
+    slots=$(json $n 'j["feeds"]["slots"]')
+    fast=$(json $n 'j["counters"]["fast"]')
+    msgs=$(json $n 'j["counters"]["msgs"]')
+    if [[ $slots -eq 3 && $msgs -eq 50000 && $fast -eq $msgs && $left -eq 0 ]]; then pass $n
+    else fail $n "slots $slots (want 3), reconnects $rec, $fast of $msgs delivered by the fast path (want all of 50000), XDP left attached $left; $(grep -c "fast path stopped" "$TMP/$n.err") fast-path stops; counters $(json $n 'j["counters"]' | head -c 300)"; fi
+  fi
+else fail $n "feedsim did not start"; fi
+
 # ---- --max-age with the serverShutdown notice: make-before-break ------------
 n=fs_rotate
 if ! want $n; then :

@@ -968,7 +968,7 @@ static int feedrx_new_transport(void *user, const struct feed_set_conn_info *ci,
 		      (v->keepalive_text ? strlen(v->keepalive_text) : 0) +
 		      (v->subscribe_max ? v->subscribe_base * (ci->n_streams / v->subscribe_max + 1)
 					: 0);
-	return link_one_fast__new(out, f->loop, &ko, f->fp, f->c->shadow == 1, err);
+	return link_one_fast__new(out, f->loop, &ko, f->fp, &f->c->fo, f->c->shadow == 1, err);
 }
 
 static void feedrx_json_feeds(void *user, FILE *out)
@@ -1522,19 +1522,9 @@ static int feedrx_setup(struct feedrx *f, struct url *urls, struct url *proxy)
 	}
 	for (size_t i = 0; i < c->n_urls; i++)
 		url_streams[i] = venue->url_streams && venue->url_streams(urls[i].path) == 1;
-	/* the fast path serves one connection until it is shared (TODO
-	 * fastmulti: one fast path handed to every connection's transport) */
-	if (c->mode != MODE_KERNEL && feed_set_plan(&so) > 1) {
-		if (c->mode == MODE_XDP) {
-			fprintf(stderr, "feedrx: --mode xdp serves one connection for now; these "
-					"options open %zu (use --mode kernel)\n",
-				feed_set_plan(&so));
-			return FEEDRX_EXIT_USAGE;
-		}
-		snprintf(f->path_note, sizeof(f->path_note),
-			 "%zu connections: the kernel path (the XDP fast path serves one "
-			 "connection for now)", feed_set_plan(&so));
-	} else if (c->mode != MODE_KERNEL) {
+	/* one fast path for every connection: the first URL's interface, one
+	 * XDP program and flow map, each connection a flow (link_one_fast.h) */
+	if (c->mode != MODE_KERNEL) {
 		r = feedrx_setup_fast(f, url, proxy);
 		if (r)
 			return r;
