@@ -86,7 +86,7 @@ is_prefix() {
     cmp -s "$o" <(head -c "$(stat -c %s "$o")" "$TMP/$1.log")
 }
 
-errline() { grep -v -E '^feedrx: (XDP program|capabilities|fast path|connected|reassembly|stream|rings|xdp program|delivered|arrival stamps|[0-9]+ messages)' "$TMP/$1.err"; }
+errline() { grep -v -E '^feedrx: (XDP program|capabilities|fast path|connected|reassembly|stream|rings|xdp program|delivered|arrival stamps|connections|merge|[0-9]+ messages)' "$TMP/$1.err"; }
 
 skip_if_no_xdp() {
   if grep -q "cannot attach XDP\|cannot open AF_XDP" "$TMP/$1.err"; then

@@ -33,7 +33,8 @@ SIM=$!
 netns_track $SIM
 wait_listen "$NS_EX" $PORT || { fail $NAME "feedsim did not listen"; exit 1; }
 
-rx() { in_rx timeout 30 "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" "$@"; }
+# one connection a run (a cut ends it): the runs are the reconnects
+rx() { in_rx timeout 30 "$FEEDRX" --mode kernel --no-reconnect --cafile "$CERTS/ca.pem" "$@"; }
 
 # ---- three connections in a row, each cut after 1.5 s ----------------------
 : >"$TMP/delivered"

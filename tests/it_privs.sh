@@ -139,7 +139,8 @@ rc=$?
 kill "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
 if [[ $rc -eq 0 ]] && grep -q 'reconnecting (gap 1' "$TMP/$n.err" &&
    grep -q 'capabilities dropped: effective 0' "$TMP/$n.err" &&
-   grep -q 'delivered 20000 messages: 20000 from the fast path' "$TMP/$n.err" &&
+   grep -q 'merge: 20000 delivered' "$TMP/$n.err" &&
+   grep -Eq 'delivered [0-9]+ messages: [0-9]+ from the fast path, 0 from the kernel path' "$TMP/$n.err" &&
    [[ $(wc -l <"$TMP/$n.out") -eq 20000 ]]; then pass $n
 else fail $n "rc=$rc; $(grep -E 'gap|dropped|delivered|feedrx: --' "$TMP/$n.err" | tr '\n' ' ')"; fi
 

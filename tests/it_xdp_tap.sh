@@ -97,7 +97,7 @@ fi
 n=tap_discard_overflow
 if sim $n --rate 0 --count 20000; then
   ip netns exec "$NS_RX" timeout 60 "$FEEDRX" --mode xdp --iface veth-rx --transport tap --tap-ring 16K \
-    --shadow discard --cafile "$CERTS/ca.pem" -v --output raw --count 20000 \
+    --shadow discard --no-reconnect --cafile "$CERTS/ca.pem" -v --output raw --count 20000 \
     "wss://$NETNS_EX_IP4:$PORT/ws/btcusdt@trade" >"$TMP/$n.out" 2>"$TMP/$n.err"
   rc=$?
   kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null
