@@ -263,9 +263,19 @@ static void shm_stale_live_foreign(void)
 	unlink(path);
 }
 
+/* whatever a failed case left in /dev/shm goes at exit */
+static void remove_ring(void)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "/dev/shm/%s", name);
+	unlink(p);
+}
+
 int main(void)
 {
 	snprintf(name, sizeof(name), "feedrx-test-%d", (int)getpid());
+	atexit(remove_ring);
 	RUN(shm_names);
 	RUN(shm_exact_across_wrap);
 	RUN(shm_overrun_counted);
