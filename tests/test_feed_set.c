@@ -401,6 +401,18 @@ static void bed_trade(struct bed *b, int i, const char *sym, unsigned long id)
 	feed_link__on_kernel_msg(b->t[i].t.link, WS_OP_TEXT, (const uint8_t *)msg, (size_t)n, &st);
 }
 
+static void bed_ticker(struct bed *b, int i, const char *sym, unsigned long u)
+{
+	char msg[256];
+	const struct lat_stamps st = {0};
+	int n = snprintf(msg, sizeof(msg),
+			 "{\"stream\":\"%s@bookTicker\",\"data\":{\"u\":%lu,\"s\":\"%s\","
+			 "\"b\":\"1.0\",\"B\":\"1.0\",\"a\":\"2.0\",\"A\":\"1.0\"}}",
+			 sym, u, sym);
+
+	feed_link__on_kernel_msg(b->t[i].t.link, WS_OP_TEXT, (const uint8_t *)msg, (size_t)n, &st);
+}
+
 static void bed_end(struct bed *b, int i, int status, const char *why)
 {
 	if (status)
@@ -647,6 +659,42 @@ static void set_rotation_replacement_ahead(void)
 	bed_free(&b);
 }
 
+/* bookTicker's u jumps, so nothing says whether the old connection still
+ * has a message before the replacement's first: the replacement's copies
+ * wait for an overlap (the old delivers an id the replacement holds). Found
+ * by it_feedsoak: the replacement's 985 went out first and the old
+ * connection's 983, still on its way, was dropped as behind. */
+static void set_rotation_ticker_overlap(void)
+{
+	struct bed b;
+	const char *s1[] = {"k@bookTicker"};
+	struct feed_set_stats st;
+
+	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 1,
+						    .reconnect = true, .rotate_grace = 30}));
+	feed_set__start(b.s);
+	REQUIRE(bed_wait_transports(&b, 1));
+	bed_open(&b, 0);
+	bed_ticker(&b, 0, "k", 980);
+	feed_set__rotate(b.s, 1);
+	REQUIRE(bed_wait_transports(&b, 2));
+	bed_open(&b, 1);
+	bed_ticker(&b, 1, "k", 985); /* ahead of the edge: held */
+	bed_ticker(&b, 1, "k", 986);
+	CHECK(b.n_out == 1 && b.t[0].closes == 0);
+	bed_ticker(&b, 0, "k", 983); /* the old one's, still in flight */
+	CHECK(b.n_out == 2 && b.t[0].closes == 0);
+	bed_ticker(&b, 0, "k", 985); /* the overlap: the held copies follow */
+	CHECK(b.n_out == 4 && b.t[0].closes == 1);
+	const char *want[] = {"k@bookTicker 980", "k@bookTicker 983", "k@bookTicker 985",
+			      "k@bookTicker 986"};
+	for (int i = 0; i < 4 && i < b.n_out; i++)
+		CHECKF(strcmp(b.out[i], want[i]) == 0, "out[%d] %s, want %s", i, b.out[i], want[i]);
+	feed_set__stats(b.s, &st);
+	CHECK(st.gaps == 0 && st.rotations == 1);
+	bed_free(&b);
+}
+
 /* One live transport at a time (XDP until the fast path is shared): the
  * factory says -EBUSY for the replacement, so the rotation reconnects. */
 static void set_rotation_busy_reconnects(void)
@@ -850,6 +898,7 @@ int main(void)
 	RUN(set_ab_fills_holes);
 	RUN(set_rotation_make_before_break);
 	RUN(set_rotation_replacement_ahead);
+	RUN(set_rotation_ticker_overlap);
 	RUN(set_rotation_busy_reconnects);
 	RUN(set_server_shutdown_rotates);
 	RUN(set_no_reconnect_ends);

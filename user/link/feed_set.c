@@ -47,7 +47,7 @@ struct fs_conn {
 	size_t hold_len, n_hold;
 	struct fs_held *hold;
 	uint8_t *held;        /* per merge stream: copies are held */
-	uint64_t *first_held; /* ... the first held one's first id */
+	uint64_t *flush_at;   /* ... follow once the delivered edge reaches this */
 	bool hold_full;
 	size_t n_pending;   /* held copies not yet delivered */
 	ev_timer hold_timer; /* A/B: how long a hole waits for the other leg */
@@ -169,7 +169,7 @@ static void fs_conn_free(struct fs_conn *c)
 	free(c->hold_buf);
 	free(c->hold);
 	free(c->held);
-	free(c->first_held);
+	free(c->flush_at);
 	free(c);
 }
 
@@ -646,7 +646,9 @@ static enum merge_verdict fs_deliver(struct fs_conn *c, const struct feed_link_m
  * has the messages in between still to come. Its copies of that stream are
  * held (a bounded arena per replacement) until the old connection has
  * delivered up to the first held one; then they go through the merge in
- * order and the stream has moved. */
+ * order and the stream has moved. A stream whose ids do not chain
+ * (bookTicker's u) moves only on an overlap: the old connection delivers an
+ * id the replacement holds too, since no id says what lies in between. */
 
 struct fs_held {
 	uint32_t off, len;
@@ -705,7 +707,7 @@ static bool fs_hold(struct fs_conn *nw, const struct feed_link_msg *m, int idx,
 	struct fs_held *h;
 
 	if (!stream_merge__last(s->merge, idx, &last) || in->last <= last ||
-	    ((!nw->held || !nw->held[idx]) && (!in->chained || in->first <= last + 1))) {
+	    ((!nw->held || !nw->held[idx]) && in->chained && in->first <= last + 1)) {
 		/* nothing delivered yet, at or behind the edge, or contiguous
 		 * with it: from here the replacement's copies follow on */
 		if (nw->held && nw->held[idx])
@@ -717,8 +719,8 @@ static bool fs_hold(struct fs_conn *nw, const struct feed_link_msg *m, int idx,
 		nw->hold_buf = malloc(FS_HOLD_BYTES);
 		nw->hold = calloc(FS_HOLD_MAX, sizeof(*nw->hold));
 		nw->held = calloc(s->max_streams, 1);
-		nw->first_held = calloc(s->max_streams, sizeof(*nw->first_held));
-		if (!nw->hold_buf || !nw->hold || !nw->held || !nw->first_held)
+		nw->flush_at = calloc(s->max_streams, sizeof(*nw->flush_at));
+		if (!nw->hold_buf || !nw->hold || !nw->held || !nw->flush_at)
 			nw->hold_full = true;
 	}
 	if (nw->hold_full || nw->n_hold == FS_HOLD_MAX || nw->hold_len + m->n > FS_HOLD_BYTES) {
@@ -743,7 +745,10 @@ static bool fs_hold(struct fs_conn *nw, const struct feed_link_msg *m, int idx,
 	nw->n_pending++;
 	if (!nw->held[idx]) {
 		nw->held[idx] = 1;
-		nw->first_held[idx] = in->first;
+		/* chained: the edge must reach the id before the first held one
+		 * (contiguous from there); else the old connection must deliver
+		 * an id the replacement holds too (an overlap: nothing between) */
+		nw->flush_at[idx] = in->chained ? (in->first ? in->first - 1 : 0) : in->first;
 	}
 	s->st.held++;
 	return true;
@@ -756,7 +761,7 @@ static void fs_old_advanced(struct fs_conn *nw, int idx)
 	uint64_t last;
 
 	if (!nw->held || !nw->held[idx] || !stream_merge__last(nw->s->merge, idx, &last) ||
-	    last + 1 < nw->first_held[idx])
+	    last < nw->flush_at[idx])
 		return;
 	fs_flush_held(nw, idx);
 	fs_mark_moved(nw, idx);
