@@ -533,6 +533,98 @@ static void set_ab_first_arrival_and_leg_loss(void)
 	bed_free(&b);
 }
 
+/* A/B, bookTicker (ids that do not chain): a leg back from a reconnect is
+ * ahead of the other leg, which still brings what was sent while the first
+ * was away; its copies wait for an overlap (or ab_wait), then it leads
+ * again. Found by it_feedsoak. */
+static void set_ab_ticker_reconnect(void)
+{
+	struct bed b;
+	const char *s1[] = {"k@bookTicker"};
+	int a, bb, a2;
+
+	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
+						    .reconnect = true, .ab_wait = 0.05,
+						    .backoff_base = 0.001, .backoff_cap = 0.002}));
+	feed_set__start(b.s);
+	REQUIRE(bed_wait_transports(&b, 2));
+	a = b.info[0].leg == 0 ? 0 : 1;
+	bb = 1 - a;
+	bed_open(&b, 0);
+	bed_open(&b, 1);
+	bed_ticker(&b, a, "k", 10);
+	bed_ticker(&b, bb, "k", 10);
+	bed_ticker(&b, a, "k", 12); /* A leads: no wait */
+	CHECK(b.n_out == 2);
+	bed_ticker(&b, bb, "k", 12);
+	bed_end(&b, a, -ECONNRESET, "reset");
+	REQUIRE(bed_wait_transports(&b, 3));
+	a2 = 2;
+	CHECK(b.info[a2].leg == b.info[a].leg);
+	bed_open(&b, a2);
+	bed_ticker(&b, bb, "k", 14);
+	bed_ticker(&b, a2, "k", 20); /* back, ahead of B: waits */
+	CHECK(b.n_out == 3);
+	bed_ticker(&b, bb, "k", 16);
+	bed_ticker(&b, bb, "k", 18);
+	CHECK(b.n_out == 5);
+	bed_ticker(&b, bb, "k", 20); /* the overlap */
+	CHECK(b.n_out == 6);
+	bed_ticker(&b, a2, "k", 22); /* leads again: no wait */
+	CHECK(b.n_out == 7);
+	const char *want[] = {"10", "12", "14", "16", "18", "20", "22"};
+	for (int i = 0; i < 7; i++) {
+		char w[32];
+
+		snprintf(w, sizeof(w), "k@bookTicker %s", want[i]);
+		CHECKF(i < b.n_out && strcmp(b.out[i], w) == 0, "out[%d] %s, want %s", i, b.out[i], w);
+	}
+	bed_free(&b);
+}
+
+/* A/B while leg A rotates away from a stalled connection: the
+ * replacement's held copies follow as soon as leg B's deliveries reach
+ * them, not when the stalled one would have (found by it_feedsoak, where B
+ * then lost its connection and reported the held ids as a gap). */
+static void set_ab_rotation_edge_from_peer(void)
+{
+	struct bed b;
+	const char *s1[] = {"h@trade"};
+	int a, bb;
+
+	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
+						    .reconnect = true, .ab_wait = 0.05,
+						    .rotate_grace = 30}));
+	feed_set__start(b.s);
+	REQUIRE(bed_wait_transports(&b, 2));
+	a = b.info[0].leg == 0 ? 0 : 1;
+	bb = 1 - a;
+	bed_open(&b, 0);
+	bed_open(&b, 1);
+	bed_trade(&b, a, "h", 10);
+	bed_trade(&b, bb, "h", 10);
+	feed_set__rotate(b.s, b.info[a].slot); /* leg A's connection stalls from here */
+	REQUIRE(bed_wait_transports(&b, 3));
+	bed_open(&b, 2);
+	bed_trade(&b, 2, "h", 14); /* ahead of the edge: held for the old one */
+	bed_trade(&b, 2, "h", 15);
+	CHECK(b.n_out == 1);
+	bed_trade(&b, bb, "h", 11);
+	bed_trade(&b, bb, "h", 12);
+	bed_trade(&b, bb, "h", 13); /* B's edge reaches them: they follow */
+	CHECKF(b.n_out == 6, "%d out", b.n_out);
+	bed_end(&b, bb, -ECONNRESET, "reset"); /* B goes: nothing to report */
+	bed_trade(&b, 2, "h", 16);
+	CHECK(b.n_out == 7 && b.st_count[FEED_STATUS_GAP] == 0);
+	for (int i = 0; i < 7 && i < b.n_out; i++) {
+		char w[32];
+
+		snprintf(w, sizeof(w), "h@trade %d", 10 + i);
+		CHECKF(strcmp(b.out[i], w) == 0, "out[%d] %s, want %s", i, b.out[i], w);
+	}
+	bed_free(&b);
+}
+
 /* A/B: a hole in one leg is filled by the other; a hole in both is a gap
  * once the wait is over. */
 static void set_ab_fills_holes(void)
@@ -899,6 +991,8 @@ int main(void)
 	RUN(set_rotation_make_before_break);
 	RUN(set_rotation_replacement_ahead);
 	RUN(set_rotation_ticker_overlap);
+	RUN(set_ab_ticker_reconnect);
+	RUN(set_ab_rotation_edge_from_peer);
 	RUN(set_rotation_busy_reconnects);
 	RUN(set_server_shutdown_rotates);
 	RUN(set_no_reconnect_ends);

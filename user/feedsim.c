@@ -90,6 +90,8 @@ static const char usage[] =
 	"  --cut-with HOW         fin (default): TCP FIN, no close frame, no\n"
 	"                         close_notify; rst: TCP RST; stall: send nothing\n"
 	"                         more, keep the socket open; mix: one of the three\n"
+	"  --cut-seed N           draw --cut-random and mix from N, not --seed: A/B\n"
+	"                         legs with one market and their own cuts\n"
 	"  --conn-limit N/S       per client address at most N connections in any\n"
 	"                         S s; the upgrade of one more gets 429 with\n"
 	"                         Retry-After (Binance: 300/300)\n"
@@ -114,7 +116,7 @@ enum {
 	OPT_RATE, OPT_BURST, OPT_COUNT, OPT_MIX, OPT_SEED, OPT_SIZES, OPT_FRAGMENT,
 	OPT_KEY_UPDATE, OPT_KEY_UPDATE_REQ, OPT_PING, OPT_PONG, OPT_MAX_FRAME, OPT_MAX_CLIENTS, OPT_LOG, OPT_ONCE,
 	OPT_HOSTILE, OPT_HOSTILE_SIZE, OPT_HOSTILE_DELAY, OPT_NO_TS, OPT_MAX_AGE, OPT_NOTICE,
-	OPT_CUT_AFTER, OPT_CUT_EVERY, OPT_CUT_RANDOM, OPT_CUT_WITH, OPT_CONN_LIMIT, OPT_EPOCH,
+	OPT_CUT_AFTER, OPT_CUT_EVERY, OPT_CUT_RANDOM, OPT_CUT_SEED, OPT_CUT_WITH, OPT_CONN_LIMIT, OPT_EPOCH,
 	OPT_DELAY, OPT_VENUE, OPT_DROP_DIFF,
 };
 
@@ -154,6 +156,7 @@ static const struct option options[] = {
 	{ "cut-every", required_argument, NULL, OPT_CUT_EVERY },
 	{ "cut-random", required_argument, NULL, OPT_CUT_RANDOM },
 	{ "cut-with", required_argument, NULL, OPT_CUT_WITH },
+	{ "cut-seed", required_argument, NULL, OPT_CUT_SEED },
 	{ "conn-limit", required_argument, NULL, OPT_CONN_LIMIT },
 	{ "epoch-ms", required_argument, NULL, OPT_EPOCH },
 	{ "delay-ms", required_argument, NULL, OPT_DELAY },
@@ -448,6 +451,9 @@ static void parse_args(int argc, char **argv, struct sim_server_config *cfg, boo
 			cfg->cut.random_p = parse_secs("--cut-random", a, 1);
 			if (!(cfg->cut.random_p > 0 && cfg->cut.random_p < 1))
 				die_usage("--cut-random: a probability above 0 and below 1: '%s'", a);
+			break;
+		case OPT_CUT_SEED:
+			cfg->cut.seed = parse_u64("--cut-seed", a, 1, UINT64_MAX);
 			break;
 		case OPT_CUT_WITH:
 			if (sim_cut_how_parse(a, &cfg->cut.how))

@@ -156,6 +156,7 @@ static void fs_log_rec(struct feed_set *s, const struct fs_conn *c, const char *
 
 static void fs_check_done(struct feed_set *s);
 static void fs_flush_held(struct fs_conn *nw, int idx);
+static void fs_edge_moved(struct fs_conn *c, int idx);
 static void fs_slot_schedule(struct fs_slot *sl, double at);
 static void fs_rotate_begin(struct fs_slot *sl, const char *why);
 
@@ -685,7 +686,8 @@ static void fs_flush_held(struct fs_conn *nw, int idx)
 		m.stream = stream_merge__name(nw->s->merge, h->idx);
 		m.stream_len = strlen(m.stream);
 		m.st = &h->st;
-		fs_deliver(nw, &m, h->idx, &h->in);
+		if (fs_deliver(nw, &m, h->idx, &h->in) == MERGE_DELIVER)
+			fs_edge_moved(nw, h->idx);
 	}
 	if (idx >= 0)
 		nw->held[idx] = 0;
@@ -780,12 +782,20 @@ static struct fs_conn *fs_peer(const struct fs_slot *sl)
 
 /* A/B hole filling: a copy that jumps past the delivered edge while the
  * other leg is up waits (at most ab_wait) for the other leg to bring what is
- * in between, then follows in order; what never comes is a gap, reported. */
+ * in between, then follows in order; what never comes is a gap, reported.
+ * A stream whose ids do not chain (bookTicker) shows no hole, so only a
+ * connection's first copies ahead of the edge wait (a leg back from a
+ * reconnect, while the other leg still brings what was sent before it
+ * came): until the other leg delivers an id this one holds (an overlap),
+ * or ab_wait; from then on its copies are first arrivals or duplicates. */
 static void fs_hold_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct fs_conn *c = w->data;
 
 	(void)loop, (void)revents;
+	for (size_t i = 0; c->held && i < c->s->max_streams; i++)
+		if (c->held[i])
+			fs_mark_moved(c, (int)i); /* waited long enough: it leads now */
 	fs_flush_held(c, -1);
 }
 
@@ -796,7 +806,7 @@ static void fs_ab_message(struct fs_conn *c, const struct feed_link_msg *m, int 
 	struct fs_conn *peer = fs_peer(c->slot);
 	enum merge_verdict v;
 
-	if (peer && s->o.ab_wait > 0 && fs_hold(c, m, idx, in)) {
+	if (peer && s->o.ab_wait > 0 && (in->chained || !c->moved[idx]) && fs_hold(c, m, idx, in)) {
 		if (!ev_is_active(&c->hold_timer)) {
 			ev_timer_set(&c->hold_timer, s->o.ab_wait, 0.);
 			ev_timer_start(s->loop, &c->hold_timer);
@@ -804,8 +814,43 @@ static void fs_ab_message(struct fs_conn *c, const struct feed_link_msg *m, int 
 		return;
 	}
 	v = fs_deliver(c, m, idx, in);
-	if (v == MERGE_DELIVER && peer)
-		fs_old_advanced(peer, idx); /* the other leg's held copies may follow now */
+	if (v == MERGE_DELIVER)
+		fs_edge_moved(c, idx); /* the other leg's held copies may follow now */
+}
+
+/* The delivered edge of stream idx moved (a copy from c went out): every
+ * other connection that carries the stream and holds copies of it (this
+ * slot's rotation, the other leg's connection and its rotation) lets them
+ * follow once the edge reaches them, whoever moved it. Otherwise a
+ * replacement whose old connection stalled keeps copies the other leg's
+ * edge has reached, and a hole the other leg then finds is reported as a
+ * gap although those copies were at hand. */
+static void fs_edge_moved(struct fs_conn *c, int idx)
+{
+	struct feed_set *s = c->s;
+	struct fs_slot *sl = c->slot, *o = NULL;
+	struct fs_conn *cand[4] = {sl->cur, sl->next, NULL, NULL};
+
+	if (idx < 0)
+		return;
+	if (s->o.legs > 1) {
+		o = &s->slots[(sl->no - 1 + s->n_slots / 2) % s->n_slots];
+		cand[2] = o->cur;
+		cand[3] = o->next;
+	}
+	for (int i = 0; i < 4; i++) {
+		struct fs_conn *h = cand[i];
+		struct fs_slot *hs;
+		size_t moved;
+
+		if (!h || h == c || !h->held || !h->held[idx])
+			continue;
+		hs = h->slot;
+		moved = hs->next ? hs->next->n_moved : 0;
+		fs_old_advanced(h, idx);
+		if (hs->next == h && h->n_moved != moved)
+			fs_rotate_check(hs);
+	}
 }
 
 static void fs_on_message(void *user, const struct feed_link_msg *m)
@@ -849,12 +894,13 @@ static void fs_on_message(void *user, const struct feed_link_msg *m)
 		if (stream_merge__last(s->merge, idx, &last) && fm.last_id < last)
 			stream_merge__restart(s->merge, idx); /* the venue's ids start again */
 	}
-	if (idx >= 0 && s->o.legs > 1 && !sl->next && c == sl->cur && in.has_id && in.chained) {
+	if (idx >= 0 && s->o.legs > 1 && !sl->next && c == sl->cur && in.has_id) {
 		fs_ab_message(c, m, idx, &in);
 		return;
 	}
 	if (idx < 0 || !sl->next || (c != sl->next && c != sl->cur)) {
-		fs_deliver(c, m, idx, &in); /* no rotation on this slot */
+		if (fs_deliver(c, m, idx, &in) == MERGE_DELIVER) /* no rotation on this slot */
+			fs_edge_moved(c, idx);
 		return;
 	}
 	/* a rotation is under way on this slot */
@@ -862,8 +908,8 @@ static void fs_on_message(void *user, const struct feed_link_msg *m)
 	if (c == sl->next && in.has_id && !c->moved[idx] && fs_hold(c, m, idx, &in))
 		return;
 	v = fs_deliver(c, m, idx, &in);
-	if (c == sl->cur && v == MERGE_DELIVER && sl->next)
-		fs_old_advanced(sl->next, idx);
+	if (v == MERGE_DELIVER)
+		fs_edge_moved(c, idx);
 	if (sl->next && (sl->next->n_moved != moved || (c == sl->next && sl->cur &&
 							  sl->cur->n_moved == 0)))
 		fs_rotate_check(sl);

@@ -31,6 +31,7 @@ struct sim_cut_config {
 	double every;	      /* s after the upgrade, 0 = never */
 	double random_p;      /* probability of a cut per second, 0 = never */
 	enum sim_cut_how how; /* NONE means FIN */
+	uint64_t seed;	      /* --cut-seed: the draws' seed (0 = --seed's) */
 };
 
 /* One connection's cut: `at` seconds after its upgrade (0 = no timed cut;

@@ -664,7 +664,8 @@ timers:
 			     0);
 		ev_timer_start(s->loop, &c->age_timer);
 	}
-	sim_cut_plan_make(&s->cfg.cut, s->cfg.gen.seed, c->id, &c->plan);
+	sim_cut_plan_make(&s->cfg.cut, s->cfg.cut.seed ? s->cfg.cut.seed : s->cfg.gen.seed, c->id,
+			  &c->plan);
 	if (c->plan.at > 0) {
 		ev_timer_set(&c->cut_timer, c->plan.at, 0);
 		ev_timer_start(s->loop, &c->cut_timer);
