@@ -625,6 +625,43 @@ static void set_ab_rotation_edge_from_peer(void)
 	bed_free(&b);
 }
 
+/* A/B: leg A's old connection ends before its replacement caught up; the
+ * replacement's held copies wait for leg B to bring what lies between (as
+ * an A/B hole does) instead of going out behind a gap (it_feedsoak). */
+static void set_ab_rotation_old_ends_first(void)
+{
+	struct bed b;
+	const char *s1[] = {"h@trade"};
+	int a, bb;
+
+	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
+						    .reconnect = true, .ab_wait = 0.05,
+						    .rotate_grace = 30}));
+	feed_set__start(b.s);
+	REQUIRE(bed_wait_transports(&b, 2));
+	a = b.info[0].leg == 0 ? 0 : 1;
+	bb = 1 - a;
+	bed_open(&b, 0);
+	bed_open(&b, 1);
+	bed_trade(&b, a, "h", 10);
+	bed_trade(&b, bb, "h", 10);
+	feed_set__rotate(b.s, b.info[a].slot);
+	REQUIRE(bed_wait_transports(&b, 3));
+	bed_open(&b, 2);
+	bed_trade(&b, 2, "h", 14);
+	bed_trade(&b, 2, "h", 15);
+	bed_end(&b, a, -ECONNRESET, "reset"); /* the old one ends first */
+	CHECK(b.n_out == 1 && b.st_count[FEED_STATUS_ROTATED] == 1);
+	bed_trade(&b, bb, "h", 11);
+	bed_trade(&b, bb, "h", 12);
+	bed_trade(&b, bb, "h", 13); /* B fills the hole: the held copies follow */
+	CHECKF(b.n_out == 6 && b.st_count[FEED_STATUS_GAP] == 0, "%d out, %d gaps", b.n_out,
+	       b.st_count[FEED_STATUS_GAP]);
+	bed_trade(&b, 2, "h", 16);
+	CHECK(b.n_out == 7);
+	bed_free(&b);
+}
+
 /* A/B: a hole in one leg is filled by the other; a hole in both is a gap
  * once the wait is over. */
 static void set_ab_fills_holes(void)
@@ -993,6 +1030,7 @@ int main(void)
 	RUN(set_rotation_ticker_overlap);
 	RUN(set_ab_ticker_reconnect);
 	RUN(set_ab_rotation_edge_from_peer);
+	RUN(set_ab_rotation_old_ends_first);
 	RUN(set_rotation_busy_reconnects);
 	RUN(set_server_shutdown_rotates);
 	RUN(set_no_reconnect_ends);

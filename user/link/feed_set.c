@@ -157,6 +157,7 @@ static void fs_log_rec(struct feed_set *s, const struct fs_conn *c, const char *
 static void fs_check_done(struct feed_set *s);
 static void fs_flush_held(struct fs_conn *nw, int idx);
 static void fs_edge_moved(struct fs_conn *c, int idx);
+static struct fs_conn *fs_peer(const struct fs_slot *sl);
 static void fs_slot_schedule(struct fs_slot *sl, double at);
 static void fs_rotate_begin(struct fs_slot *sl, const char *why);
 
@@ -308,7 +309,16 @@ static void fs_retire(struct fs_slot *sl, const char *how)
 	struct fs_conn *old = sl->cur, *nw = sl->next;
 
 	ev_timer_stop(s->loop, &sl->grace);
-	fs_flush_held(nw, -1); /* what is still held follows on (gaps reported) */
+	if (nw->n_pending && s->o.legs > 1 && s->o.ab_wait > 0 && fs_peer(sl)) {
+		/* the other leg may still bring what lies between the edge and
+		 * the held copies: they wait for it as an A/B hole does */
+		if (!ev_is_active(&nw->hold_timer)) {
+			ev_timer_set(&nw->hold_timer, s->o.ab_wait, 0.);
+			ev_timer_start(s->loop, &nw->hold_timer);
+		}
+	} else {
+		fs_flush_held(nw, -1); /* what is still held follows on (gaps reported) */
+	}
 	sl->cur = nw;
 	sl->next = NULL;
 	sl->want_rotate = false;
