@@ -39,6 +39,11 @@ the truth does not tell apart):
              in flight may die with the connection); reported, not failed
   real gap   no connection was written it (none subscribed, or dropped by
              --drop-diff): the client must report it, it cannot deliver it
+  superseded bookTicker only (its u does not chain): written to a connection
+             but after a real gap with nothing delivered since; A/B legs
+             back from a gap in both bring it late, after the first leg
+             back delivered newer ones, and it cannot follow them without
+             going backwards (reported, not failed)
 Duplicates are (stream, id) delivered more than once; unknown ids are
 delivered messages the market never published.
 
@@ -97,6 +102,8 @@ def read_truth(path, conns=None, peers=None, streams=None):
     last_seq = -1.0
     with open(path, encoding="utf-8", errors="replace") as f:
         for ln, line in enumerate(f, 1):
+            if not line.endswith("\n"):
+                break  # an instance killed mid-write (an A/B leg killed): its last line is cut
             p = line.rstrip("\n").split("\t")
             if not p or not p[0]:
                 continue
@@ -205,7 +212,7 @@ def runs(keys, st):
 
 def check(streams, complete, only, since_first=False):
     report, totals = {}, dict(published=0, delivered=0, duplicates=0, unknown=0,
-                              losses=0, uncertain=0, real_gaps=0)
+                              losses=0, uncertain=0, real_gaps=0, superseded=0)
     for name in sorted(streams):
         st = streams[name]
         if only and name not in only:
@@ -219,25 +226,35 @@ def check(streams, complete, only, since_first=False):
         hi = max(got) if got else -1
         if complete:
             hi = max([hi] + [r[1] for r in st.ranges])
-        loss, unc, gap = [], [], []
+        loss, unc, gap, sup = [], [], [], []
+        after_gap = False  # a real gap and nothing delivered since
         for k in st.order:
             s = st.seq[k]
-            if s < lo or s > hi or k in st.delivered:
+            if s < lo or s > hi:
+                continue
+            if k in st.delivered:
+                after_gap = False
                 continue
             if k in st.dropped:
                 gap.append(k)
+                after_gap = True
                 continue
             cov = [r for r in st.ranges if r[0] <= s <= r[1]]
             if any(c for _, _, c in cov):
-                loss.append(k)
+                if after_gap and st.kind == "bookTicker":
+                    sup.append(k)
+                else:
+                    loss.append(k)
             elif cov:
                 unc.append(k)
             else:
                 gap.append(k)
+                after_gap = True
         dups = [show(k) for k, n in st.delivered.items() if n > 1]
         r = dict(published=len(st.order), delivered=sum(st.delivered.values()),
                  duplicates=dups, unknown=[show(k) for k in st.unknown],
-                 losses=runs(loss, st), uncertain=runs(unc, st), real_gaps=runs(gap, st))
+                 losses=runs(loss, st), uncertain=runs(unc, st), real_gaps=runs(gap, st),
+                 superseded=runs(sup, st))
         report[name] = r
         totals["published"] += r["published"]
         totals["delivered"] += r["delivered"]
@@ -246,6 +263,7 @@ def check(streams, complete, only, since_first=False):
         totals["losses"] += len(loss)
         totals["uncertain"] += len(unc)
         totals["real_gaps"] += len(gap)
+        totals["superseded"] += len(sup)
     return report, totals
 
 
@@ -306,7 +324,7 @@ def main():
                 print("  duplicate %s" % x)
         print("total: published %(published)d delivered %(delivered)d duplicates %(duplicates)d "
               "unknown %(unknown)d losses %(losses)d uncertain %(uncertain)d "
-              "real_gaps %(real_gaps)d" % totals)
+              "real_gaps %(real_gaps)d superseded %(superseded)d" % totals)
         print("other lines ignored: %d" % other)
         print("OK" if ok else "FAIL")
     if a.json:

@@ -15,7 +15,12 @@ skip() { local n=$1; shift; echo "SKIP $n: $*"; }
 
 # A scratch directory removed at exit (after namespace teardown).
 TMP=$(mktemp -d /tmp/feedrx-it.XXXXXX)
-lib__cleanup() { netns__teardown; rm -rf "$TMP"; }
+# IT_KEEP=DIR: a copy of the scratch files is left there, for a person to read
+lib__cleanup() {
+  netns__teardown
+  [[ -n ${IT_KEEP:-} ]] && mkdir -p "$IT_KEEP" && cp -r "$TMP"/. "$IT_KEEP"/
+  rm -rf "$TMP"
+}
 # removed even when a script exits before it_setup (a skip, a missing build)
 trap 'rm -rf "$TMP"' EXIT
 
