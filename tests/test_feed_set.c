@@ -662,6 +662,50 @@ static void set_ab_rotation_old_ends_first(void)
 	bed_free(&b);
 }
 
+/* A/B, both legs rotating away from stalled connections: when leg A's
+ * wait ends, leg B's replacement's held copies from further back go first,
+ * and only what neither has is a gap (it_feedsoak, xdp mode). */
+static void set_ab_both_rotating_lower_first(void)
+{
+	struct bed b;
+	const char *s1[] = {"h@trade"};
+	int a, bb;
+
+	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
+						    .reconnect = true, .ab_wait = 0.02,
+						    .rotate_grace = 30}));
+	feed_set__start(b.s);
+	REQUIRE(bed_wait_transports(&b, 2));
+	a = b.info[0].leg == 0 ? 0 : 1;
+	bb = 1 - a;
+	bed_open(&b, 0);
+	bed_open(&b, 1);
+	bed_trade(&b, a, "h", 10);
+	bed_trade(&b, bb, "h", 10);
+	feed_set__rotate(b.s, b.info[a].slot);
+	REQUIRE(bed_wait_transports(&b, 3));
+	feed_set__rotate(b.s, b.info[bb].slot);
+	REQUIRE(bed_wait_transports(&b, 4));
+	bed_open(&b, 2);
+	bed_open(&b, 3);
+	int ra = b.info[2].leg == b.info[a].leg ? 2 : 3, rb = 5 - ra;
+	bed_trade(&b, rb, "h", 12); /* B's replacement, from further back */
+	bed_trade(&b, rb, "h", 13);
+	bed_trade(&b, ra, "h", 14);
+	bed_trade(&b, ra, "h", 15);
+	CHECK(b.n_out == 1);
+	bed_end(&b, a, -ECONNRESET, "reset"); /* A's old one ends: A waits for B */
+	for (int i = 0; i < 400 && b.n_out < 5; i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		usleep(1000);
+	}
+	CHECKF(b.n_out == 5 && b.st_count[FEED_STATUS_GAP] == 1 && b.gap_first == 11 &&
+	       b.gap_last == 11, "%d out, %d gaps (%llu..%llu)", b.n_out,
+	       b.st_count[FEED_STATUS_GAP], (unsigned long long)b.gap_first,
+	       (unsigned long long)b.gap_last);
+	bed_free(&b);
+}
+
 /* A/B: a hole in one leg is filled by the other; a hole in both is a gap
  * once the wait is over. */
 static void set_ab_fills_holes(void)
@@ -1031,6 +1075,7 @@ int main(void)
 	RUN(set_ab_ticker_reconnect);
 	RUN(set_ab_rotation_edge_from_peer);
 	RUN(set_ab_rotation_old_ends_first);
+	RUN(set_ab_both_rotating_lower_first);
 	RUN(set_rotation_busy_reconnects);
 	RUN(set_server_shutdown_rotates);
 	RUN(set_no_reconnect_ends);

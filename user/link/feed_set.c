@@ -678,9 +678,51 @@ static void fs_mark_moved(struct fs_conn *nw, int idx)
 	}
 }
 
+/* The connections that can carry c's streams: its slot's current one and
+ * rotation, and with A/B the other leg's (NULL where there is none). */
+static void fs_carriers(const struct fs_conn *c, struct fs_conn *cand[4])
+{
+	const struct feed_set *s = c->s;
+	const struct fs_slot *sl = c->slot, *o;
+
+	cand[0] = sl->cur;
+	cand[1] = sl->next;
+	cand[2] = cand[3] = NULL;
+	if (s->o.legs > 1) {
+		o = &s->slots[(sl->no - 1 + s->n_slots / 2) % s->n_slots];
+		cand[2] = o->cur;
+		cand[3] = o->next;
+	}
+}
+
+/* Before nw's held copies of idx go out past a hole, any other connection
+ * holding copies of idx from further back (a rotation's replacement of the
+ * other leg, waiting for its own stalled connection) lets them go first:
+ * they fill what would otherwise be reported missing. */
+static void fs_flush_lower(struct fs_conn *nw, int idx)
+{
+	struct fs_conn *cand[4];
+
+	fs_carriers(nw, cand);
+	for (int i = 0; i < 4; i++) {
+		struct fs_conn *h = cand[i];
+
+		if (!h || h == nw || !h->held || !h->held[idx] ||
+		    h->flush_at[idx] >= nw->flush_at[idx])
+			continue;
+		fs_flush_held(h, idx);
+		fs_mark_moved(h, idx);
+	}
+}
+
 /* The held copies of stream idx (every stream for idx < 0), in order. */
 static void fs_flush_held(struct fs_conn *nw, int idx)
 {
+	if (idx >= 0 && nw->held && nw->held[idx])
+		fs_flush_lower(nw, idx);
+	for (size_t i = 0; idx < 0 && nw->held && i < nw->s->max_streams; i++)
+		if (nw->held[i])
+			fs_flush_lower(nw, (int)i);
 	for (size_t i = 0; i < nw->n_hold; i++) {
 		struct fs_held *h = &nw->hold[i];
 		struct feed_link_msg m = {0};
@@ -837,17 +879,11 @@ static void fs_ab_message(struct fs_conn *c, const struct feed_link_msg *m, int 
  * gap although those copies were at hand. */
 static void fs_edge_moved(struct fs_conn *c, int idx)
 {
-	struct feed_set *s = c->s;
-	struct fs_slot *sl = c->slot, *o = NULL;
-	struct fs_conn *cand[4] = {sl->cur, sl->next, NULL, NULL};
+	struct fs_conn *cand[4];
 
 	if (idx < 0)
 		return;
-	if (s->o.legs > 1) {
-		o = &s->slots[(sl->no - 1 + s->n_slots / 2) % s->n_slots];
-		cand[2] = o->cur;
-		cand[3] = o->next;
-	}
+	fs_carriers(c, cand);
 	for (int i = 0; i < 4; i++) {
 		struct fs_conn *h = cand[i];
 		struct fs_slot *hs;
