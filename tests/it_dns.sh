@@ -4,7 +4,9 @@
 # (tests/tool_fake_dns) answers feedsim.test only after a delay and never
 # answers hang.test. The delayed name still connects and delivers every
 # message byte for byte; the connect timeout bounds a name that never
-# resolves and says so; NXDOMAIN is a clear error.
+# resolves and says so; NXDOMAIN is a clear error. And in one feedrx with two
+# URLs, one connection's name answered only after 3 s does not hold up the
+# other connection's messages (dns_slow_name_other_flows).
 source "$(dirname "$0")/lib.sh"
 NAME=it_dns
 DNS=$BUILD/tests/tool_fake_dns
@@ -21,7 +23,7 @@ printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:1\n' >"$ETC_RX/resolv.c
 printf '127.0.0.1 localhost\n' >"$ETC_RX/hosts"
 trap 'rm -rf "$ETC_RX"; lib__cleanup' EXIT
 
-ip netns exec "$NS_RX" "$DNS" "feedsim.test=$NETNS_EX_IP4/1500" hang.test=hang \
+ip netns exec "$NS_RX" "$DNS" "feedsim.test=$NETNS_EX_IP4/3000" hang.test=hang \
   >"$TMP/dns.out" 2>"$TMP/dns.err" &
 netns_track $!
 for _ in $(seq 100); do grep -q ready "$TMP/dns.out" 2>/dev/null && break; sleep 0.05; done
@@ -47,7 +49,7 @@ else
   fail dns_slow_answer "rc=$rc, $(wc -l <"$TMP/slow.out") lines vs $(wc -l <"$TMP/slow.log" 2>/dev/null) logged: $(head -c 300 "$TMP/slow.err")"
 fi
 # the answer really came from the fake server, after its delay
-if grep -q '^query feedsim.test 1 delay 1500$' "$TMP/dns.err"; then pass dns_asked_the_server
+if grep -q '^query feedsim.test 1 delay 3000$' "$TMP/dns.err"; then pass dns_asked_the_server
 else fail dns_asked_the_server "$(head -c 300 "$TMP/dns.err")"; fi
 
 # expect_err NAME RC REGEX FEEDRX ARGS...
@@ -65,3 +67,43 @@ expect_err dns_hang_connect_timeout 1 '^feedrx: connect timeout after 1 s \(reso
 # ---- NXDOMAIN ---------------------------------------------------------------
 expect_err dns_nxdomain 1 '^feedrx: cannot resolve nosuch\.test: Domain name not found$' \
   "wss://nosuch.test:$PORT/ws/x"
+
+# ---- two URLs in one feedrx: one by address, flowing at once; one by a name
+# answered after 3 s. The first connection's messages go on being delivered
+# while the second one's name is being resolved, and none of them waits
+# anything like the 3 s (a blocking resolver would stall the loop, and every
+# message queued meanwhile would be 3 s late); then the second one works.
+P1=9611 P2=9612
+ip netns exec "$NS_EX" "$FEEDSIM" --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
+  --listen "$NETNS_EX_IP4:$P1" --listen "$NETNS_EX_IP4:$P2" --rate 1000 \
+  >/dev/null 2>"$TMP/two.sim.err" &
+netns_track $!
+if ! wait_listen "$NS_EX" "$P1" || ! wait_listen "$NS_EX" "$P2"; then
+  fail dns_slow_name_other_flows "feedsim did not listen: $(head -c 200 "$TMP/two.sim.err")"
+else
+  ip netns exec "$NS_RX" "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" --output raw \
+    --stats-json "$TMP/two.json" "wss://$NETNS_EX_IP4:$P1/ws/btcusdt@trade" \
+    "wss://feedsim.test:$P2/ws/ethusdt@aggTrade" >"$TMP/two.out" 2>"$TMP/two.err" &
+  RXP=$!
+  netns_track $RXP
+  for _ in $(seq 150); do
+    grep -q '"e":"aggTrade"' "$TMP/two.out" 2>/dev/null && break
+    kill -0 $RXP 2>/dev/null || break
+    sleep 0.1
+  done
+  sleep 0.5
+  kill -INT $RXP 2>/dev/null; wait $RXP; rc=$?
+  # messages of the first connection before the second one's first
+  before=$(awk '/"e":"aggTrade"/ { exit } /"e":"trade"/ { n++ } END { print n + 0 }' "$TMP/two.out")
+  eth=$(grep -c '"e":"aggTrade"' "$TMP/two.out")
+  e2e_max=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["stages"]["e2e"]["max"]))' \
+    "$TMP/two.json" 2>/dev/null || echo -1)
+  asked=$(grep -c '^query feedsim.test 1 delay 3000$' "$TMP/dns.err")
+  echo "# dns_slow_name_other_flows: $before messages on the address's connection while feedsim.test resolved; then $eth on it; e2e max $e2e_max us" >&2
+  if [[ $rc -eq 0 && $asked -ge 2 && $before -ge 1000 && $eth -gt 0 && $e2e_max -ge 0 && $e2e_max -lt 1500000 ]]; then
+    pass dns_slow_name_other_flows
+  else
+    fail dns_slow_name_other_flows "rc $rc, feedsim.test asked $asked times (in all), $before messages before its first (want >= 1000), $eth after, e2e max $e2e_max us (want < 1.5 s): $(tail -c 300 "$TMP/two.err")"
+  fi
+fi
+exit 0
