@@ -258,4 +258,40 @@ elif start_sim $n 9605 --rate 2000 --seed 6 --epoch-ms $EPOCH; then
   else fail $n "feedsim B did not start"; fi
 else fail $n "feedsim A did not start"; fi
 
+# ---- A/B legs leaving from different places: leg A through an interface
+# (--bind DEV), leg B from a second address (--bind-b ADDR); feedsim sees
+# each leg's connection come from where it was told -----------------------
+n=fs_bind
+B_ADDR=198.18.0.3
+if ! want $n; then :
+elif ! ip -n "$NS_RX" addr add "$B_ADDR/24" dev "$NETNS_RX_DEV"; then
+  fail $n "cannot add $B_ADDR in $NS_RX"
+elif start_sim $n 9611 --rate 1000 --seed 12 --epoch-ms "$EPOCH"; then
+  SIM_A=$SIM
+  if start_sim $n-b 9612 --rate 1000 --seed 12 --epoch-ms "$EPOCH"; then
+    SIM_B=$SIM
+    run_rx $n 3 --redundant 2 --leg-b "wss://$V4:9612/stream" --bind "$NETNS_RX_DEV" \
+      --bind-b "$B_ADDR" --subscribe btcusdt@aggTrade,ethusdt@depth "wss://$V4:9611/stream"
+    kill "$SIM_A" "$SIM_B" 2>/dev/null; wait "$SIM_A" "$SIM_B" 2>/dev/null
+    if verdict $n --expect-gaps 0; then
+      from_a=$(grep -o 'client [0-9]* [0-9.]*:[0-9]* connected' "$TMP/$n.sim.err" | awk '{print $3}' | cut -d: -f1 | sort -u | tr '\n' ' ')
+      from_b=$(grep -o 'client [0-9]* [0-9.]*:[0-9]* connected' "$TMP/$n-b.sim.err" | awk '{print $3}' | cut -d: -f1 | sort -u | tr '\n' ' ')
+      wa=$(json $n 'j["feeds"]["legs"][0]["won"] + j["feeds"]["legs"][0]["second"]')
+      wb=$(json $n 'j["feeds"]["legs"][1]["won"] + j["feeds"]["legs"][1]["second"]')
+      if [[ $from_a == "$NETNS_RX_IP4 " && $from_b == "$B_ADDR " && $wa -gt 0 && $wb -gt 0 ]]; then pass $n
+      else fail $n "leg A came from '$from_a' (want $NETNS_RX_IP4), leg B from '$from_b' (want $B_ADDR); messages A $wa, B $wb"; fi
+    fi
+  else fail $n "feedsim B did not start"; fi
+else fail $n "feedsim A did not start"; fi
+# a source address this host does not have: a clear error, no retry storm
+n=fs_bind_bad
+if want $n; then
+  ip netns exec "$NS_RX" timeout 20 "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" \
+    --bind 198.18.0.77 --connect-timeout 2 "wss://$V4:9611/ws/btcusdt@trade" \
+    >/dev/null 2>"$TMP/$n.err"
+  rc=$?
+  if [[ $rc -eq 1 ]] && grep -q 'Cannot assign requested address' "$TMP/$n.err"; then pass $n
+  else fail $n "rc $rc: $(head -c 300 "$TMP/$n.err")"; fi
+fi
+
 exit 0

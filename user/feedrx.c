@@ -69,6 +69,8 @@ struct feedrx_conf {
 	/* the connection set (link/feed_set.h) */
 	unsigned per_conn, redundant;
 	const char *leg_b; /* --leg-b URL */
+	const char *bind_a, *bind_b; /* --bind, --bind-b */
+	struct net_bind bind[2];     /* ... parsed: leg A (and B without --bind-b), leg B */
 	bool no_reconnect;
 	double reconnect_min, reconnect_max, rotate_after, stale, rotate_grace, ab_wait;
 	int rotate_at_min; /* --rotate-at, UTC minute of the day; -1 none */
@@ -364,6 +366,12 @@ static const struct feedrx_opt feedrx_opts[] = {
     {"leg-b", 0, OT_STRING, FIELD(leg_b), .metavar = "URL",
      .help = "with --redundant 2: leg B connects here (another\n"
 	     "address of the exchange) instead of the same URL"},
+    {"bind", 0, OT_STRING, FIELD(bind_a), .metavar = "SRC",
+     .help = "leave from this source address or interface (every\n"
+	     "connection; with --redundant 2, leg A's)"},
+    {"bind-b", 0, OT_STRING, FIELD(bind_b), .metavar = "SRC",
+     .help = "with --redundant 2: leg B leaves from here (another\n"
+	     "address or NIC), apart from leg A"},
     {"no-reconnect", 0, OT_FLAG, FIELD(no_reconnect),
      .help = "one-shot: a connection that ends is not reopened\n"
 	     "(default: reopened with backoff, subscriptions\n"
@@ -727,6 +735,22 @@ static void feedrx_check_cpu(int cpu)
 		    list);
 }
 
+/* --bind and --bind-b: where each leg leaves from. Exits with a usage
+ * error. */
+static void feedrx_parse_binds(struct feedrx_conf *c)
+{
+	c->bind[0].addr.ss_family = c->bind[1].addr.ss_family = AF_UNSPEC;
+	if (c->bind_b && c->redundant != 2)
+		usage_error("--bind-b needs --redundant 2");
+	for (int i = 0; i < 2; i++) {
+		const char *spec = i ? (c->bind_b ?: c->bind_a) : c->bind_a;
+		struct fx_error e = {0};
+
+		if (spec && net_connect_bind_parse(spec, &c->bind[i], &e))
+			usage_error("bad --bind%s: %s", i && c->bind_b ? "-b" : "", e.msg);
+	}
+}
+
 /* What one option alone cannot check: the URLs, and options that need
  * another mode. Exits with a usage error. */
 static void feedrx_check_args(const struct feedrx_conf *c, struct url *urls, struct url *proxy)
@@ -960,6 +984,8 @@ static int feedrx_new_transport(void *user, const struct feed_set_conn_info *ci,
 
 	ko.url = &f->urls[ci->url];
 	ko.proxy = f->proxy;
+	if (f->c->bind_a || f->c->bind_b)
+		ko.bind = &f->c->bind[ci->leg ? 1 : 0];
 	const struct venue *v = venue_find(venues, f->c->venue) ?: venues[0];
 
 	/* its SUBSCRIBE (split into several where the venue limits a request's
@@ -1675,6 +1701,7 @@ int main(int argc, char **argv)
 
 	feedrx_parse_args(argc, argv, &c);
 	feedrx_check_args(&c, urls, &proxy);
+	feedrx_parse_binds(&c);
 	if (c.ko.tls.insecure)
 		fprintf(stderr, "feedrx: warning: --insecure: the server's certificate is NOT "
 				"verified\n");

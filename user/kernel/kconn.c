@@ -205,7 +205,7 @@ static void kconn__try_next(struct kconn *k)
 		k->ai_next++;
 		k->ai_left--;
 		net_connect_describe(ai->ai_addr, k->peer, sizeof(k->peer));
-		fd = net_connect_socket(ai, &local);
+		fd = net_connect_socket(ai, k->o.bind, &local);
 		if (fd < 0) {
 			kconn__drop_attempt(k, fd);
 			continue;

@@ -26,6 +26,7 @@
 #include <openssl/ssl.h>
 
 #include "core/fx_err.h"
+#include "net_connect.h"
 #include "resolve.h"
 #include "tls_client.h"
 #include "url.h"
@@ -90,6 +91,8 @@ struct kconn_opts {
 	/* Name resolution on the loop (resolve.h), shared by the connections
 	 * of one loop; NULL: kconn makes its own from /etc/resolv.conf. */
 	struct resolve_ctx *resolver;
+	/* --bind: the interface and/or source address to leave from, or NULL */
+	const struct net_bind *bind;
 };
 
 struct kconn_stats {

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -32,7 +33,17 @@ int net_connect_resolve(const char *host, const char *port, struct addrinfo **ou
 
 /* The source address a connection to dst would get: connect() a UDP socket
  * (no packet is sent) and read its name. */
-static int net_connect__source_for(const struct addrinfo *ai, struct sockaddr_storage *src)
+static int net_connect__to_dev(int fd, const struct net_bind *b)
+{
+	if (!b || !b->dev[0])
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, b->dev, (socklen_t)strlen(b->dev))
+		   ? -errno
+		   : 0;
+}
+
+static int net_connect__source_for(const struct addrinfo *ai, const struct net_bind *b,
+				   struct sockaddr_storage *src)
 {
 	socklen_t len = sizeof(*src);
 	int fd, r = 0;
@@ -40,6 +51,10 @@ static int net_connect__source_for(const struct addrinfo *ai, struct sockaddr_st
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if ((r = net_connect__to_dev(fd, b))) {
+		close(fd);
+		return r;
+	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) ||
 	    getsockname(fd, (struct sockaddr *)src, &len))
 		r = -errno;
@@ -53,20 +68,52 @@ static int net_connect__source_for(const struct addrinfo *ai, struct sockaddr_st
 	return 0;
 }
 
-int net_connect_socket(const struct addrinfo *ai, struct sockaddr_storage *local)
+int net_connect_bind_parse(const char *spec, struct net_bind *out, struct fx_error *err)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&out->addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&out->addr;
+
+	memset(out, 0, sizeof(*out));
+	out->addr.ss_family = AF_UNSPEC;
+	if (inet_pton(AF_INET, spec, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, spec, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		return 0;
+	}
+	if (strlen(spec) >= sizeof(out->dev) || !if_nametoindex(spec))
+		return fx_error_set(err, -EINVAL,
+				    "'%s' is neither an IP address nor an interface of this host",
+				    spec);
+	memcpy(out->dev, spec, strlen(spec) + 1);
+	return 0;
+}
+
+int net_connect_socket(const struct addrinfo *ai, const struct net_bind *b,
+		       struct sockaddr_storage *local)
 {
 	socklen_t len;
 	int fd, one = 1, r;
 
-	r = net_connect__source_for(ai, local);
-	if (r)
+	if (b && b->addr.ss_family != AF_UNSPEC) {
+		if (b->addr.ss_family != ai->ai_family)
+			return -EAFNOSUPPORT;
+		*local = b->addr; /* port 0: an ephemeral one */
+	} else if ((r = net_connect__source_for(ai, b, local))) {
 		return r;
+	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd < 0)
 		return -errno;
 	/* feeds are small messages both ways (pongs): no Nagle delay */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
 		goto err;
+	if ((r = net_connect__to_dev(fd, b))) {
+		close(fd);
+		return r;
+	}
 	len =
 	    local->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	if (bind(fd, (struct sockaddr *)local, len))

@@ -22,11 +22,24 @@
 int net_connect_resolve(const char *host, const char *port, struct addrinfo **out,
 			struct fx_error *err);
 
+/* Where a connection leaves from (--bind): an interface (SO_BINDTODEVICE:
+ * its routes and source address) and/or a source address. */
+struct net_bind {
+	char dev[16];                /* IFNAMSIZ; "" = any */
+	struct sockaddr_storage addr; /* ss_family AF_UNSPEC = the kernel's pick */
+};
+
+/* "198.18.0.3", "fd00::3" (a source address) or "eth1" (an interface that
+ * exists): 0, or -EINVAL with the reason in err. */
+int net_connect_bind_parse(const char *spec, struct net_bind *out, struct fx_error *err);
+
 /* Open a non-blocking, close-on-exec TCP socket for ai with TCP_NODELAY,
- * bound to the source address the kernel would pick for ai and an
- * ephemeral port. *local gets that address (getsockname). Returns the fd
- * or a negative errno. */
-int net_connect_socket(const struct addrinfo *ai, struct sockaddr_storage *local);
+ * bound to the source address the kernel would pick for ai (through b's
+ * interface, when it names one), or to b's address, and an ephemeral port.
+ * *local gets that address (getsockname). b may be NULL. Returns the fd or
+ * a negative errno (-EAFNOSUPPORT: b's address is of the other family). */
+int net_connect_socket(const struct addrinfo *ai, const struct net_bind *b,
+		       struct sockaddr_storage *local);
 
 /* Start connect(): 0 connected at once, -EINPROGRESS, or a negative errno. */
 int net_connect_start(int fd, const struct addrinfo *ai);

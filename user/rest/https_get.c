@@ -282,7 +282,7 @@ static void hg__try_next(struct https_get *c)
 
 		c->ai_next++;
 		net_connect_describe(ai.ai_addr, c->peer, sizeof(c->peer));
-		fd = net_connect_socket(&ai, &local);
+		fd = net_connect_socket(&ai, NULL, &local);
 		if (fd < 0) {
 			c->last_err = fd;
 			continue;
