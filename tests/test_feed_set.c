@@ -401,6 +401,49 @@ static void bed_trade(struct bed *b, int i, const char *sym, unsigned long id)
 	feed_link__on_kernel_msg(b->t[i].t.link, WS_OP_TEXT, (const uint8_t *)msg, (size_t)n, &st);
 }
 
+/* One leg, one stream, reconnecting, 30 s for a rotation's overlaps:
+ * started, its connection open. */
+static bool bed_one(struct bed *b, const char *const *streams)
+{
+	if (!bed_new(b, (struct feed_set_opts){.streams = streams, .n_streams = 1, .legs = 1,
+					       .reconnect = true, .rotate_grace = 30}))
+		return false;
+	feed_set__start(b->s);
+	if (!bed_wait_transports(b, 1))
+		return false;
+	bed_open(b, 0);
+	return true;
+}
+
+/* Rotate slot; the replacement is transport i, opened. */
+static bool bed_rotate(struct bed *b, unsigned slot, int i)
+{
+	feed_set__rotate(b->s, slot);
+	if (!bed_wait_transports(b, i + 1))
+		return false;
+	bed_open(b, i);
+	return true;
+}
+
+/* An A/B bed over o (one stream, two legs, reconnecting): started, both
+ * connections open; *a and *bb the transports of leg A and leg B. */
+static bool bed_ab(struct bed *b, struct feed_set_opts o, int *a, int *bb)
+{
+	o.n_streams = 1;
+	o.legs = 2;
+	o.reconnect = true;
+	if (!bed_new(b, o))
+		return false;
+	feed_set__start(b->s);
+	if (!bed_wait_transports(b, 2))
+		return false;
+	*a = b->info[0].leg == 0 ? 0 : 1;
+	*bb = 1 - *a;
+	bed_open(b, 0);
+	bed_open(b, 1);
+	return true;
+}
+
 static void bed_ticker(struct bed *b, int i, const char *sym, unsigned long u)
 {
 	char msg[256];
@@ -543,15 +586,7 @@ static void set_ab_ticker_reconnect(void)
 	const char *s1[] = {"k@bookTicker"};
 	int a, bb, a2;
 
-	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
-						    .reconnect = true, .ab_wait = 0.05,
-						    .backoff_base = 0.001, .backoff_cap = 0.002}));
-	feed_set__start(b.s);
-	REQUIRE(bed_wait_transports(&b, 2));
-	a = b.info[0].leg == 0 ? 0 : 1;
-	bb = 1 - a;
-	bed_open(&b, 0);
-	bed_open(&b, 1);
+	REQUIRE(bed_ab(&b, (struct feed_set_opts){.streams = s1, .ab_wait = 0.05, .backoff_base = 0.001, .backoff_cap = 0.002}, &a, &bb));
 	bed_ticker(&b, a, "k", 10);
 	bed_ticker(&b, bb, "k", 10);
 	bed_ticker(&b, a, "k", 12); /* A leads: no wait */
@@ -592,15 +627,7 @@ static void set_ab_rotation_edge_from_peer(void)
 	const char *s1[] = {"h@trade"};
 	int a, bb;
 
-	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
-						    .reconnect = true, .ab_wait = 0.05,
-						    .rotate_grace = 30}));
-	feed_set__start(b.s);
-	REQUIRE(bed_wait_transports(&b, 2));
-	a = b.info[0].leg == 0 ? 0 : 1;
-	bb = 1 - a;
-	bed_open(&b, 0);
-	bed_open(&b, 1);
+	REQUIRE(bed_ab(&b, (struct feed_set_opts){.streams = s1, .ab_wait = 0.05, .rotate_grace = 30}, &a, &bb));
 	bed_trade(&b, a, "h", 10);
 	bed_trade(&b, bb, "h", 10);
 	feed_set__rotate(b.s, b.info[a].slot); /* leg A's connection stalls from here */
@@ -634,20 +661,10 @@ static void set_ab_rotation_old_ends_first(void)
 	const char *s1[] = {"h@trade"};
 	int a, bb;
 
-	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
-						    .reconnect = true, .ab_wait = 0.05,
-						    .rotate_grace = 30}));
-	feed_set__start(b.s);
-	REQUIRE(bed_wait_transports(&b, 2));
-	a = b.info[0].leg == 0 ? 0 : 1;
-	bb = 1 - a;
-	bed_open(&b, 0);
-	bed_open(&b, 1);
+	REQUIRE(bed_ab(&b, (struct feed_set_opts){.streams = s1, .ab_wait = 0.05, .rotate_grace = 30}, &a, &bb));
 	bed_trade(&b, a, "h", 10);
 	bed_trade(&b, bb, "h", 10);
-	feed_set__rotate(b.s, b.info[a].slot);
-	REQUIRE(bed_wait_transports(&b, 3));
-	bed_open(&b, 2);
+	REQUIRE(bed_rotate(&b, b.info[a].slot, 2));
 	bed_trade(&b, 2, "h", 14);
 	bed_trade(&b, 2, "h", 15);
 	bed_end(&b, a, -ECONNRESET, "reset"); /* the old one ends first */
@@ -671,15 +688,7 @@ static void set_ab_both_rotating_lower_first(void)
 	const char *s1[] = {"h@trade"};
 	int a, bb;
 
-	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
-						    .reconnect = true, .ab_wait = 0.02,
-						    .rotate_grace = 30}));
-	feed_set__start(b.s);
-	REQUIRE(bed_wait_transports(&b, 2));
-	a = b.info[0].leg == 0 ? 0 : 1;
-	bb = 1 - a;
-	bed_open(&b, 0);
-	bed_open(&b, 1);
+	REQUIRE(bed_ab(&b, (struct feed_set_opts){.streams = s1, .ab_wait = 0.02, .rotate_grace = 30}, &a, &bb));
 	bed_trade(&b, a, "h", 10);
 	bed_trade(&b, bb, "h", 10);
 	feed_set__rotate(b.s, b.info[a].slot);
@@ -715,14 +724,7 @@ static void set_ab_fills_holes(void)
 	struct feed_set_stats st;
 	int a, bb;
 
-	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 2,
-						    .reconnect = true, .ab_wait = 0.05}));
-	feed_set__start(b.s);
-	REQUIRE(bed_wait_transports(&b, 2));
-	a = b.info[0].leg == 0 ? 0 : 1;
-	bb = 1 - a;
-	bed_open(&b, 0);
-	bed_open(&b, 1);
+	REQUIRE(bed_ab(&b, (struct feed_set_opts){.streams = s1, .ab_wait = 0.05}, &a, &bb));
 	bed_trade(&b, a, "w", 1);
 	bed_trade(&b, a, "w", 4); /* A lost 2 and 3 */
 	bed_trade(&b, a, "w", 5);
@@ -802,15 +804,9 @@ static void set_rotation_replacement_ahead(void)
 	const char *s1[] = {"h@trade"};
 	struct feed_set_stats st;
 
-	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 1,
-						    .reconnect = true, .rotate_grace = 30}));
-	feed_set__start(b.s);
-	REQUIRE(bed_wait_transports(&b, 1));
-	bed_open(&b, 0);
+	REQUIRE(bed_one(&b, s1));
 	bed_trade(&b, 0, "h", 10);
-	feed_set__rotate(b.s, 1);
-	REQUIRE(bed_wait_transports(&b, 2));
-	bed_open(&b, 1);
+	REQUIRE(bed_rotate(&b, 1, 1));
 	bed_trade(&b, 1, "h", 13); /* ahead: 11 and 12 are still on their way to the old */
 	bed_trade(&b, 1, "h", 14);
 	CHECK(b.n_out == 1 && b.t[0].closes == 0);
@@ -843,15 +839,9 @@ static void set_rotation_ticker_overlap(void)
 	const char *s1[] = {"k@bookTicker"};
 	struct feed_set_stats st;
 
-	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 1,
-						    .reconnect = true, .rotate_grace = 30}));
-	feed_set__start(b.s);
-	REQUIRE(bed_wait_transports(&b, 1));
-	bed_open(&b, 0);
+	REQUIRE(bed_one(&b, s1));
 	bed_ticker(&b, 0, "k", 980);
-	feed_set__rotate(b.s, 1);
-	REQUIRE(bed_wait_transports(&b, 2));
-	bed_open(&b, 1);
+	REQUIRE(bed_rotate(&b, 1, 1));
 	bed_ticker(&b, 1, "k", 985); /* ahead of the edge: held */
 	bed_ticker(&b, 1, "k", 986);
 	CHECK(b.n_out == 1 && b.t[0].closes == 0);
@@ -876,11 +866,7 @@ static void set_rotation_busy_reconnects(void)
 	const char *s1[] = {"k@trade"};
 	struct feed_set_stats st;
 
-	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 1,
-						    .reconnect = true, .rotate_grace = 30}));
-	feed_set__start(b.s);
-	REQUIRE(bed_wait_transports(&b, 1));
-	bed_open(&b, 0);
+	REQUIRE(bed_one(&b, s1));
 	bed_trade(&b, 0, "k", 1);
 	b.refuse_next = -EBUSY;
 	feed_set__rotate(b.s, 1);
@@ -910,11 +896,7 @@ static void set_server_shutdown_rotates(void)
 	const struct lat_stamps st0 = {0};
 	struct feed_set_stats st;
 
-	REQUIRE(bed_new(&b, (struct feed_set_opts){.streams = s1, .n_streams = 1, .legs = 1,
-						    .reconnect = true, .rotate_grace = 30}));
-	feed_set__start(b.s);
-	REQUIRE(bed_wait_transports(&b, 1));
-	bed_open(&b, 0);
+	REQUIRE(bed_one(&b, s1));
 	bed_trade(&b, 0, "z", 1);
 	feed_link__on_kernel_msg(b.t[0].t.link, WS_OP_TEXT, (const uint8_t *)note,
 				 sizeof(note) - 1, &st0);
