@@ -265,9 +265,9 @@ static bool value(struct cur *c, const uint8_t **v, size_t *vn)
 	return c->p > start;
 }
 
-bool vjson_walk(const uint8_t *p, size_t n,
-		bool (*fn)(const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, void *user),
-		void *user)
+static bool walk(const uint8_t *p, size_t n,
+		 bool (*fn)(const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, void *user),
+		 void *user, bool exact)
 {
 	struct cur c = {p, p + n};
 
@@ -277,7 +277,7 @@ bool vjson_walk(const uint8_t *p, size_t n,
 	c.p++;
 	ws(&c);
 	if (c.p < c.end && *c.p == '}')
-		return true;
+		goto end;
 	for (;;) {
 		const uint8_t *k, *v;
 		size_t kn, vn;
@@ -293,14 +293,37 @@ bool vjson_walk(const uint8_t *p, size_t n,
 		if (!value(&c, &v, &vn))
 			return false;
 		if (!fn(k, kn, v, vn, user))
-			return true;
+			return !exact;
 		ws(&c);
 		if (c.p < c.end && *c.p == ',') {
 			c.p++;
 			continue;
 		}
-		return c.p < c.end && *c.p == '}';
+		if (c.p >= c.end || *c.p != '}')
+			return false;
+		break;
 	}
+end:
+	if (!exact)
+		return true;
+	c.p++;
+	ws(&c);
+	return c.p == c.end;
+}
+
+bool vjson_walk(const uint8_t *p, size_t n,
+		bool (*fn)(const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, void *user),
+		void *user)
+{
+	return walk(p, n, fn, user, false);
+}
+
+bool vjson_walk_exact(const uint8_t *p, size_t n,
+		      bool (*fn)(const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
+				 void *user),
+		      void *user)
+{
+	return walk(p, n, fn, user, true);
 }
 
 bool vjson_first_key(const uint8_t *p, size_t n, const uint8_t **k, size_t *kn)

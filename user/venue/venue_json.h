@@ -78,6 +78,13 @@ bool vjson_walk(const uint8_t *p, size_t n,
 		bool (*fn)(const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, void *user),
 		void *user);
 
+/* vjson_walk over every member, and true only when the object is all of p
+ * (whitespace around it aside) and fn never said stop. */
+bool vjson_walk_exact(const uint8_t *p, size_t n,
+		      bool (*fn)(const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
+				 void *user),
+		      void *user);
+
 /* The first key of the object in p (the cheap test for data messages):
  * true with the key in k, kn; or false. */
 bool vjson_first_key(const uint8_t *p, size_t n, const uint8_t **k, size_t *kn);
