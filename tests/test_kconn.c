@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "check.h"
+#include "net_testlib.h"
 #include "kernel/kconn.h"
 #include "proto/ws_accept.h"
 #include "proto/ws_proto.h"
@@ -39,51 +40,6 @@ static const char *ka_text;
 static double ka_every;
 
 static char cafile[] = "/tmp/test_kconn_ca.XXXXXX";
-
-static int make_cert(SSL_CTX *ctx)
-{
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	X509_NAME *name;
-	X509_EXTENSION *ext;
-	X509V3_CTX v3;
-	FILE *f;
-	int fd, ok = 0;
-
-	if (!key || !x)
-		goto out;
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"test", -1, -1,
-				   0);
-	X509_set_issuer_name(x, name);
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "IP:127.0.0.1");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	if (!X509_sign(x, key, EVP_sha256()))
-		goto out;
-	if (!SSL_CTX_use_certificate(ctx, x) || !SSL_CTX_use_PrivateKey(ctx, key))
-		goto out;
-	fd = mkstemp(cafile);
-	if (fd < 0)
-		goto out;
-	f = fdopen(fd, "w");
-	ok = f && PEM_write_X509(f, x);
-	if (f)
-		fclose(f);
-out:
-	X509_free(x);
-	EVP_PKEY_free(key);
-	return ok ? 0 : -1;
-}
 
 static int ssl_read_n(SSL *s, void *buf, size_t n)
 {
@@ -204,7 +160,7 @@ static int server_start(struct server *sv, enum scenario sc)
 	memset(sv, 0, sizeof(*sv));
 	sv->sc = sc;
 	sv->ctx = SSL_CTX_new(TLS_server_method());
-	if (!sv->ctx || make_cert(sv->ctx))
+	if (!sv->ctx || nt_make_cert(sv->ctx, "IP:127.0.0.1", cafile))
 		return -1;
 	sv->lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (sv->lfd < 0 || bind(sv->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(sv->lfd, 4) ||
