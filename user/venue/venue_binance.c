@@ -14,7 +14,7 @@
 #include "binance_parse.h"
 #include "binance_subscribe.h"
 
-static enum venue_reply venue_binance_classify(const uint8_t *p, size_t n, unsigned id)
+enum venue_reply venue_binance_classify(const uint8_t *p, size_t n, unsigned id)
 {
 	switch (binance_subscribe_classify(p, n, id)) {
 	case BINANCE_SUB_OK:
@@ -28,7 +28,7 @@ static enum venue_reply venue_binance_classify(const uint8_t *p, size_t n, unsig
 
 /* /ws/<stream> and /stream?streams=<a>/<b> name streams; /ws and /stream
  * alone carry nothing until a SUBSCRIBE. */
-static int venue_binance_url_streams(const char *path)
+int venue_binance_url_streams(const char *path)
 {
 	size_t n = strcspn(path, "?");
 	const char *q = path[n] ? path + n + 1 : NULL;

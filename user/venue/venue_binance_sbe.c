@@ -33,34 +33,7 @@ struct sbe_venue_parser {
  * bytes): a message of the schema is never taken for a reply. */
 static enum venue_reply venue_binance_sbe_classify(const uint8_t *p, size_t n, unsigned id)
 {
-	if (sbe_is_sbe(p, n))
-		return VENUE_DATA;
-	switch (binance_subscribe_classify(p, n, id)) {
-	case BINANCE_SUB_OK:
-		return VENUE_REPLY_OK;
-	case BINANCE_SUB_ERROR:
-		return VENUE_REPLY_ERROR;
-	default:
-		return VENUE_DATA;
-	}
-}
-
-static int venue_binance_sbe_url_streams(const char *path)
-{
-	size_t n = strcspn(path, "?");
-	const char *q = path[n] ? path + n + 1 : NULL;
-
-	if ((n == 3 && !strncmp(path, "/ws", 3)) || (n == 4 && !strncmp(path, "/ws/", 4)))
-		return 0;
-	if (n > 4 && !strncmp(path, "/ws/", 4))
-		return 1;
-	if ((n == 7 && !strncmp(path, "/stream", 7)) || (n == 8 && !strncmp(path, "/stream/", 8))) {
-		for (const char *p = q; p && *p; p += strcspn(p, "&"), p += *p == '&')
-			if (!strncmp(p, "streams=", 8) && p[8] && p[8] != '&')
-				return 1;
-		return 0;
-	}
-	return -1;
+	return sbe_is_sbe(p, n) ? VENUE_DATA : venue_binance_classify(p, n, id);
 }
 
 /* Latency: the event time in us (lat_stats tells the unit by its size);
@@ -136,7 +109,7 @@ const struct venue venue_binance_sbe = {
     .subscribe_request = binance_subscribe_request,
     .subscribe_per_stream = 3,
     .subscribe_base = 64,
-    .url_streams = venue_binance_sbe_url_streams,
+    .url_streams = venue_binance_url_streams,
     .classify = venue_binance_sbe_classify,
     .idle_timeout = 60,
     .scan_event_ms = venue_binance_sbe_scan_event,
