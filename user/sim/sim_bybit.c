@@ -194,26 +194,12 @@ static ssize_t bybit_translate(struct sim_dconn *c, const char *in, size_t n, ch
 	struct sim_dstream *s;
 	struct wbuf w = {out, out + cap, false};
 	unsigned kind;
+	int err;
 	bool snap;
 
-	if (binance_parse(&c->bp, in, n, &m))
-		return -EINVAL;
-	switch (m.type) {
-	case FEED_MSG_TRADE:
-		kind = FEEDGEN_TRADE;
-		break;
-	case FEED_MSG_BOOK_TICKER:
-		kind = FEEDGEN_BOOKTICKER;
-		break;
-	case FEED_MSG_DEPTH:
-		kind = FEEDGEN_DEPTH;
-		break;
-	default:
-		return -EINVAL;
-	}
-	s = sim_dstream_by_gen(c, kind, m.symbol.ptr, m.symbol.len);
+	s = sim_dstream_of_msg(c, in, n, &m, &kind, &err);
 	if (!s)
-		return -ENOENT;
+		return err;
 	snap = kind != FEEDGEN_DEPTH || !s->snap_done;
 	if (kind != FEEDGEN_TRADE) {
 		/* per topic, from 1 after each subscription (as after a restart) */

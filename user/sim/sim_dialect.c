@@ -67,6 +67,33 @@ struct sim_dstream *sim_dstream_by_gen(struct sim_dconn *c, unsigned kind, const
 	return NULL;
 }
 
+struct sim_dstream *sim_dstream_of_msg(struct sim_dconn *c, const char *in, size_t n,
+				       struct feed_msg *m, unsigned *kind, int *err)
+{
+	struct sim_dstream *s;
+
+	*err = -EINVAL;
+	if (binance_parse(&c->bp, in, n, m))
+		return NULL;
+	switch (m->type) {
+	case FEED_MSG_TRADE:
+		*kind = FEEDGEN_TRADE;
+		break;
+	case FEED_MSG_BOOK_TICKER:
+		*kind = FEEDGEN_BOOKTICKER;
+		break;
+	case FEED_MSG_DEPTH:
+		*kind = FEEDGEN_DEPTH;
+		break;
+	default:
+		return NULL;
+	}
+	s = sim_dstream_by_gen(c, *kind, m->symbol.ptr, m->symbol.len);
+	if (!s)
+		*err = -ENOENT;
+	return s;
+}
+
 size_t sim_dsymbol(const char *inst, size_t n, char *out)
 {
 	size_t k = 0;

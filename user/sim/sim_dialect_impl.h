@@ -46,6 +46,11 @@ void sim_dconn_free(struct sim_dconn *c);
 struct sim_dstream *sim_dstream_by_name(struct sim_dconn *c, const char *name, size_t n);
 struct sim_dstream *sim_dstream_by_gen(struct sim_dconn *c, unsigned kind, const char *upper,
 				       size_t n);
+/* feedgen's message in (Binance's shape) parsed into m, and the client's
+ * stream it belongs to (*kind: its enum feedgen_kind); NULL with *err
+ * -EINVAL (not a trade, bookTicker or depth) or -ENOENT (not subscribed). */
+struct sim_dstream *sim_dstream_of_msg(struct sim_dconn *c, const char *in, size_t n,
+				       struct feed_msg *m, unsigned *kind, int *err);
 /* Map a venue stream to feedgen's <sym>@<suffix> and subscribe g: 0, 1 when
  * it was subscribed already, or negative (a bad symbol, too many). */
 int sim_dstream_add(struct sim_dconn *c, struct feedgen *g, const char *name, size_t nlen,

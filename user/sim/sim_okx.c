@@ -132,25 +132,11 @@ static ssize_t okx_translate(struct sim_dconn *c, const char *in, size_t n, char
 	struct sim_dstream *s;
 	struct wbuf w = {out, out + cap, false};
 	unsigned kind;
+	int err;
 
-	if (binance_parse(&c->bp, in, n, &m))
-		return -EINVAL;
-	switch (m.type) {
-	case FEED_MSG_TRADE:
-		kind = FEEDGEN_TRADE;
-		break;
-	case FEED_MSG_BOOK_TICKER:
-		kind = FEEDGEN_BOOKTICKER;
-		break;
-	case FEED_MSG_DEPTH:
-		kind = FEEDGEN_DEPTH;
-		break;
-	default:
-		return -EINVAL;
-	}
-	s = sim_dstream_by_gen(c, kind, m.symbol.ptr, m.symbol.len);
+	s = sim_dstream_of_msg(c, in, n, &m, &kind, &err);
 	if (!s)
-		return -ENOENT;
+		return err;
 	if (kind == FEEDGEN_DEPTH && s->snap_done && sim_ddrop(c))
 		return 0; /* a gap: the next update's prevSeqId names this one */
 	w_str(&w, "{\"arg\":{\"channel\":\"");
