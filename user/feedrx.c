@@ -33,6 +33,7 @@
 #include "fast/xsk_rx.h"
 #include "kernel/api_key.h"
 #include "kernel/kconn.h"
+#include "kernel/net_connect.h"
 #include "kernel/url.h"
 #include "feed/feed_event.h"
 #include "link/feed_link.h"

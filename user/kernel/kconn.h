@@ -26,7 +26,6 @@
 #include <openssl/ssl.h>
 
 #include "core/fx_err.h"
-#include "net_connect.h"
 #include "resolve.h"
 #include "tls_client.h"
 #include "url.h"
@@ -64,6 +63,8 @@ struct kconn_hooks {
 	 * the socket has given since connect (proxy answer + TLS). */
 	void (*on_drained)(void *user, uint64_t stream_bytes);
 };
+
+struct net_bind; /* net_connect.h */
 
 struct kconn_opts {
 	const struct url *url;	 /* wss:// target */
