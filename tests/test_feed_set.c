@@ -586,7 +586,10 @@ static void set_ab_ticker_reconnect(void)
 	const char *s1[] = {"k@bookTicker"};
 	int a, bb, a2;
 
-	REQUIRE(bed_ab(&b, (struct feed_set_opts){.streams = s1, .ab_wait = 0.05, .backoff_base = 0.001, .backoff_cap = 0.002}, &a, &bb));
+	REQUIRE(bed_ab(&b,
+		       (struct feed_set_opts){.streams = s1, .ab_wait = 0.05,
+					      .backoff_base = 0.001, .backoff_cap = 0.002},
+		       &a, &bb));
 	bed_ticker(&b, a, "k", 10);
 	bed_ticker(&b, bb, "k", 10);
 	bed_ticker(&b, a, "k", 12); /* A leads: no wait */
@@ -617,6 +620,28 @@ static void set_ab_ticker_reconnect(void)
 	bed_free(&b);
 }
 
+/* A/B on h@trade, both legs at 10 (*a, *bb: their transports). */
+static bool bed_ab_at_10(struct bed *b, const char *const *s1, double ab_wait, int *a, int *bb)
+{
+	if (!bed_ab(b, (struct feed_set_opts){.streams = s1, .ab_wait = ab_wait, .rotate_grace = 30},
+		    a, bb))
+		return false;
+	bed_trade(b, *a, "h", 10);
+	bed_trade(b, *bb, "h", 10);
+	return true;
+}
+
+/* ... and leg A rotating: its replacement (transport 2) ahead with 14 and
+ * 15, held, while its old connection has stopped at 10. */
+static bool bed_ab_a_ahead(struct bed *b, const char *const *s1, int *a, int *bb)
+{
+	if (!bed_ab_at_10(b, s1, 0.05, a, bb) || !bed_rotate(b, b->info[*a].slot, 2))
+		return false;
+	bed_trade(b, 2, "h", 14);
+	bed_trade(b, 2, "h", 15);
+	return true;
+}
+
 /* A/B while leg A rotates away from a stalled connection: the
  * replacement's held copies follow as soon as leg B's deliveries reach
  * them, not when the stalled one would have (found by it_feedsoak, where B
@@ -627,14 +652,7 @@ static void set_ab_rotation_edge_from_peer(void)
 	const char *s1[] = {"h@trade"};
 	int a, bb;
 
-	REQUIRE(bed_ab(&b, (struct feed_set_opts){.streams = s1, .ab_wait = 0.05, .rotate_grace = 30}, &a, &bb));
-	bed_trade(&b, a, "h", 10);
-	bed_trade(&b, bb, "h", 10);
-	feed_set__rotate(b.s, b.info[a].slot); /* leg A's connection stalls from here */
-	REQUIRE(bed_wait_transports(&b, 3));
-	bed_open(&b, 2);
-	bed_trade(&b, 2, "h", 14); /* ahead of the edge: held for the old one */
-	bed_trade(&b, 2, "h", 15);
+	REQUIRE(bed_ab_a_ahead(&b, s1, &a, &bb)); /* held for the stalled old one */
 	CHECK(b.n_out == 1);
 	bed_trade(&b, bb, "h", 11);
 	bed_trade(&b, bb, "h", 12);
@@ -661,12 +679,7 @@ static void set_ab_rotation_old_ends_first(void)
 	const char *s1[] = {"h@trade"};
 	int a, bb;
 
-	REQUIRE(bed_ab(&b, (struct feed_set_opts){.streams = s1, .ab_wait = 0.05, .rotate_grace = 30}, &a, &bb));
-	bed_trade(&b, a, "h", 10);
-	bed_trade(&b, bb, "h", 10);
-	REQUIRE(bed_rotate(&b, b.info[a].slot, 2));
-	bed_trade(&b, 2, "h", 14);
-	bed_trade(&b, 2, "h", 15);
+	REQUIRE(bed_ab_a_ahead(&b, s1, &a, &bb));
 	bed_end(&b, a, -ECONNRESET, "reset"); /* the old one ends first */
 	CHECK(b.n_out == 1 && b.st_count[FEED_STATUS_ROTATED] == 1);
 	bed_trade(&b, bb, "h", 11);
@@ -688,9 +701,7 @@ static void set_ab_both_rotating_lower_first(void)
 	const char *s1[] = {"h@trade"};
 	int a, bb;
 
-	REQUIRE(bed_ab(&b, (struct feed_set_opts){.streams = s1, .ab_wait = 0.02, .rotate_grace = 30}, &a, &bb));
-	bed_trade(&b, a, "h", 10);
-	bed_trade(&b, bb, "h", 10);
+	REQUIRE(bed_ab_at_10(&b, s1, 0.02, &a, &bb));
 	feed_set__rotate(b.s, b.info[a].slot);
 	REQUIRE(bed_wait_transports(&b, 3));
 	feed_set__rotate(b.s, b.info[bb].slot);
