@@ -54,11 +54,12 @@ start_sim() {
   wait_listen "$NS_EX" "$port"
 }
 
-# run_rx NAME SECS ARGS...: feedrx until it ends or for SECS s, then SIGINT;
-# RC its status
+# run_rx NAME SECS ARGS...: feedrx (kernel mode; RX_MODE=xdp: on the veth)
+# until it ends or for SECS s, then SIGINT; RC its status
 run_rx() {
-  local n=$1 secs=$2 i; shift 2
-  ip netns exec "$NS_RX" "$FEEDRX" --mode kernel --cafile "$CERTS/ca.pem" --output raw \
+  local n=$1 secs=$2 i mode=(--mode "${RX_MODE:-kernel}"); shift 2
+  [[ ${RX_MODE:-kernel} == xdp ]] && mode+=(--iface "$NETNS_RX_DEV")
+  ip netns exec "$NS_RX" "$FEEDRX" "${mode[@]}" --cafile "$CERTS/ca.pem" --output raw \
     --stats-json "$TMP/$n.json" "$@" >"$TMP/$n.out" 2>"$TMP/$n.err" &
   local p=$!
   netns_track "$p"
@@ -106,14 +107,8 @@ else fail $n "feedsim did not start: $(head -c 300 "$TMP/$n.sim.err")"; fi
 n=fs_xdp
 if ! want $n; then :
 elif start_sim $n 9609 --rate 50000 --cut-every 1 --cut-with mix --seed 9 --ping-interval 0.5; then
-  ip netns exec "$NS_RX" "$FEEDRX" --mode xdp --iface "$NETNS_RX_DEV" --cafile "$CERTS/ca.pem" \
-    --output raw --stats-json "$TMP/$n.json" --subscribe "$STREAMS" --reconnect-min 0.05 \
-    --reconnect-max 0.5 --idle-timeout 1 --count 200000 "wss://$V4:9609/stream" \
-    >"$TMP/$n.out" 2>"$TMP/$n.err" &
-  p=$!
-  netns_track "$p"
-  for ((i = 0; i < ${FEEDSET_LIMIT:-90} * 10; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -INT "$p" 2>/dev/null; wait "$p"; RC=$?
+  RX_MODE=xdp run_rx $n "${FEEDSET_LIMIT:-90}" --subscribe "$STREAMS" --reconnect-min 0.05 \
+    --reconnect-max 0.5 --idle-timeout 1 --count 200000 "wss://$V4:9609/stream"
   kill "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
   left=$(ip -n "$NS_RX" -d link show "$NETNS_RX_DEV" | grep -c 'prog/xdp')
   if grep -q 'mode xdp:' "$TMP/$n.err"; then skip $n "no XDP here: $(head -1 "$TMP/$n.err")"
@@ -132,14 +127,9 @@ n=fs_xdp_multi
 if ! want $n; then :
 elif start_sim $n 9610 --rate 0 \
      --seed 11 --ping-interval 0.5; then
-  ip netns exec "$NS_RX" "$FEEDRX" --mode xdp --iface "$NETNS_RX_DEV" --cafile "$CERTS/ca.pem" \
-    --output raw --stats-json "$TMP/$n.json" --subscribe "$STREAMS" --streams-per-conn 2 \
-    --reconnect-min 0.05 --reconnect-max 0.5 --idle-timeout 1 --count 50000 "wss://$V4:9610/stream" \
-    >"$TMP/$n.out" 2>"$TMP/$n.err" &
-  p=$!
-  netns_track "$p"
-  for ((i = 0; i < ${FEEDSET_LIMIT:-90} * 10; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -INT "$p" 2>/dev/null; wait "$p"; RC=$?
+  RX_MODE=xdp run_rx $n "${FEEDSET_LIMIT:-90}" --subscribe "$STREAMS" --streams-per-conn 2 \
+    --reconnect-min 0.05 --reconnect-max 0.5 --idle-timeout 1 --count 50000 \
+    "wss://$V4:9610/stream"
   kill "$SIM" 2>/dev/null; wait "$SIM" 2>/dev/null
   left=$(ip -n "$NS_RX" -d link show "$NETNS_RX_DEV" | grep -c 'prog/xdp')
   if grep -q 'mode xdp:' "$TMP/$n.err"; then skip $n "no XDP here: $(head -1 "$TMP/$n.err")"
