@@ -261,14 +261,11 @@ static int fast_rx_write(struct fast_rx *rx, unsigned i, const struct xsk_rx_fra
 	return tun_inject__write(rx->tun, f->data, f->len);
 }
 
-static void fast_rx_on_batch_end(void *user, const struct xsk_rx_frame *frames, unsigned n)
+/* Batch end for every flow the batch touched (their service time ends with
+ * their decoding): both transports, before the frames are handled. */
+static void fast_rx_flows_batch_end(struct fast_rx *rx)
 {
-	struct fast_rx *rx = user;
-	unsigned i;
-
-	rx->st.batches++;
-	/* the flows first (their service time ends with their decoding) */
-	for (i = 0; i < rx->n_touched; i++) {
+	for (unsigned i = 0; i < rx->n_touched; i++) {
 		struct fast_rx_flow *fl = rx->touched[i];
 
 		if (!fl)
@@ -278,6 +275,15 @@ static void fast_rx_on_batch_end(void *user, const struct xsk_rx_frame *frames, 
 			fl->ops->batch_end(fl, rx->batch_drain_ns);
 	}
 	rx->n_touched = 0;
+}
+
+static void fast_rx_on_batch_end(void *user, const struct xsk_rx_frame *frames, unsigned n)
+{
+	struct fast_rx *rx = user;
+	unsigned i;
+
+	rx->st.batches++;
+	fast_rx_flows_batch_end(rx); /* the flows first */
 	for (i = 0; i < n && i < rx->batch_n; i++) {
 		struct fast_rx_flow *fl = rx->own[i];
 		int r;
@@ -360,16 +366,7 @@ static void fast_rx_on_tap_batch_end(void *user, const struct xsk_rx_frame *fram
 	(void)frames;
 	rx->st.batches++;
 	rx->st.tap_records += n;
-	for (i = 0; i < rx->n_touched; i++) {
-		struct fast_rx_flow *fl = rx->touched[i];
-
-		if (!fl)
-			continue;
-		fl->touched = false;
-		if (fl->ops->batch_end)
-			fl->ops->batch_end(fl, rx->batch_drain_ns);
-	}
-	rx->n_touched = 0;
+	fast_rx_flows_batch_end(rx);
 	/* a refused segment is not resent either: the kernel took it */
 	for (i = 0; i < n && i < rx->batch_n; i++) {
 		struct fast_rx_flow *fl = rx->own[i];
